@@ -1,0 +1,156 @@
+/**
+ * The Backend interface: device buffers of f32 plus one method per kernel family.
+ *
+ * Two implementations exist (AssemblyScript/WASM in `core/cpu`, WGSL on WebGPU in
+ * `core/gpu`); the f64 oracle in `test/oracle` is the definition of every op. The
+ * interface is shaped by the stricter of the two, WebGPU:
+ * - buffers are opaque handles, all f32 (integer labels are stored as exact f32 values,
+ *   which is exact below 2^24 classes);
+ * - kernel calls only enqueue work and return nothing; the only way to read a result is
+ *   the asynchronous `download`, so a training step never synchronises by accident;
+ * - every parameter a kernel needs is a plain number in a small params object, which a
+ *   GPU backend copies into a uniform buffer.
+ *
+ * Every method checks its extents against the buffers' lengths (see `backend_checks.ts`)
+ * so that no kernel can read or write out of bounds, whatever the caller passes.
+ */
+
+/** An opaque device buffer of `length` f32 elements. */
+export interface Buf {
+  readonly length: number;
+}
+
+/** Elementwise functions of one argument. `param` is used by the ops that say so. */
+export const UNARY_OPS = [
+  'neg',
+  'abs',
+  'sign',
+  'square',
+  'sqrt',
+  'reciprocal',
+  'exp',
+  'log',
+  'sin',
+  'cos',
+  'tanh',
+  'sigmoid',
+  'leakyRelu', // x > 0 ? x : param·x  (param = 0 is ReLU)
+  'step', // x > 0 ? 1 : 0
+  'scale', // param·x
+  'addScalar', // x + param
+  'powScalar', // x^param (x ≥ 0 or integer param)
+] as const;
+export type UnaryOp = (typeof UNARY_OPS)[number];
+
+/** Elementwise functions of two broadcast arguments. */
+export const BINARY_OPS = [
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'maximum',
+  'minimum',
+  'leakyReluGrad', // (a > 0 ? 1 : param)·b — the derivative of leakyRelu at a, applied to b
+] as const;
+export type BinaryOp = (typeof BINARY_OPS)[number];
+
+export const REDUCE_OPS = ['sum', 'max'] as const;
+export type ReduceOp = (typeof REDUCE_OPS)[number];
+
+/** Maximum rank a broadcasting kernel handles; higher ranks are merged by the tensor layer. */
+export const MAX_RANK = 6;
+
+/**
+ * `out[b] = op(A[b]) · op(B[b])` for `b < batch`, with `op` an optional transpose.
+ * A is `m×k` (stored `k×m` when `transA`), B is `k×n` (stored `n×k` when `transB`), out
+ * is `m×n`, all row-major. A batch stride of 0 broadcasts that operand over the batch.
+ */
+export interface MatmulParams {
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  /** Elements between consecutive batch items of A (default m·k; 0 to broadcast). */
+  strideA?: number;
+  /** Elements between consecutive batch items of B (default k·n; 0 to broadcast). */
+  strideB?: number;
+}
+
+/**
+ * Broadcast layout: `out` is contiguous with shape `shape`; element `i` of `out` reads
+ * `a[Σ idx_d·aStrides_d]` and `b[Σ idx_d·bStrides_d]`. A stride of 0 broadcasts.
+ */
+export interface BroadcastParams {
+  shape: readonly number[];
+  aStrides: readonly number[];
+  bStrides: readonly number[];
+  /** Used by ops that take a parameter (`leakyReluGrad`'s slope). */
+  param?: number;
+}
+
+/** Reduce the middle axis of an `[outer, size, inner]` view into `[outer, inner]`. */
+export interface ReduceParams {
+  outer: number;
+  size: number;
+  inner: number;
+}
+
+/** PyTorch `torch.optim.SGD` semantics (coupled weight decay, dampening, Nesterov). */
+export interface SgdParams {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  /** The momentum buffer is initialised to the first gradient, as PyTorch does. */
+  firstStep: boolean;
+}
+
+/** PyTorch `torch.optim.Adam` / `AdamW` semantics; `step` counts from 1. */
+export interface AdamParams {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** true: AdamW (decoupled decay, `p ← p·(1 − lr·wd)`); false: Adam (`g ← g + wd·p`). */
+  decoupled: boolean;
+  step: number;
+}
+
+export interface Backend {
+  /** `cpu` or `webgpu`. */
+  readonly kind: 'cpu' | 'webgpu';
+  /** Human-readable description (WASM features, or the adapter's description). */
+  readonly description: string;
+
+  alloc(length: number): Buf;
+  free(buf: Buf): void;
+  /** Copies host data into `buf` starting at element `offset` (default 0). */
+  upload(buf: Buf, data: Float32Array, offset?: number): void;
+  /** Reads the whole buffer back once every queued kernel has finished. */
+  download(buf: Buf): Promise<Float32Array>;
+  fill(out: Buf, value: number, length?: number): void;
+  /** `dst[dstOffset + i] = src[srcOffset + i]` for `i < length`. */
+  copy(src: Buf, dst: Buf, length: number, srcOffset?: number, dstOffset?: number): void;
+
+  matmul(a: Buf, b: Buf, out: Buf, p: MatmulParams): void;
+  unary(op: UnaryOp, x: Buf, out: Buf, length: number, param?: number): void;
+  binary(op: BinaryOp, a: Buf, b: Buf, out: Buf, p: BroadcastParams): void;
+  reduce(op: ReduceOp, x: Buf, out: Buf, p: ReduceParams): void;
+  /** Row-wise softmax of a `rows×cols` matrix, stable for any finite input. */
+  softmax(x: Buf, out: Buf, rows: number, cols: number): void;
+  /**
+   * Fused, numerically stable softmax cross-entropy of `rows×cols` logits against integer
+   * labels (stored as f32): `loss[r] = logsumexp(x[r]) − x[r, label[r]]` and
+   * `grad[r, c] = softmax(x[r])[c] − 1[c = label[r]]` (unscaled: the caller applies the
+   * upstream gradient and the 1/rows of a mean).
+   */
+  softmaxXent(logits: Buf, labels: Buf, loss: Buf, grad: Buf, rows: number, cols: number): void;
+  /** One SGD update of `length` parameters, in place on `param` and `momentum`. */
+  sgd(param: Buf, grad: Buf, momentum: Buf, length: number, p: SgdParams): void;
+  /** One Adam update of `length` parameters, in place on `param`, `m` and `v`. */
+  adam(param: Buf, grad: Buf, m: Buf, v: Buf, length: number, p: AdamParams): void;
+}

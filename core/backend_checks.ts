@@ -1,0 +1,84 @@
+/**
+ * Argument checks shared by every Backend implementation. A kernel call whose extents do
+ * not fit its buffers is rejected here, before any kernel runs, so no backend can read or
+ * write out of bounds whatever the caller passes.
+ */
+import type { Buf, BroadcastParams, MatmulParams, ReduceParams } from './backend.ts';
+import { MAX_RANK } from './backend.ts';
+import { argError, shapeError } from './errors.ts';
+
+function isCount(n: number): boolean {
+  return Number.isInteger(n) && n >= 0 && n <= 0x7fffffff;
+}
+
+/** Checks that `n` is a non-negative integer element count. */
+export function checkCount(op: string, name: string, n: number): void {
+  if (!isCount(n)) argError(op, `${name} must be a non-negative integer, got ${n}`);
+}
+
+/** Checks that `buf` holds at least `need` elements from `offset` on. */
+export function checkFits(op: string, name: string, buf: Buf, need: number, offset = 0): void {
+  checkCount(op, `${name} offset`, offset);
+  if (offset + need > buf.length) {
+    shapeError(op, `${name} needs ${need} elements from offset ${offset} but its buffer holds ${buf.length}`);
+  }
+}
+
+export function checkMatmul(a: Buf, b: Buf, out: Buf, p: MatmulParams): void {
+  const op = 'matmul';
+  for (const key of ['batch', 'm', 'n', 'k'] as const) checkCount(op, key, p[key]);
+  const strideA = p.strideA ?? p.m * p.k;
+  const strideB = p.strideB ?? p.k * p.n;
+  checkCount(op, 'strideA', strideA);
+  checkCount(op, 'strideB', strideB);
+  if (p.batch === 0) return;
+  checkFits(op, 'A', a, (p.batch - 1) * strideA + p.m * p.k);
+  checkFits(op, 'B', b, (p.batch - 1) * strideB + p.k * p.n);
+  checkFits(op, 'out', out, p.batch * p.m * p.n);
+}
+
+/** Largest element index (plus one) that a strided view of `shape` touches. */
+function extent(shape: readonly number[], strides: readonly number[]): number {
+  let last = 0;
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 0) return 0;
+    last += (shape[d] - 1) * strides[d];
+  }
+  return last + 1;
+}
+
+export function checkBroadcast(opName: string, a: Buf, b: Buf, out: Buf, p: BroadcastParams): number {
+  const op = `binary(${opName})`;
+  const rank = p.shape.length;
+  if (rank < 1 || rank > MAX_RANK) argError(op, `rank must be 1..${MAX_RANK}, got ${rank}`);
+  if (p.aStrides.length !== rank || p.bStrides.length !== rank) {
+    shapeError(op, 'strides must have one entry per output dimension', p.shape, p.aStrides, p.bStrides);
+  }
+  for (let d = 0; d < rank; d++) {
+    checkCount(op, `shape[${d}]`, p.shape[d]);
+    checkCount(op, `aStrides[${d}]`, p.aStrides[d]);
+    checkCount(op, `bStrides[${d}]`, p.bStrides[d]);
+  }
+  const size = p.shape.reduce((x, y) => x * y, 1);
+  checkFits(op, 'a', a, extent(p.shape, p.aStrides));
+  checkFits(op, 'b', b, extent(p.shape, p.bStrides));
+  checkFits(op, 'out', out, size);
+  return size;
+}
+
+export function checkReduce(opName: string, x: Buf, out: Buf, p: ReduceParams): void {
+  const op = `reduce(${opName})`;
+  checkCount(op, 'outer', p.outer);
+  checkCount(op, 'size', p.size);
+  checkCount(op, 'inner', p.inner);
+  if (p.size === 0) argError(op, 'cannot reduce an axis of size 0');
+  checkFits(op, 'x', x, p.outer * p.size * p.inner);
+  checkFits(op, 'out', out, p.outer * p.inner);
+}
+
+export function checkRows(op: string, rows: number, cols: number, bufs: Record<string, [Buf, number]>): void {
+  checkCount(op, 'rows', rows);
+  checkCount(op, 'cols', cols);
+  if (cols === 0) argError(op, 'cols must be at least 1');
+  for (const [name, [buf, need]] of Object.entries(bufs)) checkFits(op, name, buf, need);
+}

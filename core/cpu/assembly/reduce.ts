@@ -1,0 +1,111 @@
+// Reductions of the middle axis of an [outer, size, inner] view, and row-wise softmax /
+// softmax cross-entropy. The summation order is fixed (four SIMD lanes of running sums,
+// combined in a fixed order at the end), so results are deterministic.
+
+@inline function sumContiguous(x: usize, n: i32): f32 {
+  let acc = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) acc = f32x4.add(acc, v128.load(x + (<usize>i << 2)));
+  let s = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) +
+    (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  for (; i < n; i++) s += load<f32>(x + (<usize>i << 2));
+  return s;
+}
+
+@inline function maxContiguous(x: usize, n: i32): f32 {
+  let acc = f32x4.splat(-Infinity);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) acc = f32x4.max(acc, v128.load(x + (<usize>i << 2)));
+  let m = max<f32>(max<f32>(f32x4.extract_lane(acc, 0), f32x4.extract_lane(acc, 1)),
+    max<f32>(f32x4.extract_lane(acc, 2), f32x4.extract_lane(acc, 3)));
+  for (; i < n; i++) m = max<f32>(m, load<f32>(x + (<usize>i << 2)));
+  return m;
+}
+
+/** op 0 = sum, 1 = max (positions in REDUCE_OPS). */
+export function reduce(op: i32, x: usize, out: usize, outer: i32, size: i32, inner: i32): void {
+  if (inner == 1) {
+    for (let o = 0; o < outer; o++) {
+      const row = x + (<usize>(o * size) << 2);
+      store<f32>(out + (<usize>o << 2), op == 0 ? sumContiguous(row, size) : maxContiguous(row, size));
+    }
+    return;
+  }
+  // inner > 1: accumulate whole rows of `inner` elements, vectorised along inner.
+  for (let o = 0; o < outer; o++) {
+    const dst = out + (<usize>(o * inner) << 2);
+    const src = x + (<usize>(o * size * inner) << 2);
+    memory.copy(dst, src, <usize>inner << 2);
+    for (let s = 1; s < size; s++) {
+      const row = src + (<usize>(s * inner) << 2);
+      let i = 0;
+      for (; i + 4 <= inner; i += 4) {
+        const o4 = <usize>i << 2;
+        const a = v128.load(dst + o4);
+        const b = v128.load(row + o4);
+        v128.store(dst + o4, op == 0 ? f32x4.add(a, b) : f32x4.max(a, b));
+      }
+      for (; i < inner; i++) {
+        const o1 = <usize>i << 2;
+        const a = load<f32>(dst + o1);
+        const b = load<f32>(row + o1);
+        store<f32>(dst + o1, op == 0 ? a + b : max<f32>(a, b));
+      }
+    }
+  }
+}
+
+// Writes exp(x - shift) for one row into out and returns the sum of what it wrote.
+@inline function expShifted(x: usize, out: usize, n: i32, shift: f32): f32 {
+  let s: f32 = 0;
+  for (let i = 0; i < n; i++) {
+    const e = Mathf.exp(load<f32>(x + (<usize>i << 2)) - shift);
+    store<f32>(out + (<usize>i << 2), e);
+    s += e;
+  }
+  return s;
+}
+
+@inline function scaleRow(out: usize, n: i32, c: f32): void {
+  const cv = f32x4.splat(c);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, f32x4.mul(v128.load(out + o), cv));
+  }
+  for (; i < n; i++) store<f32>(out + (<usize>i << 2), load<f32>(out + (<usize>i << 2)) * c);
+}
+
+export function softmax(x: usize, out: usize, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>(r * cols) << 2;
+    // Shifting by the row max keeps exp's argument ≤ 0: no overflow for any finite input.
+    const m = maxContiguous(x + off, cols);
+    const s = expShifted(x + off, out + off, cols, m);
+    scaleRow(out + off, cols, <f32>1 / s);
+  }
+}
+
+/**
+ * loss[r] = logsumexp(x[r]) − x[r, label[r]]; grad[r] = softmax(x[r]) − onehot(label[r]).
+ * A label that is not an integer in [0, cols) gives a NaN loss and a gradient without the
+ * one-hot term, rather than a read or write outside the row.
+ */
+export function softmaxXent(x: usize, labels: usize, loss: usize, grad: usize, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>(r * cols) << 2;
+    const m = maxContiguous(x + off, cols);
+    const s = expShifted(x + off, grad + off, cols, m);
+    scaleRow(grad + off, cols, <f32>1 / s);
+    const lse = m + Mathf.log(s);
+    const lf = load<f32>(labels + (<usize>r << 2));
+    const li = <i32>lf;
+    if (<f32>li == lf && li >= 0 && li < cols) {
+      const at = grad + off + (<usize>li << 2);
+      store<f32>(at, load<f32>(at) - 1);
+      store<f32>(loss + (<usize>r << 2), lse - load<f32>(x + off + (<usize>li << 2)));
+    } else {
+      store<f32>(loss + (<usize>r << 2), NaN);
+    }
+  }
+}
