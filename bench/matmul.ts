@@ -1,0 +1,230 @@
+/**
+ * Matmul benchmark: our CPU backend (WASM SIMD, one thread) against PyTorch's CPU matmul
+ * (Debian's python3-torch on OpenBLAS) on float32 N×N, with our fraction of the one-core
+ * WASM SIMD peak. Prints a table and writes bench/results/matmul.json.
+ *
+ *   node dist/bench/matmul.js [--sizes 256,512,1024] [--threads-peer 1|2] [--rounds 3] [--no-peer]
+ */
+import { parseArgs } from 'node:util';
+import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
+import {
+  PEER_UNSET_ENV, PY_BLAS_INFO, PY_TIME_IT, type PeerStatus, type Timing, ensurePythonPeer, estimateClockGHz, fmt,
+  formatTable, machineInfo, median, peerEnv, runPythonJson, spread, timeIt, writeJsonAtomic,
+} from './harness.ts';
+
+const USAGE = `Usage: node dist/bench/matmul.js [options]
+
+Float32 N×N matmul GFLOP/s (2·N³ / median time): our CPU backend (WebAssembly SIMD, one
+thread) against PyTorch (Debian python3-torch, OpenBLAS) with 1 and 2 threads.
+
+Options:
+  --sizes LIST         comma-separated N values (default 256,512,1024)
+  --threads-peer T     run the PyTorch peer with T threads only (1 or 2; default both)
+  --rounds R           repeat everything R times, interleaved, and report medians (default 3)
+  --no-peer            measure ours only
+  --out FILE           result file (default bench/results/matmul.json)
+  --help               this text
+
+The peer runs under /usr/bin/python3; when torch is missing and we are root with apt, the
+bench installs python3-torch and libopenblas0-openmp. ${PEER_UNSET_ENV.slice(0, 2).join(' and ')}
+are removed from the peer's environment. Run it on an otherwise idle machine.`;
+
+const PEER_PACKAGES = ['python3-torch', 'libopenblas0-openmp'];
+
+const PROBE_SCRIPT = PY_BLAS_INFO + `
+import json, sys
+try:
+    import torch
+except Exception as e:
+    print(json.dumps({"ok": False, "reason": f"{sys.executable} cannot import torch ({e})"})); raise SystemExit
+info = blas_info()
+if "openblasCore" not in info:
+    print(json.dumps({"ok": False, "reason": "torch does not run OpenBLAS (" + (", ".join(info["libraries"]) or "no BLAS library mapped") + ")"}))
+else:
+    print(json.dumps({"ok": True, "torch": torch.__version__, "python": sys.version.split()[0], **info}))
+`;
+
+const PEER_SCRIPT = PY_TIME_IT + PY_BLAS_INFO + `
+import json, sys, torch
+threads, sizes = int(sys.argv[1]), [int(s) for s in sys.argv[2].split(",")]
+torch.set_num_threads(threads)
+out = {"threads": torch.get_num_threads(), "blas": blas_info(), "results": []}
+g = torch.Generator().manual_seed(0)
+for n in sizes:
+    a, b = torch.rand(n, n, generator=g) - 0.5, torch.rand(n, n, generator=g) - 0.5
+    c = torch.empty(n, n)
+    out["results"].append({"n": n, **time_it(lambda: torch.mm(a, b, out=c))})
+print(json.dumps(out))
+`;
+
+interface PeerRun {
+  threads: number;
+  blas: Record<string, unknown>;
+  results: ({ n: number } & Timing)[];
+}
+
+const gflops = (n: number, seconds: number): number => (2 * n ** 3) / seconds / 1e9;
+
+function parseCli(): { sizes: number[]; peerThreads: number[]; rounds: number; peer: boolean; out: string } {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '256,512,1024' },
+      'threads-peer': { type: 'string' },
+      rounds: { type: 'string', default: '3' },
+      'no-peer': { type: 'boolean', default: false },
+      out: { type: 'string', default: 'bench/results/matmul.json' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const sizes = values.sizes.split(',').map(Number);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 8192)) usageError(`--sizes: expected integers in 1..8192, got '${values.sizes}'`);
+  const t = values['threads-peer'];
+  if (t !== undefined && t !== '1' && t !== '2') usageError(`--threads-peer: expected 1 or 2, got '${t}'`);
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) usageError(`--rounds: expected a positive integer, got '${values.rounds}'`);
+  return { sizes, peerThreads: t ? [Number(t)] : [1, 2], rounds, peer: !values['no-peer'], out: values.out };
+}
+
+function usageError(message: string): never {
+  console.error(`matmul bench: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+type Backend = Awaited<ReturnType<typeof createCpuBackend>>;
+
+/** Times our matmul at size n, after checking a few entries against an f64 dot product. */
+function measureOurs(backend: Backend, n: number): Timing {
+  let seed = 12345 + n;
+  const rand = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+  const a = Float32Array.from({ length: n * n }, rand);
+  const b = Float32Array.from({ length: n * n }, rand);
+  const [ba, bb, bc] = [backend.alloc(n * n), backend.alloc(n * n), backend.alloc(n * n)];
+  try {
+    backend.upload(ba, a);
+    backend.upload(bb, b);
+    const params = { batch: 1, m: n, n, k: n, transA: false, transB: false };
+    backend.matmul(ba, bb, bc, params);
+    const c = backend.read(bc);
+    for (const [i, j] of [[0, 0], [n - 1, n - 1], [n >> 1, (n * 3) >> 2]]) {
+      let dot = 0;
+      for (let p = 0; p < n; p++) dot += a[i * n + p] * b[p * n + j];
+      if (Math.abs(c[i * n + j] - dot) > 1e-4 * n) throw new Error(`our matmul is wrong at n=${n} (${i},${j}): ${c[i * n + j]} vs ${dot}`);
+    }
+    return timeIt(() => backend.matmul(ba, bb, bc, params));
+  } finally {
+    for (const buf of [ba, bb, bc]) backend.free(buf);
+  }
+}
+
+function runPeer(python: string, threads: number, sizes: number[]): PeerRun {
+  // OMP_NUM_THREADS as well as set_num_threads: OpenBLAS's OpenMP build sizes its pool from it.
+  const env = peerEnv({ OMP_NUM_THREADS: String(threads) });
+  return runPythonJson(python, PEER_SCRIPT, [String(threads), sizes.join(',')], env) as PeerRun;
+}
+
+async function main(): Promise<void> {
+  const opts = parseCli();
+  const machine = machineInfo();
+  const log = (s: string): void => void console.error(s);
+  if (machine.loadAverage1m > 0.5) log(`warning: load average ${machine.loadAverage1m.toFixed(2)}: the machine is busy, figures will be noisy`);
+
+  let peer: PeerStatus = { ok: false, reason: 'disabled by --no-peer' };
+  if (opts.peer) peer = ensurePythonPeer(PROBE_SCRIPT, PEER_PACKAGES, log);
+  if (!peer.ok) log(`PyTorch peer missing: ${peer.reason}. Printing our figures alone.`);
+
+  const backend = await createCpuBackend();
+  const ours: Timing[][] = opts.sizes.map(() => []);
+  const peers = new Map<number, PeerRun[]>(opts.peerThreads.map((t) => [t, []]));
+  for (let round = 1; round <= opts.rounds; round++) {
+    log(`round ${round}/${opts.rounds}: ours…`);
+    opts.sizes.forEach((n, i) => ours[i].push(measureOurs(backend, n)));
+    if (!peer.ok) continue;
+    for (const t of opts.peerThreads) {
+      log(`round ${round}/${opts.rounds}: torch, ${t} thread${t > 1 ? 's' : ''}…`);
+      try {
+        peers.get(t)!.push(runPeer(peer.python, t, opts.sizes));
+      } catch (e) {
+        log(`torch peer failed: ${(e as Error).message}`);
+        peer = { ok: false, reason: `peer run failed: ${(e as Error).message}` };
+        break;
+      }
+    }
+  }
+
+  const mhz = machine.cpuMHz;
+  const clockGHz = mhz ? mhz / 1000 : 2.8;
+  const peak = 4 * 2 * 2 * clockGHz;
+  const measuredClockGHz = estimateClockGHz();
+  const peerRuns = (t: number): PeerRun[] => (peer.ok ? peers.get(t) ?? [] : []);
+
+  const rows = opts.sizes.map((n, i) => {
+    const oursG = ours[i].map((t) => gflops(n, t.medianS));
+    const torchG = Object.fromEntries(opts.peerThreads.map((t) => {
+      const runs = peerRuns(t).map((r) => gflops(n, r.results[i].medianS));
+      return [t, runs.length ? { gflops: median(runs), spread: spread(runs), rounds: runs } : null];
+    }));
+    const g = median(oursG);
+    return {
+      n,
+      ours: { gflops: g, spread: spread(oursG), rounds: oursG, samplesPerRound: ours[i].map((t) => t.samples) },
+      torch: torchG,
+      ratio: Object.fromEntries(opts.peerThreads.map((t) => [t, torchG[t] ? g / torchG[t]!.gflops : null])),
+      fractionOfPeak: g / peak,
+      fractionOfMeasuredClockPeak: measuredClockGHz ? g / (16 * measuredClockGHz) : null,
+    };
+  });
+
+  const headers = ['N', 'ours GF/s', ...opts.peerThreads.flatMap((t) => [`torch ${t}T GF/s`]),
+    ...opts.peerThreads.map((t) => `ours/${t}T`), '% peak', 'noise'];
+  const table = formatTable(headers, rows.map((r) => {
+    const noises = [r.ours.spread, ...opts.peerThreads.map((t) => r.torch[t]?.spread ?? 0)];
+    return [
+      String(r.n), fmt(r.ours.gflops), ...opts.peerThreads.map((t) => fmt(r.torch[t]?.gflops)),
+      ...opts.peerThreads.map((t) => fmt(r.ratio[t], 2)), `${fmt(100 * r.fractionOfPeak)}%`,
+      `±${fmt(50 * Math.max(...noises))}%`,
+    ];
+  }));
+
+  const blas = peer.ok ? (peerRuns(opts.peerThreads[0])[0]?.blas ?? peer.probe) : null;
+  const unsetNow = PEER_UNSET_ENV.slice(0, 2).filter((v) => process.env[v] !== undefined).map((v) => `${v}=${process.env[v]}`);
+  console.log(`matmul float32 N×N — ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}`);
+  console.log(`ours: ${backend.description}; medians of ${opts.rounds} round(s), each the median of ≥11 timed samples after warm-up`);
+  if (peer.ok) {
+    console.log(`peer: PyTorch ${String(peer.probe.torch)} (python ${String(peer.probe.python)}), BLAS ${String(blas?.openblasConfig ?? blas?.torchBlasInfo)}`);
+    console.log(`      kernel core: ${String(blas?.openblasCore)}; libraries: ${(blas?.libraries as string[] | undefined)?.join(', ')}`);
+    console.log(`      unset in the peer's environment: ${unsetNow.length ? unsetNow.join(', ') : `${PEER_UNSET_ENV.slice(0, 2).join(', ')} (were not set)`}${peer.installedNow ? '; installed by this run' : ''}`);
+  } else {
+    console.log(`peer: MISSING — ${peer.reason}`);
+  }
+  console.log(`peak (WASM SIMD, one core): 4 lanes × 2 flops × 2 FMA ports × ${clockGHz.toFixed(3)} GHz` +
+    `${mhz ? ' (cpu MHz of /proc/cpuinfo)' : ' (ASSUMED: /proc/cpuinfo has no cpu MHz)'} = ${peak.toFixed(1)} GFLOP/s`);
+  console.log('      our kernel uses separate f32x4.mul + f32x4.add (standard wasm SIMD has no FMA)');
+  if (measuredClockGHz) {
+    console.log(`      running clock measured by an imul chain: ${measuredClockGHz.toFixed(2)} GHz ` +
+      `(peak at that clock ${(16 * measuredClockGHz).toFixed(1)} GFLOP/s)`);
+  }
+  console.log('');
+  console.log(table);
+  console.log('noise: half the max−min spread across rounds, as a % of the median (worst of ours and peers)');
+
+  writeJsonAtomic(opts.out, {
+    schema: 'ridgeline.bench.matmul/1',
+    machine,
+    runtimes: { node: process.versions.node, v8: process.versions.v8, torch: peer.ok ? peer.probe.torch : null, python: peer.ok ? peer.probe.python : null },
+    ours: { backend: backend.description, kernel: 'core/cpu/assembly/matmul.ts, 4×8 tile, mul+add (no FMA)' },
+    peer: peer.ok ? { ok: true, blas, unsetEnv: PEER_UNSET_ENV.slice(0, 2), unsetValues: unsetNow, installedNow: peer.installedNow } : { ok: false, reason: peer.reason },
+    peak: { gflops: peak, clockGHz, clockSource: mhz ? '/proc/cpuinfo cpu MHz' : 'assumed 2.8 GHz', formula: '4 lanes × 2 flops × 2 FMA ports × clock', measuredClockGHz },
+    options: opts,
+    results: rows,
+  });
+  console.log(`\nwrote ${opts.out}`);
+}
+
+main().catch((e: unknown) => {
+  console.error(`matmul bench failed: ${(e as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,7 @@
+/** The autograd's public surface: ops, losses, gradients and Hessian-vector products. */
+export * from './ops.ts';
+export * from './matmul.ts';
+export * from './losses.ts';
+export { grad, type GradOptions } from './grad.ts';
+export { hvp, valueAndGrad } from './hvp.ts';
+export { noGrad, param, isRecording, type GradNode } from './record.ts';
