@@ -1,0 +1,270 @@
+/**
+ * Kernel agreement with the f64 oracle, for any Backend. Each backend's test file calls
+ * `kernelSuite` with a factory; the same properties run on every backend.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import type { Backend, Buf, UnaryOp } from '../../core/backend.ts';
+import { BINARY_OPS, UNARY_OPS } from '../../core/backend.ts';
+import { RidgelineError } from '../../core/errors.ts';
+import { broadcastStrides, coalesce, contiguousStrides } from '../../core/shape.ts';
+import * as oracle from '../oracle/ops.ts';
+import {
+  ROUNDED_RTOL, TRANSCENDENTAL_ATOL, TRANSCENDENTAL_RTOL, gamma, softmaxAtol,
+} from '../tolerances.ts';
+import { RUNS, assertClose, randomF32, relTol } from '../util.ts';
+
+/** Dimension sizes that stress the kernels: 1, odd, not a multiple of 4 or 8, and ≥ 1024. */
+export const dim = (max = 40): fc.Arbitrary<number> =>
+  fc.oneof(
+    { weight: 3, arbitrary: fc.integer({ min: 1, max }) },
+    { weight: 1, arbitrary: fc.constantFrom(1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 63, 65) },
+  );
+
+const upload = (be: Backend, data: Float32Array): Buf => {
+  const b = be.alloc(data.length);
+  be.upload(b, data);
+  return b;
+};
+
+/** Inputs each unary op is defined and well conditioned on. */
+const UNARY_DOMAIN: Record<UnaryOp, [number, number]> = {
+  neg: [-100, 100], abs: [-100, 100], sign: [-2, 2], square: [-100, 100], sqrt: [0, 100],
+  reciprocal: [0.01, 100], exp: [-80, 80], log: [1e-3, 1e3], sin: [-20, 20], cos: [-20, 20],
+  tanh: [-10, 10], sigmoid: [-30, 30], leakyRelu: [-10, 10], step: [-2, 2], scale: [-100, 100],
+  addScalar: [-100, 100], powScalar: [0.01, 10],
+};
+const TRANSCENDENTAL = new Set<UnaryOp>(['exp', 'log', 'sin', 'cos', 'tanh', 'sigmoid', 'powScalar']);
+
+export function kernelSuite(name: string, create: () => Promise<Backend | string>): void {
+  describe(`${name} kernels agree with the f64 oracle`, async () => {
+    const made = await create();
+    if (typeof made === 'string') {
+      test(`${name} kernels`, { skip: made }, () => {});
+      return;
+    }
+    const be = made;
+    const read = async (b: Buf) => be.download(b);
+
+    test('matmul: batched, all transposes, odd/unit/large sizes', async () => {
+      const shapes = fc.oneof(
+        fc.record({ batch: fc.integer({ min: 1, max: 3 }), m: dim(), n: dim(), k: dim() }),
+        // One dimension ≥ 1024, the others small, so the f64 oracle stays quick.
+        fc.record({ batch: fc.constant(1), m: fc.integer({ min: 1024, max: 1100 }), n: dim(9), k: dim(20) }),
+        fc.record({ batch: fc.constant(1), m: dim(9), n: fc.integer({ min: 1024, max: 1100 }), k: dim(20) }),
+        fc.record({ batch: fc.constant(1), m: dim(9), n: dim(12), k: fc.integer({ min: 1024, max: 1300 }) }),
+      );
+      await fc.assert(
+        fc.asyncProperty(shapes, fc.boolean(), fc.boolean(), fc.nat(), async (s, transA, transB, seed) => {
+          const p = { ...s, transA, transB };
+          const a = randomF32(seed, s.batch * s.m * s.k);
+          const b = randomF32(seed + 1, s.batch * s.k * s.n);
+          const [ab, bb, out] = [upload(be, a), upload(be, b), be.alloc(s.batch * s.m * s.n)];
+          be.matmul(ab, bb, out, p);
+          const got = await read(out);
+          const want = oracle.matmul(a, b, p);
+          // Σ|a||b| per output = the oracle product of the absolute values.
+          const mag = oracle.matmul(a.map(Math.abs), b.map(Math.abs), p);
+          assertClose(got, want, (i) => gamma(s.k) * mag[i], `matmul ${JSON.stringify(p)}`);
+          [ab, bb, out].forEach((x) => be.free(x));
+        }),
+        { numRuns: RUNS.kernel },
+      );
+    });
+
+    test('matmul: batch stride 0 broadcasts an operand', async () => {
+      const [m, n, k, batch] = [5, 7, 9, 3];
+      const a = randomF32(1, batch * m * k);
+      const b = randomF32(2, k * n);
+      const [ab, bb, out] = [upload(be, a), upload(be, b), be.alloc(batch * m * n)];
+      be.matmul(ab, bb, out, { batch, m, n, k, transA: false, transB: false, strideB: 0 });
+      const got = await read(out);
+      for (let t = 0; t < batch; t++) {
+        const want = oracle.matmul(a.subarray(t * m * k, (t + 1) * m * k), b, { batch: 1, m, n, k, transA: false, transB: false });
+        assertClose(got.subarray(t * m * n, (t + 1) * m * n), want, gamma(k) * k, `batch ${t}`);
+      }
+    });
+
+    test('unary ops, every op, sizes around the SIMD width', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...UNARY_OPS), dim(2000), fc.nat(), fc.double({ min: -3, max: 3, noNaN: true }), async (op, n, seed, param) => {
+          const [lo, hi] = UNARY_DOMAIN[op];
+          const x = randomF32(seed, n, lo, hi);
+          const p = Math.fround(op === 'powScalar' ? Math.abs(param) : param);
+          const [xb, out] = [upload(be, x), be.alloc(n)];
+          be.unary(op, xb, out, n, p);
+          const got = await read(out);
+          const want = Float64Array.from(x, (v) => oracle.unaryScalar(op, v, p));
+          const tol = TRANSCENDENTAL.has(op)
+            ? relTol(want, TRANSCENDENTAL_RTOL, TRANSCENDENTAL_ATOL)
+            : relTol(want, ROUNDED_RTOL);
+          assertClose(got, want, tol, `unary ${op} (param ${p}, n ${n})`);
+          [xb, out].forEach((b) => be.free(b));
+        }),
+        { numRuns: RUNS.kernel * 2 },
+      );
+    });
+
+    test('binary ops with broadcasting', async () => {
+      // Random rank-1..4 output shapes; each operand drops leading dims or has 1s.
+      const shapes = fc
+        .array(dim(9), { minLength: 1, maxLength: 4 })
+        .chain((shape) =>
+          fc.tuple(
+            fc.constant(shape),
+            fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }),
+            fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }),
+            fc.nat(shape.length),
+          ),
+        );
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...BINARY_OPS), shapes, fc.nat(), async (op, [shape, onesA, onesB, drop], seed) => {
+          const aShape = shape.map((d, i) => (onesA[i] ? 1 : d));
+          const bShape = shape.map((d, i) => (onesB[i] ? 1 : d)).slice(drop);
+          const a = randomF32(seed, aShape.reduce((x, y) => x * y, 1), -4, 4);
+          const b = randomF32(seed + 7, bShape.reduce((x, y) => x * y, 1), 0.5, 4);
+          const want = oracle.binary(op, a, aShape, b, bShape, 0.25);
+          const view = coalesce(want.shape, broadcastStrides(aShape, want.shape), broadcastStrides(bShape, want.shape));
+          const [ab, bb, out] = [upload(be, a), upload(be, b), be.alloc(want.out.length)];
+          be.binary(op, ab, bb, out, { ...view, param: 0.25 });
+          assertClose(await read(out), want.out, relTol(want.out, ROUNDED_RTOL), `${op} ${JSON.stringify([aShape, bShape])}`);
+          [ab, bb, out].forEach((x) => be.free(x));
+        }),
+        { numRuns: RUNS.kernel * 2 },
+      );
+    });
+
+    test('binary ops on uncoalesced strided views (rank up to 6)', async () => {
+      const shape = [2, 3, 1, 4, 5, 3];
+      const aShape = [2, 1, 1, 4, 1, 3];
+      const bShape = [3, 1, 4, 5, 1];
+      const a = randomF32(3, 2 * 4 * 3);
+      const b = randomF32(4, 3 * 4 * 5, 1, 2);
+      const want = oracle.binary('div', a, aShape, b, bShape);
+      assert.deepEqual(want.shape, shape);
+      const [ab, bb, out] = [upload(be, a), upload(be, b), be.alloc(want.out.length)];
+      be.binary('div', ab, bb, out, { shape, aStrides: broadcastStrides(aShape, shape), bStrides: broadcastStrides(bShape, shape) });
+      assertClose(await read(out), want.out, relTol(want.out, ROUNDED_RTOL), 'div rank 6');
+    });
+
+    test('reduce sum and max over the middle axis', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom('sum' as const, 'max' as const), dim(12), fc.oneof(dim(), fc.integer({ min: 1024, max: 3000 })), dim(12), fc.nat(), async (op, outer, size, inner, seed) => {
+          const x = randomF32(seed, outer * size * inner, -5, 5);
+          const [xb, out] = [upload(be, x), be.alloc(outer * inner)];
+          be.reduce(op, xb, out, { outer, size, inner });
+          const want = oracle.reduce(op, x, outer, size, inner);
+          const mag = oracle.reduce('sum', x.map(Math.abs), outer, size, inner);
+          assertClose(await read(out), want, op === 'max' ? 0 : (i) => gamma(size) * mag[i], `${op} [${outer}, ${size}, ${inner}]`);
+          [xb, out].forEach((b) => be.free(b));
+        }),
+        { numRuns: RUNS.kernel },
+      );
+    });
+
+    test('softmax and fused softmax cross-entropy, extreme finite logits (±80) without NaN', async () => {
+      await fc.assert(
+        fc.asyncProperty(dim(20), fc.oneof(dim(40), fc.constant(1030)), fc.nat(), fc.constantFrom(1, 10, 80), async (rows, cols, seed, spread) => {
+          const x = randomF32(seed, rows * cols, -spread, spread);
+          const labels = Float32Array.from({ length: rows }, (_, r) => (seed + r * 7) % cols);
+          const [xb, lb, sm, loss, grad] = [upload(be, x), upload(be, labels), be.alloc(rows * cols), be.alloc(rows), be.alloc(rows * cols)];
+          be.softmax(xb, sm, rows, cols);
+          be.softmaxXent(xb, lb, loss, grad, rows, cols);
+          const want = oracle.softmaxXent(x, labels, rows, cols);
+          const atol = softmaxAtol(cols, spread);
+          const gotSm = await read(sm);
+          assert.ok(gotSm.every(Number.isFinite), 'softmax is finite');
+          assertClose(gotSm, oracle.softmax(x, rows, cols), atol, `softmax [${rows}, ${cols}] ±${spread}`);
+          assertClose(await read(grad), want.grad, atol, `xent grad [${rows}, ${cols}] ±${spread}`);
+          assertClose(await read(loss), want.loss, relTol(want.loss, 8 * 2 ** -24, atol), `xent loss [${rows}, ${cols}] ±${spread}`);
+          [xb, lb, sm, loss, grad].forEach((b) => be.free(b));
+        }),
+        { numRuns: RUNS.kernel },
+      );
+    });
+
+    test('softmax cross-entropy with an invalid label gives NaN loss, no out-of-row write', async () => {
+      const x = randomF32(5, 2 * 3);
+      const [xb, lb, loss, grad] = [upload(be, x), upload(be, new Float32Array([3, 1.5])), be.alloc(2), be.alloc(6)];
+      be.softmaxXent(xb, lb, loss, grad, 2, 3);
+      const l = await read(loss);
+      assert.ok(Number.isNaN(l[0]) && Number.isNaN(l[1]));
+      assertClose(await read(grad), oracle.softmax(x, 2, 3), 1e-6, 'grad without onehot');
+    });
+
+    test('SGD (momentum, dampening, Nesterov, weight decay) and Adam/AdamW follow PyTorch semantics over several steps', async () => {
+      await fc.assert(
+        fc.asyncProperty(dim(300), fc.nat(), fc.boolean(), fc.boolean(), async (n, seed, nesterov, decoupled) => {
+          const p0 = randomF32(seed, n);
+          const sgdP = { lr: 0.1, momentum: 0.9, dampening: nesterov ? 0 : 0.1, weightDecay: 5e-4, nesterov, firstStep: true };
+          const [pb, gb, mb, vb] = [upload(be, p0), be.alloc(n), be.alloc(n), be.alloc(n)];
+          const wantP = Float64Array.from(p0);
+          const wantBuf = new Float64Array(n);
+          for (let s = 0; s < 4; s++) {
+            const g = randomF32(seed + 100 + s, n);
+            be.upload(gb, g);
+            be.sgd(pb, gb, mb, n, { ...sgdP, firstStep: s === 0 });
+            oracle.sgd(wantP, g, wantBuf, { ...sgdP, firstStep: s === 0 });
+          }
+          assertClose(await read(pb), wantP, relTol(wantP, 1e-6, 1e-6), 'sgd params');
+          assertClose(await read(mb), wantBuf, relTol(wantBuf, 1e-6, 1e-6), 'sgd momentum');
+          be.upload(pb, p0);
+          be.fill(mb, 0);
+          be.fill(vb, 0);
+          const adamP = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled, step: 1 };
+          const wp = Float64Array.from(p0);
+          const wm = new Float64Array(n);
+          const wv = new Float64Array(n);
+          for (let s = 1; s <= 5; s++) {
+            const g = randomF32(seed + 200 + s, n);
+            be.upload(gb, g);
+            be.adam(pb, gb, mb, vb, n, { ...adamP, step: s });
+            oracle.adam(wp, g, wm, wv, { ...adamP, step: s });
+          }
+          assertClose(await read(pb), wp, relTol(wp, 1e-6, 1e-6), `adam params (decoupled ${decoupled})`);
+          [pb, gb, mb, vb].forEach((b) => be.free(b));
+        }),
+        { numRuns: RUNS.kernel / 2 },
+      );
+    });
+
+    test('fill and copy with offsets', async () => {
+      const src = upload(be, randomF32(9, 37));
+      const dst = be.alloc(50);
+      be.fill(dst, 2.5);
+      be.copy(src, dst, 30, 5, 11);
+      const got = await read(dst);
+      const s = randomF32(9, 37);
+      const want = Float64Array.from({ length: 50 }, (_, i) => (i >= 11 && i < 41 ? s[i - 11 + 5] : 2.5));
+      assertClose(got, want, 0, 'copy');
+    });
+
+    test('bad input: mismatched extents throw E_SHAPE naming the op, before any kernel runs', async () => {
+      const a = be.alloc(6);
+      const b = be.alloc(6);
+      const out = be.alloc(4);
+      const sentinel = new Float32Array([1, 2, 3, 4]);
+      be.upload(out, sentinel);
+      const throwsShape = (fn: () => void, op: string) =>
+        assert.throws(fn, (e: unknown) => e instanceof RidgelineError && e.code === 'E_SHAPE' && e.message.includes(op));
+      throwsShape(() => be.matmul(a, b, out, { batch: 1, m: 2, n: 2, k: 4, transA: false, transB: false }), 'matmul');
+      throwsShape(() => be.matmul(a, b, out, { batch: 2, m: 2, n: 2, k: 3, transA: false, transB: false }), 'matmul');
+      throwsShape(() => be.unary('exp', a, out, 6), 'unary(exp)');
+      throwsShape(() => be.binary('add', a, b, out, { shape: [2, 3], aStrides: contiguousStrides([2, 3]), bStrides: [3, 1] }), 'binary(add)');
+      throwsShape(() => be.binary('add', a, b, out, { shape: [2, 2], aStrides: [5, 1], bStrides: [2, 1] }), 'binary(add)');
+      throwsShape(() => be.reduce('sum', a, out, { outer: 2, size: 4, inner: 1 }), 'reduce(sum)');
+      throwsShape(() => be.softmax(a, out, 2, 3), 'softmax');
+      throwsShape(() => be.softmaxXent(a, out, out, b, 4, 2), 'softmaxXent');
+      throwsShape(() => be.sgd(a, b, out, 6, { lr: 1, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false, firstStep: true }), 'sgd');
+      throwsShape(() => be.copy(a, out, 5), 'copy');
+      throwsShape(() => be.upload(out, new Float32Array(5)), 'upload');
+      assert.throws(() => be.matmul(a, b, out, { batch: 1, m: -1, n: 2, k: 3, transA: false, transB: false }), /E_ARG: matmul: m/);
+      assert.throws(() => be.unary('nope' as UnaryOp, a, out, 1), /E_ARG: unary: unknown op 'nope'; valid: neg/);
+      assert.throws(() => be.reduce('sum', a, out, { outer: 1, size: 0, inner: 1 }), /E_ARG/);
+      assert.deepEqual(await read(out), sentinel, 'rejected calls wrote nothing');
+      be.free(a);
+      assert.throws(() => be.unary('neg', a, b, 1), (e: unknown) => e instanceof RidgelineError && e.code === 'E_STATE');
+    });
+  });
+}
