@@ -162,8 +162,12 @@ function checkCount(op: string, n: number): void {
   if (!Number.isSafeInteger(n) || n < 0) argError(op, `n must be an integer ≥ 0, got ${n}`);
 }
 
-function checkOut(op: string, out: Float32Array, n: number): void {
+/** Checks a count and the caller's output array (or allocates one of length n). */
+function checkOut(op: string, n: number, out: Float32Array | undefined): Float32Array {
+  checkCount(op, n);
+  if (out === undefined) return new Float32Array(n);
   if (out.length < n) argError(op, `out must hold ${n} values, got length ${out.length}`);
+  return out;
 }
 
 /**
@@ -248,18 +252,17 @@ export class RngStream {
    * n uniform floats in [0, 1) with 24 random bits each, (w >>> 8)·2^-24, exact in f32.
    * Starts at a block boundary; value j comes from word j of the bulk draw.
    */
-  uniforms(n: number, out: Float32Array = new Float32Array(n)): Float32Array {
-    checkCount('rng.uniforms', n);
-    checkOut('rng.uniforms', out, n);
+  uniforms(n: number, out?: Float32Array): Float32Array {
+    const dst = checkOut('rng.uniforms', n, out);
     let b = this.#align();
     const w = this.#buf;
     for (let j = 0; j < n; j += 4, b++) {
       this.#block(b, w);
-      for (let lane = 0; lane < 4 && j + lane < n; lane++) out[j + lane] = (w[lane]! >>> 8) * INV24;
+      for (let lane = 0; lane < 4 && j + lane < n; lane++) dst[j + lane] = (w[lane]! >>> 8) * INV24;
     }
     this.#cachedBlock = -1;
     this.#pos += n;
-    return out;
+    return dst;
   }
 
   /**
@@ -279,9 +282,8 @@ export class RngStream {
    * boundary; block j gives values 2j (cosine branch) and 2j+1 (sine branch), so
    * ceil(n/2) blocks are used and the position advances by 4·ceil(n/2) words.
    */
-  normals(n: number, mean = 0, std = 1, out: Float32Array = new Float32Array(n)): Float32Array {
-    checkCount('rng.normals', n);
-    checkOut('rng.normals', out, n);
+  normals(n: number, mean = 0, std = 1, out?: Float32Array): Float32Array {
+    const dst = checkOut('rng.normals', n, out);
     if (!Number.isFinite(mean)) argError('rng.normals', `mean must be finite, got ${mean}`);
     if (!Number.isFinite(std) || std < 0) argError('rng.normals', `std must be finite and ≥ 0, got ${std}`);
     let b = this.#align();
@@ -290,12 +292,12 @@ export class RngStream {
     for (let j = 0; j < n; j += 2, b++) {
       this.#block(b, w);
       boxMuller(w[0]!, w[1]!, w[2]!, w[3]!, pair);
-      out[j] = mean + std * pair[0]!;
-      if (j + 1 < n) out[j + 1] = mean + std * pair[1]!;
+      dst[j] = mean + std * pair[0]!;
+      if (j + 1 < n) dst[j + 1] = mean + std * pair[1]!;
     }
     this.#cachedBlock = -1;
     this.#pos += 4 * Math.ceil(n / 2);
-    return out;
+    return dst;
   }
 
   /**
