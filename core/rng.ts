@@ -3,9 +3,11 @@
  * "Parallel random numbers: as easy as 1, 2, 3", SC'11; reference code: Random123).
  *
  * Every draw is a pure function of (seed, stream, position), computed with exact 32-bit
- * integer arithmetic and the portable f64 functions of `portable_math.ts`, so the same
- * numbers come out in Node, Deno, Bun and the browser, and a WGSL kernel can reproduce the
- * integer and f32-uniform draws bit for bit.
+ * integer arithmetic and the portable f64 functions of `portable_math.ts` (never Math.log,
+ * sin, cos, exp, pow or random), so the same numbers come out in Node, Deno, Bun and the
+ * browser. A WGSL kernel can reproduce the integer and f32-uniform draws bit for bit (u32
+ * ops only); normals, gamma and Dirichlet draws depend on f64 log/sin/cos, so a GPU backend
+ * must take them from the host (or port portable_math.ts) to stay identical.
  *
  * How draws map to Philox counters (the contract another implementation must follow):
  * - key = [seed mod 2^32, floor(seed / 2^32)] for an integer seed in [0, 2^53).
@@ -179,11 +181,15 @@ export class RngStream {
   readonly seed: number;
   /** The stream name (a numeric id as its decimal string). */
   readonly stream: string;
-  /** Philox key words [k0, k1] (see `seedKey`). */
+  /** Philox key words [k0, k1] (see `seedKey`); a copy, the stream does not read it. */
   readonly key: Uint32Array;
-  /** Counter words 2..3 (see `streamTag`). */
+  /** Counter words 2..3 (see `streamTag`); a copy, the stream does not read it. */
   readonly tag: Uint32Array;
 
+  readonly #k0: number;
+  readonly #k1: number;
+  readonly #t0: number;
+  readonly #t1: number;
   #pos = 0;
   #cachedBlock = -1; // index of the block held in #buf, -1 if none
   readonly #buf = new Uint32Array(4);
@@ -192,6 +198,10 @@ export class RngStream {
   constructor(seed: number, stream: string | number) {
     this.key = seedKey(seed);
     this.tag = streamTag(stream);
+    this.#k0 = this.key[0]!;
+    this.#k1 = this.key[1]!;
+    this.#t0 = this.tag[0]!;
+    this.#t1 = this.tag[1]!;
     this.seed = seed;
     this.stream = String(stream);
   }
@@ -216,8 +226,7 @@ export class RngStream {
 
   /** Block b of this stream into `out` (no caching; used by the bulk paths). */
   #block(b: number, out: Uint32Array): void {
-    philoxBlock(b >>> 0, Math.floor(b / TWO32), this.tag[0]!, this.tag[1]!,
-      this.key[0]!, this.key[1]!, out);
+    philoxBlock(b >>> 0, Math.floor(b / TWO32), this.#t0, this.#t1, this.#k0, this.#k1, out);
   }
 
   /** Skips to the next block boundary and returns that block's index. */
@@ -250,7 +259,8 @@ export class RngStream {
 
   /**
    * n uniform floats in [0, 1) with 24 random bits each, (w >>> 8)·2^-24, exact in f32.
-   * Starts at a block boundary; value j comes from word j of the bulk draw.
+   * Starts at a block boundary; value j comes from word j of the bulk draw. Fills `out`
+   * (length ≥ n) when given.
    */
   uniforms(n: number, out?: Float32Array): Float32Array {
     const dst = checkOut('rng.uniforms', n, out);
@@ -280,7 +290,8 @@ export class RngStream {
   /**
    * n normals N(mean, std²) as f32 (computed in f64, rounded once). Starts at a block
    * boundary; block j gives values 2j (cosine branch) and 2j+1 (sine branch), so
-   * ceil(n/2) blocks are used and the position advances by 4·ceil(n/2) words.
+   * ceil(n/2) blocks are used and the position advances by 4·ceil(n/2) words. Fills
+   * `out` (length ≥ n) when given.
    */
   normals(n: number, mean = 0, std = 1, out?: Float32Array): Float32Array {
     const dst = checkOut('rng.normals', n, out);
