@@ -4,6 +4,7 @@
  */
 import { RidgelineError } from '../core/errors.ts';
 import { runSmokeTraining } from '../core/experiments/smoke_run.ts';
+import type { KernelWorkerSpawner } from '../core/cpu/kernel_threads.ts';
 import { BACKEND_CHOICES, selectBackend } from '../core/select_backend.ts';
 
 export interface RuntimeHost {
@@ -13,6 +14,8 @@ export interface RuntimeHost {
   error(line: string): void;
   /** Whether stdout is an interactive terminal (progress bars) and not CI. */
   interactive: boolean;
+  /** Starts the CPU backend's helper thread, where the runtime can. */
+  spawnWorker?: KernelWorkerSpawner;
 }
 
 interface OptionSpec {
@@ -44,7 +47,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     async run(opts, host) {
       const steps = parseCount('--steps', opts.steps);
       const seed = parseCount('--seed', opts.seed);
-      const { backend, reason } = await selectBackend(opts.backend);
+      const { backend, reason } = await selectBackend(opts.backend, { spawnWorker: host.spawnWorker });
       const quiet = 'json' in opts;
       if (!quiet) host.print(reason);
       const started = performance.now();

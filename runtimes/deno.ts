@@ -1,5 +1,6 @@
 /** Deno adapter: `deno run -A runtimes/deno.ts <command>`. */
 import { runCli } from './cli.ts';
+import { cpuSpawner } from './kernel_threads_host.ts';
 
 declare const Deno: {
   args: string[];
@@ -13,6 +14,7 @@ const code = await runCli(Deno.args, {
   runtime: `deno ${Deno.version.deno}`,
   print: (line) => console.log(line),
   error: (line) => console.error(line),
+  spawnWorker: cpuSpawner(),
   interactive: Deno.stdout.isTerminal() && !Deno.env.get('CI'),
 });
 Deno.exit(code);

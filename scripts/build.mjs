@@ -42,7 +42,9 @@ if (isStale(wasmPath, Math.max(buildScript, newestMtime(asmDir, (n) => n.endsWit
   execFileSync(bin('asc'), [
     join(asmDir, 'index.ts'), '--outFile', wasmPath,
     '--optimizeLevel', '3', '--shrinkLevel', '0', '--runtime', 'stub', '--noAssert',
-    '--enable', 'simd', '--initialMemory', '16',
+    // Memory is imported and shared so that a helper thread can run kernels on it too.
+    '--enable', 'simd', '--enable', 'threads', '--importMemory', '--sharedMemory',
+    '--initialMemory', '16', '--maximumMemory', '65536',
   ], { stdio: 'inherit' });
 }
 if (isStale(embedPath, statSync(wasmPath).mtimeMs)) {

@@ -14,11 +14,24 @@ import {
 import { adamScalars } from '../adam_scalars.ts';
 import { RidgelineError, argError } from '../errors.ts';
 import { KERNELS_WASM_BASE64 } from './kernels_wasm.gen.ts';
+import {
+  CONTROL_INTS, type KernelWorkerSpawner, type MatmulArgs, ThreadState, imports,
+} from './kernel_threads.ts';
 import { WasmHeap } from './wasm_heap.ts';
+
+/**
+ * Products below this many multiply-adds stay on one thread: waking the helper costs tens
+ * of microseconds, about what 2^20 multiply-adds take at ~30 GFLOP/s.
+ */
+const THREADED_MIN_MACS = 2 ** 20;
+/** The kernel's register tile height: row splits on this boundary keep tiles full. */
+const TILE_ROWS = 4;
+/** Initial and maximum shared memory, in 64 KiB pages (the maximum is wasm32's 4 GiB). */
+const INITIAL_PAGES = 16;
+const MAXIMUM_PAGES = 65536;
 
 /** The exports of the kernel module (see core/cpu/assembly/index.ts). */
 interface KernelExports {
-  memory: WebAssembly.Memory;
   heapBase(): number;
   MATMUL_SCRATCH_FLOATS: WebAssembly.Global;
   unary(op: number, x: number, out: number, n: number, p: number): void;
@@ -27,10 +40,7 @@ interface KernelExports {
   reduce(op: number, x: number, out: number, outer: number, size: number, inner: number): void;
   softmax(x: number, out: number, rows: number, cols: number): void;
   softmaxXent(x: number, labels: number, loss: number, grad: number, rows: number, cols: number): void;
-  matmul(
-    a: number, b: number, c: number, batch: number, m: number, n: number, k: number,
-    transA: number, transB: number, strideA: number, strideB: number, scratch: number,
-  ): void;
+  matmul(...args: MatmulArgs): void;
   sgd(
     p: number, g: number, buf: number, n: number, lr: number, momentum: number,
     dampening: number, wd: number, nesterov: number, firstStep: number,
@@ -54,35 +64,87 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-/** Instantiates the kernel module; async because browsers refuse large synchronous compiles. */
-export async function createCpuBackend(): Promise<CpuBackend> {
+export interface CpuBackendOptions {
+  /** Starts the helper thread for large products; without it the backend uses one thread. */
+  spawnWorker?: KernelWorkerSpawner;
+}
+
+/**
+ * Instantiates the kernel module on a fresh shared memory (async: browsers refuse large
+ * synchronous compiles) and, when a spawner is given, starts the helper thread.
+ */
+export async function createCpuBackend(options: CpuBackendOptions = {}): Promise<CpuBackend> {
   const module = await WebAssembly.compile(decodeBase64(KERNELS_WASM_BASE64));
-  const instance = await WebAssembly.instantiate(module, {
-    env: {
-      abort(_msg: number, _file: number, line: number, col: number) {
-        throw new RidgelineError('E_BACKEND', `cpu kernel aborted at ${line}:${col}`);
-      },
-    },
-  });
-  return new CpuBackend(instance.exports as unknown as KernelExports);
+  let memory: WebAssembly.Memory;
+  try {
+    memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
+  } catch (e) {
+    throw new RidgelineError('E_BACKEND', `cpu: shared WebAssembly memory is unavailable here (a browser page needs cross-origin isolation): ${e}`);
+  }
+  const instance = await WebAssembly.instantiate(module, imports(memory));
+  const backend = new CpuBackend(instance.exports as unknown as KernelExports, memory);
+  if (options.spawnWorker) {
+    const control = backend.allocControl();
+    backend.attachWorker(await options.spawnWorker({ module, memory, control }), control);
+  }
+  return backend;
 }
 
 export class CpuBackend implements Backend {
   readonly kind = 'cpu' as const;
-  readonly description = 'WebAssembly SIMD128 (AssemblyScript), 1 thread';
   private readonly heap: WasmHeap;
   private readonly meta: number;
   private readonly scratch: number;
+  private reservedBytes: number;
+  private worker: { terminate(): void } | null = null;
+  private control: Int32Array | null = null;
+  private workerScratch = 0;
 
-  constructor(private readonly k: KernelExports) {
-    this.heap = new WasmHeap(k.memory, k.heapBase());
+  constructor(private readonly k: KernelExports, private readonly memory: WebAssembly.Memory) {
+    this.heap = new WasmHeap(memory, k.heapBase());
     this.meta = this.heap.alloc(4 * 4 * MAX_RANK);
-    this.scratch = this.heap.alloc(4 * (k.MATMUL_SCRATCH_FLOATS.value as number));
+    this.scratch = this.heap.alloc(this.scratchBytes);
+    this.reservedBytes = this.heap.live;
+  }
+
+  private get scratchBytes(): number {
+    return 4 * (this.k.MATMUL_SCRATCH_FLOATS.value as number);
+  }
+
+  get description(): string {
+    return `WebAssembly SIMD128 (AssemblyScript), ${this.threads} thread${this.threads > 1 ? 's' : ''}`;
+  }
+
+  /** Threads used for large matrix products. */
+  get threads(): number {
+    return this.worker ? 2 : 1;
+  }
+
+  /** @internal The control block and scratch of a helper thread, before it starts. */
+  allocControl(): number {
+    this.workerScratch = this.heap.alloc(this.scratchBytes);
+    const control = this.heap.alloc(4 * CONTROL_INTS);
+    new Int32Array(this.memory.buffer, control, CONTROL_INTS).fill(0);
+    this.reservedBytes = this.heap.live;
+    return control;
+  }
+
+  /** @internal */
+  attachWorker(worker: { terminate(): void }, control: number): void {
+    this.worker = worker;
+    this.control = new Int32Array(this.memory.buffer, control, CONTROL_INTS);
+  }
+
+  /** Stops the helper thread, if any; the backend goes on with one thread. */
+  close(): void {
+    this.worker?.terminate();
+    this.worker = null;
+    this.control = null;
   }
 
   /** Bytes currently allocated to live buffers (tests use it to find leaks). */
   get liveBytes(): number {
-    return this.heap.live - 4 * 4 * MAX_RANK - 4 * (this.k.MATMUL_SCRATCH_FLOATS.value as number);
+    return this.heap.live - this.reservedBytes;
   }
 
   private ptr(buf: Buf, role: string): number {
@@ -104,7 +166,7 @@ export class CpuBackend implements Backend {
 
   /** A live view of the buffer (invalid after the next allocation may grow memory). */
   view(buf: Buf): Float32Array {
-    return new Float32Array(this.k.memory.buffer, this.ptr(buf, 'view'), buf.length);
+    return new Float32Array(this.memory.buffer, this.ptr(buf, 'view'), buf.length);
   }
 
   upload(buf: Buf, data: Float32Array, offset = 0): void {
@@ -129,17 +191,33 @@ export class CpuBackend implements Backend {
   copy(src: Buf, dst: Buf, length: number, srcOffset = 0, dstOffset = 0): void {
     checkFits('copy', 'src', src, length, srcOffset);
     checkFits('copy', 'dst', dst, length, dstOffset);
-    const bytes = new Uint8Array(this.k.memory.buffer);
+    const bytes = new Uint8Array(this.memory.buffer);
     const from = this.ptr(src, 'copy') + 4 * srcOffset;
     bytes.copyWithin(this.ptr(dst, 'copy') + 4 * dstOffset, from, from + 4 * length);
   }
 
   matmul(a: Buf, b: Buf, out: Buf, p: MatmulParams): void {
     checkMatmul(a, b, out, p);
-    this.k.matmul(
+    const args: MatmulArgs = [
       this.ptr(a, 'matmul'), this.ptr(b, 'matmul'), this.ptr(out, 'matmul'), p.batch, p.m, p.n, p.k,
-      p.transA ? 1 : 0, p.transB ? 1 : 0, p.strideA ?? p.m * p.k, p.strideB ?? p.k * p.n, this.scratch,
-    );
+      p.transA ? 1 : 0, p.transB ? 1 : 0, p.strideA ?? p.m * p.k, p.strideB ?? p.k * p.n, 0, p.m, this.scratch,
+    ];
+    const ctl = this.control;
+    if (!ctl || p.m < 2 * TILE_ROWS || p.batch * p.m * p.n * p.k < THREADED_MIN_MACS) {
+      this.k.matmul(...args);
+      return;
+    }
+    // The helper takes the lower rows; this thread the upper ones.
+    const split = Math.ceil(p.m / 2 / TILE_ROWS) * TILE_ROWS;
+    ctl.set([...args.slice(0, 11), split, p.m, this.workerScratch], 1);
+    Atomics.store(ctl, 0, ThreadState.Work);
+    Atomics.notify(ctl, 0);
+    args[12] = split;
+    this.k.matmul(...args);
+    while (Atomics.load(ctl, 0) === ThreadState.Work) Atomics.wait(ctl, 0, ThreadState.Work);
+    const state = Atomics.load(ctl, 0);
+    Atomics.store(ctl, 0, ThreadState.Idle);
+    if (state !== ThreadState.Done) throw new RidgelineError('E_BACKEND', 'cpu: the helper thread failed in matmul');
   }
 
   unary(op: UnaryOp, x: Buf, out: Buf, length: number, param = 0): void {
@@ -156,7 +234,7 @@ export class CpuBackend implements Backend {
     const size = checkBroadcast(op, a, b, out, p);
     if (size === 0) return;
     const rank = p.shape.length;
-    const meta = new Int32Array(this.k.memory.buffer, this.meta, 4 * MAX_RANK);
+    const meta = new Int32Array(this.memory.buffer, this.meta, 4 * MAX_RANK);
     meta.set(p.shape, 0);
     meta.set(p.aStrides, rank);
     meta.set(p.bStrides, 2 * rank);

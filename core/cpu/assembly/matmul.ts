@@ -12,8 +12,11 @@ const KC = 256;
 const MC = 64;
 const NC = 512;
 
-/** Floats of scratch the caller must pass to matmul (packed panels of A and B). */
-export const MATMUL_SCRATCH_FLOATS: i32 = MC * KC + KC * NC;
+/**
+ * Floats of scratch each thread must pass to matmul: packed panels of A and B and an edge
+ * tile. Scratch is per call, never static, so two threads can run matmul at once.
+ */
+export const MATMUL_SCRATCH_FLOATS: i32 = MC * KC + KC * NC + MR * NR;
 
 // Reads A[i, p] of an m×k operand stored either m×k (row-major) or k×m (transposed).
 @inline function at(base: usize, i: i32, p: i32, rowStride: i32, colStride: i32): f32 {
@@ -56,7 +59,7 @@ function packB(b: usize, rs: i32, cs: i32, k0: i32, kc: i32, j0: i32, nc: i32, d
 
 // acc(4×8) = Apanel(4×kc) · Bpanel(kc×8), then C tile (+)= acc. `rows`/`cols` clip the
 // tile at the matrix edge; `accumulate` is false for the first k-block.
-function microKernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool): void {
+function microKernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool, tile: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -87,8 +90,7 @@ function microKernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, rows: i3
     storeRow(c + 3 * ld, c30, c31, accumulate);
     return;
   }
-  // Edge tile: spill to a small stack array and copy the valid part.
-  const tile = memory.data(MR * NR * 4, 16);
+  // Edge tile: spill to the scratch tile and copy the valid part.
   v128.store(tile, c00); v128.store(tile, c01, 16);
   v128.store(tile, c10, 32); v128.store(tile, c11, 48);
   v128.store(tile, c20, 64); v128.store(tile, c21, 80);
@@ -111,14 +113,20 @@ function microKernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, rows: i3
   v128.store(c, hi, 16);
 }
 
-function matmulOne(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, transA: bool, transB: bool, scratch: usize): void {
+// Rows [rowStart, rowEnd) of C = op(A)·op(B). Splitting by rows changes no element's
+// summation order, so a threaded product is bit-identical to a single-threaded one.
+function matmulOne(
+  a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, transA: bool, transB: bool,
+  rowStart: i32, rowEnd: i32, scratch: usize,
+): void {
   // Row/column strides of the logical m×k A and k×n B.
   const ars = transA ? 1 : k, acs = transA ? m : 1;
   const brs = transB ? 1 : n, bcs = transB ? k : 1;
   const packedA = scratch;
   const packedB = scratch + (<usize>(MC * KC) << 2);
+  const tile = packedB + (<usize>(KC * NC) << 2);
   if (k == 0) {
-    for (let i = 0; i < m * n; i++) store<f32>(c + (<usize>i << 2), 0);
+    for (let i = rowStart * n; i < rowEnd * n; i++) store<f32>(c + (<usize>i << 2), 0);
     return;
   }
   for (let j0 = 0; j0 < n; j0 += NC) {
@@ -126,15 +134,15 @@ function matmulOne(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, transA:
     for (let k0 = 0; k0 < k; k0 += KC) {
       const kc = min(KC, k - k0);
       packB(b, brs, bcs, k0, kc, j0, nc, packedB);
-      for (let i0 = 0; i0 < m; i0 += MC) {
-        const mc = min(MC, m - i0);
+      for (let i0 = rowStart; i0 < rowEnd; i0 += MC) {
+        const mc = min(MC, rowEnd - i0);
         packA(a, ars, acs, i0, mc, k0, kc, packedA);
         for (let ip = 0; ip < mc; ip += MR) {
           for (let jp = 0; jp < nc; jp += NR) {
             microKernel(
               packedA + (<usize>(ip * kc) << 2), packedB + (<usize>(jp * kc) << 2), kc,
               c + (<usize>((i0 + ip) * n + j0 + jp) << 2), n,
-              min(MR, mc - ip), min(NR, nc - jp), k0 > 0,
+              min(MR, mc - ip), min(NR, nc - jp), k0 > 0, tile,
             );
           }
         }
@@ -143,14 +151,18 @@ function matmulOne(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, transA:
   }
 }
 
+/**
+ * The batched product restricted to rows [rowStart, rowEnd) of every batch item's C; the
+ * CPU backend gives disjoint row ranges to its threads.
+ */
 export function matmul(
   a: usize, b: usize, c: usize, batch: i32, m: i32, n: i32, k: i32,
-  transA: i32, transB: i32, strideA: i32, strideB: i32, scratch: usize,
+  transA: i32, transB: i32, strideA: i32, strideB: i32, rowStart: i32, rowEnd: i32, scratch: usize,
 ): void {
   for (let t = 0; t < batch; t++) {
     matmulOne(
       a + (<usize>(t * strideA) << 2), b + (<usize>(t * strideB) << 2), c + (<usize>(t * m * n) << 2),
-      m, n, k, transA != 0, transB != 0, scratch,
+      m, n, k, transA != 0, transB != 0, rowStart, rowEnd, scratch,
     );
   }
 }
