@@ -1,0 +1,94 @@
+/**
+ * The shape of `result.json` of a fork experiment (schema version 1). Every number's
+ * meaning is fixed by SPEC.md: §1 (path, barriers), §2 (k1, k2, pairing), §4 (distances).
+ */
+
+export const RESULT_SCHEMA_VERSION = 1;
+
+/** One α point of the linear path θ(α) = (1 − α)·θA + α·θB, evaluated on one split. */
+export interface CurvePoint {
+  alpha: number;
+  /** Mean loss L(θ(α)) over the split. */
+  loss: number;
+  /** E(θ(α)) = 1 − accuracy. */
+  error: number;
+  /** L(θ(α)) − [(1 − α)·L(θA) + α·L(θB)] (SPEC §1; exactly 0 at both ends). */
+  gap: number;
+}
+
+/** Barrier metrics of one pair on one split (SPEC §1, §4). */
+export interface SplitMetrics {
+  /** max_α gap(α) over the grid; may be negative. */
+  lossBarrier: number;
+  lossBarrierAlpha: number;
+  /** max_α E(θ(α)) − ½(E(θA) + E(θB)). */
+  errorBarrier: number;
+  /** errorBarrier / (½(Acc_test(A) + Acc_test(B))) — always normalised by TEST accuracy. */
+  normalizedBarrier: number;
+  lossA: number;
+  lossB: number;
+  accuracyA: number;
+  accuracyB: number;
+  curve: CurvePoint[];
+  /** Mean cross-entropy H(pA, pB) between the endpoints' softmax outputs. */
+  predictionDistance: number;
+  /** ½(H(pA, pB) + H(pB, pA)). */
+  predictionDistanceSymmetric: number;
+}
+
+export interface LayerDistance {
+  name: string;
+  distance: number;
+}
+
+/** One (k1, k2) cell of the fork grid: a pair of networks and the path between them. */
+export interface ForkCell {
+  k1: number;
+  k2: number;
+  /** Repeat index (main-branch mode repeats the whole procedure; pairs mode has one). */
+  repeat: number;
+  /** What A and B are, e.g. `child(seed 1)` / `child(seed 2)` or `main@k1+k2` / `child`. */
+  a: string;
+  b: string;
+  /** Checkpoint files (relative to the run directory) of A and B. */
+  checkpointA: string;
+  checkpointB: string;
+  train: SplitMetrics;
+  test: SplitMetrics;
+  /** ‖θA − θB‖₂ over all parameters, and per layer. */
+  weightDistance: number;
+  weightDistanceByLayer: LayerDistance[];
+  /** Whether the test error barrier is below the spec's threshold (default 0.02). */
+  connected: boolean;
+}
+
+export interface Provenance {
+  backend: string;
+  adapter: string;
+  runtime: string;
+  ridgelineVersion: string;
+  gitCommit: string | null;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface PhaseTiming {
+  phase: string;
+  seconds: number;
+}
+
+export interface ForkResult {
+  schemaVersion: number;
+  kind: 'fork';
+  /** The full resolved spec (every option with its final value). */
+  spec: Record<string, unknown>;
+  seeds: { init: number; order: number; children: number[] };
+  /** Unit of k1/k2 in `cells` and `spec`: training steps or epochs. */
+  units: 'steps' | 'epochs';
+  stepsPerEpoch: number;
+  provenance: Provenance;
+  timings: PhaseTiming[];
+  /** Training loss of the parent (or main run) every few steps, for the report. */
+  parentLoss: { step: number; loss: number }[];
+  cells: ForkCell[];
+}
