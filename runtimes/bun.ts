@@ -1,13 +1,8 @@
 /** Bun adapter: `bun runtimes/bun.ts <command>`. */
 import { runCli } from './cli.ts';
-import { cpuSpawner } from './kernel_threads_host.ts';
+import { createHost } from './host.ts';
 
 declare const Bun: { version: string };
 
-process.exitCode = await runCli(process.argv.slice(2), {
-  runtime: `bun ${Bun.version}`,
-  print: (line) => console.log(line),
-  error: (line) => console.error(line),
-  spawnWorker: cpuSpawner(),
-  interactive: Boolean(process.stdout.isTTY) && !process.env.CI,
-});
+const interactive = Boolean(process.stderr.isTTY) && !process.env.CI;
+process.exitCode = await runCli(process.argv.slice(2), createHost(`bun ${Bun.version}`, interactive));

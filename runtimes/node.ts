@@ -1,12 +1,7 @@
 #!/usr/bin/env node
 /** Node adapter: `node dist/runtimes/node.js <command>` (the `ridgeline` bin). */
 import { runCli } from './cli.ts';
-import { cpuSpawner } from './kernel_threads_host.ts';
+import { createHost } from './host.ts';
 
-process.exitCode = await runCli(process.argv.slice(2), {
-  runtime: `node ${process.versions.node}`,
-  print: (line) => console.log(line),
-  error: (line) => console.error(line),
-  spawnWorker: cpuSpawner(),
-  interactive: Boolean(process.stdout.isTTY) && !process.env.CI,
-});
+const interactive = Boolean(process.stderr.isTTY) && !process.env.CI;
+process.exitCode = await runCli(process.argv.slice(2), createHost(`node ${process.versions.node}`, interactive));

@@ -30,8 +30,12 @@ export interface Optimizer {
   step(params: readonly Tensor[], grads: readonly Tensor[], lr?: number): void;
   /** Number of steps taken so far. */
   readonly steps: number;
-  /** State tensors, in a fixed order, for checkpoints and forks. */
+  /** State tensors, in a fixed order, for checkpoints and forks (empty before step 1). */
   state(): Tensor[];
+  /** Names of the state tensors per parameter, e.g. `momentum_buffer` (PyTorch's keys). */
+  readonly stateNames: readonly string[];
+  /** Replaces the state (tensors are taken over, not copied) and the step counter. */
+  setState(state: Tensor[], steps: number): void;
   dispose(): void;
 }
 
@@ -77,8 +81,18 @@ export class Sgd implements Optimizer {
     this.steps++;
   }
 
+  get stateNames(): readonly string[] {
+    return this.p.momentum !== 0 ? ['momentum_buffer'] : [];
+  }
+
   state(): Tensor[] {
     return this.buffers;
+  }
+
+  setState(state: Tensor[], steps: number): void {
+    this.dispose();
+    this.buffers = state;
+    this.steps = steps;
   }
 
   dispose(): void {
@@ -115,8 +129,16 @@ export class Adam implements Optimizer {
     });
   }
 
+  readonly stateNames = ['exp_avg', 'exp_avg_sq'] as const;
+
   state(): Tensor[] {
     return this.moments;
+  }
+
+  setState(state: Tensor[], steps: number): void {
+    this.dispose();
+    this.moments = state;
+    this.steps = steps;
   }
 
   dispose(): void {

@@ -1,0 +1,111 @@
+/**
+ * Runs a fork experiment end to end from its spec: data, model, training configuration,
+ * the fork grid (resumable), and the result files — result.json (schema, resolved spec,
+ * seeds, provenance, timings, every cell), cells.csv, curves.csv and a self-contained
+ * report.html.
+ */
+import type { Backend } from '../backend.ts';
+import { featureCount } from '../data/dataset.ts';
+import { loadDataset } from '../data/registry.ts';
+import type { FileStore } from '../io.ts';
+import { runFork } from '../lmc/fork.ts';
+import { createModel } from '../nn/registry.ts';
+import type { Progress } from '../progress.ts';
+import { cellsCsv, curvesCsv } from '../report/csv.ts';
+import { forkReportHtml } from '../report/html.ts';
+import { loadWeights } from '../train/checkpoint.ts';
+import type { TrainConfig } from '../train/config.ts';
+import type { ForkSpec } from './fork_spec.ts';
+import { forkCells } from './fork_spec.ts';
+import { type ForkResult, type PhaseTiming, RESULT_SCHEMA_VERSION } from './result_schema.ts';
+import { RunStore } from './run_store.ts';
+
+export interface RunHost {
+  files: FileStore;
+  progress: Progress;
+  runtime: string;
+  version: string;
+  gitCommit: string | null;
+}
+
+/** The optimisation settings of a spec, with epoch quantities converted to steps. */
+export function trainConfigOf(spec: ForkSpec, stepsPerEpoch: number, totalSteps: number): TrainConfig {
+  return {
+    optimizer: spec.optimizer,
+    momentum: spec.momentum,
+    nesterov: spec.nesterov,
+    weightDecay: spec.weightDecay,
+    beta1: spec.beta1,
+    beta2: spec.beta2,
+    eps: spec.eps,
+    clip: spec.clip,
+    batch: spec.batch,
+    schedule: {
+      kind: spec.schedule,
+      lr: spec.lr,
+      warmupSteps: Math.round(spec.warmup * stepsPerEpoch),
+      milestones: spec.milestones.map((e) => Math.round(e * stepsPerEpoch)),
+      gamma: 0.1,
+      totalSteps,
+    },
+  };
+}
+
+export async function runForkExperiment(spec: ForkSpec, outDir: string, backend: Backend, host: RunHost): Promise<ForkResult> {
+  const startedAt = new Date().toISOString();
+  const timings: PhaseTiming[] = [];
+  const timed = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    const r = await fn();
+    timings.push({ phase, seconds: (performance.now() - t0) / 1000 });
+    return r;
+  };
+  const store = new RunStore(host.files, outDir);
+  const resumed = await store.claim(spec);
+  if (resumed) host.progress.log(`resuming the run in ${outDir}: finished cells and checkpoints are reused`);
+  const dataset = await timed('load data', () => loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize }));
+  const model = createModel(spec.model, featureCount(dataset.inputShape), dataset.classes, { width: spec.width, slope: spec.slope });
+  const stepsPerEpoch = Math.floor(dataset.train.n / spec.batch);
+  const lastStep = Math.max(...forkCells(spec).map((c) => (spec.unit === 'steps' ? c.k1 + c.k2 : Math.round((c.k1 + c.k2) * stepsPerEpoch))));
+  const train = trainConfigOf(spec, stepsPerEpoch, lastStep);
+  const initWeights = spec.from ? await loadWeights(host.files, spec.from, model) : model.init(spec.seedInit);
+  const outcome = await timed('fork grid', () => runFork({ backend, model, dataset, spec, train, store, initWeights, progress: host.progress }));
+  const result: ForkResult = {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    kind: 'fork',
+    spec: {
+      ...spec,
+      resolved: {
+        modelDescription: model.description,
+        parameters: model.parameterCount,
+        dataset: dataset.name,
+        dataSource: dataset.source,
+        trainExamples: dataset.train.n,
+        testExamples: dataset.test.n,
+        normalization: dataset.normalization,
+        stepsPerEpoch,
+        train,
+      },
+    },
+    seeds: { init: spec.seedInit, order: spec.seedOrder, children: outcome.childSeeds },
+    units: spec.unit,
+    stepsPerEpoch,
+    provenance: {
+      backend: backend.kind,
+      adapter: backend.description,
+      runtime: host.runtime,
+      ridgelineVersion: host.version,
+      gitCommit: host.gitCommit,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+    },
+    timings,
+    parentLoss: outcome.parentLoss,
+    cells: outcome.cells,
+  };
+  await host.files.write(store.path('result.json'), JSON.stringify(result, null, 1));
+  await host.files.write(store.path('cells.csv'), cellsCsv(result));
+  await host.files.write(store.path('curves.csv'), curvesCsv(result));
+  await host.files.write(store.path('report.html'), forkReportHtml(result));
+  return result;
+}

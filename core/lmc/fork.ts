@@ -1,0 +1,175 @@
+/**
+ * The fork experiment of SPEC §2: a parent (or main run) trained with order seed s0,
+ * children forked from its checkpoints — weights, optimizer state and step — trained with
+ * their own order seeds, and the linear path between the two networks of every (k1, k2)
+ * cell measured on train and test.
+ *
+ * Everything goes through checkpoints in the run directory, so a killed run started again
+ * resumes from the last checkpoint of each training line and never recomputes a finished
+ * cell. A child always starts from the parent's checkpoint file (never from memory), so
+ * the resumed and the uninterrupted run take literally the same path.
+ *
+ * Child order seeds: pairs mode uses s0 + 1 and s0 + 2 for the two children of every fork;
+ * main-branch mode uses s0 + 1 + r for the child of repeat r.
+ */
+import type { Backend } from '../backend.ts';
+import type { Dataset } from '../data/dataset.ts';
+import { BatchLoader } from '../data/loader.ts';
+import type { ForkSpec } from '../experiments/fork_spec.ts';
+import { forkCells } from '../experiments/fork_spec.ts';
+import type { ForkCell } from '../experiments/result_schema.ts';
+import type { RunStore } from '../experiments/run_store.ts';
+import type { Model } from '../nn/model.ts';
+import type { Progress } from '../progress.ts';
+import { loadCheckpoint, loadWeights, saveCheckpoint, WEIGHTS_SUFFIX } from '../train/checkpoint.ts';
+import type { TrainConfig } from '../train/config.ts';
+import { type TrainState, disposeState, stateFromWeights } from '../train/state.ts';
+import { trainSteps } from '../train/trainer.ts';
+import { alphaGrid } from './barrier.ts';
+import { layerDistances, weightDistance } from './distances.ts';
+import { pairMetrics } from './metrics.ts';
+import { evaluatePath } from './path_eval.ts';
+
+export interface ForkContext {
+  backend: Backend;
+  model: Model;
+  dataset: Dataset;
+  spec: ForkSpec;
+  train: TrainConfig;
+  store: RunStore;
+  /** The parent's initial weights (from the init seed or --from). */
+  initWeights: Float32Array[];
+  progress: Progress;
+}
+
+export interface ForkOutcome {
+  cells: ForkCell[];
+  parentLoss: { step: number; loss: number }[];
+  stepsPerEpoch: number;
+  childSeeds: number[];
+}
+
+/** Converts a k value in the spec's unit to global steps. */
+export function toSteps(spec: ForkSpec, stepsPerEpoch: number, value: number): number {
+  return spec.unit === 'steps' ? value : Math.round(value * stepsPerEpoch);
+}
+
+const ckptName = (line: string, step: number) => `${line}-step-${step}`;
+
+export async function runFork(ctx: ForkContext): Promise<ForkOutcome> {
+  const { spec, store, dataset } = ctx;
+  const loader = (seed: number) => new BatchLoader(dataset.train, dataset.inputShape, { batchSize: spec.batch, orderSeed: seed });
+  const stepsPerEpoch = loader(spec.seedOrder).stepsPerEpoch;
+  const steps = (v: number) => toSteps(spec, stepsPerEpoch, v);
+  const cells = forkCells(spec);
+  const k1s = [...new Set(cells.map((c) => c.k1))];
+  const childSeeds = spec.mode === 'pairs' ? [spec.seedOrder + 1, spec.seedOrder + 2] : Array.from({ length: spec.repeats }, (_, r) => spec.seedOrder + 1 + r);
+  const parentLossFile = store.path('logs', 'parent-loss.json');
+  const parentLoss: { step: number; loss: number }[] = (await store.files.exists(parentLossFile))
+    ? JSON.parse(await store.files.readText(parentLossFile))
+    : [];
+
+  /**
+   * Makes sure line `line` has a checkpoint at every step of `needed`, training from the
+   * latest checkpoint before the first missing one (or from `start`) with `orderSeed`.
+   */
+  const runLine = async (
+    line: string, orderSeed: number, start: () => Promise<TrainState>, needed: number[],
+    onLoss?: (s: number, l: Float32Array) => void, onCheckpoint?: () => Promise<void>,
+  ) => {
+    const want = [...new Set(needed)].sort((a, b) => a - b);
+    const have = await Promise.all(want.map((s) => store.hasCheckpoint(ckptName(line, s))));
+    const firstMissing = have.indexOf(false);
+    if (firstMissing < 0) return;
+    const resumeAt = have.lastIndexOf(true, firstMissing - 1);
+    const state = resumeAt >= 0 && firstMissing > 0
+      ? await loadCheckpoint(store.files, store.checkpointBase(ckptName(line, want[resumeAt])), ctx.backend, ctx.model, ctx.train)
+      : await start();
+    const source = loader(orderSeed);
+    try {
+      const last = want[want.length - 1];
+      ctx.progress.start(`${line} (order seed ${orderSeed})`, last);
+      for (const target of want.slice(firstMissing)) {
+        await trainSteps(ctx.backend, ctx.model, state, source, target, ctx.train, {
+          onSync: (first, losses) => {
+            onLoss?.(first, losses);
+            ctx.progress.update(first + losses.length, `loss ${losses[losses.length - 1].toFixed(4)}`);
+          },
+        });
+        if (!(await store.hasCheckpoint(ckptName(line, target)))) {
+          await saveCheckpoint(store.files, store.checkpointBase(ckptName(line, target)), ctx.model, state, { line, orderSeed: String(orderSeed) });
+        }
+        await onCheckpoint?.();
+      }
+      ctx.progress.finish();
+    } finally {
+      disposeState(state);
+    }
+  };
+
+  // The parent (main run): checkpoints at every k1, and in main-branch mode at k1 + k2 too.
+  const parentNeeded = cells.flatMap((c) => (spec.mode === 'main-branch' ? [steps(c.k1), steps(c.k1) + steps(c.k2)] : [steps(c.k1)]));
+  await runLine('parent', spec.seedOrder, async () => stateFromWeights(ctx.backend, ctx.model, ctx.initWeights, ctx.train, 0), parentNeeded, (first, losses) => {
+    // Every 10th step's loss, for the report; saved with each checkpoint so a resume keeps it.
+    losses.forEach((l, i) => {
+      if ((first + i) % 10 === 0 && !parentLoss.some((p) => p.step === first + i)) parentLoss.push({ step: first + i, loss: l });
+    });
+  }, () => store.files.write(parentLossFile, JSON.stringify(parentLoss)));
+
+  const results: ForkCell[] = [];
+  const alphas = alphaGrid(spec.alphas);
+  for (const k1 of k1s) {
+    const k1Steps = steps(k1);
+    const here = cells.filter((c) => c.k1 === k1);
+    const fork = async () => loadCheckpoint(store.files, store.checkpointBase(ckptName('parent', k1Steps)), ctx.backend, ctx.model, ctx.train);
+    const childLine = (c: number) => `k1-${k1Steps}/child-${c}`;
+    const pairsOf = (k2: number) => {
+      const at = k1Steps + steps(k2);
+      return spec.mode === 'pairs'
+        ? [{ repeat: 0, a: [childLine(0), at, `child (order seed ${childSeeds[0]})`], b: [childLine(1), at, `child (order seed ${childSeeds[1]})`] }]
+        : childSeeds.map((seed, r) => ({ repeat: r, a: ['parent', at, `main run (order seed ${spec.seedOrder})`], b: [childLine(r), at, `child (order seed ${seed})`] }));
+    };
+    const cellName = (k2: number, r: number) => `k1-${k1}_k2-${k2}_r-${r}`;
+    for (let c = 0; c < childSeeds.length; c++) {
+      const needsChild = await Promise.all(here.map(async (cell) => (await store.readCell(cellName(cell.k2, spec.mode === 'pairs' ? 0 : c))) === null));
+      if (!needsChild.some(Boolean)) continue;
+      await runLine(childLine(c), childSeeds[c], fork, here.map((cell) => k1Steps + steps(cell.k2)));
+    }
+    for (const cell of here) {
+      for (const pair of pairsOf(cell.k2)) {
+        const name = cellName(cell.k2, pair.repeat);
+        const done = await store.readCell<ForkCell>(name);
+        if (done) {
+          results.push(done);
+          continue;
+        }
+        const [lineA, stepA, labelA] = pair.a as [string, number, string];
+        const [lineB, stepB, labelB] = pair.b as [string, number, string];
+        const fileA = store.checkpointBase(ckptName(lineA, stepA)) + WEIGHTS_SUFFIX;
+        const fileB = store.checkpointBase(ckptName(lineB, stepB)) + WEIGHTS_SUFFIX;
+        const wA = await loadWeights(store.files, fileA, ctx.model);
+        const wB = await loadWeights(store.files, fileB, ctx.model);
+        ctx.progress.log(`evaluating k1 = ${k1}, k2 = ${cell.k2}${spec.mode === 'main-branch' ? `, repeat ${pair.repeat}` : ''} (${alphas.length} α points, train and test)`);
+        const train = await evaluatePath(ctx.backend, ctx.model, wA, wB, alphas, dataset.train, spec.evalBatch);
+        const test = await evaluatePath(ctx.backend, ctx.model, wA, wB, alphas, dataset.test, spec.evalBatch);
+        const metrics = pairMetrics(train, test);
+        const result: ForkCell = {
+          k1,
+          k2: cell.k2,
+          repeat: pair.repeat,
+          a: labelA,
+          b: labelB,
+          checkpointA: fileA.slice(store.dir.length + 1),
+          checkpointB: fileB.slice(store.dir.length + 1),
+          ...metrics,
+          weightDistance: weightDistance(wA, wB),
+          weightDistanceByLayer: layerDistances(ctx.model, wA, wB),
+          connected: metrics.test.errorBarrier < spec.threshold,
+        };
+        await store.writeCell(name, result);
+        results.push(result);
+      }
+    }
+  }
+  return { cells: results, parentLoss: [...parentLoss].sort((a, b) => a.step - b.step), stepsPerEpoch, childSeeds };
+}

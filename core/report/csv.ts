@@ -1,0 +1,77 @@
+/**
+ * CSV exports of a fork result (RFC 4180): one table of cells, one of path curves.
+ *
+ * Numbers are written with `String(x)`, the shortest text that parses back to the same
+ * double, so that `parseFloat(field) === x` for every finite value: barriers are
+ * differences of nearby losses and rounding here would hide exactly what they measure.
+ * −0 keeps its sign (String(-0) is "0"). Lines end in CRLF as the RFC asks, header first.
+ */
+import type { ForkCell, ForkResult, SplitMetrics } from '../experiments/result_schema.ts';
+
+export type CsvValue = string | number | boolean | null | undefined;
+
+const SPLITS = ['train', 'test'] as const;
+
+/** One field: quoted when it holds a comma, quote, CR or LF (quotes doubled inside). */
+export function csvField(value: CsvValue): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/** A whole CSV document: header row, then one line per row, each ended by CRLF. */
+export function toCsv(header: readonly string[], rows: readonly (readonly CsvValue[])[]): string {
+  const lines = [header, ...rows].map((row) => row.map(csvField).join(','));
+  return lines.map((line) => `${line}\r\n`).join('');
+}
+
+/** Cells in reading order: by k1, then k2, then repeat (input order breaks ties). */
+export function sortedCells(cells: readonly ForkCell[]): ForkCell[] {
+  return cells
+    .map((cell, i) => ({ cell, i }))
+    .sort((p, q) => p.cell.k1 - q.cell.k1 || p.cell.k2 - q.cell.k2 || p.cell.repeat - q.cell.repeat || p.i - q.i)
+    .map((p) => p.cell);
+}
+
+export const CELL_COLUMNS = [
+  'k1', 'k2', 'repeat', 'a', 'b', 'split',
+  'lossBarrier', 'lossBarrierAlpha', 'errorBarrier', 'normalizedBarrier',
+  'lossA', 'lossB', 'accuracyA', 'accuracyB',
+  'predictionDistance', 'predictionDistanceSymmetric', 'weightDistance', 'connected',
+] as const;
+
+/**
+ * One row per (cell, split). `weightDistance` and `connected` belong to the cell and are
+ * repeated on both rows, so that each row can be read alone (a filter on `split` keeps all).
+ */
+export function cellsCsv(result: ForkResult): string {
+  const rows: CsvValue[][] = [];
+  for (const cell of sortedCells(result.cells)) {
+    for (const split of SPLITS) {
+      const m: SplitMetrics = cell[split];
+      rows.push([
+        cell.k1, cell.k2, cell.repeat, cell.a, cell.b, split,
+        m.lossBarrier, m.lossBarrierAlpha, m.errorBarrier, m.normalizedBarrier,
+        m.lossA, m.lossB, m.accuracyA, m.accuracyB,
+        m.predictionDistance, m.predictionDistanceSymmetric, cell.weightDistance, cell.connected,
+      ]);
+    }
+  }
+  return toCsv(CELL_COLUMNS, rows);
+}
+
+export const CURVE_COLUMNS = ['k1', 'k2', 'repeat', 'split', 'alpha', 'loss', 'error', 'gap'] as const;
+
+/** Every α point of every curve (train and test), long format for plotting tools. */
+export function curvesCsv(result: ForkResult): string {
+  const rows: CsvValue[][] = [];
+  for (const cell of sortedCells(result.cells)) {
+    for (const split of SPLITS) {
+      for (const p of cell[split].curve) {
+        rows.push([cell.k1, cell.k2, cell.repeat, split, p.alpha, p.loss, p.error, p.gap]);
+      }
+    }
+  }
+  return toCsv(CURVE_COLUMNS, rows);
+}

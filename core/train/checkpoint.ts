@@ -1,0 +1,89 @@
+/**
+ * Checkpoints: the weights as a PyTorch-compatible safetensors file (nn.Sequential names
+ * and shapes, nothing else in it, so `model.load_state_dict(load_file(path))` works), and
+ * next to it `NAME.optim.safetensors` with the optimizer state and the step, so a resumed
+ * or forked run continues exactly.
+ */
+import { RidgelineError } from '../errors.ts';
+import type { FileStore } from '../io.ts';
+import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.ts';
+import type { Model } from '../nn/model.ts';
+import type { Backend } from '../backend.ts';
+import { type Tensor, fromArray, keep } from '../tensor.ts';
+import type { TrainConfig } from './config.ts';
+import { type TrainState, readWeights, stateFromWeights } from './state.ts';
+
+export const WEIGHTS_SUFFIX = '.safetensors';
+export const OPTIM_SUFFIX = '.optim.safetensors';
+
+/** Writes `base.safetensors` and `base.optim.safetensors` (each atomically). */
+export async function saveCheckpoint(files: FileStore, base: string, model: Model, state: TrainState, meta: Record<string, string> = {}): Promise<void> {
+  const weights = await readWeights(state);
+  await saveWeights(files, base + WEIGHTS_SUFFIX, model, weights, { ...meta, step: String(state.step) });
+  const names = state.optimizer.stateNames;
+  const tensors = await Promise.all(
+    state.optimizer.state().map(async (t, i) => ({
+      name: `${names[i % names.length]}.${model.params[Math.floor(i / names.length)].name}`,
+      shape: [...t.shape],
+      data: await t.data(),
+    })),
+  );
+  await files.write(base + OPTIM_SUFFIX, encodeSafetensors(tensors, {
+    format: 'ridgeline-optimizer', step: String(state.step), optimizerSteps: String(state.optimizer.steps),
+  }));
+}
+
+export async function saveWeights(files: FileStore, path: string, model: Model, weights: Float32Array[], meta: Record<string, string> = {}): Promise<void> {
+  const tensors = model.params.map((p, i) => ({ name: p.name, shape: p.shape, data: weights[i] }));
+  await files.write(path, encodeSafetensors(tensors, { format: 'pt', model: model.name, ...meta }));
+}
+
+/**
+ * Reads a weights file (ours or PyTorch's) and checks it against the model: every
+ * parameter present with the right shape, nothing missing; extra tensors are an error too.
+ */
+export async function loadWeights(files: FileStore, path: string, model: Model): Promise<Float32Array[]> {
+  const { tensors } = decodeSafetensors(await files.read(path), path);
+  const expected = new Set(model.params.map((p) => p.name));
+  const extra = [...tensors.keys()].filter((k) => !expected.has(k));
+  const out = model.params.map((p) => {
+    const t = tensors.get(p.name);
+    if (!t) {
+      throw new RidgelineError('E_SHAPE', `${path}: tensor '${p.name}' is missing (model ${model.name} has ${model.params.map((q) => q.name).join(', ')})`);
+    }
+    if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
+      throw new RidgelineError('E_SHAPE', `${path}: tensor '${p.name}' has shape [${t.shape.join(', ')}] but model ${model.name} (${model.description}) needs [${p.shape.join(', ')}]`);
+    }
+    return t.data;
+  });
+  if (extra.length > 0) {
+    throw new RidgelineError('E_SHAPE', `${path}: tensors ${extra.join(', ')} do not belong to model ${model.name} (${model.description})`);
+  }
+  return out;
+}
+
+/** Restores a full training state (weights, optimizer state, step) written by saveCheckpoint. */
+export async function loadCheckpoint(files: FileStore, base: string, backend: Backend, model: Model, config: TrainConfig): Promise<TrainState> {
+  const weights = await loadWeights(files, base + WEIGHTS_SUFFIX, model);
+  const optimPath = base + OPTIM_SUFFIX;
+  const { tensors, order, metadata } = decodeSafetensors(await files.read(optimPath), optimPath);
+  const step = Number(metadata.step);
+  const optimizerSteps = Number(metadata.optimizerSteps);
+  if (!Number.isSafeInteger(step) || !Number.isSafeInteger(optimizerSteps)) {
+    throw new RidgelineError('E_DATA_FORMAT', `${optimPath}: metadata lacks an integer step`);
+  }
+  const state = stateFromWeights(backend, model, weights, config, step);
+  const names = state.optimizer.stateNames;
+  const wanted = model.params.flatMap((p) => names.map((n) => `${n}.${p.name}`));
+  // Before the first update an optimizer has no state yet (a checkpoint at step 0).
+  const fresh = order.length === 0 && optimizerSteps === 0;
+  if (!fresh && wanted.some((w) => !tensors.has(w))) {
+    throw new RidgelineError('E_DATA_FORMAT', `${optimPath}: optimizer state does not match ${config.optimizer} (expected ${wanted.join(', ')}; found ${order.join(', ')})`);
+  }
+  const restored: Tensor[] = fresh ? [] : wanted.map((w) => {
+    const t = tensors.get(w)!;
+    return keep(fromArray(backend, t.data, t.shape));
+  });
+  state.optimizer.setState(restored, optimizerSteps);
+  return state;
+}

@@ -1,0 +1,66 @@
+/** `ridgeline barrier`: the barrier between two checkpoints, ours or PyTorch's. */
+import { featureCount } from '../../core/data/dataset.ts';
+import { loadDataset } from '../../core/data/registry.ts';
+import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
+import { joinPath } from '../../core/io.ts';
+import { alphaGrid } from '../../core/lmc/barrier.ts';
+import { layerDistances, weightDistance } from '../../core/lmc/distances.ts';
+import { pairMetrics } from '../../core/lmc/metrics.ts';
+import { evaluatePath } from '../../core/lmc/path_eval.ts';
+import { createModel } from '../../core/nn/registry.ts';
+import { selectBackend } from '../../core/select_backend.ts';
+import { loadWeights } from '../../core/train/checkpoint.ts';
+import { BACKEND_OPTION, type Command, requireOption } from '../command.ts';
+import { MODEL_OPTIONS } from './spec_options.ts';
+
+export const barrierCommand: Command = {
+  summary: 'measure the linear-path barrier between two checkpoints (safetensors with PyTorch nn.Sequential names)',
+  options: [
+    ...MODEL_OPTIONS,
+    { name: 'a', value: 'FILE', help: 'endpoint A (α = 0)' },
+    { name: 'b', value: 'FILE', help: 'endpoint B (α = 1)' },
+    { name: 'alphas', value: 'T', help: 'points on the path', default: String(FORK_DEFAULTS.alphas) },
+    { name: 'eval-batch', value: 'N', help: 'rows per evaluation batch', default: String(FORK_DEFAULTS.evalBatch) },
+    BACKEND_OPTION,
+    { name: 'out', value: 'DIR', help: 'write DIR/barrier.json' },
+    { name: 'json', value: '', help: 'print the result as JSON on stdout' },
+  ],
+  async run(opts, host) {
+    const fileA = requireOption('barrier', opts, 'a', 'FILE');
+    const fileB = requireOption('barrier', opts, 'b', 'FILE');
+    const { a: _a, b: _b, out, json, backend: choice, ...rest } = opts;
+    const spec = applyOptions({ ...FORK_DEFAULTS, k1: [0], total: 1 }, rest);
+    const { backend, reason } = await selectBackend(choice ?? 'auto', { spawnWorker: host.spawnWorker });
+    if (!json) host.progress.log(reason);
+    const dataset = await loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize });
+    const model = createModel(spec.model, featureCount(dataset.inputShape), dataset.classes, { width: spec.width, slope: spec.slope });
+    const wA = await loadWeights(host.files, fileA, model);
+    const wB = await loadWeights(host.files, fileB, model);
+    const alphas = alphaGrid(spec.alphas);
+    const train = await evaluatePath(backend, model, wA, wB, alphas, dataset.train, spec.evalBatch);
+    const test = await evaluatePath(backend, model, wA, wB, alphas, dataset.test, spec.evalBatch);
+    const result = {
+      kind: 'barrier',
+      a: fileA,
+      b: fileB,
+      model: model.name,
+      modelDescription: model.description,
+      data: dataset.name,
+      backend: backend.description,
+      runtime: host.runtime,
+      ...pairMetrics(train, test),
+      weightDistance: weightDistance(wA, wB),
+      weightDistanceByLayer: layerDistances(model, wA, wB),
+    };
+    if (out) await host.files.write(joinPath(out, 'barrier.json'), JSON.stringify(result, null, 1));
+    if (json) host.print(JSON.stringify(result));
+    else {
+      for (const split of ['train', 'test'] as const) {
+        const m = result[split];
+        host.print(`${split}: loss barrier ${m.lossBarrier.toFixed(5)} at α = ${m.lossBarrierAlpha}, error barrier ${(100 * m.errorBarrier).toFixed(2)} %, accuracies ${(100 * m.accuracyA).toFixed(2)} / ${(100 * m.accuracyB).toFixed(2)} %`);
+      }
+      host.print(`weight distance ${result.weightDistance.toFixed(4)}${out ? `; written to ${joinPath(out, 'barrier.json')}` : ''}`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,31 @@
+/** `ridgeline fork`: the fork experiment with its result files and report. */
+import { RidgelineError } from '../../core/errors.ts';
+import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
+import { runForkExperiment } from '../../core/experiments/fork_runner.ts';
+import { presetSpec } from '../../core/experiments/presets.ts';
+import { joinPath } from '../../core/io.ts';
+import { selectBackend } from '../../core/select_backend.ts';
+import { BACKEND_OPTION, type Command, optionOr } from '../command.ts';
+import { FORK_OPTIONS } from './spec_options.ts';
+
+export const forkCommand: Command = {
+  summary: 'train a parent, fork it at each k1 into children with different data orders, and measure the barriers between them',
+  options: [...FORK_OPTIONS, BACKEND_OPTION, { name: 'out', value: 'DIR', help: 'run directory (a killed run started again with the same DIR resumes)' }],
+  notes: 'Writes DIR/result.json, DIR/cells.csv, DIR/curves.csv, DIR/report.html and the checkpoints (safetensors).',
+  async run(opts, host) {
+    const { preset, out, backend: backendChoice, ...rest } = opts;
+    const base = preset ? presetSpec(preset) : FORK_DEFAULTS;
+    const spec = applyOptions(base, rest);
+    const dir = out ?? (preset ? joinPath('runs', preset) : undefined);
+    if (!dir) throw new RidgelineError('E_SPEC', 'fork: --out DIR is required (or give --preset, which defaults to runs/PRESET)');
+    const { backend, reason } = await selectBackend(backendChoice ?? optionOr(forkCommand, opts, 'backend'), { spawnWorker: host.spawnWorker });
+    host.progress.log(reason);
+    const result = await runForkExperiment(spec, dir, backend, host);
+    host.print(`\n${'k1'.padStart(6)} ${'k2'.padStart(6)}  test err barrier  loss barrier  test acc A/B     weight dist`);
+    for (const c of result.cells) {
+      host.print(`${String(c.k1).padStart(6)} ${String(c.k2).padStart(6)}  ${(100 * c.test.errorBarrier).toFixed(2).padStart(13)} %  ${c.test.lossBarrier.toFixed(4).padStart(12)}  ${(100 * c.test.accuracyA).toFixed(1)} / ${(100 * c.test.accuracyB).toFixed(1)} %  ${c.weightDistance.toFixed(3).padStart(10)}`);
+    }
+    host.print(`\nreport: ${joinPath(dir, 'report.html')}\nresult: ${joinPath(dir, 'result.json')}`);
+    return 0;
+  },
+};

@@ -1,0 +1,19 @@
+/** `ridgeline presets`: the named experiments and what each reproduces. */
+import { PRESETS } from '../../core/experiments/presets.ts';
+import type { Command } from '../command.ts';
+
+export const presetsCommand: Command = {
+  summary: 'list the presets and what each reproduces',
+  options: [{ name: 'json', value: '', help: 'print them as JSON' }],
+  async run(opts, host) {
+    if (opts.json) {
+      host.print(JSON.stringify(PRESETS, null, 1));
+      return 0;
+    }
+    for (const p of PRESETS) {
+      host.print(`${p.name}\n  ${p.reproduces}\n  ${Object.entries(p.spec).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : v}`).join(' ')}\n`);
+    }
+    host.print("run one with: ridgeline fork --preset NAME [--out DIR] [overrides…]");
+    return 0;
+  },
+};
