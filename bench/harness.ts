@@ -203,6 +203,21 @@ export interface MachineInfo {
   date: string;
 }
 
+/**
+ * Fraction of all CPUs' time spent busy by anyone over the next `ms` milliseconds (from
+ * os.cpus() tick counters): a direct check that nothing else is running before we measure.
+ */
+export async function cpuBusyFraction(ms = 1000): Promise<number> {
+  const ticks = (): { idle: number; total: number } => cpus().reduce((acc, c) => {
+    const t = c.times;
+    return { idle: acc.idle + t.idle, total: acc.total + t.user + t.nice + t.sys + t.idle + t.irq };
+  }, { idle: 0, total: 0 });
+  const a = ticks();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const b = ticks();
+  return b.total > a.total ? 1 - (b.idle - a.idle) / (b.total - a.total) : 0;
+}
+
 export function cpuInfoMHz(): number | null {
   try {
     const m = /^cpu MHz\s*:\s*([\d.]+)/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));

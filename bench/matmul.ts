@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import {
-  PEER_UNSET_ENV, PY_BLAS_INFO, PY_TIME_IT, type PeerStatus, type Timing, ensurePythonPeer, estimateClockGHz, fmt,
+  PEER_UNSET_ENV, PY_BLAS_INFO, PY_TIME_IT, SYSTEM_PYTHON, type PeerStatus, type Timing, cpuBusyFraction, ensurePythonPeer, estimateClockGHz, fmt,
   formatTable, machineInfo, median, peerEnv, runPythonJson, spread, timeIt, writeJsonAtomic,
 } from './harness.ts';
 
@@ -130,7 +130,8 @@ async function main(): Promise<void> {
   const opts = parseCli();
   const machine = machineInfo();
   const log = (s: string): void => void console.error(s);
-  if (machine.loadAverage1m > 0.5) log(`warning: load average ${machine.loadAverage1m.toFixed(2)}: the machine is busy, figures will be noisy`);
+  const busy = await cpuBusyFraction();
+  if (busy > 0.1) log(`warning: other processes keep ${(100 * busy).toFixed(0)}% of the CPUs busy: figures will be low and noisy`);
 
   let peer: PeerStatus = { ok: false, reason: 'disabled by --no-peer' };
   if (opts.peer) peer = ensurePythonPeer(PROBE_SCRIPT, PEER_PACKAGES, log);
@@ -139,18 +140,19 @@ async function main(): Promise<void> {
   const backend = await createCpuBackend();
   const ours: Timing[][] = opts.sizes.map(() => []);
   const peers = new Map<number, PeerRun[]>(opts.peerThreads.map((t) => [t, []]));
+  let peerFailure: string | null = null;
+  const python = peer.ok ? peer.python : SYSTEM_PYTHON;
   for (let round = 1; round <= opts.rounds; round++) {
     log(`round ${round}/${opts.rounds}: ours…`);
     opts.sizes.forEach((n, i) => ours[i].push(measureOurs(backend, n)));
-    if (!peer.ok) continue;
-    for (const t of opts.peerThreads) {
+    const peerThreads: number[] = peer.ok && peerFailure === null ? opts.peerThreads : [];
+    for (const t of peerThreads) {
       log(`round ${round}/${opts.rounds}: torch, ${t} thread${t > 1 ? 's' : ''}…`);
       try {
-        peers.get(t)!.push(runPeer(peer.python, t, opts.sizes));
+        peers.get(t)!.push(runPeer(python, t, opts.sizes));
       } catch (e) {
-        log(`torch peer failed: ${(e as Error).message}`);
-        peer = { ok: false, reason: `peer run failed: ${(e as Error).message}` };
-        break;
+        peerFailure = `round ${round}, ${t} thread(s): ${(e as Error).message}`;
+        log(`torch peer failed (${peerFailure}); continuing with our figures`);
       }
     }
   }
@@ -159,18 +161,19 @@ async function main(): Promise<void> {
   const clockGHz = mhz ? mhz / 1000 : 2.8;
   const peak = 4 * 2 * 2 * clockGHz;
   const measuredClockGHz = estimateClockGHz();
-  const peerRuns = (t: number): PeerRun[] => (peer.ok ? peers.get(t) ?? [] : []);
+  const peerRuns = (t: number): PeerRun[] => peers.get(t) ?? [];
+  const shownThreads = opts.peerThreads.filter((t) => peerRuns(t).length > 0);
 
   const rows = opts.sizes.map((n, i) => {
     const oursG = ours[i].map((t) => gflops(n, t.medianS));
     const torchG = Object.fromEntries(opts.peerThreads.map((t) => {
       const runs = peerRuns(t).map((r) => gflops(n, r.results[i].medianS));
-      return [t, runs.length ? { gflops: median(runs), spread: spread(runs), rounds: runs } : null];
+      return [t, runs.length ? { gflops: median(runs), best: Math.max(...runs), spread: spread(runs), rounds: runs } : null];
     }));
     const g = median(oursG);
     return {
       n,
-      ours: { gflops: g, spread: spread(oursG), rounds: oursG, samplesPerRound: ours[i].map((t) => t.samples) },
+      ours: { gflops: g, best: Math.max(...oursG), spread: spread(oursG), rounds: oursG, samplesPerRound: ours[i].map((t) => t.samples) },
       torch: torchG,
       ratio: Object.fromEntries(opts.peerThreads.map((t) => [t, torchG[t] ? g / torchG[t]!.gflops : null])),
       fractionOfPeak: g / peak,
@@ -178,18 +181,18 @@ async function main(): Promise<void> {
     };
   });
 
-  const headers = ['N', 'ours GF/s', ...opts.peerThreads.flatMap((t) => [`torch ${t}T GF/s`]),
-    ...opts.peerThreads.map((t) => `ours/${t}T`), '% peak', 'noise'];
+  const headers = ['N', 'ours GF/s', ...shownThreads.map((t) => `torch ${t}T GF/s`),
+    ...shownThreads.map((t) => `ours/${t}T`), '% of peak', 'spread'];
   const table = formatTable(headers, rows.map((r) => {
-    const noises = [r.ours.spread, ...opts.peerThreads.map((t) => r.torch[t]?.spread ?? 0)];
+    const spreads = [r.ours.spread, ...shownThreads.map((t) => r.torch[t]?.spread ?? 0)];
     return [
-      String(r.n), fmt(r.ours.gflops), ...opts.peerThreads.map((t) => fmt(r.torch[t]?.gflops)),
-      ...opts.peerThreads.map((t) => fmt(r.ratio[t], 2)), `${fmt(100 * r.fractionOfPeak)}%`,
-      `±${fmt(50 * Math.max(...noises))}%`,
+      String(r.n), fmt(r.ours.gflops), ...shownThreads.map((t) => fmt(r.torch[t]?.gflops)),
+      ...shownThreads.map((t) => fmt(r.ratio[t], 2)), `${fmt(100 * r.fractionOfPeak)}%`,
+      `${fmt(100 * Math.max(...spreads), 0)}%`,
     ];
   }));
 
-  const blas = peer.ok ? (peerRuns(opts.peerThreads[0])[0]?.blas ?? peer.probe) : null;
+  const blas = peer.ok ? (peerRuns(shownThreads[0] ?? 1)[0]?.blas ?? peer.probe) : null;
   const unsetNow = PEER_UNSET_ENV.slice(0, 2).filter((v) => process.env[v] !== undefined).map((v) => `${v}=${process.env[v]}`);
   console.log(`matmul float32 N×N — ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}`);
   console.log(`ours: ${backend.description}; medians of ${opts.rounds} round(s), each the median of ≥11 timed samples after warm-up`);
@@ -197,8 +200,9 @@ async function main(): Promise<void> {
     console.log(`peer: PyTorch ${String(peer.probe.torch)} (python ${String(peer.probe.python)}), BLAS ${String(blas?.openblasConfig ?? blas?.torchBlasInfo)}`);
     console.log(`      kernel core: ${String(blas?.openblasCore)}; libraries: ${(blas?.libraries as string[] | undefined)?.join(', ')}`);
     console.log(`      unset in the peer's environment: ${unsetNow.length ? unsetNow.join(', ') : `${PEER_UNSET_ENV.slice(0, 2).join(', ')} (were not set)`}${peer.installedNow ? '; installed by this run' : ''}`);
+    if (peerFailure) console.log(`      FAILED in ${peerFailure}; rounds before it are shown`);
   } else {
-    console.log(`peer: MISSING — ${peer.reason}`);
+    console.log(`peer: MISSING — ${peer.reason}; our figures alone`);
   }
   console.log(`peak (WASM SIMD, one core): 4 lanes × 2 flops × 2 FMA ports × ${clockGHz.toFixed(3)} GHz` +
     `${mhz ? ' (cpu MHz of /proc/cpuinfo)' : ' (ASSUMED: /proc/cpuinfo has no cpu MHz)'} = ${peak.toFixed(1)} GFLOP/s`);
@@ -209,14 +213,14 @@ async function main(): Promise<void> {
   }
   console.log('');
   console.log(table);
-  console.log('noise: half the max−min spread across rounds, as a % of the median (worst of ours and peers)');
+  console.log('spread: (max − min) / median across rounds, the worst of the row; other load on the machine shows up here');
 
   writeJsonAtomic(opts.out, {
     schema: 'ridgeline.bench.matmul/1',
-    machine,
+    machine: { ...machine, busyFractionBeforeRun: busy },
     runtimes: { node: process.versions.node, v8: process.versions.v8, torch: peer.ok ? peer.probe.torch : null, python: peer.ok ? peer.probe.python : null },
     ours: { backend: backend.description, kernel: 'core/cpu/assembly/matmul.ts, 4×8 tile, mul+add (no FMA)' },
-    peer: peer.ok ? { ok: true, blas, unsetEnv: PEER_UNSET_ENV.slice(0, 2), unsetValues: unsetNow, installedNow: peer.installedNow } : { ok: false, reason: peer.reason },
+    peer: peer.ok ? { ok: true, failure: peerFailure, blas, unsetEnv: PEER_UNSET_ENV.slice(0, 2), unsetValues: unsetNow, installedNow: peer.installedNow } : { ok: false, reason: peer.reason },
     peak: { gflops: peak, clockGHz, clockSource: mhz ? '/proc/cpuinfo cpu MHz' : 'assumed 2.8 GHz', formula: '4 lanes × 2 flops × 2 FMA ports × clock', measuredClockGHz },
     options: opts,
     results: rows,

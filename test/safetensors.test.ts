@@ -237,6 +237,7 @@ test('reader refuses each kind of fault with E_DATA_FORMAT naming the file and t
   assertRejects(rawFile('{"__metadata__":["x"]}'), /'__metadata__' must be an object of strings/);
   assertRejects(rawFile('{"a":[1,2]}'), /tensor "a": entry is not an object/);
   assertRejects(rawFile('{"a":{"shape":[1],"data_offsets":[0,4]}}', 4), /dtype missing/);
+  assertRejects(rawFile('{"a":{"dtype":"F32","shape":[1]}}', 4), /data_offsets missing is not a pair/);
   assertRejects(rawFile('{"a":{"dtype":"Q8","shape":[1],"data_offsets":[0,1]}}', 1), /unknown dtype "Q8"/);
   assertRejects(rawFile('{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}', 1), /dtype U8 is not supported/);
   assertRejects(rawFile(`{${f32('a', [-1], 0, 4)}}`, 4), /shape \[-1\] is not a list of integers >= 0/);

@@ -228,9 +228,9 @@ function readEntry(name: string, value: unknown, headerIndex: number, fail: (det
   if (UNSUPPORTED_DTYPES.has(type)) fail(`${what}: dtype ${type} is not supported (only F32, F64, F16, BF16, I64, I32)`);
   if (!Object.hasOwn(DTYPE_BYTES, type)) fail(`${what}: unknown dtype ${JSON.stringify(type)}`);
   const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
-  if (!Array.isArray(shape) || !shape.every(isCount)) fail(`${what}: shape ${JSON.stringify(shape)} is not a list of integers >= 0`);
+  if (!Array.isArray(shape) || !shape.every(isCount)) fail(`${what}: shape ${JSON.stringify(shape) ?? 'missing'} is not a list of integers >= 0`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
-    fail(`${what}: data_offsets ${JSON.stringify(offsets)} is not a pair of integers >= 0`);
+    fail(`${what}: data_offsets ${JSON.stringify(offsets) ?? 'missing'} is not a pair of integers >= 0`);
   }
   const dims = (shape as number[]).map((d) => d + 0); // JSON "-0" parses as -0
   const [begin, end] = offsets as number[];

@@ -143,7 +143,7 @@ h1{font-size:22px;margin:0 0 8px}h2{font-size:17px;margin:28px 0 8px;border-bott
 p.headline{font-size:15px;background:#f4f7fb;border-left:4px solid #0072B2;padding:8px 12px}
 table{border-collapse:collapse;font-size:12px;font-variant-numeric:tabular-nums}
 th,td{padding:3px 7px;border-bottom:1px solid #e4e4e4;text-align:right;white-space:nowrap}
-th{background:#f6f6f6;font-weight:600;vertical-align:bottom}td.l,th.l{text-align:left}
+th{background:#f6f6f6;font-weight:600;vertical-align:bottom;white-space:normal;min-width:2.5em;max-width:6.5em}td.l,th.l{text-align:left}
 td.ok{color:#009E73;font-weight:700;text-align:center}td.no{color:#D55E00;font-weight:700;text-align:center}
 .scroll{overflow-x:auto}figure{margin:14px 0}figcaption{font-size:12px;color:#555;margin-top:2px}
 .row{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}svg{max-width:100%;height:auto}
@@ -153,7 +153,7 @@ footer{margin-top:32px;border-top:1px solid #ddd;color:#333}`;
 
 function cellTable(result: ForkResult): string {
   const head = ['k1', 'k2', 'rep', 'A', 'B', 'test err. barrier %', 'train err. barrier %', 'test loss barrier', 'at α',
-    'train loss barrier', 'norm. barrier %', 'test acc. A %', 'test acc. B %', '‖θA − θB‖', 'pred. dist. H(pA, pB)', 'symmetric', 'LMC'];
+    'train loss barrier', 'norm. barrier %', 'test acc. A %', 'test acc. B %', '‖θA − θB‖', 'pred. dist. H(pA, pB)', 'pred. dist. symmetric', 'LMC'];
   const rows = sortedCells(result.cells).map((c) => [
     c.k1, c.k2, c.repeat, `<td class="l">${esc(c.a)}</td>`, `<td class="l">${esc(c.b)}</td>`,
     pct(c.test.errorBarrier), pct(c.train.errorBarrier), num(c.test.lossBarrier), num(c.test.lossBarrierAlpha, 3),

@@ -31,9 +31,10 @@ const c = (v: number) => String(Math.round(v * 100) / 100);
 // ---------------------------------------------------------------- ticks
 
 /**
- * "Nice" axis ticks: an increasing, evenly spaced run of multiples of 1, 2, 2.5 or 5 × 10^e
- * whose first tick is ≤ min and last ≥ max, with at most max(3, count) ticks (and at least
- * about (count − 2)/2.5 + 1: the chosen step is the smallest nice one that fits).
+ * "Nice" axis ticks: an increasing, evenly spaced run of multiples of 1, 2 or 5 × 10^e whose
+ * first tick is ≤ min and last ≥ max, with at most max(3, count) ticks (and at least about
+ * (count − 2)/2.5 + 1: the chosen step is the smallest nice one that fits). No 2.5 steps:
+ * k1, k2 and step axes are integers, and 2.5 would print them as 2.5, 5.0, 7.5.
  * Each tick is computed as (integer · mantissa) scaled by an exact power of ten, so ticks
  * print as short decimals (0.3, not 0.30000000000000004). A zero-width range is widened
  * by 10 % of its magnitude (or ±1 around 0). Three ticks is the floor because a range
@@ -51,19 +52,22 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
     lo -= pad;
     hi += pad;
   }
-  const value = (i: number, m: number, p: number) => (p >= 0 ? i * m * 10 ** p : (i * m) / 10 ** -p);
+  // Dividing an integer by an exact power of ten rounds once, to the nearest short decimal.
+  const value = (i: number, m: number, e: number) => (e >= 0 ? i * m * 10 ** e : (i * m) / 10 ** -e);
   let e = Math.floor(Math.log10((hi - lo) / (n - 1))) - 1;
   for (let guard = 0; guard < 64; guard++, e++) {
-    // 2.5·10^e is written 25·10^(e−1) so that the mantissa stays an integer.
-    for (const [m, p] of [[1, e], [2, e], [25, e - 1], [5, e]] as const) {
-      const step = m * 10 ** p;
+    for (const m of [1, 2, 5]) {
+      const step = m * 10 ** e;
       let i0 = Math.floor(lo / step);
       let i1 = Math.ceil(hi / step);
-      while (value(i0, m, p) > lo) i0--;
-      while (value(i1, m, p) < hi) i1++;
+      // The quotients above can land one step off after rounding; settle on the exact cover.
+      while (value(i0, m, e) > lo) i0--;
+      while (value(i0 + 1, m, e) <= lo) i0++;
+      while (value(i1, m, e) < hi) i1++;
+      while (value(i1 - 1, m, e) >= hi) i1--;
       if (i1 - i0 + 1 <= n) {
         const ticks: number[] = [];
-        for (let i = i0; i <= i1; i++) ticks.push(value(i, m, p) + 0); // + 0 turns −0 into 0
+        for (let i = i0; i <= i1; i++) ticks.push(value(i, m, e) + 0); // + 0 turns −0 into 0
         return ticks;
       }
     }
@@ -232,7 +236,7 @@ export function lineChart(series: readonly Series[], options: LineChartOptions =
   const bottom = 24 + (options.xLabel ? 16 : 0);
   const pw = Math.max(20, width - left - right);
   const ph = Math.max(20, height - top - bottom);
-  const xTicks = xs.length ? niceTicks(Math.min(...xs), Math.max(...xs), Math.max(3, Math.floor(pw / 64))) : [0, 1];
+  const xTicks = xs.length ? niceTicks(Math.min(...xs), Math.max(...xs), Math.max(3, Math.floor(pw / 56))) : [0, 1];
   const xLabels = formatTicks(xTicks);
   const [x0, x1] = [xTicks[0], xTicks[xTicks.length - 1]];
   const [y0, y1] = [yTicks[0], yTicks[yTicks.length - 1]];
@@ -318,7 +322,7 @@ function hatch(x: number, y: number, w: number, h: number, spacing = 6): string 
 }
 
 export const formatSig = (v: number, digits = 3) =>
-  displayMinus(Math.abs(v) >= 1e-3 || v === 0 ? String(Number(v.toPrecision(digits))) : v.toExponential(digits - 1));
+  displayMinus(Math.abs(v) >= 1e-4 || v === 0 ? String(Number(v.toPrecision(digits))) : v.toExponential(digits - 1));
 
 /** Matrix as coloured cells with values, row/column labels and a colour bar; missing cells hatched. */
 export function heatMap(values: readonly (readonly (number | null | undefined)[])[], options: HeatMapOptions): string {
