@@ -109,6 +109,7 @@ def blas_info():
             continue
         core.restype = conf.restype = ctypes.c_char_p
         info["openblasCore"], info["openblasConfig"] = core().decode(), conf().decode()
+        info["openblasThreads"] = lib.openblas_get_num_threads()
         break
     try:
         import threadpoolctl

@@ -8,8 +8,9 @@
 import { parseArgs } from 'node:util';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import {
-  PEER_UNSET_ENV, PY_BLAS_INFO, PY_TIME_IT, SYSTEM_PYTHON, type PeerStatus, type Timing, cpuBusyFraction, ensurePythonPeer, estimateClockGHz, fmt,
-  formatTable, machineInfo, median, peerEnv, runPythonJson, spread, timeIt, writeJsonAtomic,
+  PEER_UNSET_ENV, PY_BLAS_INFO, PY_TIME_IT, SYSTEM_PYTHON, type PeerStatus, type Timing, cpuBusyFraction,
+  ensurePythonPeer, estimateClockGHz, fmt, formatTable, machineInfo, median, peerEnv, runPythonJson, spread,
+  timeIt, writeJsonAtomic,
 } from './harness.ts';
 
 const USAGE = `Usage: node dist/bench/matmul.js [options]
@@ -65,17 +66,22 @@ interface PeerRun {
 
 const gflops = (n: number, seconds: number): number => (2 * n ** 3) / seconds / 1e9;
 
+const CLI_OPTIONS = {
+  sizes: { type: 'string', default: '256,512,1024' },
+  'threads-peer': { type: 'string' },
+  rounds: { type: 'string', default: '3' },
+  'no-peer': { type: 'boolean', default: false },
+  out: { type: 'string', default: 'bench/results/matmul.json' },
+  help: { type: 'boolean', default: false },
+} as const;
+
 function parseCli(): { sizes: number[]; peerThreads: number[]; rounds: number; peer: boolean; out: string } {
-  const { values } = parseArgs({
-    options: {
-      sizes: { type: 'string', default: '256,512,1024' },
-      'threads-peer': { type: 'string' },
-      rounds: { type: 'string', default: '3' },
-      'no-peer': { type: 'boolean', default: false },
-      out: { type: 'string', default: 'bench/results/matmul.json' },
-      help: { type: 'boolean', default: false },
-    },
-  });
+  let values: ReturnType<typeof parseArgs<{ options: typeof CLI_OPTIONS }>>['values'];
+  try {
+    values = parseArgs({ options: CLI_OPTIONS }).values;
+  } catch (e) {
+    usageError((e as Error).message);
+  }
   if (values.help) {
     console.log(USAGE);
     process.exit(0);

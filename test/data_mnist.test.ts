@@ -68,6 +68,8 @@ test('mnist: the split is a partition of the package digits, in the documented p
   const { rows, labels } = await rawDigits();
   assert.equal(rows.length, 10000);
   const ds = await sharedLoad();
+  // The split is a published contract (results on `mnist` are comparable across versions).
+  assert.deepEqual([MNIST_SPLIT_SEED, MNIST_SPLIT_STREAM], [0, 'mnist/split']);
   const order = rngStream(MNIST_SPLIT_SEED, MNIST_SPLIT_STREAM).permutation(10000);
   const seen = new Uint8Array(10000);
   for (const [split, offset] of [[ds.train, 0], [ds.test, 8000]] as const) {

@@ -46,13 +46,14 @@ test('synthetic names resolve every default; the canonical name regenerates the 
   assert.deepEqual(bytes(again.test.y), bytes(gauss.test.y));
 });
 
-test('the train split does not depend on the test size (separate streams)', () => {
+test('train and test come from separate streams: train does not depend on the test size', () => {
   for (const kind of ['gauss', 'teacher']) {
     const small = gen(`${kind}:n=64,test=5,dim=4`);
     const large = gen(`${kind}:n=64,test=50,dim=4`);
     assert.deepEqual(bytes(small.train.x), bytes(large.train.x), kind);
     assert.deepEqual(bytes(small.train.y), bytes(large.train.y), kind);
     assert.deepEqual(bytes(small.test.x), bytes(large.test.x.subarray(0, 20)), `${kind}: test inputs are a prefix`);
+    assert.notDeepEqual(bytes(small.test.x), bytes(small.train.x.subarray(0, 20)), `${kind}: test is drawn apart from train`);
   }
 });
 

@@ -11,15 +11,16 @@ export function alphaGrid(count: number): number[] {
 }
 
 /**
- * gap(α) = L(θ(α)) − [(1 − α)·L(θA) + α·L(θB)]: exactly 0 at α = 0 and α = 1, since
- * (1 − 0)·L_A + 0·L_B = L_A and 0·L_A + 1·L_B = L_B in floating point.
+ * gap(α) = L(θ(α)) − [(1 − α)·L(θA) + α·L(θB)]. The baseline is written as
+ * L_A + α(L_B − L_A) below α = ½ and L_B + (1 − α)(L_A − L_B) above, which makes the gap
+ * exactly 0 at α = 0 and α = 1, and exactly 0 everywhere when the losses are all equal.
  */
 export function interpolationGaps(alphas: readonly number[], losses: readonly number[]): number[] {
   if (alphas.length !== losses.length || alphas.length < 2) argError('barrier', 'need matching α and loss lists of length ≥ 2');
   if (alphas[0] !== 0 || alphas[alphas.length - 1] !== 1) argError('barrier', 'the α grid must start at 0 and end at 1');
   const la = losses[0];
   const lb = losses[losses.length - 1];
-  return alphas.map((a, i) => losses[i] - ((1 - a) * la + a * lb));
+  return alphas.map((a, i) => losses[i] - (a <= 0.5 ? la + a * (lb - la) : lb + (1 - a) * (la - lb)));
 }
 
 /**

@@ -65,8 +65,13 @@ function crossEntropySum(p: Float64Array, q: Float64Array): number {
   return h;
 }
 
-function mix(a: Tensor, b: Tensor, alpha: number): Tensor {
-  return ag.add(ag.scale(a, 1 - alpha), ag.scale(b, alpha));
+/**
+ * θ(α) = (1 − α)·a + α·b, written as a + α(b − a) below α = ½ and b + (1 − α)(a − b)
+ * above, so that θ(0) = a and θ(1) = b exactly, and a = b gives exactly a for every α
+ * (so identical endpoints have a barrier of exactly 0).
+ */
+export function lerp(a: Tensor, b: Tensor, alpha: number): Tensor {
+  return alpha <= 0.5 ? ag.add(a, ag.scale(ag.sub(b, a), alpha)) : ag.add(b, ag.scale(ag.sub(a, b), 1 - alpha));
 }
 
 export async function evaluatePath(
@@ -78,7 +83,7 @@ export async function evaluatePath(
     ag.noGrad(() => {
       const a = model.params.map((p, i) => fromArray(backend, weightsA[i], p.shape));
       const b = model.params.map((p, i) => fromArray(backend, weightsB[i], p.shape));
-      return { a: a.map(keep), b: b.map(keep), mixed: alphas.map((al) => a.map((t, i) => keep(mix(t, b[i], al)))) };
+      return { a: a.map(keep), b: b.map(keep), mixed: alphas.map((al) => a.map((t, i) => keep(lerp(t, b[i], al)))) };
     }),
   );
   const acc = alphas.map(() => new Accumulator());
@@ -96,7 +101,7 @@ export async function evaluatePath(
           const zA = ag.matmul(x, held.a[first.weight], { transB: true });
           const zB = ag.matmul(x, held.b[first.weight], { transB: true });
           return alphas.map((al, k) => {
-            let z1 = mix(zA, zB, al);
+            let z1 = lerp(zA, zB, al);
             if (first.bias !== null) z1 = ag.add(z1, held.mixed[k][first.bias]);
             return keep(model.forwardFromFirst(held.mixed[k], z1));
           });

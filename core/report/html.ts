@@ -288,13 +288,14 @@ export function forkReportHtml(result: ForkResult): string {
     : k2s.map((k2, i) => ({ name: `k2 = ${k2}`, color: k2Color.get(k2), marker: (['circle', 'square', 'triangle', 'diamond'] as const)[i % 4],
       points: groups.filter((g) => g.k2 === k2).map((g) => ({ x: g.k1, y: avg(g, f) })) }));
   const seriesLegend = (s: Series[]): LegendEntry[] => s.map((q, i) => ({ name: q.name, color: q.color ?? QUALITATIVE[i], marker: q.marker ?? 'circle' }));
+  // Barriers and distances are read against 0, so 0 is always on their y axes.
   const k1Axes = { xLabel: `k1 (${units})`, markers: true };
   const vsK1 = [
     { title: 'test error barrier (%)', series: byK2((c) => 100 * c.test.errorBarrier) },
     { title: 'test loss barrier', series: byK2((c) => c.test.lossBarrier) },
     { title: 'train loss barrier', series: byK2((c) => c.train.lossBarrier) },
   ];
-  const barrierFig = smallMultiples(vsK1.map((q) => lineChart(q.series, { width: 372, height: 250, title: q.title, legend: 'none', ...k1Axes, yLabel: '' })),
+  const barrierFig = smallMultiples(vsK1.map((q) => lineChart(q.series, { width: 372, height: 250, title: q.title, legend: 'none', ...k1Axes, yDomain: [0, 0] })),
     { panelWidth: 372, panelHeight: 250, columns: 3, gap: 12, title: 'Barriers against the fork point k1', legend: seriesLegend(vsK1[0].series) });
 
   // (d) distances against k2 (one line per k1).
@@ -306,7 +307,7 @@ export function forkReportHtml(result: ForkResult): string {
     { title: 'weight distance ‖θA − θB‖₂', series: byK1((c) => c.weightDistance) },
     { title: 'prediction distance H(pA, pB), test', series: byK1((c) => c.test.predictionDistance) },
   ];
-  const distFig = smallMultiples(dist.map((q) => lineChart(q.series, { width: 564, height: 250, title: q.title, legend: 'none', xLabel: `k2 (${units})`, markers: true })),
+  const distFig = smallMultiples(dist.map((q) => lineChart(q.series, { width: 564, height: 250, title: q.title, legend: 'none', xLabel: `k2 (${units})`, markers: true, yDomain: [0, 0] })),
     { panelWidth: 564, panelHeight: 250, columns: 2, gap: 12, title: 'Distances between A and B against k2', legend: seriesLegend(dist[0].series) });
 
   // (e) parent training loss, fork points marked (k1 converted to steps).
