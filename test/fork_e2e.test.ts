@@ -1,0 +1,149 @@
+/**
+ * The fork experiment end to end through the CLI, on real (small) training: result files,
+ * `barrier` reproducing a recorded curve, main-branch mode, a killed run that resumes
+ * without redoing finished cells, and bad input.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { ForkResult } from '../core/experiments/result_schema.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = join(root, 'dist/runtimes/node.js');
+const tmp = () => mkdtempSync(join(tmpdir(), 'ridgeline-fork-'));
+const SMALL = ['--data', 'synthetic:gauss:n=800,dim=16,classes=4', '--model', 'mlp-2', '--width', '32', '--batch', '32', '--unit', 'steps', '--alphas', '7', '--backend', 'cpu'];
+
+function ridgeline(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000, env: { ...process.env, CI: 'true' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const readResult = (dir: string) => JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as ForkResult;
+
+test('fork (pairs) writes result.json with the resolved spec and provenance, CSVs and a self-contained report', () => {
+  const out = tmp();
+  const r = ridgeline(['fork', ...SMALL, '--k1', '0,20', '--steps', '80', '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  const result = readResult(out);
+  assert.equal(result.schemaVersion, 1);
+  assert.equal(result.spec.model, 'mlp-2');
+  assert.equal(result.spec.lr, 0.05);
+  assert.deepEqual(result.seeds, { init: 0, order: 0, children: [1, 2] });
+  assert.match(result.provenance.runtime, /^node /);
+  assert.equal(result.provenance.backend, 'cpu');
+  assert.ok(result.timings.some((t) => t.phase === 'fork grid' && t.seconds > 0));
+  assert.deepEqual(result.cells.map((c) => [c.k1, c.k2]), [[0, 80], [20, 60]]);
+  for (const c of result.cells) {
+    for (const split of [c.train, c.test]) {
+      assert.equal(split.curve.length, 7);
+      assert.equal(split.curve[0].gap, 0);
+      assert.equal(split.curve[6].gap, 0);
+      assert.equal(split.lossA, split.curve[0].loss);
+      assert.ok(split.accuracyA > 0.5, `trained children classify well above chance (${split.accuracyA})`);
+      assert.equal(split.lossBarrier, Math.max(...split.curve.slice(1, -1).map((p) => p.gap)));
+    }
+    assert.ok(c.weightDistance > 0 && c.test.predictionDistance > 0);
+    assert.equal(c.weightDistanceByLayer.length, 2);
+    assert.ok(existsSync(join(out, c.checkpointA)) && existsSync(join(out, c.checkpointB)));
+  }
+  const csv = readFileSync(join(out, 'cells.csv'), 'utf8').trim().split('\n');
+  assert.equal(csv.length, 1 + 2 * 2, 'a header and a row per cell and split');
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.match(html, /<svg/);
+  assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org)/, 'no scripts, no network');
+  assert.match(r.stdout, /report: .*report\.html/);
+});
+
+test('barrier on two checkpoints of a fork run reproduces the curve the run recorded', () => {
+  const out = tmp();
+  assert.equal(ridgeline(['fork', ...SMALL, '--k1', '10', '--steps', '50', '--out', out]).status, 0);
+  const cell = readResult(out).cells[0];
+  const model = ['--data', 'synthetic:gauss:n=800,dim=16,classes=4', '--model', 'mlp-2', '--width', '32', '--alphas', '7'];
+  const r = ridgeline(['barrier', ...model, '--a', join(out, cell.checkpointA), '--b', join(out, cell.checkpointB), '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const b = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.deepEqual(b.train.curve, cell.train.curve);
+  assert.deepEqual(b.test.curve, cell.test.curve);
+  assert.equal(b.weightDistance, cell.weightDistance);
+});
+
+test('main-branch mode pairs the main run at k1 + k2 with a child per cell, with repeats', () => {
+  const out = tmp();
+  const r = ridgeline(['fork', ...SMALL, '--mode', 'main-branch', '--repeats', '2', '--k1', '0,10', '--k2', '20,40', '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  const result = readResult(out);
+  assert.equal(result.cells.length, 2 * 2 * 2);
+  assert.deepEqual(result.seeds.children, [1, 2]);
+  for (const c of result.cells) {
+    assert.match(c.checkpointA, new RegExp(`parent-step-${c.k1 + c.k2}\\.safetensors$`));
+    assert.match(c.checkpointB, new RegExp(`k1-${c.k1}/child-${c.repeat}-step-${c.k1 + c.k2}\\.safetensors$`));
+  }
+});
+
+test('a run killed mid-way, started again with the same --out, resumes without redoing finished cells and matches an uninterrupted run', async () => {
+  const args = ['fork', ...SMALL, '--data', 'synthetic:gauss:n=3000,dim=64,classes=4', '--width', '128', '--k1', '0,100,200,300', '--steps', '600', '--alphas', '5'];
+  const out = tmp();
+  const child: ChildProcess = spawn(process.execPath, [cli, ...args, '--out', out], { cwd: root, stdio: 'ignore', env: { ...process.env, CI: 'true' } });
+  const cellsDir = join(out, 'cells');
+  const started = Date.now();
+  while (!(existsSync(cellsDir) && readdirSync(cellsDir).some((f) => f.endsWith('.json')))) {
+    assert.ok(Date.now() - started < 240_000, 'no cell finished within 4 minutes');
+    assert.equal(child.exitCode, null, 'the run ended before it could be killed');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  const finished = readdirSync(cellsDir).filter((f) => f.endsWith('.json'));
+  assert.ok(finished.length >= 1 && finished.length < 4, `killed with ${finished.length} of 4 cells done`);
+  assert.ok(!existsSync(join(out, 'result.json')));
+  const before = new Map(finished.map((f) => [f, statSync(join(cellsDir, f)).mtimeMs]));
+  const resumed = ridgeline([...args, '--out', out]);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stderr, /resuming the run/);
+  for (const [f, mtime] of before) assert.equal(statSync(join(cellsDir, f)).mtimeMs, mtime, `${f} was not recomputed`);
+  const fresh = tmp();
+  assert.equal(ridgeline([...args, '--out', fresh]).status, 0);
+  const [a, b] = [readResult(out), readResult(fresh)];
+  assert.deepEqual(a.cells, b.cells, 'the resumed run equals an uninterrupted one');
+});
+
+test('bad input: unknown model, dataset or option values name the culprit and list valid values', () => {
+  const cases: [string[], RegExp][] = [
+    [['fork', '--model', 'resnet9', '--out', tmp()], /E_SPEC: unknown model 'resnet9'; valid: logreg, linear-L, mlp-L/],
+    [['fork', '--data', 'cifar11', '--out', tmp()], /E_SPEC: .*unknown dataset 'cifar11'; valid: mnist/],
+    [['fork', '--lr', 'fast', '--out', tmp()], /E_SPEC: --lr: expected a number, got 'fast'/],
+    [['fork', '--optimizer', 'lion', '--out', tmp()], /E_SPEC: --optimizer: unknown value 'lion'; valid: sgd, adam, adamw/],
+    [['fork', '--k1', '0,9', '--epochs', '5', '--out', tmp()], /E_SPEC: --k1: values 9 leave no training after the fork/],
+    [['fork', '--bogus', '1'], /E_SPEC: fork: unknown option --bogus; valid: --preset/],
+    [['fork', '--preset', 'nope'], /E_SPEC: --preset: unknown preset 'nope'; valid: mnist-mlp2/],
+    [['fork', ...SMALL, '--k1', '0', '--steps', '10'], /E_SPEC: fork: --out DIR is required/],
+    [['fork', ...SMALL, '--k1', '0', '--steps', '10', '--backend', 'webgpu', '--out', tmp()], /E_NO_ADAPTER/],
+    [['frok'], /E_SPEC: unknown command 'frok'; valid: fork, barrier/],
+  ];
+  for (const [args, want] of cases) {
+    const r = ridgeline(args);
+    assert.notEqual(r.status, 0, args.join(' '));
+    assert.match(r.stderr, want, args.join(' '));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
+test('bad input: diverging training stops with E_DIVERGED naming the step and writes no result', () => {
+  const out = tmp();
+  const r = ridgeline(['fork', ...SMALL, '--lr', '1e7', '--k1', '0', '--steps', '40', '--out', out]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /E_DIVERGED: training diverged at step \d+/);
+  assert.ok(!existsSync(join(out, 'result.json')) && !existsSync(join(out, 'report.html')));
+});
+
+test('bad input: resuming into a directory that holds a different spec is refused', () => {
+  const out = tmp();
+  assert.equal(ridgeline(['fork', ...SMALL, '--k1', '0', '--steps', '20', '--out', out]).status, 0);
+  const r = ridgeline(['fork', ...SMALL, '--k1', '0', '--steps', '20', '--lr', '0.01', '--out', out]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /E_SPEC: .* holds a run with a different spec/);
+});
