@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TEST_PACKAGES, ensurePackages } from './system_deps.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const testDir = join(root, 'dist/test');
@@ -18,11 +19,13 @@ if (files.length === 0) {
   console.error('no test files found in dist/test: did the build run?');
   process.exit(1);
 }
+ensurePackages(TEST_PACKAGES);
 mkdirSync(join(root, 'build'), { recursive: true });
 const tapFile = join(root, 'build/test-results.tap');
 const r = spawnSync(
   process.execPath,
-  ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...files],
+  // A hung test fails after 20 minutes instead of eating CI's 90.
+  ['--test', '--test-timeout=1200000', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...files],
   { stdio: 'inherit', cwd: root },
 );
 const tap = readFileSync(tapFile, 'utf8');

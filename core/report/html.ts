@@ -10,7 +10,7 @@
 import type { CurvePoint, ForkCell, ForkResult } from '../experiments/result_schema.ts';
 import { sortedCells } from './csv.ts';
 import {
-  QUALITATIVE, displayMinus, escapeXml as esc, formatSig, heatMap, type LegendEntry, lineChart,
+  QUALITATIVE, displayMinus, escapeXml as esc, formatSig, heatMap, type LegendEntry, lineChart, niceTicks,
   type Point, type Series, sequentialColors, smallMultiples,
 } from './svg.ts';
 
@@ -172,7 +172,8 @@ function panelFigure(title: string, panels: { title: string; series: Series[] }[
   axes: { xLabel: string; yLabel: string; markers?: boolean }, maxColumns = 3): string {
   const columns = Math.min(maxColumns, panels.length);
   const gap = 12;
-  const panelWidth = Math.floor((WIDTH - gap * (columns - 1)) / columns);
+  // Capped so that a lone panel (one k1) keeps a readable aspect instead of spanning the page.
+  const panelWidth = Math.min(560, Math.floor((WIDTH - gap * (columns - 1)) / columns));
   const ys = panels.flatMap((p) => p.series.flatMap((s) => s.points.map((q) => q.y))).filter(finite);
   const yDomain = ys.length ? ([Math.min(...ys), Math.max(...ys)] as const) : undefined;
   const svgs = panels.map((p) => lineChart(p.series, {
@@ -271,15 +272,24 @@ export function forkReportHtml(result: ForkResult): string {
   ];
 
   // (b) B(k1, k2) heat maps, k1 rows × k2 columns; absent cells are hatched.
-  const cellWidth = Math.max(44, Math.min(72, Math.floor(480 / Math.max(1, k2s.length))));
+  // Two maps side by side fit the page up to ~6 columns; wider grids wrap below each other.
+  const cellWidth = Math.max(44, Math.min(64, Math.floor(400 / k2s.length)));
   const matrix = (f: (c: ForkCell) => number) => k1s.map((k1) => k2s.map((k2) => {
     const g = groups.find((q) => q.k1 === k1 && q.k2 === k2);
     return g ? avg(g, f) : null;
   }));
+  // Colour scales start at (or pass through) 0, the value that means "no barrier".
+  const withZero = (m: (number | null)[][]) => {
+    const v = m.flat().filter((x): x is number => x !== null && finite(x));
+    const t = niceTicks(Math.min(0, ...v), Math.max(0, ...v), 5);
+    return [t[0], t[t.length - 1]] as const;
+  };
   const heatOpts = { rowLabels: k1s.map(String), colLabels: k2s.map(String), xLabel: `k2 (${units})`, yLabel: `k1 (${units})`, cellWidth };
+  const errM = matrix((c) => 100 * c.test.errorBarrier);
+  const lossM = matrix((c) => c.test.lossBarrier);
   const heat = [
-    heatMap(matrix((c) => 100 * c.test.errorBarrier), { ...heatOpts, title: 'Test error barrier B(k1, k2), %', legendLabel: '%', format: (v) => displayMinus(v.toFixed(2)) }),
-    heatMap(matrix((c) => c.test.lossBarrier), { ...heatOpts, title: 'Test loss barrier', legendLabel: 'loss' }),
+    heatMap(errM, { ...heatOpts, title: 'Test error barrier B(k1, k2), %', legendLabel: '%', domain: withZero(errM), format: (v) => displayMinus(v.toFixed(2)) }),
+    heatMap(lossM, { ...heatOpts, title: 'Test loss barrier', legendLabel: 'loss', domain: withZero(lossM) }),
   ];
 
   // (c) barriers against k1 (one line per k2, or one line along k1 + k2 = const).

@@ -46,9 +46,10 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   let hi = Math.max(min, max);
   const n = Math.max(3, Math.floor(Number.isFinite(count) ? count : 5));
   const mag = Math.max(Math.abs(lo), Math.abs(hi));
-  // Below ~1e-9 relative width the integer multiples would exceed 2^53 and lose spacing.
-  if (hi - lo <= mag * 1e-9) {
-    const pad = mag > 0 ? mag * 0.1 : 1;
+  // Below ~1e-9 relative width the integer multiples would exceed 2^53 and lose spacing;
+  // below 1e-290 the power of ten 10^−e overflows, so such a range is treated as 0.
+  if (hi - lo <= mag * 1e-9 || mag < 1e-290) {
+    const pad = mag >= 1e-290 ? mag * 0.1 : 1;
     lo -= pad;
     hi += pad;
   }
@@ -60,19 +61,20 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
       const step = m * 10 ** e;
       let i0 = Math.floor(lo / step);
       let i1 = Math.ceil(hi / step);
-      // The quotients above can land one step off after rounding; settle on the exact cover.
-      while (value(i0, m, e) > lo) i0--;
-      while (value(i0 + 1, m, e) <= lo) i0++;
-      while (value(i1, m, e) < hi) i1++;
-      while (value(i1 - 1, m, e) >= hi) i1--;
-      if (i1 - i0 + 1 <= n) {
+      // The quotients above can land one step off after rounding; settle on the exact cover
+      // (a few nudges at most; the cap keeps a pathological input from looping).
+      for (let k = 0; k < 4 && value(i0, m, e) > lo; k++) i0--;
+      for (let k = 0; k < 4 && value(i0 + 1, m, e) <= lo; k++) i0++;
+      for (let k = 0; k < 4 && value(i1, m, e) < hi; k++) i1++;
+      for (let k = 0; k < 4 && value(i1 - 1, m, e) >= hi; k++) i1--;
+      if (i1 - i0 + 1 <= n && value(i0, m, e) <= lo && value(i1, m, e) >= hi) {
         const ticks: number[] = [];
         for (let i = i0; i <= i1; i++) ticks.push(value(i, m, e) + 0); // + 0 turns −0 into 0
         return ticks;
       }
     }
   }
-  return [lo, hi]; // unreachable for finite input: a step ≥ the span always fits in 3 ticks
+  return [lo, hi]; // only when hi − lo overflows to Infinity (|values| near 1e308)
 }
 
 /** Minus sign for display (U+2212 is the typographic minus; '-' reads as a hyphen). */
@@ -345,7 +347,9 @@ export function heatMap(values: readonly (readonly (number | null | undefined)[]
   const barTicks = niceTicks(lo, hi, 5).filter((t) => t >= lo - 1e-12 * (hi - lo) && t <= hi + 1e-12 * (hi - lo));
   const barLabels = formatTicks(barTicks);
   const barX = left + gw + 24;
-  const width = barX + 14 + 6 + Math.max(textWidth(options.legendLabel ?? '', 11) - 20, ...barLabels.map((s) => textWidth(s, 11))) + 12;
+  const hasMissing = finite.length < rows * cols;
+  const width = Math.max(options.title ? left + textWidth(options.title, 13) + 8 : 0, barX + 20 + Math.max(textWidth(options.legendLabel ?? '', 11) - 24, hasMissing ? textWidth('missing', 11) - 2 : 0,
+    ...barLabels.map((s) => textWidth(s, 11))) + 12);
   const height = top + Math.max(gh + 22 + (options.xLabel ? 18 : 0), barH + 40) + 6;
   const t = (v: number) => (v - lo) / (hi - lo);
 
@@ -386,7 +390,7 @@ export function heatMap(values: readonly (readonly (number | null | undefined)[]
       `<text x="${c(barX + 21)}" y="${c(y + 4)}">${escapeXml(barLabels[i])}</text>`);
   });
   if (options.legendLabel) out.push(`<text x="${c(barX - 4)}" y="${c(top + barH + 16)}">${escapeXml(options.legendLabel)}</text>`);
-  if (finite.length < rows * cols) {
+  if (hasMissing) {
     const y = top + barH + 22;
     out.push(`<rect x="${c(barX)}" y="${c(y)}" width="14" height="10" fill="#e6e6e6"/>`, hatch(barX, y, 14, 10, 4),
       `<text x="${c(barX + 18)}" y="${c(y + 9)}">missing</text>`);

@@ -21,9 +21,16 @@ export const forkCommand: Command = {
     const { backend, reason } = await selectBackend(backendChoice ?? optionOr(forkCommand, opts, 'backend'), { spawnWorker: host.spawnWorker });
     host.progress.log(reason);
     const result = await runForkExperiment(spec, dir, backend, host);
-    host.print(`\n${'k1'.padStart(6)} ${'k2'.padStart(6)}  test err barrier  loss barrier  test acc A/B     weight dist`);
+    const unit = spec.unit === 'epochs' ? 'ep' : 'st';
+    host.print(`\n${`k1 (${unit})`.padStart(8)} ${`k2 (${unit})`.padStart(8)}  train loss barrier  test loss barrier  test error barrier  test acc A / B   weight dist  pred dist`);
     for (const c of result.cells) {
-      host.print(`${String(c.k1).padStart(6)} ${String(c.k2).padStart(6)}  ${(100 * c.test.errorBarrier).toFixed(2).padStart(13)} %  ${c.test.lossBarrier.toFixed(4).padStart(12)}  ${(100 * c.test.accuracyA).toFixed(1)} / ${(100 * c.test.accuracyB).toFixed(1)} %  ${c.weightDistance.toFixed(3).padStart(10)}`);
+      host.print([
+        String(c.k1).padStart(8), String(c.k2).padStart(8),
+        c.train.lossBarrier.toFixed(4).padStart(19), c.test.lossBarrier.toFixed(4).padStart(18),
+        `${(100 * c.test.errorBarrier).toFixed(2)} %`.padStart(19),
+        `${(100 * c.test.accuracyA).toFixed(1)} / ${(100 * c.test.accuracyB).toFixed(1)} %`.padStart(16),
+        c.weightDistance.toFixed(2).padStart(12), c.train.predictionDistance.toFixed(3).padStart(10),
+      ].join(' '));
     }
     host.print(`\nreport: ${joinPath(dir, 'report.html')}\nresult: ${joinPath(dir, 'result.json')}`);
     return 0;
