@@ -10,7 +10,7 @@
 import type { CurvePoint, ForkCell, ForkResult } from '../experiments/result_schema.ts';
 import { sortedCells } from './csv.ts';
 import {
-  QUALITATIVE, displayMinus, escapeXml as esc, formatSig, heatMap, type LegendEntry, lineChart, niceTicks,
+  MARKERS, QUALITATIVE, displayMinus, escapeXml as esc, formatSig, heatMap, type LegendEntry, lineChart, niceTicks,
   type Point, type Series, sequentialColors, smallMultiples,
 } from './svg.ts';
 
@@ -295,11 +295,12 @@ export function forkReportHtml(result: ForkResult): string {
   // (c) barriers against k1 (one line per k2, or one line along k1 + k2 = const).
   const byK2 = (f: (c: ForkCell) => number): Series[] => diagonal
     ? [{ name: `k1 + k2 = ${totals[0]}`, color: QUALITATIVE[0], points: groups.map((g) => ({ x: g.k1, y: avg(g, f) })) }]
-    : k2s.map((k2, i) => ({ name: `k2 = ${k2}`, color: k2Color.get(k2), marker: (['circle', 'square', 'triangle', 'diamond'] as const)[i % 4],
+    : k2s.map((k2, i) => ({ name: `k2 = ${k2}`, color: k2Color.get(k2), marker: MARKERS[i % MARKERS.length],
       points: groups.filter((g) => g.k2 === k2).map((g) => ({ x: g.k1, y: avg(g, f) })) }));
   const seriesLegend = (s: Series[]): LegendEntry[] => s.map((q, i) => ({ name: q.name, color: q.color ?? QUALITATIVE[i], marker: q.marker ?? 'circle' }));
-  // Barriers and distances are read against 0, so 0 is always on their y axes.
-  const k1Axes = { xLabel: `k1 (${units})`, markers: true };
+  // Barriers and distances are read against 0, so 0 is always on their y axes (yDomain);
+  // k1 and k2 count from 0 (a fork at initialization), so their axes start there too.
+  const k1Axes = { xLabel: `k1 (${units})`, markers: true, xDomain: [0, 0] as const };
   const vsK1 = [
     { title: 'test error barrier (%)', series: byK2((c) => 100 * c.test.errorBarrier) },
     { title: 'test loss barrier', series: byK2((c) => c.test.lossBarrier) },
@@ -311,13 +312,13 @@ export function forkReportHtml(result: ForkResult): string {
   // (d) distances against k2 (one line per k1).
   const byK1 = (f: (c: ForkCell) => number): Series[] => diagonal
     ? [{ name: `k1 + k2 = ${totals[0]}`, color: QUALITATIVE[0], points: [...groups].sort((a, b) => a.k2 - b.k2).map((g) => ({ x: g.k2, y: avg(g, f) })) }]
-    : k1s.map((k1, i) => ({ name: `k1 = ${k1}`, color: k1Color.get(k1), marker: (['circle', 'square', 'triangle', 'diamond'] as const)[i % 4],
+    : k1s.map((k1, i) => ({ name: `k1 = ${k1}`, color: k1Color.get(k1), marker: MARKERS[i % MARKERS.length],
       points: groups.filter((g) => g.k1 === k1).map((g) => ({ x: g.k2, y: avg(g, f) })) }));
   const dist = [
     { title: 'weight distance ‖θA − θB‖₂', series: byK1((c) => c.weightDistance) },
     { title: 'prediction distance H(pA, pB), test', series: byK1((c) => c.test.predictionDistance) },
   ];
-  const distFig = smallMultiples(dist.map((q) => lineChart(q.series, { width: 564, height: 250, title: q.title, legend: 'none', xLabel: `k2 (${units})`, markers: true, yDomain: [0, 0] })),
+  const distFig = smallMultiples(dist.map((q) => lineChart(q.series, { width: 564, height: 250, title: q.title, legend: 'none', xLabel: `k2 (${units})`, markers: true, xDomain: [0, 0], yDomain: [0, 0] })),
     { panelWidth: 564, panelHeight: 250, columns: 2, gap: 12, title: 'Distances between A and B against k2', legend: seriesLegend(dist[0].series) });
 
   // (e) parent training loss, fork points marked (k1 converted to steps).
