@@ -99,7 +99,10 @@ function headline(result: ForkResult, groups: Group[], threshold: string): strin
     out.push(`The single cell k1 = ${g.k1}, k2 = ${g.k2} has a test error barrier of ${ep(eb(g))} and a test loss barrier of ${num(avg(g, (c) => c.test.lossBarrier))}.`);
   } else if (k1s.length > 1 && totals.length === 1 && k2s.length > 1) {
     const [first, last] = [groups[0], groups[groups.length - 1]];
-    out.push(`With k1 + k2 = ${totals[0]} ${result.units}, the ${trend('test error barrier', eb(first), eb(last), ep, `k1 = ${first.k1}`, `k1 = ${last.k1}`)}.`);
+    out.push(`With k1 + k2 = ${totals[0]} ${result.units}, the ${trend('test error barrier', eb(first), eb(last), ep, `k1 = ${first.k1}`, `k1 = ${last.k1}`)};`);
+    // The k1/k2 paper's Fig. 3 plots the train interpolation gap: report its trend too.
+    const tl = (g: Group) => avg(g, (c) => c.train.lossBarrier);
+    out.push(`the ${trend('train loss barrier', tl(first), tl(last), num, `k1 = ${first.k1}`, `k1 = ${last.k1}`)}.`);
   } else if (k1s.length > 1) {
     const [a, b] = [k1s[0], k1s[k1s.length - 1]];
     const common = k2s.filter((k2) => at(a, k2) && at(b, k2));
