@@ -147,3 +147,27 @@ test('bad input: resuming into a directory that holds a different spec is refuse
   assert.equal(r.status, 1);
   assert.match(r.stderr, /E_SPEC: .* holds a run with a different spec/);
 });
+
+test('train writes a checkpoint that fork --from uses as the parent, and barrier reads PyTorch-written weights', () => {
+  const dir = tmp();
+  const t = ridgeline(['train', ...SMALL.filter((a, i, all) => a !== '--alphas' && all[i - 1] !== '--alphas' && a !== '--unit' && all[i - 1] !== '--unit'), '--steps', '30', '--out', dir]);
+  assert.equal(t.status, 0, t.stderr);
+  const log = JSON.parse(readFileSync(join(dir, 'train.json'), 'utf8'));
+  assert.equal(log.losses.length, 30);
+  assert.ok(log.losses[29] < log.losses[0], 'the loss went down');
+  const out = tmp();
+  const f = ridgeline(['fork', ...SMALL, '--from', join(dir, 'final.safetensors'), '--k1', '0', '--steps', '20', '--out', out]);
+  assert.equal(f.status, 0, f.stderr);
+  const cell = readResult(out).cells[0];
+  assert.ok(cell.test.accuracyA > 0.5);
+  // The PyTorch fixture is nn.Sequential(Linear(784, 16), ReLU, Linear(16, 10)): mlp-2 of width 16 on 28×28 digits.
+  const torchFile = join(root, 'test/fixtures/torch/mlp.safetensors');
+  const b = ridgeline(['barrier', '--model', 'mlp-2', '--width', '16', '--data', 'mnist', '--limit', '200', '--a', torchFile, '--b', torchFile, '--json']);
+  assert.equal(b.status, 0, b.stderr);
+  const same = JSON.parse(b.stdout.trim().split('\n').pop()!);
+  assert.equal(same.test.lossBarrier, 0, 'a network and itself have no barrier');
+  assert.equal(same.weightDistance, 0);
+  const wrong = ridgeline(['barrier', '--model', 'mlp-2', '--data', 'mnist', '--limit', '200', '--a', torchFile, '--b', torchFile]);
+  assert.equal(wrong.status, 1);
+  assert.match(wrong.stderr, /E_SHAPE: .*mlp\.safetensors: tensor '0\.weight' has shape \[16, 784\] but model mlp-2 .* needs \[512, 784\]/);
+});
