@@ -4,14 +4,17 @@
  * records and what a resumed run must match.
  */
 import { RidgelineError } from '../errors.ts';
-import { OPTIMIZERS, type OptimizerKind } from '../train/config.ts';
+import { OPTIMIZERS, type TrainConfig } from '../train/config.ts';
 import { SCHEDULES, type ScheduleKind } from '../train/schedule.ts';
 
 export const FORK_MODES = ['pairs', 'main-branch'] as const;
 export const UNITS = ['steps', 'epochs'] as const;
 export const NORMALIZATIONS = ['standard', 'none'] as const;
 
-export interface ForkSpec {
+/** The optimizer settings a spec shares verbatim with TrainConfig. */
+type OptimizerFields = Pick<TrainConfig, 'optimizer' | 'momentum' | 'nesterov' | 'weightDecay' | 'beta1' | 'beta2' | 'eps' | 'clip' | 'batch'>;
+
+export interface ForkSpec extends OptimizerFields {
   preset: string | null;
   model: string;
   width: number;
@@ -29,21 +32,12 @@ export interface ForkSpec {
   /** main-branch: how many times the procedure is repeated with new child seeds. */
   repeats: number;
   alphas: number;
-  optimizer: OptimizerKind;
   lr: number;
-  momentum: number;
-  nesterov: boolean;
-  weightDecay: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
   /** Linear warm-up length in epochs (may be fractional). */
   warmup: number;
   schedule: ScheduleKind;
   /** Epochs at which the step schedule multiplies the rate by 0.1. */
   milestones: number[];
-  clip: number | null;
-  batch: number;
   seedInit: number;
   seedOrder: number;
   /** Parent initialisation from a safetensors file instead of seedInit. */
