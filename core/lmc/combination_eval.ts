@@ -93,9 +93,30 @@ function crossEntropySum(p: Float64Array, q: Float64Array): number {
   return h;
 }
 
+/**
+ * Mixed parameter sets resident at once: 2^25 floats (128 MiB) of them. Beyond that the
+ * points are evaluated in groups (each group re-reads the data and recomputes the K
+ * first-layer products), so a 21 × 21 loss surface of a 400 K-parameter MLP fits.
+ */
+const RESIDENT_FLOATS = 2 ** 25;
+
 export async function evaluateCombinations(
   backend: Backend, model: Model, basis: readonly Float32Array[][], points: readonly Coefficients[], split: Split,
   options: CombinationOptions = {},
+): Promise<CombinationResult> {
+  const group = Math.max(1, Math.floor(RESIDENT_FLOATS / Math.max(1, model.parameterCount)));
+  const pairs = options.crossEntropyPairs ?? [];
+  if (points.length <= group || pairs.length > 0) return evaluateGroup(backend, model, basis, points, split, options);
+  const results: PointResult[] = [];
+  for (let start = 0; start < points.length; start += group) {
+    results.push(...(await evaluateGroup(backend, model, basis, points.slice(start, start + group), split, options)).points);
+  }
+  return { points: results, crossEntropies: [] };
+}
+
+async function evaluateGroup(
+  backend: Backend, model: Model, basis: readonly Float32Array[][], points: readonly Coefficients[], split: Split,
+  options: CombinationOptions,
 ): Promise<CombinationResult> {
   const batch = options.batch ?? 1000;
   const pairs = options.crossEntropyPairs ?? [];

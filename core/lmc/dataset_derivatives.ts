@@ -1,0 +1,198 @@
+/**
+ * Loss, gradient and exact Hessian-vector products of the DATASET loss (SPEC §5): the mean
+ * softmax cross-entropy over every example of a split (or of a fixed, reported subset),
+ * computed in batches. Each batch's mean (an f32 value on the device) is weighted by
+ * rows / N and accumulated in f64 on the host, so results do not depend on the batch size
+ * beyond f32 rounding inside a batch. The loss is summed from per-example losses in f64.
+ *
+ * Vectors are flat, in the canonical order (the concatenation of `model.params`, SPEC
+ * notation), as Float64Array. The parameters are uploaded once per instance; a direction
+ * v is uploaded once per `hvp` call and reused by every batch.
+ *
+ * H·v is double backward through the same autograd (core/autograd/hvp.ts), never finite
+ * differences. Cost measured on the CPU backend: see the README of this module's report.
+ */
+import * as ag from '../autograd/mod.ts';
+import type { Backend } from '../backend.ts';
+import { headOfSplit, type Split } from '../data/dataset.ts';
+import { argError, RidgelineError, shapeError } from '../errors.ts';
+import type { Model } from '../nn/model.ts';
+import { type Tensor, fromArray, keep, tidy } from '../tensor.ts';
+
+export interface DerivativeOptions {
+  /** Rows per batch (default 1000); any value gives the same result up to f32 rounding. */
+  batch?: number;
+}
+
+export const DEFAULT_DERIVATIVE_BATCH = 1000;
+
+/** The first `n` examples of a split: the fixed subset SPEC §5 asks to report. */
+export function subsetOf(split: Split, n: number): Split {
+  if (!Number.isSafeInteger(n) || n < 1) argError('subsetOf', `subset size must be an integer ≥ 1, got ${n}`);
+  return headOfSplit(split, n);
+}
+
+/** The canonical flat vector (f64) of per-parameter arrays in `model.params` order. */
+export function flattenWeights(model: Model, weights: readonly ArrayLike<number>[]): Float64Array {
+  checkWeights('flattenWeights', model, weights);
+  const flat = new Float64Array(model.parameterCount);
+  model.params.forEach((p, i) => flat.set(weights[i], p.offset));
+  return flat;
+}
+
+/** Per-parameter f32 arrays (model order) from a canonical flat vector. */
+export function unflattenWeights(model: Model, flat: ArrayLike<number>): Float32Array[] {
+  if (flat.length !== model.parameterCount) {
+    shapeError('unflattenWeights', `vector has ${flat.length} entries, model ${model.name} has ${model.parameterCount} parameters`);
+  }
+  return model.params.map((p) => Float32Array.from({ length: p.size }, (_, j) => flat[p.offset + j]));
+}
+
+function checkWeights(op: string, model: Model, weights: readonly ArrayLike<number>[]): void {
+  if (weights.length !== model.params.length) {
+    shapeError(op, `${weights.length} weight arrays for ${model.params.length} parameters of ${model.name}`);
+  }
+  model.params.forEach((p, i) => {
+    if (weights[i].length !== p.size) shapeError(op, `'${p.name}' has ${weights[i].length} values, model ${model.name} needs ${p.size}`, p.shape);
+  });
+}
+
+export class DatasetDerivatives {
+  /** Examples the mean runs over. */
+  readonly n: number;
+  /** Parameter count (length of every flat vector). */
+  readonly dim: number;
+  readonly batch: number;
+  #params: Tensor[];
+  readonly #backend: Backend;
+  readonly #model: Model;
+  readonly #split: Split;
+
+  constructor(backend: Backend, model: Model, weights: readonly Float32Array[], split: Split, options: DerivativeOptions = {}) {
+    const batch = options.batch ?? DEFAULT_DERIVATIVE_BATCH;
+    if (!Number.isSafeInteger(batch) || batch < 1) argError('DatasetDerivatives', `batch must be an integer ≥ 1, got ${batch}`);
+    if (split.n < 1) argError('DatasetDerivatives', 'the split has no examples');
+    if (split.x.length !== split.n * model.inputSize) {
+      shapeError('DatasetDerivatives', `split holds ${split.x.length} inputs, expected ${split.n} × ${model.inputSize} for ${model.name}`);
+    }
+    checkWeights('DatasetDerivatives', model, weights);
+    this.#backend = backend;
+    this.#model = model;
+    this.#split = split;
+    this.n = split.n;
+    this.dim = model.parameterCount;
+    this.batch = batch;
+    this.#params = model.params.map((p, i) => ag.param(keep(fromArray(backend, weights[i], p.shape))));
+  }
+
+  /** Mean cross-entropy over the examples, summed per example in f64. */
+  async loss(): Promise<number> {
+    let total = 0;
+    await this.#batches(
+      (x, y) => [ag.noGrad(() => ag.softmaxCrossEntropy(this.#model.forward(this.#params, x), y, 'none'))],
+      ([losses]) => {
+        for (let i = 0; i < losses.length; i++) total += losses[i];
+      },
+    );
+    return this.#finite('loss', total / this.n);
+  }
+
+  /** ∇L (canonical order). */
+  async gradient(): Promise<Float64Array> {
+    return this.#accumulate('gradient', (x, y) => ag.valueAndGrad((ps) => this.#lossOf(ps, x, y), this.#params).grads);
+  }
+
+  /** H·v of the dataset loss (canonical order); v is rounded to f32 for the device. */
+  async hvp(v: Float64Array | Float32Array): Promise<Float64Array> {
+    if (v.length !== this.dim) shapeError('DatasetDerivatives.hvp', `direction has ${v.length} entries, model ${this.#model.name} has ${this.dim} parameters`);
+    const dir = this.#model.params.map((p) => keep(fromArray(this.#backend, Float32Array.from(v.subarray(p.offset, p.offset + p.size)), p.shape)));
+    try {
+      return await this.#accumulate('hvp', (x, y) => ag.hvp((ps) => this.#lossOf(ps, x, y), this.#params, dir));
+    } finally {
+      dir.forEach((t) => t.dispose());
+    }
+  }
+
+  dispose(): void {
+    this.#params.forEach((t) => t.dispose());
+    this.#params = [];
+  }
+
+  #lossOf(ps: readonly Tensor[], x: Tensor, y: Tensor): Tensor {
+    return ag.softmaxCrossEntropy(this.#model.forward(ps, x), y);
+  }
+
+  /** Σ_batches (rows / N)·f(batch), in f64, f giving one tensor per parameter. */
+  async #accumulate(what: string, f: (x: Tensor, y: Tensor) => Tensor[]): Promise<Float64Array> {
+    const out = new Float64Array(this.dim);
+    const offsets = this.#model.params.map((p) => p.offset);
+    await this.#batches(f, (parts, rows) => {
+      const w = rows / this.n;
+      parts.forEach((d, i) => {
+        const o = offsets[i];
+        for (let j = 0; j < d.length; j++) out[o + j] += w * d[j];
+      });
+    });
+    for (let i = 0; i < out.length; i++) if (!Number.isFinite(out[i])) this.#finite(what, out[i]);
+    return out;
+  }
+
+  /**
+   * Runs `f` on each batch inside a tidy scope (which cannot span an await), keeps its
+   * outputs, downloads them and hands them to `add`.
+   */
+  async #batches(f: (x: Tensor, y: Tensor) => Tensor[], add: (parts: Float32Array[], rows: number) => void): Promise<void> {
+    if (this.#params.length === 0) throw new RidgelineError('E_STATE', 'DatasetDerivatives used after dispose');
+    const d = this.#model.inputSize;
+    for (let start = 0; start < this.n; start += this.batch) {
+      const rows = Math.min(this.batch, this.n - start);
+      const outs = tidy(() => {
+        const x = fromArray(this.#backend, this.#split.x.subarray(start * d, (start + rows) * d), [rows, d]);
+        const y = fromArray(this.#backend, this.#split.y.subarray(start, start + rows), [rows]);
+        return f(x, y).map(keep);
+      });
+      try {
+        add(await Promise.all(outs.map((t) => t.data())), rows);
+      } finally {
+        outs.forEach((t) => t.dispose());
+      }
+    }
+  }
+
+  #finite(what: string, value: number): number {
+    if (!Number.isFinite(value)) throw new RidgelineError('E_DIVERGED', `dataset ${what} is ${value}: the weights are not finite or the loss overflowed`);
+    return value;
+  }
+}
+
+/** L(weights) on `split`, allocating and freeing the device copies. */
+export async function datasetLoss(backend: Backend, model: Model, weights: readonly Float32Array[], split: Split, options: DerivativeOptions = {}): Promise<number> {
+  const d = new DatasetDerivatives(backend, model, weights, split, options);
+  try {
+    return await d.loss();
+  } finally {
+    d.dispose();
+  }
+}
+
+/** ∇L(weights) on `split` (canonical order). */
+export async function datasetGradient(backend: Backend, model: Model, weights: readonly Float32Array[], split: Split, options: DerivativeOptions = {}): Promise<Float64Array> {
+  const d = new DatasetDerivatives(backend, model, weights, split, options);
+  try {
+    return await d.gradient();
+  } finally {
+    d.dispose();
+  }
+}
+
+/** H(weights)·v on `split` (canonical order). */
+export async function datasetHvp(
+  backend: Backend, model: Model, weights: readonly Float32Array[], split: Split, v: Float64Array | Float32Array, options: DerivativeOptions = {},
+): Promise<Float64Array> {
+  const d = new DatasetDerivatives(backend, model, weights, split, options);
+  try {
+    return await d.hvp(v);
+  } finally {
+    d.dispose();
+  }
+}
