@@ -32,10 +32,23 @@ export function subtract(a: ArrayLike<number>, b: ArrayLike<number>): Float64Arr
   return out;
 }
 
-/** cos∠(u, v); 0 when either vector is zero (the angle is undefined; we report 90°). */
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
+/**
+ * cos∠(u, v); 0 when either vector is zero (the angle is undefined; we report 90°). Both
+ * vectors are scaled by their largest entry first, so tiny or huge vectors neither
+ * underflow nor overflow the norms.
+ */
 export function cosine(u: ArrayLike<number>, v: ArrayLike<number>): number {
-  const d = norm(u) * norm(v);
-  return d === 0 ? 0 : Math.max(-1, Math.min(1, dot(u, v) / d));
+  const [su, sv] = [maxAbs(u), maxAbs(v)];
+  if (su === 0 || sv === 0) return 0;
+  const a = Float64Array.from(u, (x) => x / su);
+  const b = Float64Array.from(v, (x) => x / sv);
+  return Math.max(-1, Math.min(1, dot(a, b) / (norm(a) * norm(b))));
 }
 
 /** arccos(⟨θ1 − b, θ2 − b⟩ / (‖θ1 − b‖·‖θ2 − b‖)) in degrees, in [0°, 180°]; b = 0 by default. */
