@@ -5,16 +5,28 @@
 import { RidgelineError } from '../core/errors.ts';
 import { type Command, commandUsage, parseOptions } from './command.ts';
 import { barrierCommand } from './commands/barrier.ts';
+import { convexityCommand } from './commands/convexity.ts';
 import { demoCommand } from './commands/demo.ts';
 import { forkCommand } from './commands/fork.ts';
+import { hullCommand } from './commands/hull.ts';
+import { hessianCommand } from './commands/hessian.ts';
+import { layerwiseCommand } from './commands/layerwise.ts';
+import { predictCommand } from './commands/predict.ts';
 import { presetsCommand } from './commands/presets.ts';
+import { toyCommand } from './commands/toy.ts';
 import { trainCommand } from './commands/train.ts';
 import type { RuntimeHost } from './host.ts';
 
 const COMMANDS: Record<string, Command> = {
   fork: forkCommand,
+  hull: hullCommand,
   barrier: barrierCommand,
   train: trainCommand,
+  predict: predictCommand,
+  layerwise: layerwiseCommand,
+  toy: toyCommand,
+  hessian: hessianCommand,
+  convexity: convexityCommand,
   presets: presetsCommand,
   demo: demoCommand,
 };

@@ -7,6 +7,7 @@
  * Repeats of a cell (main-branch mode) are averaged in the plots and listed one by one in
  * the table. Negative loss barriers are valid (SPEC §1) and are plotted as they are.
  */
+import { htmlDocument } from './page.ts';
 import type { CurvePoint, ForkCell, ForkResult } from '../experiments/result_schema.ts';
 import { sortedCells } from './csv.ts';
 import {
@@ -140,19 +141,7 @@ function headline(result: ForkResult, groups: Group[], threshold: string): strin
 
 // ---------------------------------------------------------------- sections
 
-const CSS = `
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#222;max-width:1180px;margin:24px auto;padding:0 16px}
-h1{font-size:22px;margin:0 0 8px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:3px}
-p.headline{font-size:15px;background:#f4f7fb;border-left:4px solid #0072B2;padding:8px 12px}
-table{border-collapse:collapse;font-size:12px;font-variant-numeric:tabular-nums}
-th,td{padding:3px 7px;border-bottom:1px solid #e4e4e4;text-align:right;white-space:nowrap}
-th{background:#f6f6f6;font-weight:600;vertical-align:bottom;white-space:normal;min-width:2.5em;max-width:6.5em}td.l,th.l{text-align:left}
-td.ok{color:#009E73;font-weight:700;text-align:center}td.no{color:#D55E00;font-weight:700;text-align:center}
-.scroll{overflow-x:auto}figure{margin:14px 0}figcaption{font-size:12px;color:#555;margin-top:2px}
-.row{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}svg{max-width:100%;height:auto}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;font-size:13px}dt{color:#555}dd{margin:0}
-pre{background:#f6f6f6;padding:10px;font-size:12px;overflow-x:auto}code{font-size:12px}
-footer{margin-top:32px;border-top:1px solid #ddd;color:#333}`;
+
 
 function cellTable(result: ForkResult): string {
   const head = ['k1', 'k2', 'rep', 'A', 'B', 'test err. barrier %', 'train err. barrier %', 'test loss barrier', 'at α',
@@ -224,10 +213,7 @@ function page(result: ForkResult, headlineText: string, body: string): string {
   ];
   const timingRows = result.timings.map((t) => `<tr><td class="l">${esc(t.phase)}</td><td>${esc(num(t.seconds, 4))}</td>`
     + `<td>${total > 0 ? esc(pct(t.seconds / total, 1)) : 'n/a'}</td></tr>`).join('');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title><style>${CSS}</style></head><body>
-<h1>${esc(title)}</h1>
+  return htmlDocument(title, `<h1>${esc(title)}</h1>
 <p>${summary}</p>
 <p class="headline">${esc(headlineText)}</p>
 ${body}
@@ -236,9 +222,7 @@ ${body}
 <h3 style="font-size:14px">Timings</h3>
 <table><thead><tr><th class="l">phase</th><th>seconds</th><th>share %</th></tr></thead><tbody>${timingRows}</tbody></table>
 <details><summary>Resolved spec (JSON)</summary><pre>${esc(specJson)}</pre></details>
-</footer>
-</body></html>
-`;
+</footer>`);
 }
 
 const NOTE = 'style="font-size:12px;color:#555"';

@@ -1,0 +1,67 @@
+/**
+ * Pairs of networks to analyse (predictions, layer-wise barriers): every cell of a finished
+ * fork run (its result.json names the checkpoints, its spec the model and data), or two
+ * checkpoint files given directly.
+ */
+import { type Dataset, featureCount } from '../data/dataset.ts';
+import { loadDataset } from '../data/registry.ts';
+import { RidgelineError } from '../errors.ts';
+import { type FileStore, joinPath } from '../io.ts';
+import type { Model } from '../nn/model.ts';
+import { createModel } from '../nn/registry.ts';
+import { loadWeights } from '../train/checkpoint.ts';
+import type { ForkSpec } from './fork_spec.ts';
+import type { ForkResult } from './result_schema.ts';
+
+export interface AnalysedPair {
+  label: string;
+  k1: number | null;
+  k2: number | null;
+  fileA: string;
+  fileB: string;
+}
+
+export interface PairSource {
+  model: Model;
+  dataset: Dataset;
+  /** Options the model and data came from (recorded in the analysis result). */
+  spec: Pick<ForkSpec, 'model' | 'width' | 'slope' | 'data' | 'limit' | 'normalize' | 'alphas'>;
+  pairs: AnalysedPair[];
+  /** The fork run analysed, if any. */
+  run: string | null;
+}
+
+type ModelData = PairSource['spec'];
+
+export async function pairsFromRun(files: FileStore, dir: string): Promise<PairSource> {
+  const file = joinPath(dir, 'result.json');
+  if (!(await files.exists(file))) {
+    throw new RidgelineError('E_SPEC', `--run ${dir}: no result.json there; run 'ridgeline fork … --out ${dir}' to completion first`);
+  }
+  const result = JSON.parse(await files.readText(file)) as ForkResult;
+  const spec = result.spec as unknown as ModelData;
+  const { model, dataset } = await modelAndData(files, spec);
+  const pairs = result.cells.map((c) => ({
+    label: `k1 = ${c.k1}, k2 = ${c.k2}${c.repeat ? `, repeat ${c.repeat}` : ''}`,
+    k1: c.k1,
+    k2: c.k2,
+    fileA: joinPath(dir, c.checkpointA),
+    fileB: joinPath(dir, c.checkpointB),
+  }));
+  return { model, dataset, spec, pairs, run: dir };
+}
+
+export async function pairFromFiles(files: FileStore, spec: ModelData, fileA: string, fileB: string): Promise<PairSource> {
+  const { model, dataset } = await modelAndData(files, spec);
+  return { model, dataset, spec, pairs: [{ label: 'A–B', k1: null, k2: null, fileA, fileB }], run: null };
+}
+
+async function modelAndData(files: FileStore, s: ModelData): Promise<{ model: Model; dataset: Dataset }> {
+  const dataset = await loadDataset(s.data, files, { limit: s.limit ?? undefined, normalize: s.normalize });
+  const model = createModel(s.model, featureCount(dataset.inputShape), dataset.classes, { width: s.width, slope: s.slope });
+  return { model, dataset };
+}
+
+export async function loadPair(files: FileStore, source: PairSource, pair: AnalysedPair): Promise<[Float32Array[], Float32Array[]]> {
+  return [await loadWeights(files, pair.fileA, source.model), await loadWeights(files, pair.fileB, source.model)];
+}

@@ -1,0 +1,37 @@
+/** Options shared by the pair analyses (`predict`, `layerwise`): which pairs, on what data. */
+import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
+import { type PairSource, pairFromFiles, pairsFromRun } from '../../core/experiments/pair_source.ts';
+import { RidgelineError } from '../../core/errors.ts';
+import { BACKEND_OPTION, type OptionSpec } from '../command.ts';
+import type { RuntimeHost } from '../host.ts';
+import { MODEL_OPTIONS } from './spec_options.ts';
+
+export const ANALYSIS_OPTIONS: OptionSpec[] = [
+  { name: 'run', value: 'DIR', help: 'analyse every cell of a finished fork run (its model and data are reused)' },
+  { name: 'a', value: 'FILE', help: 'or: endpoint θ1 (safetensors), with --model/--data' },
+  { name: 'b', value: 'FILE', help: 'endpoint θ2' },
+  ...MODEL_OPTIONS,
+  { name: 'subset', value: 'N', help: 'first N training examples for losses and Hessian-vector products', default: '1000' },
+  { name: 'alphas', value: 'T', help: 'points on the path', default: '11' },
+  { name: 'batch', value: 'N', help: 'rows per batch', default: '1000' },
+  BACKEND_OPTION,
+  { name: 'out', value: 'DIR', help: 'output directory (default: the --run directory)' },
+  { name: 'json', value: '', help: 'print the result as JSON on stdout' },
+];
+
+export async function analysisSource(command: string, opts: Record<string, string>, host: RuntimeHost): Promise<{ source: PairSource; out: string | null; subset: number; alphas: number; batch: number }> {
+  const count = (name: string, fallback: number, min: number) => {
+    const v = Number(opts[name] ?? fallback);
+    if (!Number.isSafeInteger(v) || v < min) throw new RidgelineError('E_SPEC', `--${name}: expected an integer ≥ ${min}, got '${opts[name]}'`);
+    return v;
+  };
+  const settings = { subset: count('subset', 1000, 1), alphas: count('alphas', 11, 3), batch: count('batch', 1000, 1) };
+  if (opts.run) {
+    if (opts.a || opts.b) throw new RidgelineError('E_SPEC', `${command}: give either --run DIR or --a/--b, not both`);
+    return { source: await pairsFromRun(host.files, opts.run), out: opts.out ?? opts.run, ...settings };
+  }
+  if (!opts.a || !opts.b) throw new RidgelineError('E_SPEC', `${command}: give --run DIR (a fork run) or both --a FILE and --b FILE`);
+  const { run: _r, a, b, subset: _s, alphas: _al, batch: _b, backend: _be, out, json: _j, ...rest } = opts;
+  const spec = applyOptions({ ...FORK_DEFAULTS, k1: [0], total: 1 }, rest);
+  return { source: await pairFromFiles(host.files, spec, a, b), out: out ?? null, ...settings };
+}
