@@ -8,6 +8,7 @@ import { barrierCommand } from './commands/barrier.ts';
 import { convexityCommand } from './commands/convexity.ts';
 import { demoCommand } from './commands/demo.ts';
 import { forkCommand } from './commands/fork.ts';
+import { evolveCommand, surfaceCommand } from './commands/geometry.ts';
 import { hullCommand } from './commands/hull.ts';
 import { hessianCommand } from './commands/hessian.ts';
 import { layerwiseCommand } from './commands/layerwise.ts';
@@ -24,6 +25,8 @@ const COMMANDS: Record<string, Command> = {
   train: trainCommand,
   predict: predictCommand,
   layerwise: layerwiseCommand,
+  evolve: evolveCommand,
+  surface: surfaceCommand,
   toy: toyCommand,
   hessian: hessianCommand,
   convexity: convexityCommand,

@@ -63,3 +63,30 @@ test('bad input: predict without pairs, or with both sources, names what is miss
   const sub = ridgeline(['predict', '--run', run, '--subset', '0']);
   assert.match(sub.stderr, /E_SPEC: --subset: expected an integer ≥ 1/);
 });
+
+test('evolve and surface on a run that records several child checkpoints per fork point', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ridgeline-evolve-'));
+  const f = ridgeline(['fork', '--data', 'synthetic:gauss:n=600,dim=12,classes=4', '--model', 'mlp-2', '--width', '24', '--batch', '32', '--unit', 'steps', '--k1', '0,20', '--k2', '10,40', '--alphas', '5', '--backend', 'cpu', '--out', dir]);
+  assert.equal(f.status, 0, f.stderr);
+  const e = ridgeline(['evolve', '--run', dir, '--json']);
+  assert.equal(e.status, 0, e.stderr);
+  const points = JSON.parse(e.stdout.trim().split('\n').pop()!);
+  assert.equal(points.length, 4);
+  for (const p of points) {
+    assert.ok(p.angleFromOrigin > 0 && p.angleFromOrigin < 180 && p.angleFromFork > 0 && p.angleFromFork < 180);
+    assert.ok(p.planeCosine >= -1 && p.planeCosine <= 1);
+  }
+  assert.ok(points.filter((p: { k2: number }) => p.k2 === 40).every((p: { planeCosine: number }) => Math.abs(p.planeCosine - 1) < 1e-12), 'the final plane determines itself');
+  assert.ok(existsSync(join(dir, 'evolve.html')) && existsSync(join(dir, 'evolve.csv')));
+  const s = ridgeline(['surface', '--run', dir, '--k1', '20', '--k2', '40', '--grid', '4', '--range', '-1,2', '--json']);
+  assert.equal(s.status, 0, s.stderr);
+  const grid = JSON.parse(s.stdout.trim().split('\n').pop()!);
+  const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
+  const cell = result.cells.find((c: { k1: number; k2: number }) => c.k1 === 20 && c.k2 === 40);
+  const [zero, one] = [grid.s.indexOf(0), grid.s.indexOf(1)];
+  assert.equal(grid.loss[zero][one], cell.train.lossA, 'the surface at A is A');
+  assert.equal(grid.loss[one][zero], cell.train.lossB, 'the surface at B is B');
+  assert.ok(existsSync(join(dir, 'surface-k1-20-k2-40.html')));
+  const bad = ridgeline(['surface', '--run', dir, '--k1', '7']);
+  assert.match(bad.stderr, /E_SPEC: --k1: no cell with k1 = 7; valid: 0, 20/);
+});

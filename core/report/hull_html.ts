@@ -47,8 +47,10 @@ function headline(r: HullResult, splits: HullSplitResult[]): string {
     return Math.min(...v) === Math.max(...v) ? num(v[0], 3) : `${num(Math.min(...v), 3)}–${num(Math.max(...v), 3)}`;
   };
   if (splits.length > 1) {
-    const verb = b.pConv.mean > a.pConv.mean ? 'rises' : b.pConv.mean < a.pConv.mean ? 'falls' : 'stays';
-    out.push(`P_conv ${verb} from ${num(a.pConv.mean, 3)} at k = ${a.split} ${u} to ${num(b.pConv.mean, 3)} at k = ${b.split} ${u}, while P_rand lies in ${range((s) => s.pRand.mean)}.`);
+    const trend = b.pConv.mean === a.pConv.mean
+      ? `stays at ${num(a.pConv.mean, 3)} from k = ${a.split} to k = ${b.split} ${u}`
+      : `${b.pConv.mean > a.pConv.mean ? 'rises' : 'falls'} from ${num(a.pConv.mean, 3)} at k = ${a.split} ${u} to ${num(b.pConv.mean, 3)} at k = ${b.split} ${u}`;
+    out.push(`P_conv ${trend}, while P_rand lies in ${range((s) => s.pRand.mean)}.`);
   } else {
     out.push(`At k = ${a.split} ${u}, P_conv = ${num(a.pConv.mean, 3)} and P_rand = ${num(a.pRand.mean, 3)}.`);
   }
@@ -65,7 +67,7 @@ p.headline{font-size:15px;background:#f4f7fb;border-left:4px solid #0072B2;paddi
 table{border-collapse:collapse;font-size:12px;font-variant-numeric:tabular-nums}
 th,td{padding:3px 7px;border-bottom:1px solid #e4e4e4;text-align:right;white-space:nowrap}
 th{background:#f6f6f6;font-weight:600;vertical-align:bottom;white-space:normal;min-width:2.5em;max-width:7em}td.l,th.l{text-align:left}
-.scroll{overflow-x:auto}figure{margin:14px 0}figcaption{font-size:12px;color:#555;margin-top:2px}svg{max-width:100%;height:auto}
+.scroll{overflow-x:auto}.row{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}figure{margin:14px 0}figcaption{font-size:12px;color:#555;margin-top:2px}svg{max-width:100%;height:auto}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;font-size:13px}dt{color:#555}dd{margin:0}
 pre{background:#f6f6f6;padding:10px;font-size:12px;overflow-x:auto}footer{margin-top:32px;border-top:1px solid #ddd}`;
 
@@ -84,8 +86,8 @@ function table(splits: HullSplitResult[], units: string): string {
 
 /** Lines against the split point, sharing one legend (`panel` holds one or more series sets). */
 function vsSplit(title: string, panels: { title: string; series: Series[]; yDomain?: readonly [number, number] }[], units: string, legendOf = 0): string {
-  const w = panels.length === 1 ? 620 : 560;
-  const svgs = panels.map((p) => lineChart(p.series, { width: w, height: 260, title: p.title, legend: 'none', xLabel: `split point k (${units})`, xDomain: [0, 0], yDomain: p.yDomain ?? [0, 0] }));
+  const w = 560;
+  const svgs = panels.map((p) => lineChart(p.series, { width: w, height: 260, title: p.title, legend: 'none', xLabel: `split point k (${units})`, xDomain: [0, 0], yDomain: p.yDomain }));
   const legend: LegendEntry[] = panels[legendOf].series.filter((s) => s.name).map((s, i) => ({ name: s.name, color: s.color ?? QUALITATIVE[i], marker: s.marker }));
   return smallMultiples(svgs, { panelWidth: w, panelHeight: 260, columns: 2, gap: 12, title, legend });
 }
@@ -124,12 +126,13 @@ export function hullReportHtml(result: HullResult): string {
       `<h2>Splits</h2>${table(splits, u)}`,
       `<p style="font-size:12px;color:#555">Pooled over ${esc(String(spec.hulls))} hull(s) × ${esc(String(spec.samples))} samples per split; all losses and accuracies on the train split. std is the population std of the 0/1 indicators (the paper's error bars). Rank counts σ above 10⁻⁶·σ_max (minimum over hulls).</p>`,
       `<h2>Convex mode connectivity</h2><figure>${vsSplit('Probability of lower train loss than the closest endpoint', [{ title: 'P_conv and P_rand ± std', series: probs, yDomain: [0, 1] }], u)}<figcaption>Bars are ± one std of the indicators, clipped to [0, 1] (beyond it they carry no meaning, as the paper notes).</figcaption></figure>`,
-      `<figure>${vsSplit('Distances', [{ title: 'mean parameter distance', series: [line('endpoint – endpoint', 0, (s) => s.distance.endpointEndpoint), line('convex sample – closest endpoint', 1, (s) => s.distance.convEnd), line('random point – closest endpoint', 2, (s) => s.distance.randEnd)] }], u)}</figure>`,
+      `<figure>${vsSplit('Distances', [{ title: 'mean parameter distance', yDomain: [0, 0], series: [line('endpoint – endpoint', 0, (s) => s.distance.endpointEndpoint), line('convex sample – closest endpoint', 1, (s) => s.distance.convEnd), line('random point – closest endpoint', 2, (s) => s.distance.randEnd)] }], u)}<figcaption>The random point is placed at the convex sample's distance from the same endpoint, so the last two lines coincide by construction (up to f32 rounding).</figcaption></figure>`,
       `<h2>Dimension of the hull</h2><figure>${svFig}<figcaption>P points span at most P − 1 dimensions around their mean: the centered σ_P is 0; a non-degenerate hull keeps σ_1 … σ_(P−1) away from 0.</figcaption></figure>`,
-      `<h2>Function</h2><figure>${vsSplit('Train accuracy and shared correct predictions', [
-        { title: 'mean train accuracy (%)', series: [line('endpoints', 0, (s) => 100 * s.accuracy.endpoints), line('convex samples', 1, (s) => 100 * s.accuracy.convex), line('random points', 2, (s) => 100 * s.accuracy.random)] },
-        { title: 'fraction of the train set (%)', series: [line('mean |C_i^j| (each endpoint)', 3, (s) => 100 * s.diversity.endpoint), line('mean |S_j| (all endpoints of a hull)', 4, (s) => 100 * s.diversity.intraHull), line('|S*| (all hulls)', 6, (s) => 100 * s.diversity.interHull)] },
-      ], u)}</figure>`,
+      `<h2>Function</h2><div class="row"><figure>${vsSplit('Mean train accuracy (%)', [
+        { title: '', series: [line('endpoints', 0, (s) => 100 * s.accuracy.endpoints), line('convex samples', 1, (s) => 100 * s.accuracy.convex), line('random points', 2, (s) => 100 * s.accuracy.random)] },
+      ], u)}</figure><figure>${vsSplit('Correct on the train set (%)', [
+        { title: '', series: [line('mean |C_i^j| (one endpoint)', 3, (s) => 100 * s.diversity.endpoint), line('mean |S_j| (all of a hull)', 4, (s) => 100 * s.diversity.intraHull), line('|S*| (all hulls)', 6, (s) => 100 * s.diversity.interHull)] },
+      ], u)}</figure></div><p style="font-size:12px;color:#555">Yunis et al. Fig. 5: inside a mode, endpoints share fewer correct predictions than each makes (|S_j| &lt; |C|), and hulls share fewer still (|S*| &lt; |S_j|).</p>`,
     );
   }
   if (result.parentLoss.length) {

@@ -307,6 +307,8 @@ export interface HeatMapOptions {
   cellHeight?: number;
   /** Text printed in each cell (default: 3 significant digits). */
   format?: (v: number) => string;
+  /** Per-cell text overriding `format`, e.g. to mark special points on a loss surface. */
+  cellText?: (row: number, col: number, v: number) => string;
   /** Colour-scale range; default: the nice extent of the finite values. */
   domain?: readonly [number, number];
   legendLabel?: string;
@@ -366,7 +368,7 @@ export function heatMap(values: readonly (readonly (number | null | undefined)[]
         continue;
       }
       const fill = viridis(t(v));
-      const label = fmt(v);
+      const label = options.cellText ? options.cellText(r, k, v) : fmt(v);
       const size = Math.min(11, (cw - 6) / (label.length * 0.6));
       out.push(`<rect x="${c(x)}" y="${c(y)}" width="${cw}" height="${ch}" fill="${fill}" stroke="#fff"><title>${escapeXml(`${options.rowLabels[r]}, ${options.colLabels[k]}: ${label}`)}</title></rect>`,
         `<text x="${c(x + cw / 2)}" y="${c(y + ch / 2 + size / 3)}" text-anchor="middle" font-size="${c(size)}" fill="${prefersDarkText(fill) ? '#111' : '#fff'}">${escapeXml(label)}</text>`);

@@ -1,0 +1,149 @@
+// Elementwise kernels: unary ops on contiguous data, binary ops with broadcasting (rank
+// ≤ 6, shape and strides in the params block), and fill. math.wgsl is prepended.
+//
+// UNARY_OP / BINARY_OP are the positions of the op names in UNARY_OPS / BINARY_OPS of
+// core/backend.ts; the backend substitutes them, so each op is its own pipeline and the
+// switch folds away (a switch on a runtime code would make a SIMD CPU driver evaluate
+// every case). One thread per element; workgroups beyond 65535 spill into y of a 2-D grid.
+// Entry points use distinct binding numbers so that one module serves all three.
+// Deterministic: no reductions; the transcendental functions are math.wgsl's, not the
+// driver's. Semantics follow core/cpu/assembly/elementwise.ts (NaN in → NaN out;
+// maximum/minimum propagate NaN like wasm's f32.max/f32.min).
+
+const UNARY_OP: u32 = 0u;
+const BINARY_OP: u32 = 0u;
+const WG: u32 = 256u;
+
+struct UnaryParams {
+  n: u32,
+  param: f32,
+}
+
+struct BinaryParams {
+  shape: array<vec4<u32>, 2>,
+  aStrides: array<vec4<u32>, 2>,
+  bStrides: array<vec4<u32>, 2>,
+  rank: u32,
+  n: u32,
+  param: f32,
+}
+
+struct FillParams {
+  n: u32,
+  value: f32,
+}
+
+@group(0) @binding(0) var<storage, read> ux: array<f32>;
+@group(0) @binding(1) var<storage, read_write> uy: array<f32>;
+@group(0) @binding(2) var<uniform> up: UnaryParams;
+
+@group(0) @binding(3) var<storage, read> ba: array<f32>;
+@group(0) @binding(4) var<storage, read> bb: array<f32>;
+@group(0) @binding(5) var<storage, read_write> bout: array<f32>;
+@group(0) @binding(6) var<uniform> bp: BinaryParams;
+
+@group(0) @binding(7) var<storage, read_write> fout: array<f32>;
+@group(0) @binding(8) var<uniform> fp: FillParams;
+
+fn unaryOp(x: f32, p: f32) -> f32 {
+  switch UNARY_OP {
+    case 0u: { return -x; }
+    case 1u: { return abs(x); }
+    case 2u: { return select(select(x, -1.0, x < 0.0), 1.0, x > 0.0); }
+    case 3u: { return x * x; }
+    case 4u: { return sqrt(x); }
+    case 5u: { return 1.0 / x; }
+    case 6u: { return expF(x); }
+    case 7u: { return logF(x); }
+    case 8u: { return sinCos(x, false); }
+    case 9u: { return sinCos(x, true); }
+    case 10u: { return tanhF(x); }
+    case 11u: { return sigmoidF(x); }
+    case 12u: { return select(p * x, x, x > 0.0); }
+    case 13u: { return select(0.0, 1.0, x > 0.0); }
+    case 14u: { return p * x; }
+    case 15u: { return x + p; }
+    case 16u: { return powF(x, p); }
+    default: { return nanF(); }
+  }
+}
+
+// wasm f32.max/f32.min: NaN if either is NaN; max(−0, +0) = +0, min(−0, +0) = −0.
+fn maxF(a: f32, b: f32) -> f32 {
+  if (a > b) { return a; }
+  if (b > a) { return b; }
+  if (isNan(a) || isNan(b)) { return a + b; }
+  return bitcast<f32>(bitcast<u32>(a) & bitcast<u32>(b));
+}
+
+fn minF(a: f32, b: f32) -> f32 {
+  if (a < b) { return a; }
+  if (b < a) { return b; }
+  if (isNan(a) || isNan(b)) { return a + b; }
+  return bitcast<f32>(bitcast<u32>(a) | bitcast<u32>(b));
+}
+
+fn binaryOp(a: f32, b: f32, p: f32) -> f32 {
+  switch BINARY_OP {
+    case 0u: { return a + b; }
+    case 1u: { return a - b; }
+    case 2u: { return a * b; }
+    case 3u: { return a / b; }
+    case 4u: { return maxF(a, b); }
+    case 5u: { return minF(a, b); }
+    case 6u: { return select(p * b, b, a > 0.0); }
+    default: { return nanF(); }
+  }
+}
+
+fn linearIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+  return (wid.x + wid.y * nwg.x) * WG + lid;
+}
+
+@compute @workgroup_size(WG)
+fn unary(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let i = linearIndex(wid, nwg, lid);
+  if (i >= up.n) { return; }
+  uy[i] = unaryOp(ux[i], up.param);
+}
+
+fn dimOf(v: array<vec4<u32>, 2>, d: u32) -> u32 {
+  return v[d / 4u][d % 4u];
+}
+
+@compute @workgroup_size(WG)
+fn binary(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let i = linearIndex(wid, nwg, lid);
+  if (i >= bp.n) { return; }
+  // Unravel i over the output shape, innermost dimension last.
+  var rest = i;
+  var offA = 0u;
+  var offB = 0u;
+  for (var d = bp.rank; d > 0u; d--) {
+    let extent = dimOf(bp.shape, d - 1u);
+    let idx = rest % extent;
+    rest = rest / extent;
+    offA += idx * dimOf(bp.aStrides, d - 1u);
+    offB += idx * dimOf(bp.bStrides, d - 1u);
+  }
+  bout[i] = binaryOp(ba[offA], bb[offB], bp.param);
+}
+
+@compute @workgroup_size(WG)
+fn fill(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let i = linearIndex(wid, nwg, lid);
+  if (i >= fp.n) { return; }
+  fout[i] = fp.value;
+}
