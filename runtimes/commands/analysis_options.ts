@@ -1,5 +1,8 @@
 /** Options shared by the pair analyses (`predict`, `layerwise`): which pairs, on what data. */
+import type { Backend } from '../../core/backend.ts';
 import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
+import { joinPath } from '../../core/io.ts';
+import { selectBackend } from '../../core/select_backend.ts';
 import { type PairSource, pairFromFiles, pairsFromRun } from '../../core/experiments/pair_source.ts';
 import { RidgelineError } from '../../core/errors.ts';
 import { BACKEND_OPTION, type OptionSpec } from '../command.ts';
@@ -34,4 +37,40 @@ export async function analysisSource(command: string, opts: Record<string, strin
   const { run: _r, a, b, subset: _s, alphas: _al, batch: _b, backend: _be, out, json: _j, ...rest } = opts;
   const spec = applyOptions({ ...FORK_DEFAULTS, k1: [0], total: 1 }, rest);
   return { source: await pairFromFiles(host.files, spec, a, b), out: out ?? null, ...settings };
+}
+
+export interface PreparedAnalysis {
+  source: PairSource;
+  out: string | null;
+  settings: { subset: number; alphas: number; batch: number };
+  backend: Backend;
+}
+
+/** Resolves the pairs and picks the backend (said in one line on the progress log). */
+export async function prepareAnalysis(command: string, opts: Record<string, string>, host: RuntimeHost): Promise<PreparedAnalysis> {
+  const { source, out, ...settings } = await analysisSource(command, opts, host);
+  const { backend, reason } = await selectBackend(opts.backend ?? 'auto', { spawnWorker: host.spawnWorker });
+  host.progress.log(reason);
+  return { source, out, settings, backend };
+}
+
+/** The JSON result of an analysis: schema, what was analysed, provenance, and the pairs. */
+export function analysisResult<T>(kind: string, a: PreparedAnalysis, subset: number, host: RuntimeHost, pairs: T[]) {
+  return {
+    schemaVersion: 1, kind, source: { run: a.source.run, spec: a.source.spec, subset }, runtime: host.runtime,
+    backend: a.backend.description, gitCommit: host.gitCommit, ridgeline: host.version, pairs,
+  };
+}
+
+/** Writes OUT/NAME.json, .csv and .html (when there is an output directory). */
+export async function writeAnalysis(host: RuntimeHost, out: string | null, name: string, files: { json: unknown; csv: string; html: () => string }): Promise<void> {
+  if (!out) return;
+  await host.files.write(joinPath(out, `${name}.json`), JSON.stringify(files.json, null, 1));
+  await host.files.write(joinPath(out, `${name}.csv`), files.csv);
+  await host.files.write(joinPath(out, `${name}.html`), files.html());
+}
+
+/** Provenance lines of an analysis report. */
+export function analysisProvenance(host: RuntimeHost, backend: Backend): Record<string, string> {
+  return { runtime: host.runtime, backend: backend.description, 'git commit': host.gitCommit ?? 'not recorded', ridgeline: host.version };
 }
