@@ -10,7 +10,10 @@
  * v is uploaded once per `hvp` call and reused by every batch.
  *
  * H·v is double backward through the same autograd (core/autograd/hvp.ts), never finite
- * differences. Cost measured on the CPU backend: see the README of this module's report.
+ * differences. Measured cost (CPU backend, WASM SIMD, node 20; mlp-2 width 512 = 407 050
+ * parameters on all 10 000 `mnist` digits, batch 1000, medians of 4): loss 0.25 s,
+ * gradient 0.78 s, HVP 1.81 s on one thread (HVP/gradient 2.3); with the helper thread
+ * 0.14 / 0.45 / 1.01 s (2.2).
  */
 import * as ag from '../autograd/mod.ts';
 import type { Backend } from '../backend.ts';
