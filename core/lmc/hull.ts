@@ -85,7 +85,7 @@ export interface HullOptions {
   stream: string;
   /** Evaluation rows per batch. */
   batch?: number;
-  /** Samples evaluated together (each holds one network on the device per point). */
+  /** Samples evaluated together (default: as many as fit in ~128 MB of networks). */
   chunk?: number;
   onChunk?: (done: number, total: number) => void;
 }
@@ -188,7 +188,9 @@ export async function evaluateHull(
     return { a: [...a], end, distance: dist[end] };
   });
   const d = model.parameterCount;
-  const chunk = Math.max(1, options.chunk ?? 8);
+  // Every chunk recomputes the P endpoints' first-layer products, so large chunks save work;
+  // a chunk holds about 2·chunk networks on the device: 2^24 floats·2 ≈ 128 MB at most.
+  const chunk = Math.max(1, options.chunk ?? Math.min(J, Math.floor(2 ** 24 / d)));
   const samples: HullSample[] = [];
   for (let start = 0; start < J; start += chunk) {
     const here = draws.slice(start, start + chunk);

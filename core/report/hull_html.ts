@@ -7,6 +7,7 @@
  */
 import type { HullResult, HullSplitResult } from '../experiments/hull_runner.ts';
 import { toCsv } from './csv.ts';
+import { htmlDocument } from './page.ts';
 import {
   MARKERS, QUALITATIVE, type LegendEntry, type Series, displayMinus, escapeXml as esc, formatSig, lineChart,
   sequentialColors, smallMultiples,
@@ -59,17 +60,6 @@ function headline(r: HullResult, splits: HullSplitResult[]): string {
   out.push(`Shared correct predictions at the last split: ${pct(b.diversity.endpoint)} % per endpoint, ${pct(b.diversity.intraHull)} % within a hull, ${pct(b.diversity.interHull)} % across all hulls.`);
   return out.join(' ');
 }
-
-const CSS = `
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#222;max-width:1180px;margin:24px auto;padding:0 16px}
-h1{font-size:22px;margin:0 0 8px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:3px}
-p.headline{font-size:15px;background:#f4f7fb;border-left:4px solid #0072B2;padding:8px 12px}
-table{border-collapse:collapse;font-size:12px;font-variant-numeric:tabular-nums}
-th,td{padding:3px 7px;border-bottom:1px solid #e4e4e4;text-align:right;white-space:nowrap}
-th{background:#f6f6f6;font-weight:600;vertical-align:bottom;white-space:normal;min-width:2.5em;max-width:7em}td.l,th.l{text-align:left}
-.scroll{overflow-x:auto}.row{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}figure{margin:14px 0}figcaption{font-size:12px;color:#555;margin-top:2px}svg{max-width:100%;height:auto}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;font-size:13px}dt{color:#555}dd{margin:0}
-pre{background:#f6f6f6;padding:10px;font-size:12px;overflow-x:auto}footer{margin-top:32px;border-top:1px solid #ddd}`;
 
 function table(splits: HullSplitResult[], units: string): string {
   const head = [`k (${units})`, 'step', 'P_conv', '± std', 'P_rand', '± std', 'acc. end %', 'acc. conv %', 'acc. rand %',
@@ -136,9 +126,8 @@ export function hullReportHtml(result: HullResult): string {
     );
   }
   if (result.parentLoss.length) {
-    const per = u === 'epochs' ? result.stepsPerEpoch : 1;
     body.push(`<h2>Parent training</h2><figure>${lineChart([{ name: 'loss', color: QUALITATIVE[0], points: result.parentLoss.map((q) => ({ x: q.step, y: q.loss })) }], {
-      width: 760, height: 260, title: 'Parent training loss', xLabel: 'step', yLabel: 'loss', legend: 'none', xMarks: splits.map((s) => ({ x: s.split * per })),
+      width: 760, height: 260, title: 'Parent training loss', xLabel: 'step', yLabel: 'loss', legend: 'none', xMarks: splits.map((s) => ({ x: s.step })),
     })}<figcaption>Dotted lines mark the split points.</figcaption></figure>`);
   }
   const facts: [string, string][] = [
@@ -149,15 +138,10 @@ export function hullReportHtml(result: HullResult): string {
     ...result.timings.map((t): [string, string] => [`time: ${t.phase}`, `${num(t.seconds, 4)} s`]),
   ];
   const summary = `P = ${esc(String(spec.children))} children per hull trained ${esc(String(spec.train))} ${esc(u)} after each split, ${esc(String(spec.hulls))} hull(s) per split, J = ${esc(String(spec.samples))} samples per hull; optimizer ${esc(String(spec.optimizer))} (lr ${esc(String(spec.lr))}), batch ${esc(String(spec.batch))}.`;
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title><style>${CSS}</style></head><body>
-<h1>${esc(title)}</h1>
+  return htmlDocument(title, `<h1>${esc(title)}</h1>
 <p>${summary}</p>
 ${splits.length ? `<p class="headline">${esc(headline(result, splits))}</p>` : ''}
 ${body.join('\n')}
 <footer><h2>Provenance</h2><dl>${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>
-<details><summary>Resolved spec (JSON)</summary><pre>${esc(JSON.stringify(result.spec, null, 2))}</pre></details></footer>
-</body></html>
-`;
+<details><summary>Resolved spec (JSON)</summary><pre>${esc(JSON.stringify(result.spec, null, 2))}</pre></details></footer>`);
 }
