@@ -4,6 +4,7 @@
  */
 import { RidgelineError } from '../errors.ts';
 import { FORK_DEFAULTS, type ForkSpec, validate } from './fork_spec.ts';
+import type { HullSpec } from './hull_runner.ts';
 
 export interface Preset {
   name: string;
@@ -33,6 +34,11 @@ export const PRESETS: readonly Preset[] = [
     spec: { model: 'mlp-2', width: 512, data: 'mnist', optimizer: 'adam', lr: 0.01, batch: 64, unit: 'epochs', k1: [0], total: 5, alphas: 11 },
   },
   {
+    name: 'mnist-singh',
+    reproduces: 'Singh et al. Fig. 1–2 and Prop. 1 on the MNIST digits: pairs forked at three points with children recorded at several k2; run `ridgeline evolve|predict|layerwise --run runs/mnist-singh` on it for sibling angles, solution-plane cosines, barrier predictions and layer-wise barriers.',
+    spec: { model: 'mlp-3', width: 256, data: 'mnist', optimizer: 'sgd', lr: 0.05, momentum: 0.9, batch: 64, unit: 'epochs', k1: [0, 0.25, 1], k2: [0.25, 1, 3], total: null, alphas: 11 },
+  },
+  {
     name: 'fashion-mlp2',
     reproduces: 'k1/k2 paper direction on Fashion-MNIST (Debian dataset-fashion-mnist): a harder dataset gives larger normalized barriers.',
     spec: { model: 'mlp-2', width: 512, data: 'fashion-mnist', optimizer: 'sgd', lr: 0.05, momentum: 0.9, batch: 128, unit: 'epochs', k1: [0, 0.5, 2], total: 5, alphas: 11 },
@@ -48,4 +54,25 @@ export function presetSpec(name: string): ForkSpec {
   const p = PRESETS.find((x) => x.name === name);
   if (!p) throw new RidgelineError('E_SPEC', `--preset: unknown preset '${name}'; valid: ${presetNames().join(', ')}`);
   return validate({ ...FORK_DEFAULTS, ...p.spec, preset: name });
+}
+
+/** Presets of the `hull` command (Yunis et al.), typed by the hull spec. */
+export interface HullPreset {
+  name: string;
+  reproduces: string;
+  spec: Partial<HullSpec>;
+}
+
+export const HULL_PRESETS: readonly HullPreset[] = [
+  {
+    name: 'mnist-hull',
+    reproduces: 'Yunis et al. Fig. 2/3/5 direction on the MNIST digits, 2-layer ReLU MLP (width 128, ~100 K parameters): P_conv rises from ≈ 0 (split at init) to ≥ 0.9 by a quarter epoch and 1 after, while P_rand stays low; centered singular values stay flat up to P − 1; |S*| < mean |S_j| < mean |C|. About 2 minutes on 2 cores.',
+    spec: { model: 'mlp-2', width: 128, data: 'mnist', optimizer: 'sgd', lr: 0.05, momentum: 0.9, batch: 64, unit: 'epochs', splits: [0, 0.1, 0.25, 1, 2], train: 5, children: 6, samples: 50, hulls: 2 },
+  },
+];
+
+export function hullPreset(name: string): HullPreset {
+  const p = HULL_PRESETS.find((x) => x.name === name);
+  if (!p) throw new RidgelineError('E_SPEC', `--preset: unknown hull preset '${name}'; valid: ${HULL_PRESETS.map((x) => x.name).join(', ')}`);
+  return p;
 }

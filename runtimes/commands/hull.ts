@@ -1,6 +1,7 @@
 /** `ridgeline hull`: convex mode connectivity (Yunis et al. Algorithm 1) with its result files and report. */
 import { HULL_DEFAULTS, applyHullOptions, runHullExperiment } from '../../core/experiments/hull_runner.ts';
 import { UNITS } from '../../core/experiments/fork_spec.ts';
+import { hullPreset } from '../../core/experiments/presets.ts';
 import { joinPath } from '../../core/io.ts';
 import { selectBackend } from '../../core/select_backend.ts';
 import { BACKEND_OPTION, type Command, requireOption } from '../command.ts';
@@ -11,6 +12,7 @@ const d = HULL_DEFAULTS;
 export const hullCommand: Command = {
   summary: 'fork P children at each split point, sample their convex hull and measure whether it is lower in loss (Yunis et al.)',
   options: [
+    { name: 'preset', value: 'NAME', help: "a named hull experiment (see 'ridgeline presets'); other options override it" },
     ...MODEL_OPTIONS,
     { name: 'splits', value: 'LIST', help: 'split points k (in --unit), e.g. 0,0.25,1,2' },
     { name: 'train', value: 'T', help: 'child training length after the split (in --unit)' },
@@ -31,9 +33,9 @@ export const hullCommand: Command = {
     '(--limit’ed) train split. Writes DIR/hull.json, DIR/hull.csv, DIR/hull.html and the checkpoints (safetensors).',
   ].join('\n'),
   async run(opts, host) {
-    const out = requireOption('hull', opts, 'out', 'DIR');
-    const { out: _o, json, backend: choice, ...rest } = opts;
-    const spec = applyHullOptions(HULL_DEFAULTS, rest);
+    const { out: given, json, backend: choice, preset, ...rest } = opts;
+    const out = given ?? (preset ? joinPath('runs', preset) : requireOption('hull', opts, 'out', 'DIR'));
+    const spec = applyHullOptions({ ...HULL_DEFAULTS, ...(preset ? hullPreset(preset).spec : {}), ...(preset ? { preset } : {}) }, rest);
     const { backend, reason } = await selectBackend(choice ?? 'auto', { spawnWorker: host.spawnWorker });
     host.progress.log(reason);
     const result = await runHullExperiment(spec, out, backend, host);
