@@ -1,11 +1,18 @@
 /**
  * Backend selection: `auto` takes the best backend that works here, `cpu` forces the
- * WebAssembly backend, `webgpu` insists on a GPU and fails clearly without one.
+ * WebAssembly backend, `webgpu` insists on a usable GPU adapter and fails clearly
+ * (`E_NO_ADAPTER`) without one — never a silent fallback.
+ *
+ * `auto` prefers WebGPU on a hardware adapter that passes the known-answer check. A
+ * software Vulkan driver (SwiftShader, lavapipe/llvmpipe) is conformant but runs WGSL on
+ * the CPU several times slower than our SIMD WebAssembly kernels on the same cores
+ * (bench/webgpu_matmul.ts), so `auto` takes the CPU backend there and says why.
  */
 import type { Backend } from './backend.ts';
 import { createCpuBackend } from './cpu/cpu_backend.ts';
 import type { KernelWorkerSpawner } from './cpu/kernel_threads.ts';
 import { RidgelineError, argError } from './errors.ts';
+import { createWebGpuBackend } from './gpu/create_backend.ts';
 
 export const BACKEND_CHOICES = ['auto', 'cpu', 'webgpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -19,19 +26,45 @@ export interface SelectedBackend {
 export interface SelectOptions {
   /** Runtime's way to start the CPU backend's helper thread (none: one thread). */
   spawnWorker?: KernelWorkerSpawner;
+  /** Runtime's WebGPU entry point (navigator.gpu, npm webgpu, bun-webgpu), if it has one. */
+  gpu?: () => Promise<GPU | undefined>;
+}
+
+const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|software|cpu/i;
+
+/** Whether an adapter description names a CPU emulation of a GPU. */
+export function isSoftwareAdapter(description: string): boolean {
+  return SOFTWARE_ADAPTER.test(description);
 }
 
 export async function selectBackend(choice: string, options: SelectOptions = {}): Promise<SelectedBackend> {
   if (!(BACKEND_CHOICES as readonly string[]).includes(choice)) {
     argError('--backend', `unknown backend '${choice}'; valid: ${BACKEND_CHOICES.join(', ')}`);
   }
-  if (choice === 'webgpu') {
-    // The WGSL backend is a later milestone; until it exists no adapter is usable.
-    throw new RidgelineError('E_NO_ADAPTER', '--backend webgpu: this build has no WebGPU backend yet; use --backend cpu or auto');
+  const cpu = async (why: string): Promise<SelectedBackend> => {
+    const backend = await createCpuBackend({ spawnWorker: options.spawnWorker });
+    return { backend, reason: `backend: cpu (${backend.description}); ${why}` };
+  };
+  if (choice === 'cpu') return cpu('as requested');
+  let gpu: GPU | undefined;
+  try {
+    gpu = await options.gpu?.();
+  } catch (e) {
+    if (choice === 'webgpu') throw new RidgelineError('E_NO_ADAPTER', `--backend webgpu: this runtime's WebGPU could not start: ${(e as Error).message}`);
   }
-  const backend = await createCpuBackend({ spawnWorker: options.spawnWorker });
-  const reason = choice === 'cpu'
-    ? `backend: cpu (${backend.description}), as requested`
-    : `backend: cpu (${backend.description}); no WebGPU backend in this build`;
-  return { backend, reason };
+  if (choice === 'webgpu') {
+    const backend = await createWebGpuBackend(gpu);
+    return { backend, reason: `backend: webgpu (${backend.description}), as requested` };
+  }
+  if (!gpu) return cpu('this runtime offers no WebGPU');
+  try {
+    const backend = await createWebGpuBackend(gpu);
+    if (!isSoftwareAdapter(backend.description)) return { backend, reason: `backend: webgpu (${backend.description})` };
+    const why = `the WebGPU adapter is a CPU emulation (${backend.description}), slower than WebAssembly here; --backend webgpu forces it`;
+    backend.destroy();
+    return cpu(why);
+  } catch (e) {
+    if (e instanceof RidgelineError) return cpu(`no usable WebGPU adapter (${e.message})`);
+    throw e;
+  }
 }

@@ -5,9 +5,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { KernelWorkerSpawner } from '../core/cpu/kernel_threads.ts';
 import type { FileStore } from '../core/io.ts';
 import type { Progress } from '../core/progress.ts';
+import type { SelectOptions } from '../core/select_backend.ts';
 import { cpuSpawner } from './kernel_threads_host.ts';
 import { nodeFileStore } from './node_files.ts';
 import { terminalProgress } from './progress.ts';
@@ -22,8 +22,8 @@ export interface RuntimeHost {
   /** ridgeline's version (package.json) and the git commit of the checkout, if any. */
   version: string;
   gitCommit: string | null;
-  /** Starts the CPU backend's helper thread, where the runtime can. */
-  spawnWorker?: KernelWorkerSpawner;
+  /** How this runtime provides backends: the CPU helper thread and its WebGPU entry point. */
+  backends: SelectOptions;
 }
 
 /** The repository root: the nearest ancestor of this file holding package.json. */
@@ -48,7 +48,7 @@ function gitCommit(root: string): string | null {
   }
 }
 
-export function createHost(runtime: string, interactive: boolean): RuntimeHost {
+export function createHost(runtime: string, interactive: boolean, gpu?: () => Promise<GPU | undefined>): RuntimeHost {
   const root = repoRoot();
   const write = (text: string) => void process.stderr.write(text);
   return {
@@ -60,6 +60,6 @@ export function createHost(runtime: string, interactive: boolean): RuntimeHost {
     progress: terminalProgress(write, interactive),
     version: JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version,
     gitCommit: gitCommit(root),
-    spawnWorker: cpuSpawner(),
+    backends: { spawnWorker: cpuSpawner(), gpu },
   };
 }

@@ -49,7 +49,7 @@ export interface PreparedAnalysis {
 /** Resolves the pairs and picks the backend (said in one line on the progress log). */
 export async function prepareAnalysis(command: string, opts: Record<string, string>, host: RuntimeHost): Promise<PreparedAnalysis> {
   const { source, out, ...settings } = await analysisSource(command, opts, host);
-  const { backend, reason } = await selectBackend(opts.backend ?? 'auto', { spawnWorker: host.spawnWorker });
+  const { backend, reason } = await selectBackend(opts.backend ?? 'auto', host.backends);
   host.progress.log(reason);
   return { source, out, settings, backend };
 }

@@ -30,7 +30,7 @@ export const barrierCommand: Command = {
     const fileB = requireOption('barrier', opts, 'b', 'FILE');
     const { a: _a, b: _b, out, json, backend: choice, ...rest } = opts;
     const spec = applyOptions({ ...FORK_DEFAULTS, k1: [0], total: 1 }, rest);
-    const { backend, reason } = await selectBackend(choice ?? 'auto', { spawnWorker: host.spawnWorker });
+    const { backend, reason } = await selectBackend(choice ?? 'auto', host.backends);
     if (!json) host.progress.log(reason);
     const dataset = await loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize });
     const model = createModel(spec.model, featureCount(dataset.inputShape), dataset.classes, { width: spec.width, slope: spec.slope });

@@ -21,7 +21,7 @@ export const demoCommand: Command = {
   async run(opts, host) {
     const steps = count('--steps', optionOr(demoCommand, opts, 'steps'));
     const seed = count('--seed', optionOr(demoCommand, opts, 'seed'));
-    const { backend, reason } = await selectBackend(optionOr(demoCommand, opts, 'backend'), { spawnWorker: host.spawnWorker });
+    const { backend, reason } = await selectBackend(optionOr(demoCommand, opts, 'backend'), host.backends);
     const quiet = 'json' in opts;
     if (!quiet) host.print(reason);
     const started = performance.now();

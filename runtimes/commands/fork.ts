@@ -18,7 +18,7 @@ export const forkCommand: Command = {
     const spec = applyOptions(base, rest);
     const dir = out ?? (preset ? joinPath('runs', preset) : undefined);
     if (!dir) throw new RidgelineError('E_SPEC', 'fork: --out DIR is required (or give --preset, which defaults to runs/PRESET)');
-    const { backend, reason } = await selectBackend(backendChoice ?? optionOr(forkCommand, opts, 'backend'), { spawnWorker: host.spawnWorker });
+    const { backend, reason } = await selectBackend(backendChoice ?? optionOr(forkCommand, opts, 'backend'), host.backends);
     host.progress.log(reason);
     const result = await runForkExperiment(spec, dir, backend, host);
     const unit = spec.unit === 'epochs' ? 'ep' : 'st';

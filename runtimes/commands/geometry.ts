@@ -77,7 +77,7 @@ export const surfaceCommand: Command = {
     const axis = surfaceAxis(lo, hi, grid);
     if (!axis.includes(0) || !axis.includes(1)) throw new RidgelineError('E_SPEC', `--grid ${grid} with --range ${lo},${hi} does not hit 0 and 1 exactly; e.g. --grid 9 with -0.5,1.5`);
     const source = await pairsFromRun(host.files, dir);
-    const { backend, reason } = await selectBackend(opts.backend ?? 'auto', { spawnWorker: host.spawnWorker });
+    const { backend, reason } = await selectBackend(opts.backend ?? 'auto', host.backends);
     host.progress.log(reason);
     const load = (file: string) => loadWeights(host.files, file, source.model);
     const subset = subsetOf(source.dataset.train, Number(opts.subset ?? 1000));

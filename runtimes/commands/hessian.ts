@@ -91,7 +91,7 @@ export async function setupSecondOrder(
   const subsetN = integerOption(command, opts, 'subset', SUBSET_DEFAULT, 1);
   const evalBatch = integerOption(command, opts, 'eval-batch', DEFAULT_DERIVATIVE_BATCH, 1);
   const every = integerOption(command, opts, 'every', 1, 1);
-  const { backend, reason } = await selectBackend(opts.backend ?? 'auto', { spawnWorker: host.spawnWorker });
+  const { backend, reason } = await selectBackend(opts.backend ?? 'auto', host.backends);
   if (!opts.json) host.progress.log(reason);
   const dataset = await loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize });
   if (dataset.classes === 0) bad(command, `dataset ${dataset.name} is a regression task; the Hessian here is of the softmax cross-entropy`);

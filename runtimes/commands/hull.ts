@@ -36,7 +36,7 @@ export const hullCommand: Command = {
     const { out: given, json, backend: choice, preset, ...rest } = opts;
     const out = given ?? (preset ? joinPath('runs', preset) : requireOption('hull', opts, 'out', 'DIR'));
     const spec = applyHullOptions({ ...HULL_DEFAULTS, ...(preset ? hullPreset(preset).spec : {}), ...(preset ? { preset } : {}) }, rest);
-    const { backend, reason } = await selectBackend(choice ?? 'auto', { spawnWorker: host.spawnWorker });
+    const { backend, reason } = await selectBackend(choice ?? 'auto', host.backends);
     host.progress.log(reason);
     const result = await runHullExperiment(spec, out, backend, host);
     if (json) {

@@ -30,7 +30,7 @@ export const trainCommand: Command = {
     if ((opts.steps === undefined) === (opts.epochs === undefined)) throw new RidgelineError('E_SPEC', 'train: give exactly one of --steps N or --epochs N');
     const { out: _o, init, backend: choice, ...rest } = opts;
     const spec = applyOptions({ ...FORK_DEFAULTS, k1: [0] }, rest);
-    const { backend, reason } = await selectBackend(choice ?? 'auto', { spawnWorker: host.spawnWorker });
+    const { backend, reason } = await selectBackend(choice ?? 'auto', host.backends);
     host.progress.log(reason);
     const dataset = await loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize });
     const model = createModel(spec.model, featureCount(dataset.inputShape), dataset.classes, { width: spec.width, slope: spec.slope });

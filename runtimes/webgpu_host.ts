@@ -1,0 +1,34 @@
+/**
+ * Each runtime's WebGPU entry point, loaded only when a command asks for a backend, with
+ * the Vulkan driver DESIGN.md measured for it on a machine without a GPU: Node's Dawn
+ * (npm `webgpu`) and Bun's `bun-webgpu` need SwiftShader (Dawn rejects Debian 12's
+ * lavapipe); Deno's wgpu works with Mesa lavapipe. A driver already chosen through
+ * VK_ICD_FILENAMES is left alone.
+ */
+import { existsSync } from 'node:fs';
+
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+export const LAVAPIPE_ICD = '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json';
+
+/** Points the Vulkan loader at `icd` when nothing else was chosen and the file exists. */
+export function preferIcd(icd: string, env: { get(k: string): string | undefined; set(k: string, v: string): void }): void {
+  if (!env.get('VK_ICD_FILENAMES') && existsSync(icd)) env.set('VK_ICD_FILENAMES', icd);
+}
+
+const processEnv = { get: (k: string) => process.env[k], set: (k: string, v: string) => void (process.env[k] = v) };
+
+/** Node: Dawn through npm `webgpu`. */
+export async function nodeGpu(): Promise<GPU | undefined> {
+  preferIcd(SWIFTSHADER_ICD, processEnv);
+  const { create, globals } = await import('webgpu');
+  Object.assign(globalThis, globals);
+  return create([]) as GPU;
+}
+
+/** Bun: `bun-webgpu` installs navigator.gpu. */
+export async function bunGpu(): Promise<GPU | undefined> {
+  preferIcd(SWIFTSHADER_ICD, processEnv);
+  const { setupGlobals } = (await import('bun-webgpu')) as { setupGlobals: () => void };
+  setupGlobals();
+  return (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+}
