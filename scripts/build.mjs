@@ -82,3 +82,50 @@ try {
   console.error('build: TypeScript reported errors (above)');
   process.exit(1);
 }
+
+// ---------------------------------------------------------------------------------------
+// 5. The browser page (runtimes/browser): esbuild bundles main.ts and worker.ts (core and
+//    comlink included) into dist/browser as ES modules, next to a copy of index.html. The
+//    version and git commit are baked in because a page cannot read package.json or .git;
+//    a stamp file holding the commit makes a new commit rebuild the bundle too.
+{
+  const { build } = await import('esbuild');
+  const outDir = join(root, 'dist/browser');
+  const pageDir = join(root, 'runtimes/browser');
+  const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+  const headCommit = () => {
+    try {
+      const head = readFileSync(join(root, '.git/HEAD'), 'utf8').trim();
+      if (!head.startsWith('ref: ')) return head;
+      const ref = head.slice(5);
+      if (existsSync(join(root, '.git', ref))) return readFileSync(join(root, '.git', ref), 'utf8').trim();
+      return readFileSync(join(root, '.git/packed-refs'), 'utf8').split('\n').find((l) => l.endsWith(` ${ref}`))?.split(' ')[0] ?? null;
+    } catch {
+      return null;
+    }
+  };
+  const commit = headCommit();
+  const stampPath = join(outDir, 'build-stamp.json');
+  const stamp = JSON.stringify({ version, commit });
+  const inputsNewest = Math.max(
+    buildScript, statSync(join(root, 'package.json')).mtimeMs, statSync(join(root, 'node_modules/comlink/package.json')).mtimeMs,
+    newestMtime(join(root, 'core'), (n) => n.endsWith('.ts')), newestMtime(pageDir, () => true),
+  );
+  const outputs = ['main.js', 'worker.js', 'index.html'].map((n) => join(outDir, n));
+  if (outputs.some((o) => isStale(o, inputsNewest)) || !existsSync(stampPath) || readFileSync(stampPath, 'utf8') !== stamp) {
+    mkdirSync(outDir, { recursive: true });
+    await build({
+      entryPoints: [join(pageDir, 'main.ts'), join(pageDir, 'worker.ts')],
+      outdir: outDir,
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      sourcemap: true,
+      logLevel: 'warning',
+      define: { RIDGELINE_VERSION: JSON.stringify(version), RIDGELINE_GIT_COMMIT: JSON.stringify(commit) },
+    });
+    writeAtomically(join(outDir, 'index.html'), readFileSync(join(pageDir, 'index.html'), 'utf8'));
+    writeAtomically(stampPath, stamp);
+  }
+}

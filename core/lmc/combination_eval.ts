@@ -13,6 +13,7 @@ import type { Backend } from '../backend.ts';
 import type { Split } from '../data/dataset.ts';
 import { RidgelineError, argError } from '../errors.ts';
 import type { Model } from '../nn/model.ts';
+import { exp, log } from '../portable_math.ts';
 import { type Tensor, fromArray, keep, tidy } from '../tensor.ts';
 
 /** Coefficients over the basis networks: one list for all tensors, or one list per tensor. */
@@ -63,7 +64,11 @@ function coefOf(c: Coefficients, tensor: number): readonly number[] {
   return typeof c[0] === 'number' ? (c as readonly number[]) : (c as readonly (readonly number[])[])[tensor];
 }
 
-/** Per-row log-softmax bookkeeping on the host, in f64. */
+/**
+ * Per-row log-softmax bookkeeping on the host, in f64, with the portable exp/log: V8
+ * versions differ in the last bit of Math.exp/Math.log (Node 20 vs Chromium 156 on ~10 %
+ * of inputs), and barrier curves must be identical in every runtime.
+ */
 function accumulate(z: Float32Array, y: Float32Array, rows: number, classes: number, start: number, out: { loss: number; right: number; correct?: Uint8Array }, probs: Float64Array | null): void {
   for (let r = 0; r < rows; r++) {
     const o = r * classes;
@@ -76,9 +81,9 @@ function accumulate(z: Float32Array, y: Float32Array, rows: number, classes: num
       }
     }
     let s = 0;
-    for (let c = 0; c < classes; c++) s += Math.exp(z[o + c] - max);
-    const lse = max + Math.log(s);
-    if (probs) for (let c = 0; c < classes; c++) probs[o + c] = Math.exp(z[o + c] - lse);
+    for (let c = 0; c < classes; c++) s += exp(z[o + c] - max);
+    const lse = max + log(s);
+    if (probs) for (let c = 0; c < classes; c++) probs[o + c] = exp(z[o + c] - lse);
     out.loss += lse - z[o + y[r]];
     const ok = arg === y[r];
     if (ok) out.right++;
@@ -89,7 +94,7 @@ function accumulate(z: Float32Array, y: Float32Array, rows: number, classes: num
 /** Σ over rows of H(p, q) = −Σ_c p_c log q_c, with q clamped away from 0. */
 function crossEntropySum(p: Float64Array, q: Float64Array): number {
   let h = 0;
-  for (let i = 0; i < p.length; i++) if (p[i] > 0) h -= p[i] * Math.log(Math.max(q[i], 1e-300));
+  for (let i = 0; i < p.length; i++) if (p[i] > 0) h -= p[i] * log(Math.max(q[i], 1e-300));
   return h;
 }
 

