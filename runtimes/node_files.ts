@@ -3,7 +3,7 @@
  * file in the same directory and are renamed into place, so a killed run never leaves a
  * truncated result or checkpoint behind.
  */
-import { access, mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { RidgelineError } from '../core/errors.ts';
@@ -27,7 +27,12 @@ export function nodeFileStore(): FileStore {
       await mkdir(dirname(path), { recursive: true });
       const temp = `${path}.tmp-${process.pid}-${tempCounter++}`;
       await writeFile(temp, data);
-      await rename(temp, path);
+      try {
+        await rename(temp, path);
+      } catch (e) {
+        await rm(temp, { force: true });
+        throw new RidgelineError('E_DATA_FORMAT', `cannot write ${path}: ${(e as Error).message}`);
+      }
     },
     async exists(path) {
       try {
