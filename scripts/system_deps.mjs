@@ -8,6 +8,8 @@ import { spawnSync } from 'node:child_process';
 export const TEST_PACKAGES = [
   { pkg: 'dataset-fashion-mnist', why: 'Fashion-MNIST data (/usr/share/datasets/fashion-mnist)' },
   { pkg: 'python3-torch', why: 'PyTorch interop test of safetensors files' },
+  { pkg: 'mesa-vulkan-drivers', why: 'the lavapipe Vulkan driver for WebGPU under Deno' },
+  { pkg: 'chromium', why: 'SwiftShader (WebGPU under Node and Bun) and the browser test' },
 ];
 
 export const BENCH_PACKAGES = [
