@@ -4,7 +4,7 @@
 // UNARY_OP / BINARY_OP are the positions of the op names in UNARY_OPS / BINARY_OPS of
 // core/backend.ts; the backend substitutes them, so each op is its own pipeline and the
 // switch folds away (a switch on a runtime code would make a SIMD CPU driver evaluate
-// every case). One thread per element; workgroups beyond 65535 spill into y of a 2-D grid.
+// every case). One thread per element; workgroups beyond 65535 spill into y (and z) of a 3-D grid.
 // Entry points use distinct binding numbers so that one module serves all three.
 // Deterministic: no reductions; the transcendental functions are math.wgsl's, not the
 // driver's. Semantics follow core/cpu/assembly/elementwise.ts (NaN in → NaN out;
@@ -97,7 +97,7 @@ fn binaryOp(a: f32, b: f32, p: f32) -> f32 {
 }
 
 fn linearIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.x + wid.y * nwg.x) * WG + lid;
+  return (wid.x + nwg.x * (wid.y + nwg.y * wid.z)) * WG + lid;
 }
 
 @compute @workgroup_size(WG)

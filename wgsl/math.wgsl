@@ -11,7 +11,8 @@
 // SwiftShader and lavapipe, 2^18 points per range, in units of 2^-24: exp 1.2, log 1.4,
 // sin/cos 2.9 (|x| ≤ 5000), tanh 2.3, sigmoid 2.7, pow (|p| ≤ 3) 3.6.
 // Deterministic: no reductions here; a driver may still contract a·b + c into an FMA (WGSL
-// allows it), which changes the last bit, not the accuracy.
+// allows it), which changes the last bit, not the accuracy. Drivers may flush subnormal
+// results to zero (SwiftShader does: exp(−88) gives 0, the CPU kernel 6.05e−39).
 
 // NaN and ∞ come from bit patterns in private variables, not literals: a const-expression
 // that evaluates to NaN or ∞ is a shader-creation error in WGSL.
@@ -96,8 +97,10 @@ fn cosKernel(r: f32) -> f32 {
 
 // sin (cosine = false) or cos (true) of x: reduce by multiples of π/2 with π/2 split in
 // three (Cody–Waite; the first two parts have ≤ 12 bits so n·part is exact for |n| < 2^12).
-// Beyond |x| = 6000 that reduction loses bits, so the builtin takes over there.
+// Beyond |x| = 6000 that reduction loses bits, so the driver's builtin takes over there
+// (SwiftShader's is garbage that far out: sin(3.4e38) gave 1).
 fn sinCos(x: f32, cosine: bool) -> f32 {
+  if (x == 0.0 && !cosine) { return x; } // sin(−0) = −0
   if (!(abs(x) < 6000.0)) {
     if (cosine) { return cos(x); }
     return sin(x);
@@ -114,7 +117,7 @@ fn sinCos(x: f32, cosine: bool) -> f32 {
 // Cephes tanhf: a polynomial below 0.625, 1 − 2/(e^{2|x|} + 1) above, ±1 beyond 9.
 fn tanhF(x: f32) -> f32 {
   let a = abs(x);
-  if (isNan(x)) { return x; }
+  if (isNan(x) || x == 0.0) { return x; } // tanh(−0) = −0
   if (a > 9.0) { return sign(x); }
   if (a >= 0.625) {
     let y = 1.0 - 2.0 / (expF(2.0 * a) + 1.0);
@@ -141,12 +144,8 @@ fn isOddInteger(p: f32) -> bool {
 fn powF(x: f32, p: f32) -> f32 {
   if (p == 0.0 || x == 1.0) { return 1.0; }
   if (isNan(x) || isNan(p)) { return x + p; }
-  let negative = (bitcast<u32>(x) >> 31u) == 1u;
-  var sgn = 1.0;
-  if (negative) {
-    if (floor(p) != p) { return nanF(); }
-    if (isOddInteger(p)) { sgn = -1.0; }
-  }
+  let negative = (bitcast<u32>(x) >> 31u) == 1u; // −0 included, as C's pow
+  let sgn = select(1.0, -1.0, negative && isOddInteger(p));
   let ax = abs(x);
   if (ax == 0.0) { return sgn * select(infF(), 0.0, p > 0.0); }
   if (ax == infF()) { return sgn * select(0.0, infF(), p > 0.0); }
@@ -154,6 +153,7 @@ fn powF(x: f32, p: f32) -> f32 {
     if (ax == 1.0) { return 1.0; }
     return select(0.0, infF(), (ax > 1.0) == (p > 0.0));
   }
+  if (negative && floor(p) != p) { return nanF(); }
   let s = logSplit(ax);
   let pHead = bitcast<f32>(bitcast<u32>(p) & 0xfffff000u);
   let pTail = p - pHead;

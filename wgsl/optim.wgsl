@@ -45,7 +45,7 @@ fn sgd(
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let i = (wid.x + wid.y * nwg.x) * WG + lid;
+  let i = (wid.x + nwg.x * (wid.y + nwg.y * wid.z)) * WG + lid;
   if (i >= su.n) { return; }
   let w = sp[i];
   var d = sg[i];
@@ -66,7 +66,7 @@ fn adam(
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let i = (wid.x + wid.y * nwg.x) * WG + lid;
+  let i = (wid.x + nwg.x * (wid.y + nwg.y * wid.z)) * WG + lid;
   if (i >= au.n) { return; }
   var w = ap[i];
   var d = ag[i];

@@ -45,7 +45,7 @@ fn reduceSerial(
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let o = (wid.x + wid.y * nwg.x) * WG + lid;
+  let o = (wid.x + nwg.x * (wid.y + nwg.y * wid.z)) * WG + lid;
   if (o >= u.outputs) { return; }
   let first = at(o, 0u);
   var acc = x[first];
@@ -61,7 +61,7 @@ fn reduceTree(
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let o = wid.x + wid.y * nwg.x;
+  let o = wid.x + nwg.x * (wid.y + nwg.y * wid.z);
   if (o >= u.outputs) { return; } // uniform across the workgroup
   let first = at(o, 0u);
   let size = u.size;

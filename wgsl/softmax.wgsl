@@ -69,7 +69,7 @@ fn softmaxThread(
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let r = (wid.x + wid.y * nwg.x) * WG + lid;
+  let r = (wid.x + nwg.x * (wid.y + nwg.y * wid.z)) * WG + lid;
   if (r >= u.rows) { return; }
   let cols = u.cols;
   let base = r * cols;
@@ -92,7 +92,7 @@ fn softmaxGroup(
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let r = wid.x + wid.y * nwg.x;
+  let r = wid.x + nwg.x * (wid.y + nwg.y * wid.z);
   if (r >= u.rows) { return; } // uniform across the workgroup
   let cols = u.cols;
   let base = r * cols;

@@ -68,7 +68,7 @@ export class Recorder {
   }
 
   /**
-   * Records one dispatch of `workgroups` workgroups (split into a 2-D grid past the
+   * Records one dispatch of `workgroups` workgroups (split into a 3-D grid past the
    * per-dimension limit) with `params` as its uniform block at `paramsBinding`.
    */
   dispatch(kernel: Kernel, ranges: readonly BoundRange[], paramsBinding: number, params: Uint32Array, workgroups: number): void {
@@ -85,8 +85,8 @@ export class Recorder {
     this.pass ??= encoder.beginComputePass();
     this.pass.setPipeline(kernel.pipeline);
     this.pass.setBindGroup(0, group);
-    const [x, y] = grid(workgroups, this.maxWorkgroupsPerDimension);
-    this.pass.dispatchWorkgroups(x, y);
+    const [x, y, z] = grid(workgroups, this.maxWorkgroupsPerDimension);
+    this.pass.dispatchWorkgroups(x, y, z);
     this.stats.dispatches++;
   }
 

@@ -24,7 +24,7 @@ export const DEFAULT_TILE_LIMITS: TileLimits = {
 export interface MatmulTiles {
   wgX: number;
   wgY: number;
-  /** Rows per thread, a multiple of 4. */
+  /** Rows per thread: 4 or 8. */
   tm: number;
   /** Depth of the k-slices staged in workgroup memory, a multiple of 4. */
   bk: number;
@@ -49,12 +49,15 @@ function fits(t: MatmulTiles, limits: TileLimits): boolean {
 }
 
 /**
- * Tile sizes for an M×N×K product. Measured on SwiftShader and lavapipe (2 cores,
- * bench/webgpu_matmul.ts, 2026-11-23): 64×64 tiles of 16×16 threads × 4×4 outputs with
- * 16-deep k-slices were the fastest square tiling tried; skinny products (N or M ≤ 16, as
- * in a 10-class output layer) waste most of a 64-wide tile, so they get a 16-wide one
- * that is tall in the other dimension. Every choice fits WebGPU's minimum limits (256
- * invocations, 16 KiB of workgroup memory); smaller limits halve the workgroup.
+ * Tile sizes for an M×N×K product. Measured with bench/webgpu_matmul.ts --variants
+ * (2026-11-23, 2 busy cores; GFLOP/s on SwiftShader / lavapipe): 16×16 threads × 8×4
+ * outputs with 16-deep k-slices (128×64 tiles) gave 0.53 / 7.7 at N = 256, 1.25 / 7.4 at
+ * 512 and 1.37 / 8.5 at 1024 — best or within noise of the best everywhere; TM = 4 gave
+ * 0.37 / 3.2, 0.82 / 6.1, 0.59 / 6.6, and BK = 32 collapsed at N = 256 (0.21 / 2.0).
+ * Skinny products (N or M ≤ 16, as in a 10-class output layer) would waste most of such a
+ * tile, so they get a 16-wide one that is long in the other dimension. Every choice fits
+ * WebGPU's minimum limits (256 invocations, 16 KiB of workgroup memory); smaller limits
+ * halve the workgroup.
  */
 export function chooseTiles(m: number, n: number, k: number, limits: TileLimits = DEFAULT_TILE_LIMITS): MatmulTiles {
   void k; // depth does not change the tiling: every k-slice has the same shape
@@ -62,7 +65,7 @@ export function chooseTiles(m: number, n: number, k: number, limits: TileLimits 
   if (n <= 16 && m > 16) t = tiles(4, 32, 4, 16); // 128 × 16
   else if (m <= 16 && n > 16) t = tiles(32, 4, 4, 16); // 16 × 128
   else if (m <= 16 && n <= 16) t = tiles(4, 4, 4, 16); // 16 × 16
-  else t = tiles(16, 16, 4, 16); // 64 × 64
+  else t = tiles(16, 16, 8, 16); // 128 × 64
   while (!fits(t, limits) && t.wgX * t.wgY > 1) {
     t = t.wgX >= t.wgY ? tiles(Math.max(1, t.wgX / 2), t.wgY, t.tm, t.bk) : tiles(t.wgX, Math.max(1, t.wgY / 2), t.tm, t.bk);
   }
@@ -94,12 +97,15 @@ export function chooseSoftmax(cols: number): SoftmaxLayout {
 
 /**
  * A grid of `groups` workgroups within `maxPerDimension` per dimension: x up to the limit,
- * the rest in y. Kernels recover the linear index as `wid.x + wid.y · nwg.x` and skip
- * indices past the end (x·y may exceed `groups` by less than one row of x).
+ * then y, then z. Kernels recover the linear index as `wid.x + nwg.x·(wid.y + nwg.y·wid.z)`
+ * and skip indices past the end (the grid overshoots by less than one row of x, or one
+ * x·y plane).
  */
-export function grid(groups: number, maxPerDimension: number): [number, number] {
-  if (groups <= maxPerDimension) return [groups, 1];
-  const y = Math.ceil(groups / maxPerDimension);
-  if (y > maxPerDimension) throw new RangeError(`grid: ${groups} workgroups exceed ${maxPerDimension}² `);
-  return [Math.ceil(groups / y), y];
+export function grid(groups: number, maxPerDimension: number): [number, number, number] {
+  if (groups <= maxPerDimension) return [groups, 1, 1];
+  const rows = Math.ceil(groups / maxPerDimension);
+  if (rows <= maxPerDimension) return [Math.ceil(groups / rows), rows, 1];
+  const planes = Math.ceil(rows / maxPerDimension);
+  if (planes > maxPerDimension) throw new RangeError(`grid: ${groups} workgroups exceed ${maxPerDimension}³`);
+  return [maxPerDimension, Math.ceil(rows / planes), planes];
 }
