@@ -3,7 +3,7 @@
 // (the build runs first, from `npm test`). Readable `spec` output on stdout, TAP to a
 // file from which the closing line `N passed, N failed, N skipped` is printed.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TEST_PACKAGES, ensurePackages } from './system_deps.mjs';
@@ -22,11 +22,16 @@ if (files.length === 0) {
 ensurePackages(TEST_PACKAGES);
 mkdirSync(join(root, 'build'), { recursive: true });
 const tapFile = join(root, 'build/test-results.tap');
+// WebGPU under Node (Dawn) runs on SwiftShader on a machine without a GPU (DESIGN.md):
+// point the Vulkan loader at it for the test processes unless a driver was chosen.
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const env = { ...process.env };
+if (!env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
 const r = spawnSync(
   process.execPath,
   // A hung test fails after 20 minutes instead of eating CI's 90.
   ['--test', '--test-timeout=1200000', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...files],
-  { stdio: 'inherit', cwd: root },
+  { stdio: 'inherit', cwd: root, env },
 );
 const tap = readFileSync(tapFile, 'utf8');
 const count = (key) => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
