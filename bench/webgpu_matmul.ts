@@ -18,7 +18,10 @@ import { createWebGpuBackend } from '../core/gpu/create_backend.ts';
 import { kernelSource } from '../core/gpu/shaders.ts';
 import { type MatmulTiles, chooseTiles } from '../core/gpu/tiles.ts';
 import type { WebGpuBackend } from '../core/gpu/webgpu_backend.ts';
-import { fmt, formatTable, median, writeJsonAtomic } from './harness.ts';
+import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
+import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
+import { secondsPerEpoch } from './epoch_time.ts';
+import { fmt, formatTable, median, timeIt, writeJsonAtomic } from './harness.ts';
 
 /** Tilings timed by --variants (wgX, wgY, tm, bk); chooseTiles picks 16×16, TM 8, BK 16 for square products. */
 const VARIANTS: [number, number, number, number][] = [
@@ -87,13 +90,15 @@ function variantKernel(be: WebGpuBackend, n: number, t: MatmulTiles, bufs: GPUBu
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '256,512,1024' }, rounds: { type: 'string', default: '5' }, variants: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '256,512,1024,2048' }, rounds: { type: 'string', default: '5' }, variants: { type: 'boolean', default: false }, 'epoch-steps': { type: 'string', default: '30' } } });
   const sizes = values.sizes.split(',').map(Number);
   const rounds = Number(values.rounds);
   const { gpu, runtime } = await getGpu();
   const be = await createWebGpuBackend(gpu);
   console.log(`${runtime}, adapter ${be.description}`);
   const gflops = (n: number, s: number) => (2 * n ** 3) / s / 1e9;
+  // The CPU backend (WASM SIMD, helper thread) in the same process, as the reference.
+  const cpu = await createCpuBackend({ spawnWorker: spawnKernelWorker });
   const results: Record<string, unknown>[] = [];
   for (const n of sizes) {
     const [a, b, c] = [be.alloc(n * n), be.alloc(n * n), be.alloc(n * n)];
@@ -107,7 +112,10 @@ async function main(): Promise<void> {
     });
     const groups = Math.ceil(n / 16);
     const naive = await timeGpu(be.device, rounds, rawKernel(be, naiveSource(), 'main', bufs, new Uint32Array([n]), [groups, groups]));
-    const row: Record<string, unknown> = { n, tiles: chooseTiles(n, n, n, be.limits), oursGflops: gflops(n, ours), naiveGflops: gflops(n, naive) };
+    const [ca, cb, cc] = [cpu.alloc(n * n), cpu.alloc(n * n), cpu.alloc(n * n)];
+    const cpuS = timeIt(() => cpu.matmul(ca, cb, cc, p), { budgetMs: 1500, minSamples: 3 }).medianS;
+    [ca, cb, cc].forEach((x) => cpu.free(x));
+    const row: Record<string, unknown> = { n, tiles: chooseTiles(n, n, n, be.limits), oursGflops: gflops(n, ours), naiveGflops: gflops(n, naive), cpuGflops: gflops(n, cpuS) };
     if (values.variants) {
       const v: Record<string, number> = {};
       for (const [wgX, wgY, tm, bk] of VARIANTS) {
@@ -119,14 +127,19 @@ async function main(): Promise<void> {
     results.push(row);
     [a, b, c].forEach((x) => be.free(x));
   }
-  const headers = ['N', 'ours GFLOP/s', 'naive GFLOP/s', 'ratio'];
-  console.log(formatTable(headers, results.map((r) => [r.n as number, fmt(r.oursGflops as number, 2), fmt(r.naiveGflops as number, 2), fmt((r.oursGflops as number) / (r.naiveGflops as number), 1)])));
+  const headers = ['N', 'webgpu tiled GFLOP/s', 'webgpu naive GFLOP/s', 'tiled / naive', `cpu (${cpu.description}) GFLOP/s`, 'webgpu / cpu'];
+  console.log(formatTable(headers, results.map((r) => [r.n as number, fmt(r.oursGflops as number, 2), fmt(r.naiveGflops as number, 2), fmt((r.oursGflops as number) / (r.naiveGflops as number), 1), fmt(r.cpuGflops as number, 1), fmt((r.oursGflops as number) / (r.cpuGflops as number), 3)])));
+  const epochSteps = Number(values['epoch-steps']);
+  const epochGpu = await secondsPerEpoch(be, epochSteps);
+  const epochCpu = await secondsPerEpoch(cpu, epochSteps);
+  console.log(`mlp-2 (width 512) on the MNIST digits, batch 64, ${epochGpu.stepsPerEpoch} steps/epoch (timed over ${epochSteps} steps): webgpu ${fmt(epochGpu.secondsPerEpoch, 2)} s/epoch, cpu ${fmt(epochCpu.secondsPerEpoch, 2)} s/epoch → webgpu takes ${fmt(epochGpu.secondsPerEpoch / epochCpu.secondsPerEpoch, 1)}× the cpu's time`);
+  cpu.close();
   for (const r of results) {
     if (r.variants) console.log(`N=${r.n} variants (GFLOP/s): ${Object.entries(r.variants as Record<string, number>).map(([k, g]) => `${k}: ${g.toFixed(2)}`).join(', ')}`);
   }
   const tag = runtime.split(' ')[0];
   const out = fileURLToPath(new URL(existsSync(fileURLToPath(new URL('naive_matmul.wgsl', import.meta.url))) ? `results/webgpu_matmul-${tag}.json` : `../../bench/results/webgpu_matmul-${tag}.json`, import.meta.url));
-  writeJsonAtomic(out, { runtime, adapter: be.description, date: new Date().toISOString(), results });
+  writeJsonAtomic(out, { runtime, adapter: be.description, date: new Date().toISOString(), results, epoch: { webgpu: epochGpu, cpu: epochCpu } });
   console.log(`wrote ${out}`);
   be.destroy();
 }

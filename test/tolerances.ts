@@ -8,6 +8,12 @@ export const F32_U = 2 ** -24;
 
 /** Correctly rounded f32 ops (add, mul, div, sqrt, …): half an ulp, allow two. */
 export const ROUNDED_RTOL = 4 * F32_U;
+/**
+ * Subnormal results carry absolute, not relative, rounding error, and WGSL lets an
+ * implementation flush them to zero (SwiftShader does). Results below the smallest normal
+ * f32, 2^-126, are therefore compared with that absolute floor.
+ */
+export const SUBNORMAL_ATOL = 2 ** -126;
 
 /**
  * Transcendental f32 functions of the AssemblyScript standard library (musl ports, ≤ 1 ulp

@@ -11,7 +11,7 @@ import { RidgelineError } from '../../core/errors.ts';
 import { broadcastStrides, coalesce, contiguousStrides } from '../../core/shape.ts';
 import * as oracle from '../oracle/ops.ts';
 import {
-  ROUNDED_RTOL, TRANSCENDENTAL_ATOL, TRANSCENDENTAL_RTOL, gamma, softmaxAtol,
+  ROUNDED_RTOL, SUBNORMAL_ATOL, TRANSCENDENTAL_ATOL, TRANSCENDENTAL_RTOL, gamma, softmaxAtol,
 } from '../tolerances.ts';
 import { RUNS, assertClose, randomF32, relTol } from '../util.ts';
 
@@ -98,7 +98,7 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
           const want = Float64Array.from(x, (v) => oracle.unaryScalar(op, v, p));
           const tol = TRANSCENDENTAL.has(op)
             ? relTol(want, TRANSCENDENTAL_RTOL, TRANSCENDENTAL_ATOL)
-            : relTol(want, ROUNDED_RTOL);
+            : relTol(want, ROUNDED_RTOL, SUBNORMAL_ATOL);
           assertClose(got, want, tol, `unary ${op} (param ${p}, n ${n})`);
           [xb, out].forEach((b) => be.free(b));
         }),
