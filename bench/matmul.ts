@@ -7,6 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
+import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import {
   PEER_UNSET_ENV, PY_BLAS_INFO, PY_TIME_IT, SYSTEM_PYTHON, type PeerStatus, type Timing, cpuBusyFraction,
   ensurePythonPeer, estimateClockGHz, fmt, formatTable, machineInfo, median, peerEnv, runPythonJson, spread,
@@ -144,13 +145,19 @@ async function main(): Promise<void> {
   if (!peer.ok) log(`PyTorch peer missing: ${peer.reason}. Printing our figures alone.`);
 
   const backend = await createCpuBackend();
+  // The same kernels with the backend's helper thread: both cores on large products.
+  const threaded = await createCpuBackend({ spawnWorker: spawnKernelWorker });
   const ours: Timing[][] = opts.sizes.map(() => []);
+  const ours2: Timing[][] = opts.sizes.map(() => []);
   const peers = new Map<number, PeerRun[]>(opts.peerThreads.map((t) => [t, []]));
   let peerFailure: string | null = null;
   const python = peer.ok ? peer.python : SYSTEM_PYTHON;
+  const busyPerRound: number[] = [];
   for (let round = 1; round <= opts.rounds; round++) {
-    log(`round ${round}/${opts.rounds}: ours…`);
+    busyPerRound.push(await cpuBusyFraction(500));
+    log(`round ${round}/${opts.rounds} (CPUs ${(100 * busyPerRound[round - 1]).toFixed(0)}% busy before it): ours…`);
     opts.sizes.forEach((n, i) => ours[i].push(measureOurs(backend, n)));
+    opts.sizes.forEach((n, i) => ours2[i].push(measureOurs(threaded, n)));
     const peerThreads: number[] = peer.ok && peerFailure === null ? opts.peerThreads : [];
     for (const t of peerThreads) {
       log(`round ${round}/${opts.rounds}: torch, ${t} thread${t > 1 ? 's' : ''}…`);
@@ -177,8 +184,10 @@ async function main(): Promise<void> {
       return [t, runs.length ? { gflops: median(runs), best: Math.max(...runs), spread: spread(runs), rounds: runs } : null];
     }));
     const g = median(oursG);
+    const g2 = median(ours2[i].map((t) => gflops(n, t.medianS)));
     return {
       n,
+      ours2Threads: { gflops: g2, ratio: Object.fromEntries(opts.peerThreads.map((t) => [t, torchG[t] ? g2 / torchG[t]!.gflops : null])) },
       ours: { gflops: g, best: Math.max(...oursG), spread: spread(oursG), rounds: oursG, samplesPerRound: ours[i].map((t) => t.samples) },
       torch: torchG,
       ratio: Object.fromEntries(opts.peerThreads.map((t) => [t, torchG[t] ? g / torchG[t]!.gflops : null])),
@@ -187,16 +196,13 @@ async function main(): Promise<void> {
     };
   });
 
-  const headers = ['N', 'ours GF/s', ...shownThreads.map((t) => `torch ${t}T GF/s`),
-    ...shownThreads.map((t) => `ours/${t}T`), '% of peak', 'spread'];
-  const table = formatTable(headers, rows.map((r) => {
-    const spreads = [r.ours.spread, ...shownThreads.map((t) => r.torch[t]?.spread ?? 0)];
-    return [
-      String(r.n), fmt(r.ours.gflops), ...shownThreads.map((t) => fmt(r.torch[t]?.gflops)),
-      ...shownThreads.map((t) => fmt(r.ratio[t], 2)), `${fmt(100 * r.fractionOfPeak)}%`,
-      `${fmt(100 * Math.max(...spreads), 0)}%`,
-    ];
-  }));
+  const headers = ['N', 'ours GF/s', 'ours 2 thr GF/s', ...shownThreads.map((t) => `torch ${t}T GF/s`),
+    ...shownThreads.map((t) => `ours/${t}T`), 'ours 2 thr/2T', '% of peak', `spread ${['ours', ...shownThreads.map((t) => `${t}T`)].join('/')}`];
+  const table = formatTable(headers, rows.map((r) => [
+    String(r.n), fmt(r.ours.gflops), fmt(r.ours2Threads.gflops), ...shownThreads.map((t) => fmt(r.torch[t]?.gflops)),
+    ...shownThreads.map((t) => fmt(r.ratio[t], 2)), fmt(r.ours2Threads.ratio[2] ?? NaN, 2), `${fmt(100 * r.fractionOfPeak)}%`,
+    [r.ours.spread, ...shownThreads.map((t) => r.torch[t]?.spread)].map((x) => fmt(x === undefined ? NaN : 100 * x, 0)).join('/') + '%',
+  ]));
 
   const blas = peer.ok ? (peerRuns(shownThreads[0] ?? 1)[0]?.blas ?? peer.probe) : null;
   const unsetNow = PEER_UNSET_ENV.slice(0, 2).filter((v) => process.env[v] !== undefined).map((v) => `${v}=${process.env[v]}`);
@@ -219,11 +225,18 @@ async function main(): Promise<void> {
   }
   console.log('');
   console.log(table);
-  console.log('spread: (max − min) / median across rounds, the worst of the row; other load on the machine shows up here');
+  console.log('spread: (max − min) / median of the GFLOP/s across rounds; other load on the machine shows up here');
+  const busiest = Math.max(busy, ...busyPerRound);
+  if (busiest > 0.1) console.log(`WARNING: other processes kept up to ${(100 * busiest).toFixed(0)}% of the CPUs busy between rounds: figures are low and noisy`);
+  const starved = rows.filter((r) => r.torch[1] && r.torch[2] && r.torch[2].gflops < r.torch[1].gflops).map((r) => r.n);
+  if (starved.length) {
+    console.log(`WARNING: torch with 2 threads was slower than with 1 at N = ${starved.join(', ')}: the second core was busy ` +
+      '(OpenMP threads wait for a descheduled peer); rerun on an idle machine');
+  }
 
   writeJsonAtomic(opts.out, {
     schema: 'ridgeline.bench.matmul/1',
-    machine: { ...machine, busyFractionBeforeRun: busy },
+    machine: { ...machine, busyFractionBeforeRun: busy, busyFractionBeforeEachRound: busyPerRound },
     runtimes: { node: process.versions.node, v8: process.versions.v8, torch: peer.ok ? peer.probe.torch : null, python: peer.ok ? peer.probe.python : null },
     ours: { backend: backend.description, kernel: 'core/cpu/assembly/matmul.ts, 4×8 tile, mul+add (no FMA)' },
     peer: peer.ok ? { ok: true, failure: peerFailure, blas, unsetEnv: PEER_UNSET_ENV.slice(0, 2), unsetValues: unsetNow, installedNow: peer.installedNow } : { ok: false, reason: peer.reason },
