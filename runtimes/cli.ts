@@ -36,7 +36,7 @@ const COMMANDS: Record<string, Command> = {
 
 function usage(): string {
   const lines = ['usage: ridgeline <command> [options]', '', 'commands:'];
-  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(9)} ${c.summary}`);
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
   lines.push('', "run 'ridgeline <command> --help' for a command's options");
   return lines.join('\n');
 }

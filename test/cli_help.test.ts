@@ -1,0 +1,25 @@
+/** Every command answers --help with its usage and options, and the top level lists them all. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = join(root, 'dist/runtimes/node.js');
+const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+
+test('ridgeline --help lists every command, and each command has --help', () => {
+  const top = run(['--help']);
+  assert.equal(top.status, 0);
+  const commands = [...top.stdout.matchAll(/^ {2}(\w+) {2,}/gm)].map((m) => m[1]);
+  for (const name of ['fork', 'barrier', 'train', 'predict', 'layerwise', 'evolve', 'surface', 'hessian', 'convexity', 'hull', 'toy', 'presets', 'demo']) {
+    assert.ok(commands.includes(name), `${name} is listed`);
+  }
+  for (const name of commands) {
+    const r = run([name, '--help']);
+    assert.equal(r.status, 0, `${name} --help: ${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^usage: ridgeline ${name} \\[options\\]`), name);
+    assert.match(r.stdout, /--help +this text/, `${name} documents --help`);
+  }
+});
