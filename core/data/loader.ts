@@ -13,9 +13,14 @@
  *   each epoch). Full batches keep the gradient noise scale constant from step to step.
  * - Step s lies in epoch floor(s / stepsPerEpoch) at position s mod stepsPerEpoch, and
  *   takes permutation entries [pos·batchSize, (pos + 1)·batchSize).
+ * - Optional augmentation (`augment`, off by default): each gathered batch is transformed
+ *   by augment.ts with its own seed, position i of step s by a pure function of
+ *   (augSeed, s, i), so batches stay a pure function of the step. Without it the batch is
+ *   the split's rows, bit for bit.
  */
 import { argError, RidgelineError } from '../errors.ts';
 import { rngStream } from '../rng.ts';
+import { augmentBatch, checkAugmentOptions, type AugmentOptions } from './augment.ts';
 import { featureCount, type Split } from './dataset.ts';
 
 /** The visiting order of epoch `epoch`: a permutation of 0..n-1 (see the module comment). */
@@ -39,6 +44,8 @@ export interface BatchLoaderOptions {
   batchSize: number;
   /** Seed of the data order (SPEC §2's order seed), an integer in [0, 2^53). */
   orderSeed: number;
+  /** Random translate + flip of [C, H, W] images with its own seed (augment.ts); default off. */
+  augment?: AugmentOptions;
 }
 
 export class BatchLoader {
@@ -48,7 +55,10 @@ export class BatchLoader {
   readonly features: number;
   /** floor(n / batchSize): full batches per epoch (drop_last). */
   readonly stepsPerEpoch: number;
+  /** The augmentation applied to every batch, or null (the default). */
+  readonly augment: AugmentOptions | null;
   readonly #split: Split;
+  readonly #inputShape: readonly number[];
   #cachedEpoch = -1; // the permutation is cached for one epoch: sequential steps reuse it
   #cachedOrder: Uint32Array = new Uint32Array(0);
 
@@ -64,6 +74,9 @@ export class BatchLoader {
     if (split.x.length !== split.n * this.features || split.y.length !== split.n) {
       argError('BatchLoader', `split holds ${split.x.length} inputs and ${split.y.length} targets, expected ${split.n}×${this.features} and ${split.n}`);
     }
+    if (options.augment !== undefined) checkAugmentOptions(options.augment, inputShape);
+    this.augment = options.augment === undefined ? null : { ...options.augment };
+    this.#inputShape = [...inputShape];
     this.#split = split;
     this.n = split.n;
     this.batchSize = batchSize;
@@ -100,6 +113,7 @@ export class BatchLoader {
       x.set(src.x.subarray(k * f, (k + 1) * f), i * f);
       y[i] = src.y[k]!;
     }
+    if (this.augment !== null) augmentBatch(x, this.batchSize, this.#inputShape, this.augment, step);
     return { x, y, size: this.batchSize, step, epoch: this.epochOf(step), indices };
   }
 }

