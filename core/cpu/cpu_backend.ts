@@ -5,11 +5,11 @@
  */
 import type {
   AdamParams, Backend, BinaryOp, Buf, BroadcastParams, MatmulParams, ReduceOp, ReduceParams,
-  SgdParams, UnaryOp,
+  SgdParams, UnaryOp, WindowParams,
 } from '../backend.ts';
 import { BINARY_OPS, MAX_RANK, REDUCE_OPS, UNARY_OPS } from '../backend.ts';
 import {
-  checkBroadcast, checkCount, checkFits, checkMatmul, checkReduce, checkRows,
+  checkBroadcast, checkCount, checkFits, checkMatmul, checkReduce, checkRows, checkWindow,
 } from '../backend_checks.ts';
 import { adamScalars } from '../adam_scalars.ts';
 import { RidgelineError, argError } from '../errors.ts';
@@ -30,6 +30,20 @@ const TILE_ROWS = 4;
 const INITIAL_PAGES = 16;
 const MAXIMUM_PAGES = 65536;
 
+/**
+ * The window kernels' geometry arguments: n, c, h, w, kh, kw, strideH, strideW, padH,
+ * padW, the four input strides, outH, outW.
+ */
+type WindowArgs = [
+  n: number, c: number, h: number, w: number, kh: number, kw: number, strideH: number, strideW: number,
+  padH: number, padW: number, sN: number, sC: number, sY: number, sX: number, outH: number, outW: number,
+];
+
+function windowArgs(p: WindowParams, outH: number, outW: number): WindowArgs {
+  const [sN, sC, sY, sX] = p.inStrides;
+  return [p.n, p.c, p.h, p.w, p.kh, p.kw, p.strideH, p.strideW, p.padH, p.padW, sN, sC, sY, sX, outH, outW];
+}
+
 /** The exports of the kernel module (see core/cpu/assembly/index.ts). */
 interface KernelExports {
   heapBase(): number;
@@ -41,6 +55,8 @@ interface KernelExports {
   softmax(x: number, out: number, rows: number, cols: number): void;
   softmaxXent(x: number, labels: number, loss: number, grad: number, rows: number, cols: number): void;
   matmul(...args: MatmulArgs): void;
+  im2col(x: number, cols: number, ...geometry: WindowArgs): void;
+  col2im(cols: number, x: number, ...geometry: WindowArgs): void;
   sgd(
     p: number, g: number, buf: number, n: number, lr: number, momentum: number,
     dampening: number, wd: number, nesterov: number, firstStep: number,
@@ -261,6 +277,17 @@ export class CpuBackend implements Backend {
       this.ptr(logits, 'softmaxXent'), this.ptr(labels, 'softmaxXent'), this.ptr(loss, 'softmaxXent'),
       this.ptr(grad, 'softmaxXent'), rows, cols,
     );
+  }
+
+  im2col(x: Buf, cols: Buf, p: WindowParams): void {
+    const [outH, outW] = checkWindow('im2col', x, cols, p, false);
+    this.k.im2col(this.ptr(x, 'im2col'), this.ptr(cols, 'im2col'), ...windowArgs(p, outH, outW));
+  }
+
+  col2im(cols: Buf, x: Buf, p: WindowParams): void {
+    // bijective: x is written whole, once per element, so its strides must tile it exactly.
+    const [outH, outW] = checkWindow('col2im', x, cols, p, true);
+    this.k.col2im(this.ptr(cols, 'col2im'), this.ptr(x, 'col2im'), ...windowArgs(p, outH, outW));
   }
 
   sgd(param: Buf, grad: Buf, momentum: Buf, length: number, p: SgdParams): void {

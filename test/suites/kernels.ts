@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import type { Backend, Buf, UnaryOp } from '../../core/backend.ts';
-import { BINARY_OPS, UNARY_OPS } from '../../core/backend.ts';
+import type { Backend, Buf, UnaryOp, WindowParams } from '../../core/backend.ts';
+import { BINARY_OPS, UNARY_OPS, windowOutSize } from '../../core/backend.ts';
 import { RidgelineError } from '../../core/errors.ts';
 import { broadcastStrides, coalesce, contiguousStrides } from '../../core/shape.ts';
 import * as oracle from '../oracle/ops.ts';
@@ -36,6 +36,62 @@ const UNARY_DOMAIN: Record<UnaryOp, [number, number]> = {
   addScalar: [-100, 100], powScalar: [0.01, 10],
 };
 const TRANSCENDENTAL = new Set<UnaryOp>(['exp', 'log', 'sin', 'cos', 'tanh', 'sigmoid', 'powScalar']);
+
+/** Memory orders of the [n, c, h, w] axes, outermost first: permutations of a contiguous layout. */
+const WINDOW_LAYOUTS = { nchw: [0, 1, 2, 3], nhwc: [0, 2, 3, 1], cnhw: [1, 0, 2, 3], hwcn: [2, 3, 1, 0] } as const;
+type WindowLayout = keyof typeof WINDOW_LAYOUTS | 'gapped' | 'overlapping';
+
+/**
+ * Input strides of `layout` for dims [n, c, h, w]. 'gapped' is NCHW with a row pitch of
+ * w + 3 and unused space between channels; 'overlapping' reads windows of one run of
+ * memory (h- and w-stride 1), so different (y, x) share elements — valid for im2col only.
+ */
+function windowStrides(layout: WindowLayout, [n, c, h, w]: readonly number[]): [number, number, number, number] {
+  if (layout === 'gapped') return [c * (h * (w + 3) + 2), h * (w + 3) + 2, w + 3, 1];
+  if (layout === 'overlapping') return [c * 2 + h + w, 2, 1, 1];
+  const dims = [n, c, h, w];
+  const strides = [0, 0, 0, 0];
+  let s = 1;
+  for (const d of [...WINDOW_LAYOUTS[layout]].reverse()) {
+    strides[d] = s;
+    s *= dims[d];
+  }
+  return strides as [number, number, number, number];
+}
+
+/** Elements a strided [n, c, h, w] input spans. */
+const windowExtent = (p: WindowParams): number =>
+  [p.n, p.c, p.h, p.w].reduce((e, d, i) => e + (d - 1) * p.inStrides[i], 1);
+
+/**
+ * Random window geometries: sizes 1..9 (odd and 1 included), kernels 1..5, strides 1..4,
+ * padding below the kernel; a third are pooling-like (stride = kernel, no padding). Only
+ * geometries whose window fits the padded input are kept.
+ */
+const windowGeometry = fc
+  .record({
+    n: fc.integer({ min: 1, max: 3 }), c: fc.integer({ min: 1, max: 5 }), h: dim(9), w: dim(9),
+    kh: fc.integer({ min: 1, max: 5 }), kw: fc.integer({ min: 1, max: 5 }),
+    strideH: fc.integer({ min: 1, max: 4 }), strideW: fc.integer({ min: 1, max: 4 }),
+    padH: fc.nat(4), padW: fc.nat(4), pool: fc.integer({ min: 0, max: 2 }),
+  })
+  .map(({ pool, ...g }) => (pool === 0
+    ? { ...g, strideH: g.kh, strideW: g.kw, padH: 0, padW: 0 }
+    : { ...g, padH: g.padH % g.kh, padW: g.padW % g.kw }))
+  .filter((g) => g.h + 2 * g.padH >= g.kh && g.w + 2 * g.padW >= g.kw);
+
+function windowParams(g: Omit<WindowParams, 'inStrides'>, layout: WindowLayout): WindowParams {
+  return { ...g, inStrides: windowStrides(layout, [g.n, g.c, g.h, g.w]) };
+}
+
+const colsLength = (p: WindowParams): number =>
+  p.n * windowOutSize(p.h, p.kh, p.strideH, p.padH) * windowOutSize(p.w, p.kw, p.strideW, p.padW) * p.c * p.kh * p.kw;
+
+const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+};
 
 export function kernelSuite(name: string, create: () => Promise<Backend | string>): void {
   describe(`${name} kernels agree with the f64 oracle`, async () => {
@@ -238,6 +294,98 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
       const s = randomF32(9, 37);
       const want = Float64Array.from({ length: 50 }, (_, i) => (i >= 11 && i < 41 ? s[i - 11 + 5] : 2.5));
       assertClose(got, want, 0, 'copy');
+    });
+
+    test('im2col copies windows exactly, zero padding, any input strides', async () => {
+      const layouts = fc.constantFrom<WindowLayout>('nchw', 'nhwc', 'cnhw', 'hwcn', 'gapped', 'overlapping');
+      await fc.assert(
+        fc.asyncProperty(windowGeometry, layouts, fc.nat(), async (g, layout, seed) => {
+          const p = windowParams(g, layout);
+          const x = randomF32(seed, windowExtent(p));
+          const [xb, cols] = [upload(be, x), be.alloc(colsLength(p))];
+          be.fill(cols, Number.NaN); // every element must be written
+          be.im2col(xb, cols, p);
+          assertClose(await read(cols), oracle.im2col(x, p), 0, `im2col ${layout} ${JSON.stringify(g)}`);
+          [xb, cols].forEach((b) => be.free(b));
+        }),
+        { numRuns: RUNS.kernel },
+      );
+    });
+
+    test('col2im sums the windows covering each input element, any permuted layout', async () => {
+      const layouts = fc.constantFrom<WindowLayout>('nchw', 'nhwc', 'cnhw', 'hwcn');
+      await fc.assert(
+        fc.asyncProperty(windowGeometry, layouts, fc.nat(), async (g, layout, seed) => {
+          const p = windowParams(g, layout);
+          const c = randomF32(seed, colsLength(p));
+          const [cb, xb] = [upload(be, c), be.alloc(p.n * p.c * p.h * p.w)];
+          be.fill(xb, Number.NaN); // every element must be written, uncovered ones with 0
+          be.col2im(cb, xb, p);
+          const want = oracle.col2im(c, p);
+          // A sum of at most kh·kw terms: γ_{kh·kw}·Σ|terms| (exact where one window covers).
+          const mag = oracle.col2im(c.map(Math.abs), p);
+          assertClose(await read(xb), want, (i) => gamma(p.kh * p.kw) * mag[i], `col2im ${layout} ${JSON.stringify(g)}`);
+          [cb, xb].forEach((b) => be.free(b));
+        }),
+        { numRuns: RUNS.kernel },
+      );
+    });
+
+    test('col2im is the adjoint of im2col: <im2col(x), c> = <x, col2im(c)>', async () => {
+      const layouts = fc.constantFrom<WindowLayout>('nchw', 'nhwc', 'cnhw');
+      await fc.assert(
+        fc.asyncProperty(windowGeometry, layouts, fc.nat(), async (g, layout, seed) => {
+          const p = windowParams(g, layout);
+          const x = randomF32(seed, p.n * p.c * p.h * p.w);
+          const c = randomF32(seed + 1, colsLength(p));
+          const [xb, cb, colsOut, xOut] = [upload(be, x), upload(be, c), be.alloc(c.length), be.alloc(x.length)];
+          be.im2col(xb, colsOut, p);
+          be.col2im(cb, xOut, p);
+          const [u, v] = [await read(colsOut), await read(xOut)];
+          // In f64 on the downloaded values; im2col is exact, col2im's f32 sums contribute
+          // at most γ_{kh·kw}·<|x|, col2im(|c|)> = γ_{kh·kw}·<|im2col(x)|, |c|>, and the two
+          // f64 dot products a unit roundoff of 2^-53 per term of that same bound.
+          const bound = dot(u.map(Math.abs), c.map(Math.abs));
+          const tol = (gamma(p.kh * p.kw) + (c.length + x.length) * 2 ** -53) * bound;
+          const [lhs, rhs] = [dot(u, c), dot(x, v)];
+          assert.ok(Math.abs(lhs - rhs) <= tol, `adjointness ${layout} ${JSON.stringify(g)}: ${lhs} vs ${rhs} (tol ${tol})`);
+          [xb, cb, colsOut, xOut].forEach((b) => be.free(b));
+        }),
+        { numRuns: RUNS.kernel / 2 },
+      );
+    });
+
+    test('bad input: im2col / col2im reject bad windows and short buffers, naming the op', async () => {
+      const base: WindowParams = {
+        n: 1, c: 2, h: 4, w: 4, kh: 3, kw: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, inStrides: [32, 16, 4, 1],
+      };
+      // x has 8 spare elements, so that strides with gaps still fit and fail for their layout.
+      const [x, cols, shortCols] = [be.alloc(40), be.alloc(colsLength(base)), be.alloc(colsLength(base) - 1)];
+      const sentinel = randomF32(11, 40);
+      be.upload(x, sentinel);
+      const throwsCode = (code: string, fn: () => void, op: string) =>
+        assert.throws(fn, (e: unknown) => e instanceof RidgelineError && e.code === code && e.message.includes(`${op}:`));
+      for (const op of ['im2col', 'col2im'] as const) {
+        const call = (p: WindowParams, cb = cols) => (op === 'im2col' ? be.im2col(x, cb, p) : be.col2im(cb, x, p));
+        throwsCode('E_SHAPE', () => call({ ...base, kh: 7, padH: 1 }), op); // window 7 > 4 + 2·1
+        throwsCode('E_SHAPE', () => call({ ...base, w: 2, kw: 5, padW: 1 }), op);
+        throwsCode('E_ARG', () => call({ ...base, padH: 3 }), op); // padding ≥ kernel
+        throwsCode('E_ARG', () => call({ ...base, kw: 2, padW: 2 }), op);
+        throwsCode('E_ARG', () => call({ ...base, strideW: 0 }), op);
+        throwsCode('E_SHAPE', () => call({ ...base, n: 2 }), op); // x too short (64 > 40)
+        throwsCode('E_SHAPE', () => call(base, shortCols), op); // cols too short
+        throwsCode('E_ARG', () => call({ ...base, inStrides: [32, 16, 4] as unknown as WindowParams['inStrides'] }), op);
+      }
+      // col2im writes every element once: strides must be a permutation of a contiguous layout.
+      throwsCode('E_ARG', () => be.col2im(cols, x, { ...base, inStrides: [32, 8, 4, 1] }), 'col2im'); // channels overlap
+      throwsCode('E_ARG', () => be.col2im(cols, x, { ...base, inStrides: [40, 17, 4, 1] }), 'col2im'); // a gap
+      throwsCode('E_ARG', () => be.col2im(cols, x, { ...base, c: 1, inStrides: [16, 0, 4, 2] }), 'col2im'); // w-stride 2
+      assert.deepEqual(await read(x), sentinel, 'rejected calls wrote nothing');
+      // Overlapping strides are a valid im2col input.
+      const p = { ...base, inStrides: [32, 8, 4, 1] as const };
+      be.im2col(x, cols, p);
+      assertClose(await read(cols), oracle.im2col(sentinel, p), 0, 'im2col of overlapping channels');
+      [x, cols, shortCols].forEach((b) => be.free(b));
     });
 
     test('bad input: mismatched extents throw E_SHAPE naming the op, before any kernel runs', async () => {

@@ -5,6 +5,7 @@ export { unary, binary, fill } from './elementwise';
 export { reduce, softmax, softmaxXent } from './reduce';
 export { matmul, MATMUL_SCRATCH_FLOATS } from './matmul';
 export { sgd, adam } from './optim';
+export { im2col, col2im } from './window';
 
 export function heapBase(): usize {
   return __heap_base;
