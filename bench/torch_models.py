@@ -337,8 +337,8 @@ def cmd_epoch(a, model):
     torch.set_num_threads(a.threads)
     g = torch.Generator().manual_seed(0)
     # A few fixed batches, drawn before timing: the step is what we measure, not the RNG.
-    batches = [(torch.randn(a.batch, *a.input_chw, generator=g) if a.model not in FLAT_INPUT
-                else torch.randn(a.batch, math.prod(a.input), generator=g),
+    # Uniform [-1, 1) inputs, as bench/model_epoch.ts draws for ours (its own RNG).
+    batches = [(as_input(a.model, torch.rand(a.batch, math.prod(a.input), generator=g) * 2 - 1, a.input),
                 torch.randint(0, a.classes, (a.batch,), generator=g)) for _ in range(8)]
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.MSELoss() if a.model == 'siren' else nn.CrossEntropyLoss()
@@ -379,7 +379,6 @@ def main():
     p.add_argument('--seed', type=int, default=0)
     a = p.parse_args()
     a.input = [int(s) for s in a.input.split(',')]
-    a.input_chw = (a.input + [1, 1])[:3]
     if a.command == 'forward' and not (a.weights and a.x and a.n):
         p.error('forward needs --weights, --x and --n')
     torch.manual_seed(a.seed)
