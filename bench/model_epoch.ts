@@ -1,0 +1,286 @@
+/**
+ * Seconds per training epoch of the papers' architectures: our CPU backend (WASM SIMD, one
+ * thread, and with its helper thread) against PyTorch's CPU (Debian python3-torch on
+ * OpenBLAS, 1 and 2 threads) on the same model definition (bench/torch_models.py, whose
+ * state_dict the test models_torch checks against ours). Both train with SGD (lr 0.01,
+ * momentum 0.9) and cross-entropy on seeded random data of the dataset's shape (the data
+ * pipeline is not what is measured): `steps` steps are timed after a warm-up and scaled to
+ * an epoch of (training examples / batch) steps. Prints a table and writes
+ * bench/results/model_epoch.json.
+ *
+ *   node dist/bench/model_epoch.js [--models lenet5,vgg-reduced] [--rounds 2] [--no-peer]
+ */
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as ag from '../core/autograd/mod.ts';
+import type { Backend } from '../core/backend.ts';
+import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
+import type { Model } from '../core/nn/model.ts';
+import { createModel } from '../core/nn/registry.ts';
+import { type Tensor, fromArray, keep, tidy } from '../core/tensor.ts';
+import { Sgd } from '../core/train/optimizers.ts';
+import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
+import {
+  PEER_UNSET_ENV, PY_BLAS_INFO, SYSTEM_PYTHON, type PeerStatus, cpuBusyFraction, ensurePythonPeer, fmt, formatTable,
+  machineInfo, median, peerEnv, spread, writeJsonAtomic,
+} from './harness.ts';
+
+/** A benchmarked configuration: the dataset's example shape, its training-set size, the batch. */
+interface Workload {
+  model: string;
+  dataset: string;
+  input: number[];
+  classes: number;
+  trainExamples: number;
+  batch: number;
+  /** Timed steps per measurement (after 3 untimed ones). */
+  steps: number;
+}
+
+const WORKLOADS: Record<string, Workload> = {
+  lenet5: { model: 'lenet5', dataset: 'MNIST', input: [1, 28, 28], classes: 10, trainExamples: 60_000, batch: 64, steps: 50 },
+  'vgg-reduced': { model: 'vgg-reduced', dataset: 'CIFAR-10', input: [3, 32, 32], classes: 10, trainExamples: 50_000, batch: 128, steps: 10 },
+};
+
+const USAGE = `Usage: node dist/bench/model_epoch.js [options]
+
+Seconds per training epoch (SGD lr 0.01 momentum 0.9, cross-entropy, random data of the
+dataset's shape): our CPU backend with 1 thread and with its helper thread (2), against
+PyTorch (Debian python3-torch, OpenBLAS) with 1 and 2 threads, on the same architecture.
+
+Workloads: ${Object.values(WORKLOADS).map((w) => `${w.model} (${w.dataset} ${w.input.join('×')}, batch ${w.batch}, ${w.trainExamples} examples)`).join('; ')}.
+
+Options:
+  --models LIST    comma-separated workloads (default ${Object.keys(WORKLOADS).join(',')})
+  --steps N        timed steps per measurement (default: per workload, ${Object.values(WORKLOADS).map((w) => `${w.model} ${w.steps}`).join(', ')})
+  --rounds R       repeat everything R times, interleaved, and report medians (default 2)
+  --no-peer        measure ours only
+  --out FILE       result file (default bench/results/model_epoch.json)
+  --help           this text
+
+The peer runs bench/torch_models.py under ${SYSTEM_PYTHON}; when torch is missing and we are
+root with apt, the bench installs python3-torch and libopenblas0-openmp. Run it on an
+otherwise idle machine.`;
+
+const PEER_PACKAGES = ['python3-torch', 'libopenblas0-openmp'];
+const TORCH_MODELS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'torch_models.py');
+
+const PROBE_SCRIPT = PY_BLAS_INFO + `
+import json, sys
+try:
+    import torch
+except Exception as e:
+    print(json.dumps({"ok": False, "reason": f"{sys.executable} cannot import torch ({e})"})); raise SystemExit
+info = blas_info()
+if "openblasCore" not in info:
+    print(json.dumps({"ok": False, "reason": "torch does not run OpenBLAS (" + (", ".join(info["libraries"]) or "no BLAS library mapped") + ")"}))
+else:
+    print(json.dumps({"ok": True, "torch": torch.__version__, "python": sys.version.split()[0], **info}))
+`;
+
+const CLI_OPTIONS = {
+  models: { type: 'string', default: Object.keys(WORKLOADS).join(',') },
+  steps: { type: 'string' },
+  rounds: { type: 'string', default: '2' },
+  'no-peer': { type: 'boolean', default: false },
+  out: { type: 'string', default: 'bench/results/model_epoch.json' },
+  help: { type: 'boolean', default: false },
+} as const;
+
+function usageError(message: string): never {
+  console.error(`model_epoch bench: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function parseCli(): { workloads: Workload[]; rounds: number; peer: boolean; out: string } {
+  let values: ReturnType<typeof parseArgs<{ options: typeof CLI_OPTIONS }>>['values'];
+  try {
+    values = parseArgs({ options: CLI_OPTIONS }).values;
+  } catch (e) {
+    usageError((e as Error).message);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const steps = values.steps === undefined ? null : Number(values.steps);
+  if (steps !== null && (!Number.isInteger(steps) || steps < 1)) usageError(`--steps: expected a positive integer, got '${values.steps}'`);
+  const workloads = values.models.split(',').map((name) => {
+    const w = WORKLOADS[name];
+    if (!w) usageError(`--models: unknown workload '${name}'; valid: ${Object.keys(WORKLOADS).join(', ')}`);
+    return steps === null ? w : { ...w, steps };
+  });
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) usageError(`--rounds: expected a positive integer, got '${values.rounds}'`);
+  return { workloads, rounds, peer: !values['no-peer'], out: values.out };
+}
+
+// The registry takes the example shape [C, H, W]; typed by that contract here.
+const create = createModel as unknown as (name: string, inputShape: number[], classes: number) => Model;
+
+/** Eight fixed batches of uniform [−1, 1) inputs and random labels, as the peer draws (its own RNG). */
+function randomBatches(w: Workload, inputSize: number): { x: Float32Array; y: Float32Array }[] {
+  let seed = 12345;
+  const rand = (): number => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  return Array.from({ length: 8 }, () => ({
+    x: Float32Array.from({ length: w.batch * inputSize }, () => 2 * rand() - 1),
+    y: Float32Array.from({ length: w.batch }, () => Math.floor(rand() * w.classes)),
+  }));
+}
+
+/**
+ * Seconds per step of our training on `backend`: the step a trainer runs (forward in
+ * training mode, fused cross-entropy, gradients of the trainable tensors only, the fused
+ * SGD kernel; BN running statistics are updated by the forward), with no readback inside
+ * the timed loop; the last loss is read at the end, so every queued kernel has run.
+ */
+async function ourSecondsPerStep(backend: Backend, w: Workload): Promise<{ secondsPerStep: number; finalLoss: number }> {
+  const model = create(w.model, w.input, w.classes);
+  const init = model.init(0);
+  const state = model.params.map((p, i) => keep(fromArray(backend, init[i], p.shape)));
+  const trainIdx = model.params.flatMap((p, i) => (p.trainable === false ? [] : [i]));
+  const trainable = trainIdx.map((i) => ag.param(state[i]));
+  const opt = new Sgd({ lr: 0.01, momentum: 0.9 });
+  const batches = randomBatches(w, model.inputSize);
+  const step = (s: number): Tensor => tidy(() => {
+    const b = batches[s % batches.length];
+    const x = fromArray(backend, b.x, [w.batch, model.inputSize]);
+    const y = fromArray(backend, b.y, [w.batch]);
+    const { value, grads } = ag.valueAndGrad((tp) => {
+      const ps = state.slice();
+      trainIdx.forEach((j, k) => (ps[j] = tp[k]));
+      return ag.softmaxCrossEntropy(model.forward(ps, x, { train: true, noiseSeed: 0, step: s }), y);
+    }, trainable);
+    opt.step(trainable, grads);
+    return value;
+  });
+  try {
+    for (let s = 0; s < 3; s++) step(s).dispose(); // warm-up: tier-up, buffer pools, the helper thread
+    await state[0].data();
+    const t0 = performance.now();
+    let last: Tensor | null = null;
+    for (let s = 0; s < w.steps; s++) {
+      last?.dispose();
+      last = step(3 + s);
+    }
+    const finalLoss = (await last!.data())[0];
+    const seconds = (performance.now() - t0) / 1000;
+    last!.dispose();
+    return { secondsPerStep: seconds / w.steps, finalLoss };
+  } finally {
+    state.forEach((t) => t.dispose());
+    opt.dispose();
+  }
+}
+
+interface PeerStep {
+  seconds_per_step: number;
+  threads: number;
+  final_loss: number;
+}
+
+function torchSecondsPerStep(python: string, w: Workload, threads: number): PeerStep {
+  // OMP_NUM_THREADS as well as --threads (set_num_threads): OpenBLAS's OpenMP build sizes its pool from it.
+  const args = [TORCH_MODELS, 'epoch', '--model', w.model, '--input', w.input.join(','), '--classes', String(w.classes),
+    '--batch', String(w.batch), '--steps', String(w.steps), '--threads', String(threads)];
+  const r = spawnSync(python, args, { env: peerEnv({ OMP_NUM_THREADS: String(threads) }), encoding: 'utf8', timeout: 1_800_000 });
+  if (r.error) throw new Error(`${python}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`torch_models.py epoch exited with ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as PeerStep;
+}
+
+const OURS = ['ours 1T', 'ours 2T'] as const;
+const PEER_THREADS = [1, 2] as const;
+
+async function main(): Promise<void> {
+  const opts = parseCli();
+  const machine = machineInfo();
+  const log = (s: string): void => void console.error(s);
+  const busy = await cpuBusyFraction();
+  if (busy > 0.1) log(`warning: other processes keep ${(100 * busy).toFixed(0)}% of the CPUs busy: figures will be low and noisy`);
+
+  let peer: PeerStatus = { ok: false, reason: 'disabled by --no-peer' };
+  if (opts.peer) peer = ensurePythonPeer(PROBE_SCRIPT, PEER_PACKAGES, log);
+  if (!peer.ok) log(`PyTorch peer missing: ${peer.reason}. Printing our figures alone.`);
+
+  const backends: Record<(typeof OURS)[number], Awaited<ReturnType<typeof createCpuBackend>>> = {
+    'ours 1T': await createCpuBackend(),
+    // The same kernels with the backend's helper thread: both cores on large products.
+    'ours 2T': await createCpuBackend({ spawnWorker: spawnKernelWorker }),
+  };
+  // seconds per step: [workload][config] → one figure per round
+  const samples = opts.workloads.map(() => new Map<string, number[]>());
+  let peerFailure: string | null = null;
+  const busyPerRound: number[] = [];
+  for (let round = 1; round <= opts.rounds; round++) {
+    busyPerRound.push(await cpuBusyFraction(500));
+    for (const [i, w] of opts.workloads.entries()) {
+      const add = (k: string, s: number) => samples[i].set(k, [...(samples[i].get(k) ?? []), s]);
+      for (const name of OURS) {
+        log(`round ${round}/${opts.rounds}: ${w.model}, ${name}…`);
+        add(name, (await ourSecondsPerStep(backends[name], w)).secondsPerStep);
+      }
+      const peerThreads: readonly number[] = peer.ok && peerFailure === null ? PEER_THREADS : [];
+      for (const t of peerThreads) {
+        log(`round ${round}/${opts.rounds}: ${w.model}, torch ${t}T…`);
+        try {
+          add(`torch ${t}T`, torchSecondsPerStep(peer.ok ? peer.python : SYSTEM_PYTHON, w, t).seconds_per_step);
+        } catch (e) {
+          peerFailure = `round ${round}, ${w.model}, ${t} thread(s): ${(e as Error).message}`;
+          log(`torch peer failed (${peerFailure}); continuing with our figures`);
+        }
+      }
+    }
+  }
+
+  const rows = opts.workloads.map((w, i) => {
+    const stepsPerEpoch = w.trainExamples / w.batch;
+    const fig = (k: string) => {
+      const xs = samples[i].get(k) ?? [];
+      return xs.length ? { secondsPerEpoch: median(xs) * stepsPerEpoch, secondsPerStep: median(xs), spread: spread(xs), rounds: xs } : null;
+    };
+    const f = Object.fromEntries([...OURS, ...PEER_THREADS.map((t) => `torch ${t}T`)].map((k) => [k, fig(k)]));
+    const ratio = (a: string, b: string) => (f[a] && f[b] ? f[a]!.secondsPerEpoch / f[b]!.secondsPerEpoch : null);
+    return {
+      ...w, stepsPerEpoch, figures: f,
+      // > 1: we are that many times slower than torch at the same thread count.
+      ratios: { '1T': ratio('ours 1T', 'torch 1T'), '2T': ratio('ours 2T', 'torch 2T') },
+    };
+  });
+
+  console.log(`seconds per training epoch — ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}`);
+  console.log(`ours: ${backends['ours 1T'].description} / ${backends['ours 2T'].description}`);
+  console.log(peer.ok
+    ? `peer: PyTorch ${String(peer.probe.torch)} (python ${String(peer.probe.python)}), BLAS ${String(peer.probe.openblasConfig ?? peer.probe.torchBlasInfo)}${peerFailure ? `; FAILED in ${peerFailure}` : ''}`
+    : `peer: MISSING — ${peer.reason}; our figures alone`);
+  console.log(`medians of ${opts.rounds} round(s); an epoch is (training examples / batch) steps, timed over --steps steps after 3 untimed ones\n`);
+  console.log(formatTable(
+    ['model', 'data', 'batch', 'steps/epoch', 'ours 1T s', 'ours 2T s', 'torch 1T s', 'torch 2T s', 'ours/torch 1T', 'ours/torch 2T'],
+    rows.map((r) => [r.model, `${r.dataset} ${r.input.join('×')}`, r.batch, fmt(r.stepsPerEpoch, 1),
+      fmt(r.figures['ours 1T']?.secondsPerEpoch), fmt(r.figures['ours 2T']?.secondsPerEpoch),
+      fmt(r.figures['torch 1T']?.secondsPerEpoch), fmt(r.figures['torch 2T']?.secondsPerEpoch),
+      fmt(r.ratios['1T'], 2), fmt(r.ratios['2T'], 2)]),
+  ));
+  console.log('ratios are time ratios: above 1 we are slower than torch at the same number of threads');
+  const busiest = Math.max(busy, ...busyPerRound);
+  if (busiest > 0.1) console.log(`WARNING: other processes kept up to ${(100 * busiest).toFixed(0)}% of the CPUs busy between rounds: figures are low and noisy`);
+
+  writeJsonAtomic(opts.out, {
+    schema: 'ridgeline.bench.model_epoch/1',
+    machine: { ...machine, busyFractionBeforeRun: busy, busyFractionBeforeEachRound: busyPerRound },
+    ours: { oneThread: backends['ours 1T'].description, twoThreads: backends['ours 2T'].description },
+    peer: peer.ok ? { ok: true, torch: peer.probe.torch, blas: peer.probe, failure: peerFailure, unsetEnv: PEER_UNSET_ENV } : { ok: false, reason: peer.reason },
+    training: { optimizer: 'SGD', lr: 0.01, momentum: 0.9, loss: 'cross-entropy', data: 'uniform random inputs, random labels (8 fixed batches)' },
+    options: opts,
+    results: rows,
+  });
+  console.log(`\nwrote ${opts.out}`);
+  for (const b of Object.values(backends)) b.close();
+}
+
+main().catch((e: unknown) => {
+  console.error(`model_epoch bench failed: ${(e as Error).message}`);
+  process.exit(1);
+});
