@@ -97,6 +97,33 @@ export interface ReduceParams {
   inner: number;
 }
 
+/**
+ * A 2-D sliding window over an input of logical shape [n, c, h, w] (convolution and
+ * pooling). The input may sit in memory in any axis order: `inStrides` gives the element
+ * strides of its n, c, h, w axes (NCHW contiguous is [c·h·w, h·w, w, 1], NHWC is
+ * [h·w·c, 1, w·c, c]). Windows are `kh×kw`, moved by `strideH×strideW` over the input
+ * zero-padded by `padH`/`padW` on each side, giving `outH×outW` positions with
+ * `outH = ⌊(h + 2·padH − kh) / strideH⌋ + 1` (see `windowOutSize`).
+ */
+export interface WindowParams {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  inStrides: readonly [number, number, number, number];
+}
+
+/** Output extent of a window sweep along one axis: ⌊(size + 2·pad − kernel) / stride⌋ + 1. */
+export function windowOutSize(size: number, kernel: number, stride: number, pad: number): number {
+  return Math.floor((size + 2 * pad - kernel) / stride) + 1;
+}
+
 /** PyTorch `torch.optim.SGD` semantics (coupled weight decay, dampening, Nesterov). */
 export interface SgdParams {
   lr: number;
@@ -149,6 +176,22 @@ export interface Backend {
    * upstream gradient and the 1/rows of a mean).
    */
   softmaxXent(logits: Buf, labels: Buf, loss: Buf, grad: Buf, rows: number, cols: number): void;
+  /**
+   * Unfolds windows into rows ("im2col"): `cols` is contiguous with shape
+   * [n, outH, outW, c, kh, kw], and `cols[b, oy, ox, ch, i, j]` is the input at
+   * (b, ch, oy·strideH + i − padH, ox·strideW + j − padW), or 0 where that falls in the
+   * padding. A convolution is then one matrix product of `cols` (as rows of c·kh·kw) with
+   * the weight [outC, c·kh·kw], whose result is the output in NHWC order.
+   */
+  im2col(x: Buf, cols: Buf, p: WindowParams): void;
+  /**
+   * The adjoint of `im2col` ("col2im"): every input element receives the sum of the
+   * `cols` entries that were copied from it. `x` is written completely (elements no window
+   * covers get 0) in the layout `p.inStrides`, which must be a permutation of a contiguous
+   * layout. Computed as a gather per input element, so no atomics and a fixed summation
+   * order (window rows, then columns, ascending).
+   */
+  col2im(cols: Buf, x: Buf, p: WindowParams): void;
   /** One SGD update of `length` parameters, in place on `param` and `momentum`. */
   sgd(param: Buf, grad: Buf, momentum: Buf, length: number, p: SgdParams): void;
   /** One Adam update of `length` parameters, in place on `param`, `m` and `v`. */

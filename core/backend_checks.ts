@@ -3,8 +3,8 @@
  * not fit its buffers is rejected here, before any kernel runs, so no backend can read or
  * write out of bounds whatever the caller passes.
  */
-import type { Buf, BroadcastParams, MatmulParams, ReduceParams } from './backend.ts';
-import { MAX_RANK } from './backend.ts';
+import type { Buf, BroadcastParams, MatmulParams, ReduceParams, WindowParams } from './backend.ts';
+import { MAX_RANK, windowOutSize } from './backend.ts';
 import { argError, shapeError } from './errors.ts';
 
 function isCount(n: number): boolean {
@@ -81,4 +81,42 @@ export function checkRows(op: string, rows: number, cols: number, bufs: Record<s
   checkCount(op, 'cols', cols);
   if (cols === 0) argError(op, 'cols must be at least 1');
   for (const [name, [buf, need]] of Object.entries(bufs)) checkFits(op, name, buf, need);
+}
+
+/**
+ * Checks a window sweep (im2col / col2im): positive sizes, a window that fits the padded
+ * input, input strides that stay inside `x`, and for col2im (`bijective`) strides that
+ * are a permutation of a contiguous layout, so writing every input element once fills
+ * exactly the first n·c·h·w elements. Returns [outH, outW].
+ */
+export function checkWindow(op: string, x: Buf, cols: Buf, p: WindowParams, bijective: boolean): [number, number] {
+  for (const key of ['n', 'c', 'h', 'w', 'kh', 'kw', 'strideH', 'strideW'] as const) {
+    checkCount(op, key, p[key]);
+    if (p[key] === 0) argError(op, `${key} must be positive`);
+  }
+  checkCount(op, 'padH', p.padH);
+  checkCount(op, 'padW', p.padW);
+  if (p.padH >= p.kh || p.padW >= p.kw) argError(op, `padding (${p.padH}, ${p.padW}) must be smaller than the window (${p.kh}, ${p.kw})`);
+  if (p.inStrides.length !== 4) argError(op, `inStrides needs 4 entries (n, c, h, w), got ${p.inStrides.length}`);
+  p.inStrides.forEach((s, d) => checkCount(op, `inStrides[${d}]`, s));
+  const outH = windowOutSize(p.h, p.kh, p.strideH, p.padH);
+  const outW = windowOutSize(p.w, p.kw, p.strideW, p.padW);
+  if (outH < 1 || outW < 1) {
+    shapeError(op, `window ${p.kh}×${p.kw} does not fit the input ${p.h}×${p.w} padded by (${p.padH}, ${p.padW})`);
+  }
+  const dims = [p.n, p.c, p.h, p.w];
+  checkFits(op, 'x', x, extent(dims, p.inStrides));
+  checkFits(op, 'cols', cols, p.n * outH * outW * p.c * p.kh * p.kw);
+  if (bijective) {
+    // Size-1 axes never move, so their strides do not matter.
+    const order = [0, 1, 2, 3].filter((d) => dims[d] > 1).sort((a, b) => p.inStrides[a] - p.inStrides[b]);
+    let expect = 1;
+    for (const d of order) {
+      if (p.inStrides[d] !== expect) {
+        argError(op, `inStrides [${p.inStrides.join(', ')}] are not a permutation of a contiguous layout of [${dims.join(', ')}]`);
+      }
+      expect *= dims[d];
+    }
+  }
+  return [outH, outW];
 }
