@@ -16,7 +16,7 @@ import { nodeFileStore } from '../runtimes/node_files.ts';
 
 export async function secondsPerEpoch(backend: Backend, steps: number): Promise<{ secondsPerEpoch: number; stepsTimed: number; stepsPerEpoch: number }> {
   const data = await loadDataset('mnist', nodeFileStore());
-  const model = createModel('mlp-2', featureCount(data.inputShape), data.classes, { width: 512 });
+  const model = createModel('mlp-2', data.inputShape, data.classes, { width: 512 });
   const spec = { ...FORK_DEFAULTS, lr: 0.05, momentum: 0.9, batch: 64 };
   const loader = new BatchLoader(data.train, data.inputShape, { batchSize: spec.batch, orderSeed: 0 });
   const config = trainConfigOf(spec, loader.stepsPerEpoch, steps + 1);

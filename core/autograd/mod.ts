@@ -5,3 +5,5 @@ export * from './losses.ts';
 export { grad, type GradOptions } from './grad.ts';
 export { hvp, valueAndGrad } from './hvp.ts';
 export { noGrad, param, isRecording, type GradNode } from './record.ts';
+export * from './layout.ts';
+export * from './window.ts';

@@ -134,7 +134,7 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
 const zeroScalars = new WeakMap<Backend, Buf>();
 
 /** A one-element zero buffer per backend, kept for the backend's lifetime. */
-function zeroScalar(backend: Backend): Buf {
+export function zeroScalar(backend: Backend): Buf {
   let buf = zeroScalars.get(backend);
   if (!buf) {
     buf = backend.alloc(1);

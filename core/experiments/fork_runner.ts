@@ -64,7 +64,7 @@ export async function runForkExperiment(spec: ForkSpec, outDir: string, backend:
   const resumed = await store.claim(spec);
   if (resumed) host.progress.log(`resuming the run in ${outDir}: finished cells and checkpoints are reused`);
   const dataset = await timed('load data', () => loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize }));
-  const model = createModel(spec.model, featureCount(dataset.inputShape), dataset.classes, { width: spec.width, slope: spec.slope });
+  const model = createModel(spec.model, dataset.inputShape, dataset.classes, { width: spec.width, slope: spec.slope });
   const stepsPerEpoch = Math.floor(dataset.train.n / spec.batch);
   const lastStep = Math.max(...forkCells(spec).map((c) => (spec.unit === 'steps' ? c.k1 + c.k2 : Math.round((c.k1 + c.k2) * stepsPerEpoch))));
   const train = trainConfigOf(spec, stepsPerEpoch, lastStep);

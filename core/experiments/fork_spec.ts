@@ -17,7 +17,8 @@ type OptimizerFields = Pick<TrainConfig, 'optimizer' | 'momentum' | 'nesterov' |
 export interface ForkSpec extends OptimizerFields {
   preset: string | null;
   model: string;
-  width: number;
+  /** Hidden width (mlp-L, linear-L: 512; vgg-reduced: 95; vit-lite: 384; siren: 256); null = the model's default. */
+  width: number | null;
   slope: number;
   data: string;
   limit: number | null;
@@ -45,12 +46,18 @@ export interface ForkSpec extends OptimizerFields {
   /** Test error barrier below which a pair counts as linearly connected. */
   threshold: number;
   evalBatch: number;
+  /** Random translate ±4 px (black fill) and horizontal flips of training images. */
+  augment: boolean;
+  /** Augmentation seed; a line with order seed s uses seedAugment + s, so children differ. */
+  seedAugment: number;
+  /** Recompute batch-norm statistics on training data at every evaluated point instead of interpolating them. */
+  resetBn: boolean;
 }
 
 export const FORK_DEFAULTS: ForkSpec = {
   preset: null,
   model: 'mlp-2',
-  width: 512,
+  width: null,
   slope: 0,
   data: 'mnist',
   limit: null,
@@ -80,6 +87,9 @@ export const FORK_DEFAULTS: ForkSpec = {
   from: null,
   threshold: 0.02,
   evalBatch: 1000,
+  augment: false,
+  seedAugment: 0,
+  resetBn: false,
 };
 
 function bad(option: string, message: string): never {
@@ -157,6 +167,9 @@ export function applyOptions(base: ForkSpec, o: Record<string, string>): ForkSpe
   if (has('from')) s.from = o.from;
   if (has('threshold')) s.threshold = parseNumber('threshold', o.threshold, { min: 0, max: 1 });
   if (has('eval-batch')) s.evalBatch = parseNumber('eval-batch', o['eval-batch'], { integer: true, min: 1 });
+  if (has('augment')) s.augment = parseBool('augment', o.augment);
+  if (has('seed-augment')) s.seedAugment = parseNumber('seed-augment', o['seed-augment'], { integer: true, min: 0 });
+  if (has('reset-bn')) s.resetBn = parseBool('reset-bn', o['reset-bn']);
   return validate(s);
 }
 

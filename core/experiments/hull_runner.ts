@@ -238,7 +238,7 @@ export async function runHullExperiment(spec: HullSpec, outDir: string, backend:
   const store = new RunStore(host.files, outDir);
   if (await store.claim(spec)) host.progress.log(`resuming the run in ${outDir}: finished splits and checkpoints are reused`);
   const dataset = await timed('load data', () => loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize }));
-  const model = createModel(spec.model, featureCount(dataset.inputShape), dataset.classes, { width: spec.width, slope: spec.slope });
+  const model = createModel(spec.model, dataset.inputShape, dataset.classes, { width: spec.width, slope: spec.slope });
   const loader = (seed: number) => new BatchLoader(dataset.train, dataset.inputShape, { batchSize: spec.batch, orderSeed: seed });
   const stepsPerEpoch = loader(spec.seedOrder).stepsPerEpoch;
   const toSteps = (v: number) => (spec.unit === 'steps' ? v : Math.round(v * stepsPerEpoch));

@@ -58,7 +58,7 @@ export async function pairFromFiles(files: FileStore, spec: ModelData, fileA: st
 
 async function modelAndData(files: FileStore, s: ModelData): Promise<{ model: Model; dataset: Dataset }> {
   const dataset = await loadDataset(s.data, files, { limit: s.limit ?? undefined, normalize: s.normalize });
-  const model = createModel(s.model, featureCount(dataset.inputShape), dataset.classes, { width: s.width, slope: s.slope });
+  const model = createModel(s.model, dataset.inputShape, dataset.classes, { width: s.width, slope: s.slope });
   return { model, dataset };
 }
 

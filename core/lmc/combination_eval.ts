@@ -12,7 +12,8 @@ import * as ag from '../autograd/mod.ts';
 import type { Backend } from '../backend.ts';
 import type { Split } from '../data/dataset.ts';
 import { RidgelineError, argError } from '../errors.ts';
-import type { Model } from '../nn/model.ts';
+import { type Model, hasBuffers } from '../nn/model.ts';
+import { type ResetBnOptions, recomputeBatchNorm } from './reset_bn.ts';
 import { exp, log } from '../portable_math.ts';
 import { type Tensor, fromArray, keep, tidy } from '../tensor.ts';
 
@@ -29,8 +30,13 @@ export interface PointResult {
 export interface CombinationOptions {
   batch?: number;
   keepCorrect?: boolean;
-  /** Pairs (i, j) of points for which to return the mean cross-entropy H(p_i, p_j). */
+  /**
+   * Pairs (i, j) of points for which to return the mean cross-entropy H(p_i, p_j) (for a
+   * regression: the mean squared difference of their outputs).
+   */
   crossEntropyPairs?: readonly (readonly [number, number])[];
+  /** Recompute batch-norm statistics of every point on training data instead of interpolating them. */
+  resetBn?: ResetBnOptions;
 }
 
 export interface CombinationResult {
@@ -91,6 +97,22 @@ function accumulate(z: Float32Array, y: Float32Array, rows: number, classes: num
   }
 }
 
+/** Squared errors of a regression's outputs (one row of `outputs` per example). */
+function accumulateSquares(z: Float32Array, y: Float32Array, rows: number, outputs: number, out: { loss: number }): void {
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < outputs; c++) {
+      const d = z[r * outputs + c] - y[r * outputs + c];
+      out.loss += d * d;
+    }
+  }
+}
+
+function squaredDistanceSum(p: Float64Array, q: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < p.length; i++) s += (p[i] - q[i]) ** 2;
+  return s;
+}
+
 /** Σ over rows of H(p, q) = −Σ_c p_c log q_c, with q clamped away from 0. */
 function crossEntropySum(p: Float64Array, q: Float64Array): number {
   let h = 0;
@@ -109,7 +131,7 @@ export async function evaluateCombinations(
   backend: Backend, model: Model, basis: readonly Float32Array[][], points: readonly Coefficients[], split: Split,
   options: CombinationOptions = {},
 ): Promise<CombinationResult> {
-  const group = Math.max(1, Math.floor(RESIDENT_FLOATS / Math.max(1, model.parameterCount)));
+  const group = Math.max(1, Math.floor(RESIDENT_FLOATS / Math.max(1, model.stateSize)));
   const pairs = options.crossEntropyPairs ?? [];
   if (points.length <= group || pairs.length > 0) return evaluateGroup(backend, model, basis, points, split, options);
   const results: PointResult[] = [];
@@ -130,7 +152,12 @@ async function evaluateGroup(
   const held = tidy(() =>
     ag.noGrad(() => {
       const base = basis.map((w) => model.params.map((p, i) => fromArray(backend, w[i], p.shape)));
-      const mixed = points.map((c) => model.params.map((_, i) => combine(base.map((b) => b[i]), coefOf(c, i))));
+      const reset = options.resetBn !== undefined && hasBuffers(model);
+      // With reset BN every point gets buffers of its own (recomputed below), never a shared endpoint's.
+      const mixed = points.map((c) => model.params.map((p, i) => (reset && !p.trainable
+        ? ag.scale(base[0][i], 0)
+        : combine(base.map((b) => b[i]), coefOf(c, i)))));
+      if (reset) mixed.forEach((ps) => recomputeBatchNorm(backend, model, ps, options.resetBn!));
       const all = new Set([...base.flat(), ...mixed.flat()]);
       all.forEach((t) => keep(t));
       return { base, mixed, all: [...all] };
@@ -147,7 +174,8 @@ async function evaluateGroup(
           const x = fromArray(backend, split.x.subarray(start * model.inputSize, (start + rows) * model.inputSize), [rows, model.inputSize]);
           const first = model.firstLayer;
           if (!first) return points.map((_, k) => keep(model.forward(held.mixed[k], x)));
-          const z = held.base.map((b) => ag.matmul(x, b[first.weight], { transB: true }));
+          const product = first.product ?? ((xs: Tensor, w: Tensor) => ag.matmul(xs, w, { transB: true }));
+          const z = held.base.map((b) => product(x, b[first.weight]));
           return points.map((c, k) => {
             let z1 = combine(z, coefOf(c, first.weight));
             if (first.bias !== null) z1 = ag.add(z1, held.mixed[k][first.bias]);
@@ -159,16 +187,24 @@ async function evaluateGroup(
       for (let k = 0; k < points.length; k++) {
         const z = await logits[k].data();
         logits[k].dispose();
+        if (model.task === 'regression') {
+          accumulateSquares(z, y, rows, classes, acc[k]);
+          if (needProbs.has(k)) probs.set(k, Float64Array.from(z));
+          continue;
+        }
         const p = needProbs.has(k) ? new Float64Array(rows * classes) : null;
         accumulate(z, y, rows, classes, start, acc[k], p);
         if (p) probs.set(k, p);
       }
-      pairs.forEach(([i, j], n) => (h[n] += crossEntropySum(probs.get(i)!, probs.get(j)!)));
+      const pairTerm = model.task === 'regression' ? squaredDistanceSum : crossEntropySum;
+      pairs.forEach(([i, j], n) => (h[n] += pairTerm(probs.get(i)!, probs.get(j)!)));
     }
   } finally {
     held.all.forEach((t) => t.dispose());
   }
-  const results = acc.map((a) => ({ loss: a.loss / split.n, error: 1 - a.right / split.n, ...(a.correct ? { correct: a.correct } : {}) }));
+  // Regression: the loss is the MSE and the "error" its square root (RMSE), so error barriers stay meaningful.
+  const errorOf = (a: (typeof acc)[number]) => (model.task === 'regression' ? Math.sqrt(a.loss / split.n) : 1 - a.right / split.n);
+  const results = acc.map((a) => ({ loss: a.loss / split.n, error: errorOf(a), ...(a.correct ? { correct: a.correct } : {}) }));
   const bad = results.findIndex((r) => !Number.isFinite(r.loss));
   if (bad >= 0) throw new RidgelineError('E_DIVERGED', `loss of evaluated point ${bad} is ${results[bad].loss}: the networks' weights are not finite`);
   return { points: results, crossEntropies: h.map((v) => v / split.n) };

@@ -19,7 +19,8 @@ import * as ag from '../autograd/mod.ts';
 import type { Backend } from '../backend.ts';
 import { headOfSplit, type Split } from '../data/dataset.ts';
 import { argError, RidgelineError, shapeError } from '../errors.ts';
-import type { Model } from '../nn/model.ts';
+import { taskLoss } from '../nn/loss.ts';
+import { type Model, hasBuffers } from '../nn/model.ts';
 import { type Tensor, fromArray, keep, tidy } from '../tensor.ts';
 
 export interface DerivativeOptions {
@@ -38,15 +39,15 @@ export function subsetOf(split: Split, n: number): Split {
 /** The canonical flat vector (f64) of per-parameter arrays in `model.params` order. */
 export function flattenWeights(model: Model, weights: readonly ArrayLike<number>[]): Float64Array {
   checkWeights('flattenWeights', model, weights);
-  const flat = new Float64Array(model.parameterCount);
+  const flat = new Float64Array(model.stateSize);
   model.params.forEach((p, i) => flat.set(weights[i], p.offset));
   return flat;
 }
 
 /** Per-parameter f32 arrays (model order) from a canonical flat vector. */
 export function unflattenWeights(model: Model, flat: ArrayLike<number>): Float32Array[] {
-  if (flat.length !== model.parameterCount) {
-    shapeError('unflattenWeights', `vector has ${flat.length} entries, model ${model.name} has ${model.parameterCount} parameters`);
+  if (flat.length !== model.stateSize) {
+    shapeError('unflattenWeights', `vector has ${flat.length} entries, model ${model.name} has ${model.stateSize} state values`);
   }
   return model.params.map((p) => Float32Array.from({ length: p.size }, (_, j) => flat[p.offset + j]));
 }
@@ -79,6 +80,11 @@ export class DatasetDerivatives {
       shapeError('DatasetDerivatives', `split holds ${split.x.length} inputs, expected ${split.n} × ${model.inputSize} for ${model.name}`);
     }
     checkWeights('DatasetDerivatives', model, weights);
+    if (hasBuffers(model)) {
+      // Running statistics are not parameters: a Hessian over them would be meaningless, and
+      // one over the rest would not be the canonical flat vector every caller indexes.
+      throw new RidgelineError('E_SPEC', `second-order analyses need a model without batch-norm statistics; ${model.name} has them (use e.g. resnet20-nobn)`);
+    }
     this.#backend = backend;
     this.#model = model;
     this.#split = split;
@@ -92,7 +98,7 @@ export class DatasetDerivatives {
   async loss(): Promise<number> {
     let total = 0;
     await this.#batches(
-      (x, y) => [ag.noGrad(() => ag.softmaxCrossEntropy(this.#model.forward(this.#params, x), y, 'none'))],
+      (x, y) => [ag.noGrad(() => taskLoss(this.#model, this.#model.forward(this.#params, x), y, 'none'))],
       ([losses]) => {
         for (let i = 0; i < losses.length; i++) total += losses[i];
       },
@@ -122,7 +128,7 @@ export class DatasetDerivatives {
   }
 
   #lossOf(ps: readonly Tensor[], x: Tensor, y: Tensor): Tensor {
-    return ag.softmaxCrossEntropy(this.#model.forward(ps, x), y);
+    return taskLoss(this.#model, this.#model.forward(ps, x), y);
   }
 
   /** Σ_batches (rows / N)·f(batch), in f64, f giving one tensor per parameter. */

@@ -14,7 +14,7 @@
  */
 import type { Backend } from '../backend.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { BatchLoader } from '../data/loader.ts';
+import { trainingLoader } from '../experiments/train_loader.ts';
 import type { ForkSpec } from '../experiments/fork_spec.ts';
 import { forkCells } from '../experiments/fork_spec.ts';
 import type { ForkCell } from '../experiments/result_schema.ts';
@@ -58,7 +58,7 @@ const ckptName = (line: string, step: number) => `${line}-step-${step}`;
 
 export async function runFork(ctx: ForkContext): Promise<ForkOutcome> {
   const { spec, store, dataset } = ctx;
-  const loader = (seed: number) => new BatchLoader(dataset.train, dataset.inputShape, { batchSize: spec.batch, orderSeed: seed });
+  const loader = (seed: number) => trainingLoader(dataset, spec, seed);
   const stepsPerEpoch = loader(spec.seedOrder).stepsPerEpoch;
   const steps = (v: number) => toSteps(spec, stepsPerEpoch, v);
   const cells = forkCells(spec);
@@ -150,8 +150,9 @@ export async function runFork(ctx: ForkContext): Promise<ForkOutcome> {
         const wA = await loadWeights(store.files, fileA, ctx.model);
         const wB = await loadWeights(store.files, fileB, ctx.model);
         ctx.progress.log(`evaluating k1 = ${k1}, k2 = ${cell.k2}${spec.mode === 'main-branch' ? `, repeat ${pair.repeat}` : ''} (${alphas.length} α points, train and test)`);
-        const train = await evaluatePath(ctx.backend, ctx.model, wA, wB, alphas, dataset.train, spec.evalBatch);
-        const test = await evaluatePath(ctx.backend, ctx.model, wA, wB, alphas, dataset.test, spec.evalBatch);
+        const resetBn = spec.resetBn ? { split: dataset.train, batch: spec.evalBatch } : undefined;
+        const train = await evaluatePath(ctx.backend, ctx.model, wA, wB, alphas, dataset.train, spec.evalBatch, resetBn);
+        const test = await evaluatePath(ctx.backend, ctx.model, wA, wB, alphas, dataset.test, spec.evalBatch, resetBn);
         const metrics = pairMetrics(train, test);
         const result: ForkCell = {
           k1,

@@ -187,7 +187,7 @@ export async function evaluateHull(
     const end = argmin(dist);
     return { a: [...a], end, distance: dist[end] };
   });
-  const d = model.parameterCount;
+  const d = model.stateSize;
   // Every chunk recomputes the P endpoints' first-layer products, so large chunks save work;
   // a chunk holds about 2·chunk networks on the device: 2^24 floats·2 ≈ 128 MB at most.
   const chunk = Math.max(1, options.chunk ?? Math.min(J, Math.floor(2 ** 24 / d)));

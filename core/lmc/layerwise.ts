@@ -33,7 +33,7 @@ export function layerSets(model: Model): { single: LayerSet[]; cumulative: Layer
 
 /** The mask P of a layer set over the flat parameter vector. */
 export function layerMask(model: Model, set: LayerSet): Uint8Array {
-  const mask = new Uint8Array(model.parameterCount);
+  const mask = new Uint8Array(model.stateSize);
   for (const l of set.layers) {
     const slice = model.layers[l];
     if (!slice) argError('layerwise', `layer ${l} does not exist (model has ${model.layers.length})`);

@@ -5,6 +5,7 @@
 import type { Backend } from '../backend.ts';
 import type { Split } from '../data/dataset.ts';
 import type { Model } from '../nn/model.ts';
+import type { ResetBnOptions } from './reset_bn.ts';
 import { evaluateCombinations } from './combination_eval.ts';
 
 export interface PathPoint {
@@ -23,12 +24,13 @@ export interface PathEvaluation {
 
 export async function evaluatePath(
   backend: Backend, model: Model, weightsA: Float32Array[], weightsB: Float32Array[], alphas: readonly number[],
-  split: Split, batchSize = 1000,
+  split: Split, batchSize = 1000, resetBn?: ResetBnOptions,
 ): Promise<PathEvaluation> {
   const last = alphas.length - 1;
   const r = await evaluateCombinations(backend, model, [weightsA, weightsB], alphas.map((a) => [1 - a, a]), split, {
     batch: batchSize,
     crossEntropyPairs: [[0, last], [last, 0]],
+    resetBn,
   });
   const [hAB, hBA] = r.crossEntropies;
   return {

@@ -21,9 +21,10 @@ export async function saveCheckpoint(files: FileStore, base: string, model: Mode
   const weights = await readWeights(state);
   await saveWeights(files, base + WEIGHTS_SUFFIX, model, weights, { ...meta, step: String(state.step) });
   const names = state.optimizer.stateNames;
+  const trainable = model.params.filter((p) => p.trainable);
   const tensors = await Promise.all(
     state.optimizer.state().map(async (t, i) => ({
-      name: `${names[i % names.length]}.${model.params[Math.floor(i / names.length)].name}`,
+      name: `${names[i % names.length]}.${trainable[Math.floor(i / names.length)].name}`,
       shape: [...t.shape],
       data: await t.data(),
     })),
@@ -45,7 +46,8 @@ export async function saveWeights(files: FileStore, path: string, model: Model, 
 export async function loadWeights(files: FileStore, path: string, model: Model): Promise<Float32Array[]> {
   const { tensors } = decodeSafetensors(await files.read(path), path);
   const expected = new Set(model.params.map((p) => p.name));
-  const extra = [...tensors.keys()].filter((k) => !expected.has(k));
+  // PyTorch's batch norm also saves an int64 batch counter, which nothing here uses.
+  const extra = [...tensors.keys()].filter((k) => !expected.has(k) && !k.endsWith('.num_batches_tracked'));
   const out = model.params.map((p) => {
     const t = tensors.get(p.name);
     if (!t) {
@@ -74,7 +76,7 @@ export async function loadCheckpoint(files: FileStore, base: string, backend: Ba
   }
   const state = stateFromWeights(backend, model, weights, config, step);
   const names = state.optimizer.stateNames;
-  const wanted = model.params.flatMap((p) => names.map((n) => `${n}.${p.name}`));
+  const wanted = model.params.filter((p) => p.trainable).flatMap((p) => names.map((n) => `${n}.${p.name}`));
   // Before the first update an optimizer has no state yet (a checkpoint at step 0).
   const fresh = order.length === 0 && optimizerSteps === 0;
   if (!fresh && wanted.some((w) => !tensors.has(w))) {

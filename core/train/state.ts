@@ -18,7 +18,10 @@ export interface TrainState {
 
 /** Parameters from host arrays (in the model's order) with a fresh optimizer at `step`. */
 export function stateFromWeights(backend: Backend, model: Model, weights: Float32Array[], config: TrainConfig, step = 0): TrainState {
-  const params = model.params.map((p, i) => ag.param(keep(fromArray(backend, weights[i], p.shape))));
+  const params = model.params.map((p, i) => {
+    const t = keep(fromArray(backend, weights[i], p.shape));
+    return p.trainable ? ag.param(t) : t;
+  });
   return { params, optimizer: createOptimizer(config), step };
 }
 
@@ -32,7 +35,7 @@ function copyTensor(t: Tensor): Tensor {
 export function cloneState(s: TrainState, config: TrainConfig): TrainState {
   const optimizer = createOptimizer(config);
   optimizer.setState(s.optimizer.state().map(copyTensor), s.optimizer.steps);
-  return { params: s.params.map((p) => ag.param(copyTensor(p))), optimizer, step: s.step };
+  return { params: s.params.map((p) => (p.requiresGrad ? ag.param(copyTensor(p)) : copyTensor(p))), optimizer, step: s.step };
 }
 
 export function disposeState(s: TrainState): void {

@@ -6,7 +6,8 @@
 import * as ag from '../autograd/mod.ts';
 import type { Backend } from '../backend.ts';
 import { RidgelineError } from '../errors.ts';
-import type { Model } from '../nn/model.ts';
+import { taskLoss, withTrainable } from '../nn/loss.ts';
+import { type Model, trainableIndices } from '../nn/model.ts';
 import { type Tensor, fromArray, keep, tidy, zeros } from '../tensor.ts';
 import type { TrainConfig } from './config.ts';
 import { learningRate } from './schedule.ts';
@@ -15,6 +16,8 @@ import type { TrainState } from './state.ts';
 /** Where minibatches come from: the batch of global step `step`, a pure function of it. */
 export interface BatchSource {
   readonly features: number;
+  /** The data-order seed; it also seeds dropout masks, so a child's SGD noise is all its own. */
+  readonly orderSeed?: number;
   batchAt(step: number): { x: Float32Array; y: Float32Array; size: number };
 }
 
@@ -43,6 +46,9 @@ export async function trainSteps(
   hooks: TrainHooks = {},
 ): Promise<void> {
   const syncEvery = hooks.syncEvery ?? 50;
+  // Buffers (batch-norm statistics) are updated by the forward pass itself, not by the optimizer.
+  const trainable = trainableIndices(model);
+  const trainableParams = trainable.map((i) => state.params[i]);
   const history = keep(zeros(backend, [syncEvery]));
   let pending = 0;
   const flush = async () => {
@@ -63,8 +69,11 @@ export async function trainSteps(
       tidy(() => {
         const x = fromArray(backend, batch.x, [batch.size, source.features]);
         const y = fromArray(backend, batch.y, [batch.size]);
-        const { value, grads } = ag.valueAndGrad((ps) => ag.softmaxCrossEntropy(model.forward(ps, x), y), state.params);
-        state.optimizer.step(state.params, config.clip === null ? grads : clipGlobalNorm(grads, config.clip), lr);
+        const options = { train: true, noiseSeed: source.orderSeed ?? 0, step: state.step };
+        const { value, grads } = ag.valueAndGrad(
+          (tp) => taskLoss(model, model.forward(withTrainable(state.params, trainable, tp), x, options), y), trainableParams,
+        );
+        state.optimizer.step(trainableParams, config.clip === null ? grads : clipGlobalNorm(grads, config.clip), lr);
         backend.copy(value.buf, history.buf, 1, 0, pending);
       });
       state.step++;

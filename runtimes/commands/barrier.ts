@@ -33,7 +33,7 @@ export const barrierCommand: Command = {
     const { backend, reason } = await selectBackend(choice ?? 'auto', host.backends);
     if (!json) host.progress.log(reason);
     const dataset = await loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize });
-    const model = createModel(spec.model, featureCount(dataset.inputShape), dataset.classes, { width: spec.width, slope: spec.slope });
+    const model = createModel(spec.model, dataset.inputShape, dataset.classes, { width: spec.width, slope: spec.slope });
     const wA = await loadWeights(host.files, fileA, model);
     const wB = await loadWeights(host.files, fileB, model);
     const alphas = alphaGrid(spec.alphas);

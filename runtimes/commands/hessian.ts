@@ -95,7 +95,7 @@ export async function setupSecondOrder(
   if (!opts.json) host.progress.log(reason);
   const dataset = await loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize });
   if (dataset.classes === 0) bad(command, `dataset ${dataset.name} is a regression task; the Hessian here is of the softmax cross-entropy`);
-  const model = createModel(spec.model, featureCount(dataset.inputShape), dataset.classes, { width: spec.width, slope: spec.slope });
+  const model = createModel(spec.model, dataset.inputShape, dataset.classes, { width: spec.width, slope: spec.slope });
   const subset = subsetOf(dataset.train, subsetN);
   let tracking: Setup['tracking'] = null;
   if (checkpoint === undefined) {

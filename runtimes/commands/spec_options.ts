@@ -9,9 +9,9 @@ const d = FORK_DEFAULTS;
 
 export const MODEL_OPTIONS: OptionSpec[] = [
   { name: 'model', value: 'M', help: `model: ${MODEL_NAMES.join(', ')} (e.g. mlp-2)`, default: d.model },
-  { name: 'width', value: 'N', help: 'hidden width of linear-L / mlp-L', default: String(d.width) },
+  { name: 'width', value: 'N', help: 'hidden width: linear-L / mlp-L (512), vgg-reduced (95), vit-lite embedding (384), siren (256)', default: 'per model' },
   { name: 'slope', value: 'P', help: 'LeakyReLU slope in [0, 1] (0 = ReLU)', default: String(d.slope) },
-  { name: 'data', value: 'D', help: 'dataset: mnist, fashion-mnist[:DIR], synthetic:gauss[...], synthetic:teacher[...]', default: d.data },
+  { name: 'data', value: 'D', help: 'dataset: mnist[:DIR], fashion-mnist[:DIR], cifar10:DIR, cifar100:DIR, waveform[:FILE.wav], synthetic:gauss[...], synthetic:teacher[...]', default: d.data },
   { name: 'limit', value: 'N', help: 'use only the first N examples of each split' },
   { name: 'normalize', value: NORMALIZATIONS.join('|'), help: 'input normalisation (standard: per channel, train statistics)', default: d.normalize },
 ];
@@ -32,6 +32,8 @@ export const OPTIMIZER_OPTIONS: OptionSpec[] = [
   { name: 'batch', value: 'N', help: 'minibatch size (drop_last)', default: String(d.batch) },
   { name: 'seed-init', value: 'N', help: 'seed of the initial weights', default: String(d.seedInit) },
   { name: 'seed-order', value: 'N', help: 'seed of the (parent\'s) data order', default: String(d.seedOrder) },
+  { name: 'augment', value: '', help: 'augment training images: random translate ±4 px (black fill) and horizontal flip' },
+  { name: 'seed-augment', value: 'N', help: 'augmentation seed (a line with order seed s uses N + s)', default: String(d.seedAugment) },
 ];
 
 export const FORK_OPTIONS: OptionSpec[] = [
@@ -49,4 +51,5 @@ export const FORK_OPTIONS: OptionSpec[] = [
   { name: 'from', value: 'FILE', help: 'start the parent from these weights (safetensors) instead of --seed-init' },
   { name: 'threshold', value: 'X', help: 'test error barrier below which a pair counts as connected', default: String(d.threshold) },
   { name: 'eval-batch', value: 'N', help: 'rows per evaluation batch', default: String(d.evalBatch) },
+  { name: 'reset-bn', value: '', help: 'recompute batch-norm statistics on training data at each path point (default: interpolate them)' },
 ];

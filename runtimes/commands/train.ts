@@ -33,7 +33,7 @@ export const trainCommand: Command = {
     const { backend, reason } = await selectBackend(choice ?? 'auto', host.backends);
     host.progress.log(reason);
     const dataset = await loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize });
-    const model = createModel(spec.model, featureCount(dataset.inputShape), dataset.classes, { width: spec.width, slope: spec.slope });
+    const model = createModel(spec.model, dataset.inputShape, dataset.classes, { width: spec.width, slope: spec.slope });
     const loader = new BatchLoader(dataset.train, dataset.inputShape, { batchSize: spec.batch, orderSeed: spec.seedOrder });
     const steps = spec.unit === 'steps' ? spec.total! : Math.round(spec.total! * loader.stepsPerEpoch);
     const config = trainConfigOf(spec, loader.stepsPerEpoch, steps);

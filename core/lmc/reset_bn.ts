@@ -1,0 +1,32 @@
+/**
+ * "Reset BN": recompute a network's batch-norm running statistics on training data instead
+ * of interpolating them (SPEC §6). Like PyTorch's `torch.optim.swa_utils.update_bn`, the
+ * statistics are the equal-weight average over the batches of the per-batch mean and
+ * unbiased variance (momentum = None), with the network in training mode.
+ */
+import * as ag from '../autograd/mod.ts';
+import type { Backend } from '../backend.ts';
+import type { Split } from '../data/dataset.ts';
+import type { Model } from '../nn/model.ts';
+import { type Tensor, fromArray, tidy } from '../tensor.ts';
+
+export interface ResetBnOptions {
+  /** Training data the statistics are computed on. */
+  split: Split;
+  batch: number;
+  /** Use at most this many examples (default: all). */
+  examples?: number;
+}
+
+/** Overwrites the buffers among `params` (in place) with statistics recomputed on the data. */
+export function recomputeBatchNorm(backend: Backend, model: Model, params: readonly Tensor[], o: ResetBnOptions): void {
+  const n = Math.min(o.examples ?? o.split.n, o.split.n);
+  let seen = 0;
+  for (let start = 0; start < n; start += o.batch, seen++) {
+    const rows = Math.min(o.batch, n - start);
+    tidy(() => ag.noGrad(() => {
+      const x = fromArray(backend, o.split.x.subarray(start * model.inputSize, (start + rows) * model.inputSize), [rows, model.inputSize]);
+      model.forward(params, x, { train: true, bnUpdate: { kind: 'cumulative', seen } });
+    }));
+  }
+}

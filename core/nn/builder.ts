@@ -1,0 +1,123 @@
+/**
+ * Declaring a model's state tensors module by module, with PyTorch's names, shapes and
+ * default initialisations, and assembling the Model description from them.
+ */
+import { type RngStream, rngStream } from '../rng.ts';
+import type { Tensor } from '../tensor.ts';
+import { type ForwardOptions, type LayerSlice, type Model, type Task, layoutParams } from './model.ts';
+
+/** Fills `size` values from a named random stream. */
+export type InitFn = (rng: RngStream, size: number) => Float32Array;
+
+/** U(−bound, bound), rounded to f32. */
+export const uniformInit = (bound: number): InitFn => (rng, size) => {
+  const u = rng.uniforms(size);
+  for (let i = 0; i < size; i++) u[i] = Math.fround(bound * (2 * u[i] - 1));
+  return u;
+};
+export const constantInit = (value: number): InitFn => (_rng, size) => new Float32Array(size).fill(value);
+/** N(0, std²) (timm initialises ViT tokens with a normal of std 0.02). */
+export const normalInit = (std: number): InitFn => (rng, size) => rng.normals(size, 0, std);
+
+interface Entry {
+  name: string;
+  shape: number[];
+  trainable: boolean;
+  init: InitFn;
+}
+
+export interface ModelSpec {
+  name: string;
+  description: string;
+  inputShape: readonly number[];
+  classes: number;
+  task?: Task;
+  forward(params: readonly Tensor[], x: Tensor, options: ForwardOptions): Tensor;
+  firstLayer?: Model['firstLayer'];
+  forwardFromFirst?: Model['forwardFromFirst'];
+}
+
+export class ModelBuilder {
+  readonly #entries: Entry[] = [];
+  readonly #modules: { name: string; params: number[] }[] = [];
+
+  /** Adds one module's tensors (`${module}.${key}`) as one layer; returns their indices. */
+  module(name: string, tensors: { key: string; shape: number[]; init: InitFn; trainable?: boolean }[]): number[] {
+    const indices = tensors.map((t) => {
+      this.#entries.push({ name: name === '' ? t.key : `${name}.${t.key}`, shape: t.shape, trainable: t.trainable ?? true, init: t.init });
+      return this.#entries.length - 1;
+    });
+    this.#modules.push({ name: name === '' ? indices.map((i) => this.#entries[i].name).join('+') : name, params: indices });
+    return indices;
+  }
+
+  /** nn.Linear(inF, outF): weight and bias U(±1/√inF) (kaiming_uniform with a = √5). */
+  linear(name: string, inF: number, outF: number, bias = true): { w: number; b: number | null } {
+    const init = uniformInit(1 / Math.sqrt(inF));
+    const [w, b] = this.module(name, [
+      { key: 'weight', shape: [outF, inF], init },
+      ...(bias ? [{ key: 'bias', shape: [outF], init }] : []),
+    ]);
+    return { w, b: bias ? b : null };
+  }
+
+  /** nn.Conv2d(inC, outC, k): weight [outC, inC, k, k], U(±1/√(inC·k²)) like the bias. */
+  conv(name: string, inC: number, outC: number, k: number, bias = true): { w: number; b: number | null } {
+    const init = uniformInit(1 / Math.sqrt(inC * k * k));
+    const [w, b] = this.module(name, [
+      { key: 'weight', shape: [outC, inC, k, k], init },
+      ...(bias ? [{ key: 'bias', shape: [outC], init }] : []),
+    ]);
+    return { w, b: bias ? b : null };
+  }
+
+  /** nn.BatchNorm2d(c): weight 1, bias 0, running_mean 0, running_var 1. */
+  batchNorm(name: string, c: number): { w: number; b: number; mean: number; var: number } {
+    const [w, b, mean, variance] = this.module(name, [
+      { key: 'weight', shape: [c], init: constantInit(1) },
+      { key: 'bias', shape: [c], init: constantInit(0) },
+      { key: 'running_mean', shape: [c], init: constantInit(0), trainable: false },
+      { key: 'running_var', shape: [c], init: constantInit(1), trainable: false },
+    ]);
+    return { w, b, mean, var: variance };
+  }
+
+  /** nn.LayerNorm(d): weight 1, bias 0. */
+  layerNorm(name: string, d: number): { w: number; b: number } {
+    const [w, b] = this.module(name, [
+      { key: 'weight', shape: [d], init: constantInit(1) },
+      { key: 'bias', shape: [d], init: constantInit(0) },
+    ]);
+    return { w, b };
+  }
+
+  build(spec: ModelSpec): Model {
+    const params = layoutParams(this.#entries);
+    const entries = this.#entries;
+    const layers: LayerSlice[] = this.#modules.map((m) => ({
+      name: m.name,
+      offset: params[m.params[0]].offset,
+      length: m.params.reduce((n, i) => n + params[i].size, 0),
+      params: m.params,
+    }));
+    const inputSize = spec.inputShape.reduce((a, b) => a * b, 1);
+    return {
+      name: spec.name,
+      description: spec.description,
+      inputShape: [...spec.inputShape],
+      inputSize,
+      classes: spec.classes,
+      task: spec.task ?? 'classification',
+      params,
+      layers,
+      parameterCount: params.reduce((n, p) => n + (p.trainable ? p.size : 0), 0),
+      stateSize: params.reduce((n, p) => n + p.size, 0),
+      forward: (ps, x, options = {}) => spec.forward(ps, x, options),
+      firstLayer: spec.firstLayer ?? null,
+      forwardFromFirst: spec.forwardFromFirst ?? (() => {
+        throw new Error(`${spec.name} does not share its first layer`);
+      }),
+      init: (seed) => entries.map((e, i) => e.init(rngStream(seed, `init/${e.name}`), params[i].size)),
+    };
+  }
+}

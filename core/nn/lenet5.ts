@@ -1,0 +1,42 @@
+/**
+ * LeNet-5 as in the k1/k2 paper and Yunis et al.: conv 6@5×5 (padding 2), average pool,
+ * conv 16@5×5, average pool, fully connected 120, 84, classes; ReLU activations
+ * (61 706 parameters on 28×28 MNIST).
+ */
+import * as ag from '../autograd/mod.ts';
+import { conv2d } from './functional/conv.ts';
+import { flattenChw, imageOf, linear } from './functional/basic.ts';
+import { avgPool2d } from './functional/pool.ts';
+import { ModelBuilder } from './builder.ts';
+import type { Model } from './model.ts';
+import type { Tensor } from '../tensor.ts';
+import { imageShape, spatialAfter } from './shapes.ts';
+
+export function lenet5(inputShape: readonly number[], classes: number): Model {
+  const [c, h, w] = imageShape(inputShape, 'lenet5');
+  // 5×5 padding 2 keeps the size, pool halves, 5×5 valid conv, pool halves.
+  const [fh, fw] = spatialAfter([h, w], [[5, 1, 2], [2, 2, 0], [5, 1, 0], [2, 2, 0]], 'lenet5');
+  const b = new ModelBuilder();
+  const c1 = b.conv('0', c, 6, 5);
+  const c2 = b.conv('3', 6, 16, 5);
+  const f1 = b.linear('7', 16 * fh * fw, 120);
+  const f2 = b.linear('9', 120, 84);
+  const f3 = b.linear('11', 84, classes);
+  const rest = (ps: readonly Tensor[], z1: Tensor) => {
+    let x = avgPool2d(ag.relu(z1), { kernel: 2 });
+    x = avgPool2d(ag.relu(conv2d(x, ps[c2.w], ps[c2.b!], 'nhwc', { kernel: 5 })), { kernel: 2 });
+    x = ag.relu(linear(flattenChw(x), ps[f1.w], ps[f1.b!]));
+    x = ag.relu(linear(x, ps[f2.w], ps[f2.b!]));
+    return linear(x, ps[f3.w], ps[f3.b!]);
+  };
+  const first = (x: Tensor, wt: Tensor) => conv2d(imageOf(x, inputShape), wt, null, 'nchw', { kernel: 5, padding: 2 });
+  return b.build({
+    name: 'lenet5',
+    description: `LeNet-5 (conv 6@5×5 pad 2, avg-pool, conv 16@5×5, avg-pool, fc 120, 84, ${classes}; ReLU)`,
+    inputShape,
+    classes,
+    forward: (ps, x) => rest(ps, ag.add(first(x, ps[c1.w]), ps[c1.b!])),
+    firstLayer: { weight: c1.w, bias: c1.b, product: first },
+    forwardFromFirst: rest,
+  });
+}

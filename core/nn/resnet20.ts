@@ -1,0 +1,84 @@
+/**
+ * ResNet-20 for CIFAR (He et al. 2016, §4.2), as Yunis et al. and Singh et al. use it:
+ * a 3×3 convolution to 16 channels, three stages of three basic blocks (16, 32, 64
+ * channels; the first block of stages 2 and 3 halves the resolution), global average
+ * pooling and a linear classifier. Shortcuts are He et al.'s option A (subsample and pad
+ * the new channels with zeros; no parameters). Convolutions have no bias and use
+ * Kaiming-normal initialisation (std √(2/fan_in)), as in the usual CIFAR implementation.
+ * `batchNorm: false` drops every batch norm (the "BN off" variant of SPEC §6).
+ */
+import * as ag from '../autograd/mod.ts';
+import { type Tensor, fromArray } from '../tensor.ts';
+import { ModelBuilder, normalInit } from './builder.ts';
+import { imageOf, linear } from './functional/basic.ts';
+import { conv2d } from './functional/conv.ts';
+import { type RunningUpdate, batchNorm } from './functional/norm.ts';
+import { globalAvgPool } from './functional/pool.ts';
+import { unfold } from '../autograd/window.ts';
+import type { ForwardOptions, Model } from './model.ts';
+import { imageShape, spatialAfter } from './shapes.ts';
+
+interface Bn {
+  w: number;
+  b: number;
+  mean: number;
+  var: number;
+}
+
+/** Option-A shortcut to twice the channels at half the resolution: x[:, ::2, ::2] padded with C/2 zero channels each side. */
+function padShortcut(x: Tensor): Tensor {
+  const sub = unfold(x, 'nhwc', { kernel: 1, stride: 2 }); // [N, H/2, W/2, C]
+  const [n, h, w, c] = sub.shape;
+  // x·E with E[c, c + C/2] = 1 places the channels in the middle; products with 0 and 1 are exact.
+  const e = new Float32Array(c * 2 * c);
+  for (let i = 0; i < c; i++) e[i * 2 * c + i + c / 2] = 1;
+  const placed = ag.matmul(ag.reshape(sub, [n * h * w, c]), fromArray(x.backend, e, [c, 2 * c]));
+  return ag.reshape(placed, [n, h, w, 2 * c]);
+}
+
+export function resnet20(inputShape: readonly number[], classes: number, withBatchNorm = true): Model {
+  const name = withBatchNorm ? 'resnet20' : 'resnet20-nobn';
+  const [c, h, w] = imageShape(inputShape, name);
+  spatialAfter([h, w], [[3, 1, 1], [3, 2, 1], [3, 2, 1]], name);
+  const b = new ModelBuilder();
+  const conv = (module: string, inC: number, outC: number) =>
+    b.module(module, [{ key: 'weight', shape: [outC, inC, 3, 3], init: normalInit(Math.sqrt(2 / (inC * 9))) }])[0];
+  const bn = (module: string, ch: number): Bn | null => (withBatchNorm ? b.batchNorm(module, ch) : null);
+  const stem = { conv: conv('conv1', c, 16), bn: bn('bn1', 16) };
+  const blocks: { conv1: number; bn1: Bn | null; conv2: number; bn2: Bn | null; stride: number }[] = [];
+  let inC = 16;
+  [16, 32, 64].forEach((planes, stage) => {
+    for (let i = 0; i < 3; i++) {
+      const stride = stage > 0 && i === 0 ? 2 : 1;
+      const p = `layer${stage + 1}.${i}`;
+      blocks.push({ conv1: conv(`${p}.conv1`, inC, planes), bn1: bn(`${p}.bn1`, planes), conv2: conv(`${p}.conv2`, planes, planes), bn2: bn(`${p}.bn2`, planes), stride });
+      inC = planes;
+    }
+  });
+  const fc = b.linear('linear', 64, classes);
+
+  const forwardFrom = (ps: readonly Tensor[], z1: Tensor, o: ForwardOptions) => {
+    const train = o.train ?? false;
+    const update: RunningUpdate = o.bnUpdate ?? { kind: 'ema' };
+    const norm = (x: Tensor, s: Bn | null) => (s
+      ? batchNorm(x, { weight: ps[s.w], bias: ps[s.b], runningMean: ps[s.mean], runningVar: ps[s.var] }, train, update)
+      : x);
+    let x = ag.relu(norm(z1, stem.bn));
+    for (const blk of blocks) {
+      let y = ag.relu(norm(conv2d(x, ps[blk.conv1], null, 'nhwc', { kernel: 3, stride: blk.stride, padding: 1 }), blk.bn1));
+      y = norm(conv2d(y, ps[blk.conv2], null, 'nhwc', { kernel: 3, padding: 1 }), blk.bn2);
+      x = ag.relu(ag.add(y, blk.stride === 1 ? x : padShortcut(x)));
+    }
+    return linear(globalAvgPool(x), ps[fc.w], ps[fc.b!]);
+  };
+  const first = (x: Tensor, wt: Tensor) => conv2d(imageOf(x, inputShape), wt, null, 'nchw', { kernel: 3, padding: 1 });
+  return b.build({
+    name,
+    description: `ResNet-20 (16/32/64 channels, 3×3 blocks, option-A shortcuts)${withBatchNorm ? ' with batch norm' : ' without batch norm'}`,
+    inputShape,
+    classes,
+    forward: (ps, x, o) => forwardFrom(ps, first(x, ps[stem.conv]), o),
+    firstLayer: { weight: stem.conv, bias: null, product: first },
+    forwardFromFirst: (ps, z1) => forwardFrom(ps, z1, {}),
+  });
+}

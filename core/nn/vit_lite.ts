@@ -1,0 +1,61 @@
+/**
+ * The Disentangling paper's ViT-like model (App. D): patch-4 embedding, a class token and
+ * learned position embeddings, ONE attention block without skip connection and without
+ * MLP (pre-norm, 8 heads × 48), a final layer norm and a linear classifier on the class
+ * token. The paper quotes ≈ 1.08 M parameters but not the embedding width; 8 × 48 heads
+ * over a 384-wide embedding (the common CIFAR ViT) give 640 906 on CIFAR-10, and the
+ * width is an option (--width). Token order is row-major over patches, as PyTorch's
+ * flatten(2).transpose(1, 2) of the patch convolution.
+ */
+import * as ag from '../autograd/mod.ts';
+import type { Tensor } from '../tensor.ts';
+import { ModelBuilder, normalInit } from './builder.ts';
+import { imageOf, linear } from './functional/basic.ts';
+import { selfAttention } from './functional/attention.ts';
+import { conv2d } from './functional/conv.ts';
+import { layerNorm } from './functional/norm.ts';
+import type { Model } from './model.ts';
+import { imageShape, spatialAfter } from './shapes.ts';
+
+export const VIT_PATCH = 4;
+export const VIT_HEADS = 8;
+export const VIT_HEAD_DIM = 48;
+
+export function vitLite(inputShape: readonly number[], classes: number, width = VIT_HEADS * VIT_HEAD_DIM): Model {
+  const [c, h, w] = imageShape(inputShape, 'vit-lite');
+  const [ph, pw] = spatialAfter([h, w], [[VIT_PATCH, VIT_PATCH, 0]], 'vit-lite');
+  const tokens = ph * pw + 1;
+  const inner = VIT_HEADS * VIT_HEAD_DIM;
+  const b = new ModelBuilder();
+  const patch = b.conv('patch_embed', c, width, VIT_PATCH);
+  const [cls] = b.module('', [{ key: 'cls_token', shape: [1, 1, width], init: normalInit(0.02) }]);
+  const [pos] = b.module('', [{ key: 'pos_embed', shape: [1, tokens, width], init: normalInit(0.02) }]);
+  const norm1 = b.layerNorm('norm1', width);
+  const qkv = b.linear('attn.qkv', width, 3 * inner);
+  const proj = b.linear('attn.proj', inner, width);
+  const norm = b.layerNorm('norm', width);
+  const head = b.linear('head', width, classes);
+  const first = (x: Tensor, wt: Tensor) => conv2d(imageOf(x, inputShape), wt, null, 'nchw', { kernel: VIT_PATCH });
+  const rest = (ps: readonly Tensor[], z1: Tensor) => {
+    const n = z1.shape[0];
+    // [N, ph, pw, D] → token-major [T−1, N, D] so the class token is prepended as a row.
+    const patches = ag.permute(ag.reshape(z1, [n, tokens - 1, width]), [1, 0, 2]);
+    const clsRows = ag.broadcastTo(ag.reshape(ps[cls], [1, 1, width]), [1, n, width]);
+    let t = ag.permute(ag.concatRows([clsRows, patches]), [1, 0, 2]);
+    t = ag.add(t, ps[pos]);
+    t = layerNorm(t, ps[norm1.w], ps[norm1.b]);
+    t = selfAttention(t, { qkvWeight: ps[qkv.w], qkvBias: ps[qkv.b!], projWeight: ps[proj.w], projBias: ps[proj.b!] }, VIT_HEADS);
+    t = layerNorm(t, ps[norm.w], ps[norm.b]);
+    const clsOut = ag.reshape(ag.takeRows(ag.permute(t, [1, 0, 2]), 0, 1), [n, width]);
+    return linear(clsOut, ps[head.w], ps[head.b!]);
+  };
+  return b.build({
+    name: 'vit-lite',
+    description: `ViT-lite: patch ${VIT_PATCH} embedding to ${width}, class token, one attention block (${VIT_HEADS} heads × ${VIT_HEAD_DIM}, no skip, no MLP), layer norms, linear → ${classes}`,
+    inputShape,
+    classes,
+    forward: (ps, x) => rest(ps, ag.add(first(x, ps[patch.w]), ps[patch.b!])),
+    firstLayer: { weight: patch.w, bias: patch.b, product: first },
+    forwardFromFirst: rest,
+  });
+}
