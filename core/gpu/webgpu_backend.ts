@@ -12,9 +12,12 @@
  */
 import type {
   AdamParams, Backend, BinaryOp, Buf, BroadcastParams, MatmulParams, ReduceOp, ReduceParams, SgdParams, UnaryOp,
+  WindowParams,
 } from '../backend.ts';
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from '../backend.ts';
-import { checkBroadcast, checkCount, checkFits, checkMatmul, checkReduce, checkRows } from '../backend_checks.ts';
+import {
+  checkBroadcast, checkCount, checkFits, checkMatmul, checkReduce, checkRows, checkWindow,
+} from '../backend_checks.ts';
 import { adamScalars } from '../adam_scalars.ts';
 import { RidgelineError, argError } from '../errors.ts';
 import { BufferPool, GpuBuf, MAP_MODE_READ, USAGE, bufferBytes } from './buffers.ts';
@@ -40,7 +43,7 @@ export interface WebGpuBackendOptions {
   poolBytes?: number;
 }
 
-/** Threads per workgroup of the elementwise, optimizer and reduce kernels (wgsl WG). */
+/** Threads per workgroup of the elementwise, optimizer, reduce and window kernels (wgsl WG). */
 const WG = 256;
 const DEFAULT_POOL_BYTES = 256 * 2 ** 20;
 const STAGING_POOL_BYTES = 64 * 2 ** 20;
@@ -403,6 +406,48 @@ export class WebGpuBackend implements Backend {
     const entry = layout.mode === 'thread' ? 'softmaxThread' : 'softmaxGroup';
     this.run('softmax', entry, { XENT: xent, WG: layout.wg }, binds, 4, new Uint32Array([rows, cols]), groups);
     this.release(temps);
+  }
+
+  im2col(x: Buf, cols: Buf, p: WindowParams): void {
+    const [outH, outW] = checkWindow('im2col', x, cols, p, false);
+    const [gx, gc] = [this.gpu(x, 'im2col'), this.gpu(cols, 'im2col')];
+    this.live('im2col');
+    const total = p.n * outH * outW * p.c * p.kh * p.kw;
+    const needX = [p.n, p.c, p.h, p.w].reduce((e, d, i) => e + (d - 1) * p.inStrides[i], 1);
+    this.checkBinding('im2col', 'x', needX);
+    this.checkBinding('im2col', 'cols', total);
+    const temps: GPUBuffer[] = [];
+    const src = this.unalias(gx, needX, [gc], temps);
+    const params = this.windowParams(p, p.inStrides, outH, outW, total);
+    this.run('window', 'im2col', {}, [[0, src, 0, needX], [1, gc, 0, total]], 2, params, Math.ceil(total / WG));
+    this.release(temps);
+  }
+
+  col2im(cols: Buf, x: Buf, p: WindowParams): void {
+    // bijective: x is written whole, once per element, so its strides must tile it exactly.
+    const [outH, outW] = checkWindow('col2im', x, cols, p, true);
+    const [gc, gx] = [this.gpu(cols, 'col2im'), this.gpu(x, 'col2im')];
+    this.live('col2im');
+    const colsLength = p.n * outH * outW * p.c * p.kh * p.kw;
+    const total = p.n * p.c * p.h * p.w;
+    this.checkBinding('col2im', 'cols', colsLength);
+    this.checkBinding('col2im', 'x', total);
+    // The kernel recovers coordinates as (index / stride) % size; a size-1 axis may carry
+    // any stride (even 0), and stride 1 gives its only coordinate, 0, without dividing by 0.
+    const dims = [p.n, p.c, p.h, p.w];
+    const strides = p.inStrides.map((s, d) => (dims[d] === 1 ? 1 : s));
+    const temps: GPUBuffer[] = [];
+    const src = this.unalias(gc, colsLength, [gx], temps);
+    const params = this.windowParams(p, strides, outH, outW, total);
+    this.run('window', 'col2im', {}, [[0, src, 0, colsLength], [1, gx, 0, total]], 2, params, Math.ceil(total / WG));
+    this.release(temps);
+  }
+
+  /** The window kernels' uniform block (wgsl/window.wgsl Params). */
+  private windowParams(p: WindowParams, strides: readonly number[], outH: number, outW: number, total: number): Uint32Array {
+    return new Uint32Array([
+      p.n, p.c, p.h, p.w, p.kh, p.kw, p.strideH, p.strideW, p.padH, p.padW, ...strides, outH, outW, total,
+    ]);
   }
 
   sgd(param: Buf, grad: Buf, momentum: Buf, length: number, p: SgdParams): void {
