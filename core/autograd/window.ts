@@ -26,26 +26,38 @@ export interface Window {
 
 const pair = (v: number | readonly [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
 
-/** [n, c, h, w] of a feature map in `layout`. */
-export function dimsOf(x: Tensor, layout: Layout): [number, number, number, number] {
-  if (x.shape.length !== 4) shapeError('unfold', `a feature map must be 4-D (${layout})`, x.shape);
+/** [n, c, h, w] of a feature map in `layout`; `op` names the caller in errors. */
+export function dimsOf(x: Tensor, layout: Layout, op = 'unfold'): [number, number, number, number] {
+  if (x.shape.length !== 4) shapeError(op, `a feature map must be 4-D (${layout})`, x.shape);
   const [a, b, c, d] = x.shape;
   return layout === 'nchw' ? [a, b, c, d] : [a, d, b, c];
 }
 
-/** The kernel parameters of a window over `x` (contiguous in `layout`). */
-export function windowParams(x: Tensor, layout: Layout, win: Window): WindowParams {
-  const [n, c, h, w] = dimsOf(x, layout);
+/**
+ * The kernel parameters of a window over `x` (contiguous in `layout`), refusing windows
+ * that do not fit the padded input at least once; `op` names the caller in errors.
+ */
+export function windowParams(x: Tensor, layout: Layout, win: Window, op = 'unfold'): WindowParams {
+  const [n, c, h, w] = dimsOf(x, layout, op);
   const [kh, kw] = pair(win.kernel);
   const [strideH, strideW] = pair(win.stride ?? win.kernel);
   const [padH, padW] = pair(win.padding ?? 0);
   if (![kh, kw, strideH, strideW].every((v) => Number.isInteger(v) && v > 0) || ![padH, padW].every((v) => Number.isInteger(v) && v >= 0)) {
-    argError('unfold', `kernel ${kh}×${kw}, stride ${strideH}×${strideW} must be positive integers and padding ${padH}×${padW} non-negative`);
+    argError(op, `kernel ${kh}×${kw}, stride ${strideH}×${strideW} must be positive integers and padding ${padH}×${padW} non-negative`);
   }
+  // The kernels refuse these too, but under their own name (im2col), not the layer's.
+  if (padH >= kh || padW >= kw) argError(op, `padding ${padH}×${padW} must be smaller than the window ${kh}×${kw}`);
   const inStrides: [number, number, number, number] = layout === 'nchw'
     ? [c * h * w, h * w, w, 1]
     : [h * w * c, 1, w * c, c];
-  return { n, c, h, w, kh, kw, strideH, strideW, padH, padW, inStrides };
+  const p = { n, c, h, w, kh, kw, strideH, strideW, padH, padW, inStrides };
+  // Without this an output extent of 0 would give an empty result with no error (the
+  // kernels are skipped for empty outputs) and a negative one a bare "invalid shape".
+  const [oh, ow] = outSize(p);
+  if (oh < 1 || ow < 1) {
+    shapeError(op, `window ${kh}×${kw} does not fit the ${h}×${w} input padded by (${padH}, ${padW})`, x.shape);
+  }
+  return p;
 }
 
 /** Output spatial size [outH, outW] of a window sweep. */
@@ -55,7 +67,7 @@ export function outSize(p: WindowParams): [number, number] {
 
 /** im2col: [N, outH, outW, C·kh·kw] windows of `x`. */
 export function unfold(x: Tensor, layout: Layout, win: Window): Tensor {
-  const p = windowParams(x, layout, win);
+  const p = windowParams(x, layout, win, 'unfold');
   return unfoldWith(x, p);
 }
 
