@@ -12,6 +12,7 @@ import { evolveCommand, surfaceCommand } from './commands/geometry.ts';
 import { hullCommand } from './commands/hull.ts';
 import { hessianCommand } from './commands/hessian.ts';
 import { layerwiseCommand } from './commands/layerwise.ts';
+import { modelsCommand } from './commands/models.ts';
 import { predictCommand } from './commands/predict.ts';
 import { presetsCommand } from './commands/presets.ts';
 import { toyCommand } from './commands/toy.ts';
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, Command> = {
   hessian: hessianCommand,
   convexity: convexityCommand,
   presets: presetsCommand,
+  models: modelsCommand,
   demo: demoCommand,
 };
 

@@ -25,7 +25,7 @@ export function appDModel(kind: AppDKind, inputShape: readonly number[], classes
   const [oh, ow] = spatialAfter([h, w], [[k, k, 0]], kind);
   const hidden = filters * oh * ow;
   const b = new ModelBuilder();
-  const win = { kernel: k };
+  const win = { kernel: k, stride: k };
   let first: { w: number; b: number | null };
   let product: (x: Tensor, wt: Tensor) => Tensor;
   if (kind === 'cnn') {

@@ -44,7 +44,10 @@ export function createModel(name: string, inputShape: readonly number[] | number
   if (isRegression && name !== 'siren' && !/^(linear|mlp)-\d+$/.test(name) && name !== 'logreg') {
     spec(`model '${name}' classifies; this dataset is a regression (use siren, mlp-L or linear-L)`);
   }
-  if (name === 'siren') return siren(shape, Math.max(classes, 1), width);
+  if (name === 'siren') {
+    if (!isRegression) spec("model 'siren' regresses a signal from its timestep; use a regression dataset (--data waveform[:FILE.wav])");
+    return siren(shape, 1, width);
+  }
   const outputs = Math.max(classes, 1);
   switch (name) {
     case 'logreg':

@@ -35,7 +35,7 @@ export function vitLite(inputShape: readonly number[], classes: number, width = 
   const proj = b.linear('attn.proj', inner, width);
   const norm = b.layerNorm('norm', width);
   const head = b.linear('head', width, classes);
-  const first = (x: Tensor, wt: Tensor) => conv2d(imageOf(x, inputShape), wt, null, 'nchw', { kernel: VIT_PATCH });
+  const first = (x: Tensor, wt: Tensor) => conv2d(imageOf(x, inputShape), wt, null, 'nchw', { kernel: VIT_PATCH, stride: VIT_PATCH });
   const rest = (ps: readonly Tensor[], z1: Tensor) => {
     const n = z1.shape[0];
     // [N, ph, pw, D] → token-major [T−1, N, D] so the class token is prepended as a row.

@@ -1,6 +1,6 @@
 /** `ridgeline train`: one training run from a seed or a safetensors init, ending in a checkpoint. */
 import { featureCount } from '../../core/data/dataset.ts';
-import { BatchLoader } from '../../core/data/loader.ts';
+import { trainingLoader } from '../../core/experiments/train_loader.ts';
 import { loadDataset } from '../../core/data/registry.ts';
 import { RidgelineError } from '../../core/errors.ts';
 import { trainConfigOf } from '../../core/experiments/fork_runner.ts';
@@ -34,7 +34,7 @@ export const trainCommand: Command = {
     host.progress.log(reason);
     const dataset = await loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize });
     const model = createModel(spec.model, dataset.inputShape, dataset.classes, { width: spec.width, slope: spec.slope });
-    const loader = new BatchLoader(dataset.train, dataset.inputShape, { batchSize: spec.batch, orderSeed: spec.seedOrder });
+    const loader = trainingLoader(dataset, spec, spec.seedOrder);
     const steps = spec.unit === 'steps' ? spec.total! : Math.round(spec.total! * loader.stepsPerEpoch);
     const config = trainConfigOf(spec, loader.stepsPerEpoch, steps);
     const weights = init ? await loadWeights(host.files, init, model) : model.init(spec.seedInit);

@@ -9,11 +9,15 @@ import { shapeError } from '../../errors.ts';
 import type { Tensor } from '../../tensor.ts';
 import { type Layout, type Window, outSize, unfold, windowParams } from '../../autograd/window.ts';
 
+/** Convolutions step by 1 unless told (pooling windows default to their own size). */
+const convWindow = (win: Window): Window => ({ ...win, stride: win.stride ?? 1 });
+
 /**
  * `nn.Conv2d`: weight [outC, C, kh, kw], bias [outC] or null; x in `layout`.
  * out[n, y, x, o] = Σ_{c,i,j} w[o, c, i, j] · in[n, c, y·s + i − p, x·s + j − p] + b[o].
  */
-export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, layout: Layout, win: Window): Tensor {
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, layout: Layout, window: Window): Tensor {
+  const win = convWindow(window);
   const p = windowParams(x, layout, win);
   const [outC, c, kh, kw] = weight.shape;
   if (weight.shape.length !== 4 || c !== p.c || kh !== p.kh || kw !== p.kw) {
@@ -31,7 +35,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, layout: L
  * Disentangling App. D): weight [outC, outH, outW, C, kh, kw], bias [outC, outH, outW].
  * out[n, y, x, o] = Σ_{c,i,j} w[o, y, x, c, i, j] · in[n, c, y·s + i − p, x·s + j − p] + b[o, y, x].
  */
-export function locallyConnected2d(x: Tensor, weight: Tensor, bias: Tensor | null, layout: Layout, win: Window): Tensor {
+export function locallyConnected2d(x: Tensor, weight: Tensor, bias: Tensor | null, layout: Layout, window: Window): Tensor {
+  const win = convWindow(window);
   const p = windowParams(x, layout, win);
   const [oh, ow] = outSize(p);
   const [outC] = weight.shape;
