@@ -73,11 +73,13 @@ export async function runForkExperiment(spec: ForkSpec, outDir: string, backend:
   const result: ForkResult = {
     schemaVersion: RESULT_SCHEMA_VERSION,
     kind: 'fork',
+    task: model.task,
     spec: {
       ...spec,
       resolved: {
         modelDescription: model.description,
         parameters: model.parameterCount,
+        bufferValues: model.stateSize - model.parameterCount,
         dataset: dataset.name,
         dataSource: dataset.source,
         trainExamples: dataset.train.n,

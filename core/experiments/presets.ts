@@ -66,7 +66,7 @@ export const PRESETS: readonly Preset[] = [
   {
     name: 'siren-waveform',
     reproduces: 'Yunis et al. App. A: SIREN (5 layers, sine activations, ω0 = 30) fitting the generated waveform from its timestep with Adam; forks share k1 epochs, children differ in minibatch order; regression (MSE loss, RMSE as the error).',
-    spec: { model: 'siren', data: 'waveform', normalize: 'none', optimizer: 'adam', lr: 0.0001, batch: 256, unit: 'epochs', k1: [0, 20, 100], total: 300, alphas: 11, threshold: 0.01 },
+    spec: { model: 'siren', data: 'waveform', normalize: 'none', optimizer: 'adam', lr: 0.0001, batch: 256, unit: 'epochs', k1: [0, 10, 40], total: 100, alphas: 11, threshold: 0.01 },
   },
 ];
 

@@ -91,4 +91,9 @@ export interface ForkResult {
   /** Training loss of the parent (or main run) every few steps, for the report. */
   parentLoss: { step: number; loss: number }[];
   cells: ForkCell[];
+  /**
+   * Classification, or regression (SIREN): then the loss is the MSE, "error" is the RMSE
+   * and "accuracy" is 1 − RMSE, so every barrier formula applies unchanged. Absent = classification.
+   */
+  task?: 'classification' | 'regression';
 }

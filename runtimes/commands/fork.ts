@@ -22,13 +22,18 @@ export const forkCommand: Command = {
     host.progress.log(reason);
     const result = await runForkExperiment(spec, dir, backend, host);
     const unit = spec.unit === 'epochs' ? 'ep' : 'st';
-    host.print(`\n${`k1 (${unit})`.padStart(8)} ${`k2 (${unit})`.padStart(8)}  train loss barrier  test loss barrier  test error barrier  test acc A / B   weight dist  pred dist`);
+    // A regression's "error" is the RMSE (see ForkResult.task): shown as such, not in percent.
+    const regression = result.task === 'regression';
+    const [errorHead, endsHead] = regression ? [' test RMSE barrier', 'test RMSE A / B '] : ['test error barrier', 'test acc A / B  '];
+    host.print(`\n${`k1 (${unit})`.padStart(8)} ${`k2 (${unit})`.padStart(8)}  train loss barrier  test loss barrier  ${errorHead}  ${endsHead} weight dist  pred dist`);
     for (const c of result.cells) {
       host.print([
         String(c.k1).padStart(8), String(c.k2).padStart(8),
         c.train.lossBarrier.toFixed(4).padStart(19), c.test.lossBarrier.toFixed(4).padStart(18),
-        `${(100 * c.test.errorBarrier).toFixed(2)} %`.padStart(19),
-        `${(100 * c.test.accuracyA).toFixed(1)} / ${(100 * c.test.accuracyB).toFixed(1)} %`.padStart(16),
+        (regression ? c.test.errorBarrier.toFixed(4) : `${(100 * c.test.errorBarrier).toFixed(2)} %`).padStart(19),
+        (regression
+          ? `${(1 - c.test.accuracyA).toFixed(3)} / ${(1 - c.test.accuracyB).toFixed(3)}`
+          : `${(100 * c.test.accuracyA).toFixed(1)} / ${(100 * c.test.accuracyB).toFixed(1)} %`).padStart(16),
         c.weightDistance.toFixed(2).padStart(12), c.train.predictionDistance.toFixed(3).padStart(10),
       ].join(' '));
     }
