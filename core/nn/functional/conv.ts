@@ -18,7 +18,7 @@ const convWindow = (win: Window): Window => ({ ...win, stride: win.stride ?? 1 }
  */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, layout: Layout, window: Window): Tensor {
   const win = convWindow(window);
-  const p = windowParams(x, layout, win);
+  const p = windowParams(x, layout, win, 'conv2d');
   const [outC, c, kh, kw] = weight.shape;
   if (weight.shape.length !== 4 || c !== p.c || kh !== p.kh || kw !== p.kw) {
     shapeError('conv2d', `weight must be [outC, ${p.c}, ${p.kh}, ${p.kw}]`, weight.shape, x.shape);
@@ -37,7 +37,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, layout: L
  */
 export function locallyConnected2d(x: Tensor, weight: Tensor, bias: Tensor | null, layout: Layout, window: Window): Tensor {
   const win = convWindow(window);
-  const p = windowParams(x, layout, win);
+  const p = windowParams(x, layout, win, 'locallyConnected2d');
   const [oh, ow] = outSize(p);
   const [outC] = weight.shape;
   const k = p.c * p.kh * p.kw;
