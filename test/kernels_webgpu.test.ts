@@ -5,6 +5,7 @@
  */
 import { autogradSuite } from './suites/autograd.ts';
 import { kernelSuite } from './suites/kernels.ts';
+import { layerSuite } from './suites/layers.ts';
 import { createNodeBackend } from './gpu/node_gpu.ts';
 import { startWatchdog } from './gpu/watchdog.ts';
 
@@ -15,3 +16,4 @@ const made = await createNodeBackend();
 const name = typeof made === 'string' ? 'webgpu (node)' : `webgpu (node, ${made.description})`;
 kernelSuite(name, async () => made);
 autogradSuite(name, async () => made);
+layerSuite(name, async () => made);

@@ -9,6 +9,7 @@ import { createWebGpuBackend } from '../../core/gpu/create_backend.ts';
 import type { WebGpuBackend } from '../../core/gpu/webgpu_backend.ts';
 import { autogradSuite } from '../suites/autograd.ts';
 import { kernelSuite } from '../suites/kernels.ts';
+import { layerSuite } from '../suites/layers.ts';
 
 async function create(): Promise<WebGpuBackend | string> {
   try {
@@ -25,3 +26,4 @@ console.log(`ridgeline-adapter: ${typeof made === 'string' ? 'none' : made.descr
 const name = `webgpu (deno${typeof made === 'string' ? '' : `, ${made.description}`})`;
 kernelSuite(name, async () => made);
 autogradSuite(name, async () => made);
+layerSuite(name, async () => made);
