@@ -17,7 +17,6 @@ import { parseArgs } from 'node:util';
 import * as ag from '../core/autograd/mod.ts';
 import type { Backend } from '../core/backend.ts';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
-import type { Model } from '../core/nn/model.ts';
 import { createModel } from '../core/nn/registry.ts';
 import { type Tensor, fromArray, keep, tidy } from '../core/tensor.ts';
 import { Sgd } from '../core/train/optimizers.ts';
@@ -117,9 +116,6 @@ function parseCli(): { workloads: Workload[]; rounds: number; peer: boolean; out
   return { workloads, rounds, peer: !values['no-peer'], out: values.out };
 }
 
-// The registry takes the example shape [C, H, W]; typed by that contract here.
-const create = createModel as unknown as (name: string, inputShape: number[], classes: number) => Model;
-
 /** Eight fixed batches of uniform [−1, 1) inputs and random labels, as the peer draws (its own RNG). */
 function randomBatches(w: Workload, inputSize: number): { x: Float32Array; y: Float32Array }[] {
   let seed = 12345;
@@ -137,7 +133,7 @@ function randomBatches(w: Workload, inputSize: number): { x: Float32Array; y: Fl
  * the timed loop; the last loss is read at the end, so every queued kernel has run.
  */
 async function ourSecondsPerStep(backend: Backend, w: Workload): Promise<{ secondsPerStep: number; finalLoss: number }> {
-  const model = create(w.model, w.input, w.classes);
+  const model = createModel(w.model, w.input, w.classes);
   const init = model.init(0);
   const state = model.params.map((p, i) => keep(fromArray(backend, init[i], p.shape)));
   const trainIdx = model.params.flatMap((p, i) => (p.trainable === false ? [] : [i]));
