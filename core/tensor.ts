@@ -78,12 +78,33 @@ export class Tensor {
   }
 }
 
+/** Allocation statistics gathered by `measureAllocations`, or null when nobody asks. */
+let allocationProbe: { largest: number; total: number } | null = null;
+
 /** Allocates an uninitialised tensor (kernels write every element before it is read). */
 export function empty(backend: Backend, shape: Shape): Tensor {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) argError('tensor', `invalid shape [${shape.join(', ')}]`);
   }
-  return new Tensor(new Storage(backend, backend.alloc(sizeOf(shape))), [...shape]);
+  const size = sizeOf(shape);
+  if (allocationProbe) {
+    allocationProbe.largest = Math.max(allocationProbe.largest, size);
+    allocationProbe.total += size;
+  }
+  return new Tensor(new Storage(backend, backend.alloc(size)), [...shape]);
+}
+
+/** The largest single tensor and the sum of all tensors (in floats) that `fn` allocates. */
+export function measureAllocations(fn: () => void): { largest: number; total: number } {
+  const saved = allocationProbe;
+  const probe = { largest: 0, total: 0 };
+  allocationProbe = probe;
+  try {
+    fn();
+  } finally {
+    allocationProbe = saved;
+  }
+  return probe;
 }
 
 export function fromArray(backend: Backend, data: ArrayLike<number>, shape: Shape): Tensor {

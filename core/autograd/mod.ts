@@ -4,6 +4,6 @@ export * from './matmul.ts';
 export * from './losses.ts';
 export { grad, type GradOptions } from './grad.ts';
 export { hvp, valueAndGrad } from './hvp.ts';
-export { noGrad, param, isRecording, type GradNode } from './record.ts';
+export { noGrad, param, isRecording, layer, type GradNode } from './record.ts';
 export * from './layout.ts';
 export * from './window.ts';

@@ -9,7 +9,7 @@
  * gives exact Hessian-vector products (double backward; see grad.ts and hvp.ts). Forward-over-reverse
  * would need a JVP rule for every op as well; double backward needs only the VJPs we have.
  */
-import type { Tensor } from '../tensor.ts';
+import { type Tensor, tidy } from '../tensor.ts';
 
 export interface GradNode {
   readonly op: string;
@@ -61,3 +61,14 @@ export function param(t: Tensor): Tensor {
   return t;
 }
 
+
+/**
+ * Runs one layer. Without recording, its intermediates (im2col buffers, normalization
+ * temporaries) are freed as soon as it returns, instead of living until the enclosing
+ * scope ends: evaluating a deep CNN on a large batch would otherwise hold every
+ * intermediate of the whole forward pass at once. With recording they must stay, as
+ * the graph refers to them.
+ */
+export function layer<T extends Tensor>(fn: () => T): T {
+  return recording ? fn() : tidy(fn);
+}

@@ -14,6 +14,7 @@ import type { Split } from '../data/dataset.ts';
 import { RidgelineError, argError } from '../errors.ts';
 import { type Model, hasBuffers } from '../nn/model.ts';
 import { type ResetBnOptions, recomputeBatchNorm } from './reset_bn.ts';
+import { evalRows } from '../nn/footprint.ts';
 import { exp, log } from '../portable_math.ts';
 import { type Tensor, fromArray, keep, tidy } from '../tensor.ts';
 
@@ -145,7 +146,7 @@ async function evaluateGroup(
   backend: Backend, model: Model, basis: readonly Float32Array[][], points: readonly Coefficients[], split: Split,
   options: CombinationOptions,
 ): Promise<CombinationResult> {
-  const batch = options.batch ?? 1000;
+  const batch = evalRows(model, backend, options.batch ?? 1000);
   const pairs = options.crossEntropyPairs ?? [];
   const needProbs = new Set(pairs.flat());
   const classes = model.classes;

@@ -19,6 +19,7 @@ import * as ag from '../autograd/mod.ts';
 import type { Backend } from '../backend.ts';
 import { headOfSplit, type Split } from '../data/dataset.ts';
 import { argError, RidgelineError, shapeError } from '../errors.ts';
+import { graphRows } from '../nn/footprint.ts';
 import { taskLoss } from '../nn/loss.ts';
 import { type Model, hasBuffers } from '../nn/model.ts';
 import { type Tensor, fromArray, keep, tidy } from '../tensor.ts';
@@ -90,7 +91,8 @@ export class DatasetDerivatives {
     this.#split = split;
     this.n = split.n;
     this.dim = model.parameterCount;
-    this.batch = batch;
+    // Summation over batches is exact in f64, so a smaller batch changes nothing but memory.
+    this.batch = graphRows(model, backend, batch);
     this.#params = model.params.map((p, i) => ag.param(keep(fromArray(backend, weights[i], p.shape))));
   }
 

@@ -150,7 +150,7 @@ export async function runFork(ctx: ForkContext): Promise<ForkOutcome> {
         const wA = await loadWeights(store.files, fileA, ctx.model);
         const wB = await loadWeights(store.files, fileB, ctx.model);
         ctx.progress.log(`evaluating k1 = ${k1}, k2 = ${cell.k2}${spec.mode === 'main-branch' ? `, repeat ${pair.repeat}` : ''} (${alphas.length} α points, train and test)`);
-        const resetBn = spec.resetBn ? { split: dataset.train, batch: spec.evalBatch } : undefined;
+        const resetBn = spec.resetBn ? { split: dataset.train, batch: spec.batch } : undefined;
         const train = await evaluatePath(ctx.backend, ctx.model, wA, wB, alphas, dataset.train, spec.evalBatch, resetBn);
         const test = await evaluatePath(ctx.backend, ctx.model, wA, wB, alphas, dataset.test, spec.evalBatch, resetBn);
         const metrics = pairMetrics(train, test);

@@ -7,12 +7,14 @@
 import * as ag from '../autograd/mod.ts';
 import type { Backend } from '../backend.ts';
 import type { Split } from '../data/dataset.ts';
+import { evalRows } from '../nn/footprint.ts';
 import type { Model } from '../nn/model.ts';
 import { type Tensor, fromArray, tidy } from '../tensor.ts';
 
 export interface ResetBnOptions {
   /** Training data the statistics are computed on. */
   split: Split;
+  /** Rows per batch (the training batch size, like a training loader; capped to fit memory). */
   batch: number;
   /** Use at most this many examples (default: all). */
   examples?: number;
@@ -21,9 +23,10 @@ export interface ResetBnOptions {
 /** Overwrites the buffers among `params` (in place) with statistics recomputed on the data. */
 export function recomputeBatchNorm(backend: Backend, model: Model, params: readonly Tensor[], o: ResetBnOptions): void {
   const n = Math.min(o.examples ?? o.split.n, o.split.n);
+  const batch = evalRows(model, backend, o.batch);
   let seen = 0;
-  for (let start = 0; start < n; start += o.batch, seen++) {
-    const rows = Math.min(o.batch, n - start);
+  for (let start = 0; start < n; start += batch, seen++) {
+    const rows = Math.min(batch, n - start);
     tidy(() => ag.noGrad(() => {
       const x = fromArray(backend, o.split.x.subarray(start * model.inputSize, (start + rows) * model.inputSize), [rows, model.inputSize]);
       model.forward(params, x, { train: true, bnUpdate: { kind: 'cumulative', seen } });

@@ -44,7 +44,8 @@ export function appDModel(kind: AppDKind, inputShape: readonly number[], classes
     first = b.linear('0', c * h * w, hidden);
     product = (x, wt) => ag.matmul(x, wt, { transB: true });
   }
-  const head = b.linear('2', hidden, classes);
+  // nn.Sequential indices: conv/lc (0), ReLU (1), Flatten (2), Linear (3); the MLP has no Flatten.
+  const head = b.linear(kind === 'mlp-toeplitz' ? '2' : '3', hidden, classes);
   // Biases: per filter for the CNN (broadcast over positions), per unit otherwise; all in
   // the flattened (filter, y, x) order after this reshape.
   const addBias = (z: Tensor, bias: Tensor) => (kind === 'cnn'

@@ -65,9 +65,12 @@ export function resnet20(inputShape: readonly number[], classes: number, withBat
       : x);
     let x = ag.relu(norm(z1, stem.bn));
     for (const blk of blocks) {
-      let y = ag.relu(norm(conv2d(x, ps[blk.conv1], null, 'nhwc', { kernel: 3, stride: blk.stride, padding: 1 }), blk.bn1));
-      y = norm(conv2d(y, ps[blk.conv2], null, 'nhwc', { kernel: 3, padding: 1 }), blk.bn2);
-      x = ag.relu(ag.add(y, blk.stride === 1 ? x : padShortcut(x)));
+      const input = x;
+      x = ag.layer(() => {
+        let y = ag.relu(norm(conv2d(input, ps[blk.conv1], null, 'nhwc', { kernel: 3, stride: blk.stride, padding: 1 }), blk.bn1));
+        y = norm(conv2d(y, ps[blk.conv2], null, 'nhwc', { kernel: 3, padding: 1 }), blk.bn2);
+        return ag.relu(ag.add(y, blk.stride === 1 ? input : padShortcut(input)));
+      });
     }
     return linear(globalAvgPool(x), ps[fc.w], ps[fc.b!]);
   };

@@ -27,9 +27,10 @@ export function vitLite(inputShape: readonly number[], classes: number, width = 
   const tokens = ph * pw + 1;
   const inner = VIT_HEADS * VIT_HEAD_DIM;
   const b = new ModelBuilder();
-  const patch = b.conv('patch_embed', c, width, VIT_PATCH);
+  // PyTorch's state_dict lists a module's own parameters before its children's.
   const [cls] = b.module('', [{ key: 'cls_token', shape: [1, 1, width], init: normalInit(0.02) }]);
   const [pos] = b.module('', [{ key: 'pos_embed', shape: [1, tokens, width], init: normalInit(0.02) }]);
+  const patch = b.conv('patch_embed', c, width, VIT_PATCH);
   const norm1 = b.layerNorm('norm1', width);
   const qkv = b.linear('attn.qkv', width, 3 * inner);
   const proj = b.linear('attn.proj', inner, width);

@@ -17,17 +17,19 @@ const convWindow = (win: Window): Window => ({ ...win, stride: win.stride ?? 1 }
  * out[n, y, x, o] = Σ_{c,i,j} w[o, c, i, j] · in[n, c, y·s + i − p, x·s + j − p] + b[o].
  */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, layout: Layout, window: Window): Tensor {
-  const win = convWindow(window);
-  const p = windowParams(x, layout, win, 'conv2d');
-  const [outC, c, kh, kw] = weight.shape;
-  if (weight.shape.length !== 4 || c !== p.c || kh !== p.kh || kw !== p.kw) {
-    shapeError('conv2d', `weight must be [outC, ${p.c}, ${p.kh}, ${p.kw}]`, weight.shape, x.shape);
-  }
-  const [oh, ow] = outSize(p);
-  const cols = ag.reshape(unfold(x, layout, win), [p.n * oh * ow, c * kh * kw]);
-  let y = ag.matmul(cols, ag.reshape(weight, [outC, c * kh * kw]), { transB: true });
-  if (bias) y = ag.add(y, bias);
-  return ag.reshape(y, [p.n, oh, ow, outC]);
+  return ag.layer(() => {
+    const win = convWindow(window);
+    const p = windowParams(x, layout, win, 'conv2d');
+    const [outC, c, kh, kw] = weight.shape;
+    if (weight.shape.length !== 4 || c !== p.c || kh !== p.kh || kw !== p.kw) {
+      shapeError('conv2d', `weight must be [outC, ${p.c}, ${p.kh}, ${p.kw}]`, weight.shape, x.shape);
+    }
+    const [oh, ow] = outSize(p);
+    const cols = ag.reshape(unfold(x, layout, win), [p.n * oh * ow, c * kh * kw]);
+    let y = ag.matmul(cols, ag.reshape(weight, [outC, c * kh * kw]), { transB: true });
+    if (bias) y = ag.add(y, bias);
+    return ag.reshape(y, [p.n, oh, ow, outC]);
+  });
 }
 
 /**
@@ -36,19 +38,21 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, layout: L
  * out[n, y, x, o] = Σ_{c,i,j} w[o, y, x, c, i, j] · in[n, c, y·s + i − p, x·s + j − p] + b[o, y, x].
  */
 export function locallyConnected2d(x: Tensor, weight: Tensor, bias: Tensor | null, layout: Layout, window: Window): Tensor {
-  const win = convWindow(window);
-  const p = windowParams(x, layout, win, 'locallyConnected2d');
-  const [oh, ow] = outSize(p);
-  const [outC] = weight.shape;
-  const k = p.c * p.kh * p.kw;
-  if (weight.shape.length !== 6 || weight.shape[1] !== oh || weight.shape[2] !== ow || weight.shape[3] !== p.c || weight.shape[4] !== p.kh || weight.shape[5] !== p.kw) {
-    shapeError('locallyConnected2d', `weight must be [outC, ${oh}, ${ow}, ${p.c}, ${p.kh}, ${p.kw}]`, weight.shape, x.shape);
-  }
-  const positions = oh * ow;
-  // One product per output position: [P, N, k] · [P, outC, k]ᵀ → [P, N, outC].
-  const cols = ag.permute(ag.reshape(unfold(x, layout, win), [p.n, positions, k]), [1, 0, 2]);
-  const w = ag.permute(ag.reshape(weight, [outC, positions, k]), [1, 0, 2]);
-  let y = ag.permute(ag.matmul(cols, w, { transB: true }), [1, 0, 2]);
-  if (bias) y = ag.add(y, ag.permute(ag.reshape(bias, [outC, positions]), [1, 0]));
-  return ag.reshape(y, [p.n, oh, ow, outC]);
+  return ag.layer(() => {
+    const win = convWindow(window);
+    const p = windowParams(x, layout, win, 'locallyConnected2d');
+    const [oh, ow] = outSize(p);
+    const [outC] = weight.shape;
+    const k = p.c * p.kh * p.kw;
+    if (weight.shape.length !== 6 || weight.shape[1] !== oh || weight.shape[2] !== ow || weight.shape[3] !== p.c || weight.shape[4] !== p.kh || weight.shape[5] !== p.kw) {
+      shapeError('locallyConnected2d', `weight must be [outC, ${oh}, ${ow}, ${p.c}, ${p.kh}, ${p.kw}]`, weight.shape, x.shape);
+    }
+    const positions = oh * ow;
+    // One product per output position: [P, N, k] · [P, outC, k]ᵀ → [P, N, outC].
+    const cols = ag.permute(ag.reshape(unfold(x, layout, win), [p.n, positions, k]), [1, 0, 2]);
+    const w = ag.permute(ag.reshape(weight, [outC, positions, k]), [1, 0, 2]);
+    let y = ag.permute(ag.matmul(cols, w, { transB: true }), [1, 0, 2]);
+    if (bias) y = ag.add(y, ag.permute(ag.reshape(bias, [outC, positions]), [1, 0]));
+    return ag.reshape(y, [p.n, oh, ow, outC]);
+  });
 }

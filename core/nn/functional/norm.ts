@@ -29,19 +29,21 @@ export type RunningUpdate = { kind: 'ema' } | { kind: 'cumulative'; seen: number
  * evaluation mode (running statistics).
  */
 export function batchNorm(x: Tensor, s: BatchNormState, train: boolean, update: RunningUpdate = { kind: 'ema' }): Tensor {
-  const axes = x.shape.slice(0, -1).map((_, i) => i);
-  let xhat: Tensor;
-  if (train) {
-    const mu = ag.mean(x, axes);
-    const centered = ag.sub(x, mu);
-    const variance = ag.mean(ag.square(centered), axes);
-    xhat = ag.mul(centered, ag.powScalar(ag.addScalar(variance, NORM_EPS), -0.5));
-    const count = x.size / x.shape[x.shape.length - 1];
-    updateRunning(s, mu, variance, count, update);
-  } else {
-    xhat = ag.mul(ag.sub(x, s.runningMean), ag.powScalar(ag.addScalar(s.runningVar, NORM_EPS), -0.5));
-  }
-  return affine(xhat, s.weight, s.bias);
+  return ag.layer(() => {
+    const axes = x.shape.slice(0, -1).map((_, i) => i);
+    let xhat: Tensor;
+    if (train) {
+      const mu = ag.mean(x, axes);
+      const centered = ag.sub(x, mu);
+      const variance = ag.mean(ag.square(centered), axes);
+      xhat = ag.mul(centered, ag.powScalar(ag.addScalar(variance, NORM_EPS), -0.5));
+      const count = x.size / x.shape[x.shape.length - 1];
+      updateRunning(s, mu, variance, count, update);
+    } else {
+      xhat = ag.mul(ag.sub(x, s.runningMean), ag.powScalar(ag.addScalar(s.runningVar, NORM_EPS), -0.5));
+    }
+    return affine(xhat, s.weight, s.bias);
+  });
 }
 
 function affine(x: Tensor, weight: Tensor | null, bias: Tensor | null): Tensor {
@@ -67,8 +69,10 @@ function updateRunning(s: BatchNormState, mu: Tensor, variance: Tensor, count: n
 
 /** nn.LayerNorm over the last axis with an elementwise affine map. */
 export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor): Tensor {
-  const mu = ag.mean(x, [-1], true);
-  const centered = ag.sub(x, mu);
-  const variance = ag.mean(ag.square(centered), [-1], true);
-  return affine(ag.mul(centered, ag.powScalar(ag.addScalar(variance, NORM_EPS), -0.5)), weight, bias);
+  return ag.layer(() => {
+    const mu = ag.mean(x, [-1], true);
+    const centered = ag.sub(x, mu);
+    const variance = ag.mean(ag.square(centered), [-1], true);
+    return affine(ag.mul(centered, ag.powScalar(ag.addScalar(variance, NORM_EPS), -0.5)), weight, bias);
+  });
 }

@@ -10,18 +10,22 @@ import { type Tensor, empty } from '../../tensor.ts';
 
 /** `nn.AvgPool2d(kernel, stride)` on [N, H, W, C]. */
 export function avgPool2d(x: Tensor, win: Window): Tensor {
-  const p = windowParams(x, 'nhwc', win, 'avgPool2d');
-  const [oh, ow] = outSize(p);
-  const cols = ag.reshape(unfold(x, 'nhwc', win), [p.n, oh, ow, p.c, p.kh * p.kw]);
-  return ag.mean(cols, [4]);
+  return ag.layer(() => {
+    const p = windowParams(x, 'nhwc', win, 'avgPool2d');
+    const [oh, ow] = outSize(p);
+    const cols = ag.reshape(unfold(x, 'nhwc', win), [p.n, oh, ow, p.c, p.kh * p.kw]);
+    return ag.mean(cols, [4]);
+  });
 }
 
 /** `nn.MaxPool2d(kernel, stride)` on [N, H, W, C]. */
 export function maxPool2d(x: Tensor, win: Window): Tensor {
-  const p = windowParams(x, 'nhwc', win, 'maxPool2d');
-  const [oh, ow] = outSize(p);
-  const cols = ag.reshape(unfold(x, 'nhwc', win), [p.n, oh, ow, p.c, p.kh * p.kw]);
-  return ag.reshape(maxLast(cols), [p.n, oh, ow, p.c]);
+  return ag.layer(() => {
+    const p = windowParams(x, 'nhwc', win, 'maxPool2d');
+    const [oh, ow] = outSize(p);
+    const cols = ag.reshape(unfold(x, 'nhwc', win), [p.n, oh, ow, p.c, p.kh * p.kw]);
+    return ag.reshape(maxLast(cols), [p.n, oh, ow, p.c]);
+  });
 }
 
 /**
