@@ -9,11 +9,13 @@ import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import { autogradSuite } from './suites/autograd.ts';
 import { kernelSuite } from './suites/kernels.ts';
+import { layerSuite } from './suites/layers.ts';
 import { randomF32 } from './util.ts';
 
 const threaded = () => createCpuBackend({ spawnWorker: spawnKernelWorker });
 kernelSuite('cpu (2 threads)', threaded);
 autogradSuite('cpu (2 threads)', threaded);
+layerSuite('cpu (2 threads)', threaded);
 
 test('threaded matmul is bit-identical to single-threaded on large products', async () => {
   const [one, two] = [await createCpuBackend(), await threaded()];

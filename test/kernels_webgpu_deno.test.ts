@@ -15,8 +15,8 @@ import { runBounded } from './gpu/bounded_run.ts';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const deno = join(root, 'node_modules', '.bin', 'deno');
 export const LAVAPIPE_ICD = '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json';
-/** The suites' step count: 11 kernel tests + 35 autograd tests. */
-const MIN_STEPS = 46;
+/** The suites' step count: 15 kernel tests + 35 autograd tests + 14 layer tests. */
+const MIN_STEPS = 64;
 
 test('kernel and autograd suites pass on Deno + lavapipe', { timeout: 720_000 }, async (t) => {
   if (!existsSync(deno)) return t.skip(`deno is missing at ${deno} (a devDependency: run npm install)`);
