@@ -3,12 +3,14 @@
  * WebGPU matmul benchmark: our tiled kernel (wgsl/matmul.wgsl through the backend, tiles
  * from chooseTiles) against the naive one-thread-per-output kernel (bench/naive_matmul.wgsl)
  * on f32 N×N, in GFLOP/s = 2·N³ / median time. `--variants` also times other tilings (the
- * tuning that chose chooseTiles' defaults). Prints a table and writes
+ * tuning that chose chooseTiles' defaults). A second table times the conv-shaped products
+ * of LeNet-5 at batch 64 (im2col forward, weight and column gradients), whatever kernel
+ * chooseMatmul gives them, next to the CPU backend. Prints the tables and writes
  * bench/results/webgpu_matmul-<runtime>.json.
  *
  *   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json node dist/bench/webgpu_matmul.js
  *   VK_ICD_FILENAMES=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json node_modules/.bin/deno run -A bench/webgpu_matmul.ts
- *   options: --sizes 256,512,1024  --rounds 5  --variants
+ *   options: --sizes 256,512,1024  --rounds 5  --variants  --no-conv
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -16,8 +18,9 @@ import { fileURLToPath } from 'node:url';
 import { GpuBuf } from '../core/gpu/buffers.ts';
 import { createWebGpuBackend } from '../core/gpu/create_backend.ts';
 import { kernelSource } from '../core/gpu/shaders.ts';
-import { type MatmulTiles, chooseTiles } from '../core/gpu/tiles.ts';
+import { type MatmulTiles, chooseMatmul, chooseTiles } from '../core/gpu/tiles.ts';
 import type { WebGpuBackend } from '../core/gpu/webgpu_backend.ts';
+import type { Backend, MatmulParams } from '../core/backend.ts';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import { secondsPerEpoch } from './epoch_time.ts';
@@ -27,6 +30,30 @@ import { fmt, formatTable, median, timeIt, writeJsonAtomic } from './harness.ts'
 const VARIANTS: [number, number, number, number][] = [
   [16, 16, 8, 16], [16, 16, 4, 16], [16, 16, 8, 8], [16, 16, 8, 32], [8, 8, 8, 16], [16, 8, 8, 16], [32, 8, 8, 16], [8, 32, 8, 16],
 ];
+
+/**
+ * The im2col products of LeNet-5's two convolutions at batch 64 (28×28 input): columns
+ * [N·H'·W' × C·kh·kw] times weights [Cout × C·kh·kw]ᵀ, and the two products of the backward
+ * pass. Skinny outputs, short k or long k with few outputs: the shapes chooseMatmul sends
+ * to the direct kernel.
+ */
+const CONV_SHAPES: { name: string; p: MatmulParams }[] = [
+  { name: 'conv1 forward [50176×25]·[6×25]ᵀ', p: { batch: 1, m: 50176, n: 6, k: 25, transA: false, transB: true } },
+  { name: 'conv1 weight grad [50176×6]ᵀ·[50176×25]', p: { batch: 1, m: 6, n: 25, k: 50176, transA: true, transB: false } },
+  { name: 'conv1 column grad [50176×6]·[6×25]', p: { batch: 1, m: 50176, n: 25, k: 6, transA: false, transB: false } },
+  { name: 'conv2 forward [6400×150]·[16×150]ᵀ', p: { batch: 1, m: 6400, n: 16, k: 150, transA: false, transB: true } },
+  { name: 'conv2 weight grad [6400×16]ᵀ·[6400×150]', p: { batch: 1, m: 16, n: 150, k: 6400, transA: true, transB: false } },
+  { name: 'conv2 column grad [6400×16]·[16×150]', p: { batch: 1, m: 6400, n: 150, k: 16, transA: false, transB: false } },
+];
+
+/** Operands of a product filled with a fixed pattern, and its output. */
+function operands(be: Backend, p: MatmulParams) {
+  const [la, lb] = [p.batch * p.m * p.k, p.batch * p.k * p.n];
+  const [a, b, c] = [be.alloc(la), be.alloc(lb), be.alloc(p.batch * p.m * p.n)];
+  be.upload(a, Float32Array.from({ length: la }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5));
+  be.upload(b, Float32Array.from({ length: lb }, (_, i) => ((i * 104729) % 1000) / 1000 - 0.5));
+  return { a, b, c, free: () => [a, b, c].forEach((x) => be.free(x)) };
+}
 
 async function getGpu(): Promise<{ gpu: GPU; runtime: string }> {
   const deno = (globalThis as { Deno?: { version: { deno: string } } }).Deno;
@@ -90,7 +117,7 @@ function variantKernel(be: WebGpuBackend, n: number, t: MatmulTiles, bufs: GPUBu
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '256,512,1024,2048' }, rounds: { type: 'string', default: '5' }, variants: { type: 'boolean', default: false }, 'epoch-steps': { type: 'string', default: '30' } } });
+  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '256,512,1024,2048' }, rounds: { type: 'string', default: '5' }, variants: { type: 'boolean', default: false }, 'no-conv': { type: 'boolean', default: false }, 'epoch-steps': { type: 'string', default: '30' } } });
   const sizes = values.sizes.split(',').map(Number);
   const rounds = Number(values.rounds);
   const { gpu, runtime } = await getGpu();
@@ -127,8 +154,28 @@ async function main(): Promise<void> {
     results.push(row);
     [a, b, c].forEach((x) => be.free(x));
   }
+  const convResults: Record<string, unknown>[] = [];
+  for (const { name, p } of values['no-conv'] ? [] : CONV_SHAPES) {
+    const flop = 2 * p.batch * p.m * p.n * p.k;
+    const g = operands(be, p);
+    const gpuS = await timeGpu(be.device, rounds, (iters) => {
+      for (let i = 0; i < iters; i++) be.matmul(g.a, g.b, g.c, p);
+      be.flush();
+    });
+    g.free();
+    const c = operands(cpu, p);
+    const cpuS = timeIt(() => cpu.matmul(c.a, c.b, c.c, p), { budgetMs: 1000, minSamples: 3 }).medianS;
+    c.free();
+    const largest = Math.max(p.batch * p.m * p.k, p.batch * p.k * p.n);
+    convResults.push({ name, ...p, plan: chooseMatmul(p.batch, p.m, p.n, p.k, largest, be.limits), webgpuMs: gpuS * 1e3, webgpuGflops: flop / gpuS / 1e9, cpuGflops: flop / cpuS / 1e9 });
+  }
   const headers = ['N', 'webgpu tiled GFLOP/s', 'webgpu naive GFLOP/s', 'tiled / naive', `cpu (${cpu.description}) GFLOP/s`, 'webgpu / cpu'];
   console.log(formatTable(headers, results.map((r) => [r.n as number, fmt(r.oursGflops as number, 2), fmt(r.naiveGflops as number, 2), fmt((r.oursGflops as number) / (r.naiveGflops as number), 1), fmt(r.cpuGflops as number, 1), fmt((r.oursGflops as number) / (r.cpuGflops as number), 3)])));
+  if (convResults.length > 0) {
+    const planName = (pl: ReturnType<typeof chooseMatmul>) => (pl.kernel === 'tiled' ? `tiled ${pl.tiles.bm}×${pl.tiles.bn}` : `direct ${pl.tm}×${pl.tn}${pl.splits > 1 ? `, ${pl.splits} k-splits` : ''}`);
+    console.log(`\nconv-shaped products (LeNet-5, batch 64):`);
+    console.log(formatTable(['product', 'kernel', 'webgpu ms', 'webgpu GFLOP/s', 'cpu GFLOP/s'], convResults.map((r) => [r.name as string, planName(r.plan as ReturnType<typeof chooseMatmul>), fmt(r.webgpuMs as number, 1), fmt(r.webgpuGflops as number, 2), fmt(r.cpuGflops as number, 1)])));
+  }
   const epochSteps = Number(values['epoch-steps']);
   const epochGpu = await secondsPerEpoch(be, epochSteps);
   const epochCpu = await secondsPerEpoch(cpu, epochSteps);
@@ -139,7 +186,7 @@ async function main(): Promise<void> {
   }
   const tag = runtime.split(' ')[0];
   const out = fileURLToPath(new URL(existsSync(fileURLToPath(new URL('naive_matmul.wgsl', import.meta.url))) ? `results/webgpu_matmul-${tag}.json` : `../../bench/results/webgpu_matmul-${tag}.json`, import.meta.url));
-  writeJsonAtomic(out, { runtime, adapter: be.description, date: new Date().toISOString(), results, epoch: { webgpu: epochGpu, cpu: epochCpu } });
+  writeJsonAtomic(out, { runtime, adapter: be.description, date: new Date().toISOString(), results, conv: convResults, epoch: { webgpu: epochGpu, cpu: epochCpu } });
   console.log(`wrote ${out}`);
   be.destroy();
 }

@@ -67,7 +67,7 @@ test('specialize substitutes declared constants and refuses unknown names or wro
 });
 
 test('every kernel family embeds, declares its constants, and pulls in math.wgsl where needed', () => {
-  assert.deepEqual(Object.keys(WGSL).sort(), ['elementwise', 'math', 'matmul', 'optim', 'reduce', 'softmax', 'window']);
+  assert.deepEqual(Object.keys(WGSL).sort(), ['elementwise', 'math', 'matmul', 'matmul_direct', 'optim', 'reduce', 'softmax', 'window']);
   const matmul = kernelSource('matmul', { TRANS_A: true, TRANS_B: false, VEC_A: true, VEC_B: false, WG_X: 4, WG_Y: 32, TM: 8, BK: 16 });
   assert.match(matmul, /^const TRANS_A: bool = true;$/m);
   assert.match(matmul, /^const TM: u32 = 8u;/m);

@@ -1,4 +1,6 @@
 // Batched matmul C[b] = op(A[b]) · op(B[b]), any transposes, any m/n/k (1 and odd included).
+// The backend runs this kernel for products at least one 128×64 tile wide each way with
+// k > 32; skinny, short-k and small products go to matmul_direct.wgsl (chooseMatmul).
 //
 // Measured 2026-11-23 (bench/webgpu_matmul.ts: N×N f32, GFLOP/s = 2·N³ / median of 5,
 // 2-core x86 VM with other jobs running, load ≈ 2):

@@ -7,7 +7,7 @@
 import { RidgelineError } from '../errors.ts';
 import { WGSL } from './wgsl.gen.ts';
 
-export type KernelFamily = 'matmul' | 'elementwise' | 'reduce' | 'softmax' | 'optim' | 'window';
+export type KernelFamily = 'matmul' | 'matmul_direct' | 'elementwise' | 'reduce' | 'softmax' | 'optim' | 'window';
 export type Constants = Readonly<Record<string, number | boolean>>;
 
 /** Families that call the portable transcendental functions of math.wgsl. */

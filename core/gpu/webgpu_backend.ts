@@ -23,7 +23,7 @@ import { RidgelineError, argError } from '../errors.ts';
 import { BufferPool, GpuBuf, MAP_MODE_READ, USAGE, bufferBytes } from './buffers.ts';
 import { type BoundRange, Recorder } from './recorder.ts';
 import { type Constants, type KernelFamily, PipelineCache } from './shaders.ts';
-import { type TileLimits, chooseReduce, chooseSoftmax, chooseTiles } from './tiles.ts';
+import { type TileLimits, chooseMatmul, chooseReduce, chooseSoftmax } from './tiles.ts';
 
 /** The device limits the backend works within. */
 export interface WebGpuLimits extends TileLimits {
@@ -290,20 +290,42 @@ export class WebGpuBackend implements Backend {
     this.checkBinding('matmul', 'A', needA);
     this.checkBinding('matmul', 'B', needB);
     this.checkBinding('matmul', 'out', batch * m * n);
-    const t = chooseTiles(m, n, k, this.limits);
-    const tilesN = Math.ceil(n / t.bn);
-    const perItem = tilesN * Math.ceil(m / t.bm);
-    const constants = {
-      TRANS_A: p.transA, TRANS_B: p.transB,
-      VEC_A: (p.transA ? m : k) % 4 === 0 && strideA % 4 === 0,
-      VEC_B: (p.transB ? k : n) % 4 === 0 && strideB % 4 === 0,
-      WG_X: t.wgX, WG_Y: t.wgY, TM: t.tm, BK: t.bk,
-    };
+    const plan = chooseMatmul(batch, m, n, k, Math.max(needA, needB), this.limits);
     const temps: GPUBuffer[] = [];
     const srcA = this.unalias(ga, needA, [gc], temps);
     const srcB = this.unalias(gb, needB, [gc], temps);
-    const params = new Uint32Array([m, n, k, strideA, strideB, tilesN, perItem, perItem * batch]);
-    this.run('matmul', 'matmul', constants, [[0, srcA, 0, needA], [1, srcB, 0, needB], [2, gc, 0, batch * m * n]], 3, params, perItem * batch, true);
+    const outputs = batch * m * n;
+    if (plan.kernel === 'tiled') {
+      const t = plan.tiles;
+      const tilesN = Math.ceil(n / t.bn);
+      const perItem = tilesN * Math.ceil(m / t.bm);
+      const constants = {
+        TRANS_A: p.transA, TRANS_B: p.transB,
+        VEC_A: (p.transA ? m : k) % 4 === 0 && strideA % 4 === 0,
+        VEC_B: (p.transB ? k : n) % 4 === 0 && strideB % 4 === 0,
+        WG_X: t.wgX, WG_Y: t.wgY, TM: t.tm, BK: t.bk,
+      };
+      const params = new Uint32Array([m, n, k, strideA, strideB, tilesN, perItem, perItem * batch]);
+      this.run('matmul', 'matmul', constants, [[0, srcA, 0, needA], [1, srcB, 0, needB], [2, gc, 0, outputs]], 3, params, perItem * batch, true);
+    } else {
+      const { tm, tn, wg, splits, kChunk } = plan;
+      const tilesN = Math.ceil(n / tn);
+      const perItem = tilesN * Math.ceil(m / tm);
+      const constants = { TRANS_A: p.transA, TRANS_B: p.transB, TM: tm, TN: tn, WG: wg };
+      const params = new Uint32Array([m, n, k, strideA, strideB, tilesN, perItem, perItem * batch, kChunk, splits, outputs]);
+      const groups = Math.ceil((perItem * batch * splits) / wg);
+      if (splits === 1) {
+        this.run('matmul_direct', 'matmulDirect', constants, [[0, srcA, 0, needA], [1, srcB, 0, needB], [2, gc, 0, outputs]], 3, params, groups);
+      } else {
+        // Partial products per chunk of k, then their sum in split order (deterministic).
+        // chooseMatmul keeps splits·outputs within the larger operand, so the scratch fits a
+        // binding. The pool may hand it out again at once: later work is queued behind these.
+        const scratch = this.pool.take(bufferBytes(splits * outputs));
+        this.run('matmul_direct', 'matmulDirect', constants, [[0, srcA, 0, needA], [1, srcB, 0, needB], [2, scratch, 0, splits * outputs]], 3, params, groups);
+        this.run('matmul_direct', 'sumSplits', { WG: wg }, [[0, scratch, 0, splits * outputs], [2, gc, 0, outputs]], 3, params, Math.ceil(outputs / wg));
+        this.pool.give(scratch);
+      }
+    }
     this.release(temps);
   }
 

@@ -129,6 +129,40 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
       );
     });
 
+    test('matmul: skinny outputs, long k (split-k on WebGPU) and the tiled/direct boundary, all transposes', async () => {
+      const small = fc.integer({ min: 1, max: 16 });
+      const longK = fc.oneof(fc.integer({ min: 500, max: 20000 }), fc.constantFrom(511, 512, 513, 1023, 1024, 16384));
+      // [thin, wide, k]: C is thin × wide or wide × thin. Sizes keep the f64 oracle quick.
+      const skinny = fc.oneof(
+        // im2col products of a convolution with few channels: short k, one long side.
+        fc.tuple(small, dim(5000), dim(64)),
+        // Weight gradients: a handful of outputs over a long k.
+        fc.tuple(small, small, longK),
+        fc.tuple(small, fc.integer({ min: 17, max: 200 }), fc.integer({ min: 256, max: 2000 })),
+      );
+      const shapes = fc.oneof(
+        fc.record({ batch: fc.integer({ min: 1, max: 2 }), dims: skinny, wide: fc.boolean() })
+          .map(({ batch, dims: [thin, long, k], wide }) => (wide ? { batch, m: thin, n: long, k } : { batch, m: long, n: thin, k })),
+        // Around the sizes where the WebGPU backend switches between its two kernels.
+        fc.record({ batch: fc.integer({ min: 1, max: 2 }), m: fc.integer({ min: 100, max: 160 }), n: fc.integer({ min: 14, max: 80 }), k: fc.integer({ min: 24, max: 48 }) }),
+      );
+      await fc.assert(
+        fc.asyncProperty(shapes, fc.boolean(), fc.boolean(), fc.nat(), async (s, transA, transB, seed) => {
+          const p = { ...s, transA, transB };
+          const a = randomF32(seed, s.batch * s.m * s.k);
+          const b = randomF32(seed + 1, s.batch * s.k * s.n);
+          const [ab, bb, out] = [upload(be, a), upload(be, b), be.alloc(s.batch * s.m * s.n)];
+          be.matmul(ab, bb, out, p);
+          const got = await read(out);
+          const want = oracle.matmul(a, b, p);
+          const mag = oracle.matmul(a.map(Math.abs), b.map(Math.abs), p);
+          assertClose(got, want, (i) => gamma(s.k) * mag[i], `matmul ${JSON.stringify(p)}`);
+          [ab, bb, out].forEach((x) => be.free(x));
+        }),
+        { numRuns: RUNS.kernel },
+      );
+    });
+
     test('matmul: batch stride 0 broadcasts an operand', async () => {
       const [m, n, k, batch] = [5, 7, 9, 3];
       const a = randomF32(1, batch * m * k);
