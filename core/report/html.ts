@@ -227,6 +227,15 @@ ${body}
 
 const NOTE = 'style="font-size:12px;color:#555"';
 
+/** SPEC §6: say what happens to batch-norm statistics on the path, when the model has any. */
+function bnNote(result: ForkResult): string {
+  const resolved = result.spec.resolved as { bufferValues?: number } | undefined;
+  if (!resolved?.bufferValues) return '';
+  return result.spec.resetBn
+    ? ' Batch-norm running statistics were recomputed on the training data at every point of the path (--reset-bn).'
+    : ' Batch-norm running statistics were interpolated like the weights (the default; --reset-bn recomputes them).';
+}
+
 /** The whole report of a fork run as one self-contained HTML document. */
 export function forkReportHtml(result: ForkResult): string {
   const groups = groupCells(result.cells);
@@ -317,7 +326,7 @@ export function forkReportHtml(result: ForkResult): string {
 
   const body = `<h2>Cells</h2>
 ${cellTable(result)}
-<p ${NOTE}>Error barriers are max<sub>α</sub> E(θ(α)) − ½(E(θA) + E(θB)) in percent; loss barriers are max<sub>α</sub> of the gap to the chord and may be negative; the normalized barrier divides the test error barrier by the endpoints' mean test accuracy (SPEC §1). Distances are on the test split.${result.task === 'regression' ? ' This run is a regression: the loss is the mean squared error, every "error" is the RMSE (×100 where shown in percent) and "accuracy" is 1 − RMSE; the prediction distance is the mean squared difference of the outputs.' : ''}</p>
+<p ${NOTE}>Error barriers are max<sub>α</sub> E(θ(α)) − ½(E(θA) + E(θB)) in percent; loss barriers are max<sub>α</sub> of the gap to the chord and may be negative; the normalized barrier divides the test error barrier by the endpoints' mean test accuracy (SPEC §1). Distances are on the test split.${bnNote(result)}${result.task === 'regression' ? ' This run is a regression: the loss is the mean squared error, every "error" is the RMSE (×100 where shown in percent) and "accuracy" is 1 − RMSE; the prediction distance is the mean squared difference of the outputs.' : ''}</p>
 <h2>Barrier curves along the path</h2>
 ${curves.map((f) => `<figure>${f}</figure>`).join('\n')}
 <p ${NOTE}>One panel per fork point k1, one line per k2; panels of a figure share their y axis.${esc(averaged)}</p>
