@@ -3,7 +3,7 @@
  * thread, and with its helper thread) against PyTorch's CPU (Debian python3-torch on
  * OpenBLAS, 1 and 2 threads) on the same model definition (bench/torch_models.py, whose
  * state_dict the test models_torch checks against ours). Both train with SGD (lr 0.01,
- * momentum 0.9) and cross-entropy on seeded random data of the dataset's shape (the data
+ * momentum 0.9) and the task's loss (cross-entropy; MSE for SIREN) on seeded random data of the dataset's shape (the data
  * pipeline is not what is measured): `steps` steps are timed after a warm-up and scaled to
  * an epoch of (training examples / batch) steps. Prints a table and writes
  * bench/results/model_epoch.json.
@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import * as ag from '../core/autograd/mod.ts';
 import type { Backend } from '../core/backend.ts';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
+import { taskLoss } from '../core/nn/loss.ts';
 import { createModel } from '../core/nn/registry.ts';
 import { type Tensor, fromArray, keep, tidy } from '../core/tensor.ts';
 import { Sgd } from '../core/train/optimizers.ts';
@@ -38,14 +39,22 @@ interface Workload {
   steps: number;
 }
 
+/** The presets' architectures at the presets' batch sizes (`ridgeline presets`), plus the k1/k2 paper's VGG. */
+const FASHION = { dataset: 'Fashion-MNIST', input: [1, 28, 28], classes: 10, trainExamples: 60_000, batch: 128 };
 const WORKLOADS: Record<string, Workload> = {
   lenet5: { model: 'lenet5', dataset: 'MNIST', input: [1, 28, 28], classes: 10, trainExamples: 60_000, batch: 64, steps: 50 },
+  cnn: { model: 'cnn', ...FASHION, steps: 50 },
+  'lc-cnn': { model: 'lc-cnn', ...FASHION, steps: 30 },
+  'mlp-toeplitz': { model: 'mlp-toeplitz', ...FASHION, steps: 10 },
+  'vit-lite': { model: 'vit-lite', ...FASHION, steps: 10 },
+  // SIREN regresses the generated waveform (4096 samples of one timestep each), MSE loss.
+  siren: { model: 'siren', dataset: 'waveform', input: [1], classes: 0, trainExamples: 4096, batch: 256, steps: 30 },
   'vgg-reduced': { model: 'vgg-reduced', dataset: 'CIFAR-10', input: [3, 32, 32], classes: 10, trainExamples: 50_000, batch: 128, steps: 10 },
 };
 
 const USAGE = `Usage: node dist/bench/model_epoch.js [options]
 
-Seconds per training epoch (SGD lr 0.01 momentum 0.9, cross-entropy, random data of the
+Seconds per training epoch (SGD lr 0.01 momentum 0.9, cross-entropy or MSE, random data of the
 dataset's shape): our CPU backend with 1 thread and with its helper thread (2), against
 PyTorch (Debian python3-torch, OpenBLAS) with 1 and 2 threads, on the same architecture.
 
@@ -122,7 +131,8 @@ function randomBatches(w: Workload, inputSize: number): { x: Float32Array; y: Fl
   const rand = (): number => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   return Array.from({ length: 8 }, () => ({
     x: Float32Array.from({ length: w.batch * inputSize }, () => 2 * rand() - 1),
-    y: Float32Array.from({ length: w.batch }, () => Math.floor(rand() * w.classes)),
+    // Class labels, or regression targets in [−1, 1) (SIREN).
+    y: Float32Array.from({ length: w.batch }, () => (w.classes > 0 ? Math.floor(rand() * w.classes) : 2 * rand() - 1)),
   }));
 }
 
@@ -147,7 +157,7 @@ async function ourSecondsPerStep(backend: Backend, w: Workload): Promise<{ secon
     const { value, grads } = ag.valueAndGrad((tp) => {
       const ps = state.slice();
       trainIdx.forEach((j, k) => (ps[j] = tp[k]));
-      return ag.softmaxCrossEntropy(model.forward(ps, x, { train: true, noiseSeed: 0, step: s }), y);
+      return taskLoss(model, model.forward(ps, x, { train: true, noiseSeed: 0, step: s }), y);
     }, trainable);
     opt.step(trainable, grads);
     return value;
@@ -179,7 +189,7 @@ interface PeerStep {
 
 function torchSecondsPerStep(python: string, w: Workload, threads: number): PeerStep {
   // OMP_NUM_THREADS as well as --threads (set_num_threads): OpenBLAS's OpenMP build sizes its pool from it.
-  const args = [TORCH_MODELS, 'epoch', '--model', w.model, '--input', w.input.join(','), '--classes', String(w.classes),
+  const args = [TORCH_MODELS, 'epoch', '--model', w.model, '--input', w.input.join(','), '--classes', String(w.classes || 1), // siren: one output
     '--batch', String(w.batch), '--steps', String(w.steps), '--threads', String(threads)];
   const r = spawnSync(python, args, { env: peerEnv({ OMP_NUM_THREADS: String(threads) }), encoding: 'utf8', timeout: 1_800_000 });
   if (r.error) throw new Error(`${python}: ${r.error.message}`);
@@ -268,7 +278,7 @@ async function main(): Promise<void> {
     machine: { ...machine, busyFractionBeforeRun: busy, busyFractionBeforeEachRound: busyPerRound },
     ours: { oneThread: backends['ours 1T'].description, twoThreads: backends['ours 2T'].description },
     peer: peer.ok ? { ok: true, torch: peer.probe.torch, blas: peer.probe, failure: peerFailure, unsetEnv: PEER_UNSET_ENV } : { ok: false, reason: peer.reason },
-    training: { optimizer: 'SGD', lr: 0.01, momentum: 0.9, loss: 'cross-entropy', data: 'uniform random inputs, random labels (8 fixed batches)' },
+    training: { optimizer: 'SGD', lr: 0.01, momentum: 0.9, loss: 'cross-entropy (MSE for siren)', data: 'uniform random inputs, random labels (8 fixed batches)' },
     options: opts,
     results: rows,
   });

@@ -338,8 +338,11 @@ def cmd_epoch(a, model):
     g = torch.Generator().manual_seed(0)
     # A few fixed batches, drawn before timing: the step is what we measure, not the RNG.
     # Uniform [-1, 1) inputs, as bench/model_epoch.ts draws for ours (its own RNG).
-    batches = [(as_input(a.model, torch.rand(a.batch, math.prod(a.input), generator=g) * 2 - 1, a.input),
-                torch.randint(0, a.classes, (a.batch,), generator=g)) for _ in range(8)]
+    # Targets: class labels, or (siren) regression targets uniform in [-1, 1) like ours.
+    target = ((lambda: torch.rand(a.batch, generator=g) * 2 - 1) if a.model == 'siren'
+              else (lambda: torch.randint(0, a.classes, (a.batch,), generator=g)))
+    batches = [(as_input(a.model, torch.rand(a.batch, math.prod(a.input), generator=g) * 2 - 1, a.input), target())
+               for _ in range(8)]
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.MSELoss() if a.model == 'siren' else nn.CrossEntropyLoss()
     model.train()

@@ -16,11 +16,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'dist/runtimes/node.js');
 const tmp = () => mkdtempSync(join(tmpdir(), 'ridgeline-models-'));
 
-function fork(args: string[]): { result: ForkResult; stdout: string } {
+function fork(args: string[]): { result: ForkResult; stdout: string; report: string } {
   const out = tmp();
   const r = spawnSync(process.execPath, [cli, 'fork', ...args, '--out', out], { cwd: root, encoding: 'utf8', timeout: 600_000, env: { ...process.env, CI: 'true' } });
   assert.equal(r.status, 0, `${r.stderr}\n${r.stdout}`);
-  return { result: JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ForkResult, stdout: r.stdout };
+  return {
+    result: JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ForkResult,
+    stdout: r.stdout,
+    report: readFileSync(join(out, 'report.html'), 'utf8'),
+  };
 }
 
 function checkCurves(result: ForkResult): void {
@@ -63,8 +67,12 @@ test('lenet5-mnist (shortened to 400 digits, 10 steps per line) runs on cpu and 
 
 test('resnet20 with augmentation and --reset-bn: statistics recomputed at each point; spec and results record it', () => {
   const args = ['--model', 'resnet20', '--data', 'mnist', '--limit', '160', '--batch', '16', '--unit', 'steps', '--steps', '4', '--k1', '0,2', '--alphas', '3', '--lr', '0.05', '--backend', 'cpu', '--augment'];
-  const interpolated = fork(args).result;
-  const reset = fork([...args, '--reset-bn']).result;
+  const interpolatedRun = fork(args);
+  const resetRun = fork([...args, '--reset-bn']);
+  const [interpolated, reset] = [interpolatedRun.result, resetRun.result];
+  // The report says which of the two was done to the statistics (SPEC §6).
+  assert.match(interpolatedRun.report, /running statistics were interpolated like the weights/);
+  assert.match(resetRun.report, /running statistics were recomputed on the training data/);
   assert.equal(reset.spec.resetBn, true);
   assert.equal(reset.spec.augment, true);
   assert.ok((reset.spec.resolved as { bufferValues: number }).bufferValues > 0);
