@@ -60,10 +60,11 @@ export function grad(output: Tensor, inputs: readonly Tensor[], options: GradOpt
     for (const t of reverseTopological(output)) {
       const g = cot.get(t);
       if (!g || !t.node) continue;
-      const parts = t.node.vjp(g);
+      const needed = t.node.inputs.map(tracks);
+      const parts = t.node.vjp(g, needed);
       t.node.inputs.forEach((input, i) => {
         const part = parts[i];
-        if (!part || !tracks(input)) return;
+        if (!part || !needed[i]) return;
         const prev = cot.get(input);
         cot.set(input, prev ? add(prev, part) : part);
       });

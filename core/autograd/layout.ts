@@ -84,5 +84,5 @@ export function concatRows(parts: readonly Tensor[]): Tensor {
     at += p.shape[0];
     return s;
   });
-  return record(out, 'concatRows', parts, (g) => parts.map((p, i) => takeRows(g, starts[i], p.shape[0])));
+  return record(out, 'concatRows', parts, (g, needed) => parts.map((p, i) => (needed[i] ? takeRows(g, starts[i], p.shape[0]) : null)));
 }

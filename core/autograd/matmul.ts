@@ -31,8 +31,8 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   if (out.size > 0) a.backend.matmul(a.buf, b.buf, out.buf, { batch, m, n, k, transA, transB });
   // C = op(A)·op(B): dop(A) = dC·op(B)ᵀ, dop(B) = op(A)ᵀ·dC, each written in the stored
   // layout of A and B so that no transpose is ever materialised.
-  return record(out, 'matmul', [a, b], (g) => [
-    transA ? matmul(b, g, { transA: transB, transB: true }) : matmul(g, b, { transB: !transB }),
-    transB ? matmul(g, a, { transA: true, transB: transA }) : matmul(a, g, { transA: !transA }),
+  return record(out, 'matmul', [a, b], (g, needed) => [
+    !needed[0] ? null : transA ? matmul(b, g, { transA: transB, transB: true }) : matmul(g, b, { transB: !transB }),
+    !needed[1] ? null : transB ? matmul(g, a, { transA: true, transB: transA }) : matmul(a, g, { transA: !transA }),
   ]);
 }

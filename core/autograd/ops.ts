@@ -30,25 +30,31 @@ function binaryKernel(op: BinaryOp, a: Tensor, b: Tensor, param = 0): Tensor {
 }
 
 export function add(a: Tensor, b: Tensor): Tensor {
-  return record(binaryKernel('add', a, b), 'add', [a, b], (g) => [sumTo(g, a.shape), sumTo(g, b.shape)]);
+  return record(binaryKernel('add', a, b), 'add', [a, b], (g, needed) => [
+    needed[0] ? sumTo(g, a.shape) : null,
+    needed[1] ? sumTo(g, b.shape) : null,
+  ]);
 }
 
 export function sub(a: Tensor, b: Tensor): Tensor {
-  return record(binaryKernel('sub', a, b), 'sub', [a, b], (g) => [sumTo(g, a.shape), sumTo(neg(g), b.shape)]);
+  return record(binaryKernel('sub', a, b), 'sub', [a, b], (g, needed) => [
+    needed[0] ? sumTo(g, a.shape) : null,
+    needed[1] ? sumTo(neg(g), b.shape) : null,
+  ]);
 }
 
 export function mul(a: Tensor, b: Tensor): Tensor {
-  return record(binaryKernel('mul', a, b), 'mul', [a, b], (g) => [
-    sumTo(mul(g, b), a.shape),
-    sumTo(mul(g, a), b.shape),
+  return record(binaryKernel('mul', a, b), 'mul', [a, b], (g, needed) => [
+    needed[0] ? sumTo(mul(g, b), a.shape) : null,
+    needed[1] ? sumTo(mul(g, a), b.shape) : null,
   ]);
 }
 
 export function div(a: Tensor, b: Tensor): Tensor {
-  return record(binaryKernel('div', a, b), 'div', [a, b], (g) => [
-    sumTo(div(g, b), a.shape),
+  return record(binaryKernel('div', a, b), 'div', [a, b], (g, needed) => [
+    needed[0] ? sumTo(div(g, b), a.shape) : null,
     // d(a/b)/db = −a/b²
-    sumTo(neg(div(mul(g, a), mul(b, b))), b.shape),
+    needed[1] ? sumTo(neg(div(mul(g, a), mul(b, b))), b.shape) : null,
   ]);
 }
 

@@ -14,8 +14,13 @@ import { type Tensor, tidy } from '../tensor.ts';
 export interface GradNode {
   readonly op: string;
   readonly inputs: readonly Tensor[];
-  /** Cotangents of the inputs given the output's cotangent `g`; null where none flows. */
-  readonly vjp: (g: Tensor) => readonly (Tensor | null)[];
+  /**
+   * Cotangents of the inputs given the output's cotangent `g`; null where none flows.
+   * `needed[i]` is false for inputs that take no part in differentiation (the network's
+   * data, constants): a rule may skip their cotangent, which `grad` would discard anyway.
+   * For a first layer's product that is a third of its backward work.
+   */
+  readonly vjp: (g: Tensor, needed: readonly boolean[]) => readonly (Tensor | null)[];
 }
 
 let recording = true;
