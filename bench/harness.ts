@@ -120,6 +120,26 @@ def blas_info():
     return info
 `;
 
+/** Debian packages of the PyTorch peer: torch, and an optimised BLAS (reference BLAS is ~60× slower). */
+export const TORCH_PEER_PACKAGES = ['python3-torch', 'libopenblas0-openmp'];
+
+/**
+ * The peer probe: prints one JSON line, ok with torch's version and BLAS facts when torch
+ * imports and runs OpenBLAS, else the reason (a peer on reference BLAS is no fair peer).
+ */
+export const TORCH_OPENBLAS_PROBE = PY_BLAS_INFO + `
+import json, sys
+try:
+    import torch
+except Exception as e:
+    print(json.dumps({"ok": False, "reason": f"{sys.executable} cannot import torch ({e})"})); raise SystemExit
+info = blas_info()
+if "openblasCore" not in info:
+    print(json.dumps({"ok": False, "reason": "torch does not run OpenBLAS (" + (", ".join(info["libraries"]) or "no BLAS library mapped") + ")"}))
+else:
+    print(json.dumps({"ok": True, "torch": torch.__version__, "python": sys.version.split()[0], **info}))
+`;
+
 /** The Python that sees Debian's packages (a pyenv `python3` on PATH does not). */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import {
-  PEER_UNSET_ENV, PY_BLAS_INFO, PY_TIME_IT, SYSTEM_PYTHON, type PeerStatus, type Timing, cpuBusyFraction,
+  PEER_UNSET_ENV, PY_BLAS_INFO, TORCH_OPENBLAS_PROBE, TORCH_PEER_PACKAGES, PY_TIME_IT, SYSTEM_PYTHON, type PeerStatus, type Timing, cpuBusyFraction,
   ensurePythonPeer, estimateClockGHz, fmt, formatTable, machineInfo, median, peerEnv, runPythonJson, spread,
   timeIt, writeJsonAtomic,
 } from './harness.ts';
@@ -31,20 +31,7 @@ The peer runs under /usr/bin/python3; when torch is missing and we are root with
 bench installs python3-torch and libopenblas0-openmp. ${PEER_UNSET_ENV.slice(0, 2).join(' and ')}
 are removed from the peer's environment. Run it on an otherwise idle machine.`;
 
-const PEER_PACKAGES = ['python3-torch', 'libopenblas0-openmp'];
 
-const PROBE_SCRIPT = PY_BLAS_INFO + `
-import json, sys
-try:
-    import torch
-except Exception as e:
-    print(json.dumps({"ok": False, "reason": f"{sys.executable} cannot import torch ({e})"})); raise SystemExit
-info = blas_info()
-if "openblasCore" not in info:
-    print(json.dumps({"ok": False, "reason": "torch does not run OpenBLAS (" + (", ".join(info["libraries"]) or "no BLAS library mapped") + ")"}))
-else:
-    print(json.dumps({"ok": True, "torch": torch.__version__, "python": sys.version.split()[0], **info}))
-`;
 
 const PEER_SCRIPT = PY_TIME_IT + PY_BLAS_INFO + `
 import json, sys, torch
@@ -141,7 +128,7 @@ async function main(): Promise<void> {
   if (busy > 0.1) log(`warning: other processes keep ${(100 * busy).toFixed(0)}% of the CPUs busy: figures will be low and noisy`);
 
   let peer: PeerStatus = { ok: false, reason: 'disabled by --no-peer' };
-  if (opts.peer) peer = ensurePythonPeer(PROBE_SCRIPT, PEER_PACKAGES, log);
+  if (opts.peer) peer = ensurePythonPeer(TORCH_OPENBLAS_PROBE, TORCH_PEER_PACKAGES, log);
   if (!peer.ok) log(`PyTorch peer missing: ${peer.reason}. Printing our figures alone.`);
 
   const backend = await createCpuBackend();

@@ -23,7 +23,7 @@ import { type Tensor, fromArray, keep, tidy } from '../core/tensor.ts';
 import { Sgd } from '../core/train/optimizers.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import {
-  PEER_UNSET_ENV, PY_BLAS_INFO, SYSTEM_PYTHON, type PeerStatus, cpuBusyFraction, ensurePythonPeer, fmt, formatTable,
+  PEER_UNSET_ENV, TORCH_OPENBLAS_PROBE, TORCH_PEER_PACKAGES, SYSTEM_PYTHON, type PeerStatus, cpuBusyFraction, ensurePythonPeer, fmt, formatTable,
   machineInfo, median, peerEnv, spread, writeJsonAtomic,
 } from './harness.ts';
 
@@ -72,21 +72,8 @@ The peer runs bench/torch_models.py under ${SYSTEM_PYTHON}; when torch is missin
 root with apt, the bench installs python3-torch and libopenblas0-openmp. Run it on an
 otherwise idle machine.`;
 
-const PEER_PACKAGES = ['python3-torch', 'libopenblas0-openmp'];
 const TORCH_MODELS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'torch_models.py');
 
-const PROBE_SCRIPT = PY_BLAS_INFO + `
-import json, sys
-try:
-    import torch
-except Exception as e:
-    print(json.dumps({"ok": False, "reason": f"{sys.executable} cannot import torch ({e})"})); raise SystemExit
-info = blas_info()
-if "openblasCore" not in info:
-    print(json.dumps({"ok": False, "reason": "torch does not run OpenBLAS (" + (", ".join(info["libraries"]) or "no BLAS library mapped") + ")"}))
-else:
-    print(json.dumps({"ok": True, "torch": torch.__version__, "python": sys.version.split()[0], **info}))
-`;
 
 const CLI_OPTIONS = {
   models: { type: 'string', default: Object.keys(WORKLOADS).join(',') },
@@ -208,7 +195,7 @@ async function main(): Promise<void> {
   if (busy > 0.1) log(`warning: other processes keep ${(100 * busy).toFixed(0)}% of the CPUs busy: figures will be low and noisy`);
 
   let peer: PeerStatus = { ok: false, reason: 'disabled by --no-peer' };
-  if (opts.peer) peer = ensurePythonPeer(PROBE_SCRIPT, PEER_PACKAGES, log);
+  if (opts.peer) peer = ensurePythonPeer(TORCH_OPENBLAS_PROBE, TORCH_PEER_PACKAGES, log);
   if (!peer.ok) log(`PyTorch peer missing: ${peer.reason}. Printing our figures alone.`);
 
   const backends: Record<(typeof OURS)[number], Awaited<ReturnType<typeof createCpuBackend>>> = {

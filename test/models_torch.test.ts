@@ -20,6 +20,7 @@ import { encodeSafetensors } from '../core/io/safetensors.ts';
 import type { Model } from '../core/nn/model.ts';
 import { createModel } from '../core/nn/registry.ts';
 import { fromArray, tidy } from '../core/tensor.ts';
+import { findTorchPython } from './torch_python.ts';
 import { assertClose, randomF32, seeded } from './util.ts';
 
 const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'torch_models.py');
@@ -64,16 +65,6 @@ const CASES: Case[] = [
  */
 const LOGIT_RTOL = 1e-5;
 
-/** The first python3 that imports torch, or the reason there is none. */
-function findTorchPython(): { python: string | null; reason: string } {
-  const tried: string[] = [];
-  for (const python of ['/usr/bin/python3', 'python3']) {
-    const r = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8', timeout: 120_000 });
-    if (r.status === 0) return { python, reason: '' };
-    tried.push(`${python}: ${r.error ? r.error.message : (r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`)}`);
-  }
-  return { python: null, reason: `needs python3 with torch (${tried.join('; ')})` };
-}
 const torchPython = findTorchPython();
 const skip = torchPython.python ? false : torchPython.reason;
 

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../core/io/safetensors.ts';
+import { findTorchPython } from './torch_python.ts';
 import { assertClose, randomF32 } from './util.ts';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures', 'torch');
@@ -81,16 +82,6 @@ test('torch-written F64 / BF16 / F16 / I64 / I32 / empty tensors convert as torc
   assert.equal(file.tensors.get('num_batches_tracked')!.data[0], 937);
 });
 
-/** The first python3 that imports torch, or the reason there is none. */
-function findTorchPython(): { python: string | null; reason: string } {
-  const tried: string[] = [];
-  for (const python of ['/usr/bin/python3', 'python3']) {
-    const r = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8', timeout: 120_000 });
-    if (r.status === 0) return { python, reason: '' };
-    tried.push(`${python}: ${r.error ? r.error.message : (r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`)}`);
-  }
-  return { python: null, reason: `needs python3 with torch (${tried.join('; ')})` };
-}
 const torchPython = findTorchPython();
 
 test('a file written by our encoder loads in PyTorch bit for bit and runs in nn.Sequential', { skip: torchPython.python ? false : torchPython.reason }, () => {

@@ -174,35 +174,36 @@ function windowOut(p: Window): [number, number] {
   return [Math.floor((p.h + 2 * p.padH - p.kh) / p.strideH) + 1, Math.floor((p.w + 2 * p.padW - p.kw) / p.strideW) + 1];
 }
 
-/** im2col: cols[b, oy, ox, ch, i, j] = x(b, ch, oy·sh + i − ph, ox·sw + j − pw), 0 in the padding. */
-export function im2col(x: ArrayLike<number>, p: Window): Vec {
+/**
+ * Visits every window entry in cols order (b, oy, ox, ch, i, j) with its cols index and
+ * the input index it reads, or null in the padding.
+ */
+function eachWindowEntry(p: Window, visit: (col: number, input: number | null) => void): void {
   const [oh, ow] = windowOut(p);
-  const out = new Float64Array(p.n * oh * ow * p.c * p.kh * p.kw);
   const [sn, sc, sh, sw] = p.inStrides;
   let o = 0;
   for (let b = 0; b < p.n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
     for (let ch = 0; ch < p.c; ch++) for (let i = 0; i < p.kh; i++) for (let j = 0; j < p.kw; j++) {
       const y = oy * p.strideH + i - p.padH;
       const xx = ox * p.strideW + j - p.padW;
-      out[o++] = y >= 0 && y < p.h && xx >= 0 && xx < p.w ? x[b * sn + ch * sc + y * sh + xx * sw] : 0;
+      visit(o++, y >= 0 && y < p.h && xx >= 0 && xx < p.w ? b * sn + ch * sc + y * sh + xx * sw : null);
     }
   }
+}
+
+/** im2col: cols[b, oy, ox, ch, i, j] = x(b, ch, oy·sh + i − ph, ox·sw + j − pw), 0 in the padding. */
+export function im2col(x: ArrayLike<number>, p: Window): Vec {
+  const [oh, ow] = windowOut(p);
+  const out = new Float64Array(p.n * oh * ow * p.c * p.kh * p.kw);
+  eachWindowEntry(p, (col, input) => (out[col] = input === null ? 0 : x[input]));
   return out;
 }
 
 /** col2im, the adjoint of im2col, by scattering (a different algorithm from the kernels' gather). */
 export function col2im(cols: ArrayLike<number>, p: Window): Vec {
-  const [oh, ow] = windowOut(p);
   const out = new Float64Array(p.n * p.c * p.h * p.w);
-  const [sn, sc, sh, sw] = p.inStrides;
-  let o = 0;
-  for (let b = 0; b < p.n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
-    for (let ch = 0; ch < p.c; ch++) for (let i = 0; i < p.kh; i++) for (let j = 0; j < p.kw; j++) {
-      const y = oy * p.strideH + i - p.padH;
-      const xx = ox * p.strideW + j - p.padW;
-      if (y >= 0 && y < p.h && xx >= 0 && xx < p.w) out[b * sn + ch * sc + y * sh + xx * sw] += cols[o];
-      o++;
-    }
-  }
+  eachWindowEntry(p, (col, input) => {
+    if (input !== null) out[input] += cols[col];
+  });
   return out;
 }

@@ -103,6 +103,21 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
     const be = made;
     const read = async (b: Buf) => be.download(b);
 
+    /** One product on random operands within the γ(k)·Σ|a||b| bound of the f64 oracle. */
+    const matmulAgrees = async (s: { batch: number; m: number; n: number; k: number }, transA: boolean, transB: boolean, seed: number) => {
+      const p = { ...s, transA, transB };
+      const a = randomF32(seed, s.batch * s.m * s.k);
+      const b = randomF32(seed + 1, s.batch * s.k * s.n);
+      const [ab, bb, out] = [upload(be, a), upload(be, b), be.alloc(s.batch * s.m * s.n)];
+      be.matmul(ab, bb, out, p);
+      const got = await read(out);
+      const want = oracle.matmul(a, b, p);
+      // Σ|a||b| per output = the oracle product of the absolute values.
+      const mag = oracle.matmul(a.map(Math.abs), b.map(Math.abs), p);
+      assertClose(got, want, (i) => gamma(s.k) * mag[i], `matmul ${JSON.stringify(p)}`);
+      [ab, bb, out].forEach((x) => be.free(x));
+    };
+
     test('matmul: batched, all transposes, odd/unit/large sizes', async () => {
       const shapes = fc.oneof(
         fc.record({ batch: fc.integer({ min: 1, max: 3 }), m: dim(), n: dim(), k: dim() }),
@@ -112,19 +127,7 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
         fc.record({ batch: fc.constant(1), m: dim(9), n: dim(12), k: fc.integer({ min: 1024, max: 1300 }) }),
       );
       await fc.assert(
-        fc.asyncProperty(shapes, fc.boolean(), fc.boolean(), fc.nat(), async (s, transA, transB, seed) => {
-          const p = { ...s, transA, transB };
-          const a = randomF32(seed, s.batch * s.m * s.k);
-          const b = randomF32(seed + 1, s.batch * s.k * s.n);
-          const [ab, bb, out] = [upload(be, a), upload(be, b), be.alloc(s.batch * s.m * s.n)];
-          be.matmul(ab, bb, out, p);
-          const got = await read(out);
-          const want = oracle.matmul(a, b, p);
-          // Σ|a||b| per output = the oracle product of the absolute values.
-          const mag = oracle.matmul(a.map(Math.abs), b.map(Math.abs), p);
-          assertClose(got, want, (i) => gamma(s.k) * mag[i], `matmul ${JSON.stringify(p)}`);
-          [ab, bb, out].forEach((x) => be.free(x));
-        }),
+        fc.asyncProperty(shapes, fc.boolean(), fc.boolean(), fc.nat(), matmulAgrees),
         { numRuns: RUNS.kernel },
       );
     });
@@ -147,18 +150,7 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
         fc.record({ batch: fc.integer({ min: 1, max: 2 }), m: fc.integer({ min: 100, max: 160 }), n: fc.integer({ min: 14, max: 80 }), k: fc.integer({ min: 24, max: 48 }) }),
       );
       await fc.assert(
-        fc.asyncProperty(shapes, fc.boolean(), fc.boolean(), fc.nat(), async (s, transA, transB, seed) => {
-          const p = { ...s, transA, transB };
-          const a = randomF32(seed, s.batch * s.m * s.k);
-          const b = randomF32(seed + 1, s.batch * s.k * s.n);
-          const [ab, bb, out] = [upload(be, a), upload(be, b), be.alloc(s.batch * s.m * s.n)];
-          be.matmul(ab, bb, out, p);
-          const got = await read(out);
-          const want = oracle.matmul(a, b, p);
-          const mag = oracle.matmul(a.map(Math.abs), b.map(Math.abs), p);
-          assertClose(got, want, (i) => gamma(s.k) * mag[i], `matmul ${JSON.stringify(p)}`);
-          [ab, bb, out].forEach((x) => be.free(x));
-        }),
+        fc.asyncProperty(shapes, fc.boolean(), fc.boolean(), fc.nat(), matmulAgrees),
         { numRuns: RUNS.kernel },
       );
     });
