@@ -308,3 +308,16 @@ export function writeJsonAtomic(path: string, value: unknown): void {
 export function fmt(x: number | null | undefined, digits = 1): string {
   return x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits);
 }
+
+/**
+ * The start of a bench against PyTorch: machine facts, how busy the CPUs are (with a
+ * warning when they are), and the OpenBLAS peer (`wanted` false: disabled, our figures alone).
+ */
+export async function startTorchBench(wanted: boolean, log: (s: string) => void): Promise<{ machine: MachineInfo; busy: number; peer: PeerStatus }> {
+  const machine = machineInfo();
+  const busy = await cpuBusyFraction();
+  if (busy > 0.1) log(`warning: other processes keep ${(100 * busy).toFixed(0)}% of the CPUs busy: figures will be low and noisy`);
+  const peer: PeerStatus = wanted ? ensurePythonPeer(TORCH_OPENBLAS_PROBE, TORCH_PEER_PACKAGES, log) : { ok: false, reason: 'disabled by --no-peer' };
+  if (!peer.ok) log(`PyTorch peer missing: ${peer.reason}. Printing our figures alone.`);
+  return { machine, busy, peer };
+}

@@ -9,9 +9,8 @@ import { parseArgs } from 'node:util';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import {
-  PEER_UNSET_ENV, PY_BLAS_INFO, TORCH_OPENBLAS_PROBE, TORCH_PEER_PACKAGES, PY_TIME_IT, SYSTEM_PYTHON, type PeerStatus, type Timing, cpuBusyFraction,
-  ensurePythonPeer, estimateClockGHz, fmt, formatTable, machineInfo, median, peerEnv, runPythonJson, spread,
-  timeIt, writeJsonAtomic,
+  PEER_UNSET_ENV, PY_BLAS_INFO, PY_TIME_IT, SYSTEM_PYTHON, type Timing, cpuBusyFraction,
+  estimateClockGHz, fmt, formatTable, median, peerEnv, runPythonJson, spread, startTorchBench, timeIt, writeJsonAtomic,
 } from './harness.ts';
 
 const USAGE = `Usage: node dist/bench/matmul.js [options]
@@ -122,14 +121,8 @@ function runPeer(python: string, threads: number, sizes: number[]): PeerRun {
 
 async function main(): Promise<void> {
   const opts = parseCli();
-  const machine = machineInfo();
   const log = (s: string): void => void console.error(s);
-  const busy = await cpuBusyFraction();
-  if (busy > 0.1) log(`warning: other processes keep ${(100 * busy).toFixed(0)}% of the CPUs busy: figures will be low and noisy`);
-
-  let peer: PeerStatus = { ok: false, reason: 'disabled by --no-peer' };
-  if (opts.peer) peer = ensurePythonPeer(TORCH_OPENBLAS_PROBE, TORCH_PEER_PACKAGES, log);
-  if (!peer.ok) log(`PyTorch peer missing: ${peer.reason}. Printing our figures alone.`);
+  const { machine, busy, peer } = await startTorchBench(opts.peer, log);
 
   const backend = await createCpuBackend();
   // The same kernels with the backend's helper thread: both cores on large products.

@@ -23,8 +23,8 @@ import { type Tensor, fromArray, keep, tidy } from '../core/tensor.ts';
 import { Sgd } from '../core/train/optimizers.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import {
-  PEER_UNSET_ENV, TORCH_OPENBLAS_PROBE, TORCH_PEER_PACKAGES, SYSTEM_PYTHON, type PeerStatus, cpuBusyFraction, ensurePythonPeer, fmt, formatTable,
-  machineInfo, median, peerEnv, spread, writeJsonAtomic,
+  PEER_UNSET_ENV, SYSTEM_PYTHON, cpuBusyFraction, fmt, formatTable, median, peerEnv, spread, startTorchBench,
+  writeJsonAtomic,
 } from './harness.ts';
 
 /** A benchmarked configuration: the dataset's example shape, its training-set size, the batch. */
@@ -189,14 +189,8 @@ const PEER_THREADS = [1, 2] as const;
 
 async function main(): Promise<void> {
   const opts = parseCli();
-  const machine = machineInfo();
   const log = (s: string): void => void console.error(s);
-  const busy = await cpuBusyFraction();
-  if (busy > 0.1) log(`warning: other processes keep ${(100 * busy).toFixed(0)}% of the CPUs busy: figures will be low and noisy`);
-
-  let peer: PeerStatus = { ok: false, reason: 'disabled by --no-peer' };
-  if (opts.peer) peer = ensurePythonPeer(TORCH_OPENBLAS_PROBE, TORCH_PEER_PACKAGES, log);
-  if (!peer.ok) log(`PyTorch peer missing: ${peer.reason}. Printing our figures alone.`);
+  const { machine, busy, peer } = await startTorchBench(opts.peer, log);
 
   const backends: Record<(typeof OURS)[number], Awaited<ReturnType<typeof createCpuBackend>>> = {
     'ours 1T': await createCpuBackend(),
