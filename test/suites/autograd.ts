@@ -201,6 +201,32 @@ export function autogradSuite(name: string, create: () => Promise<Backend | stri
       );
     });
 
+    test('backward computes no cotangent for untracked inputs: a first layer costs 2 products (forward, dW), not 3', async () => {
+      const calls: string[] = [];
+      const matmul = be.matmul;
+      be.matmul = function (this: Backend, ...args: Parameters<Backend['matmul']>) {
+        calls.push(`${args[3].m}×${args[3].n}×${args[3].k}`);
+        return matmul.apply(this, args);
+      };
+      try {
+        const [x, w, dw] = tidy(() => {
+          const x = fromArray(be, randomF32(1, 5 * 7), [5, 7]); // the data: not tracked
+          const w = ag.param(fromArray(be, randomF32(2, 3 * 7), [3, 7]));
+          const [dw] = ag.grad(ag.sum(ag.matmul(x, w, { transB: true })), [w]);
+          return [x, w, dw];
+        });
+        // Forward x·wᵀ (5×3×7) and dW = gᵀ·x (3×7×5); dX = g·w would be 5×7×3.
+        assert.deepEqual(calls, ['5×3×7', '3×7×5']);
+        // And the gradient is still right: dL/dw[i, j] = Σ_b x[b, j].
+        const xs = await x.data();
+        const colSums = Array.from({ length: 7 }, (_, j) => Array.from({ length: 5 }, (_, b) => xs[b * 7 + j]).reduce((s, v) => s + v, 0));
+        assertClose(await dw.data(), Array.from({ length: 21 }, (_, i) => colSums[i % 7]), 1e-5, 'dL/dw');
+        [x, w, dw].forEach((t) => t.dispose());
+      } finally {
+        be.matmul = matmul;
+      }
+    });
+
     test('bad input: shape errors name the op and both shapes; grad of an untracked input is refused', () => {
       tidy(() => {
         const a = fromArray(be, [1, 2, 3, 4, 5, 6], [2, 3]);
