@@ -3,9 +3,15 @@
  *
  * Training allocates the same few sizes every step (activations, gradients of each
  * layer), so freed blocks go to an exact-size free list and are reused as they are; fresh
- * blocks come from a bump pointer that grows the memory when it runs out. Blocks are
- * 16-byte aligned for v128 loads. Pointers are byte offsets, which stay valid when the
- * memory grows (only JavaScript views of the old ArrayBuffer go stale).
+ * blocks come from a bump pointer that grows the memory when it runs out. Evaluation is
+ * different: batch sizes vary (the last batch of a split, footprint-capped batches,
+ * train then test), and exact-size lists alone never give a freed block to another size,
+ * so the bump pointer crept up to wasm32's 4 GiB while 120 MB were live (vit-lite on
+ * Fashion-MNIST). So before the memory grows, the free blocks are coalesced (adjacent
+ * ones merged, a free tail given back to the bump pointer) and the smallest merged block
+ * that fits is split. Blocks are 16-byte aligned for v128 loads. Pointers are byte
+ * offsets, which stay valid when the memory grows (only JavaScript views of the old
+ * ArrayBuffer go stale).
  */
 import { RidgelineError } from '../errors.ts';
 
@@ -29,6 +35,10 @@ export class WasmHeap {
     this.liveBytes += size;
     const reuse = this.freeLists.get(size);
     if (reuse && reuse.length > 0) return reuse.pop()!;
+    if (this.top + size > this.memory.buffer.byteLength) {
+      const fit = this.reclaim(size);
+      if (fit !== null) return fit;
+    }
     const ptr = this.top;
     const end = ptr + size;
     if (end > this.memory.buffer.byteLength) {
@@ -51,9 +61,52 @@ export class WasmHeap {
   free(ptr: number, bytes: number): void {
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
     this.liveBytes -= size;
+    this.pushFree(ptr, size);
+  }
+
+  private pushFree(ptr: number, size: number): void {
     let list = this.freeLists.get(size);
     if (!list) this.freeLists.set(size, (list = []));
     list.push(ptr);
+  }
+
+  /**
+   * Merges adjacent free blocks, lowers the bump pointer over a free tail, and takes the
+   * smallest merged block of at least `size` bytes (its remainder stays free); null when
+   * none fits, and the caller bumps from the (possibly lowered) top.
+   */
+  private reclaim(size: number): number | null {
+    const blocks: [number, number][] = [];
+    for (const [s, ptrs] of this.freeLists) for (const p of ptrs) blocks.push([p, s]);
+    this.freeLists.clear();
+    blocks.sort((a, b) => a[0] - b[0]);
+    const merged: [number, number][] = [];
+    for (const [p, s] of blocks) {
+      const last = merged[merged.length - 1];
+      if (last && last[0] + last[1] === p) last[1] += s;
+      else merged.push([p, s]);
+    }
+    const tail = merged[merged.length - 1];
+    if (tail && tail[0] + tail[1] === this.top) {
+      this.top = tail[0];
+      merged.pop();
+    }
+    let best = -1;
+    merged.forEach(([, s], i) => {
+      if (s >= size && (best < 0 || s < merged[best][1])) best = i;
+    });
+    merged.forEach(([p, s], i) => {
+      if (i !== best) this.pushFree(p, s);
+    });
+    if (best < 0) return null;
+    const [p, s] = merged[best];
+    if (s > size) this.pushFree(p + size, s - size);
+    return p;
+  }
+
+  /** Bytes of memory the heap has reached (its bump pointer), for fragmentation tests. */
+  get extent(): number {
+    return this.top;
   }
 
   /** Bytes in blocks currently handed out (for leak checks in tests). */
