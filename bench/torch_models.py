@@ -87,19 +87,20 @@ def mlp_toeplitz(c, h, w, k):
 
 
 class Attention(nn.Module):
-    def __init__(self, dim, heads):
+    def __init__(self, dim, heads, head_dim):
         super().__init__()
-        self.heads, self.head_dim = heads, dim // heads
-        self.qkv = nn.Linear(dim, 3 * dim)
-        self.proj = nn.Linear(dim, dim)
+        # The heads' inner width (heads × head_dim) need not equal the embedding width.
+        self.heads, self.head_dim = heads, head_dim
+        self.qkv = nn.Linear(dim, 3 * heads * head_dim)
+        self.proj = nn.Linear(heads * head_dim, dim)
 
     def forward(self, x):
-        b, n, d = x.shape
+        b, n, _ = x.shape
         # The qkv features split as [3, heads, head_dim], the timm layout.
         qkv = self.qkv(x).reshape(b, n, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
         q, k, v = qkv[0], qkv[1], qkv[2]
         a = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(self.head_dim), dim=-1)
-        return self.proj((a @ v).transpose(1, 2).reshape(b, n, d))
+        return self.proj((a @ v).transpose(1, 2).reshape(b, n, self.heads * self.head_dim))
 
 
 class VitLite(nn.Module):
@@ -109,7 +110,7 @@ class VitLite(nn.Module):
     cls_token and pos_embed come first whatever the attribute order; after them the
     children follow in registration order (patch_embed, norm1, attn, norm, head)."""
 
-    def __init__(self, c, h, w, k, dim=384, heads=8, patch=4):
+    def __init__(self, c, h, w, k, dim=648, heads=8, head_dim=48, patch=4):
         super().__init__()
         self.patch_embed = nn.Conv2d(c, dim, patch, stride=patch)
         tokens = (h // patch) * (w // patch)
@@ -119,7 +120,7 @@ class VitLite(nn.Module):
         nn.init.normal_(self.cls_token, std=0.02)
         nn.init.normal_(self.pos_embed, std=0.02)
         self.norm1 = nn.LayerNorm(dim)
-        self.attn = Attention(dim, heads)
+        self.attn = Attention(dim, heads, head_dim)
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, k)
 

@@ -45,7 +45,7 @@ const CASES: Case[] = [
   { model: 'lc-cnn', input: CIFAR, classes: 10, torchParams: 483_338, forward: true },
   // 25 M parameters: the state is compared, the forward (two dense layers) is not worth 100 MB.
   { model: 'mlp-toeplitz', input: CIFAR, classes: 10, torchParams: 25_255_946, forward: false },
-  { model: 'vit-lite', input: CIFAR, classes: 10, torchParams: 640_906, forward: true },
+  { model: 'vit-lite', input: CIFAR, classes: 10, torchParams: 1_080_730, forward: true },
   { model: 'vgg-reduced', input: CIFAR, classes: 10, torchParams: 854_943, forward: true },
   // Option-A shortcuts have no parameters: 269 722 (the often-quoted 272 474 is option B).
   { model: 'resnet20', input: CIFAR, classes: 10, torchParams: 269_722, forward: true },

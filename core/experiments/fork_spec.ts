@@ -17,7 +17,7 @@ type OptimizerFields = Pick<TrainConfig, 'optimizer' | 'momentum' | 'nesterov' |
 export interface ForkSpec extends OptimizerFields {
   preset: string | null;
   model: string;
-  /** Hidden width (mlp-L, linear-L: 512; vgg-reduced: 95; vit-lite: 384; siren: 256); null = the model's default. */
+  /** Hidden width (mlp-L, linear-L: 512; vgg-reduced: 95; vit-lite: 648; siren: 256); null = the model's default. */
   width: number | null;
   slope: number;
   data: string;

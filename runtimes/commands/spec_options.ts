@@ -9,7 +9,7 @@ const d = FORK_DEFAULTS;
 
 export const MODEL_OPTIONS: OptionSpec[] = [
   { name: 'model', value: 'M', help: `model: ${MODEL_NAMES.join(', ')} (e.g. mlp-2)`, default: d.model },
-  { name: 'width', value: 'N', help: 'hidden width: linear-L / mlp-L (512), vgg-reduced (95), vit-lite embedding (384), siren (256)', default: 'per model' },
+  { name: 'width', value: 'N', help: 'hidden width: linear-L / mlp-L (512), vgg-reduced (95), vit-lite embedding (648), siren (256)', default: 'per model' },
   { name: 'slope', value: 'P', help: 'LeakyReLU slope in [0, 1] (0 = ReLU)', default: String(d.slope) },
   { name: 'data', value: 'D', help: 'dataset: mnist[:DIR], fashion-mnist[:DIR], cifar10:DIR, cifar100:DIR, waveform[:FILE.wav], synthetic:gauss[...], synthetic:teacher[...]', default: d.data },
   { name: 'limit', value: 'N', help: 'use only the first N examples of each split' },
