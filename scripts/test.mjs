@@ -4,6 +4,7 @@
 // file from which the closing line `N passed, N failed, N skipped` is printed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TEST_PACKAGES, ensurePackages } from './system_deps.mjs';
@@ -27,6 +28,12 @@ const tapFile = join(root, 'build/test-results.tap');
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const env = { ...process.env };
 if (!env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+// The Vulkan drivers want a private runtime directory; without one each GPU test process
+// prints "XDG_RUNTIME_DIR is invalid or not set" into the test output (harmless, noisy).
+if (!env.XDG_RUNTIME_DIR) {
+  env.XDG_RUNTIME_DIR = join(tmpdir(), `ridgeline-xdg-${process.getuid?.() ?? 'user'}`);
+  mkdirSync(env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
+}
 const r = spawnSync(
   process.execPath,
   // A hung test fails after 20 minutes instead of eating CI's 90.
