@@ -143,3 +143,23 @@ test('batch size does not change the evaluated losses beyond f64 summation order
     assert.equal(p.error, b.points[i].error);
   });
 });
+
+test('evaluating eleven α points needs about the memory of three: one point’s activations are resident at a time', async () => {
+  // Activations dominate here (500 rows × 256 hidden units per tensor, parameters are 4 K
+  // floats per point): holding every point's forward at once took 4 GiB for vit-lite.
+  const model = createModel('mlp-2', 10, 4, { width: 256 });
+  const split = randomSplit(5, 500, 10, 4);
+  const shapes = model.params.map((p) => p.shape);
+  const [wA, wB] = [randomWeights(shapes, 10, 1), randomWeights(shapes, 11, 1)];
+  const peakOf = async (points: number) => {
+    be.resetPeak();
+    const before = be.liveBytes;
+    await evaluatePath(be, model, wA, wB, alphaGrid(points), split, 500);
+    assert.equal(be.liveBytes, before, 'evaluation leaks no buffers');
+    return be.peakLiveBytes - before;
+  };
+  const three = await peakOf(3);
+  const eleven = await peakOf(11);
+  console.log(`peak live bytes: 3 points ${three}, 11 points ${eleven}`);
+  assert.ok(eleven < 1.5 * three, `peak with 11 points ${eleven} B vs 3 points ${three} B`);
+});

@@ -163,6 +163,15 @@ export class CpuBackend implements Backend {
     return this.heap.live - this.reservedBytes;
   }
 
+  /** The most bytes live buffers held at once since the last `resetPeak()`. */
+  get peakLiveBytes(): number {
+    return this.heap.peak - this.reservedBytes;
+  }
+
+  resetPeak(): void {
+    this.heap.resetPeak();
+  }
+
   private ptr(buf: Buf, role: string): number {
     if (!(buf instanceof CpuBuf)) argError(`cpu.${role}`, 'buffer does not belong to the CPU backend');
     if (buf.freed) throw new RidgelineError('E_STATE', `cpu.${role}: buffer used after free`);

@@ -24,6 +24,7 @@ export class WasmHeap {
   private top: number;
   private readonly freeLists = new Map<number, number[]>();
   private liveBytes = 0;
+  private peakBytes = 0;
 
   constructor(private readonly memory: WebAssembly.Memory, base: number) {
     this.top = Math.ceil(base / ALIGN) * ALIGN;
@@ -33,6 +34,7 @@ export class WasmHeap {
   alloc(bytes: number): number {
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
     this.liveBytes += size;
+    this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
     const reuse = this.freeLists.get(size);
     if (reuse && reuse.length > 0) return reuse.pop()!;
     if (this.top + size > this.memory.buffer.byteLength) {
@@ -112,5 +114,14 @@ export class WasmHeap {
   /** Bytes in blocks currently handed out (for leak checks in tests). */
   get live(): number {
     return this.liveBytes;
+  }
+
+  /** The most bytes handed out at once since the last `resetPeak` (for memory-bound tests). */
+  get peak(): number {
+    return this.peakBytes;
+  }
+
+  resetPeak(): void {
+    this.peakBytes = this.liveBytes;
   }
 }

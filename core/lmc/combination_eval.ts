@@ -174,14 +174,16 @@ async function evaluateGroup(
         ag.noGrad(() => {
           const x = fromArray(backend, split.x.subarray(start * model.inputSize, (start + rows) * model.inputSize), [rows, model.inputSize]);
           const first = model.firstLayer;
-          if (!first) return points.map((_, k) => keep(model.forward(held.mixed[k], x)));
+          // Each point's forward runs in a scope of its own, so only one point's activations
+          // are resident at a time (eleven vit-lite forwards on one batch held 4 GiB at once).
+          if (!first) return points.map((_, k) => tidy(() => keep(model.forward(held.mixed[k], x))));
           const product = first.product ?? ((xs: Tensor, w: Tensor) => ag.matmul(xs, w, { transB: true }));
           const z = held.base.map((b) => product(x, b[first.weight]));
-          return points.map((c, k) => {
+          return points.map((c, k) => tidy(() => {
             let z1 = combine(z, coefOf(c, first.weight));
             if (first.bias !== null) z1 = ag.add(z1, held.mixed[k][first.bias]);
             return keep(model.forwardFromFirst(held.mixed[k], z1));
-          });
+          }));
         }),
       );
       const probs = new Map<number, Float64Array>();
