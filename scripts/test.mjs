@@ -3,8 +3,7 @@
 // (the build runs first, from `npm test`). Readable `spec` output on stdout, TAP to a
 // file from which the closing line `N passed, N failed, N skipped` is printed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TEST_PACKAGES, ensurePackages } from './system_deps.mjs';
@@ -24,16 +23,11 @@ ensurePackages(TEST_PACKAGES);
 mkdirSync(join(root, 'build'), { recursive: true });
 const tapFile = join(root, 'build/test-results.tap');
 // WebGPU under Node (Dawn) runs on SwiftShader on a machine without a GPU (DESIGN.md):
-// point the Vulkan loader at it for the test processes unless a driver was chosen.
-const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+// the test processes get the driver and runtime directory the CLI's Node entry chooses,
+// through the same function (from the build, which ran first).
+const { SWIFTSHADER_ICD, preferIcd } = await import('../dist/runtimes/webgpu_host.js');
 const env = { ...process.env };
-if (!env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-// The Vulkan drivers want a private runtime directory; without one each GPU test process
-// prints "XDG_RUNTIME_DIR is invalid or not set" into the test output (harmless, noisy).
-if (!env.XDG_RUNTIME_DIR) {
-  env.XDG_RUNTIME_DIR = join(tmpdir(), `ridgeline-xdg-${process.getuid?.() ?? 'user'}`);
-  mkdirSync(env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
-}
+preferIcd(SWIFTSHADER_ICD, { get: (k) => env[k], set: (k, v) => void (env[k] = v) });
 const r = spawnSync(
   process.execPath,
   // A hung test fails after 20 minutes instead of eating CI's 90.
