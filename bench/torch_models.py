@@ -11,6 +11,14 @@ the two without renaming. Used by test/models_torch.test.ts and bench/model_epoc
   epoch   --model NAME --input C,H,W --classes K --batch B --steps S --threads T
           JSON {seconds_per_step, ...}: SGD(lr 0.01, momentum 0.9) + cross-entropy on seeded
           random data
+  train   --model NAME --input C,H,W --classes K --weights F --x F.f32 --y F.f32 --n N --steps S
+          --optimizer sgd|adam|adamw [--lr --momentum --dampening --nesterov --weight-decay
+          --beta1 --beta2 --eps --warmup W --schedule constant|step|cosine --milestones A,B
+          --total T --clip C] --out F
+          S full-batch steps from the weights with torch.optim and torch's LR schedulers;
+          final state_dict as raw f32 (in order) to --out, JSON {lrs, losses} on stdout;
+          with --state-out F the optimizer state after the first step (raw f32, per
+          parameter: momentum_buffer, or exp_avg then exp_avg_sq)
 
 Runs under /usr/bin/python3 (Debian's python3-torch); only torch and the standard library.
 """
@@ -252,6 +260,19 @@ def alexnet(c, h, w, k):
     return AlexNet(c, k)
 
 
+def mlp(layers, width, slope):
+    """ridgeline's mlp-L: L Linear layers with (Leaky)ReLU between (nn.Sequential names 0, 2, …)."""
+    def make(c, h, w, k):
+        sizes = [c * h * w] + [width] * (layers - 1) + [k]
+        mods = []
+        for i in range(layers):
+            if i > 0:
+                mods.append(nn.LeakyReLU(slope) if slope > 0 else nn.ReLU())
+            mods.append(nn.Linear(sizes[i], sizes[i + 1]))
+        return nn.Sequential(*mods)
+    return make
+
+
 MODELS = {
     'lenet5': lenet5, 'cnn': cnn, 'lc-cnn': lc_cnn, 'mlp-toeplitz': mlp_toeplitz,
     'vit-lite': vit_lite, 'vgg-reduced': vgg_reduced, 'resnet20': resnet20,
@@ -261,7 +282,10 @@ MODELS = {
 FLAT_INPUT = {'mlp-toeplitz', 'siren'}
 
 
-def build(name, shape, classes):
+def build(name, shape, classes, width=512, slope=0.0):
+    if name.startswith('mlp-') and name[4:].isdigit():
+        c, h, w = (list(shape) + [1, 1])[:3]
+        return mlp(int(name[4:]), width, slope)(c, h, w, classes)
     if name not in MODELS:
         raise SystemExit('unknown model %r; valid: %s' % (name, ', '.join(MODELS)))
     c, h, w = (list(shape) + [1, 1])[:3]  # siren's input [1] is read as 1×1×1
@@ -269,7 +293,8 @@ def build(name, shape, classes):
 
 
 def as_input(name, x, shape):
-    return x.reshape(x.shape[0], -1) if name in FLAT_INPUT else x.reshape(x.shape[0], *shape)
+    flat = name in FLAT_INPUT or name.startswith('mlp-')
+    return x.reshape(x.shape[0], -1) if flat else x.reshape(x.shape[0], *shape)
 
 
 # ---------------------------------------------------------------------------------- safetensors
@@ -367,9 +392,77 @@ def cmd_epoch(a, model):
                       'seconds_per_step': seconds / a.steps, 'final_loss': float(loss), 'torch': torch.__version__}))
 
 
+def scheduler_of(opt, a):
+    """ridgeline's schedules as torch builds them (core/train/schedule.ts): LinearLR warm-up
+    over W steps; step decay chained with it; cosine after it (SequentialLR)."""
+    sched = torch.optim.lr_scheduler
+    w = a.warmup
+    warm = sched.LinearLR(opt, start_factor=1.0 / w, end_factor=1.0, total_iters=w) if w > 0 else None
+    if a.schedule == 'step':
+        main = sched.MultiStepLR(opt, milestones=a.milestones, gamma=0.1)
+        return sched.ChainedScheduler([warm, main]) if warm else main
+    if a.schedule == 'cosine':
+        if warm:
+            cos = sched.CosineAnnealingLR(opt, T_max=max(1, a.total - w))
+            return sched.SequentialLR(opt, [warm, cos], milestones=[w])
+        return sched.CosineAnnealingLR(opt, T_max=max(1, a.total))
+    return warm
+
+
+def read_f32(path, count):
+    with open(path, 'rb') as f:
+        raw = bytearray(f.read())
+    if len(raw) != 4 * count:
+        raise SystemExit('%s: %d bytes, expected %d f32' % (path, len(raw), count))
+    return torch.frombuffer(raw, dtype=torch.float32)
+
+
+def cmd_train(a, model):
+    torch.set_num_threads(a.threads)
+    weights = read_safetensors(a.weights)
+    model.load_state_dict(weights)
+    x = as_input(a.model, read_f32(a.x, a.n * math.prod(a.input)).reshape(a.n, -1), a.input)
+    y = read_f32(a.y, a.n).long()
+    params = list(model.parameters())
+    if a.optimizer == 'sgd':
+        opt = torch.optim.SGD(params, lr=a.lr, momentum=a.momentum, dampening=a.dampening,
+                              nesterov=a.nesterov, weight_decay=a.weight_decay)
+    else:
+        cls = torch.optim.Adam if a.optimizer == 'adam' else torch.optim.AdamW
+        opt = cls(params, lr=a.lr, betas=(a.beta1, a.beta2), eps=a.eps, weight_decay=a.weight_decay)
+    sched = scheduler_of(opt, a)
+    loss_fn = nn.CrossEntropyLoss()
+    model.train()
+    lrs, losses = [], []
+    for _ in range(a.steps):
+        lrs.append(opt.param_groups[0]['lr'])
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        if a.clip is not None:
+            torch.nn.utils.clip_grad_norm_(params, a.clip)
+        opt.step()
+        if sched is not None:
+            sched.step()
+        losses.append(float(loss))
+        if len(losses) == 1 and a.state_out:
+            # The optimizer state after the first step, per parameter in order: the moments
+            # (or momentum buffer) before any trajectory difference has had time to grow.
+            with open(a.state_out, 'wb') as f:
+                for q in params:
+                    for key in ('momentum_buffer', 'exp_avg', 'exp_avg_sq'):
+                        t = opt.state[q].get(key)
+                        if t is not None:
+                            f.write(t.detach().contiguous().numpy().astype('<f4').tobytes())
+    with open(a.out, 'wb') as f:
+        for t in model.state_dict().values():
+            f.write(t.detach().contiguous().numpy().astype('<f4').tobytes())
+    print(json.dumps({'lrs': lrs, 'losses': losses, 'torch': torch.__version__}))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('command', choices=['count', 'forward', 'epoch'])
+    p.add_argument('command', choices=['count', 'forward', 'epoch', 'train'])
     p.add_argument('--model', required=True, help=', '.join(MODELS))
     p.add_argument('--input', required=True, help='C,H,W (or a single feature count, e.g. 1 for siren)')
     p.add_argument('--classes', type=int, required=True)
@@ -381,13 +474,34 @@ def main():
     p.add_argument('--steps', type=int, default=50)
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--width', type=int, default=512, help='hidden width of mlp-L')
+    p.add_argument('--slope', type=float, default=0.0, help='LeakyReLU slope of mlp-L (0 = ReLU)')
+    p.add_argument('--y')
+    p.add_argument('--optimizer', choices=['sgd', 'adam', 'adamw'], default='sgd')
+    p.add_argument('--lr', type=float, default=0.01)
+    p.add_argument('--momentum', type=float, default=0.0)
+    p.add_argument('--dampening', type=float, default=0.0)
+    p.add_argument('--nesterov', action='store_true')
+    p.add_argument('--weight-decay', type=float, default=0.0)
+    p.add_argument('--beta1', type=float, default=0.9)
+    p.add_argument('--beta2', type=float, default=0.999)
+    p.add_argument('--eps', type=float, default=1e-8)
+    p.add_argument('--warmup', type=int, default=0, help='LinearLR warm-up steps')
+    p.add_argument('--schedule', choices=['constant', 'step', 'cosine'], default='constant')
+    p.add_argument('--milestones', default='', help='global steps of ×0.1 (step schedule)')
+    p.add_argument('--total', type=int, default=0, help='cosine: total steps including warm-up')
+    p.add_argument('--clip', type=float, default=None)
+    p.add_argument('--state-out', help='train: the optimizer state after step 1, raw f32')
     a = p.parse_args()
+    a.milestones = [int(v) for v in a.milestones.split(',') if v]
     a.input = [int(s) for s in a.input.split(',')]
     if a.command == 'forward' and not (a.weights and a.x and a.n):
         p.error('forward needs --weights, --x and --n')
+    if a.command == 'train' and not (a.weights and a.x and a.y and a.n and a.out):
+        p.error('train needs --weights, --x, --y, --n and --out')
     torch.manual_seed(a.seed)
-    model = build(a.model, a.input, a.classes)
-    {'count': cmd_count, 'forward': cmd_forward, 'epoch': cmd_epoch}[a.command](a, model)
+    model = build(a.model, a.input, a.classes, a.width, a.slope)
+    {'count': cmd_count, 'forward': cmd_forward, 'epoch': cmd_epoch, 'train': cmd_train}[a.command](a, model)
 
 
 if __name__ == '__main__':

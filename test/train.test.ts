@@ -55,7 +55,9 @@ test('learning-rate schedules: warm-up, step decay and cosine give the hand-comp
   const base = { kind: 'constant' as const, lr: 0.1, warmupSteps: 0, milestones: [], gamma: 0.1, totalSteps: 100 };
   assert.equal(learningRate(base, 57), 0.1);
   assert.equal(learningRate({ ...base, warmupSteps: 4 }, 0), 0.025);
-  assert.equal(learningRate({ ...base, warmupSteps: 4 }, 3), 0.1);
+  // LinearLR(start_factor=1/4, total_iters=4): 1/4 + (3/4)·s/4 of the rate, 1 from step 4.
+  assert.ok(Math.abs(learningRate({ ...base, warmupSteps: 4 }, 3) - 0.08125) < 1e-17);
+  assert.equal(learningRate({ ...base, warmupSteps: 4 }, 4), 0.1);
   const step = { ...base, kind: 'step' as const, milestones: [10, 20] };
   assert.equal(learningRate(step, 9), 0.1);
   assert.ok(Math.abs(learningRate(step, 10) - 0.01) < 1e-17);

@@ -1,7 +1,8 @@
 // Optimizer updates with PyTorch semantics, one thread per parameter, in exactly the
 // operation order of core/cpu/assembly/optim.ts (each step rounded to f32), so both
 // backends give the same bits wherever the driver does not contract a·b + c into an FMA.
-// Adam's step size and √(1 − β2^t) come from core/adam_scalars.ts (f64 on the host).
+// Every scalar (1 − β, 1 − dampening, bias corrections, AdamW's decay factor) is formed in
+// f64 on the host (core/optim_scalars.ts) and only rounded to f32 here.
 // Deterministic: elementwise, no reductions.
 
 const WG: u32 = 256u;
@@ -10,7 +11,7 @@ struct SgdParams {
   n: u32,
   lr: f32,
   momentum: f32,
-  dampening: f32,
+  oneMinusDampening: f32,
   weightDecay: f32,
   nesterov: u32,
   firstStep: u32,
@@ -18,12 +19,12 @@ struct SgdParams {
 
 struct AdamParams {
   n: u32,
-  lr: f32,
-  beta1: f32,
+  coupledDecay: f32,
+  decoupledFactor: f32,
+  oneMinusBeta1: f32,
   beta2: f32,
+  oneMinusBeta2: f32,
   eps: f32,
-  weightDecay: f32,
-  decoupled: u32,
   stepSize: f32,
   bias2Sqrt: f32,
 }
@@ -53,7 +54,7 @@ fn sgd(
   if (su.momentum != 0.0) {
     // torch: buf = clone(d) on the first step, else buf·momentum + (1 − dampening)·d.
     var b = d;
-    if (su.firstStep == 0u) { b = sbuf[i] * su.momentum + (1.0 - su.dampening) * d; }
+    if (su.firstStep == 0u) { b = sbuf[i] * su.momentum + su.oneMinusDampening * d; }
     sbuf[i] = b;
     if (su.nesterov != 0u) { d = d + su.momentum * b; } else { d = b; }
   }
@@ -70,13 +71,15 @@ fn adam(
   if (i >= au.n) { return; }
   var w = ap[i];
   var d = ag[i];
-  if (au.weightDecay != 0.0) {
-    if (au.decoupled != 0u) { w = w * (1.0 - au.lr * au.weightDecay); } else { d = d + au.weightDecay * w; }
-  }
-  // torch: m.lerp_(d, 1 − β1) is m + (1 − β1)(d − m); v.mul_(β2).addcmul_(d, d, 1 − β2).
+  // AdamW: p.mul_(1 − lr·wd); Adam: g = g + wd·p.
+  if (au.decoupledFactor != 1.0) { w = w * au.decoupledFactor; }
+  if (au.coupledDecay != 0.0) { d = d + au.coupledDecay * w; }
+  // torch 2: m.lerp_(d, 1 − β1) (the form d − (d − m)(1 − w) for w ≥ 0.5);
+  // v.mul_(β2).addcmul_(d, d, value=1 − β2), i.e. v·β2 + ((1 − β2)·d)·d.
   let m0 = am[i];
-  let mi = m0 + (1.0 - au.beta1) * (d - m0);
-  let vi = av[i] * au.beta2 + (1.0 - au.beta2) * (d * d);
+  var mi: f32;
+  if (au.oneMinusBeta1 < 0.5) { mi = m0 + au.oneMinusBeta1 * (d - m0); } else { mi = d - (d - m0) * (1.0 - au.oneMinusBeta1); }
+  let vi = av[i] * au.beta2 + (au.oneMinusBeta2 * d) * d;
   am[i] = mi;
   av[i] = vi;
   // torch: denom = sqrt(v) / sqrt(bias_correction2) + eps; p.addcdiv_(m, denom, −step_size).

@@ -11,7 +11,7 @@ import { BINARY_OPS, MAX_RANK, REDUCE_OPS, UNARY_OPS } from '../backend.ts';
 import {
   checkBroadcast, checkCount, checkFits, checkMatmul, checkReduce, checkRows, checkWindow,
 } from '../backend_checks.ts';
-import { adamScalars } from '../adam_scalars.ts';
+import { adamScalars, sgdScalars } from '../optim_scalars.ts';
 import { RidgelineError, argError } from '../errors.ts';
 import { KERNELS_WASM_BASE64 } from './kernels_wasm.gen.ts';
 import {
@@ -59,11 +59,11 @@ interface KernelExports {
   col2im(cols: number, x: number, ...geometry: WindowArgs): void;
   sgd(
     p: number, g: number, buf: number, n: number, lr: number, momentum: number,
-    dampening: number, wd: number, nesterov: number, firstStep: number,
+    oneMinusDampening: number, wd: number, nesterov: number, firstStep: number,
   ): void;
   adam(
-    p: number, g: number, m: number, v: number, n: number, lr: number, beta1: number,
-    beta2: number, eps: number, wd: number, decoupled: number, stepSize: number, bias2Sqrt: number,
+    p: number, g: number, m: number, v: number, n: number, coupledDecay: number, decoupledFactor: number,
+    oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, stepSize: number, bias2Sqrt: number,
   ): void;
 }
 
@@ -303,9 +303,10 @@ export class CpuBackend implements Backend {
     checkFits('sgd', 'param', param, length);
     checkFits('sgd', 'grad', grad, length);
     if (p.momentum !== 0) checkFits('sgd', 'momentum', momentum, length);
+    const s = sgdScalars(p);
     this.k.sgd(
-      this.ptr(param, 'sgd'), this.ptr(grad, 'sgd'), this.ptr(momentum, 'sgd'), length, p.lr, p.momentum,
-      p.dampening, p.weightDecay, p.nesterov ? 1 : 0, p.firstStep ? 1 : 0,
+      this.ptr(param, 'sgd'), this.ptr(grad, 'sgd'), this.ptr(momentum, 'sgd'), length, s.lr, s.momentum,
+      s.oneMinusDampening, s.weightDecay, p.nesterov ? 1 : 0, p.firstStep ? 1 : 0,
     );
   }
 
@@ -313,10 +314,10 @@ export class CpuBackend implements Backend {
     for (const [name, buf] of [['param', param], ['grad', grad], ['m', m], ['v', v]] as const) {
       checkFits('adam', name, buf, length);
     }
-    const { stepSize, bias2Sqrt } = adamScalars(p);
+    const s = adamScalars(p);
     this.k.adam(
       this.ptr(param, 'adam'), this.ptr(grad, 'adam'), this.ptr(m, 'adam'), this.ptr(v, 'adam'), length,
-      p.lr, p.beta1, p.beta2, p.eps, p.weightDecay, p.decoupled ? 1 : 0, stepSize, bias2Sqrt,
+      s.coupledDecay, s.decoupledFactor, s.oneMinusBeta1, s.beta2, s.oneMinusBeta2, s.eps, s.stepSize, s.bias2Sqrt,
     );
   }
 }

@@ -33,6 +33,7 @@ export function trainConfigOf(spec: ForkSpec, stepsPerEpoch: number, totalSteps:
   return {
     optimizer: spec.optimizer,
     momentum: spec.momentum,
+    dampening: spec.dampening,
     nesterov: spec.nesterov,
     weightDecay: spec.weightDecay,
     beta1: spec.beta1,

@@ -12,7 +12,7 @@ export const UNITS = ['steps', 'epochs'] as const;
 export const NORMALIZATIONS = ['standard', 'none'] as const;
 
 /** The optimizer settings a spec shares verbatim with TrainConfig. */
-type OptimizerFields = Pick<TrainConfig, 'optimizer' | 'momentum' | 'nesterov' | 'weightDecay' | 'beta1' | 'beta2' | 'eps' | 'clip' | 'batch'>;
+type OptimizerFields = Required<Pick<TrainConfig, 'optimizer' | 'momentum' | 'dampening' | 'nesterov' | 'weightDecay' | 'beta1' | 'beta2' | 'eps' | 'clip' | 'batch'>>;
 
 export interface ForkSpec extends OptimizerFields {
   preset: string | null;
@@ -72,6 +72,7 @@ export const FORK_DEFAULTS: ForkSpec = {
   optimizer: 'sgd',
   lr: 0.05,
   momentum: 0.9,
+  dampening: 0,
   nesterov: false,
   weightDecay: 0,
   beta1: 0.9,
@@ -152,6 +153,7 @@ export function applyOptions(base: ForkSpec, o: Record<string, string>): ForkSpe
   if (has('optimizer')) s.optimizer = parseChoice('optimizer', o.optimizer, OPTIMIZERS);
   if (has('lr')) s.lr = parseNumber('lr', o.lr, { min: 0 });
   if (has('momentum')) s.momentum = parseNumber('momentum', o.momentum, { min: 0, max: 1 });
+  if (has('dampening')) s.dampening = parseNumber('dampening', o.dampening, { min: 0, max: 1 });
   if (has('nesterov')) s.nesterov = parseBool('nesterov', o.nesterov);
   if (has('weight-decay')) s.weightDecay = parseNumber('weight-decay', o['weight-decay'], { min: 0 });
   if (has('beta1')) s.beta1 = parseNumber('beta1', o.beta1, { min: 0, max: 0.999999 });
@@ -183,6 +185,7 @@ export function validate(s: ForkSpec): ForkSpec {
   if (s.k2 !== null && s.k2.includes(0) && s.mode === 'pairs') bad('k2', 'k2 = 0 would compare a network with itself');
   if (s.mode === 'pairs' && s.repeats !== 1) bad('repeats', 'only main-branch mode repeats; pairs mode forks two children');
   if (s.nesterov && (s.optimizer !== 'sgd' || s.momentum === 0)) bad('nesterov', 'needs --optimizer sgd with --momentum > 0');
+  if (s.nesterov && s.dampening !== 0) bad('nesterov', 'needs --dampening 0 (as in PyTorch)');
   return s;
 }
 

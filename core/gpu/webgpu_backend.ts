@@ -18,7 +18,7 @@ import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from '../backend.ts';
 import {
   checkBroadcast, checkCount, checkFits, checkMatmul, checkReduce, checkRows, checkWindow,
 } from '../backend_checks.ts';
-import { adamScalars } from '../adam_scalars.ts';
+import { adamScalars, sgdScalars } from '../optim_scalars.ts';
 import { RidgelineError, argError } from '../errors.ts';
 import { BufferPool, GpuBuf, MAP_MODE_READ, USAGE, bufferBytes } from './buffers.ts';
 import { type BoundRange, Recorder } from './recorder.ts';
@@ -485,7 +485,8 @@ export class WebGpuBackend implements Backend {
     const temps: GPUBuffer[] = [];
     const g = this.unalias(gg, length, [gp, buf], temps);
     const words = new Uint32Array(7);
-    new Float32Array(words.buffer).set([p.lr, p.momentum, p.dampening, p.weightDecay], 1);
+    const s = sgdScalars(p);
+    new Float32Array(words.buffer).set([s.lr, s.momentum, s.oneMinusDampening, s.weightDecay], 1);
     words[5] = p.nesterov ? 1 : 0;
     words[6] = p.firstStep ? 1 : 0;
     this.chunked(length, (start, count) => {
@@ -500,16 +501,14 @@ export class WebGpuBackend implements Backend {
     for (const [name, buf] of [['param', param], ['grad', grad], ['m', m], ['v', v]] as const) checkFits('adam', name, buf, length);
     const [gp, gg, gm, gv] = [this.gpu(param, 'adam'), this.gpu(grad, 'adam'), this.gpu(m, 'adam'), this.gpu(v, 'adam')];
     this.live('adam');
-    const { stepSize, bias2Sqrt } = adamScalars(p);
+    const s = adamScalars(p);
     if (length === 0) return;
     if (gp === gm || gp === gv || gm === gv) argError('adam', 'param, m and v must be three different buffers');
     const temps: GPUBuffer[] = [];
     const g = this.unalias(gg, length, [gp, gm, gv], temps);
     const words = new Uint32Array(9);
     const floats = new Float32Array(words.buffer);
-    floats.set([p.lr, p.beta1, p.beta2, p.eps, p.weightDecay], 1);
-    words[6] = p.decoupled ? 1 : 0;
-    floats.set([stepSize, bias2Sqrt], 7);
+    floats.set([s.coupledDecay, s.decoupledFactor, s.oneMinusBeta1, s.beta2, s.oneMinusBeta2, s.eps, s.stepSize, s.bias2Sqrt], 1);
     this.chunked(length, (start, count) => {
       words[0] = count;
       const binds: Bind[] = [[4, gp, start, count], [5, g, start, count], [6, gm, start, count], [7, gv, start, count]];

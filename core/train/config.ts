@@ -9,6 +9,8 @@ export type OptimizerKind = (typeof OPTIMIZERS)[number];
 export interface TrainConfig {
   optimizer: OptimizerKind;
   momentum: number;
+  /** SGD's momentum dampening (PyTorch's `dampening`); absent = 0. */
+  dampening?: number;
   nesterov: boolean;
   weightDecay: number;
   beta1: number;
@@ -23,7 +25,7 @@ export interface TrainConfig {
 export function createOptimizer(c: TrainConfig): Optimizer {
   switch (c.optimizer) {
     case 'sgd':
-      return new Sgd({ lr: c.schedule.lr, momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.nesterov });
+      return new Sgd({ lr: c.schedule.lr, momentum: c.momentum, dampening: c.dampening ?? 0, weightDecay: c.weightDecay, nesterov: c.nesterov });
     case 'adam':
     case 'adamw':
       return new Adam({

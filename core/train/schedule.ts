@@ -21,20 +21,37 @@ export interface ScheduleConfig {
   totalSteps: number;
 }
 
-/** The learning rate used by the update at global step `step` (0-based). */
+/**
+ * The linear warm-up factor at step s: PyTorch's LinearLR(start_factor = 1/W,
+ * total_iters = W) in closed form, 1/W + (1 − 1/W)·min(s, W)/W, rising from 1/W at step 0
+ * to 1 at step W (not (s + 1)/W, which reaches 1 one step early and differs in between).
+ */
+function warmupFactor(warmupSteps: number, step: number): number {
+  if (warmupSteps <= 0 || step >= warmupSteps) return 1;
+  const start = 1 / warmupSteps;
+  return start + ((1 - start) * step) / warmupSteps;
+}
+
+/**
+ * The learning rate used by the update at global step `step` (0-based), as PyTorch's
+ * schedulers give it:
+ *  - constant: LinearLR warm-up only;
+ *  - step: ChainedScheduler(LinearLR, MultiStepLR(milestones, gamma)), milestones in global steps;
+ *  - cosine: SequentialLR([LinearLR, CosineAnnealingLR(T_max = total − W)], milestones = [W]).
+ */
 export function learningRate(c: ScheduleConfig, step: number): number {
   if (!Number.isInteger(step) || step < 0) argError('learningRate', `step must be a non-negative integer, got ${step}`);
-  // Warm-up ramps linearly from lr/warmup to lr, as LinearLR(start_factor=1/warmup) does.
-  if (step < c.warmupSteps) return (c.lr * (step + 1)) / c.warmupSteps;
+  const warm = warmupFactor(c.warmupSteps, step);
   switch (c.kind) {
     case 'constant':
-      return c.lr;
+      return c.lr * warm;
     case 'step': {
-      let lr = c.lr;
+      let lr = c.lr * warm;
       for (const m of c.milestones) if (step >= m) lr *= c.gamma;
       return lr;
     }
     case 'cosine': {
+      if (step < c.warmupSteps) return c.lr * warm;
       const span = Math.max(1, c.totalSteps - c.warmupSteps);
       const t = Math.min(step - c.warmupSteps, span);
       return 0.5 * c.lr * (1 + cos((Math.PI * t) / span));
