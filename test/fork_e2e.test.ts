@@ -71,17 +71,51 @@ test('barrier on two checkpoints of a fork run reproduces the curve the run reco
   assert.equal(b.weightDistance, cell.weightDistance);
 });
 
-test('main-branch mode pairs the main run at k1 + k2 with a child per cell, with repeats', () => {
+test('main-branch mode pairs the main run at k1 + k2 with a child per cell; each repeat has its own main run and seeds', () => {
   const out = tmp();
   const r = ridgeline(['fork', ...SMALL, '--mode', 'main-branch', '--repeats', '2', '--k1', '0,10', '--k2', '20,40', '--out', out]);
   assert.equal(r.status, 0, r.stderr);
   const result = readResult(out);
   assert.equal(result.cells.length, 2 * 2 * 2);
-  assert.deepEqual(result.seeds.children, [1, 2]);
+  assert.deepEqual(result.seeds.children, [1]);
   for (const c of result.cells) {
-    assert.match(c.checkpointA, new RegExp(`parent-step-${c.k1 + c.k2}\\.safetensors$`));
-    assert.match(c.checkpointB, new RegExp(`k1-${c.k1}/child-${c.repeat}-step-${c.k1 + c.k2}\\.safetensors$`));
+    const prefix = c.repeat === 0 ? '' : `r-${c.repeat}/`;
+    assert.match(c.checkpointA, new RegExp(`^checkpoints/${prefix}parent-step-${c.k1 + c.k2}\\.safetensors$`));
+    assert.match(c.checkpointB, new RegExp(`^checkpoints/${prefix}k1-${c.k1}/child-0-step-${c.k1 + c.k2}\\.safetensors$`));
+    const own = result.seeds.repeats[c.repeat];
+    assert.deepEqual(c.seeds, { init: own.init, order: own.order, children: own.children, augment: own.augment });
   }
+});
+
+test('repeats in pairs mode: every repeat draws its own init, order, children and augmentation seeds, recorded; summaries over repeats', () => {
+  const out = tmp();
+  const r = ridgeline(['fork', ...SMALL, '--repeats', '3', '--k1', '0,20', '--steps', '40', '--augment', 'false', '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  const result = readResult(out);
+  const seeds = result.seeds.repeats;
+  assert.equal(seeds.length, 3);
+  // Repeat 0 keeps the given seeds; the others differ from it and from each other in every seed.
+  assert.deepEqual(seeds[0], { repeat: 0, init: 0, order: 0, augment: 0, children: [1, 2] });
+  for (const key of ['init', 'order', 'augment'] as const) assert.equal(new Set(seeds.map((s) => s[key])).size, 3, `${key} seeds repeat`);
+  assert.equal(new Set(seeds.flatMap((s) => [s.order, ...s.children])).size, 9, 'order seeds of parents and children are all distinct');
+  assert.equal(result.cells.length, 2 * 3);
+  // Different seeds give different networks: the pairs of one cell are not copies of each other.
+  const k0 = result.cells.filter((c) => c.k1 === 0);
+  assert.equal(new Set(k0.map((c) => c.weightDistance)).size, 3);
+  for (const c of result.cells) assert.deepEqual(c.seeds.children, seeds[c.repeat].children);
+  // The summary of each cell is computed from its three pairs.
+  for (const s of result.summary) {
+    const values = result.cells.filter((c) => c.k1 === s.k1 && c.k2 === s.k2).map((c) => c.test.errorBarrier);
+    assert.equal(s.metrics.testErrorBarrier.n, 3);
+    assert.ok(Math.abs(s.metrics.testErrorBarrier.mean - values.reduce((a, b) => a + b) / 3) < 1e-15);
+  }
+  const csv = readFileSync(join(out, 'summary.csv'), 'utf8').trim().split('\n');
+  assert.equal(csv[0], 'k1,k2,metric,n,mean,sd,ci95Low,ci95High');
+  assert.equal(csv.length, 1 + 2 * 8);
+  // Running it again resumes: the same result, nothing recomputed.
+  const again = ridgeline(['fork', ...SMALL, '--repeats', '3', '--k1', '0,20', '--steps', '40', '--augment', 'false', '--out', out]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.deepEqual(readResult(out).cells, result.cells);
 });
 
 test('a run killed mid-way, started again with the same --out, resumes without redoing finished cells and matches an uninterrupted run', async () => {

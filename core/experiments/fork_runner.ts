@@ -1,7 +1,8 @@
 /**
  * Runs a fork experiment end to end from its spec: data, model, training configuration,
  * the fork grid (resumable), and the result files — result.json (schema, resolved spec,
- * seeds, provenance, timings, every cell), cells.csv, curves.csv and a self-contained
+ * seeds, provenance, timings, every cell, summaries over repeats), cells.csv, curves.csv,
+ * summary.csv and a self-contained
  * report.html.
  */
 import type { Backend } from '../backend.ts';
@@ -9,9 +10,10 @@ import { featureCount } from '../data/dataset.ts';
 import { loadDataset } from '../data/registry.ts';
 import type { FileStore } from '../io.ts';
 import { runFork } from '../lmc/fork.ts';
+import { forkFinding, summarizeCells } from '../lmc/fork_summary.ts';
 import { createModel } from '../nn/registry.ts';
 import type { Progress } from '../progress.ts';
-import { cellsCsv, curvesCsv } from '../report/csv.ts';
+import { cellsCsv, curvesCsv, summaryCsv } from '../report/csv.ts';
 import { forkReportHtml } from '../report/html.ts';
 import { loadWeights } from '../train/checkpoint.ts';
 import type { TrainConfig } from '../train/config.ts';
@@ -69,8 +71,10 @@ export async function runForkExperiment(spec: ForkSpec, outDir: string, backend:
   const stepsPerEpoch = Math.floor(dataset.train.n / spec.batch);
   const lastStep = Math.max(...forkCells(spec).map((c) => (spec.unit === 'steps' ? c.k1 + c.k2 : Math.round((c.k1 + c.k2) * stepsPerEpoch))));
   const train = trainConfigOf(spec, stepsPerEpoch, lastStep);
-  const initWeights = spec.from ? await loadWeights(host.files, spec.from, model) : model.init(spec.seedInit);
+  const fromFile = spec.from ? await loadWeights(host.files, spec.from, model) : null;
+  const initWeights = async (seed: number) => fromFile ?? model.init(seed);
   const outcome = await timed('fork grid', () => runFork({ backend, model, dataset, spec, train, store, initWeights, progress: host.progress }));
+  const finding = forkFinding(outcome.cells);
   const result: ForkResult = {
     schemaVersion: RESULT_SCHEMA_VERSION,
     kind: 'fork',
@@ -90,7 +94,7 @@ export async function runForkExperiment(spec: ForkSpec, outDir: string, backend:
         train,
       },
     },
-    seeds: { init: spec.seedInit, order: spec.seedOrder, children: outcome.childSeeds },
+    seeds: { init: spec.seedInit, order: spec.seedOrder, children: outcome.repeats[0].children, repeats: outcome.repeats },
     units: spec.unit,
     stepsPerEpoch,
     provenance: {
@@ -105,10 +109,13 @@ export async function runForkExperiment(spec: ForkSpec, outDir: string, backend:
     timings,
     parentLoss: outcome.parentLoss,
     cells: outcome.cells,
+    summary: summarizeCells(outcome.cells),
+    ...(finding ? { finding } : {}),
   };
   await host.files.write(store.path('result.json'), JSON.stringify(result, null, 1));
   await host.files.write(store.path('cells.csv'), cellsCsv(result));
   await host.files.write(store.path('curves.csv'), curvesCsv(result));
+  await host.files.write(store.path('summary.csv'), summaryCsv(result));
   await host.files.write(store.path('report.html'), forkReportHtml(result));
   return result;
 }

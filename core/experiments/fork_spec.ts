@@ -30,7 +30,7 @@ export interface ForkSpec extends OptimizerFields {
   k2: number[] | null;
   /** Total training length in `unit` when k2 is null. */
   total: number | null;
-  /** main-branch: how many times the procedure is repeated with new child seeds. */
+  /** How many times the whole procedure runs, each repeat with its own seeds (repeat_seeds.ts). */
   repeats: number;
   alphas: number;
   lr: number;
@@ -183,7 +183,6 @@ export function validate(s: ForkSpec): ForkSpec {
     if (over.length > 0) bad('k1', `values ${over.join(', ')} leave no training after the fork (total ${s.total} ${s.unit})`);
   }
   if (s.k2 !== null && s.k2.includes(0) && s.mode === 'pairs') bad('k2', 'k2 = 0 would compare a network with itself');
-  if (s.mode === 'pairs' && s.repeats !== 1) bad('repeats', 'only main-branch mode repeats; pairs mode forks two children');
   if (s.nesterov && (s.optimizer !== 'sgd' || s.momentum === 0)) bad('nesterov', 'needs --optimizer sgd with --momentum > 0');
   if (s.nesterov && s.dampening !== 0) bad('nesterov', 'needs --dampening 0 (as in PyTorch)');
   return s;

@@ -15,8 +15,8 @@ export interface Preset {
 export const PRESETS: readonly Preset[] = [
   {
     name: 'mnist-mlp2',
-    reproduces: 'k1/k2 paper, Fig. 3 (MNIST row) on the MNIST digits with a 2-layer ReLU MLP: the train loss barrier (interpolation gap) between two children is small but positive when they share only the initialisation and falls below zero once they share a fraction of an epoch (k2 = total − k1); about 2 minutes on 2 cores.',
-    spec: { model: 'mlp-2', width: 512, data: 'mnist', optimizer: 'sgd', lr: 0.1, momentum: 0.9, batch: 64, unit: 'epochs', k1: [0, 0.05, 0.1, 0.25, 1, 3], total: 6, alphas: 11 },
+    reproduces: "k1/k2 paper's headline (Fig. 1/3) on the MNIST digits with a 2-layer ReLU MLP (width 512) trained by Adam (lr 0.01, batch 128) for 6 epochs: two children that share only the initialisation (k1 = 0) have a test error barrier of several percent and a positive train loss barrier; once they share half an epoch the barrier falls to its endpoint floor and the train loss barrier below zero. Three repeats, each with its own init, order and augmentation seeds, give the spread; about 1 minute on 2 cores.",
+    spec: { model: 'mlp-2', width: 512, data: 'mnist', optimizer: 'adam', lr: 0.01, batch: 128, unit: 'epochs', k1: [0, 0.5, 2], total: 6, repeats: 3, alphas: 11 },
   },
   {
     name: 'mnist-mlp2-k1k2',

@@ -3,7 +3,39 @@
  * meaning is fixed by SPEC.md: §1 (path, barriers), §2 (k1, k2, pairing), §4 (distances).
  */
 
-export const RESULT_SCHEMA_VERSION = 1;
+import type { Summary } from '../lmc/repeat_stats.ts';
+import type { RepeatSeeds } from './repeat_seeds.ts';
+
+export const RESULT_SCHEMA_VERSION = 2;
+
+/** The metrics summarised over repeats, per cell. */
+export const SUMMARY_METRICS = [
+  'testErrorBarrier', 'testErrorFloor', 'testErrorBarrierExcess', 'trainErrorBarrier',
+  'trainLossBarrier', 'testLossBarrier', 'testAccuracy', 'weightDistance',
+] as const;
+export type SummaryMetric = (typeof SUMMARY_METRICS)[number];
+
+export interface CellSummary {
+  k1: number;
+  k2: number;
+  metrics: Record<SummaryMetric, Summary>;
+}
+
+/** The direction the k1/k2 paper reports: the barrier at the first k1 above the one at the last. */
+export interface Finding {
+  metric: SummaryMetric;
+  firstK1: number;
+  lastK1: number;
+  first: Summary;
+  last: Summary;
+  /** first.mean − last.mean. */
+  drop: number;
+  /** The larger of the two cells' standard deviations over repeats. */
+  spread: number;
+  /** drop > spread (and > 0): the barrier falls with k1 by more than the noise between repeats. */
+  holds: boolean;
+  text: string;
+}
 
 /** One α point of the linear path θ(α) = (1 − α)·θA + α·θB, evaluated on one split. */
 export interface CurvePoint {
@@ -23,6 +55,10 @@ export interface SplitMetrics {
   lossBarrierAlpha: number;
   /** max_α E(θ(α)) − ½(E(θA) + E(θB)). */
   errorBarrier: number;
+  /** ½·|E(θA) − E(θB)|: the least errorBarrier can be, reached when the path adds nothing (SPEC §1). */
+  errorFloor: number;
+  /** errorBarrier − errorFloor: what the path adds above the endpoints' disagreement. */
+  errorBarrierExcess: number;
   /** errorBarrier / (½(Acc_test(A) + Acc_test(B))) — always normalised by TEST accuracy. */
   normalizedBarrier: number;
   lossA: number;
@@ -45,8 +81,10 @@ export interface LayerDistance {
 export interface ForkCell {
   k1: number;
   k2: number;
-  /** Repeat index (main-branch mode repeats the whole procedure; pairs mode has one). */
+  /** Repeat index (0 … repeats − 1): each repeat runs the whole procedure with its own seeds. */
   repeat: number;
+  /** This repeat's seeds (SPEC §2): init, parent order, children's orders, augmentation. */
+  seeds: { init: number; order: number; children: number[]; augment: number };
   /** What A and B are, e.g. `child(seed 1)` / `child(seed 2)` or `main@k1+k2` / `child`. */
   a: string;
   b: string;
@@ -82,7 +120,8 @@ export interface ForkResult {
   kind: 'fork';
   /** The full resolved spec (every option with its final value). */
   spec: Record<string, unknown>;
-  seeds: { init: number; order: number; children: number[] };
+  /** Repeat 0's seeds (the spec's), and every repeat's. */
+  seeds: { init: number; order: number; children: number[]; repeats: RepeatSeeds[] };
   /** Unit of k1/k2 in `cells` and `spec`: training steps or epochs. */
   units: 'steps' | 'epochs';
   stepsPerEpoch: number;
@@ -91,6 +130,10 @@ export interface ForkResult {
   /** Training loss of the parent (or main run) every few steps, for the report. */
   parentLoss: { step: number; loss: number }[];
   cells: ForkCell[];
+  /** Per (k1, k2): each key metric over the repeats (mean, sd, 95 % t interval, n; SPEC §2). */
+  summary: CellSummary[];
+  /** What the grid shows, in words and numbers (e.g. the barrier falling with k1). */
+  finding?: Finding;
   /**
    * Classification, or regression (SIREN): then the loss is the MSE, "error" is the RMSE
    * and "accuracy" is 1 − RMSE, so every barrier formula applies unchanged. Absent = classification.

@@ -46,3 +46,13 @@ export function errorBarrier(errors: readonly number[]): number {
 export function normalizedBarrier(barrier: number, testAccuracyA: number, testAccuracyB: number): number {
   return barrier / (0.5 * (testAccuracyA + testAccuracyB));
 }
+
+/**
+ * The endpoint floor of the error barrier, ½·|E(θA) − E(θB)| (SPEC §1): the max over α
+ * includes both ends, so B ≥ floor whatever the path does. A barrier at its floor is two
+ * endpoints that disagree, not a bump on the path; `B − floor` is the part the path adds.
+ */
+export function errorFloor(errors: readonly number[]): number {
+  if (errors.length < 2) argError('barrier', 'need at least two error values');
+  return 0.5 * Math.abs(errors[0] - errors[errors.length - 1]);
+}

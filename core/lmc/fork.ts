@@ -9,11 +9,15 @@
  * cell. A child always starts from the parent's checkpoint file (never from memory), so
  * the resumed and the uninterrupted run take literally the same path.
  *
- * Child order seeds: pairs mode uses s0 + 1 and s0 + 2 for the two children of every fork;
- * main-branch mode uses s0 + 1 + r for the child of repeat r.
+ * Repeats: repeat r runs the whole procedure again — its own initial weights, parent (main
+ * run) order, child orders and augmentation — with the seeds of experiments/repeat_seeds.ts
+ * (repeat 0: the spec's seeds; children s0 + 1 and s0 + 2, or s0 + 1 in main-branch mode).
+ * Repeat 0's lines keep their plain names (`parent`, `k1-K/child-c`); repeat r's live under
+ * `r-R/`.
  */
 import type { Backend } from '../backend.ts';
 import type { Dataset } from '../data/dataset.ts';
+import { type RepeatSeeds, repeatSeeds } from '../experiments/repeat_seeds.ts';
 import { trainingLoader } from '../experiments/train_loader.ts';
 import type { ForkSpec } from '../experiments/fork_spec.ts';
 import { forkCells } from '../experiments/fork_spec.ts';
@@ -37,8 +41,8 @@ export interface ForkContext {
   spec: ForkSpec;
   train: TrainConfig;
   store: RunStore;
-  /** The parent's initial weights (from the init seed or --from). */
-  initWeights: Float32Array[];
+  /** The parent's initial weights for an init seed (or those of --from, whatever the seed). */
+  initWeights: (seedInit: number) => Promise<Float32Array[]>;
   progress: Progress;
 }
 
@@ -46,7 +50,8 @@ export interface ForkOutcome {
   cells: ForkCell[];
   parentLoss: { step: number; loss: number }[];
   stepsPerEpoch: number;
-  childSeeds: number[];
+  /** Every repeat's seeds, in repeat order. */
+  repeats: RepeatSeeds[];
 }
 
 /** Converts a k value in the spec's unit to global steps. */
@@ -57,14 +62,31 @@ export function toSteps(spec: ForkSpec, stepsPerEpoch: number, value: number): n
 const ckptName = (line: string, step: number) => `${line}-step-${step}`;
 
 export async function runFork(ctx: ForkContext): Promise<ForkOutcome> {
+  const { spec, store } = ctx;
+  const stepsPerEpoch = trainingLoader(ctx.dataset, spec, spec.seedOrder).stepsPerEpoch;
+  const repeats = Array.from({ length: spec.repeats }, (_, r) => repeatSeeds(spec, r));
+  const cells: ForkCell[] = [];
+  let parentLoss: { step: number; loss: number }[] = [];
+  for (const seeds of repeats) {
+    const outcome = await runRepeat(ctx, seeds, stepsPerEpoch);
+    cells.push(...outcome.cells);
+    if (seeds.repeat === 0) parentLoss = outcome.parentLoss;
+  }
+  return { cells, parentLoss, stepsPerEpoch, repeats };
+}
+
+/** One repeat of the procedure: its parent (main run), its children, its cells. */
+async function runRepeat(ctx: ForkContext, seeds: RepeatSeeds, stepsPerEpoch: number): Promise<{ cells: ForkCell[]; parentLoss: { step: number; loss: number }[] }> {
   const { spec, store, dataset } = ctx;
-  const loader = (seed: number) => trainingLoader(dataset, spec, seed);
-  const stepsPerEpoch = loader(spec.seedOrder).stepsPerEpoch;
+  const r = seeds.repeat;
+  const prefix = r === 0 ? '' : `r-${r}/`;
+  const loader = (orderSeed: number) => trainingLoader(dataset, { ...spec, seedAugment: seeds.augment }, orderSeed);
   const steps = (v: number) => toSteps(spec, stepsPerEpoch, v);
   const cells = forkCells(spec);
   const k1s = [...new Set(cells.map((c) => c.k1))];
-  const childSeeds = spec.mode === 'pairs' ? [spec.seedOrder + 1, spec.seedOrder + 2] : Array.from({ length: spec.repeats }, (_, r) => spec.seedOrder + 1 + r);
-  const parentLossFile = store.path('logs', 'parent-loss.json');
+  const childSeeds = seeds.children;
+  const parentLine = `${prefix}parent`;
+  const parentLossFile = store.path('logs', `${prefix}parent-loss.json`);
   const parentLoss: { step: number; loss: number }[] = (await store.files.exists(parentLossFile))
     ? JSON.parse(await store.files.readText(parentLossFile))
     : [];
@@ -109,7 +131,7 @@ export async function runFork(ctx: ForkContext): Promise<ForkOutcome> {
 
   // The parent (main run): checkpoints at every k1, and in main-branch mode at k1 + k2 too.
   const parentNeeded = cells.flatMap((c) => (spec.mode === 'main-branch' ? [steps(c.k1), steps(c.k1) + steps(c.k2)] : [steps(c.k1)]));
-  await runLine('parent', spec.seedOrder, async () => stateFromWeights(ctx.backend, ctx.model, ctx.initWeights, ctx.train, 0), parentNeeded, (first, losses) => {
+  await runLine(parentLine, seeds.order, async () => stateFromWeights(ctx.backend, ctx.model, await ctx.initWeights(seeds.init), ctx.train, 0), parentNeeded, (first, losses) => {
     // Every 10th step's loss, for the report; saved with each checkpoint so a resume keeps it.
     losses.forEach((l, i) => {
       if ((first + i) % 10 === 0 && !parentLoss.some((p) => p.step === first + i)) parentLoss.push({ step: first + i, loss: l });
@@ -121,23 +143,23 @@ export async function runFork(ctx: ForkContext): Promise<ForkOutcome> {
   for (const k1 of k1s) {
     const k1Steps = steps(k1);
     const here = cells.filter((c) => c.k1 === k1);
-    const fork = async () => loadCheckpoint(store.files, store.checkpointBase(ckptName('parent', k1Steps)), ctx.backend, ctx.model, ctx.train);
-    const childLine = (c: number) => `k1-${k1Steps}/child-${c}`;
+    const fork = async () => loadCheckpoint(store.files, store.checkpointBase(ckptName(parentLine, k1Steps)), ctx.backend, ctx.model, ctx.train);
+    const childLine = (c: number) => `${prefix}k1-${k1Steps}/child-${c}`;
     const pairsOf = (k2: number) => {
       const at = k1Steps + steps(k2);
       return spec.mode === 'pairs'
-        ? [{ repeat: 0, a: [childLine(0), at, `child (order seed ${childSeeds[0]})`], b: [childLine(1), at, `child (order seed ${childSeeds[1]})`] }]
-        : childSeeds.map((seed, r) => ({ repeat: r, a: ['parent', at, `main run (order seed ${spec.seedOrder})`], b: [childLine(r), at, `child (order seed ${seed})`] }));
+        ? { a: [childLine(0), at, `child (order seed ${childSeeds[0]})`], b: [childLine(1), at, `child (order seed ${childSeeds[1]})`] }
+        : { a: [parentLine, at, `main run (order seed ${seeds.order})`], b: [childLine(0), at, `child (order seed ${childSeeds[0]})`] };
     };
-    const cellName = (k2: number, r: number) => `k1-${k1}_k2-${k2}_r-${r}`;
-    for (let c = 0; c < childSeeds.length; c++) {
-      const needsChild = await Promise.all(here.map(async (cell) => (await store.readCell(cellName(cell.k2, spec.mode === 'pairs' ? 0 : c))) === null));
-      if (!needsChild.some(Boolean)) continue;
+    const cellName = (k2: number) => `k1-${k1}_k2-${k2}_r-${r}`;
+    const needsChildren = await Promise.all(here.map(async (cell) => (await store.readCell(cellName(cell.k2))) === null));
+    for (let c = 0; c < childSeeds.length && needsChildren.some(Boolean); c++) {
       await runLine(childLine(c), childSeeds[c], fork, here.map((cell) => k1Steps + steps(cell.k2)));
     }
     for (const cell of here) {
-      for (const pair of pairsOf(cell.k2)) {
-        const name = cellName(cell.k2, pair.repeat);
+      {
+        const pair = pairsOf(cell.k2);
+        const name = cellName(cell.k2);
         const done = await store.readCell<ForkCell>(name);
         if (done) {
           results.push(done);
@@ -149,7 +171,7 @@ export async function runFork(ctx: ForkContext): Promise<ForkOutcome> {
         const fileB = store.checkpointBase(ckptName(lineB, stepB)) + WEIGHTS_SUFFIX;
         const wA = await loadWeights(store.files, fileA, ctx.model);
         const wB = await loadWeights(store.files, fileB, ctx.model);
-        ctx.progress.log(`evaluating k1 = ${k1}, k2 = ${cell.k2}${spec.mode === 'main-branch' ? `, repeat ${pair.repeat}` : ''} (${alphas.length} α points, train and test)`);
+        ctx.progress.log(`evaluating k1 = ${k1}, k2 = ${cell.k2}${spec.repeats > 1 ? `, repeat ${r}` : ''} (${alphas.length} α points, train and test)`);
         const resetBn = spec.resetBn ? { split: dataset.train, batch: spec.batch } : undefined;
         const train = await evaluatePath(ctx.backend, ctx.model, wA, wB, alphas, dataset.train, spec.evalBatch, resetBn);
         const test = await evaluatePath(ctx.backend, ctx.model, wA, wB, alphas, dataset.test, spec.evalBatch, resetBn);
@@ -157,7 +179,8 @@ export async function runFork(ctx: ForkContext): Promise<ForkOutcome> {
         const result: ForkCell = {
           k1,
           k2: cell.k2,
-          repeat: pair.repeat,
+          repeat: r,
+          seeds: { init: seeds.init, order: seeds.order, children: childSeeds, augment: seeds.augment },
           a: labelA,
           b: labelB,
           checkpointA: fileA.slice(store.dir.length + 1),
@@ -172,5 +195,5 @@ export async function runFork(ctx: ForkContext): Promise<ForkOutcome> {
       }
     }
   }
-  return { cells: results, parentLoss: [...parentLoss].sort((a, b) => a.step - b.step), stepsPerEpoch, childSeeds };
+  return { cells: results, parentLoss: [...parentLoss].sort((a, b) => a.step - b.step) };
 }

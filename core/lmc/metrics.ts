@@ -1,6 +1,6 @@
 /** Turns path evaluations of a pair into the metrics of SPEC §1 and §4 for one cell. */
 import type { SplitMetrics } from '../experiments/result_schema.ts';
-import { errorBarrier, interpolationGaps, lossBarrier, normalizedBarrier } from './barrier.ts';
+import { errorBarrier, errorFloor, interpolationGaps, lossBarrier, normalizedBarrier } from './barrier.ts';
 import type { PathEvaluation } from './path_eval.ts';
 
 export function splitMetrics(e: PathEvaluation, testAccuracyA: number, testAccuracyB: number): SplitMetrics {
@@ -10,11 +10,14 @@ export function splitMetrics(e: PathEvaluation, testAccuracyA: number, testAccur
   const gaps = interpolationGaps(alphas, losses);
   const lb = lossBarrier(alphas, losses);
   const eb = errorBarrier(errors);
+  const floor = errorFloor(errors);
   const last = e.points.length - 1;
   return {
     lossBarrier: lb.value,
     lossBarrierAlpha: lb.alpha,
     errorBarrier: eb,
+    errorFloor: floor,
+    errorBarrierExcess: eb - floor,
     normalizedBarrier: normalizedBarrier(eb, testAccuracyA, testAccuracyB),
     lossA: losses[0],
     lossB: losses[last],

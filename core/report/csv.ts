@@ -6,7 +6,7 @@
  * differences of nearby losses and rounding here would hide exactly what they measure.
  * −0 keeps its sign (String(-0) is "0"). Lines end in CRLF as the RFC asks, header first.
  */
-import type { ForkCell, ForkResult, SplitMetrics } from '../experiments/result_schema.ts';
+import { type ForkCell, type ForkResult, SUMMARY_METRICS, type SplitMetrics } from '../experiments/result_schema.ts';
 
 export type CsvValue = string | number | boolean | null | undefined;
 
@@ -36,7 +36,7 @@ export function sortedCells(cells: readonly ForkCell[]): ForkCell[] {
 
 export const CELL_COLUMNS = [
   'k1', 'k2', 'repeat', 'a', 'b', 'split',
-  'lossBarrier', 'lossBarrierAlpha', 'errorBarrier', 'normalizedBarrier',
+  'lossBarrier', 'lossBarrierAlpha', 'errorBarrier', 'errorFloor', 'errorBarrierExcess', 'normalizedBarrier',
   'lossA', 'lossB', 'accuracyA', 'accuracyB',
   'predictionDistance', 'predictionDistanceSymmetric', 'weightDistance', 'connected',
 ] as const;
@@ -52,7 +52,7 @@ export function cellsCsv(result: ForkResult): string {
       const m: SplitMetrics = cell[split];
       rows.push([
         cell.k1, cell.k2, cell.repeat, cell.a, cell.b, split,
-        m.lossBarrier, m.lossBarrierAlpha, m.errorBarrier, m.normalizedBarrier,
+        m.lossBarrier, m.lossBarrierAlpha, m.errorBarrier, m.errorFloor, m.errorBarrierExcess, m.normalizedBarrier,
         m.lossA, m.lossB, m.accuracyA, m.accuracyB,
         m.predictionDistance, m.predictionDistanceSymmetric, cell.weightDistance, cell.connected,
       ]);
@@ -74,4 +74,18 @@ export function curvesCsv(result: ForkResult): string {
     }
   }
   return toCsv(CURVE_COLUMNS, rows);
+}
+
+export const SUMMARY_COLUMNS = ['k1', 'k2', 'metric', 'n', 'mean', 'sd', 'ci95Low', 'ci95High'] as const;
+
+/** Every summarised metric of every cell over its repeats (SPEC §2), long format. */
+export function summaryCsv(result: ForkResult): string {
+  const rows: CsvValue[][] = [];
+  for (const cell of result.summary) {
+    for (const metric of SUMMARY_METRICS) {
+      const s = cell.metrics[metric];
+      rows.push([cell.k1, cell.k2, metric, s.n, s.mean, s.sd, s.ci95[0], s.ci95[1]]);
+    }
+  }
+  return toCsv(SUMMARY_COLUMNS, rows);
 }

@@ -8,6 +8,7 @@
  * E(α) = E_end + 4·B·α(1 − α), so on any grid containing α = ½ the recorded barriers are
  * exactly the curves' maxima: the fixture is self-consistent, as a real run must be.
  */
+import { summarizeCells } from '../lmc/fork_summary.ts';
 import { RESULT_SCHEMA_VERSION, type CurvePoint, type ForkCell, type ForkResult, type SplitMetrics } from '../experiments/result_schema.ts';
 
 export interface ExampleOptions {
@@ -45,7 +46,7 @@ function split(k1: number, k2: number, rep: number, alphas: number, train: boole
   }
   const acc = 1 - endError;
   return {
-    lossBarrier, lossBarrierAlpha: 0.5, errorBarrier,
+    lossBarrier, lossBarrierAlpha: 0.5, errorBarrier, errorFloor: 0, errorBarrierExcess: errorBarrier,
     normalizedBarrier: errorBarrier / (1 - (0.02 + 0.1 * Math.exp(-(k1 + k2) / 10))),
     lossA, lossB, accuracyA: acc, accuracyB: acc, curve,
     predictionDistance: 0.02 * Math.sqrt(k2) * (1 + 1 / (1 + k1)) * jitter,
@@ -69,7 +70,7 @@ export function exampleForkResult(options: ExampleOptions = {}): ForkResult {
         const test = split(k1, k2, rep, alphas, false, shift);
         const weightDistance = (2 + 3 * Math.log1p(k2)) * (1 + 1 / (1 + k1)) * (1 + 0.02 * rep);
         cells.push({
-          k1, k2, repeat: rep, a: `main@${k1}+${k2}`, b: `child(k1 ${k1}, seed ${rep + 1})`,
+          k1, k2, repeat: rep, seeds: { init: 1 + rep, order: 2 + rep, children: [11 + rep], augment: 0 }, a: `main@${k1}+${k2}`, b: `child(k1 ${k1}, seed ${rep + 1})`,
           checkpointA: `ckpt/main_${k1 + k2}.bin`, checkpointB: `ckpt/child_${k1}_${k2}_${rep}.bin`,
           train: split(k1, k2, rep, alphas, true, shift), test,
           weightDistance,
@@ -93,7 +94,7 @@ export function exampleForkResult(options: ExampleOptions = {}): ForkResult {
       optimizer: { name: 'sgd', lr: 0.05, momentum: 0.9 }, mode: 'main-branch', k1: [...k1s], k2: [...k2s], units,
       alphas, threshold: 0.02, repeats, seeds: { init: 1, order: 2, children: [11, 12] },
     },
-    seeds: { init: 1, order: 2, children: [11, 12] },
+    seeds: { init: 1, order: 2, children: [11, 12], repeats: [] },
     units,
     stepsPerEpoch,
     provenance: {
@@ -103,5 +104,6 @@ export function exampleForkResult(options: ExampleOptions = {}): ForkResult {
     timings: [{ phase: 'parent', seconds: 120.5 }, { phase: 'children', seconds: 500.25 }, { phase: 'paths', seconds: 133.75 }],
     parentLoss,
     cells,
+    summary: summarizeCells(cells),
   };
 }

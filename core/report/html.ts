@@ -9,6 +9,7 @@
  */
 import { htmlDocument } from './page.ts';
 import type { CurvePoint, ForkCell, ForkResult } from '../experiments/result_schema.ts';
+import type { Summary } from '../lmc/repeat_stats.ts';
 import { sortedCells } from './csv.ts';
 import {
   MARKERS, QUALITATIVE, displayMinus, escapeXml as esc, formatSig, heatMap, type LegendEntry, lineChart, niceTicks,
@@ -94,6 +95,7 @@ function headline(result: ForkResult, groups: Group[], threshold: string): strin
   const ep = (v: number) => `${pct(v)} %`;
   const at = (k1: number, k2: number) => groups.find((g) => g.k1 === k1 && g.k2 === k2);
   const out: string[] = [];
+  if (result.finding) out.push(result.finding.text);
   const totals = uniq(groups.map((g) => g.k1 + g.k2));
   if (groups.length === 1) {
     const g = groups[0];
@@ -144,16 +146,29 @@ function headline(result: ForkResult, groups: Group[], threshold: string): strin
 
 
 function cellTable(result: ForkResult): string {
-  const head = ['k1', 'k2', 'rep', 'A', 'B', 'test err. barrier %', 'train err. barrier %', 'test loss barrier', 'at α',
+  const head = ['k1', 'k2', 'rep', 'A', 'B', 'test err. barrier %', 'endpoint floor %', 'above floor %', 'train err. barrier %', 'test loss barrier', 'at α',
     'train loss barrier', 'norm. barrier %', 'test acc. A %', 'test acc. B %', '‖θA − θB‖', 'pred. dist. H(pA, pB)', 'pred. dist. symmetric', 'LMC'];
   const rows = sortedCells(result.cells).map((c) => [
     c.k1, c.k2, c.repeat, `<td class="l">${esc(c.a)}</td>`, `<td class="l">${esc(c.b)}</td>`,
-    pct(c.test.errorBarrier), pct(c.train.errorBarrier), num(c.test.lossBarrier), num(c.test.lossBarrierAlpha, 3),
+    pct(c.test.errorBarrier), pct(c.test.errorFloor), pct(c.test.errorBarrierExcess), pct(c.train.errorBarrier), num(c.test.lossBarrier), num(c.test.lossBarrierAlpha, 3),
     num(c.train.lossBarrier), pct(c.test.normalizedBarrier), pct(c.test.accuracyA), pct(c.test.accuracyB),
     num(c.weightDistance), num(c.test.predictionDistance), num(c.test.predictionDistanceSymmetric),
     c.connected ? '<td class="ok" title="connected">✓</td>' : '<td class="no" title="not connected">✗</td>',
   ].map((v) => (typeof v === 'string' && v.startsWith('<td') ? v : `<td>${esc(String(v))}</td>`)).join(''));
   return `<div class="scroll"><table><thead><tr>${head.map((h, i) => `<th${i === 3 || i === 4 ? ' class="l"' : ''}>${esc(h)}</th>`).join('')}</tr></thead>`
+    + `<tbody>${rows.map((r) => `<tr>${r}</tr>`).join('')}</tbody></table></div>`;
+}
+
+/** Each cell's key metrics over its repeats: mean ± sd, the 95 % t interval, n (SPEC §2). */
+function summaryTable(result: ForkResult): string {
+  const ms = (s: Summary, f: (v: number) => string) => `${f(s.mean)} ± ${f(s.sd)}`;
+  const ci = (s: Summary, f: (v: number) => string) => (s.n > 1 ? `[${f(s.ci95[0])}, ${f(s.ci95[1])}]` : '—');
+  const head = ['k1', 'k2', 'n', 'test err. barrier %', '95 % CI', 'endpoint floor %', 'above floor %', 'train loss barrier', '95 % CI', 'test acc. %'];
+  const rows = result.summary.map(({ k1, k2, metrics: m }) => [
+    k1, k2, m.testErrorBarrier.n, ms(m.testErrorBarrier, pct), ci(m.testErrorBarrier, pct), ms(m.testErrorFloor, pct),
+    ms(m.testErrorBarrierExcess, pct), ms(m.trainLossBarrier, num), ci(m.trainLossBarrier, num), ms(m.testAccuracy, pct),
+  ].map((v) => `<td>${esc(String(v))}</td>`).join(''));
+  return `<div class="scroll"><table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>`
     + `<tbody>${rows.map((r) => `<tr>${r}</tr>`).join('')}</tbody></table></div>`;
 }
 
@@ -299,6 +314,7 @@ export function forkReportHtml(result: ForkResult): string {
   const k1Axes = { xLabel: `k1 (${units})`, markers: true, xDomain: [0, 0] as const };
   const vsK1 = [
     { title: 'test error barrier (%)', series: byK2((c) => 100 * c.test.errorBarrier) },
+    { title: 'test error barrier above the floor (%)', series: byK2((c) => 100 * c.test.errorBarrierExcess) },
     { title: 'test loss barrier', series: byK2((c) => c.test.lossBarrier) },
     { title: 'train loss barrier', series: byK2((c) => c.train.lossBarrier) },
   ];
@@ -324,9 +340,13 @@ export function forkReportHtml(result: ForkResult): string {
     xMarks: result.parentLoss.length ? k1s.map((k1) => ({ x: k1 * perUnit })) : [],
   });
 
-  const body = `<h2>Cells</h2>
+  const overRepeats = repeats > 1 ? `<h2>Over repeats</h2>
+${summaryTable(result)}
+<p ${NOTE}>Each repeat runs the whole procedure with its own init, data-order and augmentation seeds (listed in result.json), so the spread holds both kinds of noise. Mean ± sample standard deviation; 95 % interval of the mean from Student's t with n − 1 degrees of freedom.</p>
+` : '';
+  const body = `${overRepeats}<h2>Cells</h2>
 ${cellTable(result)}
-<p ${NOTE}>Error barriers are max<sub>α</sub> E(θ(α)) − ½(E(θA) + E(θB)) in percent; loss barriers are max<sub>α</sub> of the gap to the chord and may be negative; the normalized barrier divides the test error barrier by the endpoints' mean test accuracy (SPEC §1). Distances are on the test split.${bnNote(result)}${result.task === 'regression' ? ' This run is a regression: the loss is the mean squared error, every "error" is the RMSE (×100 where shown in percent) and "accuracy" is 1 − RMSE; the prediction distance is the mean squared difference of the outputs.' : ''}</p>
+<p ${NOTE}>Error barriers are max<sub>α</sub> E(θ(α)) − ½(E(θA) + E(θB)) in percent; since the max includes both ends, a barrier is never below its endpoint floor ½|E(θA) − E(θB)|, and only the part above the floor comes from the path; loss barriers are max<sub>α</sub> of the gap to the chord and may be negative; the normalized barrier divides the test error barrier by the endpoints' mean test accuracy (SPEC §1). Distances are on the test split.${bnNote(result)}${result.task === 'regression' ? ' This run is a regression: the loss is the mean squared error, every "error" is the RMSE (×100 where shown in percent) and "accuracy" is 1 − RMSE; the prediction distance is the mean squared difference of the outputs.' : ''}</p>
 <h2>Barrier curves along the path</h2>
 ${curves.map((f) => `<figure>${f}</figure>`).join('\n')}
 <p ${NOTE}>One panel per fork point k1, one line per k2; panels of a figure share their y axis.${esc(averaged)}</p>

@@ -46,7 +46,7 @@ export const FORK_OPTIONS: OptionSpec[] = [
   { name: 'steps', value: 'N', help: 'total length when --k2 is not given (k2 = N − k1), in steps' },
   { name: 'unit', value: UNITS.join('|'), help: 'unit of k1, k2', default: d.unit },
   { name: 'mode', value: FORK_MODES.join('|'), help: 'two children per fork, or the k1/k2 paper\'s main run + one child', default: d.mode },
-  { name: 'repeats', value: 'N', help: 'main-branch: repetitions with new child seeds', default: String(d.repeats) },
+  { name: 'repeats', value: 'N', help: 'repetitions of the whole procedure, each with its own init, order and augmentation seeds (repeat 0 uses the given seeds)', default: String(d.repeats) },
   { name: 'alphas', value: 'T', help: 'points on the linear path (both ends included)', default: String(d.alphas) },
   ...OPTIMIZER_OPTIONS,
   { name: 'from', value: 'FILE', help: 'start the parent from these weights (safetensors) instead of --seed-init' },
