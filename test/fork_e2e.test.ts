@@ -29,10 +29,10 @@ test('fork (pairs) writes result.json with the resolved spec and provenance, CSV
   const r = ridgeline(['fork', ...SMALL, '--k1', '0,20', '--steps', '80', '--out', out]);
   assert.equal(r.status, 0, r.stderr);
   const result = readResult(out);
-  assert.equal(result.schemaVersion, 1);
+  assert.equal(result.schemaVersion, 2);
   assert.equal(result.spec.model, 'mlp-2');
   assert.equal(result.spec.lr, 0.05);
-  assert.deepEqual(result.seeds, { init: 0, order: 0, children: [1, 2] });
+  assert.deepEqual(result.seeds, { init: 0, order: 0, children: [1, 2], repeats: [{ repeat: 0, init: 0, order: 0, augment: 0, children: [1, 2] }] });
   assert.match(result.provenance.runtime, /^node /);
   assert.equal(result.provenance.backend, 'cpu');
   assert.ok(result.timings.some((t) => t.phase === 'fork grid' && t.seconds > 0));
@@ -89,7 +89,7 @@ test('main-branch mode pairs the main run at k1 + k2 with a child per cell; each
 
 test('repeats in pairs mode: every repeat draws its own init, order, children and augmentation seeds, recorded; summaries over repeats', () => {
   const out = tmp();
-  const r = ridgeline(['fork', ...SMALL, '--repeats', '3', '--k1', '0,20', '--steps', '40', '--augment', 'false', '--out', out]);
+  const r = ridgeline(['fork', ...SMALL, '--repeats', '3', '--k1', '0,20', '--steps', '40', '--out', out]);
   assert.equal(r.status, 0, r.stderr);
   const result = readResult(out);
   const seeds = result.seeds.repeats;
@@ -109,11 +109,11 @@ test('repeats in pairs mode: every repeat draws its own init, order, children an
     assert.equal(s.metrics.testErrorBarrier.n, 3);
     assert.ok(Math.abs(s.metrics.testErrorBarrier.mean - values.reduce((a, b) => a + b) / 3) < 1e-15);
   }
-  const csv = readFileSync(join(out, 'summary.csv'), 'utf8').trim().split('\n');
+  const csv = readFileSync(join(out, 'summary.csv'), 'utf8').trim().split('\r\n');
   assert.equal(csv[0], 'k1,k2,metric,n,mean,sd,ci95Low,ci95High');
   assert.equal(csv.length, 1 + 2 * 8);
   // Running it again resumes: the same result, nothing recomputed.
-  const again = ridgeline(['fork', ...SMALL, '--repeats', '3', '--k1', '0,20', '--steps', '40', '--augment', 'false', '--out', out]);
+  const again = ridgeline(['fork', ...SMALL, '--repeats', '3', '--k1', '0,20', '--steps', '40', '--out', out]);
   assert.equal(again.status, 0, again.stderr);
   assert.deepEqual(readResult(out).cells, result.cells);
 });

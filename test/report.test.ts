@@ -261,7 +261,9 @@ test('forkReportHtml: single cell, single k1, repeats, diagonal, partial grid, s
   const reps = exampleForkResult({ k1s: [0, 4], k2s: [2, 8], repeats: 3 });
   const h3 = forkReportHtml(reps);
   assertCleanReport(h3, reps);
-  assert.equal((h3.match(/<tr><td>/g) ?? []).length, 12, 'every repeat in the table');
+  // 12 pair rows (every repeat) and 4 rows of the over-repeats summary.
+  assert.equal((h3.match(/<tr><td>/g) ?? []).length, 12 + 4, 'every repeat in the table, and each cell over repeats');
+  assert.ok(h3.includes('Over repeats') && h3.includes('95 % CI'));
   assert.ok(h3.includes('mean of up to 3 repeats'));
   // The heat map shows the mean over repeats.
   const mean = (exampleErrorBarrier(0, 8) * (1 + 1.03 + 1.06) / 3) * 100;
