@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'E_SHAPE' // operand shapes do not fit the op
   | 'E_ARG' // an argument is outside its valid range
   | 'E_DATA_FORMAT' // a data file is corrupt or truncated
+  | 'E_DAMAGED' // a file a run wrote fails its checksum or identity check
   | 'E_SPEC' // an experiment spec or CLI option is invalid
   | 'E_DIVERGED' // training produced NaN/Inf
   | 'E_NO_ADAPTER' // no usable WebGPU adapter

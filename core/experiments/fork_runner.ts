@@ -21,6 +21,7 @@ import type { ForkSpec } from './fork_spec.ts';
 import { forkCells } from './fork_spec.ts';
 import { type ForkResult, type PhaseTiming, RESULT_SCHEMA_VERSION } from './result_schema.ts';
 import { RunStore } from './run_store.ts';
+import { trainingLoader } from './train_loader.ts';
 
 export interface RunHost {
   files: FileStore;
@@ -64,14 +65,17 @@ export async function runForkExperiment(spec: ForkSpec, outDir: string, backend:
     return r;
   };
   const store = new RunStore(host.files, outDir);
-  const resumed = await store.claim(spec);
-  if (resumed) host.progress.log(`resuming the run in ${outDir}: finished cells and checkpoints are reused`);
   const dataset = await timed('load data', () => loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize }));
   const model = createModel(spec.model, dataset.inputShape, dataset.classes, { width: spec.width, slope: spec.slope });
+  trainingLoader(dataset, spec, spec.seedOrder); // refuses a batch larger than the training split
+  // Only now, with data, model, batch and --from checked, is the directory claimed: a refused start writes nothing.
+  const fromFile = spec.from ? await loadWeights(host.files, spec.from, model) : null;
+  const resumed = await store.claim(spec as unknown as Record<string, unknown>);
+  if (resumed) host.progress.log(`resuming the run in ${outDir}: finished cells and checkpoints are reused`);
+  store.drainDamaged((m) => host.progress.log(m));
   const stepsPerEpoch = Math.floor(dataset.train.n / spec.batch);
   const lastStep = Math.max(...forkCells(spec).map((c) => (spec.unit === 'steps' ? c.k1 + c.k2 : Math.round((c.k1 + c.k2) * stepsPerEpoch))));
   const train = trainConfigOf(spec, stepsPerEpoch, lastStep);
-  const fromFile = spec.from ? await loadWeights(host.files, spec.from, model) : null;
   const initWeights = async (seed: number) => fromFile ?? model.init(seed);
   const outcome = await timed('fork grid', () => runFork({ backend, model, dataset, spec, train, store, initWeights, progress: host.progress }));
   const finding = forkFinding(outcome.cells);

@@ -189,7 +189,8 @@ interface Ctx { backend: Backend; model: Model; train: TrainConfig; store: RunSt
 async function trainLine(ctx: Ctx, loader: BatchLoader, line: string, start: () => Promise<TrainState>, needed: number[], onLoss?: (first: number, l: Float32Array) => void, onCheckpoint?: () => Promise<void>): Promise<void> {
   const { store, host } = ctx;
   const want = [...new Set(needed)].sort((a, b) => a - b);
-  const have = await Promise.all(want.map((s) => store.hasCheckpoint(ckpt(line, s))));
+  const have = await Promise.all(want.map((s) => store.hasCheckpoint(ckpt(line, s), line, s)));
+  store.drainDamaged((m) => host.progress.log(m));
   const firstMissing = have.indexOf(false);
   if (firstMissing < 0) return;
   const state = firstMissing > 0
@@ -204,7 +205,7 @@ async function trainLine(ctx: Ctx, loader: BatchLoader, line: string, start: () 
           host.progress.update(first + losses.length, `loss ${losses[losses.length - 1].toFixed(4)}`);
         },
       });
-      await saveCheckpoint(store.files, store.checkpointBase(ckpt(line, target)), ctx.model, state, { line, orderSeed: String(loader.orderSeed) });
+      await saveCheckpoint(store.files, store.checkpointBase(ckpt(line, target)), ctx.model, state, { ...store.checkpointMeta(line, target), orderSeed: String(loader.orderSeed) });
       await onCheckpoint?.();
     }
     host.progress.finish();
@@ -236,11 +237,13 @@ export async function runHullExperiment(spec: HullSpec, outDir: string, backend:
     return r;
   };
   const store = new RunStore(host.files, outDir);
-  if (await store.claim(spec)) host.progress.log(`resuming the run in ${outDir}: finished splits and checkpoints are reused`);
   const dataset = await timed('load data', () => loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize }));
   const model = createModel(spec.model, dataset.inputShape, dataset.classes, { width: spec.width, slope: spec.slope });
   const loader = (seed: number) => new BatchLoader(dataset.train, dataset.inputShape, { batchSize: spec.batch, orderSeed: seed });
   const stepsPerEpoch = loader(spec.seedOrder).stepsPerEpoch;
+  // Only now, with data, model and batch size checked, is the directory claimed (nothing written before).
+  if (await store.claim(spec as unknown as Record<string, unknown>)) host.progress.log(`resuming the run in ${outDir}: finished splits and checkpoints are reused`);
+  store.drainDamaged((m) => host.progress.log(m));
   const toSteps = (v: number) => (spec.unit === 'steps' ? v : Math.round(v * stepsPerEpoch));
   const splitSteps = spec.splits.map(toSteps);
   const T = toSteps(spec.train);
@@ -269,6 +272,7 @@ export async function runHullExperiment(spec: HullSpec, outDir: string, backend:
   const results: HullSplitResult[] = [];
   for (const [n, k] of splitSteps.entries()) {
     const done = await store.readCell<HullSplitResult>(cellName(k));
+    store.drainDamaged((m) => host.progress.log(m));
     if (done) {
       results.push(done);
       continue;

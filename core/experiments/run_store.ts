@@ -1,16 +1,22 @@
 /**
- * The run directory of an experiment, and what makes a killed run resumable: the resolved
- * spec is written first; checkpoints and finished cells are written atomically as they
- * complete; a restart with the same directory checks the spec and skips what exists.
+ * The run directory of an experiment, and what makes it trustworthy across kills and
+ * damage: every file a run depends on carries its identity and a checksum, every read
+ * verifies both, and a file that fails is reported by name and recomputed — never used,
+ * and never the cause of a valid result being rewritten.
  *
  *   DIR/spec.json                          resolved spec (a restart must match it)
- *   DIR/checkpoints/<name>.safetensors     weights (PyTorch names) + <name>.optim.safetensors
- *   DIR/cells/<cell>.json                  one finished cell each
- *   DIR/result.json, cells.csv, curves.csv, report.html
+ *   DIR/checkpoints/<line>-step-<s>.safetensors   weights (PyTorch names) + .optim.safetensors;
+ *                                          metadata: line, step, specHash, checksum
+ *   DIR/cells/<cell>.json                  one finished cell each, sealed: {identity, checksum, payload}
+ *   DIR/result.json, cells.csv, summary.csv, curves.csv, report.html
+ *
+ * Identity includes the spec's hash, so a file left by another spec (or copied from
+ * another line or step) fails too, even when spec.json itself was damaged and rewritten.
  */
 import { RidgelineError } from '../errors.ts';
+import { textChecksum } from '../hash.ts';
 import { type FileStore, joinPath } from '../io.ts';
-import { OPTIM_SUFFIX, WEIGHTS_SUFFIX } from '../train/checkpoint.ts';
+import { checkpointIdentity } from '../train/checkpoint.ts';
 
 /** Stable JSON: keys sorted, so equal specs give equal text. */
 export function canonicalJson(value: unknown): string {
@@ -18,7 +24,27 @@ export function canonicalJson(value: unknown): string {
     v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v, 2);
 }
 
+/** The options of two specs that differ, as `--key: old → new` (camelCase keys as the CLI spells them). */
+export function specDifferences(old: Record<string, unknown>, now: Record<string, unknown>): string[] {
+  const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const show = (v: unknown) => (v === undefined ? '(absent)' : JSON.stringify(v));
+  const keys = [...new Set([...Object.keys(old), ...Object.keys(now)])].sort();
+  return keys.filter((k) => canonicalJson(old[k]) !== canonicalJson(now[k])).map((k) => `${flag(k)} ${show(old[k])} → ${show(now[k])}`);
+}
+
+/** A sealed JSON file: what it is, and a checksum of its payload. */
+interface Sealed<T> {
+  identity: Record<string, string>;
+  checksum: string;
+  payload: T;
+}
+
 export class RunStore {
+  /** Hash of the canonical spec, set by `claim`; part of every file's identity. */
+  specHash = '';
+  /** One line per damaged file found (and set aside to be recomputed), for the progress log. */
+  readonly damaged: string[] = [];
+
   constructor(readonly files: FileStore, readonly dir: string) {}
 
   path(...parts: string[]): string {
@@ -27,15 +53,32 @@ export class RunStore {
 
   /**
    * Writes the spec of a new run, or checks it against the spec of the run already in the
-   * directory (a resume). Returns true when resuming.
+   * directory (a resume), naming every option that differs. A damaged spec.json (not
+   * JSON) is reported and rewritten: the files it governed carry the spec hash, so none
+   * from another spec can pass. Call it only after every check that can refuse the run,
+   * so a refused start leaves nothing behind. Returns true when resuming.
    */
-  async claim(spec: unknown): Promise<boolean> {
+  async claim(spec: Record<string, unknown>): Promise<boolean> {
     const file = this.path('spec.json');
     const text = canonicalJson(spec);
+    this.specHash = textChecksum(text);
     if (await this.files.exists(file)) {
       const existing = await this.files.readText(file);
-      if (existing.trim() !== text.trim()) {
-        throw new RidgelineError('E_SPEC', `${this.dir} holds a run with a different spec (see ${file}); resume with the same options or choose another --out`);
+      let old: Record<string, unknown> | null = null;
+      try {
+        const parsed: unknown = JSON.parse(existing);
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) old = parsed as Record<string, unknown>;
+      } catch {
+        old = null;
+      }
+      if (old === null) {
+        this.damaged.push(`${file} is damaged (not a JSON object): rewritten; files of another spec will fail their identity check`);
+        await this.files.write(file, text + '\n');
+        return true;
+      }
+      const diff = specDifferences(old, spec);
+      if (diff.length > 0) {
+        throw new RidgelineError('E_SPEC', `${this.dir} holds a run with a different spec (${diff.join('; ')}); resume with the same options or choose another --out`);
       }
       return true;
     }
@@ -48,21 +91,75 @@ export class RunStore {
     return this.path('checkpoints', name);
   }
 
-  async hasCheckpoint(name: string): Promise<boolean> {
+  /** The identity a checkpoint of `line` at `step` must carry in this run. */
+  checkpointMeta(line: string, step: number): Record<string, string> {
+    return { line, step: String(step), specHash: this.specHash };
+  }
+
+  /**
+   * Whether checkpoint `name` exists, passes its checksums and carries the identity of
+   * (line, step, this spec). A damaged or foreign one is recorded in `damaged` and
+   * reported as absent, so the caller recomputes it (and overwrites it).
+   */
+  async hasCheckpoint(name: string, line: string, step: number): Promise<boolean> {
     const base = this.checkpointBase(name);
-    return (await this.files.exists(base + WEIGHTS_SUFFIX)) && (await this.files.exists(base + OPTIM_SUFFIX));
+    const present = await Promise.all([base + '.safetensors', base + '.optim.safetensors'].map((f) => this.files.exists(f)));
+    if (!present.some(Boolean)) return false;
+    const want = this.checkpointMeta(line, step);
+    let problem = present.every(Boolean) ? '' : 'one of its two files is missing';
+    if (!problem) {
+      try {
+        const { weights, optim } = await checkpointIdentity(this.files, base);
+        const wrong = Object.entries(want).filter(([k, v]) => weights[k] !== v || optim[k] !== v).map(([k, v]) => `${k} ${weights[k] ?? '(none)'} instead of ${v}`);
+        if (wrong.length > 0) problem = `it belongs elsewhere (${wrong.join(', ')})`;
+      } catch (e) {
+        if (!(e instanceof RidgelineError)) throw e;
+        problem = e.message;
+      }
+    }
+    if (!problem) return true;
+    this.damaged.push(`checkpoint ${name} is not usable (${problem}): recomputing it`);
+    return false;
   }
 
   private cellPath(name: string): string {
     return this.path('cells', `${name}.json`);
   }
 
+  /** A finished cell, or null when absent, damaged or not this run's (recorded in `damaged`). */
   async readCell<T>(name: string): Promise<T | null> {
     const file = this.cellPath(name);
-    return (await this.files.exists(file)) ? (JSON.parse(await this.files.readText(file)) as T) : null;
+    if (!(await this.files.exists(file))) return null;
+    let sealed: Sealed<T>;
+    try {
+      sealed = JSON.parse(await this.files.readText(file)) as Sealed<T>;
+    } catch {
+      this.damaged.push(`cells/${name}.json is damaged (not JSON): recomputing the cell`);
+      return null;
+    }
+    const want = { cell: name, specHash: this.specHash };
+    if (!sealed || typeof sealed !== 'object' || sealed.payload === undefined || typeof sealed.checksum !== 'string') {
+      this.damaged.push(`cells/${name}.json is damaged (no sealed payload): recomputing the cell`);
+      return null;
+    }
+    if (textChecksum(JSON.stringify(sealed.payload)) !== sealed.checksum) {
+      this.damaged.push(`cells/${name}.json is damaged (checksum mismatch): recomputing the cell`);
+      return null;
+    }
+    if (canonicalJson(sealed.identity) !== canonicalJson(want)) {
+      this.damaged.push(`cells/${name}.json belongs elsewhere (identity ${JSON.stringify(sealed.identity)}): recomputing the cell`);
+      return null;
+    }
+    return sealed.payload;
   }
 
   async writeCell(name: string, cell: unknown): Promise<void> {
-    await this.files.write(this.cellPath(name), JSON.stringify(cell, null, 1));
+    const sealed: Sealed<unknown> = { identity: { cell: name, specHash: this.specHash }, checksum: textChecksum(JSON.stringify(cell)), payload: cell };
+    await this.files.write(this.cellPath(name), JSON.stringify(sealed, null, 1));
+  }
+
+  /** Logs and forgets the damage found so far. */
+  drainDamaged(log: (line: string) => void): void {
+    for (const line of this.damaged.splice(0)) log(line);
   }
 }

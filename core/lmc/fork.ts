@@ -61,6 +61,22 @@ export function toSteps(spec: ForkSpec, stepsPerEpoch: number, value: number): n
 
 const ckptName = (line: string, step: number) => `${line}-step-${step}`;
 
+/**
+ * The parent's loss history (for the report's plot only; no result depends on it). A
+ * damaged log is reported and restarted empty: the plot then lacks the steps before the restart.
+ */
+async function readLossLog(store: RunStore, file: string, log: (m: string) => void): Promise<{ step: number; loss: number }[]> {
+  if (!(await store.files.exists(file))) return [];
+  try {
+    const parsed: unknown = JSON.parse(await store.files.readText(file));
+    if (Array.isArray(parsed) && parsed.every((p) => p && Number.isInteger(p.step) && Number.isFinite(p.loss))) return parsed;
+  } catch {
+    // reported below
+  }
+  log(`${file} is damaged: the parent's loss history restarts empty (the plot lacks the earlier steps)`);
+  return [];
+}
+
 export async function runFork(ctx: ForkContext): Promise<ForkOutcome> {
   const { spec, store } = ctx;
   const stepsPerEpoch = trainingLoader(ctx.dataset, spec, spec.seedOrder).stepsPerEpoch;
@@ -87,9 +103,7 @@ async function runRepeat(ctx: ForkContext, seeds: RepeatSeeds, stepsPerEpoch: nu
   const childSeeds = seeds.children;
   const parentLine = `${prefix}parent`;
   const parentLossFile = store.path('logs', `${prefix}parent-loss.json`);
-  const parentLoss: { step: number; loss: number }[] = (await store.files.exists(parentLossFile))
-    ? JSON.parse(await store.files.readText(parentLossFile))
-    : [];
+  const parentLoss = await readLossLog(store, parentLossFile, (m) => ctx.progress.log(m));
 
   /**
    * Makes sure line `line` has a checkpoint at every step of `needed`, training from the
@@ -100,7 +114,8 @@ async function runRepeat(ctx: ForkContext, seeds: RepeatSeeds, stepsPerEpoch: nu
     onLoss?: (s: number, l: Float32Array) => void, onCheckpoint?: () => Promise<void>,
   ) => {
     const want = [...new Set(needed)].sort((a, b) => a - b);
-    const have = await Promise.all(want.map((s) => store.hasCheckpoint(ckptName(line, s))));
+    const have = await Promise.all(want.map((s) => store.hasCheckpoint(ckptName(line, s), line, s)));
+    store.drainDamaged((m) => ctx.progress.log(m));
     const firstMissing = have.indexOf(false);
     if (firstMissing < 0) return;
     const resumeAt = have.lastIndexOf(true, firstMissing - 1);
@@ -118,9 +133,11 @@ async function runRepeat(ctx: ForkContext, seeds: RepeatSeeds, stepsPerEpoch: nu
             ctx.progress.update(first + losses.length, `loss ${losses[losses.length - 1].toFixed(4)}`);
           },
         });
-        if (!(await store.hasCheckpoint(ckptName(line, target)))) {
-          await saveCheckpoint(store.files, store.checkpointBase(ckptName(line, target)), ctx.model, state, { line, orderSeed: String(orderSeed) });
+        // A valid checkpoint is never rewritten; a missing or damaged one is (drained above).
+        if (!(await store.hasCheckpoint(ckptName(line, target), line, target))) {
+          await saveCheckpoint(store.files, store.checkpointBase(ckptName(line, target)), ctx.model, state, { ...store.checkpointMeta(line, target), orderSeed: String(orderSeed) });
         }
+        store.damaged.splice(0);
         await onCheckpoint?.();
       }
       ctx.progress.finish();
@@ -153,6 +170,7 @@ async function runRepeat(ctx: ForkContext, seeds: RepeatSeeds, stepsPerEpoch: nu
     };
     const cellName = (k2: number) => `k1-${k1}_k2-${k2}_r-${r}`;
     const needsChildren = await Promise.all(here.map(async (cell) => (await store.readCell(cellName(cell.k2))) === null));
+    store.drainDamaged((m) => ctx.progress.log(m));
     for (let c = 0; c < childSeeds.length && needsChildren.some(Boolean); c++) {
       await runLine(childLine(c), childSeeds[c], fork, here.map((cell) => k1Steps + steps(cell.k2)));
     }
@@ -161,6 +179,7 @@ async function runRepeat(ctx: ForkContext, seeds: RepeatSeeds, stepsPerEpoch: nu
         const pair = pairsOf(cell.k2);
         const name = cellName(cell.k2);
         const done = await store.readCell<ForkCell>(name);
+        store.damaged.splice(0); // already reported when the children were checked
         if (done) {
           results.push(done);
           continue;

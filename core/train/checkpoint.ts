@@ -3,8 +3,13 @@
  * and shapes, nothing else in it, so `model.load_state_dict(load_file(path))` works), and
  * next to it `NAME.optim.safetensors` with the optimizer state and the step, so a resumed
  * or forked run continues exactly.
+ *
+ * Both files carry `checksum` in their metadata (FNV-1a 64 of every tensor's bytes, in
+ * order), verified on every read: a truncated, bit-flipped or partly overwritten file is
+ * refused by name (E_DAMAGED), never used. Files without a checksum (PyTorch's) load as they are.
  */
 import { RidgelineError } from '../errors.ts';
+import { fnv1a64HexOf } from '../hash.ts';
 import type { FileStore } from '../io.ts';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.ts';
 import type { Model } from '../nn/model.ts';
@@ -30,13 +35,33 @@ export async function saveCheckpoint(files: FileStore, base: string, model: Mode
     })),
   );
   await files.write(base + OPTIM_SUFFIX, encodeSafetensors(tensors, {
-    format: 'ridgeline-optimizer', step: String(state.step), optimizerSteps: String(state.optimizer.steps),
+    format: 'ridgeline-optimizer', ...meta, step: String(state.step), optimizerSteps: String(state.optimizer.steps),
+    checksum: fnv1a64HexOf(tensors.map((t) => t.data)),
   }));
 }
 
 export async function saveWeights(files: FileStore, path: string, model: Model, weights: Float32Array[], meta: Record<string, string> = {}): Promise<void> {
   const tensors = model.params.map((p, i) => ({ name: p.name, shape: p.shape, data: weights[i] }));
-  await files.write(path, encodeSafetensors(tensors, { format: 'pt', model: model.name, ...meta }));
+  await files.write(path, encodeSafetensors(tensors, { format: 'pt', model: model.name, ...meta, checksum: fnv1a64HexOf(weights) }));
+}
+
+/** Refuses a file whose tensors do not hash to its recorded checksum (files without one pass). */
+function verifyChecksum(path: string, metadata: Record<string, string>, data: readonly ArrayBufferView[]): void {
+  if (metadata.checksum === undefined) return;
+  const actual = fnv1a64HexOf(data);
+  if (actual !== metadata.checksum) {
+    throw new RidgelineError('E_DAMAGED', `${path} is damaged: its tensors hash to ${actual}, its metadata records ${metadata.checksum}`);
+  }
+}
+
+/** The metadata of a checkpoint's two files, after their checksums are verified; throws E_DAMAGED or E_DATA_FORMAT. */
+export async function checkpointIdentity(files: FileStore, base: string): Promise<{ weights: Record<string, string>; optim: Record<string, string> }> {
+  const read = async (path: string) => {
+    const { tensors, order, metadata } = decodeSafetensors(await files.read(path), path);
+    verifyChecksum(path, metadata, order.map((n) => tensors.get(n)!.data));
+    return metadata;
+  };
+  return { weights: await read(base + WEIGHTS_SUFFIX), optim: await read(base + OPTIM_SUFFIX) };
 }
 
 /**
@@ -44,7 +69,8 @@ export async function saveWeights(files: FileStore, path: string, model: Model, 
  * parameter present with the right shape, nothing missing; extra tensors are an error too.
  */
 export async function loadWeights(files: FileStore, path: string, model: Model): Promise<Float32Array[]> {
-  const { tensors } = decodeSafetensors(await files.read(path), path);
+  const { tensors, order, metadata } = decodeSafetensors(await files.read(path), path);
+  verifyChecksum(path, metadata, order.map((n) => tensors.get(n)!.data));
   const expected = new Set(model.params.map((p) => p.name));
   // PyTorch's batch norm also saves an int64 batch counter, which nothing here uses.
   const extra = [...tensors.keys()].filter((k) => !expected.has(k) && !k.endsWith('.num_batches_tracked'));
@@ -69,6 +95,7 @@ export async function loadCheckpoint(files: FileStore, base: string, backend: Ba
   const weights = await loadWeights(files, base + WEIGHTS_SUFFIX, model);
   const optimPath = base + OPTIM_SUFFIX;
   const { tensors, order, metadata } = decodeSafetensors(await files.read(optimPath), optimPath);
+  verifyChecksum(optimPath, metadata, order.map((n) => tensors.get(n)!.data));
   const step = Number(metadata.step);
   const optimizerSteps = Number(metadata.optimizerSteps);
   if (!Number.isSafeInteger(step) || !Number.isSafeInteger(optimizerSteps)) {
