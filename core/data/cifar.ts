@@ -125,6 +125,14 @@ export async function loadCifar(files: FileStore, dir: string, variant: CifarVar
   const train: Split[] = [];
   for (const name of layout.train) train.push(await read(name)); // sequential: the official set is 150 MB as f32
   const test = await read(layout.test[0]!);
+  // Zero-byte files parse as zero records; refused here, naming the files, rather than
+  // later as an impossible batch size or a NaN loss over no examples.
+  if (train.every((t) => t.n === 0)) {
+    throw new RidgelineError('E_DATA_FORMAT', `${variant}: the train split is empty: ${layout.train.map((f) => joinPath(dir, f)).join(', ')} hold no records`);
+  }
+  if (test.n === 0) {
+    throw new RidgelineError('E_DATA_FORMAT', `${variant}: the test split is empty: ${joinPath(dir, layout.test[0]!)} holds no records`);
+  }
   return {
     name: `${variant}:${dir}`,
     inputShape: [...CIFAR_INPUT_SHAPE],

@@ -51,6 +51,14 @@ export function generateWaveform(rate = WAVEFORM_RATE, seconds = WAVEFORM_SECOND
   return y;
 }
 
+/**
+ * The largest |sample| a float WAV may hold. Float audio is nominally in [−1, 1] and real
+ * files clip over it by a few dB (|v| of 2–4 is +6…+12 dB); a value of 1000 (+60 dB) is no
+ * longer audio but a damaged or mislabelled file, and 1e30 would blow the regression loss
+ * up and be blamed on the optimiser. Integer PCM is in [−1, 1] by construction.
+ */
+export const WAV_MAX_FLOAT_SAMPLE = 1000;
+
 /** A decoded WAV file: the first channel's samples in [−1, 1]. */
 export interface WavData {
   sampleRate: number;
@@ -132,8 +140,8 @@ function decode(
     else if (bits === 16) v = view.getInt16(p, true) / 32768;
     else if (bits === 24) v = (((view.getUint8(p + 2) << 24) | (view.getUint8(p + 1) << 16) | (view.getUint8(p) << 8)) >> 8) / 8388608;
     else v = view.getInt32(p, true) / 2147483648;
-    if (!Number.isFinite(v)) bad(`sample ${k} is not finite (${v})`);
-    samples[k] = v;
+    if (!(Math.abs(v) <= WAV_MAX_FLOAT_SAMPLE)) bad(`sample ${k} is ${v}: not audio (float samples lie near [−1, 1]; the limit is ±${WAV_MAX_FLOAT_SAMPLE})`);
+    samples[k] = v; // |v| ≤ WAV_MAX_FLOAT_SAMPLE, so the f32 conversion cannot overflow
   }
   return { sampleRate: rate, channels, bitsPerSample: bits, format: format as 1 | 3, samples };
 }

@@ -56,12 +56,26 @@ export async function loadWeights(files: FileStore, path: string, model: Model):
     if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
       throw new RidgelineError('E_SHAPE', `${path}: tensor '${p.name}' has shape [${t.shape.join(', ')}] but model ${model.name} (${model.description}) needs [${p.shape.join(', ')}]`);
     }
+    requireFinite(path, p.name, t.data, 'weights');
     return t.data;
   });
   if (extra.length > 0) {
     throw new RidgelineError('E_SHAPE', `${path}: tensors ${extra.join(', ')} do not belong to model ${model.name} (${model.description})`);
   }
   return out;
+}
+
+/**
+ * Refuses a tensor holding NaN or ±Inf (an F64/F16 value beyond f32's range arrives as
+ * ±Inf). Checked here, when the file is read, so the error names the file and the tensor;
+ * left in, it would surface later as a "diverged" loss and blame the optimisation.
+ */
+function requireFinite(path: string, name: string, data: Float32Array, what: string): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      throw new RidgelineError('E_DATA_FORMAT', `${path} holds non-finite ${what} (tensor ${name}, element ${i} is ${data[i]})`);
+    }
+  }
 }
 
 /** Restores a full training state (weights, optimizer state, step) written by saveCheckpoint. */
@@ -84,6 +98,7 @@ export async function loadCheckpoint(files: FileStore, base: string, backend: Ba
   }
   const restored: Tensor[] = fresh ? [] : wanted.map((w) => {
     const t = tensors.get(w)!;
+    requireFinite(optimPath, w, t.data, 'optimizer state');
     return keep(fromArray(backend, t.data, t.shape));
   });
   state.optimizer.setState(restored, optimizerSteps);
