@@ -59,6 +59,13 @@ export function generateWaveform(rate = WAVEFORM_RATE, seconds = WAVEFORM_SECOND
  */
 export const WAV_MAX_FLOAT_SAMPLE = 1000;
 
+/**
+ * The largest WAV file accepted: 512 MiB. SIREN fits one signal sample by sample (the
+ * generated one has 4096); half a gigabyte is already 134 M f32 samples of 16-bit mono,
+ * more than a regression set that trains in reasonable time, and RIFF itself stops at 4 GiB.
+ */
+export const WAV_MAX_FILE_BYTES = 512 * 1024 ** 2;
+
 /** A decoded WAV file: the first channel's samples in [−1, 1]. */
 export interface WavData {
   sampleRate: number;
@@ -168,6 +175,6 @@ export async function loadWaveform(files: FileStore, path: string | null): Promi
     const parts = WAVEFORM_COMPONENTS.map((c) => `${c.amplitude}·sin(2π·${c.frequency}t+${c.phase})`).join(' + ');
     return waveformDataset('waveform', generateWaveform(), `generated: ${parts}, ${WAVEFORM_SECONDS} s at ${WAVEFORM_RATE} Hz`);
   }
-  const wav = parseWav(await files.read(path), path);
+  const wav = parseWav(await files.read(path, { bytes: WAV_MAX_FILE_BYTES, what: 'a WAV file' }), path);
   return waveformDataset(`waveform:${path}`, wav.samples, path);
 }

@@ -6,7 +6,8 @@
  */
 import { RidgelineError } from '../errors.ts';
 import type { FileStore } from '../io.ts';
-import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.ts';
+import type { ReadLimit } from '../io.ts';
+import { MAX_HEADER_BYTES, decodeSafetensors, encodeSafetensors } from '../io/safetensors.ts';
 import type { Model } from '../nn/model.ts';
 import type { Backend } from '../backend.ts';
 import { type Tensor, fromArray, keep } from '../tensor.ts';
@@ -40,11 +41,22 @@ export async function saveWeights(files: FileStore, path: string, model: Model, 
 }
 
 /**
+ * The largest safetensors file that can hold `copies` tensors per state tensor of `model`:
+ * the 8-byte length, the largest header the reader accepts, and every value at 8 bytes
+ * (F64/I64, the widest dtypes), plus 8 bytes per tensor for PyTorch's batch counters.
+ * Anything larger cannot be this model's file, and is refused before it is read (a device
+ * such as /dev/zero, refused as not a regular file, would otherwise be read forever).
+ */
+function safetensorsLimit(model: Model, copies: number): ReadLimit {
+  return { bytes: 8 + MAX_HEADER_BYTES + 8 * copies * (model.stateSize + model.params.length), what: `a safetensors file of ${model.name}` };
+}
+
+/**
  * Reads a weights file (ours or PyTorch's) and checks it against the model: every
  * parameter present with the right shape, nothing missing; extra tensors are an error too.
  */
 export async function loadWeights(files: FileStore, path: string, model: Model): Promise<Float32Array[]> {
-  const { tensors } = decodeSafetensors(await files.read(path), path);
+  const { tensors } = decodeSafetensors(await files.read(path, safetensorsLimit(model, 1)), path);
   const expected = new Set(model.params.map((p) => p.name));
   // PyTorch's batch norm also saves an int64 batch counter, which nothing here uses.
   const extra = [...tensors.keys()].filter((k) => !expected.has(k) && !k.endsWith('.num_batches_tracked'));
@@ -82,7 +94,7 @@ function requireFinite(path: string, name: string, data: Float32Array, what: str
 export async function loadCheckpoint(files: FileStore, base: string, backend: Backend, model: Model, config: TrainConfig): Promise<TrainState> {
   const weights = await loadWeights(files, base + WEIGHTS_SUFFIX, model);
   const optimPath = base + OPTIM_SUFFIX;
-  const { tensors, order, metadata } = decodeSafetensors(await files.read(optimPath), optimPath);
+  const { tensors, order, metadata } = decodeSafetensors(await files.read(optimPath, safetensorsLimit(model, 2)), optimPath);
   const step = Number(metadata.step);
   const optimizerSteps = Number(metadata.optimizerSteps);
   if (!Number.isSafeInteger(step) || !Number.isSafeInteger(optimizerSteps)) {
