@@ -147,7 +147,8 @@ function decode(
     else if (bits === 16) v = view.getInt16(p, true) / 32768;
     else if (bits === 24) v = (((view.getUint8(p + 2) << 24) | (view.getUint8(p + 1) << 16) | (view.getUint8(p) << 8)) >> 8) / 8388608;
     else v = view.getInt32(p, true) / 2147483648;
-    if (!(Math.abs(v) <= WAV_MAX_FLOAT_SAMPLE)) bad(`sample ${k} is ${v}: not audio (float samples lie near [−1, 1]; the limit is ±${WAV_MAX_FLOAT_SAMPLE})`);
+    if (!Number.isFinite(v)) bad(`sample ${k} is not finite (${v})`);
+    if (Math.abs(v) > WAV_MAX_FLOAT_SAMPLE) bad(`sample ${k} is ${v}: not audio (float samples lie near [−1, 1]; the limit is ±${WAV_MAX_FLOAT_SAMPLE})`);
     samples[k] = v; // |v| ≤ WAV_MAX_FLOAT_SAMPLE, so the f32 conversion cannot overflow
   }
   return { sampleRate: rate, channels, bitsPerSample: bits, format: format as 1 | 3, samples };
