@@ -87,7 +87,6 @@ export async function trainSteps(
   const NORM = syncEvery;
   const START_NORM = syncEvery + 1;
   const checkNorms = trainableParams.length > 0;
-  if (checkNorms) writeWeightNorm(trainableParams, history, START_NORM);
   let pending = 0;
   const segmentStart = state.step;
   // This segment's yardsticks, known at its first sync: its first loss and start norm.
@@ -123,6 +122,7 @@ export async function trainSteps(
     hooks.onSync?.(first, losses);
   };
   try {
+    if (checkNorms) writeWeightNorm(trainableParams, history, START_NORM);
     while (state.step < toStep) {
       const batch = source.batchAt(state.step);
       const lr = learningRate(config.schedule, state.step);
