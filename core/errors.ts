@@ -9,7 +9,8 @@ export type ErrorCode =
   | 'E_DATA_FORMAT' // a data file is corrupt or truncated
   | 'E_DAMAGED' // a file a run wrote fails its checksum or identity check
   | 'E_SPEC' // an experiment spec or CLI option is invalid
-  | 'E_DIVERGED' // training produced NaN/Inf
+  | 'E_DIVERGED' // training produced NaN/Inf, or a loss or weight norm past its growth bound
+  | 'E_IO' // a file or directory could not be written (full, read-only, no permission, not a directory)
   | 'E_NO_ADAPTER' // no usable WebGPU adapter
   | 'E_BACKEND' // the backend failed (out of memory, lost device)
   | 'E_STATE'; // an object was used after it was freed, or in the wrong state

@@ -43,15 +43,18 @@ export function memoryFileStore(initial: Record<string, Uint8Array | string> = {
   const addDirs = (dir: string | null) => {
     const missing: string[] = [];
     for (let d = dir; d !== null && !dirs.has(d); d = parentOf(d)) {
-      if (files.has(d)) throw new RidgelineError('E_STATE', `memory store: ${d} is a file, not a directory`);
+      if (files.has(d)) throw new RidgelineError('E_IO', `${d}: is a file, not a directory (in-memory store)`);
       missing.push(d);
     }
     for (const d of missing) dirs.add(d);
   };
   const store: MemoryFileStore = {
-    async read(path) {
+    async read(path, limit) {
       const data = files.get(normalize(path));
       if (!data) throw new RidgelineError('E_DATA_FORMAT', `cannot read ${path}: no such file in the in-memory store`);
+      if (limit && data.length > limit.bytes) {
+        throw new RidgelineError('E_DATA_FORMAT', `cannot read ${path}: ${data.length} bytes is more than ${limit.bytes}, the most ${limit.what} can hold`);
+      }
       return data.slice();
     },
     async readText(path) {
@@ -61,7 +64,7 @@ export function memoryFileStore(initial: Record<string, Uint8Array | string> = {
     // never half of either, which is what the node store's temp file + rename gives.
     async write(path, data) {
       const p = normalize(path);
-      if (dirs.has(p)) throw new RidgelineError('E_STATE', `memory store: cannot write ${path}: it is a directory`);
+      if (dirs.has(p)) throw new RidgelineError('E_IO', `${path}: is a directory (in-memory store)`);
       addDirs(parentOf(p));
       files.set(p, typeof data === 'string' ? new TextEncoder().encode(data) : data.slice());
     },
@@ -71,6 +74,13 @@ export function memoryFileStore(initial: Record<string, Uint8Array | string> = {
     },
     async mkdir(path) {
       addDirs(normalize(path));
+    },
+    async probeWritable(dir) {
+      if (!dirs.has(normalize(dir))) throw new RidgelineError('E_IO', `${dir}: no such directory in the in-memory store`);
+    },
+    // Writes here are a single Map.set and leave no temporary files to sweep.
+    async sweepTemp() {
+      return [];
     },
     async list(path) {
       const dir = normalize(path);

@@ -41,6 +41,13 @@ const LAYOUTS: Record<CifarVariant, CifarLayout> = {
   cifar100: { classes: 100, labelBytes: 2, train: ['train.bin'], test: ['test.bin'] },
 };
 
+/**
+ * The largest CIFAR binary file accepted: 1 GiB. The official files are 30.7 MB (CIFAR-10)
+ * and 154 MB (CIFAR-100 train.bin); pixels become f32 (×4) and must fit in a backend of at
+ * most 4 GiB beside a model, so a larger file is a wrong path, not a data set.
+ */
+export const CIFAR_MAX_FILE_BYTES = 1024 ** 3;
+
 /** Bytes per record of a variant (3073 for CIFAR-10, 3074 for CIFAR-100). */
 export function cifarRecordSize(variant: CifarVariant): number {
   return LAYOUTS[variant].labelBytes + CIFAR_PIXELS;
@@ -120,11 +127,19 @@ export async function loadCifar(files: FileStore, dir: string, variant: CifarVar
   }
   const read = async (name: string): Promise<Split> => {
     const path = joinPath(dir, name);
-    return parseCifarRecords(await files.read(path), path, variant);
+    return parseCifarRecords(await files.read(path, { bytes: CIFAR_MAX_FILE_BYTES, what: `a ${variant} binary file` }), path, variant);
   };
   const train: Split[] = [];
   for (const name of layout.train) train.push(await read(name)); // sequential: the official set is 150 MB as f32
   const test = await read(layout.test[0]!);
+  // Zero-byte files parse as zero records; refused here, naming the files, rather than
+  // later as an impossible batch size or a NaN loss over no examples.
+  if (train.every((t) => t.n === 0)) {
+    throw new RidgelineError('E_DATA_FORMAT', `${variant}: the train split is empty: ${layout.train.map((f) => joinPath(dir, f)).join(', ')} hold no records`);
+  }
+  if (test.n === 0) {
+    throw new RidgelineError('E_DATA_FORMAT', `${variant}: the test split is empty: ${joinPath(dir, layout.test[0]!)} holds no records`);
+  }
   return {
     name: `${variant}:${dir}`,
     inputShape: [...CIFAR_INPUT_SHAPE],

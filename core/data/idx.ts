@@ -40,11 +40,40 @@ export function isGzip(bytes: Uint8Array): boolean {
 }
 
 /**
+ * The largest IDX file (inflated) accepted: 1 GiB. Its elements become f32 (×4 for ubyte
+ * pixels) and must sit in a backend of at most 4 GiB beside a model; MNIST's largest file
+ * is 47 MB. A header declaring more is refused before anything is inflated or read.
+ */
+export const IDX_MAX_BYTES = 1024 ** 3;
+
+/**
+ * The total size (header + data) an IDX header declares, or null while `head` is too short
+ * to tell or is not an IDX header (the full parse then names the fault).
+ */
+export function idxDeclaredSize(head: Uint8Array): number | null {
+  if (head.length < 4 || head[0] !== 0 || head[1] !== 0) return null;
+  const type = (IDX_DTYPES as Record<number, { size: number }>)[head[2]!];
+  const ndims = head[3]!;
+  if (type === undefined || ndims === 0 || head.length < 4 + 4 * ndims) return null;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  let size = type.size;
+  for (let i = 0; i < ndims; i++) size *= view.getUint32(4 + 4 * i, false);
+  return 4 + 4 * ndims + size;
+}
+
+/**
  * Decompresses a gzip stream with the web-standard DecompressionStream (Node ≥ 18, Deno,
  * Bun, browsers), so core needs no zlib binding. A corrupt or truncated stream is an
  * E_DATA_FORMAT error naming `file`.
+ *
+ * The output is bounded: `limitOf` sees the first bytes inflated so far and returns the
+ * most the stream may inflate to (or null until it can tell); inflation stops as soon as
+ * the output passes it, or passes `maxBytes` in any case, so a small gzip that inflates
+ * to gigabytes (a "gzip bomb" or a wrong file) costs at most one chunk past the limit.
  */
-export async function gunzip(bytes: Uint8Array, file: string): Promise<Uint8Array> {
+export async function gunzip(
+  bytes: Uint8Array, file: string, maxBytes = IDX_MAX_BYTES, limitOf: (head: Uint8Array) => number | null = () => null,
+): Promise<Uint8Array> {
   const stream = new DecompressionStream('gzip');
   const writer = stream.writable.getWriter();
   // The reader below sees the same failure; this only keeps it from going unhandled.
@@ -53,29 +82,54 @@ export async function gunzip(bytes: Uint8Array, file: string): Promise<Uint8Arra
   const reader = stream.readable.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
+  let limit: number | null = null;
+  const HEAD = 4 + 4 * 255; // the longest IDX header
+  const refuse = async (detail: string): Promise<never> => {
+    await reader.cancel().catch(() => {});
+    return formatError(file, detail);
+  };
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       chunks.push(value);
       total += value.length;
+      if (limit === null) {
+        limit = limitOf(concat(chunks, Math.min(total, HEAD)));
+        if (limit !== null && limit > maxBytes) {
+          await refuse(`its header declares ${limit} bytes, more than the ${maxBytes}-byte limit`);
+        }
+      }
+      if (limit !== null && total > limit) {
+        await refuse(`gzip stream inflates past ${limit} bytes, the size its header declares: damaged or not this file (inflation stopped there)`);
+      }
+      if (total > maxBytes) await refuse(`gzip stream inflates past the ${maxBytes}-byte limit (inflation stopped there)`);
     }
     await writing;
   } catch (e) {
+    if (e instanceof RidgelineError) throw e;
     formatError(file, `corrupt gzip stream (${(e as Error).message}); delete the file and fetch it again`);
   }
-  const out = new Uint8Array(total);
+  return concat(chunks, total);
+}
+
+/** The first `n` bytes of the concatenated chunks. */
+function concat(chunks: readonly Uint8Array[], n: number): Uint8Array {
+  if (chunks.length === 1 && chunks[0]!.length === n) return chunks[0]!;
+  const out = new Uint8Array(n);
   let at = 0;
   for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
+    if (at >= n) break;
+    const part = c.subarray(0, n - at);
+    out.set(part, at);
+    at += part.length;
   }
   return out;
 }
 
 /** Parses IDX bytes (gzip or plain). `file` names the source in error messages. */
 export async function parseIdx(raw: Uint8Array, file: string): Promise<IdxArray> {
-  const bytes = isGzip(raw) ? await gunzip(raw, file) : raw;
+  const bytes = isGzip(raw) ? await gunzip(raw, file, IDX_MAX_BYTES, idxDeclaredSize) : raw;
   if (bytes.length < 4) formatError(file, `too short for an IDX header (${bytes.length} bytes, need at least 4)`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     const hex = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
@@ -142,7 +196,7 @@ function decodeElements(view: DataView, offset: number, count: number, dtype: Id
 
 /** Reads and parses one IDX file through the injected FileStore. */
 export async function readIdx(files: FileStore, path: string): Promise<IdxArray> {
-  return parseIdx(await files.read(path), path);
+  return parseIdx(await files.read(path, { bytes: IDX_MAX_BYTES, what: 'an IDX file' }), path);
 }
 
 /**

@@ -51,6 +51,21 @@ export function generateWaveform(rate = WAVEFORM_RATE, seconds = WAVEFORM_SECOND
   return y;
 }
 
+/**
+ * The largest |sample| a float WAV may hold. Float audio is nominally in [−1, 1] and real
+ * files clip over it by a few dB (|v| of 2–4 is +6…+12 dB); a value of 1000 (+60 dB) is no
+ * longer audio but a damaged or mislabelled file, and 1e30 would blow the regression loss
+ * up and be blamed on the optimiser. Integer PCM is in [−1, 1] by construction.
+ */
+export const WAV_MAX_FLOAT_SAMPLE = 1000;
+
+/**
+ * The largest WAV file accepted: 512 MiB. SIREN fits one signal sample by sample (the
+ * generated one has 4096); half a gigabyte is already 134 M f32 samples of 16-bit mono,
+ * more than a regression set that trains in reasonable time, and RIFF itself stops at 4 GiB.
+ */
+export const WAV_MAX_FILE_BYTES = 512 * 1024 ** 2;
+
 /** A decoded WAV file: the first channel's samples in [−1, 1]. */
 export interface WavData {
   sampleRate: number;
@@ -133,7 +148,8 @@ function decode(
     else if (bits === 24) v = (((view.getUint8(p + 2) << 24) | (view.getUint8(p + 1) << 16) | (view.getUint8(p) << 8)) >> 8) / 8388608;
     else v = view.getInt32(p, true) / 2147483648;
     if (!Number.isFinite(v)) bad(`sample ${k} is not finite (${v})`);
-    samples[k] = v;
+    if (Math.abs(v) > WAV_MAX_FLOAT_SAMPLE) bad(`sample ${k} is ${v}: not audio (float samples lie near [−1, 1]; the limit is ±${WAV_MAX_FLOAT_SAMPLE})`);
+    samples[k] = v; // |v| ≤ WAV_MAX_FLOAT_SAMPLE, so the f32 conversion cannot overflow
   }
   return { sampleRate: rate, channels, bitsPerSample: bits, format: format as 1 | 3, samples };
 }
@@ -160,6 +176,6 @@ export async function loadWaveform(files: FileStore, path: string | null): Promi
     const parts = WAVEFORM_COMPONENTS.map((c) => `${c.amplitude}·sin(2π·${c.frequency}t+${c.phase})`).join(' + ');
     return waveformDataset('waveform', generateWaveform(), `generated: ${parts}, ${WAVEFORM_SECONDS} s at ${WAVEFORM_RATE} Hz`);
   }
-  const wav = parseWav(await files.read(path), path);
+  const wav = parseWav(await files.read(path, { bytes: WAV_MAX_FILE_BYTES, what: 'a WAV file' }), path);
   return waveformDataset(`waveform:${path}`, wav.samples, path);
 }

@@ -121,8 +121,11 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
   };
   if (bytes.length < 8) fail(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
-  if (headerLength > MAX_HEADER_BYTES) fail(`header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  // Read as a BigInt so that the message shows the exact u64 (2^60 is 1152921504606846976;
+  // as a double it would print as 1152921504606847000).
+  const headerLength64 = view.getBigUint64(0, true);
+  if (headerLength64 > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLength64} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  const headerLength = Number(headerLength64);
   if (8 + headerLength > bytes.length) {
     fail(`header length ${headerLength} runs past the end of the file (${bytes.length} bytes): file truncated or not safetensors`);
   }

@@ -3,6 +3,7 @@ import { RidgelineError } from '../errors.ts';
 import { alexnet } from './alexnet.ts';
 import { appDModel } from './app_d.ts';
 import { lenet5 } from './lenet5.ts';
+import { checkTrainable } from './memory_budget.ts';
 import type { Model } from './model.ts';
 import { resnet20 } from './resnet20.ts';
 import { sequentialModel } from './sequential.ts';
@@ -34,6 +35,10 @@ function spec(message: string): never {
  * count) and `classes` outputs (0 = regression with one output).
  */
 export function createModel(name: string, inputShape: readonly number[] | number, classes: number, o: ModelOptions = {}): Model {
+  return checkTrainable(buildModel(name, inputShape, classes, o));
+}
+
+function buildModel(name: string, inputShape: readonly number[] | number, classes: number, o: ModelOptions = {}): Model {
   const shape = typeof inputShape === 'number' ? [inputShape] : [...inputShape];
   const inputs = shape.reduce((a, b) => a * b, 1);
   const width = o.width ?? undefined;

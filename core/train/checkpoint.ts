@@ -11,7 +11,8 @@
 import { RidgelineError } from '../errors.ts';
 import { fnv1a64HexOf } from '../hash.ts';
 import type { FileStore } from '../io.ts';
-import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.ts';
+import type { ReadLimit } from '../io.ts';
+import { MAX_HEADER_BYTES, decodeSafetensors, encodeSafetensors } from '../io/safetensors.ts';
 import type { Model } from '../nn/model.ts';
 import type { Backend } from '../backend.ts';
 import { type Tensor, fromArray, keep } from '../tensor.ts';
@@ -65,11 +66,22 @@ export async function checkpointIdentity(files: FileStore, base: string): Promis
 }
 
 /**
+ * The largest safetensors file that can hold `copies` tensors per state tensor of `model`:
+ * the 8-byte length, the largest header the reader accepts, and every value at 8 bytes
+ * (F64/I64, the widest dtypes), plus 8 bytes per tensor for PyTorch's batch counters.
+ * Anything larger cannot be this model's file, and is refused before it is read (a device
+ * such as /dev/zero, refused as not a regular file, would otherwise be read forever).
+ */
+function safetensorsLimit(model: Model, copies: number): ReadLimit {
+  return { bytes: 8 + MAX_HEADER_BYTES + 8 * copies * (model.stateSize + model.params.length), what: `a safetensors file of ${model.name}` };
+}
+
+/**
  * Reads a weights file (ours or PyTorch's) and checks it against the model: every
  * parameter present with the right shape, nothing missing; extra tensors are an error too.
  */
 export async function loadWeights(files: FileStore, path: string, model: Model): Promise<Float32Array[]> {
-  const { tensors, order, metadata } = decodeSafetensors(await files.read(path), path);
+  const { tensors, order, metadata } = decodeSafetensors(await files.read(path, safetensorsLimit(model, 1)), path);
   verifyChecksum(path, metadata, order.map((n) => tensors.get(n)!.data));
   const expected = new Set(model.params.map((p) => p.name));
   // PyTorch's batch norm also saves an int64 batch counter, which nothing here uses.
@@ -82,6 +94,7 @@ export async function loadWeights(files: FileStore, path: string, model: Model):
     if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
       throw new RidgelineError('E_SHAPE', `${path}: tensor '${p.name}' has shape [${t.shape.join(', ')}] but model ${model.name} (${model.description}) needs [${p.shape.join(', ')}]`);
     }
+    requireFinite(path, p.name, t.data, 'weights');
     return t.data;
   });
   if (extra.length > 0) {
@@ -90,11 +103,24 @@ export async function loadWeights(files: FileStore, path: string, model: Model):
   return out;
 }
 
+/**
+ * Refuses a tensor holding NaN or ±Inf (an F64/F16 value beyond f32's range arrives as
+ * ±Inf). Checked here, when the file is read, so the error names the file and the tensor;
+ * left in, it would surface later as a "diverged" loss and blame the optimisation.
+ */
+function requireFinite(path: string, name: string, data: Float32Array, what: string): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      throw new RidgelineError('E_DATA_FORMAT', `${path} holds non-finite ${what} (tensor ${name}, element ${i} is ${data[i]})`);
+    }
+  }
+}
+
 /** Restores a full training state (weights, optimizer state, step) written by saveCheckpoint. */
 export async function loadCheckpoint(files: FileStore, base: string, backend: Backend, model: Model, config: TrainConfig): Promise<TrainState> {
   const weights = await loadWeights(files, base + WEIGHTS_SUFFIX, model);
   const optimPath = base + OPTIM_SUFFIX;
-  const { tensors, order, metadata } = decodeSafetensors(await files.read(optimPath), optimPath);
+  const { tensors, order, metadata } = decodeSafetensors(await files.read(optimPath, safetensorsLimit(model, 2)), optimPath);
   verifyChecksum(optimPath, metadata, order.map((n) => tensors.get(n)!.data));
   const step = Number(metadata.step);
   const optimizerSteps = Number(metadata.optimizerSteps);
@@ -111,6 +137,7 @@ export async function loadCheckpoint(files: FileStore, base: string, backend: Ba
   }
   const restored: Tensor[] = fresh ? [] : wanted.map((w) => {
     const t = tensors.get(w)!;
+    requireFinite(optimPath, w, t.data, 'optimizer state');
     return keep(fromArray(backend, t.data, t.shape));
   });
   state.optimizer.setState(restored, optimizerSteps);

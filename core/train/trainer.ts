@@ -1,7 +1,9 @@
 /**
  * The training loop: a minibatch step queues its kernels with no readback; losses are
  * copied on the device into a small history buffer and read back every `syncEvery` steps
- * (and at the end), which is also when divergence is detected, naming the exact step.
+ * (and at the end), which is also when divergence is detected, naming the exact step:
+ * a loss that is not finite, or that grows past a bound relative to the segment's first
+ * loss (SPEC §7), or a weight norm that does (checked once per sync, one scalar read).
  */
 import * as ag from '../autograd/mod.ts';
 import type { Backend } from '../backend.ts';
@@ -28,6 +30,36 @@ export interface TrainHooks {
   onSync?: (firstStep: number, losses: Float32Array) => void;
 }
 
+/**
+ * A run segment has diverged when a loss exceeds LOSS_GROWTH_BOUND × max(first loss, 1).
+ * Why 1e4: cross-entropy starts near ln(classes) ≤ ln(1000) ≈ 7 and a training run that
+ * recovers from a spike (high-LR SGD, Adam presets at lr 1e-3…1e-2) stays within 10–100×
+ * of it; a regression loss (SIREN's MSE on samples in [−1, 1]) starts below 1, where the
+ * floor of 1 applies, and cannot exceed ~4 while predictions stay in range. A loss of 1e4
+ * (logits 1e4 apart) is not a phase of training but its end; f32 overflow (1e30 losses)
+ * is far beyond it, so the bound fires steps before Inf/NaN would.
+ */
+export const LOSS_GROWTH_BOUND = 1e4;
+/**
+ * The same for the global L2 weight norm relative to the segment's start. Why 1e4: SGD
+ * without weight decay grows norms by a few × over a whole run (scale-invariant BN nets
+ * included), never by four orders of magnitude; the floor of 1 keeps a near-zero start
+ * (e.g. zero-initialised logreg) from making any learning look like growth.
+ */
+export const WEIGHT_GROWTH_BOUND = 1e4;
+
+/**
+ * Writes the global L2 norm of `params` into `dst[at]` on the device, so that it travels
+ * back with the losses of a sync in the same download (no extra readback).
+ */
+function writeWeightNorm(params: Tensor[], dst: Tensor, at: number): void {
+  tidy(() => ag.noGrad(() => {
+    let t = ag.sum(ag.square(params[0]));
+    for (let i = 1; i < params.length; i++) t = ag.add(t, ag.sum(ag.square(params[i])));
+    dst.backend.copy(ag.sqrt(t).buf, dst.buf, 1, 0, at);
+  }));
+}
+
 /** Scales gradients in place so their global L2 norm is at most `maxNorm` (torch's clip_grad_norm_). */
 function clipGlobalNorm(grads: Tensor[], maxNorm: number): Tensor[] {
   return ag.noGrad(() => {
@@ -49,20 +81,48 @@ export async function trainSteps(
   // Buffers (batch-norm statistics) are updated by the forward pass itself, not by the optimizer.
   const trainable = trainableIndices(model);
   const trainableParams = trainable.map((i) => state.params[i]);
-  const history = keep(zeros(backend, [syncEvery]));
+  // Losses of the steps since the last sync, then the current weight norm, then the
+  // norm the segment started from: one download per sync carries all of them.
+  const history = keep(zeros(backend, [syncEvery + 2]));
+  const NORM = syncEvery;
+  const START_NORM = syncEvery + 1;
+  const checkNorms = trainableParams.length > 0;
   let pending = 0;
+  const segmentStart = state.step;
+  // This segment's yardsticks, known at its first sync: its first loss and start norm.
+  let firstLoss: number | null = null;
+  let startNorm = 0;
   const flush = async () => {
     if (pending === 0) return;
-    const losses = (await history.data()).slice(0, pending);
+    if (checkNorms) writeWeightNorm(trainableParams, history, NORM);
+    const read = await history.data();
+    const losses = read.slice(0, pending);
     const first = state.step - pending;
-    const bad = losses.findIndex((l) => !Number.isFinite(l));
     pending = 0;
+    if (firstLoss === null) {
+      firstLoss = losses[0];
+      startNorm = read[START_NORM];
+      // The first loss of a segment comes from the starting weights and the data, before
+      // any update: lowering the learning rate would not help.
+      if (!Number.isFinite(firstLoss) || !Number.isFinite(startNorm)) {
+        throw new RidgelineError('E_DIVERGED', `at step ${first}, before any update of this run, the loss is ${firstLoss} and the weight norm ${startNorm}: the starting weights or the data hold non-finite or huge values, not the optimisation`);
+      }
+    }
+    const bound = LOSS_GROWTH_BOUND * Math.max(firstLoss, 1);
+    const bad = losses.findIndex((l) => !Number.isFinite(l) || l > bound);
     if (bad >= 0) {
-      throw new RidgelineError('E_DIVERGED', `training diverged at step ${first + bad} (loss ${losses[bad]}); lower the learning rate or add --clip`);
+      const what = Number.isFinite(losses[bad]) ? `loss ${losses[bad]} exceeds ${LOSS_GROWTH_BOUND} × max(first loss ${firstLoss} at step ${segmentStart}, 1)` : `loss ${losses[bad]}`;
+      throw new RidgelineError('E_DIVERGED', `training diverged at step ${first + bad} (${what}); lower the learning rate or add --clip`);
+    }
+    const norm = read[NORM];
+    const normBound = WEIGHT_GROWTH_BOUND * Math.max(startNorm, 1);
+    if (checkNorms && !(norm <= normBound)) {
+      throw new RidgelineError('E_DIVERGED', `training diverged by step ${state.step - 1}: weight norm ${norm} exceeds ${WEIGHT_GROWTH_BOUND} × max(norm ${startNorm} at step ${segmentStart}, 1); lower the learning rate or add --clip`);
     }
     hooks.onSync?.(first, losses);
   };
   try {
+    if (checkNorms) writeWeightNorm(trainableParams, history, START_NORM);
     while (state.step < toStep) {
       const batch = source.batchAt(state.step);
       const lr = learningRate(config.schedule, state.step);

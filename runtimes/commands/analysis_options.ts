@@ -1,4 +1,5 @@
 /** Options shared by the pair analyses (`predict`, `layerwise`): which pairs, on what data. */
+import { prepareOutDir } from '../../core/out_dir.ts';
 import type { Backend } from '../../core/backend.ts';
 import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
 import { joinPath } from '../../core/io.ts';
@@ -31,11 +32,15 @@ export async function analysisSource(command: string, opts: Record<string, strin
   const settings = { subset: count('subset', 1000, 1), alphas: count('alphas', 11, 3), batch: count('batch', 1000, 1) };
   if (opts.run) {
     if (opts.a || opts.b) throw new RidgelineError('E_SPEC', `${command}: give either --run DIR or --a/--b, not both`);
-    return { source: await pairsFromRun(host.files, opts.run), out: opts.out ?? opts.run, ...settings };
+    const source = await pairsFromRun(host.files, opts.run);
+    // After the run is found (a mistyped --run must not create a directory), before any work.
+    await prepareOutDir(host.files, opts.out ?? opts.run);
+    return { source, out: opts.out ?? opts.run, ...settings };
   }
   if (!opts.a || !opts.b) throw new RidgelineError('E_SPEC', `${command}: give --run DIR (a fork run) or both --a FILE and --b FILE`);
   const { run: _r, a, b, subset: _s, alphas: _al, batch: _b, backend: _be, out, json: _j, ...rest } = opts;
   const spec = applyOptions({ ...FORK_DEFAULTS, k1: [0], total: 1 }, rest);
+  if (out) await prepareOutDir(host.files, out);
   return { source: await pairFromFiles(host.files, spec, a, b), out: out ?? null, ...settings };
 }
 

@@ -9,6 +9,7 @@ import { pairMetrics } from '../../core/lmc/metrics.ts';
 import { evaluatePath } from '../../core/lmc/path_eval.ts';
 import { createModel } from '../../core/nn/registry.ts';
 import { selectBackend } from '../../core/select_backend.ts';
+import { prepareOutDir } from '../../core/out_dir.ts';
 import { loadWeights } from '../../core/train/checkpoint.ts';
 import { BACKEND_OPTION, type Command, requireOption } from '../command.ts';
 import { MODEL_OPTIONS } from './spec_options.ts';
@@ -30,6 +31,7 @@ export const barrierCommand: Command = {
     const fileB = requireOption('barrier', opts, 'b', 'FILE');
     const { a: _a, b: _b, out, json, backend: choice, ...rest } = opts;
     const spec = applyOptions({ ...FORK_DEFAULTS, k1: [0], total: 1 }, rest);
+    if (out) await prepareOutDir(host.files, out);
     const { backend, reason } = await selectBackend(choice ?? 'auto', host.backends);
     if (!json) host.progress.log(reason);
     const dataset = await loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize });

@@ -3,6 +3,7 @@
  * SPEC §5): P(g < 0) over K pairs of one-step updates, at a checkpoint (weights + optimizer
  * state) or every N steps of a training run.
  */
+import { prepareOutDir } from '../../core/out_dir.ts';
 import { RidgelineError } from '../../core/errors.ts';
 import { trainConfigOf } from '../../core/experiments/fork_runner.ts';
 import { joinPath } from '../../core/io.ts';
@@ -61,6 +62,7 @@ export const convexityCommand: Command = {
   async run(opts, host) {
     const pairs = integerOption('convexity', opts, 'pairs', PAIRS_DEFAULT, 1);
     const seed = integerOption('convexity', opts, 'seed', 0, 0);
+    if (opts.out) await prepareOutDir(host.files, opts.out);
     const s = await setupSecondOrder('convexity', opts, host, ['pairs', 'seed'], [...OPTIMIZER_OPTIONS.map((o) => o.name), 'steps', 'epochs']);
     const train = { split: s.dataset.train, inputShape: s.dataset.inputShape };
     const stepsPerEpoch = Math.floor(s.dataset.train.n / s.spec.batch);

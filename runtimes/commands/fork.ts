@@ -4,6 +4,7 @@ import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts
 import { runForkExperiment } from '../../core/experiments/fork_runner.ts';
 import { presetSpec } from '../../core/experiments/presets.ts';
 import { joinPath } from '../../core/io.ts';
+import { prepareOutDir } from '../../core/out_dir.ts';
 import { selectBackend } from '../../core/select_backend.ts';
 import { BACKEND_OPTION, type Command, optionOr } from '../command.ts';
 import { FORK_OPTIONS } from './spec_options.ts';
@@ -18,6 +19,9 @@ export const forkCommand: Command = {
     const spec = applyOptions(base, rest);
     const dir = out ?? (preset ? joinPath('runs', preset) : undefined);
     if (!dir) throw new RidgelineError('E_SPEC', 'fork: --out DIR is required (or give --preset, which defaults to runs/PRESET)');
+    // Before any work: a directory that cannot be written fails now, and the temporary
+    // files of a killed earlier run are swept before this one resumes there.
+    await prepareOutDir(host.files, dir);
     const { backend, reason } = await selectBackend(backendChoice ?? optionOr(forkCommand, opts, 'backend'), host.backends);
     host.progress.log(reason);
     const result = await runForkExperiment(spec, dir, backend, host);

@@ -20,6 +20,7 @@ import { createModel } from '../../core/nn/registry.ts';
 import { toCsv } from '../../core/report/csv.ts';
 import { selectBackend } from '../../core/select_backend.ts';
 import type { TrainConfig } from '../../core/train/config.ts';
+import { prepareOutDir } from '../../core/out_dir.ts';
 import { loadWeights } from '../../core/train/checkpoint.ts';
 import { type TrainState, disposeState, readWeights, stateFromWeights } from '../../core/train/state.ts';
 import { BACKEND_OPTION, type Command, type OptionSpec } from '../command.ts';
@@ -195,6 +196,7 @@ export const hessianCommand: Command = {
       maxIter: integerOption('hessian', opts, 'max-iter', EIGEN_DEFAULTS.maxIter, 1),
       seed: integerOption('hessian', opts, 'seed', EIGEN_DEFAULTS.seed, 0),
     };
+    if (opts.out) await prepareOutDir(host.files, opts.out);
     const s = await setupSecondOrder('hessian', opts, host, OWN);
     const measure = async (weights: Float32Array[], step: number | null): Promise<HessianPoint> => {
       const t0 = performance.now();

@@ -1,4 +1,5 @@
 /** `ridgeline hull`: convex mode connectivity (Yunis et al. Algorithm 1) with its result files and report. */
+import { prepareOutDir } from '../../core/out_dir.ts';
 import { HULL_DEFAULTS, applyHullOptions, runHullExperiment } from '../../core/experiments/hull_runner.ts';
 import { UNITS } from '../../core/experiments/fork_spec.ts';
 import { hullPreset } from '../../core/experiments/presets.ts';
@@ -36,6 +37,7 @@ export const hullCommand: Command = {
     const { out: given, json, backend: choice, preset, ...rest } = opts;
     const out = given ?? (preset ? joinPath('runs', preset) : requireOption('hull', opts, 'out', 'DIR'));
     const spec = applyHullOptions({ ...HULL_DEFAULTS, ...(preset ? hullPreset(preset).spec : {}), ...(preset ? { preset } : {}) }, rest);
+    await prepareOutDir(host.files, out);
     const { backend, reason } = await selectBackend(choice ?? 'auto', host.backends);
     host.progress.log(reason);
     const result = await runHullExperiment(spec, out, backend, host);

@@ -6,6 +6,7 @@ import { RidgelineError } from '../../core/errors.ts';
 import { trainConfigOf } from '../../core/experiments/fork_runner.ts';
 import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
 import { joinPath } from '../../core/io.ts';
+import { prepareOutDir } from '../../core/out_dir.ts';
 import { createModel } from '../../core/nn/registry.ts';
 import { selectBackend } from '../../core/select_backend.ts';
 import { loadWeights, saveCheckpoint } from '../../core/train/checkpoint.ts';
@@ -23,13 +24,17 @@ export const trainCommand: Command = {
     { name: 'steps', value: 'N', help: 'training length in steps' },
     { name: 'epochs', value: 'N', help: 'training length in epochs' },
     BACKEND_OPTION,
-    { name: 'out', value: 'DIR', help: 'writes DIR/final.safetensors, DIR/final.optim.safetensors, DIR/train.json' },
+    { name: 'out', value: 'DIR', help: 'writes DIR/final.safetensors, DIR/final.optim.safetensors, DIR/train.json; DIR must be empty' },
+    { name: 'force', value: '', help: 'write into a non-empty --out DIR, replacing an earlier checkpoint there' },
   ],
   async run(opts, host) {
     const out = requireOption('train', opts, 'out', 'DIR');
     if ((opts.steps === undefined) === (opts.epochs === undefined)) throw new RidgelineError('E_SPEC', 'train: give exactly one of --steps N or --epochs N');
-    const { out: _o, init, backend: choice, ...rest } = opts;
+    const { out: _o, init, backend: choice, force, ...rest } = opts;
     const spec = applyOptions({ ...FORK_DEFAULTS, k1: [0] }, rest);
+    // A train run does not resume: writing into a directory with files in it would
+    // silently replace an earlier checkpoint, so that takes --force.
+    await prepareOutDir(host.files, out, { fresh: { option: '--out', force: force === 'true' } });
     const { backend, reason } = await selectBackend(choice ?? 'auto', host.backends);
     host.progress.log(reason);
     const dataset = await loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize });
