@@ -51,5 +51,9 @@ export function forkFinding(cells: readonly ForkCell[], metric: SummaryMetric = 
   const verdict = holds
     ? `falls from ${pct(first.mean)} ± ${pct(first.sd)} at k1 = ${firstK1} to ${pct(last.mean)} ± ${pct(last.sd)} at k1 = ${lastK1} (mean ± sd over ${n}): a drop of ${pct(drop)}, larger than the spread between repeats (${pct(spread)}), as the k1/k2 paper reports`
     : `goes from ${pct(first.mean)} ± ${pct(first.sd)} at k1 = ${firstK1} to ${pct(last.mean)} ± ${pct(last.sd)} at k1 = ${lastK1} (mean ± sd over ${n}): ${drop > 0 ? `a drop of ${pct(drop)}, within the spread between repeats (${pct(spread)})` : 'no drop'}, so this run does not show the barrier falling with k1`;
-  return { metric, firstK1, lastK1, first, last, drop, spread, holds, text: `The ${metric === 'testErrorBarrier' ? 'test error barrier' : metric} ${verdict}.` };
+  // How much of the first cell's barrier is only the endpoints disagreeing (SPEC §1).
+  const floorNote = metric === 'testErrorBarrier'
+    ? ` At k1 = ${firstK1}, ${pct(summarize(cells.filter((c) => c.k1 === firstK1).map(METRIC_OF.testErrorFloor)).mean)} of it is the endpoint floor ½|E(A) − E(B)|.`
+    : '';
+  return { metric, firstK1, lastK1, first, last, drop, spread, holds, text: `The ${metric === 'testErrorBarrier' ? 'test error barrier' : metric} ${verdict}.${floorNote}` };
 }

@@ -69,9 +69,9 @@ const fmt = (x: number) => (Math.abs(x) < 1e-3 && x !== 0 ? x.toExponential(2) :
 
 function cellsTable(result: ForkResult): string {
   const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
-  const head = ['k1', 'k2', 'train loss barrier', 'test loss barrier', 'test error barrier', 'test acc. A / B', '‖θA − θB‖', 'connected'];
+  const head = ['k1', 'k2', 'train loss barrier', 'test loss barrier', 'test error barrier', 'endpoint floor', 'test acc. A / B', '‖θA − θB‖', 'connected'];
   const rows = result.cells.map((c) => [
-    String(c.k1), String(c.k2), fmt(c.train.lossBarrier), fmt(c.test.lossBarrier), pct(c.test.errorBarrier),
+    String(c.k1), String(c.k2), fmt(c.train.lossBarrier), fmt(c.test.lossBarrier), pct(c.test.errorBarrier), pct(c.test.errorFloor),
     `${pct(c.test.accuracyA)} / ${pct(c.test.accuracyB)}`, fmt(c.weightDistance), c.connected ? 'yes' : 'no',
   ]);
   const tr = (cells: string[], tag: string) => `<tr>${cells.map((x) => `<${tag}>${x}</${tag}>`).join('')}</tr>`;

@@ -59,7 +59,7 @@ export const barrierCommand: Command = {
     else {
       for (const split of ['train', 'test'] as const) {
         const m = result[split];
-        host.print(`${split}: loss barrier ${m.lossBarrier.toFixed(5)} at α = ${m.lossBarrierAlpha}, error barrier ${(100 * m.errorBarrier).toFixed(2)} %, accuracies ${(100 * m.accuracyA).toFixed(2)} / ${(100 * m.accuracyB).toFixed(2)} %`);
+        host.print(`${split}: loss barrier ${m.lossBarrier.toFixed(5)} at α = ${m.lossBarrierAlpha}, error barrier ${(100 * m.errorBarrier).toFixed(2)} % (endpoint floor ${(100 * m.errorFloor).toFixed(2)} %), accuracies ${(100 * m.accuracyA).toFixed(2)} / ${(100 * m.accuracyB).toFixed(2)} %`);
       }
       host.print(`weight distance ${result.weightDistance.toFixed(4)}${out ? `; written to ${joinPath(out, 'barrier.json')}` : ''}`);
     }

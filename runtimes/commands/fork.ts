@@ -29,18 +29,21 @@ export const forkCommand: Command = {
     // A regression's "error" is the RMSE (see ForkResult.task): shown as such, not in percent.
     const regression = result.task === 'regression';
     const [errorHead, endsHead] = regression ? [' test RMSE barrier', 'test RMSE A / B '] : ['test error barrier', 'test acc A / B  '];
-    host.print(`\n${`k1 (${unit})`.padStart(8)} ${`k2 (${unit})`.padStart(8)}  train loss barrier  test loss barrier  ${errorHead}  ${endsHead} weight dist  pred dist`);
+    const perError = (v: number) => (regression ? v.toFixed(4) : `${(100 * v).toFixed(2)} %`);
+    const repeated = spec.repeats > 1;
+    host.print(`\n${`k1 (${unit})`.padStart(8)} ${`k2 (${unit})`.padStart(8)}${repeated ? ' rep' : ''}  train loss barrier  test loss barrier  ${errorHead}  (floor)  ${endsHead} weight dist  pred dist`);
     for (const c of result.cells) {
       host.print([
-        String(c.k1).padStart(8), String(c.k2).padStart(8),
+        String(c.k1).padStart(8), String(c.k2).padStart(8), ...(repeated ? [String(c.repeat).padStart(3)] : []),
         c.train.lossBarrier.toFixed(4).padStart(19), c.test.lossBarrier.toFixed(4).padStart(18),
-        (regression ? c.test.errorBarrier.toFixed(4) : `${(100 * c.test.errorBarrier).toFixed(2)} %`).padStart(19),
+        perError(c.test.errorBarrier).padStart(19), `(${perError(c.test.errorFloor)})`.padStart(9),
         (regression
           ? `${(1 - c.test.accuracyA).toFixed(3)} / ${(1 - c.test.accuracyB).toFixed(3)}`
           : `${(100 * c.test.accuracyA).toFixed(1)} / ${(100 * c.test.accuracyB).toFixed(1)} %`).padStart(16),
         c.weightDistance.toFixed(2).padStart(12), c.train.predictionDistance.toFixed(3).padStart(10),
       ].join(' '));
     }
+    if (result.finding) host.print(`\n${result.finding.text}`);
     host.print(`\nreport: ${joinPath(dir, 'report.html')}\nresult: ${joinPath(dir, 'result.json')}`);
     return 0;
   },
