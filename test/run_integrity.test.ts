@@ -125,6 +125,24 @@ test('a different spec is refused naming each differing option; a refused start 
   assert.equal(cellsOf(resumed.result!), cellsOf(clean));
 });
 
+test('result files are published together: a write failing on the report leaves no new result.json', async () => {
+  const dir = join(tmp(), 'run');
+  const log: string[] = [];
+  const files = nodeFileStore();
+  const failing = { ...files, write: async (path: string, data: string | Uint8Array) => {
+    if (path.endsWith('report.html')) throw new RidgelineError('E_IO', `${path}: no space left on the device (ENOSPC)`);
+    return files.write(path, data);
+  } };
+  const host = { ...recordingHost(log), files: failing as typeof files };
+  await assert.rejects(runForkExperiment(SPEC, dir, backend, host), /E_IO/);
+  assert.equal(existsSync(join(dir, 'result.json')), false, 'no result.json without its report');
+  // The next start (disk freed) publishes all of them, equal to the clean run.
+  const again = await run(dir);
+  assert.equal(again.error, null, String(again.error));
+  assert.equal(cellsOf(again.result!), cellsOf(clean));
+  for (const f of ['result.json', 'cells.csv', 'curves.csv', 'summary.csv', 'report.html']) assert.ok(existsSync(join(dir, f)), f);
+});
+
 test('fuzz: 200 restarts after random truncations, bit flips and swaps either reproduce the clean result or stop clearly; a valid result is never damaged', async (t) => {
   const rng = rngStream(17, 'run-integrity-fuzz');
   const pick = <T>(xs: readonly T[]) => xs[rng.intBelow(xs.length)];

@@ -116,10 +116,13 @@ export async function runForkExperiment(spec: ForkSpec, outDir: string, backend:
     summary: summarizeCells(outcome.cells),
     ...(finding ? { finding } : {}),
   };
-  await host.files.write(store.path('result.json'), JSON.stringify(result, null, 1));
-  await host.files.write(store.path('cells.csv'), cellsCsv(result));
-  await host.files.write(store.path('curves.csv'), curvesCsv(result));
-  await host.files.write(store.path('summary.csv'), summaryCsv(result));
-  await host.files.write(store.path('report.html'), forkReportHtml(result));
+  // Published together: everything is rendered first, and result.json — the file that says
+  // "this run is finished" — is written last, so a failure (a full disk) never leaves a new
+  // result.json beside missing or stale tables and report.
+  const outputs: [string, string][] = [
+    ['cells.csv', cellsCsv(result)], ['curves.csv', curvesCsv(result)], ['summary.csv', summaryCsv(result)],
+    ['report.html', forkReportHtml(result)], ['result.json', JSON.stringify(result, null, 1)],
+  ];
+  for (const [name, text] of outputs) await host.files.write(store.path(name), text);
   return result;
 }
