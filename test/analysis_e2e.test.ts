@@ -1,7 +1,7 @@
 /** predict, layerwise and toy end to end through the CLI on a small real fork run. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -89,4 +89,26 @@ test('evolve and surface on a run that records several child checkpoints per for
   assert.ok(existsSync(join(dir, 'surface-k1-20-k2-40.html')));
   const bad = ridgeline(['surface', '--run', dir, '--k1', '7']);
   assert.match(bad.stderr, /E_SPEC: --k1: no cell with k1 = 7; valid: 0, 20/);
+});
+
+test('a damaged result.json: every analysis stops with one E_DAMAGED line naming it; the fork rebuilds it from its verified cells', () => {
+  const copy = mkdtempSync(join(tmpdir(), 'ridgeline-analysis-damaged-'));
+  cpSync(run, copy, { recursive: true });
+  const good = readFileSync(join(copy, 'result.json'), 'utf8');
+  for (const damage of ['{}', good.slice(0, good.length >> 1), good.replace(/"checkpointA": "[^"]*"/, '"checkpointA": 7')]) {
+    writeFileSync(join(copy, 'result.json'), damage);
+    for (const command of ['predict', 'layerwise', 'evolve', 'surface']) {
+      const r = ridgeline([command, '--run', copy]);
+      assert.equal(r.status, 1, `${command}: ${r.stderr}`);
+      const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('E_'));
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0], /^E_DAMAGED: .*result\.json is damaged/);
+      assert.ok(!/\n\s+at /.test(r.stderr), `${command}: a stack trace`);
+    }
+  }
+  const again = ridgeline(['fork', '--data', 'synthetic:gauss:n=600,dim=12,classes=4', '--model', 'mlp-3', '--width', '24', '--batch', '32', '--unit', 'steps', '--k1', '0,30', '--steps', '90', '--alphas', '7', '--backend', 'cpu', '--out', copy]);
+  assert.equal(again.status, 0, again.stderr);
+  const rebuilt = JSON.parse(readFileSync(join(copy, 'result.json'), 'utf8'));
+  assert.deepEqual(rebuilt.cells, JSON.parse(good).cells);
+  rmSync(copy, { recursive: true, force: true });
 });

@@ -258,7 +258,7 @@ export async function runHullExperiment(spec: HullSpec, outDir: string, backend:
   const initWeights = spec.from ? await loadWeights(host.files, spec.from, model) : model.init(spec.seedInit);
 
   const lossFile = store.path('logs', 'parent-loss.json');
-  const parentLoss: { step: number; loss: number }[] = (await host.files.exists(lossFile)) ? JSON.parse(await host.files.readText(lossFile)) : [];
+  const parentLoss = await store.readLossLog(lossFile, (m) => host.progress.log(m));
   const cellName = (k: number) => `split-${k}`;
   const pending = (await Promise.all(splitSteps.map(async (k) => ((await store.readCell(cellName(k))) === null ? k : -1)))).filter((k) => k >= 0);
   await timed('parent', () => trainLine(ctx, loader(spec.seedOrder), 'parent', async () => stateFromWeights(backend, model, initWeights, ctx.train, 0), pending, (first, losses) => {

@@ -33,12 +33,17 @@ export interface PairSource {
 
 type ModelData = PairSource['spec'];
 
-export async function pairsFromRun(files: FileStore, dir: string): Promise<PairSource> {
+/** The result.json of the fork run in `dir`, checked (see parseForkResult). */
+export async function readForkResult(files: FileStore, dir: string): Promise<ForkResult> {
   const file = joinPath(dir, 'result.json');
   if (!(await files.exists(file))) {
     throw new RidgelineError('E_SPEC', `--run ${dir}: no result.json there; run 'ridgeline fork … --out ${dir}' to completion first`);
   }
-  const result = JSON.parse(await files.readText(file)) as ForkResult;
+  return parseForkResult(file, await files.readText(file));
+}
+
+export async function pairsFromRun(files: FileStore, dir: string): Promise<PairSource> {
+  const result = await readForkResult(files, dir);
   const spec = result.spec as unknown as ModelData;
   const { model, dataset } = await modelAndData(files, spec);
   const pairs = result.cells.map((c) => ({
@@ -49,6 +54,29 @@ export async function pairsFromRun(files: FileStore, dir: string): Promise<PairS
     fileB: joinPath(dir, c.checkpointB),
   }));
   return { model, dataset, spec, pairs, run: dir };
+}
+
+/**
+ * A fork run's result.json, checked for what the analyses use; a damaged one is one clear
+ * error (the fork rebuilds it from its verified cells when run again with the same --out).
+ */
+function parseForkResult(file: string, text: string): ForkResult {
+  const damaged = (why: string): never => {
+    throw new RidgelineError('E_DAMAGED', `${file} is damaged (${why}); run the same 'ridgeline fork … --out' again to rebuild it from the run's verified cells`);
+  };
+  let result: ForkResult;
+  try {
+    result = JSON.parse(text) as ForkResult;
+  } catch {
+    return damaged('not JSON');
+  }
+  if (!result || typeof result !== 'object' || result.kind !== 'fork') damaged("not a fork result (no kind 'fork')");
+  if (!result.spec || typeof result.spec !== 'object' || typeof result.spec.model !== 'string' || typeof result.spec.data !== 'string') damaged('its spec lacks model and data');
+  if (!Array.isArray(result.cells)) damaged('no list of cells');
+  result.cells.forEach((c, i) => {
+    if (!c || typeof c.checkpointA !== 'string' || typeof c.checkpointB !== 'string' || !Number.isFinite(c.k1) || !Number.isFinite(c.k2)) damaged(`cell ${i} lacks its checkpoints or k1/k2`);
+  });
+  return result;
 }
 
 export async function pairFromFiles(files: FileStore, spec: ModelData, fileA: string, fileB: string): Promise<PairSource> {

@@ -158,6 +158,22 @@ export class RunStore {
     await this.files.write(this.cellPath(name), JSON.stringify(sealed, null, 1));
   }
 
+  /**
+   * The parent's loss history (for the report's plot only; no result depends on it). A
+   * damaged log is reported and restarted empty: the plot then lacks the steps before the restart.
+   */
+  async readLossLog(file: string, log: (m: string) => void): Promise<{ step: number; loss: number }[]> {
+    if (!(await this.files.exists(file))) return [];
+    try {
+      const parsed: unknown = JSON.parse(await this.files.readText(file));
+      if (Array.isArray(parsed) && parsed.every((p) => p && Number.isInteger(p.step) && Number.isFinite(p.loss))) return parsed;
+    } catch {
+      // reported below
+    }
+    log(`${file} is damaged: the parent's loss history restarts empty (the plot lacks the earlier steps)`);
+    return [];
+  }
+
   /** Logs and forgets the damage found so far. */
   drainDamaged(log: (line: string) => void): void {
     for (const line of this.damaged.splice(0)) log(line);

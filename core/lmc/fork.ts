@@ -61,21 +61,7 @@ export function toSteps(spec: ForkSpec, stepsPerEpoch: number, value: number): n
 
 const ckptName = (line: string, step: number) => `${line}-step-${step}`;
 
-/**
- * The parent's loss history (for the report's plot only; no result depends on it). A
- * damaged log is reported and restarted empty: the plot then lacks the steps before the restart.
- */
-async function readLossLog(store: RunStore, file: string, log: (m: string) => void): Promise<{ step: number; loss: number }[]> {
-  if (!(await store.files.exists(file))) return [];
-  try {
-    const parsed: unknown = JSON.parse(await store.files.readText(file));
-    if (Array.isArray(parsed) && parsed.every((p) => p && Number.isInteger(p.step) && Number.isFinite(p.loss))) return parsed;
-  } catch {
-    // reported below
-  }
-  log(`${file} is damaged: the parent's loss history restarts empty (the plot lacks the earlier steps)`);
-  return [];
-}
+
 
 export async function runFork(ctx: ForkContext): Promise<ForkOutcome> {
   const { spec, store } = ctx;
@@ -103,7 +89,7 @@ async function runRepeat(ctx: ForkContext, seeds: RepeatSeeds, stepsPerEpoch: nu
   const childSeeds = seeds.children;
   const parentLine = `${prefix}parent`;
   const parentLossFile = store.path('logs', `${prefix}parent-loss.json`);
-  const parentLoss = await readLossLog(store, parentLossFile, (m) => ctx.progress.log(m));
+  const parentLoss = await store.readLossLog(parentLossFile, (m) => ctx.progress.log(m));
 
   /**
    * Makes sure line `line` has a checkpoint at every step of `needed`, training from the

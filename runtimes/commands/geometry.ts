@@ -1,7 +1,7 @@
 /** `ridgeline evolve` and `ridgeline surface`: geometry of a fork run's siblings. */
 import { RidgelineError } from '../../core/errors.ts';
 import { evolveRun, forkCheckpoint } from '../../core/experiments/evolve_runner.ts';
-import { pairsFromRun } from '../../core/experiments/pair_source.ts';
+import { pairsFromRun, readForkResult } from '../../core/experiments/pair_source.ts';
 import type { ForkResult } from '../../core/experiments/result_schema.ts';
 import { lossSurface, surfaceAxis } from '../../core/experiments/surface_runner.ts';
 import { joinPath } from '../../core/io.ts';
@@ -14,9 +14,7 @@ import { BACKEND_OPTION, type Command, requireOption } from '../command.ts';
 import type { RuntimeHost } from '../host.ts';
 
 async function readRun(host: RuntimeHost, dir: string): Promise<ForkResult> {
-  const source = joinPath(dir, 'result.json');
-  if (!(await host.files.exists(source))) throw new RidgelineError('E_SPEC', `--run ${dir}: no result.json there; run 'ridgeline fork … --out ${dir}' first`);
-  const result = JSON.parse(await host.files.readText(source)) as ForkResult;
+  const result = await readForkResult(host.files, dir);
   if (result.spec.mode !== 'pairs') throw new RidgelineError('E_SPEC', `--run ${dir}: sibling geometry needs a pairs-mode run (this one is ${result.spec.mode})`);
   return result;
 }
