@@ -72,6 +72,12 @@ test('a cell file replaced by {} or truncated is reported and recomputed; the re
   }
 });
 
+/** Removes the cells and the children of the fork at step 5, so the parent's checkpoint there is needed again. */
+function forgetForkPoint(dir: string): void {
+  rmSync(join(dir, 'cells'), { recursive: true });
+  rmSync(join(dir, 'checkpoints', 'k1-5'), { recursive: true });
+}
+
 test('checkpoints: flipped low bits, or another step copied over one, are detected and recomputed, never used', async () => {
   const parent = (dir: string, step: number) => join(dir, 'checkpoints', `parent-step-${step}.safetensors`);
   // (a) the lowest bit of every float of the fork point's weights, and the cell that uses it gone.
@@ -85,8 +91,7 @@ test('checkpoints: flipped low bits, or another step copied over one, are detect
   });
   // Re-encoded with its old metadata: a well-formed file whose checksum no longer matches.
   writeFileSync(parent(flipped, 5), encodeSafetensors(tensors, decoded.metadata));
-  rmSync(join(flipped, 'cells'), { recursive: true });
-  rmSync(join(flipped, 'checkpoints', 'k1-5'), { recursive: true });
+  forgetForkPoint(flipped);
   const a = await run(flipped);
   assert.equal(a.error, null, String(a.error));
   assert.ok(a.log.some((l) => l.includes('parent-step-5') && l.includes('damaged')), a.log.join('\n'));
@@ -96,8 +101,7 @@ test('checkpoints: flipped low bits, or another step copied over one, are detect
   for (const suffix of ['.safetensors', '.optim.safetensors']) {
     cpSync(join(swapped, 'checkpoints', `parent-step-0${suffix}`), join(swapped, 'checkpoints', `parent-step-5${suffix}`));
   }
-  rmSync(join(swapped, 'cells'), { recursive: true });
-  rmSync(join(swapped, 'checkpoints', 'k1-5'), { recursive: true });
+  forgetForkPoint(swapped);
   const b = await run(swapped);
   assert.equal(b.error, null, String(b.error));
   assert.ok(b.log.some((l) => l.includes('parent-step-5') && l.includes('step 0 instead of 5')), b.log.join('\n'));

@@ -44,6 +44,8 @@ export class RunStore {
   specHash = '';
   /** One line per damaged file found (and set aside to be recomputed), for the progress log. */
   readonly damaged: string[] = [];
+  /** Lines already logged: a file checked twice (a cell, then its pair) is reported once. */
+  private readonly reported = new Set<string>();
 
   constructor(readonly files: FileStore, readonly dir: string) {}
 
@@ -174,8 +176,12 @@ export class RunStore {
     return [];
   }
 
-  /** Logs and forgets the damage found so far. */
+  /** Logs the damage found since the last call, each finding once. */
   drainDamaged(log: (line: string) => void): void {
-    for (const line of this.damaged.splice(0)) log(line);
+    for (const line of this.damaged.splice(0)) {
+      if (this.reported.has(line)) continue;
+      this.reported.add(line);
+      log(line);
+    }
   }
 }

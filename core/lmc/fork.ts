@@ -119,11 +119,10 @@ async function runRepeat(ctx: ForkContext, seeds: RepeatSeeds, stepsPerEpoch: nu
             ctx.progress.update(first + losses.length, `loss ${losses[losses.length - 1].toFixed(4)}`);
           },
         });
-        // A valid checkpoint is never rewritten; a missing or damaged one is (drained above).
-        if (!(await store.hasCheckpoint(ckptName(line, target), line, target))) {
+        // A valid checkpoint (verified above) is never rewritten; a missing or damaged one is.
+        if (!have[want.indexOf(target)]) {
           await saveCheckpoint(store.files, store.checkpointBase(ckptName(line, target)), ctx.model, state, { ...store.checkpointMeta(line, target), orderSeed: String(orderSeed) });
         }
-        store.damaged.splice(0);
         await onCheckpoint?.();
       }
       ctx.progress.finish();
@@ -161,43 +160,40 @@ async function runRepeat(ctx: ForkContext, seeds: RepeatSeeds, stepsPerEpoch: nu
       await runLine(childLine(c), childSeeds[c], fork, here.map((cell) => k1Steps + steps(cell.k2)));
     }
     for (const cell of here) {
-      {
-        const pair = pairsOf(cell.k2);
-        const name = cellName(cell.k2);
-        const done = await store.readCell<ForkCell>(name);
-        store.damaged.splice(0); // already reported when the children were checked
-        if (done) {
-          results.push(done);
-          continue;
-        }
-        const [lineA, stepA, labelA] = pair.a as [string, number, string];
-        const [lineB, stepB, labelB] = pair.b as [string, number, string];
-        const fileA = store.checkpointBase(ckptName(lineA, stepA)) + WEIGHTS_SUFFIX;
-        const fileB = store.checkpointBase(ckptName(lineB, stepB)) + WEIGHTS_SUFFIX;
-        const wA = await loadWeights(store.files, fileA, ctx.model);
-        const wB = await loadWeights(store.files, fileB, ctx.model);
-        ctx.progress.log(`evaluating k1 = ${k1}, k2 = ${cell.k2}${spec.repeats > 1 ? `, repeat ${r}` : ''} (${alphas.length} α points, train and test)`);
-        const resetBn = spec.resetBn ? { split: dataset.train, batch: spec.batch } : undefined;
-        const train = await evaluatePath(ctx.backend, ctx.model, wA, wB, alphas, dataset.train, spec.evalBatch, resetBn);
-        const test = await evaluatePath(ctx.backend, ctx.model, wA, wB, alphas, dataset.test, spec.evalBatch, resetBn);
-        const metrics = pairMetrics(train, test);
-        const result: ForkCell = {
-          k1,
-          k2: cell.k2,
-          repeat: r,
-          seeds: { init: seeds.init, order: seeds.order, children: childSeeds, augment: seeds.augment },
-          a: labelA,
-          b: labelB,
-          checkpointA: fileA.slice(store.dir.length + 1),
-          checkpointB: fileB.slice(store.dir.length + 1),
-          ...metrics,
-          weightDistance: weightDistance(wA, wB),
-          weightDistanceByLayer: layerDistances(ctx.model, wA, wB),
-          connected: metrics.test.errorBarrier < spec.threshold,
-        };
-        await store.writeCell(name, result);
-        results.push(result);
+      const pair = pairsOf(cell.k2);
+      const name = cellName(cell.k2);
+      const done = await store.readCell<ForkCell>(name);
+      if (done) {
+        results.push(done);
+        continue;
       }
+      const [lineA, stepA, labelA] = pair.a as [string, number, string];
+      const [lineB, stepB, labelB] = pair.b as [string, number, string];
+      const fileA = store.checkpointBase(ckptName(lineA, stepA)) + WEIGHTS_SUFFIX;
+      const fileB = store.checkpointBase(ckptName(lineB, stepB)) + WEIGHTS_SUFFIX;
+      const wA = await loadWeights(store.files, fileA, ctx.model);
+      const wB = await loadWeights(store.files, fileB, ctx.model);
+      ctx.progress.log(`evaluating k1 = ${k1}, k2 = ${cell.k2}${spec.repeats > 1 ? `, repeat ${r}` : ''} (${alphas.length} α points, train and test)`);
+      const resetBn = spec.resetBn ? { split: dataset.train, batch: spec.batch } : undefined;
+      const train = await evaluatePath(ctx.backend, ctx.model, wA, wB, alphas, dataset.train, spec.evalBatch, resetBn);
+      const test = await evaluatePath(ctx.backend, ctx.model, wA, wB, alphas, dataset.test, spec.evalBatch, resetBn);
+      const metrics = pairMetrics(train, test);
+      const result: ForkCell = {
+        k1,
+        k2: cell.k2,
+        repeat: r,
+        seeds: { init: seeds.init, order: seeds.order, children: childSeeds, augment: seeds.augment },
+        a: labelA,
+        b: labelB,
+        checkpointA: fileA.slice(store.dir.length + 1),
+        checkpointB: fileB.slice(store.dir.length + 1),
+        ...metrics,
+        weightDistance: weightDistance(wA, wB),
+        weightDistanceByLayer: layerDistances(ctx.model, wA, wB),
+        connected: metrics.test.errorBarrier < spec.threshold,
+      };
+      await store.writeCell(name, result);
+      results.push(result);
     }
   }
   return { cells: results, parentLoss: [...parentLoss].sort((a, b) => a.step - b.step) };
