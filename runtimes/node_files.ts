@@ -141,6 +141,23 @@ export function nodeFileStore(): FileStore {
       await walk(dir);
       return removed;
     },
+    async createExclusive(path, text) {
+      try {
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, text, { flag: 'wx' });
+        return true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw ioError(path, e);
+      }
+    },
+    async remove(path) {
+      try {
+        await rm(path, { recursive: true, force: true });
+      } catch (e) {
+        throw ioError(path, e);
+      }
+    },
     async list(path) {
       try {
         return (await readdir(path)).sort();

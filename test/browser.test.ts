@@ -14,7 +14,7 @@ import { type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
-import { runForkExperiment } from '../core/experiments/fork_runner.ts';
+import { runForkExperiment } from '../core/sweep/fork_runner.ts';
 import { FORK_DEFAULTS, applyOptions } from '../core/experiments/fork_spec.ts';
 import type { ForkResult } from '../core/experiments/result_schema.ts';
 import { memoryFileStore } from '../core/io_memory.ts';

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { BatchLoader } from '../core/data/loader.ts';
 import { loadDataset } from '../core/data/registry.ts';
-import { trainConfigOf } from '../core/experiments/fork_runner.ts';
+import { trainConfigOf } from '../core/experiments/train_config.ts';
 import { FORK_DEFAULTS, type ForkSpec } from '../core/experiments/fork_spec.ts';
 import { localConvexity, measureAlongTraining, pairOrderSeeds } from '../core/lmc/convexity.ts';
 import { DatasetDerivatives, datasetGradient, flattenWeights, subsetOf, unflattenWeights } from '../core/lmc/dataset_derivatives.ts';

@@ -17,7 +17,7 @@ import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import type { Split } from '../core/data/dataset.ts';
 import { BatchLoader } from '../core/data/loader.ts';
 import { loadDataset } from '../core/data/registry.ts';
-import { trainConfigOf } from '../core/experiments/fork_runner.ts';
+import { trainConfigOf } from '../core/experiments/train_config.ts';
 import { FORK_DEFAULTS } from '../core/experiments/fork_spec.ts';
 import { DatasetDerivatives, datasetLoss, flattenWeights, subsetOf, unflattenWeights } from '../core/lmc/dataset_derivatives.ts';
 import { extremeEigenvalues, tridiagonalEigen } from '../core/lmc/hessian.ts';

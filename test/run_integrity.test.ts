@@ -16,7 +16,7 @@ import { test } from 'node:test';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { RidgelineError } from '../core/errors.ts';
 import { FORK_DEFAULTS, type ForkSpec } from '../core/experiments/fork_spec.ts';
-import { runForkExperiment } from '../core/experiments/fork_runner.ts';
+import { runForkExperiment } from '../core/sweep/fork_runner.ts';
 import type { ForkResult } from '../core/experiments/result_schema.ts';
 import { decodeSafetensors, encodeSafetensors } from '../core/io/safetensors.ts';
 import { type Progress, silentProgress } from '../core/progress.ts';

@@ -11,7 +11,7 @@ import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { BatchLoader } from '../core/data/loader.ts';
 import { loadDataset } from '../core/data/registry.ts';
 import { RidgelineError } from '../core/errors.ts';
-import { trainConfigOf } from '../core/experiments/fork_runner.ts';
+import { trainConfigOf } from '../core/experiments/train_config.ts';
 import { FORK_DEFAULTS, type ForkSpec } from '../core/experiments/fork_spec.ts';
 import { createModel } from '../core/nn/registry.ts';
 import { fromArray, keep, tidy } from '../core/tensor.ts';

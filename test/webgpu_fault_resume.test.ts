@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { RidgelineError } from '../core/errors.ts';
 import { FORK_DEFAULTS, applyOptions } from '../core/experiments/fork_spec.ts';
-import { type RunHost, runForkExperiment } from '../core/experiments/fork_runner.ts';
+import { type RunHost, runForkExperiment } from '../core/sweep/fork_runner.ts';
 import { createWebGpuBackend } from '../core/gpu/create_backend.ts';
 import { type Progress, silentProgress } from '../core/progress.ts';
 import { nodeFileStore } from '../runtimes/node_files.ts';

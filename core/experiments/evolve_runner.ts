@@ -10,6 +10,7 @@ import { type FileStore, joinPath } from '../io.ts';
 import { flatten, planeCosine, siblingAngle } from '../lmc/geometry.ts';
 import type { Model } from '../nn/model.ts';
 import { WEIGHTS_SUFFIX, loadWeights } from '../train/checkpoint.ts';
+import { inRun } from './pair_source.ts';
 import type { ForkCell, ForkResult } from './result_schema.ts';
 
 export interface EvolvePoint {
@@ -25,6 +26,7 @@ export interface EvolvePoint {
 
 /** The parent checkpoint a child of this cell was forked from (pairs mode). */
 export function forkCheckpoint(dir: string, cell: ForkCell): string {
+  if (cell.checkpointFork) return inRun(dir, cell.checkpointFork);
   const m = /k1-(\d+)\/child-/.exec(cell.checkpointB);
   if (!m) throw new RidgelineError('E_SPEC', `evolve: cell k1 = ${cell.k1} has no child checkpoint to find its fork point (${cell.checkpointB})`);
   return joinPath(dir, 'checkpoints', `parent-step-${m[1]}${WEIGHTS_SUFFIX}`);
@@ -38,9 +40,9 @@ export async function evolveRun(files: FileStore, dir: string, result: ForkResul
     const load = async (file: string) => flatten(await loadWeights(files, file, model));
     const fork = await load(forkCheckpoint(dir, row[0]));
     const last = row[row.length - 1];
-    const [final1, final2] = [await load(joinPath(dir, last.checkpointA)), await load(joinPath(dir, last.checkpointB))];
+    const [final1, final2] = [await load(inRun(dir, last.checkpointA)), await load(inRun(dir, last.checkpointB))];
     for (const c of row) {
-      const [t1, t2] = c === last ? [final1, final2] : [await load(joinPath(dir, c.checkpointA)), await load(joinPath(dir, c.checkpointB))];
+      const [t1, t2] = c === last ? [final1, final2] : [await load(inRun(dir, c.checkpointA)), await load(inRun(dir, c.checkpointB))];
       out.push({
         k1, k2: c.k2,
         angleFromOrigin: siblingAngle(t1, t2),

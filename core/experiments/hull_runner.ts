@@ -30,7 +30,8 @@ import { WEIGHTS_SUFFIX, loadCheckpoint, loadWeights, saveCheckpoint } from '../
 import type { TrainConfig } from '../train/config.ts';
 import { type TrainState, disposeState, stateFromWeights } from '../train/state.ts';
 import { trainSteps } from '../train/trainer.ts';
-import { type RunHost, trainConfigOf } from './fork_runner.ts';
+import type { RunHost } from './run_host.ts';
+import { trainConfigOf } from './train_config.ts';
 import { FORK_DEFAULTS, type ForkSpec, applyOptions } from './fork_spec.ts';
 import type { PhaseTiming, Provenance } from './result_schema.ts';
 import { RunStore } from './run_store.ts';

@@ -33,6 +33,11 @@ export interface PairSource {
 
 type ModelData = PairSource['spec'];
 
+/** A path result.json records: relative to the run directory, or absolute (a store elsewhere). */
+export function inRun(dir: string, path: string): string {
+  return path.startsWith('/') ? path : joinPath(dir, path);
+}
+
 /** The result.json of the fork run in `dir`, checked (see parseForkResult). */
 export async function readForkResult(files: FileStore, dir: string): Promise<ForkResult> {
   const file = joinPath(dir, 'result.json');
@@ -50,8 +55,8 @@ export async function pairsFromRun(files: FileStore, dir: string): Promise<PairS
     label: `k1 = ${c.k1}, k2 = ${c.k2}${c.repeat ? `, repeat ${c.repeat}` : ''}`,
     k1: c.k1,
     k2: c.k2,
-    fileA: joinPath(dir, c.checkpointA),
-    fileB: joinPath(dir, c.checkpointB),
+    fileA: inRun(dir, c.checkpointA),
+    fileB: inRun(dir, c.checkpointB),
   }));
   return { model, dataset, spec, pairs, run: dir };
 }

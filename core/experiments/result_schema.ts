@@ -91,6 +91,8 @@ export interface ForkCell {
   /** Checkpoint files (relative to the run directory) of A and B. */
   checkpointA: string;
   checkpointB: string;
+  /** The parent checkpoint the children were forked from (pairs mode), relative to the run directory. */
+  checkpointFork?: string;
   train: SplitMetrics;
   test: SplitMetrics;
   /** ‖θA − θB‖₂ over all parameters, and per layer. */
@@ -126,6 +128,8 @@ export interface ForkResult {
   units: 'steps' | 'epochs';
   stepsPerEpoch: number;
   provenance: Provenance;
+  /** The store the run's nodes live in, and the id of its one-point sweep there. */
+  store?: { root: string; sweepId: string; nodes: number };
   timings: PhaseTiming[];
   /** Training loss of the parent (or main run) every few steps, for the report. */
   parentLoss: { step: number; loss: number }[];

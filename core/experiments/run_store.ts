@@ -16,13 +16,8 @@
 import { RidgelineError } from '../errors.ts';
 import { textChecksum } from '../hash.ts';
 import { type FileStore, joinPath } from '../io.ts';
+import { canonicalJson, seal, unseal } from '../store/sealed.ts';
 import { checkpointIdentity } from '../train/checkpoint.ts';
-
-/** Stable JSON: keys sorted, so equal specs give equal text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v, 2);
-}
 
 /** The options of two specs that differ, as `--key: old → new` (camelCase keys as the CLI spells them). */
 export function specDifferences(old: Record<string, unknown>, now: Record<string, unknown>): string[] {
@@ -30,13 +25,6 @@ export function specDifferences(old: Record<string, unknown>, now: Record<string
   const show = (v: unknown) => (v === undefined ? '(absent)' : JSON.stringify(v));
   const keys = [...new Set([...Object.keys(old), ...Object.keys(now)])].sort();
   return keys.filter((k) => canonicalJson(old[k]) !== canonicalJson(now[k])).map((k) => `${flag(k)} ${show(old[k])} → ${show(now[k])}`);
-}
-
-/** A sealed JSON file: what it is, and a checksum of its payload. */
-interface Sealed<T> {
-  identity: Record<string, string>;
-  checksum: string;
-  payload: T;
 }
 
 export class RunStore {
@@ -62,7 +50,7 @@ export class RunStore {
    */
   async claim(spec: Record<string, unknown>): Promise<boolean> {
     const file = this.path('spec.json');
-    const text = canonicalJson(spec);
+    const text = canonicalJson(spec, 2);
     this.specHash = textChecksum(text);
     if (await this.files.exists(file)) {
       const existing = await this.files.readText(file);
@@ -132,32 +120,14 @@ export class RunStore {
   async readCell<T>(name: string): Promise<T | null> {
     const file = this.cellPath(name);
     if (!(await this.files.exists(file))) return null;
-    let sealed: Sealed<T>;
-    try {
-      sealed = JSON.parse(await this.files.readText(file)) as Sealed<T>;
-    } catch {
-      this.damaged.push(`cells/${name}.json is damaged (not JSON): recomputing the cell`);
-      return null;
-    }
-    const want = { cell: name, specHash: this.specHash };
-    if (!sealed || typeof sealed !== 'object' || sealed.payload === undefined || typeof sealed.checksum !== 'string') {
-      this.damaged.push(`cells/${name}.json is damaged (no sealed payload): recomputing the cell`);
-      return null;
-    }
-    if (textChecksum(JSON.stringify(sealed.payload)) !== sealed.checksum) {
-      this.damaged.push(`cells/${name}.json is damaged (checksum mismatch): recomputing the cell`);
-      return null;
-    }
-    if (canonicalJson(sealed.identity) !== canonicalJson(want)) {
-      this.damaged.push(`cells/${name}.json belongs elsewhere (identity ${JSON.stringify(sealed.identity)}): recomputing the cell`);
-      return null;
-    }
-    return sealed.payload;
+    const opened = unseal<T>(await this.files.readText(file), { cell: name, specHash: this.specHash });
+    if ('payload' in opened) return opened.payload;
+    this.damaged.push(`cells/${name}.json is damaged (${opened.problem}): recomputing the cell`);
+    return null;
   }
 
   async writeCell(name: string, cell: unknown): Promise<void> {
-    const sealed: Sealed<unknown> = { identity: { cell: name, specHash: this.specHash }, checksum: textChecksum(JSON.stringify(cell)), payload: cell };
-    await this.files.write(this.cellPath(name), JSON.stringify(sealed, null, 1));
+    await this.files.write(this.cellPath(name), seal({ cell: name, specHash: this.specHash }, cell));
   }
 
   /**

@@ -8,7 +8,7 @@
  */
 import * as Comlink from 'comlink';
 import { CpuBackend } from '../../core/cpu/cpu_backend.ts';
-import { runForkExperiment } from '../../core/experiments/fork_runner.ts';
+import { runForkExperiment } from '../../core/sweep/fork_runner.ts';
 import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
 import { RidgelineError } from '../../core/errors.ts';
 import { WebGpuBackend } from '../../core/gpu/webgpu_backend.ts';

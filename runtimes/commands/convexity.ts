@@ -5,7 +5,7 @@
  */
 import { prepareOutDir } from '../../core/out_dir.ts';
 import { RidgelineError } from '../../core/errors.ts';
-import { trainConfigOf } from '../../core/experiments/fork_runner.ts';
+import { trainConfigOf } from '../../core/experiments/train_config.ts';
 import { joinPath } from '../../core/io.ts';
 import { type ConvexityResult, localConvexity } from '../../core/lmc/convexity.ts';
 import { datasetLoss } from '../../core/lmc/dataset_derivatives.ts';

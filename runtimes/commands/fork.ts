@@ -1,7 +1,7 @@
 /** `ridgeline fork`: the fork experiment with its result files and report. */
 import { RidgelineError } from '../../core/errors.ts';
 import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
-import { runForkExperiment } from '../../core/experiments/fork_runner.ts';
+import { runForkExperiment } from '../../core/sweep/fork_runner.ts';
 import { presetSpec } from '../../core/experiments/presets.ts';
 import { joinPath } from '../../core/io.ts';
 import { prepareOutDir } from '../../core/out_dir.ts';

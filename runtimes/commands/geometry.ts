@@ -1,7 +1,7 @@
 /** `ridgeline evolve` and `ridgeline surface`: geometry of a fork run's siblings. */
 import { RidgelineError } from '../../core/errors.ts';
 import { evolveRun, forkCheckpoint } from '../../core/experiments/evolve_runner.ts';
-import { pairsFromRun, readForkResult } from '../../core/experiments/pair_source.ts';
+import { inRun, pairsFromRun, readForkResult } from '../../core/experiments/pair_source.ts';
 import type { ForkResult } from '../../core/experiments/result_schema.ts';
 import { lossSurface, surfaceAxis } from '../../core/experiments/surface_runner.ts';
 import { joinPath } from '../../core/io.ts';
@@ -79,7 +79,7 @@ export const surfaceCommand: Command = {
     host.progress.log(reason);
     const load = (file: string) => loadWeights(host.files, file, source.model);
     const subset = subsetOf(source.dataset.train, Number(opts.subset ?? 1000));
-    const r = await lossSurface(backend, source.model, await load(forkCheckpoint(dir, cell)), await load(joinPath(dir, cell.checkpointA)), await load(joinPath(dir, cell.checkpointB)), axis, subset);
+    const r = await lossSurface(backend, source.model, await load(forkCheckpoint(dir, cell)), await load(inRun(dir, cell.checkpointA)), await load(inRun(dir, cell.checkpointB)), axis, subset);
     const base = joinPath(dir, `surface-k1-${cell.k1}-k2-${cell.k2}`);
     await host.files.write(`${base}.json`, JSON.stringify({ schemaVersion: 1, kind: 'surface', run: dir, k1: cell.k1, k2: cell.k2, subset: subset.n, ...r }, null, 1));
     await host.files.write(`${base}.html`, surfaceReportHtml({

@@ -9,7 +9,7 @@ import { type Dataset, type Split, featureCount } from '../../core/data/dataset.
 import { BatchLoader } from '../../core/data/loader.ts';
 import { loadDataset } from '../../core/data/registry.ts';
 import { RidgelineError } from '../../core/errors.ts';
-import { trainConfigOf } from '../../core/experiments/fork_runner.ts';
+import { trainConfigOf } from '../../core/experiments/train_config.ts';
 import { FORK_DEFAULTS, type ForkSpec, applyOptions } from '../../core/experiments/fork_spec.ts';
 import { joinPath } from '../../core/io.ts';
 import { measureAlongTraining } from '../../core/lmc/convexity.ts';

@@ -3,7 +3,7 @@ import { featureCount } from '../../core/data/dataset.ts';
 import { trainingLoader } from '../../core/experiments/train_loader.ts';
 import { loadDataset } from '../../core/data/registry.ts';
 import { RidgelineError } from '../../core/errors.ts';
-import { trainConfigOf } from '../../core/experiments/fork_runner.ts';
+import { trainConfigOf } from '../../core/experiments/train_config.ts';
 import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
 import { joinPath } from '../../core/io.ts';
 import { prepareOutDir } from '../../core/out_dir.ts';
