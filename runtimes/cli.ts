@@ -15,6 +15,7 @@ import { layerwiseCommand } from './commands/layerwise.ts';
 import { modelsCommand } from './commands/models.ts';
 import { predictCommand } from './commands/predict.ts';
 import { presetsCommand } from './commands/presets.ts';
+import { SWEEP_COMMANDS } from './commands/sweep.ts';
 import { toyCommand } from './commands/toy.ts';
 import { trainCommand } from './commands/train.ts';
 import type { RuntimeHost } from './host.ts';
@@ -38,19 +39,30 @@ const COMMANDS: Record<string, Command> = {
 
 function usage(): string {
   const lines = ['usage: ridgeline <command> [options]', '', 'commands:'];
-  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(14)} ${c.summary}`);
+  for (const [name, c] of Object.entries(SWEEP_COMMANDS)) lines.push(`  ${`sweep ${name}`.padEnd(14)} ${c.summary}`);
   lines.push('', "run 'ridgeline <command> --help' for a command's options");
   return lines.join('\n');
 }
 
 /** Runs the CLI; returns the process exit code. Errors are printed as one clear line. */
 export async function runCli(argv: string[], host: RuntimeHost): Promise<number> {
-  const [name, ...rest] = argv;
+  let [name, ...rest] = argv;
+  // `sweep SUB`: the subcommand is part of the name; `sweep run SPEC.json` passes the spec first.
+  if (name === 'sweep') {
+    const sub = rest.shift();
+    if (!sub || !SWEEP_COMMANDS[sub]) {
+      host.error(`E_SPEC: ridgeline sweep needs a subcommand: ${Object.keys(SWEEP_COMMANDS).join(', ')}${sub && !sub.startsWith('-') ? ` (not '${sub}')` : ''}`);
+      return sub === '--help' ? 0 : 2;
+    }
+    name = `sweep ${sub}`;
+    if (rest[0] && !rest[0].startsWith('-')) rest = ['--spec', rest[0], ...rest.slice(1)];
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     host.print(usage());
     return name ? 0 : 2;
   }
-  const command = COMMANDS[name];
+  const command = name.startsWith('sweep ') ? SWEEP_COMMANDS[name.slice(6)] : COMMANDS[name];
   if (!command) {
     host.error(`E_SPEC: unknown command '${name}'; valid: ${Object.keys(COMMANDS).join(', ')}`);
     return 2;

@@ -9,6 +9,8 @@ export interface OptionSpec {
   value: string;
   help: string;
   default?: string;
+  /** May be given several times; the values are joined with newlines. */
+  repeatable?: boolean;
 }
 
 export interface Command {
@@ -55,7 +57,7 @@ export function parseOptions(name: string, c: Command, args: string[]): Record<s
     if (value === undefined || (inline === undefined && value.startsWith('--'))) {
       throw new RidgelineError('E_SPEC', `${name}: --${key} needs a value (${spec.value})`);
     }
-    out[key] = value;
+    out[key] = spec.repeatable && out[key] !== undefined ? `${out[key]}\n${value}` : value;
   }
   return out;
 }

@@ -9,6 +9,7 @@ declare const Deno: {
   env: { get(name: string): string | undefined; set(name: string, value: string): void };
   stderr: { isTerminal(): boolean };
   exit(code: number): never;
+  execPath(): string;
 };
 
 const interactive = Deno.stderr.isTerminal() && !Deno.env.get('CI');
@@ -17,4 +18,5 @@ const gpu = async () => {
   preferIcd(LAVAPIPE_ICD, Deno.env);
   return (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
 };
-Deno.exit(await runCli(Deno.args, createHost(`deno ${Deno.version.deno}`, interactive, gpu)));
+const self = [Deno.execPath(), 'run', '-A', new URL(import.meta.url).pathname];
+Deno.exit(await runCli(Deno.args, createHost(`deno ${Deno.version.deno}`, interactive, gpu, self)));

@@ -24,6 +24,8 @@ export interface RuntimeHost {
   gitCommit: string | null;
   /** How this runtime provides backends: the CPU helper thread and its WebGPU entry point. */
   backends: SelectOptions;
+  /** The command that starts this ridgeline again (sweep worker processes, batch scripts). */
+  self: string[];
 }
 
 /** The repository root: the nearest ancestor of this file holding package.json. */
@@ -48,7 +50,7 @@ function gitCommit(root: string): string | null {
   }
 }
 
-export function createHost(runtime: string, interactive: boolean, gpu?: () => Promise<GPU | undefined>): RuntimeHost {
+export function createHost(runtime: string, interactive: boolean, gpu?: () => Promise<GPU | undefined>, self: string[] = [process.execPath, process.argv[1]]): RuntimeHost {
   const root = repoRoot();
   const write = (text: string) => void process.stderr.write(text);
   return {
@@ -61,5 +63,6 @@ export function createHost(runtime: string, interactive: boolean, gpu?: () => Pr
     version: JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version,
     gitCommit: gitCommit(root),
     backends: { spawnWorker: cpuSpawner(), gpu },
+    self,
   };
 }

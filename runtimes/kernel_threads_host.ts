@@ -18,7 +18,12 @@ export const spawnKernelWorker: KernelWorkerSpawner = (init: KernelWorkerInit) =
     worker.once('message', () => resolve({ terminate: () => void worker.terminate() }));
   });
 
-/** The helper thread pays off only with a second core. */
+/**
+ * The helper thread pays off only with a second core, and not when the cores are already
+ * shared out: sweep workers of a pool (and Slurm tasks given one CPU) run with
+ * RIDGELINE_THREADS=1. Results are bit-identical either way (disjoint row ranges).
+ */
 export function cpuSpawner(): KernelWorkerSpawner | undefined {
+  if (process.env.RIDGELINE_THREADS === '1') return undefined;
   return availableParallelism() > 1 ? spawnKernelWorker : undefined;
 }

@@ -24,6 +24,23 @@ function ridgeline(args: string[], env: Record<string, string> = {}): { status: 
 
 const readResult = (dir: string) => JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as ForkResult;
 
+/** The task a checkpoint object was computed for (its record beside the weights file). */
+const taskOf = (weights: string) => JSON.parse(readFileSync(join(dirname(weights), 'node.json'), 'utf8')).payload.identity;
+
+/** The record files of the published cell objects of the run in `out`. */
+function cellRecords(out: string): string[] {
+  const root = join(out, 'store', 'objects');
+  if (!existsSync(root)) return [];
+  return readdirSync(root).flatMap((ab) => readdirSync(join(root, ab)).map((id) => join(root, ab, id, 'node.json')))
+    .filter((f) => {
+      try {
+        return JSON.parse(readFileSync(f, 'utf8')).payload.kind === 'cell';
+      } catch {
+        return false; // not yet written (or being written)
+      }
+    });
+}
+
 test('fork (pairs) writes result.json with the resolved spec and provenance, CSVs and a self-contained report', () => {
   const out = tmp();
   const r = ridgeline(['fork', ...SMALL, '--k1', '0,20', '--steps', '80', '--out', out]);
@@ -78,13 +95,21 @@ test('main-branch mode pairs the main run at k1 + k2 with a child per cell; each
   const result = readResult(out);
   assert.equal(result.cells.length, 2 * 2 * 2);
   assert.deepEqual(result.seeds.children, [1]);
+  const mainRuns = new Set<string>();
   for (const c of result.cells) {
-    const prefix = c.repeat === 0 ? '' : `r-${c.repeat}/`;
-    assert.match(c.checkpointA, new RegExp(`^checkpoints/${prefix}parent-step-${c.k1 + c.k2}\\.safetensors$`));
-    assert.match(c.checkpointB, new RegExp(`^checkpoints/${prefix}k1-${c.k1}/child-0-step-${c.k1 + c.k2}\\.safetensors$`));
+    // A is the main run at k1 + k2; B a child forked from the main run at k1, at k1 + k2.
+    const [a, b] = [taskOf(join(out, c.checkpointA)), taskOf(join(out, c.checkpointB))];
+    assert.equal(a.step, c.k1 + c.k2);
+    assert.ok('init' in a.line.start, 'A starts from initial weights');
+    mainRuns.add(JSON.stringify(a.line));
+    assert.equal(b.step, c.k1 + c.k2);
+    const forkPoint = taskOf(join(out, 'store', 'objects', b.line.start.checkpoint.slice(0, 2), b.line.start.checkpoint, 'checkpoint.safetensors'));
+    assert.equal(forkPoint.step, c.k1);
+    assert.equal(JSON.stringify(forkPoint.line), JSON.stringify(a.line), 'the child forks from this repeat\'s main run');
     const own = result.seeds.repeats[c.repeat];
     assert.deepEqual(c.seeds, { init: own.init, order: own.order, children: own.children, augment: own.augment });
   }
+  assert.equal(mainRuns.size, 2, 'each repeat has its own main run');
 });
 
 test('repeats in pairs mode: every repeat draws its own init, order, children and augmentation seeds, recorded; summaries over repeats', () => {
@@ -122,23 +147,23 @@ test('a run killed mid-way, started again with the same --out, resumes without r
   const args = ['fork', ...SMALL, '--data', 'synthetic:gauss:n=3000,dim=64,classes=4', '--width', '128', '--k1', '0,100,200,300', '--steps', '600', '--alphas', '5'];
   const out = tmp();
   const child: ChildProcess = spawn(process.execPath, [cli, ...args, '--out', out], { cwd: root, stdio: 'ignore', env: { ...process.env, CI: 'true' } });
-  const cellsDir = join(out, 'cells');
   const started = Date.now();
-  while (!(existsSync(cellsDir) && readdirSync(cellsDir).some((f) => f.endsWith('.json')))) {
+  while (cellRecords(out).length === 0) {
     assert.ok(Date.now() - started < 240_000, 'no cell finished within 4 minutes');
     assert.equal(child.exitCode, null, 'the run ended before it could be killed');
     await new Promise((r) => setTimeout(r, 20));
   }
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
-  const finished = readdirSync(cellsDir).filter((f) => f.endsWith('.json'));
+  const finished = cellRecords(out);
   assert.ok(finished.length >= 1 && finished.length < 4, `killed with ${finished.length} of 4 cells done`);
   assert.ok(!existsSync(join(out, 'result.json')));
-  const before = new Map(finished.map((f) => [f, statSync(join(cellsDir, f)).mtimeMs]));
+  const before = new Map(finished.map((f) => [f, statSync(f).mtimeMs]));
   const resumed = ridgeline([...args, '--out', out]);
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.match(resumed.stderr, /resuming the run/);
-  for (const [f, mtime] of before) assert.equal(statSync(join(cellsDir, f)).mtimeMs, mtime, `${f} was not recomputed`);
+  for (const [f, mtime] of before) assert.equal(statSync(f).mtimeMs, mtime, `${f} was not recomputed`);
+  assert.equal(cellRecords(out).length, 4);
   const fresh = tmp();
   assert.equal(ridgeline([...args, '--out', fresh]).status, 0);
   const [a, b] = [readResult(out), readResult(fresh)];

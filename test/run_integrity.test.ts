@@ -1,7 +1,7 @@
 /**
  * The run directory never uses a damaged file and never loses a valid result (issue 17):
- *  - the reported cases: a cell file replaced by `{}` or truncated, a checkpoint with the
- *    lowest bit of every float flipped, a checkpoint of another step copied over one, a
+ *  - the reported cases: a cell object's record replaced by `{}`, truncated or edited, a
+ *    checkpoint with the lowest bit of every float flipped, another step's copied over one, a
  *    spec mismatch naming the differing options, a refused start leaving nothing behind;
  *  - a fuzz test: a finished run's files truncated, bit-flipped or swapped at random
  *    between restarts; every restart either reproduces the clean result exactly or stops
@@ -59,52 +59,62 @@ function copyOfClean(): string {
   return dir;
 }
 
-test('a cell file replaced by {} or truncated is reported and recomputed; the result equals the clean one', async () => {
-  for (const damage of [(t: string) => '{}', (t: string) => t.slice(0, t.length >> 1), (t: string) => t.replace(/"errorBarrier": ([0-9.e-]+)/, '"errorBarrier": 0.5')]) {
+/** The store's objects in run `dir`: id, directory, and the record (parsed before any damage). */
+function objectsOf(dir: string): { id: string; path: string; kind: string; payload: Record<string, unknown> }[] {
+  const root = join(dir, 'store', 'objects');
+  return readdirSync(root).flatMap((ab) => readdirSync(join(root, ab)).map((id) => {
+    const record = JSON.parse(readFileSync(join(root, ab, id, 'node.json'), 'utf8')).payload;
+    return { id, path: join(root, ab, id), kind: record.kind as string, payload: record.payload as Record<string, unknown> };
+  }));
+}
+
+const objectOf = (dir: string, kind: string, test: (p: Record<string, unknown>) => boolean) => objectsOf(dir).filter((o) => o.kind === kind && test(o.payload));
+
+test('a cell object replaced by {}, truncated or edited is reported and recomputed; the result equals the clean one', async () => {
+  for (const damage of [(_t: string) => '{}', (t: string) => t.slice(0, t.length >> 1), (t: string) => t.replace(/"errorBarrier": ([0-9.e-]+)/, '"errorBarrier": 0.5')]) {
     const dir = copyOfClean();
-    const cell = join(dir, 'cells', 'k1-5_k2-10_r-0.json');
-    writeFileSync(cell, damage(readFileSync(cell, 'utf8')));
+    const [cell] = objectOf(dir, 'cell', (p) => p.k1 === 5);
+    const record = join(cell.path, 'node.json');
+    const before = readFileSync(record, 'utf8');
+    writeFileSync(record, damage(before));
+    assert.notEqual(readFileSync(record, 'utf8'), before, 'the damage changed the file');
     const r = await run(dir);
     assert.equal(r.error, null, String(r.error));
-    assert.ok(r.log.some((l) => l.includes('cells/k1-5_k2-10_r-0.json') && l.includes('recomputing')), r.log.join('\n'));
+    assert.ok(r.log.some((l) => l.includes(`object ${cell.id} is damaged`) && l.includes('computed again')), r.log.join('\n'));
     assert.equal(cellsOf(r.result!), cellsOf(clean));
+    assert.equal(readFileSync(record, 'utf8'), before, 'recomputed to the same record');
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-/** Removes the cells and the children of the fork at step 5, so the parent's checkpoint there is needed again. */
-function forgetForkPoint(dir: string): void {
-  rmSync(join(dir, 'cells'), { recursive: true });
-  rmSync(join(dir, 'checkpoints', 'k1-5'), { recursive: true });
-}
-
 test('checkpoints: flipped low bits, or another step copied over one, are detected and recomputed, never used', async () => {
-  const parent = (dir: string, step: number) => join(dir, 'checkpoints', `parent-step-${step}.safetensors`);
-  // (a) the lowest bit of every float of the fork point's weights, and the cell that uses it gone.
+  // The parent's checkpoint at the fork point (step 5) and at step 0.
+  const parentAt = (dir: string, step: number) => objectOf(dir, 'checkpoint', (p) => p.step === step && (p.lossLog as unknown[]).length > 0 === (step > 0))[0];
+  // (a) the lowest bit of every float of the fork point's weights.
   const flipped = copyOfClean();
-  const decoded = decodeSafetensors(readFileSync(parent(flipped, 5)));
+  const fork = parentAt(flipped, 5);
+  const weights = join(fork.path, 'checkpoint.safetensors');
+  const decoded = decodeSafetensors(readFileSync(weights));
   const tensors = decoded.order.map((name) => {
     const t = decoded.tensors.get(name)!;
     const bits = new Uint32Array(Float32Array.from(t.data).buffer);
     for (let i = 0; i < bits.length; i++) bits[i] ^= 1;
     return { name, shape: t.shape, data: new Float32Array(bits.buffer) };
   });
-  // Re-encoded with its old metadata: a well-formed file whose checksum no longer matches.
-  writeFileSync(parent(flipped, 5), encodeSafetensors(tensors, decoded.metadata));
-  forgetForkPoint(flipped);
+  // Re-encoded with its old metadata: a well-formed file whose checksums no longer match.
+  writeFileSync(weights, encodeSafetensors(tensors, decoded.metadata));
   const a = await run(flipped);
   assert.equal(a.error, null, String(a.error));
-  assert.ok(a.log.some((l) => l.includes('parent-step-5') && l.includes('damaged')), a.log.join('\n'));
+  assert.ok(a.log.some((l) => l.includes(`object ${fork.id} is damaged (checkpoint.safetensors hashes to`)), a.log.join('\n'));
   assert.equal(cellsOf(a.result!), cellsOf(clean));
-  // (b) step 0 copied over step 5 (intact, but its own metadata says step 0).
+  assert.deepEqual(readFileSync(weights), readFileSync(join(parentAt(cleanDir, 5).path, 'checkpoint.safetensors')), 'recomputed bit for bit');
+  // (b) step 0 copied over step 5 (intact files, but not the ones the record lists).
   const swapped = copyOfClean();
-  for (const suffix of ['.safetensors', '.optim.safetensors']) {
-    cpSync(join(swapped, 'checkpoints', `parent-step-0${suffix}`), join(swapped, 'checkpoints', `parent-step-5${suffix}`));
-  }
-  forgetForkPoint(swapped);
+  const [zero, five] = [parentAt(swapped, 0), parentAt(swapped, 5)];
+  for (const name of ['checkpoint.safetensors', 'checkpoint.optim.safetensors']) cpSync(join(zero.path, name), join(five.path, name));
   const b = await run(swapped);
   assert.equal(b.error, null, String(b.error));
-  assert.ok(b.log.some((l) => l.includes('parent-step-5') && l.includes('step 0 instead of 5')), b.log.join('\n'));
+  assert.ok(b.log.some((l) => l.includes(`object ${five.id} is damaged`)), b.log.join('\n'));
   assert.equal(cellsOf(b.result!), cellsOf(clean));
 });
 
@@ -157,6 +167,7 @@ test('fuzz: 200 restarts after random truncations, bit flips and swaps either re
     rmSync(dir, { recursive: true, force: true });
     cpSync(cleanDir, dir, { recursive: true });
     const files = filesUnder(dir).filter((f) => !/^(result\.json|cells\.csv|curves\.csv|summary\.csv|report\.html)$/.test(f));
+    const cellObjects = objectsOf(dir).filter((o) => o.kind === 'cell').map((o) => o.path);
     // One to three damages per restart; outputs that depend on a damaged file are removed
     // half of the time so that the file is really needed again.
     const what: string[] = [];
@@ -177,7 +188,7 @@ test('fuzz: 200 restarts after random truncations, bit flips and swaps either re
       }
       what.push(`${['truncate', 'flip', 'swap'][kind]} ${relative(dir, file)}`);
     }
-    if (rng.intBelow(2) === 0) rmSync(join(dir, 'cells'), { recursive: true, force: true });
+    if (rng.intBelow(2) === 0) for (const cell of cellObjects) rmSync(cell, { recursive: true, force: true });
     const before = readFileSync(join(dir, 'result.json'), 'utf8');
     const r = await run(dir);
     if (r.error === null) {

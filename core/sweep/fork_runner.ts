@@ -29,6 +29,7 @@ import { loadWeights } from '../train/checkpoint.ts';
 import { type SweepManifest, planSweep, writeManifest } from './manifest.ts';
 import type { CheckpointPayload } from './node_exec.ts';
 import { clearFailures, rethrowFailure } from './sweep_failures.ts';
+import { verifySweep } from './sweep_status.ts';
 import { runWorker } from './worker.ts';
 
 export type { RunHost };
@@ -87,6 +88,7 @@ export async function runForkExperiment(spec: ForkSpec, outDir: string, backend:
   const store = await ObjectStore.open(host.files, storeRoot);
   const manifest = await timed('plan', () => planSweep({ name: `fork ${outDir}`, base: {}, grid: {} }, [], [{ point: {}, spec }], host.files, backend.kind));
   await writeManifest(store, manifest);
+  await verifySweep(store, manifest);
   store.drainDamaged((m) => host.progress.log(m));
   // A failure recorded by an earlier attempt (a lost device, a full disk) is tried again.
   await clearFailures(store, manifest);
