@@ -9,7 +9,8 @@ import {
 } from '../experiments/result_schema.ts';
 import { summarize } from './repeat_stats.ts';
 
-const METRIC_OF: Record<SummaryMetric, (c: ForkCell) => number> = {
+/** How each summarised metric is read off a cell (shared with the sweep's summaries). */
+export const SUMMARY_METRIC_OF: Readonly<Record<SummaryMetric, (c: ForkCell) => number>> = {
   testErrorBarrier: (c) => c.test.errorBarrier,
   testErrorFloor: (c) => c.test.errorFloor,
   testErrorBarrierExcess: (c) => c.test.errorBarrierExcess,
@@ -26,7 +27,7 @@ export function summarizeCells(cells: readonly ForkCell[]): CellSummary[] {
   for (const c of cells) if (!keys.some((k) => k.k1 === c.k1 && k.k2 === c.k2)) keys.push({ k1: c.k1, k2: c.k2 });
   return keys.map(({ k1, k2 }) => {
     const here = cells.filter((c) => c.k1 === k1 && c.k2 === k2);
-    const metrics = Object.fromEntries(SUMMARY_METRICS.map((m) => [m, summarize(here.map(METRIC_OF[m]))])) as CellSummary['metrics'];
+    const metrics = Object.fromEntries(SUMMARY_METRICS.map((m) => [m, summarize(here.map(SUMMARY_METRIC_OF[m]))])) as CellSummary['metrics'];
     return { k1, k2, metrics };
   });
 }
@@ -42,8 +43,8 @@ export function forkFinding(cells: readonly ForkCell[], metric: SummaryMetric = 
   const k1s = [...new Set(cells.map((c) => c.k1))].sort((a, b) => a - b);
   if (k1s.length < 2) return null;
   const [firstK1, lastK1] = [k1s[0], k1s[k1s.length - 1]];
-  const first = summarize(cells.filter((c) => c.k1 === firstK1).map(METRIC_OF[metric]));
-  const last = summarize(cells.filter((c) => c.k1 === lastK1).map(METRIC_OF[metric]));
+  const first = summarize(cells.filter((c) => c.k1 === firstK1).map(SUMMARY_METRIC_OF[metric]));
+  const last = summarize(cells.filter((c) => c.k1 === lastK1).map(SUMMARY_METRIC_OF[metric]));
   const drop = first.mean - last.mean;
   const spread = Math.max(first.sd, last.sd);
   const holds = drop > 0 && drop > spread;
@@ -53,7 +54,7 @@ export function forkFinding(cells: readonly ForkCell[], metric: SummaryMetric = 
     : `goes from ${pct(first.mean)} ± ${pct(first.sd)} at k1 = ${firstK1} to ${pct(last.mean)} ± ${pct(last.sd)} at k1 = ${lastK1} (mean ± sd over ${n}): ${drop > 0 ? `a drop of ${pct(drop)}, within the spread between repeats (${pct(spread)})` : 'no drop'}, so this run does not show the barrier falling with k1`;
   // How much of the first cell's barrier is only the endpoints disagreeing (SPEC §1).
   const floorNote = metric === 'testErrorBarrier'
-    ? ` At k1 = ${firstK1}, ${pct(summarize(cells.filter((c) => c.k1 === firstK1).map(METRIC_OF.testErrorFloor)).mean)} of it is the endpoint floor ½|E(A) − E(B)|.`
+    ? ` At k1 = ${firstK1}, ${pct(summarize(cells.filter((c) => c.k1 === firstK1).map(SUMMARY_METRIC_OF.testErrorFloor)).mean)} of it is the endpoint floor ½|E(A) − E(B)|.`
     : '';
   return { metric, firstK1, lastK1, first, last, drop, spread, holds, text: `The ${metric === 'testErrorBarrier' ? 'test error barrier' : metric} ${verdict}.${floorNote}` };
 }

@@ -180,7 +180,16 @@ export function legendRows(entries: readonly LegendEntry[], x0: number, y0: numb
 
 // ---------------------------------------------------------------- line chart
 
-export interface Point { x: number; y: number }
+export interface Point {
+  x: number;
+  y: number;
+  /**
+   * An interval around y (e.g. a 95 % confidence interval), drawn as a vertical error bar
+   * with caps when both ends are finite and yHigh > yLow; the axes make room for it.
+   */
+  yLow?: number;
+  yHigh?: number;
+}
 
 export interface Series {
   name: string;
@@ -206,7 +215,12 @@ export interface LineChartOptions {
   yDomain?: readonly [number, number];
   /** Vertical reference lines, e.g. the fork points on a training curve. */
   xMarks?: readonly { x: number; label?: string }[];
+  /** What the points' [yLow, yHigh] intervals are, for their hover text (default 'interval'). */
+  intervalLabel?: string;
 }
+
+/** Whether a point carries a drawable interval. */
+const hasInterval = (p: Point) => Number.isFinite(p.yLow) && Number.isFinite(p.yHigh) && p.yHigh! > p.yLow!;
 
 const FRAME = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="11" fill="#222"';
 
@@ -221,7 +235,7 @@ export function lineChart(series: readonly Series[], options: LineChartOptions =
   const height = options.height ?? 300;
   const finite = series.flatMap((s) => s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)));
   const xs = finite.map((p) => p.x).concat(options.xDomain ?? [], (options.xMarks ?? []).map((m) => m.x));
-  const ys = finite.map((p) => p.y).concat(options.yDomain ?? []);
+  const ys = finite.map((p) => p.y).concat(options.yDomain ?? [], finite.filter(hasInterval).flatMap((p) => [p.yLow!, p.yHigh!]));
   const styled = series.map((s, i) => ({
     ...s,
     color: s.color ?? QUALITATIVE[i % QUALITATIVE.length],
@@ -276,6 +290,12 @@ export function lineChart(series: readonly Series[], options: LineChartOptions =
       else if (runs[runs.length - 1].length) runs.push([]);
     }
     const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : '';
+    // Error bars first, so that lines and markers stay on top of them.
+    for (const p of runs.flat().filter(hasInterval)) {
+      const [x, lo, hi] = [sx(p.x), sy(p.yLow!), sy(p.yHigh!)];
+      const text = `${s.name}, x = ${formatSig(p.x, 4)}: ${options.intervalLabel ?? 'interval'} [${formatSig(p.yLow!, 4)}, ${formatSig(p.yHigh!, 4)}]`;
+      out.push(`<path d="M${c(x)} ${c(lo)}V${c(hi)}M${c(x - 3)} ${c(lo)}h6M${c(x - 3)} ${c(hi)}h6" fill="none" stroke="${s.color}" stroke-width="1.2"><title>${escapeXml(text)}</title></path>`);
+    }
     for (const run of runs) {
       if (run.length > 1) {
         const d = run.map((p, i) => `${i ? 'L' : 'M'}${c(sx(p.x))} ${c(sy(p.y))}`).join('');
