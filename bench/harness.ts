@@ -110,7 +110,10 @@ def blas_info():
         core.restype = conf.restype = ctypes.c_char_p
         info["openblasCore"], info["openblasConfig"] = core().decode(), conf().decode()
         info["openblasThreads"] = lib.openblas_get_num_threads()
+        info["openblasParallel"] = {0: "sequential", 1: "pthreads", 2: "openmp"}.get(lib.openblas_get_parallel(), "unknown")
         break
+    m = re.search(r"ATen parallel backend: (\\S+)", torch.__config__.parallel_info())
+    info["torchParallel"] = m.group(1) if m else None
     try:
         import threadpoolctl
         info["threadpoolctl"] = [{k: p.get(k) for k in ("internal_api", "version", "num_threads", "architecture", "threading_layer")}
@@ -125,7 +128,9 @@ export const TORCH_PEER_PACKAGES = ['python3-torch', 'libopenblas0-openmp'];
 
 /**
  * The peer probe: prints one JSON line, ok with torch's version and BLAS facts when torch
- * imports and runs OpenBLAS, else the reason (a peer on reference BLAS is no fair peer).
+ * imports and runs OpenBLAS, else the reason (a peer on reference BLAS is no fair peer, nor
+ * is OpenMP torch on the pthreads build: then libopenblas0-openmp is missing, and
+ * ensurePythonPeer installs it).
  */
 export const TORCH_OPENBLAS_PROBE = PY_BLAS_INFO + `
 import json, sys
@@ -136,9 +141,27 @@ except Exception as e:
 info = blas_info()
 if "openblasCore" not in info:
     print(json.dumps({"ok": False, "reason": "torch does not run OpenBLAS (" + (", ".join(info["libraries"]) or "no BLAS library mapped") + ")"}))
+elif info.get("torchParallel") == "OpenMP" and info.get("openblasParallel") == "pthreads":
+    print(json.dumps({"ok": False, "reason": "OpenMP torch runs the pthreads OpenBLAS (" + ", ".join(info["libraries"]) + ")"}))
 else:
     print(json.dumps({"ok": True, "torch": torch.__version__, "python": sys.version.split()[0], **info}))
 `;
+
+/**
+ * The BLAS facts of a {@link PY_BLAS_INFO} probe on one line: which OpenBLAS, its threading,
+ * the libraries really mapped, and a warning when OpenMP-built torch runs the pthreads
+ * build (the two thread pools then fight over the cores: see {@link OPENBLAS_OPENMP_DIR}).
+ */
+export function describeBlas(info: Record<string, unknown>): string {
+  const libs = (info.libraries as string[] | undefined)?.join(', ') || 'none';
+  const what = info.openblasConfig
+    ? `${String(info.openblasConfig)} (${String(info.openblasParallel)} threading, core ${String(info.openblasCore)})`
+    : String(info.torchBlasInfo);
+  const mismatch = info.torchParallel === 'OpenMP' && info.openblasParallel === 'pthreads'
+    ? ` — WARNING: OpenMP torch on pthreads OpenBLAS (${OPENBLAS_OPENMP_DIR} missing?): oversubscribed, figures low`
+    : '';
+  return `BLAS ${what}; mapped: ${libs}${mismatch}`;
+}
 
 /** The Python that sees Debian's packages (a pyenv `python3` on PATH does not). */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
@@ -146,10 +169,27 @@ export const SYSTEM_PYTHON = '/usr/bin/python3';
 /** Variables that must not leak from our shell into a peer (they slow or misdirect it). */
 export const PEER_UNSET_ENV = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE', 'PYTHONPATH', 'PYTHONHOME'];
 
-/** A copy of our environment for a peer process, minus {@link PEER_UNSET_ENV}, plus `set`. */
+const MULTIARCH: Record<string, string> = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
+
+/**
+ * Debian's OpenMP build of OpenBLAS (libopenblas0-openmp). Debian's torch is built with
+ * OpenMP; when the libblas.so.3 alternative points at the pthreads build instead
+ * (libopenblas0-pthread outranks it once installed, e.g. through torch's own Recommends),
+ * torch's OpenMP pool and OpenBLAS's pthreads pool spin on the same cores: LeNet-5 training
+ * with 2 threads ran 4.5× slower (28 vs 6.3 ms a step). Put first on LD_LIBRARY_PATH, this
+ * directory's libblas.so.3 wins whatever the alternative says.
+ */
+export const OPENBLAS_OPENMP_DIR = `/usr/lib/${MULTIARCH[process.arch] ?? `${process.arch}-linux-gnu`}/openblas-openmp`;
+
+/**
+ * The environment of every process that runs PyTorch (bench peers, interop tests): ours,
+ * minus {@link PEER_UNSET_ENV}, with {@link OPENBLAS_OPENMP_DIR} (when installed) prepended
+ * to LD_LIBRARY_PATH, plus `set`.
+ */
 export function peerEnv(set: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const name of PEER_UNSET_ENV) delete env[name];
+  if (existsSync(OPENBLAS_OPENMP_DIR)) env.LD_LIBRARY_PATH = [OPENBLAS_OPENMP_DIR, env.LD_LIBRARY_PATH].filter(Boolean).join(':');
   return { ...env, ...set };
 }
 
@@ -200,9 +240,11 @@ export function ensurePythonPeer(probeScript: string, aptPackages: string[], log
   log(`peer unusable (${first.reason}); installing ${aptPackages.join(' ')} with apt-get…`);
   const apt = (args: string[]): boolean =>
     spawnSync('apt-get', args, { stdio: ['ignore', 2, 2], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
-  if (!apt(['install', '-y', ...aptPackages])) {
+  // No recommends: torch's would pull in libopenblas0 and with it the pthreads OpenBLAS.
+  const install = ['install', '-y', '--no-install-recommends', ...aptPackages];
+  if (!apt(install)) {
     log('apt-get install failed; running apt-get update and trying again…');
-    if (!apt(['update']) || !apt(['install', '-y', ...aptPackages])) {
+    if (!apt(['update']) || !apt(install)) {
       return { ok: false, reason: `${first.reason}; apt-get install ${aptPackages.join(' ')} failed` };
     }
   }

@@ -14,7 +14,7 @@ import { evaluateCombinations } from '../core/lmc/combination_eval.ts';
 import { DatasetDerivatives } from '../core/lmc/dataset_derivatives.ts';
 import { createModel } from '../core/nn/registry.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
-import { PY_TIME_IT, SYSTEM_PYTHON, ensurePythonPeer, fmt, formatTable, machineInfo, peerEnv, runPythonJson, writeJsonAtomic } from './harness.ts';
+import { PY_TIME_IT, SYSTEM_PYTHON, TORCH_OPENBLAS_PROBE, TORCH_PEER_PACKAGES, describeBlas, ensurePythonPeer, fmt, formatTable, machineInfo, peerEnv, runPythonJson, writeJsonAtomic } from './harness.ts';
 import { randomSplit } from './random_split.ts';
 
 const HELP = `usage: node dist/bench/hvp.js [--examples N] [--no-peer]
@@ -43,15 +43,6 @@ def hvp():
         torch.autograd.grad(sum((gi * vi).sum() for gi, vi in zip(g, v)), params)
 opts = dict(warmup_ms=0, sample_ms=0, min_samples=3, budget_ms=0, max_samples=3)
 print(json.dumps({"gradient": time_it(gradient, **opts), "hvp": time_it(hvp, **opts), "threads": threads}))
-`;
-
-const PROBE = `
-import json, sys
-try:
-    import torch
-    print(json.dumps({"ok": True, "torch": torch.__version__}))
-except Exception as e:
-    print(json.dumps({"ok": False, "reason": f"{sys.executable} cannot import torch ({e})"}))
 `;
 
 async function seconds(fn: () => Promise<unknown>, repeats = 3): Promise<number> {
@@ -91,7 +82,7 @@ async function main(): Promise<void> {
   const description = backend.description;
   backend.close();
 
-  const peer = args.includes('--no-peer') ? { ok: false as const, reason: '--no-peer' } : ensurePythonPeer(PROBE, ['python3-torch', 'libopenblas0-openmp'], (s) => console.error(s));
+  const peer = args.includes('--no-peer') ? { ok: false as const, reason: '--no-peer' } : ensurePythonPeer(TORCH_OPENBLAS_PROBE, TORCH_PEER_PACKAGES, (s) => console.error(s));
   const torch = peer.ok
     ? [1, 2].map((threads) => runPythonJson(SYSTEM_PYTHON, PEER, [n, d, h, c, batch, threads].map(String), peerEnv()) as { gradient: { medianS: number }; hvp: { medianS: number }; threads: number })
     : [];
@@ -100,7 +91,8 @@ async function main(): Promise<void> {
   console.log(`dataset HVP vs dataset gradient: mlp-2 (width ${h}), ${n} examples, batches of ${batch}`);
   console.log(formatTable(['', 'gradient s', 'HVP s', 'HVP / gradient'], rows));
   if (!peer.ok) console.log(`peer: not run (${peer.reason})`);
-  else for (const t of torch) console.log(`ours / PyTorch (${t.threads} thread(s)): gradient ${fmt(ourGrad / t.gradient.medianS, 2)}×, HVP ${fmt(ourHvp / t.hvp.medianS, 2)}× the time`);
+  else console.log(`peer: PyTorch ${String(peer.probe.torch)}, ${describeBlas(peer.probe)}`);
+  if (peer.ok) for (const t of torch) console.log(`ours / PyTorch (${t.threads} thread(s)): gradient ${fmt(ourGrad / t.gradient.medianS, 2)}×, HVP ${fmt(ourHvp / t.hvp.medianS, 2)}× the time`);
   console.log(`\n11-point curve on ${n} examples: batched ${fmt(batched, 3)} s, one point at a time ${fmt(oneByOne, 3)} s → speed-up ${fmt(oneByOne / batched, 2)}×`);
   writeJsonAtomic('bench/results/hvp.json', {
     schema: 'ridgeline.bench.hvp/1', machine: machineInfo(), model: 'mlp-2', width: h, examples: n, batch,

@@ -9,8 +9,8 @@ import { parseArgs } from 'node:util';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import {
-  PEER_UNSET_ENV, PY_BLAS_INFO, PY_TIME_IT, SYSTEM_PYTHON, type Timing, cpuBusyFraction,
-  estimateClockGHz, fmt, formatTable, median, peerEnv, runPythonJson, spread, startTorchBench, timeIt, writeJsonAtomic,
+  OPENBLAS_OPENMP_DIR, PEER_UNSET_ENV, PY_BLAS_INFO, PY_TIME_IT, SYSTEM_PYTHON, type Timing, cpuBusyFraction,
+  describeBlas, estimateClockGHz, fmt, formatTable, median, peerEnv, runPythonJson, spread, startTorchBench, timeIt, writeJsonAtomic,
 } from './harness.ts';
 
 const USAGE = `Usage: node dist/bench/matmul.js [options]
@@ -28,7 +28,8 @@ Options:
 
 The peer runs under /usr/bin/python3; when torch is missing and we are root with apt, the
 bench installs python3-torch and libopenblas0-openmp. ${PEER_UNSET_ENV.slice(0, 2).join(' and ')}
-are removed from the peer's environment. Run it on an otherwise idle machine.`;
+are removed from the peer's environment, and ${OPENBLAS_OPENMP_DIR} goes first on its
+LD_LIBRARY_PATH (OpenMP torch on the pthreads OpenBLAS is oversubscribed). Run it on an otherwise idle machine.`;
 
 
 
@@ -189,8 +190,8 @@ async function main(): Promise<void> {
   console.log(`matmul float32 N×N — ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}`);
   console.log(`ours: ${backend.description}; medians of ${opts.rounds} round(s), each the median of ≥11 timed samples after warm-up`);
   if (peer.ok) {
-    console.log(`peer: PyTorch ${String(peer.probe.torch)} (python ${String(peer.probe.python)}), BLAS ${String(blas?.openblasConfig ?? blas?.torchBlasInfo)}`);
-    console.log(`      kernel core: ${String(blas?.openblasCore)}; libraries: ${(blas?.libraries as string[] | undefined)?.join(', ')}`);
+    console.log(`peer: PyTorch ${String(peer.probe.torch)} (python ${String(peer.probe.python)})`);
+    console.log(`      ${describeBlas(blas ?? {})}`);
     console.log(`      unset in the peer's environment: ${unsetNow.length ? unsetNow.join(', ') : `${PEER_UNSET_ENV.slice(0, 2).join(', ')} (were not set)`}${peer.installedNow ? '; installed by this run' : ''}`);
     if (peerFailure) console.log(`      FAILED in ${peerFailure}; rounds before it are shown`);
   } else {

@@ -23,7 +23,7 @@ import { type Tensor, fromArray, keep, tidy } from '../core/tensor.ts';
 import { Sgd } from '../core/train/optimizers.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import {
-  PEER_UNSET_ENV, SYSTEM_PYTHON, cpuBusyFraction, fmt, formatTable, median, peerEnv, spread, startTorchBench,
+  PEER_UNSET_ENV, SYSTEM_PYTHON, cpuBusyFraction, describeBlas, fmt, formatTable, median, peerEnv, spread, startTorchBench,
   writeJsonAtomic,
 } from './harness.ts';
 
@@ -240,7 +240,7 @@ async function main(): Promise<void> {
   console.log(`seconds per training epoch — ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}`);
   console.log(`ours: ${backends['ours 1T'].description} / ${backends['ours 2T'].description}`);
   console.log(peer.ok
-    ? `peer: PyTorch ${String(peer.probe.torch)} (python ${String(peer.probe.python)}), BLAS ${String(peer.probe.openblasConfig ?? peer.probe.torchBlasInfo)}${peerFailure ? `; FAILED in ${peerFailure}` : ''}`
+    ? `peer: PyTorch ${String(peer.probe.torch)} (python ${String(peer.probe.python)}), ${describeBlas(peer.probe)}${peerFailure ? `; FAILED in ${peerFailure}` : ''}`
     : `peer: MISSING — ${peer.reason}; our figures alone`);
   console.log(`medians of ${opts.rounds} round(s); an epoch is (training examples / batch) steps, timed over --steps steps after 3 untimed ones\n`);
   console.log(formatTable(

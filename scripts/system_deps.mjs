@@ -8,6 +8,13 @@ import { spawnSync } from 'node:child_process';
 export const TEST_PACKAGES = [
   { pkg: 'dataset-fashion-mnist', why: 'Fashion-MNIST data (/usr/share/datasets/fashion-mnist)' },
   { pkg: 'python3-torch', why: 'PyTorch interop test of safetensors files' },
+  // The torch tests run python3 with this build first on LD_LIBRARY_PATH (bench/harness.ts
+  // peerEnv): Debian's OpenMP torch on the pthreads build is several times slower.
+  { pkg: 'libopenblas0-openmp', why: 'the OpenMP OpenBLAS of the PyTorch tests (reference BLAS is ~60x slower)' },
+  // slurm-wlm pulls in slurmctld, slurmd and slurm-client (sbatch, sinfo, squeue, scancel);
+  // munge is its authentication daemon (and mungekey); see test/slurm_cluster.ts.
+  { pkg: 'slurm-wlm', why: 'the single-node Slurm cluster of the Slurm tests' },
+  { pkg: 'munge', why: 'Slurm\'s authentication (munged) for the Slurm tests' },
   { pkg: 'mesa-vulkan-drivers', why: 'the lavapipe Vulkan driver for WebGPU under Deno' },
   { pkg: 'chromium', why: 'SwiftShader (WebGPU under Node and Bun) and the browser test' },
 ];

@@ -20,7 +20,7 @@ import { encodeSafetensors } from '../core/io/safetensors.ts';
 import type { Model } from '../core/nn/model.ts';
 import { createModel } from '../core/nn/registry.ts';
 import { fromArray, tidy } from '../core/tensor.ts';
-import { findTorchPython } from './torch_python.ts';
+import { findTorchPython, peerEnv } from './torch_python.ts';
 import { assertClose, randomF32, seeded } from './util.ts';
 
 const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'torch_models.py');
@@ -70,9 +70,7 @@ const skip = torchPython.python ? false : torchPython.reason;
 
 function runScript(args: string[]): string {
   // One thread: the forwards are tiny, and a second OpenMP thread only competes with other tests.
-  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: '1' };
-  delete env.PYTHONPATH;
-  const r = spawnSync(torchPython.python!, [script, ...args], { encoding: 'utf8', timeout: 300_000, env, maxBuffer: 64 << 20 });
+  const r = spawnSync(torchPython.python!, [script, ...args], { encoding: 'utf8', timeout: 300_000, env: peerEnv({ OMP_NUM_THREADS: '1' }), maxBuffer: 64 << 20 });
   assert.equal(r.status, 0, `torch_models.py ${args[0]} failed: ${r.error?.message ?? r.stderr}`);
   return r.stdout;
 }

@@ -37,7 +37,7 @@ import { learningRate } from '../core/train/schedule.ts';
 import { disposeState, readWeights, stateFromWeights } from '../core/train/state.ts';
 import { trainSteps } from '../core/train/trainer.ts';
 import { nodeFileStore } from '../runtimes/node_files.ts';
-import { findTorchPython } from './torch_python.ts';
+import { findTorchPython, peerEnv } from './torch_python.ts';
 
 const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'torch_models.py');
 const torchPython = findTorchPython();
@@ -128,9 +128,7 @@ test('training against PyTorch: SGD, Adam and AdamW with every option, 200+ full
         '--schedule', schedule.kind, '--milestones', schedule.milestones.join(','), '--total', String(schedule.totalSteps),
         ...(o.clip === null ? [] : ['--clip', String(o.clip)]), '--threads', '1', '--out', join(dir, 'torch.f32'), '--state-out', join(dir, 'state.f32'),
       ];
-      const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: '1' };
-      delete env.PYTHONPATH;
-      const r = spawnSync(torchPython.python!, args, { encoding: 'utf8', timeout: 600_000, env });
+      const r = spawnSync(torchPython.python!, args, { encoding: 'utf8', timeout: 600_000, env: peerEnv({ OMP_NUM_THREADS: '1' }) });
       assert.equal(r.status, 0, `torch_models.py train (${c.name}) failed: ${r.error?.message ?? r.stderr}`);
       const peer = JSON.parse(r.stdout) as { lrs: number[]; losses: number[] };
 

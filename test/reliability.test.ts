@@ -22,6 +22,7 @@ import { createModel } from '../core/nn/registry.ts';
 import { saveWeights } from '../core/train/checkpoint.ts';
 import { nodeFileStore } from '../runtimes/node_files.ts';
 import { gzip, idxBytes, ridgelineError } from './fixtures/data/idx_bytes.ts';
+import { skipOutsideCi } from './util.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'dist/runtimes/node.js');
@@ -136,15 +137,8 @@ test('--out that is a regular file or lies under one is one E_IO line naming the
   }
 });
 
-/**
- * Skips, saying why, where tmpfs cannot be mounted (not root, no mount); under CI (root on
- * a fresh machine, where mount works) the same reason fails the test instead of hiding it.
- */
-function skipOutsideCi(t: { skip(message: string): void }, reason: string): void {
-  assert.ok(process.env.CI !== 'true', `CI must run this test: ${reason}`);
-  t.skip(reason);
-}
-
+// Where tmpfs cannot be mounted (not root, no mount) these tests skip, saying why; under CI
+// (root on a fresh machine, where mount works) the same reason fails them (skipOutsideCi).
 /** Mounts a tmpfs at a new directory (root only); null with the reason when it cannot. */
 function tmpfs(options: string): { dir: string; unmount: () => void } | string {
   const dir = tmp();

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../core/io/safetensors.ts';
-import { findTorchPython } from './torch_python.ts';
+import { findTorchPython, peerEnv } from './torch_python.ts';
 import { assertClose, randomF32 } from './util.ts';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures', 'torch');
@@ -101,7 +101,7 @@ test('a file written by our encoder loads in PyTorch bit for bit and runs in nn.
   try {
     const path = join(dir, 'ours.safetensors');
     writeFileSync(path, encodeSafetensors(tensors, metadata));
-    const r = spawnSync(torchPython.python!, [join(fixtures, 'make_fixture.py'), '--check', path], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(torchPython.python!, [join(fixtures, 'make_fixture.py'), '--check', path], { encoding: 'utf8', timeout: 120_000, env: peerEnv() });
     assert.equal(r.status, 0, `make_fixture.py --check failed: ${r.error?.message ?? r.stderr}`);
     const got = JSON.parse(r.stdout) as {
       metadata: Record<string, string>; order: string[]; logits_f32: number[][]; logits_f64: number[][];

@@ -54,6 +54,16 @@ export function relTol(want: ArrayLike<number>, rtol: number, atol = 0): (i: num
   return (i) => atol + rtol * Math.abs(want[i]);
 }
 
+/**
+ * Skips a test, saying why, where this machine lacks what it needs (not root, a package
+ * missing); under CI (root on a fresh machine whose test command installs the packages)
+ * the same reason fails the test instead of hiding it.
+ */
+export function skipOutsideCi(t: { skip(message: string): void }, reason: string): void {
+  assert.ok(process.env.CI !== 'true', `CI must run this test: ${reason}`);
+  t.skip(reason);
+}
+
 /** fast-check run counts: fewer on CI's 2 cores is not wanted; these are sized for 2 cores. */
 export const RUNS = { kernel: 40, heavy: 12 } as const;
 
