@@ -82,9 +82,12 @@ export function memoryFileStore(initial: Record<string, Uint8Array | string> = {
     async sweepTemp() {
       return [];
     },
+    // Check and create in one synchronous step: no other call can run in between (O_EXCL).
     async createExclusive(path, text) {
-      if (await this.exists(path)) return false;
-      await this.write(path, text);
+      const p = normalize(path);
+      if (files.has(p) || dirs.has(p)) return false;
+      addDirs(parentOf(p));
+      files.set(p, new TextEncoder().encode(text));
       return true;
     },
     async remove(path) {

@@ -97,7 +97,7 @@ const runCommand: Command = {
     { name: 'jobs', value: 'N', help: 'local worker processes (each with single-threaded kernels when N > 1)', default: 'cores' },
     { name: 'tasks', value: 'N', help: 'slurm/print: array tasks (each pulls nodes until the sweep is done)', default: 'graph width, ≤ 64' },
     { name: 'parallel', value: 'P', help: 'slurm/print: at most P tasks at once (%P)' },
-    { name: 'slurm-arg', value: 'ARG', help: 'slurm: passed to sbatch as "#SBATCH ARG", repeatable (--partition=…, --time=…, --mem=…, --account=…)', repeatable: true },
+    { name: 'slurm-arg', value: 'ARG', help: 'slurm: passed to sbatch as "#SBATCH ARG", repeatable: --slurm-arg=--partition=P --slurm-arg=--time=2:00:00 (also --mem, --account, --cpus-per-task)', repeatable: true },
     { name: 'detach', value: '', help: 'slurm: return after submitting instead of waiting for the sweep' },
     { name: 'image', value: 'IMAGE', help: 'print: the container image of the Kubernetes job', default: 'ridgeline:latest' },
     { name: 'volume-claim', value: 'PVC', help: 'print: the PersistentVolumeClaim holding the store', default: 'ridgeline-store' },
