@@ -61,6 +61,9 @@ export interface Claim {
 
 const GEN_DIGITS = 6;
 
+/** The names a store holds at its top level. */
+const STORE_ENTRIES = new Set(['store.json', 'objects', 'partial', 'claims', 'executions', 'failures', 'damaged', 'sweeps', 'logs', 'slurm']);
+
 export class ObjectStore {
   /** One line per damaged object found (and set aside), for the progress log. */
   readonly damaged: string[] = [];
@@ -74,10 +77,16 @@ export class ObjectStore {
   static async open(files: FileStore, root: string, o: { create: boolean } = { create: true }): Promise<ObjectStore> {
     const marker = joinPath(root, 'store.json');
     if (await files.exists(marker)) {
-      let info: { format?: string; version?: number } = {};
-      try {
-        info = JSON.parse(await files.readText(marker));
-      } catch {
+      let info: { format?: string; version?: number } | null = null;
+      // A marker read while its creator (another process) is still writing it: look again.
+      for (let attempt = 0; info === null && attempt < 5; attempt++) {
+        try {
+          info = JSON.parse(await files.readText(marker));
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      if (info === null) {
         throw new RidgelineError('E_DAMAGED', `${marker} is damaged (not JSON); it marks ${root} as a ridgeline store — restore it as {"format": "${STORE_FORMAT}", "version": ${STORE_VERSION}}`);
       }
       if (info.format !== STORE_FORMAT || info.version !== STORE_VERSION) {
@@ -87,12 +96,15 @@ export class ObjectStore {
     }
     if (!o.create) throw new RidgelineError('E_SPEC', `--store ${root}: not a ridgeline store (no store.json); 'ridgeline sweep run' creates one`);
     const entries = await files.list(root);
-    if (entries.length > 0) {
-      throw new RidgelineError('E_SPEC', `--store ${root} is a non-empty directory that is not a ridgeline store (${entries.slice(0, 3).join(', ')}…); choose an empty or new directory`);
+    // Another process creating the same store at this moment has written only its own names.
+    const foreign = entries.filter((e) => !STORE_ENTRIES.has(e) && !e.startsWith('store.json.tmp-') && !e.startsWith('.ridgeline-probe'));
+    if (foreign.length > 0) {
+      throw new RidgelineError('E_SPEC', `--store ${root} is a non-empty directory that is not a ridgeline store (${foreign.slice(0, 3).join(', ')}…); choose an empty or new directory`);
     }
     await files.mkdir(root);
     await files.probeWritable(root);
-    await files.write(marker, JSON.stringify({ format: STORE_FORMAT, version: STORE_VERSION }) + '\n');
+    // O_EXCL: of two processes creating one store, one writes the marker; both then use it.
+    await files.createExclusive(marker, JSON.stringify({ format: STORE_FORMAT, version: STORE_VERSION }) + '\n');
     return new ObjectStore(files, root);
   }
 
@@ -172,6 +184,8 @@ export class ObjectStore {
     await this.files.write(this.path('executions', id, `${producedBy}.json`), JSON.stringify({ owner: producedBy, seconds, at: new Date(this.now()).toISOString() }) + '\n');
     await this.files.remove(this.path('partial', id));
     await this.files.remove(this.path('failures', `${id}.json`));
+    // A published node needs no claim: later workers see the record and skip it.
+    await this.files.remove(this.path('claims', id));
   }
 
   /** How many completed executions of `id` the store has seen (the tests' audit). */
@@ -189,7 +203,12 @@ export class ObjectStore {
     return this.path('claims', id, `${String(generation).padStart(GEN_DIGITS, '0')}.lock`);
   }
 
-  /** The newest claim on `id`, or null. An unreadable lock (being rewritten) counts as live. */
+  /**
+   * The newest claim on `id`, or null. An unreadable lock (damaged, or caught while its
+   * creator writes it) counts as expired: taking it over costs at most one lost execution —
+   * its owner, finding a newer generation, does not publish — whereas counting it as live
+   * would stall the node forever.
+   */
   async currentClaim(id: string): Promise<ClaimInfo | null> {
     const gens = (await this.files.list(this.path('claims', id))).filter((n) => /^\d+\.lock$/.test(n)).sort();
     if (gens.length === 0) return null;
@@ -198,7 +217,7 @@ export class ObjectStore {
       const info = JSON.parse(await this.files.readText(this.claimFile(id, generation))) as ClaimInfo;
       return { ...info, generation };
     } catch {
-      return { owner: '(being written)', generation, heartbeat: this.now(), leaseMs: Number.POSITIVE_INFINITY, released: false };
+      return { owner: '(unreadable lock)', generation, heartbeat: 0, leaseMs: 0, released: false };
     }
   }
 

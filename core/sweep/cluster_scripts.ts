@@ -34,7 +34,8 @@ export function splitArray(tasks: number, maxArraySize: number): { from: number;
 export interface SbatchOptions {
   store: string;
   sweepId: string;
-  backend: string;
+  /** Options every worker gets (backend, lease, partial checkpoint interval). */
+  workerArgs: string[];
   /** The command that runs ridgeline on the nodes (absolute paths). */
   self: string[];
   array: { from: number; to: number };
@@ -62,7 +63,7 @@ export function sbatchScript(o: SbatchOptions): string {
     '',
     '# One kernel thread per CPU Slurm gave the task.',
     'export RIDGELINE_THREADS="${SLURM_CPUS_PER_TASK:-1}"',
-    `exec ${o.self.map(shellQuote).join(' ')} sweep work --store ${shellQuote(o.store)} --sweep ${o.sweepId} --backend ${o.backend} \\`,
+    `exec ${o.self.map(shellQuote).join(' ')} sweep work --store ${shellQuote(o.store)} --sweep ${o.sweepId} ${o.workerArgs.map(shellQuote).join(' ')} \\`,
     '  --owner "slurm-${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}-r${SLURM_RESTART_COUNT:-0}-$(hostname)-$$"',
     '',
   ].join('\n');
@@ -71,7 +72,7 @@ export function sbatchScript(o: SbatchOptions): string {
 export interface IndexedJobOptions {
   store: string;
   sweepId: string;
-  backend: string;
+  workerArgs: string[];
   tasks: number;
   parallel: number | null;
   image: string;
@@ -84,7 +85,7 @@ export interface IndexedJobOptions {
 /** A Kubernetes Indexed Job (batch/v1) running the same tasks; JOB_COMPLETION_INDEX names each. */
 export function indexedJobManifest(o: IndexedJobOptions): string {
   const name = `ridgeline-${o.sweepId.slice(0, 12)}`;
-  const command = `exec ridgeline sweep work --store ${o.store} --sweep ${o.sweepId} --backend ${o.backend} --owner "k8s-$JOB_COMPLETION_INDEX-$HOSTNAME"`;
+  const command = `exec ridgeline sweep work --store ${shellQuote(o.store)} --sweep ${o.sweepId} ${o.workerArgs.map(shellQuote).join(' ')} --owner "k8s-$JOB_COMPLETION_INDEX-$HOSTNAME"`;
   return [
     'apiVersion: batch/v1',
     'kind: Job',

@@ -151,6 +151,7 @@ async function runCheckpoint(node: GraphNode, t: CheckpointTask, ctx: ExecContex
   const partial = await latestPartial(ctx, node.id);
   const state = partial ? await loadCheckpoint(store.files, partial.base, ctx.backend, model, t.line.train) : await startState(t, ctx, model);
   const lossLog = partial ? partial.lossLog : [];
+  if (partial) ctx.progress.log(`${node.label}: resuming from its partial checkpoint at step ${state.step}`);
   const meta = (step: number) => ({ node: node.id, step: String(step), orderSeed: String(t.line.orderSeed) });
   try {
     const loader = trainingLoader(dataset, { batch: t.line.train.batch, augment: t.line.augmentSeed !== null, seedAugment: t.line.augmentSeed ?? 0 }, t.line.orderSeed);

@@ -28,6 +28,7 @@ import { FORK_OPTIONS } from './spec_options.ts';
 const STORE: OptionSpec = { name: 'store', value: 'DIR', help: 'the store: content-addressed nodes shared by every sweep and fork using it (created if absent)' };
 const SWEEP_ID: OptionSpec = { name: 'sweep', value: 'ID', help: 'the sweep (its id or a unique prefix; default: the only sweep in the store)' };
 const LEASE: OptionSpec = { name: 'lease', value: 'SECONDS', help: 'a claim whose heartbeat is older than this is taken over (its worker presumed dead)', default: '60' };
+const PARTIAL_EVERY: OptionSpec = { name: 'partial-every', value: 'SECONDS', help: 'save a partial checkpoint of a long training node this often (a killed or preempted worker\'s successor resumes from it)', default: '30' };
 const SPEC_INPUT: OptionSpec[] = [
   { name: 'spec', value: 'FILE', help: 'the sweep spec (JSON: {"name", "base": {preset, options}, "grid": {key: [values]}}); also the first argument' },
   { name: 'grid', value: 'KEY=VALUES', help: 'a grid axis instead of a spec file, repeatable: seed-init=0..4, lr=0.05,0.1 (list keys: k1=0,1;0,2)', repeatable: true },
@@ -102,7 +103,7 @@ const runCommand: Command = {
     { name: 'image', value: 'IMAGE', help: 'print: the container image of the Kubernetes job', default: 'ridgeline:latest' },
     { name: 'volume-claim', value: 'PVC', help: 'print: the PersistentVolumeClaim holding the store', default: 'ridgeline-store' },
     { name: 'out', value: 'DIR', help: 'collect the finished sweep into DIR (as sweep collect)' },
-    LEASE, BACKEND_OPTION, ...FORK_OPTIONS,
+    LEASE, PARTIAL_EVERY, BACKEND_OPTION, ...FORK_OPTIONS,
   ],
   notes: 'Fork options (--preset, --epochs, …) form the base of a --grid sweep. A sweep planned again finds its finished nodes; equal work in two sweeps on one store is computed once.',
   async run(opts, host) {
@@ -121,26 +122,27 @@ const runCommand: Command = {
     store.drainDamaged((m) => host.progress.log(m));
     const before = await sweepStatus(store, manifest);
     host.print(`sweep ${manifest.sweepId} "${manifest.name}": ${manifest.points.length} points, ${manifest.nodes.length} nodes, ${before.done.length} already in the store`);
-    const lease = String(seconds(opts, 'lease', runCommand) / 1000);
+    // What every worker of this run is told, wherever it runs.
+    const workerArgs = ['--backend', backend.kind, '--lease', String(seconds(opts, 'lease', runCommand) / 1000), '--partial-every', String(seconds(opts, 'partial-every', runCommand) / 1000)];
     const width = manifest.nodes.filter((n) => n.task.kind === 'checkpoint' && n.task.from === null).length;
     const tasks = opts.tasks ? positiveInt('tasks', opts.tasks) : Math.max(1, Math.min(64, width));
     const parallel = opts.parallel ? positiveInt('parallel', opts.parallel) : null;
     const self = host.self.map((p, i) => (i > 0 && /\.(js|ts)$/.test(p) ? resolve(p) : p));
     const storeAbs = resolve(storeDir);
     if (executor === 'print') {
-      host.print(`\n# ---- Slurm: sbatch this script ----\n${sbatchScript({ store: storeAbs, sweepId: manifest.sweepId, backend: backend.kind, self, array: { from: 0, to: tasks - 1 }, parallel, slurmArgs: opts['slurm-arg']?.split('\n') ?? [], part: 0 })}`);
-      host.print(`# ---- Kubernetes: kubectl apply -f this manifest ----\n${indexedJobManifest({ store: storeAbs, sweepId: manifest.sweepId, backend: backend.kind, tasks, parallel, image: optionOr(runCommand, opts, 'image'), volumeClaim: optionOr(runCommand, opts, 'volume-claim'), backoffLimitPerIndex: 3 })}`);
+      host.print(`\n# ---- Slurm: sbatch this script ----\n${sbatchScript({ store: storeAbs, sweepId: manifest.sweepId, workerArgs, self, array: { from: 0, to: tasks - 1 }, parallel, slurmArgs: opts['slurm-arg']?.split('\n') ?? [], part: 0 })}`);
+      host.print(`# ---- Kubernetes: kubectl apply -f this manifest ----\n${indexedJobManifest({ store: storeAbs, sweepId: manifest.sweepId, workerArgs, tasks, parallel, image: optionOr(runCommand, opts, 'image'), volumeClaim: optionOr(runCommand, opts, 'volume-claim'), backoffLimitPerIndex: 3 })}`);
       return 0;
     }
     if (executor === 'slurm') {
-      const ids = submitSlurm(storeAbs, manifest, backend.kind, self, tasks, parallel, opts['slurm-arg']?.split('\n') ?? [], host);
+      const ids = await submitSlurm(storeAbs, manifest, workerArgs, self, tasks, parallel, opts['slurm-arg']?.split('\n') ?? [], host);
       host.print(`submitted Slurm job${ids.length > 1 ? 's' : ''} ${ids.join(', ')} (${tasks} tasks); logs in ${joinPath(storeAbs, 'logs')}`);
       if (opts.detach) return 0;
       await waitForSlurm(store, manifest, ids, host);
     } else {
       const jobs = opts.jobs ? positiveInt('jobs', opts.jobs) : availableParallelism();
       await runLocalPool(store, manifest, {
-        jobs, self, workerArgs: ['--backend', backend.kind, '--lease', lease],
+        jobs, self, workerArgs,
         write: (t) => void process.stderr.write(t), interactive: Boolean(process.stderr.isTTY) && !process.env.CI,
       });
     }
@@ -155,18 +157,20 @@ const runCommand: Command = {
 };
 
 /** Submits the sweep's array (split to fit MaxArraySize); returns the job ids. */
-function submitSlurm(store: string, m: SweepManifest, backend: string, self: string[], tasks: number, parallel: number | null, slurmArgs: string[], host: RuntimeHost): string[] {
+async function submitSlurm(store: string, m: SweepManifest, workerArgs: string[], self: string[], tasks: number, parallel: number | null, slurmArgs: string[], host: RuntimeHost): Promise<string[]> {
   const config = spawnSync('scontrol', ['show', 'config'], { encoding: 'utf8' });
   if (config.error || config.status !== 0) throw new RidgelineError('E_SPEC', `--executor slurm: scontrol show config failed (${config.error?.message ?? config.stderr.trim().split('\n')[0]}); is Slurm installed and SLURM_CONF set?`);
   const maxArraySize = Number(/MaxArraySize\s*=\s*(\d+)/.exec(config.stdout)?.[1] ?? 1001);
   const ids: string[] = [];
-  splitArray(tasks, maxArraySize).forEach((array, part) => {
-    const script = sbatchScript({ store, sweepId: m.sweepId, backend, self, array, parallel, slurmArgs, part });
+  // Slurm does not create the directory of --output: without it, task logs vanish.
+  await host.files.mkdir(joinPath(store, 'logs'));
+  for (const [part, array] of splitArray(tasks, maxArraySize).entries()) {
+    const script = sbatchScript({ store, sweepId: m.sweepId, workerArgs, self, array, parallel, slurmArgs, part });
+    await host.files.write(joinPath(store, 'slurm', `${m.sweepId.slice(0, 12)}-p${part}.sbatch`), script);
     const r = spawnSync('sbatch', ['--parsable'], { input: script, encoding: 'utf8' });
     if (r.error || r.status !== 0) throw new RidgelineError('E_SPEC', `sbatch refused the sweep's array (part ${part}): ${(r.error?.message ?? r.stderr).trim().split('\n')[0]}`);
     ids.push(r.stdout.trim().split(';')[0]);
-    void host.files.write(joinPath(store, 'slurm', `${m.sweepId.slice(0, 12)}-p${part}.sbatch`), script);
-  });
+  }
   return ids;
 }
 
@@ -259,7 +263,7 @@ const workCommand: Command = {
     STORE, SWEEP_ID, LEASE, BACKEND_OPTION,
     { name: 'owner', value: 'NAME', help: 'this worker\'s name in claims and logs', default: 'HOST-PID-random' },
     { name: 'events', value: '', help: 'report progress as JSON lines on stdout (for the local pool)' },
-    { name: 'partial-every', value: 'SECONDS', help: 'save a partial checkpoint of a long training node this often (preemption resumes from it)', default: '30' },
+    PARTIAL_EVERY,
   ],
   async run(opts, host) {
     const store = await ObjectStore.open(host.files, requireOption('sweep work', opts, 'store', 'DIR'), { create: false });
