@@ -85,8 +85,8 @@ test('node ids are pinned (changing the scheme must be a deliberate, versioned a
 });
 
 const PINNED = {
-  trunk: ['d93c0e3e4eb574a1e6e6b90ee13486d6', '54c24f181bc56e681c418fe6a393773f'],
-  cells: ['0a83e5dc3bcac8fbf4317d6c4a661d33', '91e413c18d7b438d182a364cc7195366'],
+  trunk: ['ff909662361bca445133161dc337400f', '54c24f181bc56e681c418fe6a393773f'],
+  cells: ['3a1277e1a88aa71430529a8b3c88886b', '91e413c18d7b438d182a364cc7195366'],
 };
 
 test('what a node depends on decides its id: the threshold changes only cells, another backend everything, more k1 values keep the old nodes', async () => {
@@ -102,10 +102,14 @@ test('what a node depends on decides its id: the threshold changes only cells, a
   assert.equal([...gpu.keys()].filter((id) => base.has(id)).length, 0);
   const wider = await ids({ k1: '0,1,2' });
   for (const id of base.keys()) assert.ok(wider.has(id), 'a sweep adding k1 = 2 reuses every node of k1 = 0, 1');
-  // A cosine schedule's rate depends on the total length: there the trunk is not shared.
+  // A cosine schedule's rate depends on the total length: there only the initial state is shared.
   const cosine = await ids({ schedule: 'cosine' });
   const cosineWider = await ids({ schedule: 'cosine', epochs: '4' });
-  assert.equal([...cosine.keys()].filter((id) => cosineWider.has(id) && cosine.get(id)!.task.kind === 'checkpoint').length, 0);
+  const sharedSteps = [...cosine.values()].filter((n) => cosineWider.has(n.id) && n.task.kind === 'checkpoint').map((n) => (n.task as { step: number }).step);
+  assert.deepEqual(sharedSteps, [0]);
+  // Another learning rate trains other lines, but forks k1 = 0 from the same initial state.
+  const otherLr = await ids({ lr: '0.2' });
+  assert.deepEqual([...base.values()].filter((n) => otherLr.has(n.id)).map((n) => n.label), ['parent step 0 (order seed 0)']);
 });
 
 test('claims: one winner of a race, a live lease blocks, an expired one is taken over and the old owner may not publish', async () => {

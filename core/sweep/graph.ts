@@ -139,12 +139,19 @@ export async function nodeId(identity: unknown): Promise<string> {
  */
 export function identityOf(task: Task, backend: string): unknown {
   const versions = { schema: GRAPH_SCHEMA, numerics: NUMERICS_VERSION, backend };
-  if (task.kind === 'checkpoint') return { kind: 'checkpoint', line: lineIdentity(task.line), step: task.step, ...versions };
+  if (task.kind === 'checkpoint') {
+    // A trunk's step 0 is its initial weights with a fresh optimizer: nothing of the
+    // training settings is in it yet, so every line starting there (other learning rates,
+    // orders, optimizers) shares it as the fork point of k1 = 0.
+    const { start, data, model } = task.line;
+    if (task.step === 0 && !('checkpoint' in start)) return { kind: 'initial-state', start: lineIdentity(task.line).start, data, model, ...versions };
+    return { kind: 'checkpoint', line: lineIdentity(task.line), step: task.step, ...versions };
+  }
   return { ...task, ...versions };
 }
 
 /** A line without what cannot change its batches or updates (a cosine-free schedule's total length). */
-function lineIdentity(line: LineSpec): unknown {
+function lineIdentity(line: LineSpec): { start: unknown } & Record<string, unknown> {
   const { totalSteps, ...schedule } = line.train.schedule;
   const start = 'file' in line.start ? { fileChecksum: line.start.checksum } : line.start;
   return { ...line, start, train: { ...line.train, schedule: line.train.schedule.kind === 'cosine' ? line.train.schedule : schedule } };
@@ -220,6 +227,36 @@ export async function planPoint(spec: ForkSpec, facts: PlanFacts, nodes: Map<str
     }
   }
   return plan;
+}
+
+/**
+ * Links the checkpoints of each training line in step order across the whole graph: a line
+ * stopped at k1 = 1 by one point and at k1 = 2 by another trains 0 → 1 → 2 once, not 0 → 1
+ * and 0 → 2. (`from` is not part of a node's id, only where its training resumes.) Costs
+ * and dependencies follow the new links.
+ */
+export function chainLines(nodes: Map<string, GraphNode>): void {
+  const lines = new Map<string, GraphNode[]>();
+  for (const n of nodes.values()) {
+    if (n.task.kind !== 'checkpoint') continue;
+    const key = canonicalJson(n.task.line);
+    lines.set(key, [...(lines.get(key) ?? []), n]);
+  }
+  for (const line of lines.values()) {
+    line.sort((a, b) => (a.task as CheckpointTask).step - (b.task as CheckpointTask).step);
+    let prev: GraphNode | null = null;
+    for (const n of line) {
+      const t = n.task as CheckpointTask;
+      const start = t.line.start;
+      const startDep = 'checkpoint' in start ? start.checkpoint : null;
+      const startStep = startDep ? (nodes.get(startDep)!.task as CheckpointTask).step : 0;
+      const fromStep: number = prev ? (prev.task as CheckpointTask).step : startStep;
+      n.task = { ...t, from: prev ? prev.id : null };
+      n.deps = [prev?.id ?? startDep].filter((d): d is string => d !== null);
+      n.cost = 3 * t.line.train.batch * (t.step - fromStep);
+      prev = n;
+    }
+  }
 }
 
 /** The graph's nodes in dependency order (every node after its dependencies). */

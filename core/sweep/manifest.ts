@@ -10,7 +10,7 @@ import { fnv1a64Hex } from '../hash.ts';
 import type { FileStore } from '../io.ts';
 import type { ObjectStore } from '../store/object_store.ts';
 import { seal, unseal } from '../store/sealed.ts';
-import { GRAPH_SCHEMA, type GraphNode, type PlanFacts, type PointPlan, NUMERICS_VERSION, nodeId, planPoint, topological } from './graph.ts';
+import { GRAPH_SCHEMA, type GraphNode, chainLines, type PlanFacts, type PointPlan, NUMERICS_VERSION, nodeId, planPoint, topological } from './graph.ts';
 import { Resources } from './node_exec.ts';
 import type { GridValue } from './sweep_result.ts';
 import type { SweepPoint, SweepSpec } from './sweep_spec.ts';
@@ -65,6 +65,7 @@ export async function planSweep(spec: SweepSpec, gridKeys: string[], points: Swe
     const tag = points.length > 1 ? `${Object.entries(p.point).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}: ` : '';
     planned.push({ ...p, task: task(p.spec), plan: await planPoint(p.spec, facts, nodes, tag) });
   }
+  chainLines(nodes);
   const sweepId = await nodeId({ kind: 'sweep', schema: GRAPH_SCHEMA, numerics: NUMERICS_VERSION, backend, points: points.map((p) => ({ point: p.point, spec: p.spec })) });
   return { sweepId, name: spec.name ?? sweepId.slice(0, 12), backend, spec, gridKeys, points: planned, nodes: topological(nodes) };
 }

@@ -152,7 +152,8 @@ async function runCheckpoint(node: GraphNode, t: CheckpointTask, ctx: ExecContex
   const state = partial ? await loadCheckpoint(store.files, partial.base, ctx.backend, model, t.line.train) : await startState(t, ctx, model);
   const lossLog = partial ? partial.lossLog : [];
   if (partial) ctx.progress.log(`${node.label}: resuming from its partial checkpoint at step ${state.step}`);
-  const meta = (step: number) => ({ node: node.id, step: String(step), orderSeed: String(t.line.orderSeed) });
+  // The files' bytes depend on the node id alone (so a node recomputed anywhere is the same file).
+  const meta = (step: number) => ({ node: node.id, step: String(step) });
   try {
     const loader = trainingLoader(dataset, { batch: t.line.train.batch, augment: t.line.augmentSeed !== null, seedAugment: t.line.augmentSeed ?? 0 }, t.line.orderSeed);
     let lastPartial = ctx.now();

@@ -133,10 +133,11 @@ export function expandSweep(s: SweepSpec): { gridKeys: string[]; points: SweepPo
   const count = gridKeys.reduce((n, k) => n * s.grid[k].length, 1);
   if (count > MAX_POINTS) bad(`sweep: the grid has ${count} points, more than ${MAX_POINTS}; split it into several sweeps`);
   const preset = s.base.preset;
+  // The base alone need not be a valid experiment (the grid may complete it: a k1 list
+  // that fits only the grid's total length); each point, base and grid together, must be.
   let base: ForkSpec;
   try {
     base = typeof preset === 'string' ? presetSpec(preset) : FORK_DEFAULTS;
-    base = applyOptions(base, optionsOf('sweep base', s.base));
   } catch (e) {
     if (e instanceof RidgelineError) bad(`sweep base: ${e.message.replace(/^E_SPEC: /, '')}`);
     throw e;
