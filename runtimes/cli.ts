@@ -51,9 +51,13 @@ export async function runCli(argv: string[], host: RuntimeHost): Promise<number>
   // `sweep SUB`: the subcommand is part of the name; `sweep run SPEC.json` passes the spec first.
   if (name === 'sweep') {
     const sub = rest.shift();
+    if (sub === '--help' || sub === '-h') {
+      host.print(['usage: ridgeline sweep <subcommand> [options]', '', ...Object.entries(SWEEP_COMMANDS).map(([n, c]) => `  ${`sweep ${n}`.padEnd(14)} ${c.summary}`), '', "run 'ridgeline sweep <subcommand> --help' for its options"].join('\n'));
+      return 0;
+    }
     if (!sub || !SWEEP_COMMANDS[sub]) {
       host.error(`E_SPEC: ridgeline sweep needs a subcommand: ${Object.keys(SWEEP_COMMANDS).join(', ')}${sub && !sub.startsWith('-') ? ` (not '${sub}')` : ''}`);
-      return sub === '--help' ? 0 : 2;
+      return 2;
     }
     name = `sweep ${sub}`;
     if (rest[0] && !rest[0].startsWith('-')) rest = ['--spec', rest[0], ...rest.slice(1)];

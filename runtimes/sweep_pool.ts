@@ -11,7 +11,11 @@ import { RidgelineError } from '../core/errors.ts';
 import type { Progress } from '../core/progress.ts';
 import type { ObjectStore } from '../core/store/object_store.ts';
 import type { SweepManifest } from '../core/sweep/manifest.ts';
+import type { SweepExecutor } from '../core/sweep/fork_runner.ts';
+import { rethrowFailure } from '../core/sweep/sweep_failures.ts';
+import { sweepStatus } from '../core/sweep/sweep_status.ts';
 import { scanSweep } from '../core/sweep/worker.ts';
+import type { RuntimeHost } from './host.ts';
 
 /** A worker's line to the pool: `@ridgeline {json}`; anything else is a log line. */
 export const EVENT_PREFIX = '@ridgeline ';
@@ -134,4 +138,17 @@ export async function runLocalPool(store: ObjectStore, manifest: SweepManifest, 
   if (!o.interactive) o.write(`${totalLine()}\n`);
   else draw(true);
   return codes;
+}
+
+/** A fork's nodes computed by a local pool of `jobs` worker processes (`fork --jobs N`). */
+export function poolExecutor(host: RuntimeHost, backend: string, jobs: number): SweepExecutor {
+  return async (store, manifest) => {
+    await runLocalPool(store, manifest, {
+      jobs, self: host.self, workerArgs: ['--backend', backend],
+      write: (t) => void process.stderr.write(t), interactive: Boolean(process.stderr.isTTY) && !process.env.CI,
+    });
+    const status = await sweepStatus(store, manifest);
+    if (status.failed.length > 0) rethrowFailure({ label: status.failed[0].node.label, reason: status.failed[0].reason });
+    if (status.done.length < status.nodes) throw new RidgelineError('E_STATE', `the fork's workers stopped with ${status.nodes - status.done.length} of ${status.nodes} nodes not computed (their messages are above)`);
+  };
 }

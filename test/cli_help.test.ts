@@ -12,14 +12,20 @@ const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { cw
 test('ridgeline --help lists every command, and each command has --help', () => {
   const top = run(['--help']);
   assert.equal(top.status, 0);
-  const commands = [...top.stdout.matchAll(/^ {2}(\w+) {2,}/gm)].map((m) => m[1]);
-  for (const name of ['fork', 'barrier', 'train', 'predict', 'layerwise', 'evolve', 'surface', 'hessian', 'convexity', 'hull', 'toy', 'presets', 'demo']) {
+  const commands = [...top.stdout.matchAll(/^ {2}(\w+(?: \w+)?) {2,}/gm)].map((m) => m[1]);
+  for (const name of ['fork', 'barrier', 'train', 'predict', 'layerwise', 'evolve', 'surface', 'hessian', 'convexity', 'hull', 'toy', 'presets', 'demo', 'sweep run', 'sweep plan', 'sweep status', 'sweep collect', 'sweep work']) {
     assert.ok(commands.includes(name), `${name} is listed`);
   }
   for (const name of commands) {
-    const r = run([name, '--help']);
+    const r = run([...name.split(' '), '--help']);
     assert.equal(r.status, 0, `${name} --help: ${r.stderr}`);
     assert.match(r.stdout, new RegExp(`^usage: ridgeline ${name} \\[options\\]`), name);
     assert.match(r.stdout, /--help +this text/, `${name} documents --help`);
   }
+});
+
+test('ridgeline sweep --help lists the subcommands', () => {
+  const r = run(['sweep', '--help']);
+  assert.equal(r.status, 0, r.stderr);
+  for (const sub of ['run', 'plan', 'status', 'collect', 'work']) assert.match(r.stdout, new RegExp(`^  sweep ${sub} {2,}\\S`, 'm'));
 });

@@ -221,6 +221,8 @@ test('bad specs and bad stores: one clear line, nothing written', () => {
   const notStore = tmp();
   writeFileSync(join(notStore, 'data.txt'), 'mine');
   const fresh = join(tmp(), 'new-store');
+  const future = tmp();
+  writeFileSync(join(future, 'store.json'), JSON.stringify({ format: 'ridgeline-store', version: 99 }));
   const bad = join(tmp(), 'bad.json');
   writeFileSync(bad, '{"base": {}, "grid": {"lr": [0.1], ');
   const cases: [string[], RegExp][] = [
@@ -230,6 +232,7 @@ test('bad specs and bad stores: one clear line, nothing written', () => {
     [['sweep', 'run', specFile({ model: ['mlp-2', 'resnet99'] }), '--store', fresh], /E_SPEC: unknown model 'resnet99'/],
     [['sweep', 'run', '--grid', 'seed-init=3..1', '--store', fresh], /E_SPEC: --grid seed-init=3\.\.1: the range is empty/],
     [['sweep', 'status', '--store', notStore], /E_SPEC: --store .*: not a ridgeline store/],
+    [['sweep', 'run', specA, '--store', future], /E_SPEC: --store .*: a store of format ridgeline-store version 99; this ridgeline reads ridgeline-store version 1/],
     [['sweep', 'run', specA, '--store', fresh, '--executor', 'ray'], /E_SPEC: --executor: unknown value 'ray'/],
     [['sweep', 'frobnicate'], /E_SPEC: ridgeline sweep needs a subcommand: run, plan, status, collect, work/],
   ];
@@ -242,10 +245,14 @@ test('bad specs and bad stores: one clear line, nothing written', () => {
   }
   assert.equal(existsSync(fresh), false, 'a refused sweep creates no store');
   assert.deepEqual(readdirSync(notStore), ['data.txt'], 'a foreign directory is left alone');
+  assert.deepEqual(readdirSync(future), ['store.json'], 'a store of another version is left alone');
 });
 
 test('workers killed with SIGKILL at random moments, then restarted: results equal the uninterrupted sweep, no published node computed twice', async () => {
-  const spec = specFile({ seedInit: [3, 4], lr: [0.05] }, 'killed');
+  // Lines long enough (about a second each) for kills to land inside training nodes.
+  const file = join(tmp(), 'killed.json');
+  writeFileSync(file, JSON.stringify({ name: 'killed', base: { ...BASE_SPEC, data: 'synthetic:gauss:n=2000,dim=64,classes=4', width: 128, k1: [0, 400], steps: 1200 }, grid: { seedInit: [3, 4] } }));
+  const spec = file;
   const clean = tmp();
   assert.equal(ridgeline(['sweep', 'run', spec, '--store', clean, '--jobs', '2', '--backend', 'cpu']).status, 0);
   const store = tmp();
@@ -255,8 +262,8 @@ test('workers killed with SIGKILL at random moments, then restarted: results equ
       cwd: root, stdio: 'ignore', detached: true, env: { ...process.env, CI: 'true' },
     });
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    // A random moment within the first 1.5 s (the whole sweep takes a few seconds).
-    const wait = 200 + Math.floor(Math.random() * 1300);
+    // A random moment within the first 3 s (the whole sweep takes several seconds).
+    const wait = 300 + Math.floor(Math.random() * 2700);
     const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), wait))]);
     if (done) break;
     process.kill(-child.pid!, 'SIGKILL'); // the pool and its workers
@@ -304,4 +311,22 @@ test('--executor print writes the sbatch array script and a Kubernetes Indexed J
   assert.match(r.stdout, /completions: 5\n  parallelism: 2\n  backoffLimitPerIndex: 3/);
   assert.match(r.stdout, /JOB_COMPLETION_INDEX/);
   assert.equal(Object.keys(executions(store)).length, 0, 'print computes nothing');
+});
+
+test('fork --jobs 2 --store S runs through the pool and equals the sweep point; a sweep on S then reuses the fork\'s nodes', () => {
+  const store = tmp();
+  const out = tmp();
+  const fork = ridgeline(['fork', '--data', DATA, '--model', 'mlp-2', '--width', '16', '--batch', '30', '--unit', 'steps', '--k1', '0,20', '--steps', '60', '--alphas', '5', '--seed-init', '0', '--lr', '0.05', '--backend', 'cpu', '--jobs', '2', '--store', store, '--out', out]);
+  assert.equal(fork.status, 0, fork.stderr);
+  assert.match(fork.stderr, /\[worker \d\] .*: done in/, 'pool workers computed the nodes');
+  const cells = (JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ForkResult).cells;
+  for (const c of cells) assert.ok(existsSync(c.checkpointA.startsWith('/') ? c.checkpointA : join(out, c.checkpointA)), 'the result names checkpoints in the shared store');
+  const sweep = ridgeline(['sweep', 'run', specA, '--store', store, '--jobs', '2', '--backend', 'cpu', '--out', join(store, 'collected')]);
+  assert.equal(sweep.status, 0, sweep.stderr);
+  const [, nodes, reused] = /(\d+) nodes, (\d+) already in the store/.exec(sweep.stdout)!.map(Number);
+  assert.ok(reused > 0 && reused < nodes, `the fork's point is reused (${reused} of ${nodes})`);
+  const point = JSON.parse(readFileSync(join(store, 'collected', 'sweep.json'), 'utf8')).points.find((p: { point: Record<string, number> }) => p.point.seedInit === 0 && p.point.lr === 0.05);
+  const strip = (cs: ForkResult['cells']) => cs.map(({ checkpointA: _a, checkpointB: _b, checkpointFork: _f, ...rest }) => rest);
+  assert.deepEqual(strip(point.cells), strip(cells));
+  for (const [id, n] of executions(store)) assert.equal(n, 1, `node ${id} computed ${n} times`);
 });

@@ -237,7 +237,7 @@ ${groupTable(s)}
 ${sets.map((set) => `<figure>${settingFigure(set, sets.length > 1 ? set.label : 'Barriers against the fork point k1')}<figcaption>${esc(set.label)}. ${lineNote(set)} ${errorBars}</figcaption></figure>`).join('\n')}
 ${comparisons.length ? `<h2>Settings compared</h2>\n${comparisons.join('\n')}\n<p ${NOTE}>${errorBars}</p>` : ''}
 <h2>Barrier grid B(k1, k2)</h2>
-<p ${NOTE}>B(k1, k2): the test error barrier between two children forked from the parent at k1 and each trained k2 more, averaged over the replicates; ${sets.length > 1 ? 'the maps share one colour scale' : 'the colour scale includes 0'}; absent cells are hatched.</p>
+<p ${NOTE}>B(k1, k2): the test error barrier of the pair forked at k1 and trained k2 more — two children (pairs mode), or the main run and its child (main-branch mode) — averaged over the replicates; ${sets.length > 1 ? 'the maps share one colour scale' : 'the colour scale includes 0'}; absent cells are hatched.</p>
 <div class="row">${heatMaps(sets).join('')}</div>
 ${footer}`;
   return htmlDocument(title, body);

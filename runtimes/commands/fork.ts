@@ -8,13 +8,19 @@ import { prepareOutDir } from '../../core/out_dir.ts';
 import { selectBackend } from '../../core/select_backend.ts';
 import { BACKEND_OPTION, type Command, optionOr } from '../command.ts';
 import { FORK_OPTIONS } from './spec_options.ts';
+import { poolExecutor } from '../sweep_pool.ts';
 
 export const forkCommand: Command = {
   summary: 'train a parent, fork it at each k1 into children with different data orders, and measure the barriers between them',
-  options: [...FORK_OPTIONS, BACKEND_OPTION, { name: 'out', value: 'DIR', help: 'run directory (a killed run started again with the same DIR resumes)' }],
+  options: [
+    ...FORK_OPTIONS, BACKEND_OPTION,
+    { name: 'out', value: 'DIR', help: 'run directory (a killed run started again with the same DIR resumes)' },
+    { name: 'store', value: 'DIR', help: 'the store holding the run\'s checkpoints and cells (default DIR/store); forks and sweeps sharing one compute shared work once' },
+    { name: 'jobs', value: 'N', help: 'worker processes (N > 1: a local pool, each with single-threaded kernels)', default: '1' },
+  ],
   notes: 'Writes DIR/result.json, DIR/cells.csv, DIR/curves.csv, DIR/report.html and the checkpoints (safetensors).',
   async run(opts, host) {
-    const { preset, out, backend: backendChoice, ...rest } = opts;
+    const { preset, out, backend: backendChoice, store, jobs: jobsText, ...rest } = opts;
     const base = preset ? presetSpec(preset) : FORK_DEFAULTS;
     const spec = applyOptions(base, rest);
     const dir = out ?? (preset ? joinPath('runs', preset) : undefined);
@@ -24,7 +30,9 @@ export const forkCommand: Command = {
     await prepareOutDir(host.files, dir);
     const { backend, reason } = await selectBackend(backendChoice ?? optionOr(forkCommand, opts, 'backend'), host.backends);
     host.progress.log(reason);
-    const result = await runForkExperiment(spec, dir, backend, host);
+    const jobs = Number(jobsText ?? '1');
+    if (!Number.isSafeInteger(jobs) || jobs < 1) throw new RidgelineError('E_SPEC', `--jobs must be an integer ≥ 1, got '${jobsText}'`);
+    const result = await runForkExperiment(spec, dir, backend, host, { store, executor: jobs > 1 ? poolExecutor(host, backend.kind, jobs) : undefined });
     const unit = spec.unit === 'epochs' ? 'ep' : 'st';
     // A regression's "error" is the RMSE (see ForkResult.task): shown as such, not in percent.
     const regression = result.task === 'regression';

@@ -210,13 +210,13 @@ const planCommand: Command = {
     const backendKind = optionOr(planCommand, opts, 'backend') === 'webgpu' ? 'webgpu' : 'cpu';
     const m = await plan(opts, host, backendKind);
     const store = opts.store && (await host.files.exists(joinPath(opts.store, 'store.json'))) ? await ObjectStore.open(host.files, opts.store, { create: false }) : null;
-    host.print(`sweep ${m.sweepId} "${m.name}" on ${m.backend}: ${m.points.length} points (${m.gridKeys.join(' × ')}), ${m.points.reduce((a, p) => a + p.plan.cells.length, 0)} cells`);
-    const cellsTotal = m.points.reduce((a, p) => a + p.plan.cells.length * 3 + 0, 0);
+    const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+    host.print(`sweep ${m.sweepId} "${m.name}" on ${m.backend}: ${plural(m.points.length, 'point')} (${m.gridKeys.join(' × ')}), ${plural(m.points.reduce((a, p) => a + p.plan.cells.length, 0), 'cell')}, ${plural(m.nodes.length, 'node')}`);
     for (const kind of ['checkpoint', 'eval', 'cell'] as const) {
       const nodes = m.nodes.filter((n) => n.task.kind === kind);
       host.print(`  ${kind.padEnd(10)} ${String(nodes.length).padStart(6)} nodes, ${(nodes.reduce((a, n) => a + n.cost, 0) / 1e6).toFixed(1)} M example passes`);
     }
-    host.print(`  shared work: ${cellsTotal} cell inputs map to ${m.nodes.length - m.points.reduce((a, p) => a + p.plan.cells.length, 0)} checkpoint and evaluation nodes`);
+    host.print(`  total      ${(m.nodes.reduce((a, n) => a + n.cost, 0) / 1e6).toFixed(1)} M example passes (a training example counts 3: forward and backward)`);
     if (store) {
       const s = await sweepStatus(store, m);
       host.print(`  in ${store.root}: ${s.done.length} of ${s.nodes} nodes done (${(100 * s.doneCost / Math.max(s.totalCost, 1)).toFixed(1)} % of the work)`);
