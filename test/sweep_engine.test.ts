@@ -330,3 +330,15 @@ test('fork --jobs 2 --store S runs through the pool and equals the sweep point; 
   assert.deepEqual(strip(point.cells), strip(cells));
   for (const [id, n] of executions(store)) assert.equal(n, 1, `node ${id} computed ${n} times`);
 });
+
+test('the same sweep under Deno and Bun (their own worker pools) gives the cells of Node bit for bit', () => {
+  const node = new Map(cellPayloads(storeA) as [string, string][]);
+  for (const [runtime, args] of [['deno', ['run', '-A', join(root, 'runtimes/deno.ts')]], ['bun', [join(root, 'runtimes/bun.ts')]]] as const) {
+    const store = tmp();
+    const r = spawnSync(join(root, 'node_modules/.bin', runtime), [...args, 'sweep', 'run', specA, '--store', store, '--jobs', '2', '--backend', 'cpu'], { cwd: root, encoding: 'utf8', timeout: 600_000, env: { ...process.env, CI: 'true' } });
+    assert.equal(r.status, 0, `${runtime}: ${r.stderr}`);
+    const cells = cellPayloads(store);
+    assert.equal(cells.length, 8, `${runtime}: 4 points × 2 cells`);
+    for (const [id, payload] of cells) assert.equal(payload, node.get(id), `${runtime}: cell ${id} differs from Node's`);
+  }
+});
