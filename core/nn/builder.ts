@@ -4,7 +4,15 @@
  */
 import { type RngStream, rngStream } from '../rng.ts';
 import type { Tensor } from '../tensor.ts';
-import { type ForwardOptions, type LayerSlice, type Model, type Task, layoutParams } from './model.ts';
+import { type ForwardOptions, type HiddenPermutation, type LayerSlice, type Model, type Task, layoutParams } from './model.ts';
+
+/** Which hidden permutations act on a layer's input and output units (names from `hidden`). */
+export interface LayerPerm {
+  in?: string;
+  out?: string;
+  /** Entries per input unit (a flattened C×H×W map: H·W per channel). */
+  inBlock?: number;
+}
 
 /** Fills `size` values from a named random stream. */
 export type InitFn = (rng: RngStream, size: number) => Float32Array;
@@ -40,6 +48,37 @@ export interface ModelSpec {
 export class ModelBuilder {
   readonly #entries: Entry[] = [];
   readonly #modules: { name: string; params: number[] }[] = [];
+  readonly #perms = new Map<string, HiddenPermutation>();
+  #unsupported: string | null = null;
+  #declared = false;
+
+  /** The model has no hidden units to permute (e.g. logistic regression): alignment is the identity. */
+  noHiddenUnits(): void {
+    this.#declared = true;
+  }
+
+  /** Declares a group of `size` interchangeable hidden units; layers name it in their LayerPerm. */
+  hidden(name: string, size: number): string {
+    if (this.#perms.has(name)) throw new Error(`hidden permutation ${name} declared twice`);
+    this.#perms.set(name, { name, size, axes: [] });
+    this.#declared = true;
+    return name;
+  }
+
+  /** Permutation `perm` relabels axis `axis` of tensor `param` (in blocks of `block`). */
+  acts(perm: string | undefined, param: number | null, axis: number, block = 1): void {
+    if (perm === undefined || param === null) return;
+    const p = this.#perms.get(perm);
+    if (!p) throw new Error(`hidden permutation ${perm} is not declared`);
+    const length = this.#entries[param].shape[axis];
+    if (length !== p.size * block) throw new Error(`${this.#entries[param].name} axis ${axis} has ${length} entries, not ${p.size} units × ${block}`);
+    p.axes.push({ param, axis, block });
+  }
+
+  /** The model's symmetry is not derived: alignment refuses it with this reason. */
+  symmetryUnsupported(reason: string): void {
+    this.#unsupported = reason;
+  }
 
   /** Adds one module's tensors (`${module}.${key}`) as one layer; returns their indices. */
   module(name: string, tensors: { key: string; shape: number[]; init: InitFn; trainable?: boolean }[]): number[] {
@@ -52,42 +91,54 @@ export class ModelBuilder {
   }
 
   /** nn.Linear(inF, outF): weight and bias U(±1/√inF) (kaiming_uniform with a = √5). */
-  linear(name: string, inF: number, outF: number, bias = true): { w: number; b: number | null } {
+  linear(name: string, inF: number, outF: number, bias = true, perm: LayerPerm = {}): { w: number; b: number | null } {
     const init = uniformInit(1 / Math.sqrt(inF));
     const [w, b] = this.module(name, [
       { key: 'weight', shape: [outF, inF], init },
       ...(bias ? [{ key: 'bias', shape: [outF], init }] : []),
     ]);
+    this.#layerPerm(perm, w, bias ? b : null);
     return { w, b: bias ? b : null };
   }
 
+  /** A weight's output units are axis 0 (with the bias), its input units axis 1. */
+  #layerPerm(perm: LayerPerm, w: number, b: number | null): void {
+    this.acts(perm.out, w, 0);
+    this.acts(perm.out, b, 0);
+    this.acts(perm.in, w, 1, perm.inBlock ?? 1);
+  }
+
   /** nn.Conv2d(inC, outC, k): weight [outC, inC, k, k], U(±1/√(inC·k²)) like the bias. */
-  conv(name: string, inC: number, outC: number, k: number, bias = true): { w: number; b: number | null } {
+  conv(name: string, inC: number, outC: number, k: number, bias = true, perm: LayerPerm = {}): { w: number; b: number | null } {
     const init = uniformInit(1 / Math.sqrt(inC * k * k));
     const [w, b] = this.module(name, [
       { key: 'weight', shape: [outC, inC, k, k], init },
       ...(bias ? [{ key: 'bias', shape: [outC], init }] : []),
     ]);
+    this.#layerPerm(perm, w, bias ? b : null);
     return { w, b: bias ? b : null };
   }
 
   /** nn.BatchNorm2d(c): weight 1, bias 0, running_mean 0, running_var 1. */
-  batchNorm(name: string, c: number): { w: number; b: number; mean: number; var: number } {
+  batchNorm(name: string, c: number, perm?: string): { w: number; b: number; mean: number; var: number } {
     const [w, b, mean, variance] = this.module(name, [
       { key: 'weight', shape: [c], init: constantInit(1) },
       { key: 'bias', shape: [c], init: constantInit(0) },
       { key: 'running_mean', shape: [c], init: constantInit(0), trainable: false },
       { key: 'running_var', shape: [c], init: constantInit(1), trainable: false },
     ]);
+    // Scale, shift and both running statistics move with their channel.
+    for (const t of [w, b, mean, variance]) this.acts(perm, t, 0);
     return { w, b, mean, var: variance };
   }
 
   /** nn.LayerNorm(d): weight 1, bias 0. */
-  layerNorm(name: string, d: number): { w: number; b: number } {
+  layerNorm(name: string, d: number, perm?: string): { w: number; b: number } {
     const [w, b] = this.module(name, [
       { key: 'weight', shape: [d], init: constantInit(1) },
       { key: 'bias', shape: [d], init: constantInit(0) },
     ]);
+    for (const t of [w, b]) this.acts(perm, t, 0);
     return { w, b };
   }
 
@@ -118,6 +169,11 @@ export class ModelBuilder {
         throw new Error(`${spec.name} does not share its first layer`);
       }),
       init: (seed) => entries.map((e, i) => e.init(rngStream(seed, `init/${e.name}`), params[i].size)),
+      symmetry: this.#unsupported !== null
+        ? { unsupported: this.#unsupported }
+        : this.#declared
+          ? { permutations: [...this.#perms.values()] }
+          : { unsupported: `${spec.name} declares no permutation symmetry yet` },
     };
   }
 }

@@ -8,7 +8,7 @@ import { conv2d } from './functional/conv.ts';
 import { flattenChw, imageOf, linear } from './functional/basic.ts';
 import { avgPool2d } from './functional/pool.ts';
 import { ModelBuilder } from './builder.ts';
-import type { Model } from './model.ts';
+import type { ForwardOptions, Model } from './model.ts';
 import type { Tensor } from '../tensor.ts';
 import { imageShape, spatialAfter } from './shapes.ts';
 
@@ -17,16 +17,20 @@ export function lenet5(inputShape: readonly number[], classes: number): Model {
   // 5×5 padding 2 keeps the size, pool halves, 5×5 valid conv, pool halves.
   const [fh, fw] = spatialAfter([h, w], [[5, 1, 2], [2, 2, 0], [5, 1, 0], [2, 2, 0]], 'lenet5');
   const b = new ModelBuilder();
-  const c1 = b.conv('0', c, 6, 5);
-  const c2 = b.conv('3', 6, 16, 5);
-  const f1 = b.linear('7', 16 * fh * fw, 120);
-  const f2 = b.linear('9', 120, 84);
-  const f3 = b.linear('11', 84, classes);
-  const rest = (ps: readonly Tensor[], z1: Tensor) => {
-    let x = avgPool2d(ag.relu(z1), { kernel: 2 });
-    x = avgPool2d(ag.relu(conv2d(x, ps[c2.w], ps[c2.b!], 'nhwc', { kernel: 5 })), { kernel: 2 });
-    x = ag.relu(linear(flattenChw(x), ps[f1.w], ps[f1.b!]));
-    x = ag.relu(linear(x, ps[f2.w], ps[f2.b!]));
+  // Channels of each conv and units of each hidden linear are interchangeable; the first
+  // linear sees conv 2's channels flattened (C, H, W): one block of fh·fw inputs per channel.
+  const [p1, p2, p3, p4] = [b.hidden('conv1', 6), b.hidden('conv2', 16), b.hidden('fc1', 120), b.hidden('fc2', 84)];
+  const c1 = b.conv('0', c, 6, 5, true, { out: p1 });
+  const c2 = b.conv('3', 6, 16, 5, true, { in: p1, out: p2 });
+  const f1 = b.linear('7', 16 * fh * fw, 120, true, { in: p2, inBlock: fh * fw, out: p3 });
+  const f2 = b.linear('9', 120, 84, true, { in: p3, out: p4 });
+  const f3 = b.linear('11', 84, classes, true, { in: p4 });
+  const rest = (ps: readonly Tensor[], z1: Tensor, o: ForwardOptions = {}) => {
+    const seen = (perm: string, t: Tensor) => (o.capture?.(perm, t), t);
+    let x = avgPool2d(seen(p1, ag.relu(z1)), { kernel: 2 });
+    x = avgPool2d(seen(p2, ag.relu(conv2d(x, ps[c2.w], ps[c2.b!], 'nhwc', { kernel: 5 }))), { kernel: 2 });
+    x = seen(p3, ag.relu(linear(flattenChw(x), ps[f1.w], ps[f1.b!])));
+    x = seen(p4, ag.relu(linear(x, ps[f2.w], ps[f2.b!])));
     return linear(x, ps[f3.w], ps[f3.b!]);
   };
   const first = (x: Tensor, wt: Tensor) => conv2d(imageOf(x, inputShape), wt, null, 'nchw', { kernel: 5, padding: 2 });
@@ -35,8 +39,8 @@ export function lenet5(inputShape: readonly number[], classes: number): Model {
     description: `LeNet-5 (conv 6@5×5 pad 2, avg-pool, conv 16@5×5, avg-pool, fc 120, 84, ${classes}; ReLU)`,
     inputShape,
     classes,
-    forward: (ps, x) => rest(ps, ag.add(first(x, ps[c1.w]), ps[c1.b!])),
+    forward: (ps, x, o) => rest(ps, ag.add(first(x, ps[c1.w]), ps[c1.b!]), o),
     firstLayer: { weight: c1.w, bias: c1.b, product: first },
-    forwardFromFirst: rest,
+    forwardFromFirst: (ps, z1) => rest(ps, z1),
   });
 }

@@ -31,7 +31,37 @@ export interface ForwardOptions {
   step?: number;
   /** How batch norm updates its running statistics in training mode (default: PyTorch's EMA). */
   bnUpdate?: RunningUpdate;
+  /**
+   * Receives the hidden activations each permutation relabels ([N, units] or NHWC maps), by
+   * the permutation's name, as the forward pass computes them (activation matching).
+   */
+  capture?: (permutation: string, activation: Tensor) => void;
 }
+
+/**
+ * Axis `axis` of state tensor `param`, seen as `size` consecutive blocks of `block` entries,
+ * is relabelled by a hidden permutation (block > 1: a flattened C×H×W input, one block per
+ * channel).
+ */
+export interface PermutedAxis {
+  param: number;
+  axis: number;
+  block: number;
+}
+
+/** One group of interchangeable hidden units and every tensor axis it acts on. */
+export interface HiddenPermutation {
+  name: string;
+  size: number;
+  axes: PermutedAxis[];
+}
+
+/**
+ * The model's permutation symmetry, declared by its builder calls layer by layer: permuting
+ * every axis of a group consistently leaves the function unchanged. A model whose symmetry
+ * is not (yet) derived says why instead.
+ */
+export type Symmetry = { permutations: HiddenPermutation[] } | { unsupported: string };
 
 export type Task = 'classification' | 'regression';
 
@@ -80,6 +110,8 @@ export interface Model {
   forwardFromFirst(params: readonly Tensor[], z1: Tensor): Tensor;
   /** PyTorch's default initialisation of every parameter, from the init seed. */
   init(seed: number): Float32Array[];
+  /** The hidden-unit permutations that leave the function unchanged (alignment). */
+  readonly symmetry: Symmetry;
 }
 
 /** Lays out state tensors consecutively in the flat vector (trainable unless said). */

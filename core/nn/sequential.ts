@@ -6,7 +6,7 @@ import * as ag from '../autograd/mod.ts';
 import type { Tensor } from '../tensor.ts';
 import { ModelBuilder } from './builder.ts';
 import { linear } from './functional/basic.ts';
-import type { Model } from './model.ts';
+import type { ForwardOptions, Model } from './model.ts';
 
 export interface SequentialOptions {
   /** Widths [input, hidden…, classes]: one linear layer per consecutive pair. */
@@ -24,11 +24,20 @@ export function sequentialModel(o: SequentialOptions): Model {
   const b = new ModelBuilder();
   // nn.Sequential numbers activations too: Linear at 0, 2, 4, … when activations sit between.
   const moduleIndex = (l: number) => (slope === null ? l : 2 * l);
-  const fc = sizes.slice(1).map((out, l) => b.linear(String(moduleIndex(l)), sizes[l], out));
+  // Hidden layer l's units (l = 1 … L−1) form permutation `h<l>`: the rows of linear l − 1
+  // and the columns of linear l move together.
+  const hiddenPerm = (l: number) => (l > 0 && l < sizes.length - 1 ? `h${l}` : undefined);
+  for (let l = 1; l < sizes.length - 1; l++) b.hidden(`h${l}`, sizes[l]);
+  if (sizes.length === 2) b.noHiddenUnits();
+  const fc = sizes.slice(1).map((out, l) => b.linear(String(moduleIndex(l)), sizes[l], out, true, { in: hiddenPerm(l), out: hiddenPerm(l + 1) }));
   const activate = (h: Tensor) => (slope === null ? h : ag.leakyRelu(h, slope));
-  const rest = (ps: readonly Tensor[], z1: Tensor) => {
+  const rest = (ps: readonly Tensor[], z1: Tensor, options: ForwardOptions = {}) => {
     let h = z1;
-    for (let l = 1; l < fc.length; l++) h = linear(activate(h), ps[fc[l].w], ps[fc[l].b!]);
+    for (let l = 1; l < fc.length; l++) {
+      const a = activate(h);
+      options.capture?.(`h${l}`, a);
+      h = linear(a, ps[fc[l].w], ps[fc[l].b!]);
+    }
     return h;
   };
   return b.build({
@@ -36,8 +45,8 @@ export function sequentialModel(o: SequentialOptions): Model {
     description: o.description,
     inputShape: o.inputShape ?? [sizes[0]],
     classes: sizes[sizes.length - 1],
-    forward: (ps, x) => rest(ps, linear(x, ps[fc[0].w], ps[fc[0].b!])),
+    forward: (ps, x, options) => rest(ps, linear(x, ps[fc[0].w], ps[fc[0].b!]), options),
     firstLayer: { weight: fc[0].w, bias: fc[0].b },
-    forwardFromFirst: rest,
+    forwardFromFirst: (ps, z1) => rest(ps, z1),
   });
 }

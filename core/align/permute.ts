@@ -1,0 +1,67 @@
+/**
+ * Applying hidden-unit permutations to a model's state through its symmetry (nn/model.ts):
+ * every axis a permutation acts on is reordered consistently, so the permuted network
+ * computes the same function. A permutation is an index map: unit i of the result is unit
+ * perm[i] of the input.
+ */
+import { RidgelineError } from '../errors.ts';
+import type { HiddenPermutation, Model } from '../nn/model.ts';
+
+export type Permutations = Record<string, Int32Array>;
+
+/** The model's permutations, or E_SPEC saying why the model has none declared. */
+export function permutationsOf(model: Model): HiddenPermutation[] {
+  if ('unsupported' in model.symmetry) {
+    throw new RidgelineError('E_SPEC', `${model.name}: alignment is not supported (${model.symmetry.unsupported}); supported: mlp-L, linear-L, logreg, lenet5`);
+  }
+  return model.symmetry.permutations;
+}
+
+export function identityPermutations(model: Model): Permutations {
+  return Object.fromEntries(permutationsOf(model).map((p) => [p.name, Int32Array.from({ length: p.size }, (_, i) => i)]));
+}
+
+export function invertPermutation(perm: Int32Array): Int32Array {
+  const inv = new Int32Array(perm.length);
+  for (let i = 0; i < perm.length; i++) inv[perm[i]] = i;
+  return inv;
+}
+
+/** Checks that `perm` is a permutation of 0 … size − 1. */
+export function checkPermutation(name: string, perm: Int32Array, size: number): void {
+  if (perm.length !== size) throw new RidgelineError('E_SHAPE', `permutation ${name} has ${perm.length} entries, the model's group has ${size} units`);
+  const seen = new Uint8Array(size);
+  for (const p of perm) {
+    if (p < 0 || p >= size || seen[p]) throw new RidgelineError('E_ARG', `permutation ${name} is not a permutation of 0…${size - 1} (entry ${p})`);
+    seen[p] = 1;
+  }
+}
+
+/** Reorders axis `axis` of a tensor of `shape` in blocks of `block`: out[…, i·block + r, …] = in[…, perm[i]·block + r, …]. */
+export function permuteAxis(data: Float32Array, shape: readonly number[], axis: number, block: number, perm: Int32Array): Float32Array {
+  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1) * block;
+  const units = perm.length;
+  const out = new Float32Array(data.length);
+  for (let o = 0; o < outer; o++) {
+    const base = o * units * inner;
+    for (let i = 0; i < units; i++) out.set(data.subarray(base + perm[i] * inner, base + (perm[i] + 1) * inner), base + i * inner);
+  }
+  return out;
+}
+
+/** The state with every permutation applied (new arrays; the input is untouched). */
+export function permuteState(model: Model, state: readonly Float32Array[], perms: Permutations): Float32Array[] {
+  const out = state.map((t) => t);
+  for (const p of permutationsOf(model)) {
+    const perm = perms[p.name];
+    if (!perm) continue;
+    checkPermutation(p.name, perm, p.size);
+    for (const a of p.axes) out[a.param] = permuteAxis(out[a.param], model.params[a.param].shape, a.axis, a.block, perm);
+  }
+  return out;
+}
+
+export function invertAll(perms: Permutations): Permutations {
+  return Object.fromEntries(Object.entries(perms).map(([k, v]) => [k, invertPermutation(v)]));
+}

@@ -1,0 +1,97 @@
+/**
+ * Permutation symmetry derived from the models' own builder calls (alignment, issue 13):
+ * for every model that declares it, a random permutation applied through the spec leaves
+ * the outputs unchanged and its inverse restores the exact tensors; every other model is
+ * refused with E_SPEC saying why, never permuted into a different function.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { identityPermutations, invertAll, permuteAxis, permuteState, permutationsOf } from '../core/align/permute.ts';
+import * as ag from '../core/autograd/mod.ts';
+import type { Backend } from '../core/backend.ts';
+import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
+import { RidgelineError } from '../core/errors.ts';
+import type { Model } from '../core/nn/model.ts';
+import { createModel } from '../core/nn/registry.ts';
+import { rngStream } from '../core/rng.ts';
+import { fromArray, keep, tidy } from '../core/tensor.ts';
+import { randomF32 } from './util.ts';
+
+const be = await createCpuBackend();
+
+async function logits(backend: Backend, model: Model, weights: Float32Array[], x: Float32Array, n: number): Promise<Float32Array> {
+  const out = tidy(() => {
+    const ps = model.params.map((p, i) => fromArray(backend, weights[i], p.shape));
+    return keep(ag.noGrad(() => model.forward(ps, fromArray(backend, x, [n, model.inputSize]))));
+  });
+  try {
+    return await out.data();
+  } finally {
+    out.dispose();
+  }
+}
+
+const randomPerm = (size: number, seed: number) => Int32Array.from(rngStream(seed, 'perm').permutation(size));
+
+const SUPPORTED: [string, number[], number, { width?: number }][] = [
+  ['mlp-3', [784], 10, { width: 24 }],
+  ['mlp-1', [20], 4, { width: 9 }],
+  ['linear-2', [16], 3, { width: 7 }],
+  ['logreg', [12], 3, {}],
+  ['lenet5', [1, 28, 28], 10, {}],
+];
+
+for (const [name, inputShape, classes, options] of SUPPORTED) {
+  test(`${name}: a random permutation through the spec leaves the outputs unchanged; the inverse restores the exact tensors`, async () => {
+    const model = createModel(name, inputShape, classes, options);
+    const perms = permutationsOf(model);
+    const weights = model.params.map((p, i) => randomF32(11 + i, p.size, -0.3, 0.3));
+    const n = 5;
+    const x = randomF32(99, n * model.inputSize, -1, 1);
+    const before = await logits(be, model, weights, x, n);
+    for (let seed = 0; seed < 3; seed++) {
+      const pi = Object.fromEntries(perms.map((p, k) => [p.name, randomPerm(p.size, 100 * seed + k)]));
+      const permuted = permuteState(model, weights, pi);
+      if (perms.length > 0) assert.ok(permuted.some((t, i) => t.some((v, j) => v !== weights[i][j])), 'the permutation moved something');
+      const after = await logits(be, model, permuted, x, n);
+      const scale = Math.max(...before.map(Math.abs));
+      for (let i = 0; i < before.length; i++) assert.ok(Math.abs(after[i] - before[i]) <= 1e-5 * scale, `logit ${i}: ${after[i]} vs ${before[i]}`);
+      const restored = permuteState(model, permuted, invertAll(pi));
+      restored.forEach((t, i) => assert.deepEqual(t, weights[i], `${model.params[i].name} restored exactly`));
+    }
+    // Every hidden group acts on at least two tensors (it has a producer and a consumer).
+    for (const p of perms) assert.ok(p.axes.length >= 2, `${p.name} acts on ${p.axes.length} axes`);
+    assert.deepEqual(permuteState(model, weights, identityPermutations(model)), weights);
+  });
+}
+
+test('models whose symmetry is not derived yet are refused with E_SPEC naming them', () => {
+  for (const [name, shape, classes] of [['resnet20', [3, 32, 32], 10], ['vit-lite', [3, 32, 32], 10], ['cnn', [1, 28, 28], 10]] as const) {
+    const model = createModel(name, shape, classes);
+    assert.throws(() => permutationsOf(model), (e: unknown) => e instanceof RidgelineError && e.code === 'E_SPEC' && e.message.includes(name) && /not supported/.test(e.message));
+  }
+});
+
+test('permuteAxis moves whole blocks along any axis and composes with its inverse to the identity', () => {
+  fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 }), fc.nat(), fc.integer({ min: 1, max: 3 }), fc.nat(), (shape, axisSeed, block, seed) => {
+    const axis = axisSeed % shape.length;
+    const full = shape.map((d, i) => (i === axis ? d * block : d));
+    const size = full.reduce((a, b) => a * b, 1);
+    const data = Float32Array.from({ length: size }, (_, i) => i);
+    const perm = randomPerm(shape[axis], seed);
+    const moved = permuteAxis(data, full, axis, block, perm);
+    const inv = new Int32Array(perm.length);
+    perm.forEach((p, i) => (inv[p] = i));
+    assert.deepEqual(permuteAxis(moved, full, axis, block, inv), data);
+    // Entry (…, i·block + r, …) of the result is entry (…, perm[i]·block + r, …) of the input.
+    const strides = full.map((_, d) => full.slice(d + 1).reduce((a, b) => a * b, 1));
+    for (let flat = 0; flat < size; flat++) {
+      const idx = full.map((_, d) => Math.floor(flat / strides[d]) % full[d]);
+      const unit = Math.floor(idx[axis] / block);
+      const src = [...idx];
+      src[axis] = perm[unit] * block + (idx[axis] % block);
+      assert.equal(moved[flat], data[src.reduce((a, v, d) => a + v * strides[d], 0)]);
+    }
+  }));
+});
