@@ -4,6 +4,7 @@
  */
 import { RidgelineError } from '../core/errors.ts';
 import { type Command, commandUsage, parseOptions } from './command.ts';
+import { alignCommand } from './commands/align.ts';
 import { barrierCommand } from './commands/barrier.ts';
 import { convexityCommand } from './commands/convexity.ts';
 import { demoCommand } from './commands/demo.ts';
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, Command> = {
   fork: forkCommand,
   hull: hullCommand,
   barrier: barrierCommand,
+  align: alignCommand,
   train: trainCommand,
   predict: predictCommand,
   layerwise: layerwiseCommand,

@@ -1,0 +1,97 @@
+/**
+ * Weight matching (Ainsworth et al., git re-basin, Algorithm 1): find permutations π of
+ * B's hidden units maximising Σ_tensors ⟨W_A, π(W_B)⟩. Coordinate descent: visit the
+ * permutations in a seeded random order; for each, with every other permutation held
+ * fixed, the best one is an exact linear assignment on
+ *   C[i, j] = Σ_{axes it acts on} ⟨unit i of A, unit j of B (other permutations applied)⟩;
+ * repeat until a whole pass improves nothing. Sums in f64.
+ */
+import { rngStream } from '../rng.ts';
+import type { Model } from '../nn/model.ts';
+import { linearAssignment } from './assignment.ts';
+import { type Permutations, identityPermutations, permuteState, permutationsOf } from './permute.ts';
+
+export interface MatchResult {
+  perms: Permutations;
+  /** Σ ⟨W_A, π(W_B)⟩ over every tensor a permutation acts on, before and after. */
+  objectiveBefore: number;
+  objective: number;
+  /** Coordinate-descent passes until no permutation improved. */
+  passes: number;
+  seed: number;
+}
+
+/** Axis `axis` (in blocks of `block`) of a tensor as a units × rest matrix in f64: row i = unit i's entries. */
+export function unitRows(data: Float32Array, shape: readonly number[], axis: number, block: number, units: number): Float64Array {
+  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1) * block;
+  const rowLen = outer * inner;
+  const out = new Float64Array(units * rowLen);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < units; i++) {
+      const src = (o * units + i) * inner;
+      const dst = i * rowLen + o * inner;
+      for (let r = 0; r < inner; r++) out[dst + r] = data[src + r];
+    }
+  }
+  return out;
+}
+
+/** C += X·Yᵀ for X, Y of `units` rows of `len`. */
+function addGram(c: Float64Array, x: Float64Array, y: Float64Array, units: number, len: number): void {
+  for (let i = 0; i < units; i++) {
+    const xi = i * len;
+    for (let j = 0; j < units; j++) {
+      const yj = j * len;
+      let s = 0;
+      for (let r = 0; r < len; r++) s += x[xi + r] * y[yj + r];
+      c[i * units + j] += s;
+    }
+  }
+}
+
+function objectiveOf(model: Model, a: readonly Float32Array[], b: readonly Float32Array[]): number {
+  const touched = new Set(permutationsOf(model).flatMap((p) => p.axes.map((x) => x.param)));
+  let s = 0;
+  for (const t of touched) for (let i = 0; i < a[t].length; i++) s += a[t][i] * b[t][i];
+  return s;
+}
+
+export function weightMatching(model: Model, a: readonly Float32Array[], b: readonly Float32Array[], o: { seed?: number; maxPasses?: number } = {}): MatchResult {
+  const seed = o.seed ?? 0;
+  const groups = permutationsOf(model);
+  const perms = identityPermutations(model);
+  const objectiveBefore = objectiveOf(model, a, b);
+  let objective = objectiveBefore;
+  const rng = rngStream(seed, 'weight-matching');
+  let passes = 0;
+  for (let pass = 0; pass < (o.maxPasses ?? 100); pass++) {
+    passes++;
+    let improved = false;
+    for (const k of rng.permutation(groups.length)) {
+      const g = groups[k];
+      // B with every other permutation applied, this one left as is.
+      const others = permuteState(model, b, { ...perms, [g.name]: Int32Array.from({ length: g.size }, (_, i) => i) });
+      const c = new Float64Array(g.size * g.size);
+      for (const ax of g.axes) {
+        const shape = model.params[ax.param].shape;
+        const len = a[ax.param].length / g.size;
+        addGram(c, unitRows(a[ax.param], shape, ax.axis, ax.block, g.size), unitRows(others[ax.param], shape, ax.axis, ax.block, g.size), g.size, len);
+      }
+      const { rowToCol } = linearAssignment(c, g.size, g.size, { maximize: true });
+      let oldScore = 0;
+      let newScore = 0;
+      for (let i = 0; i < g.size; i++) {
+        oldScore += c[i * g.size + perms[g.name][i]];
+        newScore += c[i * g.size + rowToCol[i]];
+      }
+      if (newScore > oldScore + 1e-12 * Math.max(1, Math.abs(oldScore))) {
+        perms[g.name] = Int32Array.from(rowToCol);
+        improved = true;
+      }
+    }
+    if (!improved) break;
+  }
+  objective = objectiveOf(model, a, permuteState(model, b, perms));
+  return { perms, objectiveBefore, objective, passes, seed };
+}

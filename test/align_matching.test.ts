@@ -1,0 +1,110 @@
+/**
+ * Weight and activation matching (issue 13): B = π(A) is matched back to π exactly, still
+ * for small noise; matching two independently trained networks reduces their barrier; the
+ * `align` command writes B in A's basis and reports both barriers; bad input is one line.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { activationMatching } from '../core/align/activation_matching.ts';
+import { permuteState, permutationsOf } from '../core/align/permute.ts';
+import { weightMatching } from '../core/align/weight_matching.ts';
+import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
+import { createModel } from '../core/nn/registry.ts';
+import { rngStream } from '../core/rng.ts';
+import { randomF32 } from './util.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = join(root, 'dist/runtimes/node.js');
+const tmp = () => mkdtempSync(join(tmpdir(), 'ridgeline-align-'));
+const be = await createCpuBackend();
+const randomPerm = (size: number, seed: number) => Int32Array.from(rngStream(seed, 'perm').permutation(size));
+
+for (const [name, shape, options] of [['mlp-3', [64], { width: 48 }], ['lenet5', [1, 28, 28], {}]] as const) {
+  test(`${name}: B = π(A) is matched back to π exactly by weight matching, also with noise of 1 % of the weights' scale`, () => {
+    const model = createModel(name, shape, 10, options);
+    const a = model.init(3);
+    const pi = Object.fromEntries(permutationsOf(model).map((p, k) => [p.name, randomPerm(p.size, 7 + k)]));
+    const b = permuteState(model, a, pi);
+    for (const noise of [0, 0.01]) {
+      const noisy = b.map((t, i) => (noise === 0 ? t : t.map((v, j) => v + noise * Math.max(...t.map(Math.abs)) * (randomF32(i, t.length)[j]))));
+      const m = weightMatching(model, a, noisy, { seed: 1 });
+      // π(A) = B, so aligning B needs π⁻¹: unit i of the result is unit π⁻¹(i) of B.
+      for (const [g, perm] of Object.entries(pi)) {
+        const inv = new Int32Array(perm.length);
+        perm.forEach((p, i) => (inv[p] = i));
+        assert.deepEqual([...m.perms[g]], [...inv], `${g} recovered (noise ${noise})`);
+      }
+      assert.ok(m.objective >= m.objectiveBefore);
+    }
+  });
+}
+
+test('activation matching recovers π for B = π(A) from the activations (correlation 1 on the matched pairs)', async () => {
+  const model = createModel('mlp-2', [32], 5, { width: 40 });
+  const a = model.init(5);
+  const pi = Object.fromEntries(permutationsOf(model).map((p, k) => [p.name, randomPerm(p.size, 17 + k)]));
+  const b = permuteState(model, a, pi);
+  const split = { x: randomF32(1, 300 * 32), y: new Float32Array(300), n: 300 };
+  const m = await activationMatching(be, model, a, b, split, { limit: 300, batch: 128 });
+  for (const [g, perm] of Object.entries(pi)) {
+    const inv = new Int32Array(perm.length);
+    perm.forEach((p, i) => (inv[p] = i));
+    assert.deepEqual([...m.perms[g]], [...inv], g);
+    assert.ok(m.meanCorrelation[g] > 0.999999 - 1e-6, `${g}: mean correlation ${m.meanCorrelation[g]}`);
+  }
+});
+
+function ridgeline(args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 600_000, env: { ...process.env, CI: 'true' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const DATA = ['--data', 'mnist', '--limit', '2000'];
+
+test('align on two independently trained MLPs: both methods lower the barrier; the written B computes the same function as the permuted B and loads as weights', () => {
+  const dir = tmp();
+  for (const seed of [1, 2]) {
+    const r = ridgeline(['train', '--model', 'mlp-2', '--width', '128', ...DATA, '--seed-init', String(seed), '--seed-order', String(seed), '--steps', '300', '--lr', '0.05', '--backend', 'cpu', '--out', join(dir, `net${seed}`)]);
+    assert.equal(r.status, 0, r.stderr);
+  }
+  const [a, b] = [join(dir, 'net1', 'final.safetensors'), join(dir, 'net2', 'final.safetensors')];
+  for (const method of ['weight', 'activation']) {
+    const out = join(dir, `aligned-${method}.safetensors`);
+    const r = ridgeline(['align', '--model', 'mlp-2', '--width', '128', ...DATA, '--a', a, '--b', b, '--method', method, '--out', out, '--json', '--backend', 'cpu']);
+    assert.equal(r.status, 0, r.stderr);
+    const res = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    assert.ok(res.objective > res.objectiveBefore, `${method}: objective ${res.objectiveBefore} → ${res.objective}`);
+    assert.ok(res.after.train.lossBarrier < res.before.train.lossBarrier, `${method}: barrier ${res.before.train.lossBarrier} → ${res.after.train.lossBarrier}`);
+    assert.ok(res.after.weightDistance < res.before.weightDistance);
+    // The endpoints' losses do not change: B and its permutation compute the same function.
+    assert.ok(Math.abs(res.after.train.lossB - res.before.train.lossB) < 1e-5 * res.before.train.lossB, `${method}: ${res.after.train.lossB} vs ${res.before.train.lossB}`);
+    // The written file is B in A's basis: its barrier with A is the one reported after alignment.
+    const check = ridgeline(['barrier', '--model', 'mlp-2', '--width', '128', ...DATA, '--a', a, '--b', out, '--json', '--backend', 'cpu']);
+    assert.equal(check.status, 0, check.stderr);
+    assert.equal(JSON.parse(check.stdout.trim().split('\n').pop()!).train.lossBarrier, res.after.train.lossBarrier);
+  }
+});
+
+test('align bad input: different widths, a model without a derived symmetry, an unknown method: one clear line each', () => {
+  const dir = tmp();
+  for (const [w, name] of [['16', 'w16'], ['24', 'w24']]) {
+    assert.equal(ridgeline(['train', '--model', 'mlp-1', '--width', w, ...DATA, '--steps', '2', '--backend', 'cpu', '--out', join(dir, name)]).status, 0);
+  }
+  const [a, b] = [join(dir, 'w16', 'final.safetensors'), join(dir, 'w24', 'final.safetensors')];
+  const cases: [string[], RegExp][] = [
+    [['align', '--model', 'mlp-1', '--width', '16', ...DATA, '--a', a, '--b', b], /E_SHAPE: .*w24.*has shape \[24, 784\] but model mlp-1/],
+    [['align', '--model', 'cnn', '--data', 'mnist', '--limit', '100', '--a', a, '--b', b], /E_SPEC: cnn.*alignment is not supported/],
+    [['align', '--model', 'mlp-1', '--width', '16', ...DATA, '--a', a, '--b', a, '--method', 'magic'], /E_SPEC: --method: unknown value 'magic'; valid: weight, activation/],
+  ];
+  for (const [args, re] of cases) {
+    const r = ridgeline(args);
+    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr.trim(), re);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  }
+});
