@@ -17,11 +17,13 @@ export const TEST_PACKAGES = [
   { pkg: 'munge', why: 'Slurm\'s authentication (munged) for the Slurm tests' },
   { pkg: 'mesa-vulkan-drivers', why: 'the lavapipe Vulkan driver for WebGPU under Deno' },
   { pkg: 'chromium', why: 'SwiftShader (WebGPU under Node and Bun) and the browser test' },
+  { pkg: 'python3-scipy', why: 'SciPy linear_sum_assignment, the oracle of the assignment solver test' },
 ];
 
 export const BENCH_PACKAGES = [
   { pkg: 'python3-torch', why: 'PyTorch CPU peer in the benchmarks' },
   { pkg: 'libopenblas0-openmp', why: 'an optimised BLAS for the PyTorch peer (reference BLAS is ~60x slower)' },
+  { pkg: 'python3-scipy', why: 'SciPy linear_sum_assignment, the peer of bench/assignment.ts' },
 ];
 
 function installed(pkg) {
