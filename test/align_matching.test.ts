@@ -31,7 +31,11 @@ for (const [name, shape, options] of [['mlp-3', [64], { width: 48 }], ['lenet5',
     const pi = Object.fromEntries(permutationsOf(model).map((p, k) => [p.name, randomPerm(p.size, 7 + k)]));
     const b = permuteState(model, a, pi);
     for (const noise of [0, 0.01]) {
-      const noisy = b.map((t, i) => (noise === 0 ? t : t.map((v, j) => v + noise * Math.max(...t.map(Math.abs)) * (randomF32(i, t.length)[j]))));
+      const noisy = b.map((t, i) => {
+        const scale = noise * t.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        const r = randomF32(i, t.length);
+        return t.map((v, j) => v + scale * r[j]);
+      });
       const m = weightMatching(model, a, noisy, { seed: 1 });
       // π(A) = B, so aligning B needs π⁻¹: unit i of the result is unit π⁻¹(i) of B.
       for (const [g, perm] of Object.entries(pi)) {
@@ -93,13 +97,13 @@ test('align on two independently trained MLPs: both methods lower the barrier; t
 test('align bad input: different widths, a model without a derived symmetry, an unknown method: one clear line each', () => {
   const dir = tmp();
   for (const [w, name] of [['16', 'w16'], ['24', 'w24']]) {
-    assert.equal(ridgeline(['train', '--model', 'mlp-1', '--width', w, ...DATA, '--steps', '2', '--backend', 'cpu', '--out', join(dir, name)]).status, 0);
+    assert.equal(ridgeline(['train', '--model', 'mlp-2', '--width', w, ...DATA, '--steps', '2', '--backend', 'cpu', '--out', join(dir, name)]).status, 0);
   }
   const [a, b] = [join(dir, 'w16', 'final.safetensors'), join(dir, 'w24', 'final.safetensors')];
   const cases: [string[], RegExp][] = [
-    [['align', '--model', 'mlp-1', '--width', '16', ...DATA, '--a', a, '--b', b], /E_SHAPE: .*w24.*has shape \[24, 784\] but model mlp-1/],
+    [['align', '--model', 'mlp-2', '--width', '16', ...DATA, '--a', a, '--b', b], /E_SHAPE: .*w24.*has shape \[24, 784\] but model mlp-2/],
     [['align', '--model', 'cnn', '--data', 'mnist', '--limit', '100', '--a', a, '--b', b], /E_SPEC: cnn.*alignment is not supported/],
-    [['align', '--model', 'mlp-1', '--width', '16', ...DATA, '--a', a, '--b', a, '--method', 'magic'], /E_SPEC: --method: unknown value 'magic'; valid: weight, activation/],
+    [['align', '--model', 'mlp-2', '--width', '16', ...DATA, '--a', a, '--b', a, '--method', 'magic'], /E_SPEC: --method: unknown value 'magic'; valid: weight, activation/],
   ];
   for (const [args, re] of cases) {
     const r = ridgeline(args);
