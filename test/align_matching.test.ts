@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { activationMatching } from '../core/align/activation_matching.ts';
 import { permuteState, permutationsOf } from '../core/align/permute.ts';
-import { weightMatching } from '../core/align/weight_matching.ts';
+import { backendGram, weightMatching } from '../core/align/weight_matching.ts';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { createModel } from '../core/nn/registry.ts';
 import { rngStream } from '../core/rng.ts';
@@ -25,7 +25,7 @@ const be = await createCpuBackend();
 const randomPerm = (size: number, seed: number) => Int32Array.from(rngStream(seed, 'perm').permutation(size));
 
 for (const [name, shape, options] of [['mlp-3', [64], { width: 48 }], ['lenet5', [1, 28, 28], {}]] as const) {
-  test(`${name}: B = π(A) is matched back to π exactly by weight matching, also with noise of 1 % of the weights' scale`, () => {
+  test(`${name}: B = π(A) is matched back to π exactly by weight matching, also with noise of 1 % of the weights' scale`, async () => {
     const model = createModel(name, shape, 10, options);
     const a = model.init(3);
     const pi = Object.fromEntries(permutationsOf(model).map((p, k) => [p.name, randomPerm(p.size, 7 + k)]));
@@ -36,7 +36,7 @@ for (const [name, shape, options] of [['mlp-3', [64], { width: 48 }], ['lenet5',
         const r = randomF32(i, t.length);
         return t.map((v, j) => v + scale * r[j]);
       });
-      const m = weightMatching(model, a, noisy, { seed: 1 });
+      const m = await weightMatching(model, a, noisy, { seed: 1, gram: noise === 0 ? undefined : backendGram(be) });
       // π(A) = B, so aligning B needs π⁻¹: unit i of the result is unit π⁻¹(i) of B.
       for (const [g, perm] of Object.entries(pi)) {
         const inv = new Int32Array(perm.length);

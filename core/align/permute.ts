@@ -62,6 +62,16 @@ export function permuteState(model: Model, state: readonly Float32Array[], perms
   return out;
 }
 
+/** One tensor of the state with every permutation except `skip` applied (what weight matching needs per step). */
+export function permuteTensor(model: Model, param: number, data: Float32Array, perms: Permutations, skip: string): Float32Array {
+  let out = data;
+  for (const p of permutationsOf(model)) {
+    if (p.name === skip || !perms[p.name]) continue;
+    for (const a of p.axes) if (a.param === param) out = permuteAxis(out, model.params[param].shape, a.axis, a.block, perms[p.name]);
+  }
+  return out;
+}
+
 export function invertAll(perms: Permutations): Permutations {
   return Object.fromEntries(Object.entries(perms).map(([k, v]) => [k, invertPermutation(v)]));
 }

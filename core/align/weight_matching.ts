@@ -6,10 +6,13 @@
  *   C[i, j] = Σ_{axes it acts on} ⟨unit i of A, unit j of B (other permutations applied)⟩;
  * repeat until a whole pass improves nothing. Sums in f64.
  */
-import { rngStream } from '../rng.ts';
+import * as ag from '../autograd/mod.ts';
+import type { Backend } from '../backend.ts';
 import type { Model } from '../nn/model.ts';
+import { rngStream } from '../rng.ts';
+import { fromArray, keep, tidy } from '../tensor.ts';
 import { linearAssignment } from './assignment.ts';
-import { type Permutations, identityPermutations, permuteState, permutationsOf } from './permute.ts';
+import { type Permutations, identityPermutations, permuteState, permuteTensor, permutationsOf } from './permute.ts';
 
 export interface MatchResult {
   perms: Permutations;
@@ -21,12 +24,12 @@ export interface MatchResult {
   seed: number;
 }
 
-/** Axis `axis` (in blocks of `block`) of a tensor as a units × rest matrix in f64: row i = unit i's entries. */
-export function unitRows(data: Float32Array, shape: readonly number[], axis: number, block: number, units: number): Float64Array {
+/** Axis `axis` (in blocks of `block`) of a tensor as a units × rest matrix: row i = unit i's entries. */
+export function unitRows(data: Float32Array, shape: readonly number[], axis: number, block: number, units: number): Float32Array {
   const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
   const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1) * block;
   const rowLen = outer * inner;
-  const out = new Float64Array(units * rowLen);
+  const out = new Float32Array(units * rowLen);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < units; i++) {
       const src = (o * units + i) * inner;
@@ -37,17 +40,34 @@ export function unitRows(data: Float32Array, shape: readonly number[], axis: num
   return out;
 }
 
-/** C += X·Yᵀ for X, Y of `units` rows of `len`. */
-function addGram(c: Float64Array, x: Float64Array, y: Float64Array, units: number, len: number): void {
+/** X·Yᵀ for X, Y of `units` rows of `len` entries (row-major). */
+export type Gram = (x: Float32Array, y: Float32Array, units: number, len: number) => Promise<ArrayLike<number>>;
+
+/** X·Yᵀ summed in f64 in plain JavaScript: exact to f64 rounding, slow for wide layers. */
+export const f64Gram: Gram = async (x, y, units, len) => {
+  const c = new Float64Array(units * units);
   for (let i = 0; i < units; i++) {
     const xi = i * len;
     for (let j = 0; j < units; j++) {
       const yj = j * len;
       let s = 0;
       for (let r = 0; r < len; r++) s += x[xi + r] * y[yj + r];
-      c[i * units + j] += s;
+      c[i * units + j] = s;
     }
   }
+  return c;
+};
+
+/** X·Yᵀ as one matrix product on a backend (f32, the kernels' fixed summation order): 10–30× faster. */
+export function backendGram(backend: Backend): Gram {
+  return async (x, y, units, len) => {
+    const out = tidy(() => keep(ag.matmul(fromArray(backend, x, [units, len]), fromArray(backend, y, [units, len]), { transB: true })));
+    try {
+      return await out.data();
+    } finally {
+      out.dispose();
+    }
+  };
 }
 
 function objectiveOf(model: Model, a: readonly Float32Array[], b: readonly Float32Array[]): number {
@@ -57,26 +77,32 @@ function objectiveOf(model: Model, a: readonly Float32Array[], b: readonly Float
   return s;
 }
 
-export function weightMatching(model: Model, a: readonly Float32Array[], b: readonly Float32Array[], o: { seed?: number; maxPasses?: number } = {}): MatchResult {
+export async function weightMatching(
+  model: Model, a: readonly Float32Array[], b: readonly Float32Array[], o: { seed?: number; maxPasses?: number; gram?: Gram } = {},
+): Promise<MatchResult> {
+  const gram = o.gram ?? f64Gram;
   const seed = o.seed ?? 0;
   const groups = permutationsOf(model);
   const perms = identityPermutations(model);
   const objectiveBefore = objectiveOf(model, a, b);
   let objective = objectiveBefore;
   const rng = rngStream(seed, 'weight-matching');
+  // A's unit rows never change: extracted once per (group, axis).
+  const rowsA = new Map(groups.map((g) => [g.name, g.axes.map((ax) => unitRows(a[ax.param], model.params[ax.param].shape, ax.axis, ax.block, g.size))]));
   let passes = 0;
   for (let pass = 0; pass < (o.maxPasses ?? 100); pass++) {
     passes++;
     let improved = false;
     for (const k of rng.permutation(groups.length)) {
       const g = groups[k];
-      // B with every other permutation applied, this one left as is.
-      const others = permuteState(model, b, { ...perms, [g.name]: Int32Array.from({ length: g.size }, (_, i) => i) });
       const c = new Float64Array(g.size * g.size);
-      for (const ax of g.axes) {
+      for (const [k2, ax] of g.axes.entries()) {
         const shape = model.params[ax.param].shape;
         const len = a[ax.param].length / g.size;
-        addGram(c, unitRows(a[ax.param], shape, ax.axis, ax.block, g.size), unitRows(others[ax.param], shape, ax.axis, ax.block, g.size), g.size, len);
+        // B's tensor with every other permutation applied, this one left as is.
+        const others = permuteTensor(model, ax.param, b[ax.param], perms, g.name);
+        const part = await gram(rowsA.get(g.name)![k2], unitRows(others, shape, ax.axis, ax.block, g.size), g.size, len);
+        for (let i = 0; i < c.length; i++) c[i] += part[i];
       }
       const { rowToCol } = linearAssignment(c, g.size, g.size, { maximize: true });
       let oldScore = 0;

@@ -1,7 +1,7 @@
 /** `ridgeline align`: B's hidden units permuted into A's basis (git re-basin), with the barrier before and after. */
 import { activationMatching } from '../../core/align/activation_matching.ts';
 import { permuteState, permutationsOf } from '../../core/align/permute.ts';
-import { weightMatching } from '../../core/align/weight_matching.ts';
+import { backendGram, weightMatching } from '../../core/align/weight_matching.ts';
 import { loadDataset } from '../../core/data/registry.ts';
 import { RidgelineError } from '../../core/errors.ts';
 import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
@@ -51,7 +51,7 @@ export const alignCommand: Command = {
     const wB = await loadWeights(host.files, fileB, model);
     const t0 = performance.now();
     const match = method === 'weight'
-      ? weightMatching(model, wA, wB, { seed })
+      ? await weightMatching(model, wA, wB, { seed, gram: backendGram(backend) })
       : await activationMatching(backend, model, wA, wB, dataset.train, { limit: examples, seed });
     const seconds = (performance.now() - t0) / 1000;
     const aligned = permuteState(model, wB, match.perms);
