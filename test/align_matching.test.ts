@@ -16,7 +16,10 @@ import { backendGram, weightMatching } from '../core/align/weight_matching.ts';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { createModel } from '../core/nn/registry.ts';
 import { rngStream } from '../core/rng.ts';
-import { randomF32 } from './util.ts';
+import { loadWeights } from '../core/train/checkpoint.ts';
+import { nodeFileStore } from '../runtimes/node_files.ts';
+import { findTorchPython, peerEnv } from './torch_python.ts';
+import { randomF32, skipOutsideCi } from './util.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'dist/runtimes/node.js');
@@ -111,4 +114,25 @@ test('align bad input: different widths, a model without a derived symmetry, an 
     assert.match(r.stderr.trim(), re);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
+});
+
+test('cross-check: an independent PyTorch + SciPy weight matching of the same two trained checkpoints finds the same permutations and objective', async (t) => {
+  const { python, reason } = findTorchPython();
+  if (!python) return skipOutsideCi(t, reason);
+  const dir = tmp();
+  for (const seed of [3, 4]) {
+    const r = ridgeline(['train', '--model', 'mlp-3', '--width', '64', ...DATA, '--seed-init', String(seed), '--seed-order', String(seed), '--steps', '200', '--backend', 'cpu', '--out', join(dir, `net${seed}`)]);
+    assert.equal(r.status, 0, r.stderr);
+  }
+  const [fa, fb] = [join(dir, 'net3', 'final.safetensors'), join(dir, 'net4', 'final.safetensors')];
+  const model = createModel('mlp-3', [1, 28, 28], 10, { width: 64 });
+  const files = nodeFileStore();
+  const ours = await weightMatching(model, await loadWeights(files, fa, model), await loadWeights(files, fb, model), { seed: 5 });
+  const py = spawnSync(python, [join(root, 'bench/rebasin_reference.py'), fa, fb, '--order', ours.order.join(',')], { encoding: 'utf8', env: peerEnv(), timeout: 300_000 });
+  assert.equal(py.status, 0, py.stderr);
+  const ref = JSON.parse(py.stdout.trim().split('\n').pop()!);
+  assert.ok(Math.abs(ref.objective_before - ours.objectiveBefore) <= 1e-9 * Math.abs(ours.objectiveBefore), `before: ${ref.objective_before} vs ${ours.objectiveBefore}`);
+  assert.ok(Math.abs(ref.objective - ours.objective) <= 1e-9 * Math.abs(ours.objective), `after: ${ref.objective} vs ${ours.objective}`);
+  for (const [g, perm] of Object.entries(ours.perms)) assert.deepEqual(ref.perms[g], [...perm], g);
+  t.diagnostic(`objective ${ours.objectiveBefore.toFixed(4)} → ${ours.objective.toFixed(4)} in ${ours.passes} passes; SciPy agrees`);
 });

@@ -13,7 +13,7 @@ import type { Model } from '../nn/model.ts';
 import { type Tensor, fromArray, keep, tidy } from '../tensor.ts';
 import { linearAssignment } from './assignment.ts';
 import { type Permutations, permuteState, permutationsOf } from './permute.ts';
-import type { MatchResult } from './weight_matching.ts';
+import { type MatchResult, objectiveOf } from './weight_matching.ts';
 
 /** Running sums of one group: Σa, Σb, Σa², Σb², Σ a_i b_j over rows. */
 interface Moments {
@@ -106,7 +106,5 @@ export async function activationMatching(
     perms[g.name] = Int32Array.from(rowToCol);
     meanCorrelation[g.name] = total / g.size;
   }
-  const touched = new Set(groups.flatMap((g) => g.axes.map((x) => x.param)));
-  const dot = (x: readonly Float32Array[], y: readonly Float32Array[]) => [...touched].reduce((s, t) => s + x[t].reduce((u, v, i) => u + v * y[t][i], 0), 0);
-  return { perms, objectiveBefore: dot(a, b), objective: dot(a, permuteState(model, b, perms)), passes: 1, seed: o.seed ?? 0, examples, meanCorrelation };
+  return { perms, objectiveBefore: objectiveOf(a, b), objective: objectiveOf(a, permuteState(model, b, perms)), passes: 1, order: groups.map((_, k) => k), seed: o.seed ?? 0, examples, meanCorrelation };
 }

@@ -16,11 +16,13 @@ import { type Permutations, identityPermutations, permuteState, permuteTensor, p
 
 export interface MatchResult {
   perms: Permutations;
-  /** Σ ⟨W_A, π(W_B)⟩ over every tensor a permutation acts on, before and after. */
+  /** Σ ⟨W_A, π(W_B)⟩ over every state tensor, before and after. */
   objectiveBefore: number;
   objective: number;
   /** Coordinate-descent passes until no permutation improved. */
   passes: number;
+  /** The groups visited, in order, as indices into the model's permutations (for reproduction). */
+  order: number[];
   seed: number;
 }
 
@@ -70,10 +72,10 @@ export function backendGram(backend: Backend): Gram {
   };
 }
 
-function objectiveOf(model: Model, a: readonly Float32Array[], b: readonly Float32Array[]): number {
-  const touched = new Set(permutationsOf(model).flatMap((p) => p.axes.map((x) => x.param)));
+/** Σ over every state tensor of ⟨A, B⟩ in f64 (untouched tensors add a constant). */
+export function objectiveOf(a: readonly Float32Array[], b: readonly Float32Array[]): number {
   let s = 0;
-  for (const t of touched) for (let i = 0; i < a[t].length; i++) s += a[t][i] * b[t][i];
+  for (let t = 0; t < a.length; t++) for (let i = 0; i < a[t].length; i++) s += a[t][i] * b[t][i];
   return s;
 }
 
@@ -84,16 +86,18 @@ export async function weightMatching(
   const seed = o.seed ?? 0;
   const groups = permutationsOf(model);
   const perms = identityPermutations(model);
-  const objectiveBefore = objectiveOf(model, a, b);
+  const objectiveBefore = objectiveOf(a, b);
   let objective = objectiveBefore;
   const rng = rngStream(seed, 'weight-matching');
   // A's unit rows never change: extracted once per (group, axis).
   const rowsA = new Map(groups.map((g) => [g.name, g.axes.map((ax) => unitRows(a[ax.param], model.params[ax.param].shape, ax.axis, ax.block, g.size))]));
   let passes = 0;
+  const order: number[] = [];
   for (let pass = 0; pass < (o.maxPasses ?? 100); pass++) {
     passes++;
     let improved = false;
     for (const k of rng.permutation(groups.length)) {
+      order.push(k);
       const g = groups[k];
       const c = new Float64Array(g.size * g.size);
       for (const [k2, ax] of g.axes.entries()) {
@@ -118,6 +122,6 @@ export async function weightMatching(
     }
     if (!improved) break;
   }
-  objective = objectiveOf(model, a, permuteState(model, b, perms));
-  return { perms, objectiveBefore, objective, passes, seed };
+  objective = objectiveOf(a, permuteState(model, b, perms));
+  return { perms, objectiveBefore, objective, passes, seed, order };
 }
