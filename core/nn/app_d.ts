@@ -11,7 +11,7 @@ import type { Tensor } from '../tensor.ts';
 import { ModelBuilder, uniformInit } from './builder.ts';
 import { flattenChw, imageOf, linear } from './functional/basic.ts';
 import { conv2d, locallyConnected2d } from './functional/conv.ts';
-import type { Model } from './model.ts';
+import type { ForwardOptions, Model } from './model.ts';
 import { imageShape, spatialAfter } from './shapes.ts';
 
 export const APP_D_FILTERS = 128;
@@ -26,10 +26,15 @@ export function appDModel(kind: AppDKind, inputShape: readonly number[], classes
   const hidden = filters * oh * ow;
   const b = new ModelBuilder();
   const win = { kernel: k, stride: k };
+  // Symmetry: the Toeplitz MLP's hidden units are all interchangeable. The CNN's filters are
+  // (each filter's oh·ow outputs are one block of the head's inputs). The LC layer's units
+  // may be permuted per position; the group declared is its subgroup permuting whole filters.
+  const units = kind === 'mlp-toeplitz' ? b.hidden('hidden', hidden) : b.hidden('filters', filters);
+  const unitBlock = kind === 'mlp-toeplitz' ? 1 : oh * ow;
   let first: { w: number; b: number | null };
   let product: (x: Tensor, wt: Tensor) => Tensor;
   if (kind === 'cnn') {
-    first = b.conv('0', c, filters, k);
+    first = b.conv('0', c, filters, k, true, { out: units });
     product = (x, wt) => flattenChw(conv2d(imageOf(x, inputShape), wt, null, 'nchw', win));
   } else if (kind === 'lc-cnn') {
     // Fan-in per output unit is c·k², as for the tied convolution.
@@ -39,19 +44,27 @@ export function appDModel(kind: AppDKind, inputShape: readonly number[], classes
       { key: 'bias', shape: [filters, oh, ow], init },
     ]);
     first = { w: wi, b: bi };
+    b.acts(units, wi, 0);
+    b.acts(units, bi, 0);
     product = (x, wt) => flattenChw(locallyConnected2d(imageOf(x, inputShape), wt, null, 'nchw', win));
   } else {
-    first = b.linear('0', c * h * w, hidden);
+    first = b.linear('0', c * h * w, hidden, true, { out: units });
     product = (x, wt) => ag.matmul(x, wt, { transB: true });
   }
   // nn.Sequential indices: conv/lc (0), ReLU (1), Flatten (2), Linear (3); the MLP has no Flatten.
-  const head = b.linear(kind === 'mlp-toeplitz' ? '2' : '3', hidden, classes);
+  const head = b.linear(kind === 'mlp-toeplitz' ? '2' : '3', hidden, classes, true, { in: units, inBlock: unitBlock });
   // Biases: per filter for the CNN (broadcast over positions), per unit otherwise; all in
   // the flattened (filter, y, x) order after this reshape.
   const addBias = (z: Tensor, bias: Tensor) => (kind === 'cnn'
     ? ag.reshape(ag.add(ag.reshape(z, [z.shape[0], filters, oh * ow]), ag.reshape(bias, [filters, 1])), [z.shape[0], hidden])
     : ag.add(z, ag.reshape(bias, [hidden])));
-  const rest = (ps: readonly Tensor[], z1: Tensor) => linear(ag.relu(z1), ps[head.w], ps[head.b!]);
+  const rest = (ps: readonly Tensor[], z1: Tensor, o: ForwardOptions = {}) => {
+    const h1 = ag.relu(z1);
+    // Units last only for the dense layer ([N, units]); the convolutional maps are
+    // filter-major here, so activation matching of cnn / lc-cnn is not offered.
+    if (kind === 'mlp-toeplitz') o.capture?.(units, h1);
+    return linear(h1, ps[head.w], ps[head.b!]);
+  };
   const names: Record<AppDKind, string> = {
     cnn: 'convolution', 'lc-cnn': 'locally connected layer', 'mlp-toeplitz': 'dense (Toeplitz-equivalent) layer',
   };
@@ -60,7 +73,7 @@ export function appDModel(kind: AppDKind, inputShape: readonly number[], classes
     description: `${names[kind]} of ${filters} filters ${k}×${k} stride ${k} on ${c}×${h}×${w}, ReLU, linear → ${classes} (Disentangling App. D)`,
     inputShape,
     classes,
-    forward: (ps, x) => rest(ps, addBias(product(x, ps[first.w]), ps[first.b!])),
+    forward: (ps, x, o) => rest(ps, addBias(product(x, ps[first.w]), ps[first.b!]), o),
     // The bias is added inside `rest` for the shared-first-layer path, so product's
     // output (flattened) must be completed by the same bias rule.
     firstLayer: { weight: first.w, bias: null, product: (x, wt) => product(x, wt) },

@@ -12,7 +12,7 @@ import { flattenChw, imageOf, linear } from './functional/basic.ts';
 import { conv2d } from './functional/conv.ts';
 import { dropout } from './functional/dropout.ts';
 import { maxPool2d } from './functional/pool.ts';
-import type { Model } from './model.ts';
+import type { ForwardOptions, Model } from './model.ts';
 import { imageShape, spatialAfter } from './shapes.ts';
 
 export const VGG_HIDDEN = 95;
@@ -22,15 +22,19 @@ export function vggReduced(inputShape: readonly number[], classes: number, hidde
   const [c, h, w] = imageShape(inputShape, 'vgg-reduced');
   const [fh, fw] = spatialAfter([h, w], [[3, 1, 1], [2, 2, 0], [3, 1, 1], [2, 2, 0]], 'vgg-reduced');
   const b = new ModelBuilder();
-  const c1 = b.conv('0', c, 64, 3);
-  const c2 = b.conv('3', 64, 128, 3);
-  const f1 = b.linear('7', 128 * fh * fw, hidden);
-  const f2 = b.linear('10', hidden, classes);
+  // Channels of each conv and the hidden units are interchangeable; the first linear sees
+  // conv 2's channels flattened (C, H, W): one block of fh·fw inputs per channel.
+  const [p1, p2, p3] = [b.hidden('conv1', 64), b.hidden('conv2', 128), b.hidden('fc1', hidden)];
+  const c1 = b.conv('0', c, 64, 3, true, { out: p1 });
+  const c2 = b.conv('3', 64, 128, 3, true, { in: p1, out: p2 });
+  const f1 = b.linear('7', 128 * fh * fw, hidden, true, { in: p2, inBlock: fh * fw, out: p3 });
+  const f2 = b.linear('10', hidden, classes, true, { in: p3 });
   const first = (x: Tensor, wt: Tensor) => conv2d(imageOf(x, inputShape), wt, null, 'nchw', { kernel: 3, padding: 1 });
-  const rest = (ps: readonly Tensor[], z1: Tensor, o: { train?: boolean; noiseSeed?: number; step?: number } = {}) => {
-    let x = maxPool2d(ag.relu(z1), { kernel: 2 });
-    x = maxPool2d(ag.relu(conv2d(x, ps[c2.w], ps[c2.b!], 'nhwc', { kernel: 3, padding: 1 })), { kernel: 2 });
-    x = ag.relu(linear(flattenChw(x), ps[f1.w], ps[f1.b!]));
+  const rest = (ps: readonly Tensor[], z1: Tensor, o: ForwardOptions = {}) => {
+    const seen = (perm: string, t: Tensor) => (o.capture?.(perm, t), t);
+    let x = maxPool2d(seen(p1, ag.relu(z1)), { kernel: 2 });
+    x = maxPool2d(seen(p2, ag.relu(conv2d(x, ps[c2.w], ps[c2.b!], 'nhwc', { kernel: 3, padding: 1 }))), { kernel: 2 });
+    x = seen(p3, ag.relu(linear(flattenChw(x), ps[f1.w], ps[f1.b!])));
     if (o.train) x = dropout(x, VGG_DROPOUT, o.noiseSeed ?? 0, '9', o.step ?? 0);
     return linear(x, ps[f2.w], ps[f2.b!]);
   };
