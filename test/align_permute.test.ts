@@ -44,13 +44,19 @@ const SUPPORTED: [string, number[], number, { width?: number }][] = [
   ['cnn', [1, 12, 12], 10, {}],
   ['lc-cnn', [1, 8, 8], 10, {}],
   ['mlp-toeplitz', [1, 8, 8], 10, {}],
+  ['siren', [1], 0, { width: 12 }],
+  ['alexnet', [3, 64, 64], 7, {}],
 ];
 
 for (const [name, inputShape, classes, options] of SUPPORTED) {
   test(`${name}: a random permutation through the spec leaves the outputs unchanged; the inverse restores the exact tensors`, async () => {
     const model = createModel(name, inputShape, classes, options);
     const perms = permutationsOf(model);
-    const weights = model.params.map((p, i) => randomF32(11 + i, p.size, -0.3, 0.3));
+    // The model's own initialisation (SIREN's sines need its small weights), with every
+    // vector (biases, batch-norm scales, shifts and statistics) made random so that moving
+    // it wrongly shows; running variances stay positive.
+    const weights = model.init(11).map((t, i) => (model.params[i].shape.length > 1 ? t
+      : randomF32(50 + i, t.length, -0.3, 0.3).map((v) => (model.params[i].name.endsWith('running_var') ? 0.5 + Math.abs(v) : v))));
     const n = 5;
     const x = randomF32(99, n * model.inputSize, -1, 1);
     const before = await logits(be, model, weights, x, n);

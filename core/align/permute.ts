@@ -12,7 +12,7 @@ export type Permutations = Record<string, Int32Array>;
 /** The model's permutations, or E_SPEC saying why the model has none declared. */
 export function permutationsOf(model: Model): HiddenPermutation[] {
   if ('unsupported' in model.symmetry) {
-    throw new RidgelineError('E_SPEC', `${model.name}: alignment is not supported (${model.symmetry.unsupported}); supported: mlp-L, linear-L, logreg, lenet5, vgg-reduced, cnn, lc-cnn, mlp-toeplitz`);
+    throw new RidgelineError('E_SPEC', `${model.name}: alignment is not supported (${model.symmetry.unsupported}); supported: mlp-L, linear-L, logreg, lenet5, vgg-reduced, cnn, lc-cnn, mlp-toeplitz, siren, alexnet`);
   }
   return model.symmetry.permutations;
 }

@@ -31,16 +31,20 @@ export function alexnet(inputShape: readonly number[], classes: number): Model {
   const [c, h, w] = imageShape(inputShape, 'alexnet');
   spatialAfter([h, w], [[11, 4, 2], [3, 2, 0], [5, 1, 2], [3, 2, 0], [3, 1, 1], [3, 1, 1], [3, 1, 1], [3, 2, 0]], 'alexnet');
   const b = new ModelBuilder();
-  const c0 = b.conv('features.0', c, 64, 11);
-  const bn1 = b.batchNorm('features.1', 64);
-  const c4 = b.conv('features.4', 64, 192, 5);
-  const bn5 = b.batchNorm('features.5', 192);
-  const c8 = b.conv('features.8', 192, 384, 3);
-  const c10 = b.conv('features.10', 384, 256, 3);
-  const c12 = b.conv('features.12', 256, 256, 3);
-  const f1 = b.linear('classifier.1', 256 * POOLED * POOLED, 4096);
-  const f4 = b.linear('classifier.4', 4096, 4096);
-  const f6 = b.linear('classifier.6', 4096, classes);
+  // Every conv's channels (with their batch norm) and every hidden linear's units are
+  // interchangeable; classifier.1 sees the pooled maps flattened (C, 6, 6).
+  const [p0, p4, p8, p10, p12, q1, q4] = [['features.0', 64], ['features.4', 192], ['features.8', 384], ['features.10', 256], ['features.12', 256], ['classifier.1', 4096], ['classifier.4', 4096]]
+    .map(([name, size]) => b.hidden(name as string, size as number));
+  const c0 = b.conv('features.0', c, 64, 11, true, { out: p0 });
+  const bn1 = b.batchNorm('features.1', 64, p0);
+  const c4 = b.conv('features.4', 64, 192, 5, true, { in: p0, out: p4 });
+  const bn5 = b.batchNorm('features.5', 192, p4);
+  const c8 = b.conv('features.8', 192, 384, 3, true, { in: p4, out: p8 });
+  const c10 = b.conv('features.10', 384, 256, 3, true, { in: p8, out: p10 });
+  const c12 = b.conv('features.12', 256, 256, 3, true, { in: p10, out: p12 });
+  const f1 = b.linear('classifier.1', 256 * POOLED * POOLED, 4096, true, { in: p12, inBlock: POOLED * POOLED, out: q1 });
+  const f4 = b.linear('classifier.4', 4096, 4096, true, { in: q1, out: q4 });
+  const f6 = b.linear('classifier.6', 4096, classes, true, { in: q4 });
   const forward = (ps: readonly Tensor[], x: Tensor, o: ForwardOptions) => {
     const train = o.train ?? false;
     const bn = (t: Tensor, s: typeof bn1) => batchNorm(t, { weight: ps[s.w], bias: ps[s.b], runningMean: ps[s.mean], runningVar: ps[s.var] }, train, o.bnUpdate);
