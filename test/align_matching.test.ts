@@ -27,7 +27,7 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'ridgeline-align-'));
 const be = await createCpuBackend();
 const randomPerm = (size: number, seed: number) => Int32Array.from(rngStream(seed, 'perm').permutation(size));
 
-for (const [name, shape, options] of [['mlp-3', [64], { width: 48 }], ['lenet5', [1, 28, 28], {}]] as const) {
+for (const [name, shape, options] of [['mlp-3', [64], { width: 48 }], ['lenet5', [1, 28, 28], {}], ['resnet20', [3, 32, 32], {}]] as const) {
   test(`${name}: B = π(A) is matched back to π exactly by weight matching, also with noise of 1 % of the weights' scale`, async () => {
     const model = createModel(name, shape, 10, options);
     const a = model.init(3);
@@ -105,7 +105,7 @@ test('align bad input: different widths, a model without a derived symmetry, an 
   const [a, b] = [join(dir, 'w16', 'final.safetensors'), join(dir, 'w24', 'final.safetensors')];
   const cases: [string[], RegExp][] = [
     [['align', '--model', 'mlp-2', '--width', '16', ...DATA, '--a', a, '--b', b], /E_SHAPE: .*w24.*has shape \[24, 784\] but model mlp-2/],
-    [['align', '--model', 'resnet20', '--data', 'mnist', '--limit', '100', '--a', a, '--b', b], /E_SPEC: resnet20: alignment is not supported \(resnet20 declares no permutation symmetry yet\)/],
+    [['align', '--model', 'vit-lite', '--data', 'mnist', '--limit', '100', '--a', a, '--b', b], /E_SPEC: vit-lite: alignment is not supported \(vit-lite declares no permutation symmetry yet\)/],
     [['align', '--model', 'mlp-2', '--width', '16', ...DATA, '--a', a, '--b', a, '--method', 'magic'], /E_SPEC: --method: unknown value 'magic'; valid: weight, activation/],
   ];
   for (const [args, re] of cases) {

@@ -12,7 +12,7 @@ export type Permutations = Record<string, Int32Array>;
 /** The model's permutations, or E_SPEC saying why the model has none declared. */
 export function permutationsOf(model: Model): HiddenPermutation[] {
   if ('unsupported' in model.symmetry) {
-    throw new RidgelineError('E_SPEC', `${model.name}: alignment is not supported (${model.symmetry.unsupported}); supported: mlp-L, linear-L, logreg, lenet5, vgg-reduced, cnn, lc-cnn, mlp-toeplitz, siren, alexnet`);
+    throw new RidgelineError('E_SPEC', `${model.name}: alignment is not supported (${model.symmetry.unsupported}); supported: mlp-L, linear-L, logreg, lenet5, vgg-reduced, cnn, lc-cnn, mlp-toeplitz, siren, alexnet, resnet20, resnet20-nobn`);
   }
   return model.symmetry.permutations;
 }
@@ -37,15 +37,20 @@ export function checkPermutation(name: string, perm: Int32Array, size: number): 
   }
 }
 
-/** Reorders axis `axis` of a tensor of `shape` in blocks of `block`: out[…, i·block + r, …] = in[…, perm[i]·block + r, …]. */
-export function permuteAxis(data: Float32Array, shape: readonly number[], axis: number, block: number, perm: Int32Array): Float32Array {
+/**
+ * Reorders axis `axis` of a tensor of `shape` in blocks of `block`: the block at position
+ * pos[i] of the result is the block at pos[perm[i]] of the input (pos = `positions`, or the
+ * identity when the group covers the whole axis); other blocks stay where they are.
+ */
+export function permuteAxis(data: Float32Array, shape: readonly number[], axis: number, block: number, perm: Int32Array, positions?: readonly number[]): Float32Array {
   const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
   const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1) * block;
-  const units = perm.length;
-  const out = new Float32Array(data.length);
+  const blocks = shape[axis] / block;
+  const at = (i: number) => (positions ? positions[i] : i);
+  const out = data.slice();
   for (let o = 0; o < outer; o++) {
-    const base = o * units * inner;
-    for (let i = 0; i < units; i++) out.set(data.subarray(base + perm[i] * inner, base + (perm[i] + 1) * inner), base + i * inner);
+    const base = o * blocks * inner;
+    for (let i = 0; i < perm.length; i++) out.set(data.subarray(base + at(perm[i]) * inner, base + (at(perm[i]) + 1) * inner), base + at(i) * inner);
   }
   return out;
 }
@@ -57,7 +62,7 @@ export function permuteState(model: Model, state: readonly Float32Array[], perms
     const perm = perms[p.name];
     if (!perm) continue;
     checkPermutation(p.name, perm, p.size);
-    for (const a of p.axes) out[a.param] = permuteAxis(out[a.param], model.params[a.param].shape, a.axis, a.block, perm);
+    for (const a of p.axes) out[a.param] = permuteAxis(out[a.param], model.params[a.param].shape, a.axis, a.block, perm, a.positions);
   }
   return out;
 }
@@ -67,7 +72,7 @@ export function permuteTensor(model: Model, param: number, data: Float32Array, p
   let out = data;
   for (const p of permutationsOf(model)) {
     if (p.name === skip || !perms[p.name]) continue;
-    for (const a of p.axes) if (a.param === param) out = permuteAxis(out, model.params[param].shape, a.axis, a.block, perms[p.name]);
+    for (const a of p.axes) if (a.param === param) out = permuteAxis(out, model.params[param].shape, a.axis, a.block, perms[p.name], a.positions);
   }
   return out;
 }

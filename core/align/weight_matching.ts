@@ -26,15 +26,19 @@ export interface MatchResult {
   seed: number;
 }
 
-/** Axis `axis` (in blocks of `block`) of a tensor as a units × rest matrix: row i = unit i's entries. */
-export function unitRows(data: Float32Array, shape: readonly number[], axis: number, block: number, units: number): Float32Array {
+/**
+ * The group's units along axis `axis` (in blocks of `block`, at `positions` or all of the
+ * axis) as a units × rest matrix: row i = unit i's entries.
+ */
+export function unitRows(data: Float32Array, shape: readonly number[], axis: number, block: number, units: number, positions?: readonly number[]): Float32Array {
   const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
   const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1) * block;
+  const blocks = shape[axis] / block;
   const rowLen = outer * inner;
   const out = new Float32Array(units * rowLen);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < units; i++) {
-      const src = (o * units + i) * inner;
+      const src = (o * blocks + (positions ? positions[i] : i)) * inner;
       const dst = i * rowLen + o * inner;
       for (let r = 0; r < inner; r++) out[dst + r] = data[src + r];
     }
@@ -90,7 +94,7 @@ export async function weightMatching(
   let objective = objectiveBefore;
   const rng = rngStream(seed, 'weight-matching');
   // A's unit rows never change: extracted once per (group, axis).
-  const rowsA = new Map(groups.map((g) => [g.name, g.axes.map((ax) => unitRows(a[ax.param], model.params[ax.param].shape, ax.axis, ax.block, g.size))]));
+  const rowsA = new Map(groups.map((g) => [g.name, g.axes.map((ax) => unitRows(a[ax.param], model.params[ax.param].shape, ax.axis, ax.block, g.size, ax.positions))]));
   let passes = 0;
   const order: number[] = [];
   for (let pass = 0; pass < (o.maxPasses ?? 100); pass++) {
@@ -102,10 +106,10 @@ export async function weightMatching(
       const c = new Float64Array(g.size * g.size);
       for (const [k2, ax] of g.axes.entries()) {
         const shape = model.params[ax.param].shape;
-        const len = a[ax.param].length / g.size;
+        const len = rowsA.get(g.name)![k2].length / g.size;
         // B's tensor with every other permutation applied, this one left as is.
         const others = permuteTensor(model, ax.param, b[ax.param], perms, g.name);
-        const part = await gram(rowsA.get(g.name)![k2], unitRows(others, shape, ax.axis, ax.block, g.size), g.size, len);
+        const part = await gram(rowsA.get(g.name)![k2], unitRows(others, shape, ax.axis, ax.block, g.size, ax.positions), g.size, len);
         for (let i = 0; i < c.length; i++) c[i] += part[i];
       }
       const { rowToCol } = linearAssignment(c, g.size, g.size, { maximize: true });

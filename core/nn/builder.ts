@@ -65,12 +65,20 @@ export class ModelBuilder {
     return name;
   }
 
-  /** Permutation `perm` relabels axis `axis` of tensor `param` (in blocks of `block`). */
-  acts(perm: string | undefined, param: number | null, axis: number, block = 1): void {
+  /**
+   * Permutation `perm` relabels axis `axis` of tensor `param` (in blocks of `block`), all of
+   * it, or only the blocks at `positions` (unit i at block positions[i]).
+   */
+  acts(perm: string | undefined, param: number | null, axis: number, block = 1, positions?: number[]): void {
     if (perm === undefined || param === null) return;
     const p = this.#perms.get(perm);
     if (!p) throw new Error(`hidden permutation ${perm} is not declared`);
     const length = this.#entries[param].shape[axis];
+    if (positions) {
+      if (positions.length !== p.size || positions.some((q) => q < 0 || (q + 1) * block > length)) throw new Error(`${this.#entries[param].name} axis ${axis}: ${p.size} positions within ${length / block} blocks expected`);
+      p.axes.push({ param, axis, block, positions });
+      return;
+    }
     if (length !== p.size * block) throw new Error(`${this.#entries[param].name} axis ${axis} has ${length} entries, not ${p.size} units × ${block}`);
     p.axes.push({ param, axis, block });
   }

@@ -47,6 +47,12 @@ export interface PermutedAxis {
   param: number;
   axis: number;
   block: number;
+  /**
+   * The blocks of the axis the group's units occupy, in unit order, when the group covers
+   * only part of it (ResNet-20's option-A shortcuts place a stage's channels in the middle
+   * of the next stage's); absent: all of it, unit i at block i.
+   */
+  positions?: number[];
 }
 
 /** One group of interchangeable hidden units and every tensor axis it acts on. */

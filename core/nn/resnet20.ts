@@ -44,18 +44,48 @@ export function resnet20(inputShape: readonly number[], classes: number, withBat
   const conv = (module: string, inC: number, outC: number) =>
     b.module(module, [{ key: 'weight', shape: [outC, inC, 3, 3], init: normalInit(Math.sqrt(2 / (inC * 9))) }])[0];
   const bn = (module: string, ch: number): Bn | null => (withBatchNorm ? b.batchNorm(module, ch) : null);
+
+  // Symmetry. Each block's inner channels (conv1's outputs, bn1, conv2's inputs) form a group.
+  // The residual stream of a stage is shared by the stem, every block's conv2 output, bn2 and
+  // shortcut, and the next stage's inputs, and the option-A shortcut carries it exactly into
+  // the next stage: stage s's channel c becomes channel c + C/2 there (zeros around it). So
+  // the stream of stage 1 is one group that also acts on the middle channels of stages 2
+  // and 3; the zero-padded channels a stage adds are a group of their own, also carried on.
+  const streams = [b.hidden('stream1', 16), b.hidden('stream2-pad', 16), b.hidden('stream3-pad', 32)];
+  const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+  /** Where each stream group sits in a stage's channels (stage 0: 16, 1: 32, 2: 64). */
+  const placement: number[][][] = [
+    [range(0, 16)],
+    [range(8, 24), [...range(0, 8), ...range(24, 32)]],
+    [range(24, 40), [...range(16, 24), ...range(40, 48)], [...range(0, 16), ...range(48, 64)]],
+  ];
+  const onStream = (stage: number, param: number | null, axis: number) =>
+    placement[stage].forEach((pos, g) => b.acts(streams[g], param, axis, 1, pos));
+  const onBn = (stage: number, s: Bn | null) => s && [s.w, s.b, s.mean, s.var].forEach((t) => onStream(stage, t, 0));
+
   const stem = { conv: conv('conv1', c, 16), bn: bn('bn1', 16) };
-  const blocks: { conv1: number; bn1: Bn | null; conv2: number; bn2: Bn | null; stride: number }[] = [];
+  onStream(0, stem.conv, 0);
+  onBn(0, stem.bn);
+  const blocks: { conv1: number; bn1: Bn | null; conv2: number; bn2: Bn | null; stride: number; inner: string }[] = [];
   let inC = 16;
   [16, 32, 64].forEach((planes, stage) => {
     for (let i = 0; i < 3; i++) {
       const stride = stage > 0 && i === 0 ? 2 : 1;
       const p = `layer${stage + 1}.${i}`;
-      blocks.push({ conv1: conv(`${p}.conv1`, inC, planes), bn1: bn(`${p}.bn1`, planes), conv2: conv(`${p}.conv2`, planes, planes), bn2: bn(`${p}.bn2`, planes), stride });
+      const inner = b.hidden(`${p}.inner`, planes);
+      const blk = { conv1: conv(`${p}.conv1`, inC, planes), bn1: bn(`${p}.bn1`, planes), conv2: conv(`${p}.conv2`, planes, planes), bn2: bn(`${p}.bn2`, planes), stride, inner };
+      onStream(stride === 2 ? stage - 1 : stage, blk.conv1, 1);
+      b.acts(inner, blk.conv1, 0);
+      if (blk.bn1) for (const t of [blk.bn1.w, blk.bn1.b, blk.bn1.mean, blk.bn1.var]) b.acts(inner, t, 0);
+      b.acts(inner, blk.conv2, 1);
+      onStream(stage, blk.conv2, 0);
+      onBn(stage, blk.bn2);
+      blocks.push(blk);
       inC = planes;
     }
   });
   const fc = b.linear('linear', 64, classes);
+  onStream(2, fc.w, 1);
 
   const forwardFrom = (ps: readonly Tensor[], z1: Tensor, o: ForwardOptions) => {
     const train = o.train ?? false;
@@ -68,6 +98,7 @@ export function resnet20(inputShape: readonly number[], classes: number, withBat
       const input = x;
       x = ag.layer(() => {
         let y = ag.relu(norm(conv2d(input, ps[blk.conv1], null, 'nhwc', { kernel: 3, stride: blk.stride, padding: 1 }), blk.bn1));
+        o.capture?.(blk.inner, y);
         y = norm(conv2d(y, ps[blk.conv2], null, 'nhwc', { kernel: 3, padding: 1 }), blk.bn2);
         return ag.relu(ag.add(y, blk.stride === 1 ? input : padShortcut(input)));
       });
