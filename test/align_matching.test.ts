@@ -94,6 +94,12 @@ test('align on two independently trained MLPs: both methods lower the barrier; t
     const check = ridgeline(['barrier', '--model', 'mlp-2', '--width', '128', ...DATA, '--a', a, '--b', out, '--json', '--backend', 'cpu']);
     assert.equal(check.status, 0, check.stderr);
     assert.equal(JSON.parse(check.stdout.trim().split('\n').pop()!).train.lossBarrier, res.after.train.lossBarrier);
+    // barrier --align reports both curves: the plain one and the aligned one.
+    const both = ridgeline(['barrier', '--model', 'mlp-2', '--width', '128', ...DATA, '--a', a, '--b', b, '--align', method, '--json', '--backend', 'cpu']);
+    assert.equal(both.status, 0, both.stderr);
+    const br = JSON.parse(both.stdout.trim().split('\n').pop()!);
+    assert.equal(br.train.lossBarrier, res.before.train.lossBarrier);
+    assert.deepEqual(br.aligned.train.curve, res.after.train.curve);
   }
 });
 

@@ -1,5 +1,9 @@
 /** `ridgeline barrier`: the barrier between two checkpoints, ours or PyTorch's. */
+import { activationMatching } from '../../core/align/activation_matching.ts';
+import { permuteState, permutationsOf } from '../../core/align/permute.ts';
+import { backendGram, weightMatching } from '../../core/align/weight_matching.ts';
 import { featureCount } from '../../core/data/dataset.ts';
+import { RidgelineError } from '../../core/errors.ts';
 import { loadDataset } from '../../core/data/registry.ts';
 import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
 import { joinPath } from '../../core/io.ts';
@@ -23,24 +27,39 @@ export const barrierCommand: Command = {
     { name: 'alphas', value: 'T', help: 'points on the path', default: String(FORK_DEFAULTS.alphas) },
     { name: 'eval-batch', value: 'N', help: 'rows per evaluation batch', default: String(FORK_DEFAULTS.evalBatch) },
     BACKEND_OPTION,
+    { name: 'align', value: 'weight|activation', help: 'also measure the barrier after permuting B into A\'s basis (weight or activation matching)' },
     { name: 'out', value: 'DIR', help: 'write DIR/barrier.json' },
     { name: 'json', value: '', help: 'print the result as JSON on stdout' },
   ],
   async run(opts, host) {
     const fileA = requireOption('barrier', opts, 'a', 'FILE');
     const fileB = requireOption('barrier', opts, 'b', 'FILE');
-    const { a: _a, b: _b, out, json, backend: choice, ...rest } = opts;
+    const { a: _a, b: _b, out, json, backend: choice, align, ...rest } = opts;
+    if (align !== undefined && align !== 'weight' && align !== 'activation') throw new RidgelineError('E_SPEC', `--align: unknown value '${align}'; valid: weight, activation`);
     const spec = applyOptions({ ...FORK_DEFAULTS, k1: [0], total: 1 }, rest);
     if (out) await prepareOutDir(host.files, out);
     const { backend, reason } = await selectBackend(choice ?? 'auto', host.backends);
     if (!json) host.progress.log(reason);
     const dataset = await loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize });
     const model = createModel(spec.model, dataset.inputShape, dataset.classes, { width: spec.width, slope: spec.slope });
+    if (align) permutationsOf(model); // a model without a derived symmetry stops before any work
     const wA = await loadWeights(host.files, fileA, model);
     const wB = await loadWeights(host.files, fileB, model);
     const alphas = alphaGrid(spec.alphas);
     const train = await evaluatePath(backend, model, wA, wB, alphas, dataset.train, spec.evalBatch);
     const test = await evaluatePath(backend, model, wA, wB, alphas, dataset.test, spec.evalBatch);
+    let aligned: Record<string, unknown> | null = null;
+    if (align) {
+      const match = align === 'weight'
+        ? await weightMatching(model, wA, wB, { gram: backendGram(backend) })
+        : await activationMatching(backend, model, wA, wB, dataset.train);
+      const wP = permuteState(model, wB, match.perms);
+      aligned = {
+        method: align, objectiveBefore: match.objectiveBefore, objective: match.objective,
+        ...pairMetrics(await evaluatePath(backend, model, wA, wP, alphas, dataset.train, spec.evalBatch), await evaluatePath(backend, model, wA, wP, alphas, dataset.test, spec.evalBatch)),
+        weightDistance: weightDistance(wA, wP),
+      };
+    }
     const result = {
       kind: 'barrier',
       a: fileA,
@@ -53,6 +72,7 @@ export const barrierCommand: Command = {
       ...pairMetrics(train, test),
       weightDistance: weightDistance(wA, wB),
       weightDistanceByLayer: layerDistances(model, wA, wB),
+      ...(aligned ? { aligned } : {}),
     };
     if (out) await host.files.write(joinPath(out, 'barrier.json'), JSON.stringify(result, null, 1));
     if (json) host.print(JSON.stringify(result));
@@ -62,6 +82,10 @@ export const barrierCommand: Command = {
         host.print(`${split}: loss barrier ${m.lossBarrier.toFixed(5)} at α = ${m.lossBarrierAlpha}, error barrier ${(100 * m.errorBarrier).toFixed(2)} % (endpoint floor ${(100 * m.errorFloor).toFixed(2)} %), accuracies ${(100 * m.accuracyA).toFixed(2)} / ${(100 * m.accuracyB).toFixed(2)} %`);
       }
       host.print(`weight distance ${result.weightDistance.toFixed(4)}${out ? `; written to ${joinPath(out, 'barrier.json')}` : ''}`);
+      if (aligned) {
+        const m = aligned as unknown as ReturnType<typeof pairMetrics> & { weightDistance: number };
+        host.print(`after ${align} matching: train loss barrier ${m.train.lossBarrier.toFixed(5)}, test error barrier ${(100 * m.test.errorBarrier).toFixed(2)} %, weight distance ${m.weightDistance.toFixed(4)}`);
+      }
     }
     return 0;
   },
