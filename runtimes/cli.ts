@@ -16,6 +16,7 @@ import { layerwiseCommand } from './commands/layerwise.ts';
 import { modelsCommand } from './commands/models.ts';
 import { predictCommand } from './commands/predict.ts';
 import { presetsCommand } from './commands/presets.ts';
+import { rebasinCommand } from './commands/rebasin.ts';
 import { SWEEP_COMMANDS } from './commands/sweep.ts';
 import { toyCommand } from './commands/toy.ts';
 import { trainCommand } from './commands/train.ts';
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, Command> = {
   hull: hullCommand,
   barrier: barrierCommand,
   align: alignCommand,
+  rebasin: rebasinCommand,
   train: trainCommand,
   predict: predictCommand,
   layerwise: layerwiseCommand,
