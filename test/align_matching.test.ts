@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -141,4 +141,27 @@ test('cross-check: an independent PyTorch + SciPy weight matching of the same tw
   assert.ok(Math.abs(ref.objective - ours.objective) <= 1e-9 * Math.abs(ours.objective), `after: ${ref.objective} vs ${ours.objective}`);
   for (const [g, perm] of Object.entries(ours.perms)) assert.deepEqual(ref.perms[g], [...perm], g);
   t.diagnostic(`objective ${ours.objectiveBefore.toFixed(4)} → ${ours.objective.toFixed(4)} in ${ours.passes} passes; SciPy agrees`);
+});
+
+test('rebasin: at each width both alignments remove most of the barrier between independently trained MLPs; result, CSV, report and networks written', () => {
+  const out = tmp();
+  const r = ridgeline(['rebasin', '--model', 'mlp-2', ...DATA, '--widths', '16,128', '--epochs', '2', '--lr', '0.05', '--backend', 'cpu', '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+  assert.equal(result.rows.length, 2 * 3);
+  assert.notDeepEqual(result.seeds.a, result.seeds.b, 'independent initialisations and orders');
+  for (const width of [16, 128]) {
+    const [none, weight, activation] = ['none', 'weight', 'activation'].map((m) => result.rows.find((x: { width: number; method: string }) => x.width === width && x.method === m));
+    assert.ok(none.train.lossBarrier > 0.1, `width ${width}: a real barrier as trained (${none.train.lossBarrier})`);
+    for (const aligned of [weight, activation]) {
+      assert.ok(aligned.train.lossBarrier < 0.5 * none.train.lossBarrier, `width ${width} ${aligned.method}: ${none.train.lossBarrier} → ${aligned.train.lossBarrier}`);
+      // B's endpoint is the same function after permutation.
+      assert.ok(Math.abs(aligned.train.lossB - none.train.lossB) <= 1e-5 * none.train.lossB);
+    }
+    for (const f of ['a', 'b', 'b-weight-aligned', 'b-activation-aligned']) assert.ok(existsSync(join(out, `width-${width}`, `${f}.safetensors`)), f);
+  }
+  assert.equal(readFileSync(join(out, 'rebasin.csv'), 'utf8').trim().split('\r\n').length, 1 + 6);
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.match(html, /<svg/);
+  assert.doesNotMatch(html, /<script/);
 });
