@@ -8,29 +8,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { identityPermutations, invertAll, permuteAxis, permuteState, permutationsOf } from '../core/align/permute.ts';
-import * as ag from '../core/autograd/mod.ts';
-import type { Backend } from '../core/backend.ts';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { RidgelineError } from '../core/errors.ts';
 import type { Model } from '../core/nn/model.ts';
 import { createModel } from '../core/nn/registry.ts';
 import { rngStream } from '../core/rng.ts';
-import { fromArray, keep, tidy } from '../core/tensor.ts';
+import { logitsOf } from './model_eval.ts';
 import { randomF32 } from './util.ts';
 
 const be = await createCpuBackend();
 
-async function logits(backend: Backend, model: Model, weights: Float32Array[], x: Float32Array, n: number): Promise<Float32Array> {
-  const out = tidy(() => {
-    const ps = model.params.map((p, i) => fromArray(backend, weights[i], p.shape));
-    return keep(ag.noGrad(() => model.forward(ps, fromArray(backend, x, [n, model.inputSize]))));
-  });
-  try {
-    return await out.data();
-  } finally {
-    out.dispose();
-  }
-}
 
 const randomPerm = (size: number, seed: number) => Int32Array.from(rngStream(seed, 'perm').permutation(size));
 
@@ -61,12 +48,12 @@ for (const [name, inputShape, classes, options] of SUPPORTED) {
       : randomF32(50 + i, t.length, -0.3, 0.3).map((v) => (model.params[i].name.endsWith('running_var') ? 0.5 + Math.abs(v) : v))));
     const n = 5;
     const x = randomF32(99, n * model.inputSize, -1, 1);
-    const before = await logits(be, model, weights, x, n);
+    const before = await logitsOf(be, model, weights, x, n);
     for (let seed = 0; seed < 3; seed++) {
       const pi = Object.fromEntries(perms.map((p, k) => [p.name, randomPerm(p.size, 100 * seed + k)]));
       const permuted = permuteState(model, weights, pi);
       if (perms.length > 0) assert.ok(permuted.some((t, i) => t.some((v, j) => v !== weights[i][j])), 'the permutation moved something');
-      const after = await logits(be, model, permuted, x, n);
+      const after = await logitsOf(be, model, permuted, x, n);
       const scale = Math.max(...before.map(Math.abs));
       for (let i = 0; i < before.length; i++) assert.ok(Math.abs(after[i] - before[i]) <= 1e-5 * scale, `logit ${i}: ${after[i]} vs ${before[i]}`);
       const restored = permuteState(model, permuted, invertAll(pi));

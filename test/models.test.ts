@@ -16,6 +16,7 @@ import { evaluateCombinations } from '../core/lmc/combination_eval.ts';
 import { toeplitzEmbedding } from '../core/nn/app_d.ts';
 import type { Model } from '../core/nn/model.ts';
 import { createModel } from '../core/nn/registry.ts';
+import { logitsOf } from './model_eval.ts';
 import { memoryFileStore } from '../core/io_memory.ts';
 import { loadCheckpoint, loadWeights, saveCheckpoint } from '../core/train/checkpoint.ts';
 import { fromArray, keep, tidy } from '../core/tensor.ts';
@@ -75,17 +76,6 @@ function randomWeights(model: Model, seed: number): Float32Array[] {
   return model.params.map((p, i) => randomF32(seed + i, p.size, -0.3, 0.3));
 }
 
-async function logitsOf(be: Backend, model: Model, weights: Float32Array[], x: Float32Array, n: number): Promise<Float32Array> {
-  const out = tidy(() => {
-    const ps = model.params.map((p, i) => fromArray(be, weights[i], p.shape));
-    return keep(ag.noGrad(() => model.forward(ps, fromArray(be, x, [n, model.inputSize]))));
-  });
-  try {
-    return await out.data();
-  } finally {
-    out.dispose();
-  }
-}
 
 function correspondenceTests(name: string, create: () => Promise<Backend | string>): void {
   describe(`App. D correspondence on ${name}`, async () => {
