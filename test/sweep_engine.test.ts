@@ -248,32 +248,41 @@ test('bad specs and bad stores: one clear line, nothing written', () => {
   assert.deepEqual(readdirSync(future), ['store.json'], 'a store of another version is left alone');
 });
 
-test('workers killed with SIGKILL at random moments, then restarted: results equal the uninterrupted sweep, no published node computed twice', async () => {
+test('workers killed with SIGKILL at random moments, then restarted: results equal the uninterrupted sweep, no published node computed twice', async (t) => {
   // Lines long enough (about a second each) for kills to land inside training nodes.
   const file = join(tmp(), 'killed.json');
   writeFileSync(file, JSON.stringify({ name: 'killed', base: { ...BASE_SPEC, data: 'synthetic:gauss:n=2000,dim=64,classes=4', width: 128, k1: [0, 400], steps: 1200 }, grid: { seedInit: [3, 4] } }));
   const spec = file;
   const clean = tmp();
+  const t0 = performance.now();
   assert.equal(ridgeline(['sweep', 'run', spec, '--store', clean, '--jobs', '2', '--backend', 'cpu']).status, 0);
+  const duration = performance.now() - t0;
   const store = tmp();
   let kills = 0;
+  let midSweep = 0;
+  const total = objects(clean).size;
   for (let round = 0; round < 8; round++) {
     const child: ChildProcess = spawn(process.execPath, [cli, 'sweep', 'run', spec, '--store', store, '--jobs', '2', '--backend', 'cpu', '--lease', '1'], {
       cwd: root, stdio: 'ignore', detached: true, env: { ...process.env, CI: 'true' },
     });
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    // A random moment within the first 3 s (the whole sweep takes several seconds).
-    const wait = 300 + Math.floor(Math.random() * 2700);
+    // A random moment between 15 % and 60 % of an uninterrupted sweep's time: the first
+    // kill always lands mid-sweep, later ones wherever the resumed sweep has got to.
+    const wait = duration * (0.15 + 0.45 * Math.random());
     const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), wait))]);
     if (done) break;
     process.kill(-child.pid!, 'SIGKILL'); // the pool and its workers
     await exited;
     kills++;
+    // Mid-sweep: some nodes were published and some not when the workers died.
+    const published = objects(store).size;
+    if (published > 0 && published < total) midSweep++;
     await new Promise((r) => setTimeout(r, 1100)); // the killed workers' leases expire
   }
   const final = ridgeline(['sweep', 'run', spec, '--store', store, '--jobs', '2', '--backend', 'cpu', '--lease', '1']);
   assert.equal(final.status, 0, final.stderr);
-  assert.ok(kills >= 1, 'at least one kill landed mid-sweep');
+  assert.ok(midSweep >= 1, `at least one kill landed mid-sweep (${kills} kills, ${midSweep} mid-sweep)`);
+  t.diagnostic(`${kills} kills, ${midSweep} with the sweep part done`);
   assert.deepEqual(cellPayloads(store), cellPayloads(clean), `after ${kills} kills the cells equal the uninterrupted sweep`);
   const objs = objects(store);
   for (const [id, n] of executions(store)) assert.ok(n <= 1, `published node ${id} (${objs.get(id)?.kind}) computed ${n} times`);
