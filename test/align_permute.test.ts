@@ -7,11 +7,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { identityPermutations, invertAll, permuteAxis, permuteState, permutationsOf } from '../core/align/permute.ts';
+import { identityPermutations, permuteAxis, permuteState, permutationsOf, unpermuteState } from '../core/align/permute.ts';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { RidgelineError } from '../core/errors.ts';
 import type { Model } from '../core/nn/model.ts';
-import { createModel } from '../core/nn/registry.ts';
+import { ModelBuilder } from '../core/nn/builder.ts';
+import { MODEL_NAMES, createModel } from '../core/nn/registry.ts';
 import { rngStream } from '../core/rng.ts';
 import { logitsOf } from './model_eval.ts';
 import { randomF32 } from './util.ts';
@@ -35,6 +36,7 @@ const SUPPORTED: [string, number[], number, { width?: number }][] = [
   ['alexnet', [3, 64, 64], 7, {}],
   ['resnet20', [3, 8, 8], 10, {}],
   ['resnet20-nobn', [3, 8, 8], 10, {}],
+  ['vit-lite', [3, 8, 8], 10, { width: 24 }],
 ];
 
 for (const [name, inputShape, classes, options] of SUPPORTED) {
@@ -56,7 +58,7 @@ for (const [name, inputShape, classes, options] of SUPPORTED) {
       const after = await logitsOf(be, model, permuted, x, n);
       const scale = Math.max(...before.map(Math.abs));
       for (let i = 0; i < before.length; i++) assert.ok(Math.abs(after[i] - before[i]) <= 1e-5 * scale, `logit ${i}: ${after[i]} vs ${before[i]}`);
-      const restored = permuteState(model, permuted, invertAll(pi));
+      const restored = unpermuteState(model, permuted, pi);
       restored.forEach((t, i) => assert.deepEqual(t, weights[i], `${model.params[i].name} restored exactly`));
     }
     // Every hidden group acts on at least two tensors (it has a producer and a consumer).
@@ -65,11 +67,13 @@ for (const [name, inputShape, classes, options] of SUPPORTED) {
   });
 }
 
-test('models whose symmetry is not derived yet are refused with E_SPEC naming them', () => {
-  for (const [name, shape, classes] of [['vit-lite', [3, 32, 32], 10]] as const) {
-    const model = createModel(name, shape, classes);
-    assert.throws(() => permutationsOf(model), (e: unknown) => e instanceof RidgelineError && e.code === 'E_SPEC' && e.message.includes(name) && /not supported/.test(e.message));
+test('every model in the registry declares its symmetry; a model that declares none is refused with E_SPEC naming it', () => {
+  for (const name of MODEL_NAMES) {
+    const model = name === 'siren' ? createModel(name, [1], 0) : name === 'alexnet' ? createModel(name, [3, 64, 64], 10) : createModel(name.replace(/-L$/, '-2'), [3, 16, 16], 10);
+    assert.ok(permutationsOf(model).length > 0 || name === 'logreg', `${name} declares its groups`);
   }
+  const bare = new ModelBuilder().build({ name: 'bare', description: 'no declarations', inputShape: [2], classes: 2, forward: (_ps, x) => x });
+  assert.throws(() => permutationsOf(bare), (e: unknown) => e instanceof RidgelineError && e.code === 'E_SPEC' && /bare: alignment is not supported \(bare declares no permutation symmetry yet\)/.test(e.message));
 });
 
 test('permuteAxis moves whole blocks along any axis and composes with its inverse to the identity', () => {

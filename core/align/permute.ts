@@ -12,7 +12,7 @@ export type Permutations = Record<string, Int32Array>;
 /** The model's permutations, or E_SPEC saying why the model has none declared. */
 export function permutationsOf(model: Model): HiddenPermutation[] {
   if ('unsupported' in model.symmetry) {
-    throw new RidgelineError('E_SPEC', `${model.name}: alignment is not supported (${model.symmetry.unsupported}); supported: mlp-L, linear-L, logreg, lenet5, vgg-reduced, cnn, lc-cnn, mlp-toeplitz, siren, alexnet, resnet20, resnet20-nobn`);
+    throw new RidgelineError('E_SPEC', `${model.name}: alignment is not supported (${model.symmetry.unsupported}); supported: every model in the registry`);
   }
   return model.symmetry.permutations;
 }
@@ -55,10 +55,16 @@ export function permuteAxis(data: Float32Array, shape: readonly number[], axis: 
   return out;
 }
 
-/** The state with every permutation applied (new arrays; the input is untouched). */
-export function permuteState(model: Model, state: readonly Float32Array[], perms: Permutations): Float32Array[] {
+/**
+ * The state with every permutation applied, group by group in declaration order (new
+ * arrays; the input is untouched). Groups may overlap (ViT's heads move whole blocks whose
+ * dimensions the per-head groups permute), so the inverse applies the inverse permutations
+ * in reverse order: `unpermuteState`.
+ */
+export function permuteState(model: Model, state: readonly Float32Array[], perms: Permutations, reverse = false): Float32Array[] {
   const out = state.map((t) => t);
-  for (const p of permutationsOf(model)) {
+  const groups = permutationsOf(model);
+  for (const p of reverse ? [...groups].reverse() : groups) {
     const perm = perms[p.name];
     if (!perm) continue;
     checkPermutation(p.name, perm, p.size);
@@ -67,16 +73,26 @@ export function permuteState(model: Model, state: readonly Float32Array[], perms
   return out;
 }
 
-/** One tensor of the state with every permutation except `skip` applied (what weight matching needs per step). */
-export function permuteTensor(model: Model, param: number, data: Float32Array, perms: Permutations, skip: string): Float32Array {
+/**
+ * One tensor with the given groups applied in order (or their inverses, when `inverse`, in
+ * the order given): what weight matching moves to each side of ⟨A, π(B)⟩ for one group.
+ */
+export function applyGroups(model: Model, param: number, data: Float32Array, groups: readonly HiddenPermutation[], perms: Permutations, inverse = false): Float32Array {
   let out = data;
-  for (const p of permutationsOf(model)) {
-    if (p.name === skip || !perms[p.name]) continue;
-    for (const a of p.axes) if (a.param === param) out = permuteAxis(out, model.params[param].shape, a.axis, a.block, perms[p.name], a.positions);
+  for (const p of groups) {
+    const perm = perms[p.name];
+    if (!perm) continue;
+    const used = inverse ? invertPermutation(perm) : perm;
+    for (const a of p.axes) if (a.param === param) out = permuteAxis(out, model.params[param].shape, a.axis, a.block, used, a.positions);
   }
   return out;
 }
 
 export function invertAll(perms: Permutations): Permutations {
   return Object.fromEntries(Object.entries(perms).map(([k, v]) => [k, invertPermutation(v)]));
+}
+
+/** Undoes permuteState(model, ·, perms) exactly. */
+export function unpermuteState(model: Model, state: readonly Float32Array[], perms: Permutations): Float32Array[] {
+  return permuteState(model, state, invertAll(perms), true);
 }

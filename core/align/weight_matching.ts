@@ -12,7 +12,7 @@ import type { Model } from '../nn/model.ts';
 import { rngStream } from '../rng.ts';
 import { fromArray, keep, tidy } from '../tensor.ts';
 import { linearAssignment } from './assignment.ts';
-import { type Permutations, identityPermutations, permuteState, permuteTensor, permutationsOf } from './permute.ts';
+import { type Permutations, applyGroups, identityPermutations, permuteState, permutationsOf } from './permute.ts';
 
 export interface MatchResult {
   perms: Permutations;
@@ -93,8 +93,6 @@ export async function weightMatching(
   const objectiveBefore = objectiveOf(a, b);
   let objective = objectiveBefore;
   const rng = rngStream(seed, 'weight-matching');
-  // A's unit rows never change: extracted once per (group, axis).
-  const rowsA = new Map(groups.map((g) => [g.name, g.axes.map((ax) => unitRows(a[ax.param], model.params[ax.param].shape, ax.axis, ax.block, g.size, ax.positions))]));
   let passes = 0;
   const order: number[] = [];
   for (let pass = 0; pass < (o.maxPasses ?? 100); pass++) {
@@ -103,13 +101,18 @@ export async function weightMatching(
     for (const k of rng.permutation(groups.length)) {
       order.push(k);
       const g = groups[k];
+      // π(B) applies the groups in declaration order, and permutations keep inner products:
+      // ⟨A, P_n⋯P_1 B⟩ = ⟨P_{k+1}⁻¹⋯P_n⁻¹ A, P_k (P_{k−1}⋯P_1 B)⟩. So group k's cost pairs
+      // A with the later groups undone and B with the earlier ones applied — exact even
+      // where groups overlap (ViT's heads and the dimensions within them).
+      const before = groups.slice(0, k);
+      const after = groups.slice(k + 1).reverse();
       const c = new Float64Array(g.size * g.size);
-      for (const [k2, ax] of g.axes.entries()) {
+      for (const ax of g.axes) {
         const shape = model.params[ax.param].shape;
-        const len = rowsA.get(g.name)![k2].length / g.size;
-        // B's tensor with every other permutation applied, this one left as is.
-        const others = permuteTensor(model, ax.param, b[ax.param], perms, g.name);
-        const part = await gram(rowsA.get(g.name)![k2], unitRows(others, shape, ax.axis, ax.block, g.size, ax.positions), g.size, len);
+        const rowsA = unitRows(applyGroups(model, ax.param, a[ax.param], after, perms, true), shape, ax.axis, ax.block, g.size, ax.positions);
+        const rowsB = unitRows(applyGroups(model, ax.param, b[ax.param], before, perms), shape, ax.axis, ax.block, g.size, ax.positions);
+        const part = await gram(rowsA, rowsB, g.size, rowsA.length / g.size);
         for (let i = 0; i < c.length; i++) c[i] += part[i];
       }
       const { rowToCol } = linearAssignment(c, g.size, g.size, { maximize: true });

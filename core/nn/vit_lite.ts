@@ -40,6 +40,7 @@ export function vitLite(inputShape: readonly number[], classes: number, width = 
   const proj = b.linear('attn.proj', inner, width);
   const norm = b.layerNorm('norm', width);
   const head = b.linear('head', width, classes);
+  declareVitSymmetry(b, { cls, pos, patch, norm1, qkv, proj, norm, head }, width);
   const first = (x: Tensor, wt: Tensor) => conv2d(imageOf(x, inputShape), wt, null, 'nchw', { kernel: VIT_PATCH, stride: VIT_PATCH });
   const rest = (ps: readonly Tensor[], z1: Tensor) => {
     const n = z1.shape[0];
@@ -63,4 +64,44 @@ export function vitLite(inputShape: readonly number[], classes: number, width = 
     firstLayer: { weight: patch.w, bias: patch.b, product: first },
     forwardFromFirst: rest,
   });
+}
+
+/**
+ * ViT-lite's symmetry. The embedding (cls token, position embedding, patch embedding, the
+ * first layer norm, qkv's inputs) is one group: layer norm treats every coordinate alike.
+ * With no skip connection, the attention output (proj's outputs, the last layer norm, the
+ * head's inputs) is a group of its own. Heads are interchangeable: whole blocks of head
+ * dimensions in q, k and v (qkv rows are [3, heads, head dim]) and in proj's columns. Within
+ * a head, q and k dimensions may be permuted together (q·kᵀ is unchanged), and v dimensions
+ * with proj's columns.
+ */
+function declareVitSymmetry(
+  b: ModelBuilder,
+  t: { cls: number; pos: number; patch: { w: number; b: number | null }; norm1: { w: number; b: number }; qkv: { w: number; b: number | null }; proj: { w: number; b: number | null }; norm: { w: number; b: number }; head: { w: number; b: number | null } },
+  width: number,
+): void {
+  const embed = b.hidden('embedding', width);
+  for (const [param, axis] of [[t.cls, 2], [t.pos, 2], [t.patch.w, 0], [t.patch.b!, 0], [t.norm1.w, 0], [t.norm1.b, 0], [t.qkv.w, 1]] as const) b.acts(embed, param, axis);
+  const out = b.hidden('attention-out', width);
+  for (const [param, axis] of [[t.proj.w, 0], [t.proj.b!, 0], [t.norm.w, 0], [t.norm.b, 0], [t.head.w, 1]] as const) b.acts(out, param, axis);
+  const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
+  const inner = VIT_HEADS * VIT_HEAD_DIM;
+  for (let h = 0; h < VIT_HEADS; h++) {
+    const qk = b.hidden(`head${h}.qk`, VIT_HEAD_DIM);
+    const v = b.hidden(`head${h}.v`, VIT_HEAD_DIM);
+    for (const param of [t.qkv.w, t.qkv.b!]) {
+      b.acts(qk, param, 0, 1, range(h * VIT_HEAD_DIM, VIT_HEAD_DIM));
+      b.acts(qk, param, 0, 1, range(inner + h * VIT_HEAD_DIM, VIT_HEAD_DIM));
+      b.acts(v, param, 0, 1, range(2 * inner + h * VIT_HEAD_DIM, VIT_HEAD_DIM));
+    }
+    b.acts(v, t.proj.w, 1, 1, range(h * VIT_HEAD_DIM, VIT_HEAD_DIM));
+  }
+  // Declared after the per-head groups: a head's dimensions are permuted where the head
+  // is, then the heads move as whole blocks.
+  const heads = b.hidden('heads', VIT_HEADS);
+  for (let part = 0; part < 3; part++) {
+    b.acts(heads, t.qkv.w, 0, VIT_HEAD_DIM, range(part * VIT_HEADS, VIT_HEADS));
+    b.acts(heads, t.qkv.b!, 0, VIT_HEAD_DIM, range(part * VIT_HEADS, VIT_HEADS));
+  }
+  b.acts(heads, t.proj.w, 1, VIT_HEAD_DIM);
 }
