@@ -103,7 +103,7 @@ test('align on two independently trained MLPs: both methods lower the barrier; t
   }
 });
 
-test('align bad input: different widths, checkpoints of another model, an unknown method: one clear line each (a model without a symmetry: align_permute)', () => {
+test('align bad input: different widths, checkpoints of another model, activation matching without data, an unknown method: one clear line each (a model without a symmetry: align_permute)', () => {
   const dir = tmp();
   for (const [w, name] of [['16', 'w16'], ['24', 'w24']]) {
     assert.equal(ridgeline(['train', '--model', 'mlp-2', '--width', w, ...DATA, '--steps', '2', '--backend', 'cpu', '--out', join(dir, name)]).status, 0);
@@ -112,6 +112,7 @@ test('align bad input: different widths, checkpoints of another model, an unknow
   const cases: [string[], RegExp][] = [
     [['align', '--model', 'mlp-2', '--width', '16', ...DATA, '--a', a, '--b', b], /E_SHAPE: .*w24.*has shape \[24, 784\] but model mlp-2/],
     [['align', '--model', 'cnn', '--data', 'mnist', '--limit', '100', '--a', a, '--b', b], /E_SHAPE: .*w16.*tensor '0.weight' has shape \[16, 784\] but model cnn/],
+    [['align', '--model', 'mlp-2', '--width', '16', '--a', a, '--b', a, '--method', 'activation'], /E_SPEC: --method activation needs --data D/],
     [['align', '--model', 'mlp-2', '--width', '16', ...DATA, '--a', a, '--b', a, '--method', 'magic'], /E_SPEC: --method: unknown value 'magic'; valid: weight, activation/],
   ];
   for (const [args, re] of cases) {

@@ -36,6 +36,8 @@ export const alignCommand: Command = {
     const fileB = requireOption('align', opts, 'b', 'FILE');
     const method = optionOr(alignCommand, opts, 'method');
     if (!(METHODS as readonly string[]).includes(method)) throw new RidgelineError('E_SPEC', `--method: unknown value '${method}'; valid: ${METHODS.join(', ')}`);
+    // The barrier could default to MNIST; the activations must come from the networks' own data.
+    if (method === 'activation' && opts.data === undefined) throw new RidgelineError('E_SPEC', '--method activation needs --data D: the training examples whose activations are correlated');
     const { a: _a, b: _b, method: _m, examples: ex, seed: s, out, json, backend: choice, ...rest } = opts;
     const spec = applyOptions({ ...FORK_DEFAULTS, k1: [0], total: 1 }, rest);
     const seed = Number(optionOr(alignCommand, opts, 'seed'));
