@@ -4,6 +4,13 @@
  */
 import type { Progress } from '../core/progress.ts';
 
+/** A duration for people: `42 s`, `3 min 20 s`, `1.5 h`. */
+export function formatDuration(seconds: number): string {
+  if (seconds >= 3600) return `${(seconds / 3600).toFixed(1)} h`;
+  if (seconds >= 60) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+  return `${Math.round(seconds)} s`;
+}
+
 export function terminalProgress(write: (text: string) => void, interactive: boolean): Progress {
   let label = '';
   let total = 1;

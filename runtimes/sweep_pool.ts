@@ -16,6 +16,7 @@ import { rethrowFailure } from '../core/sweep/sweep_failures.ts';
 import { sweepStatus } from '../core/sweep/sweep_status.ts';
 import { scanSweep } from '../core/sweep/worker.ts';
 import type { RuntimeHost } from './host.ts';
+import { formatDuration } from './progress.ts';
 
 /** A worker's line to the pool: `@ridgeline {json}`; anything else is a log line. */
 export const EVENT_PREFIX = '@ridgeline ';
@@ -53,7 +54,6 @@ export interface PoolOptions {
   interactive: boolean;
 }
 
-const fmtTime = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${Math.round(s)} s`);
 
 /** Runs the pool until every worker exits; resolves with the workers' exit codes. */
 export async function runLocalPool(store: ObjectStore, manifest: SweepManifest, o: PoolOptions): Promise<number[]> {
@@ -71,7 +71,7 @@ export async function runLocalPool(store: ObjectStore, manifest: SweepManifest, 
     const secs = (performance.now() - t0) / 1000;
     const rate = (doneCost - startCost) / Math.max(secs, 1e-9);
     const eta = rate > 0 ? (total - doneCost) / rate : NaN;
-    return `total: ${doneNodes}/${manifest.nodes.length} nodes, ${((100 * doneCost) / Math.max(total, 1)).toFixed(1)} % of the work, ${fmtTime(secs)} elapsed${Number.isFinite(eta) ? `, ETA ${fmtTime(eta)}` : ''}`;
+    return `total: ${doneNodes}/${manifest.nodes.length} nodes, ${((100 * doneCost) / Math.max(total, 1)).toFixed(1)} % of the work, ${formatDuration(secs)} elapsed${Number.isFinite(eta) ? `, ETA ${formatDuration(eta)}` : ''}`;
   };
   const draw = (force = false) => {
     if (!o.interactive) return;

@@ -4,9 +4,9 @@
  * trained, and after aligning B to A by weight matching and by activation matching. Wider
  * networks should lose more of their barrier to alignment.
  */
-import { activationMatching } from '../align/activation_matching.ts';
+import { ALIGN_METHODS as MATCHINGS, matchNetworks } from '../align/match.ts';
 import { permuteState } from '../align/permute.ts';
-import { backendGram, objectiveOf, weightMatching } from '../align/weight_matching.ts';
+import { objectiveOf } from '../align/weight_matching.ts';
 import type { Backend } from '../backend.ts';
 import { loadDataset } from '../data/registry.ts';
 import { joinPath } from '../io.ts';
@@ -25,7 +25,8 @@ import type { RunHost } from './run_host.ts';
 import { trainConfigOf } from './train_config.ts';
 import { trainingLoader } from './train_loader.ts';
 
-export const ALIGN_METHODS = ['none', 'weight', 'activation'] as const;
+/** 'none': the pair as trained. */
+export const ALIGN_METHODS = ['none', ...MATCHINGS] as const;
 
 export interface RebasinRow {
   width: number;
@@ -76,9 +77,7 @@ export async function runRebasin(spec: ForkSpec, widths: number[], outDir: strin
     const [a, b] = nets;
     for (const method of ALIGN_METHODS) {
       const t0 = performance.now();
-      const match = method === 'none' ? null
-        : method === 'weight' ? await weightMatching(model, a, b, { gram: backendGram(backend) })
-        : await activationMatching(backend, model, a, b, dataset.train);
+      const match = method === 'none' ? null : await matchNetworks(backend, model, a, b, method, dataset.train);
       const seconds = (performance.now() - t0) / 1000;
       const bb = match ? permuteState(model, b, match.perms) : b;
       if (match) await saveWeights(host.files, joinPath(outDir, `width-${width}`, `b-${method}-aligned.safetensors`), model, bb, { method, objective: String(match.objective) });

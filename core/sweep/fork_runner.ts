@@ -11,7 +11,6 @@
  * sweeps on the same store is computed once.
  */
 import type { Backend } from '../backend.ts';
-import { loadDataset } from '../data/registry.ts';
 import { RidgelineError } from '../errors.ts';
 import type { ForkSpec } from '../experiments/fork_spec.ts';
 import { type ForkCell, type ForkResult, type PhaseTiming, RESULT_SCHEMA_VERSION } from '../experiments/result_schema.ts';
@@ -21,16 +20,15 @@ import { trainConfigOf } from '../experiments/train_config.ts';
 import { repeatSeeds } from '../experiments/repeat_seeds.ts';
 import { joinPath } from '../io.ts';
 import { forkFinding, summarizeCells } from '../lmc/fork_summary.ts';
-import { createModel } from '../nn/registry.ts';
 import { cellsCsv, curvesCsv, summaryCsv } from '../report/csv.ts';
 import { forkReportHtml } from '../report/html.ts';
 import { ObjectStore } from '../store/object_store.ts';
 import { loadWeights } from '../train/checkpoint.ts';
 import { type SweepManifest, planSweep, writeManifest } from './manifest.ts';
-import type { CheckpointPayload } from './node_exec.ts';
+import { type CheckpointPayload, Resources } from './node_exec.ts';
 import { clearFailures, rethrowFailure } from './sweep_failures.ts';
 import { verifySweep } from './sweep_status.ts';
-import { runWorker } from './worker.ts';
+import { WORKER_DEFAULTS, runWorker } from './worker.ts';
 
 export type { RunHost };
 
@@ -45,13 +43,12 @@ export interface ForkRunOptions {
 }
 
 /** A worker in this process: the executor of a plain fork and of the browser. */
-export function inProcessExecutor(backend: Backend, host: RunHost): SweepExecutor {
+export function inProcessExecutor(backend: Backend, host: RunHost, resources?: Resources): SweepExecutor {
   return async (store, manifest) => {
     const report = await runWorker(store, manifest, backend, {
+      resources,
       owner: `fork-${Math.random().toString(36).slice(2, 10)}`,
-      leaseMs: 60_000,
-      pollMs: 500,
-      partialEveryMs: 60_000,
+      ...WORKER_DEFAULTS,
       progress: host.progress,
       log: (m) => host.progress.log(m),
     });
@@ -75,8 +72,11 @@ export async function runForkExperiment(spec: ForkSpec, outDir: string, backend:
     timings.push({ phase, seconds: (performance.now() - t0) / 1000 });
     return r;
   };
-  const dataset = await timed('load data', () => loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize }));
-  const model = createModel(spec.model, dataset.inputShape, dataset.classes, { width: spec.width, slope: spec.slope });
+  // One load of the data and one model serve the checks, the planning and the in-process worker.
+  const resources = new Resources(host.files);
+  const data = { data: spec.data, limit: spec.limit, normalize: spec.normalize };
+  const dataset = await timed('load data', () => resources.dataset(data));
+  const model = await resources.model({ model: spec.model, width: spec.width, slope: spec.slope }, data);
   if (spec.batch > dataset.train.n) throw new RidgelineError('E_SPEC', `--batch ${spec.batch} is larger than the ${dataset.train.n} training examples of ${spec.data}`);
   if (spec.from) await loadWeights(host.files, spec.from, model);
   // Only now, with data, model, batch and --from checked, is the directory claimed: a refused start writes nothing.
@@ -86,13 +86,13 @@ export async function runForkExperiment(spec: ForkSpec, outDir: string, backend:
   run.drainDamaged((m) => host.progress.log(m));
   const storeRoot = o.store ?? joinPath(outDir, 'store');
   const store = await ObjectStore.open(host.files, storeRoot);
-  const manifest = await timed('plan', () => planSweep({ name: `fork ${outDir}`, base: {}, grid: {} }, [], [{ point: {}, spec }], host.files, backend.kind));
+  const manifest = await timed('plan', () => planSweep({ name: `fork ${outDir}`, base: {}, grid: {} }, [], [{ point: {}, spec }], host.files, backend.kind, resources));
   await writeManifest(store, manifest);
   await verifySweep(store, manifest);
   store.drainDamaged((m) => host.progress.log(m));
   // A failure recorded by an earlier attempt (a lost device, a full disk) is tried again.
   await clearFailures(store, manifest);
-  await timed('fork grid', () => (o.executor ?? inProcessExecutor(backend, host))(store, manifest));
+  await timed('fork grid', () => (o.executor ?? inProcessExecutor(backend, host, resources))(store, manifest));
 
   const point = manifest.points[0];
   const cells: ForkCell[] = [];

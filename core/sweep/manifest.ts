@@ -34,8 +34,8 @@ export interface SweepManifest {
 }
 
 /** Loads what planning needs (dataset sizes, model tasks, --from checksums) for the points. */
-export async function planFacts(files: FileStore, points: SweepPoint[], backend: string): Promise<{ facts: PlanFacts; task: (s: ForkSpec) => 'classification' | 'regression' }> {
-  const resources = new Resources(files);
+export async function planFacts(resources: Resources, points: SweepPoint[], backend: string): Promise<{ facts: PlanFacts; task: (s: ForkSpec) => 'classification' | 'regression' }> {
+  const files = resources.files;
   const sizes = new Map<ForkSpec, { train: number; test: number; task: 'classification' | 'regression' }>();
   const checksums = new Map<string, string>();
   for (const { spec } of points) {
@@ -57,8 +57,9 @@ export async function planFacts(files: FileStore, points: SweepPoint[], backend:
   };
 }
 
-export async function planSweep(spec: SweepSpec, gridKeys: string[], points: SweepPoint[], files: FileStore, backend: string): Promise<SweepManifest> {
-  const { facts, task } = await planFacts(files, points, backend);
+/** Plans the sweep; `resources` (datasets, models) may be the ones its in-process worker then uses. */
+export async function planSweep(spec: SweepSpec, gridKeys: string[], points: SweepPoint[], files: FileStore, backend: string, resources = new Resources(files)): Promise<SweepManifest> {
+  const { facts, task } = await planFacts(resources, points, backend);
   const nodes = new Map<string, GraphNode>();
   const planned: ManifestPoint[] = [];
   for (const p of points) {

@@ -48,7 +48,7 @@ export class DependencyDamaged extends Error {
 export class Resources {
   private readonly datasets = new Map<string, Promise<Dataset>>();
   private readonly models = new Map<string, Model>();
-  constructor(private readonly files: ObjectStore['files']) {}
+  constructor(readonly files: ObjectStore['files']) {}
 
   dataset(d: DataId): Promise<Dataset> {
     const key = canonicalJson(d);

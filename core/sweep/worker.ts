@@ -30,6 +30,8 @@ export interface WorkerOptions {
   /** Called when the worker starts and finishes a node (the pool's progress lines). */
   onNode?: (event: { node: GraphNode; phase: 'start' | 'done' | 'failed'; seconds?: number }) => void;
   now?: () => number;
+  /** Datasets and models already loaded (a fork's planning loaded them); default: loaded here. */
+  resources?: Resources;
 }
 
 export interface WorkerReport {
@@ -40,6 +42,9 @@ export interface WorkerReport {
   /** Every node of the sweep is published. */
   done: boolean;
 }
+
+/** Timing defaults of every worker (the `sweep work` options override them). */
+export const WORKER_DEFAULTS = { leaseMs: 60_000, pollMs: 500, partialEveryMs: 30_000 } as const;
 
 class LostClaim extends Error {}
 
@@ -72,7 +77,7 @@ export async function runWorker(store: ObjectStore, manifest: SweepManifest, bac
     throw new RidgelineError('E_SPEC', `sweep ${manifest.sweepId.slice(0, 12)} was planned for the ${manifest.backend} backend, but this worker has ${backend.kind}: results of the two differ in the last bits, so they may not share a sweep`);
   }
   const now = o.now ?? Date.now;
-  const resources = new Resources(store.files);
+  const resources = o.resources ?? new Resources(store.files);
   const executed: string[] = [];
   const nodes = manifest.nodes; // in dependency order
   let published = new Set<string>();

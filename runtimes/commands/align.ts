@@ -1,7 +1,6 @@
 /** `ridgeline align`: B's hidden units permuted into A's basis (git re-basin), with the barrier before and after. */
-import { activationMatching } from '../../core/align/activation_matching.ts';
+import { ALIGN_METHODS, type AlignMethod, matchNetworks } from '../../core/align/match.ts';
 import { permuteState, permutationsOf } from '../../core/align/permute.ts';
-import { backendGram, weightMatching } from '../../core/align/weight_matching.ts';
 import { loadDataset } from '../../core/data/registry.ts';
 import { RidgelineError } from '../../core/errors.ts';
 import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
@@ -15,7 +14,7 @@ import { loadWeights, saveWeights } from '../../core/train/checkpoint.ts';
 import { BACKEND_OPTION, type Command, optionOr, requireOption } from '../command.ts';
 import { MODEL_OPTIONS } from './spec_options.ts';
 
-const METHODS = ['weight', 'activation'] as const;
+const METHODS = ALIGN_METHODS;
 
 export const alignCommand: Command = {
   summary: 'permute B\'s hidden units into A\'s basis (weight or activation matching) and measure the barrier before and after',
@@ -52,9 +51,7 @@ export const alignCommand: Command = {
     const wA = await loadWeights(host.files, fileA, model);
     const wB = await loadWeights(host.files, fileB, model);
     const t0 = performance.now();
-    const match = method === 'weight'
-      ? await weightMatching(model, wA, wB, { seed, gram: backendGram(backend) })
-      : await activationMatching(backend, model, wA, wB, dataset.train, { limit: examples, seed });
+    const match = await matchNetworks(backend, model, wA, wB, method as AlignMethod, dataset.train, { seed, examples });
     const seconds = (performance.now() - t0) / 1000;
     const aligned = permuteState(model, wB, match.perms);
     if (out) {

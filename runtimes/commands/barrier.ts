@@ -1,7 +1,6 @@
 /** `ridgeline barrier`: the barrier between two checkpoints, ours or PyTorch's. */
-import { activationMatching } from '../../core/align/activation_matching.ts';
+import { matchNetworks } from '../../core/align/match.ts';
 import { permuteState, permutationsOf } from '../../core/align/permute.ts';
-import { backendGram, weightMatching } from '../../core/align/weight_matching.ts';
 import { featureCount } from '../../core/data/dataset.ts';
 import { RidgelineError } from '../../core/errors.ts';
 import { loadDataset } from '../../core/data/registry.ts';
@@ -50,9 +49,7 @@ export const barrierCommand: Command = {
     const test = await evaluatePath(backend, model, wA, wB, alphas, dataset.test, spec.evalBatch);
     let aligned: Record<string, unknown> | null = null;
     if (align) {
-      const match = align === 'weight'
-        ? await weightMatching(model, wA, wB, { gram: backendGram(backend) })
-        : await activationMatching(backend, model, wA, wB, dataset.train);
+      const match = await matchNetworks(backend, model, wA, wB, align, dataset.train);
       const wP = permuteState(model, wB, match.perms);
       aligned = {
         method: align, objectiveBefore: match.objectiveBefore, objective: match.objective,

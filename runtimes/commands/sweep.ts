@@ -19,9 +19,10 @@ import { type SweepManifest, listSweeps, planSweep, readManifest, writeManifest 
 import { clearFailures } from '../../core/sweep/sweep_failures.ts';
 import { type SweepSpec, expandSweep, parseSweepSpec, sweepSpecFromCli } from '../../core/sweep/sweep_spec.ts';
 import { collectSweep, sweepStatus, verifySweep } from '../../core/sweep/sweep_status.ts';
-import { runWorker } from '../../core/sweep/worker.ts';
+import { WORKER_DEFAULTS, runWorker } from '../../core/sweep/worker.ts';
 import { BACKEND_OPTION, type Command, type OptionSpec, optionOr, requireOption } from '../command.ts';
 import type { RuntimeHost } from '../host.ts';
+import { formatDuration } from '../progress.ts';
 import { EVENT_PREFIX, type WorkerEvent, eventProgress, runLocalPool } from '../sweep_pool.ts';
 import { FORK_OPTIONS } from './spec_options.ts';
 
@@ -79,13 +80,12 @@ async function manifestOf(store: ObjectStore, opts: Record<string, string>): Pro
   return readManifest(store, ids[0]);
 }
 
-const fmtSeconds = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`);
 
 function describeStatus(m: SweepManifest, s: Awaited<ReturnType<typeof sweepStatus>>, print: (l: string) => void): void {
   print(`sweep ${m.sweepId.slice(0, 12)} "${m.name}" (${m.backend}): ${m.points.length} points, ${s.nodes} nodes`);
   print(`  done ${s.done.length} · running ${s.running.length} · pending ${s.pending.length} · failed ${s.failed.length}${s.blocked.length ? ` · blocked by failures ${s.blocked.length}` : ''}`);
   const left = s.totalCost - s.doneCost;
-  print(`  work: ${(100 * s.doneCost / Math.max(s.totalCost, 1)).toFixed(1)} % done${s.secondsPerCost !== null && left > 0 ? `; about ${fmtSeconds(left * s.secondsPerCost)} of one worker left (at the measured rate)` : ''}`);
+  print(`  work: ${(100 * s.doneCost / Math.max(s.totalCost, 1)).toFixed(1)} % done${s.secondsPerCost !== null && left > 0 ? `; about ${formatDuration(left * s.secondsPerCost)} of one worker left (at the measured rate)` : ''}`);
   for (const r of s.running) print(`  running: ${r.node.label} (${r.owner}, heartbeat ${(r.heartbeatAgeMs / 1000).toFixed(0)} s ago)`);
   for (const f of s.failed) print(`  failed: ${f.node.label}: ${f.reason.split('\n')[0]}`);
 }
@@ -220,7 +220,7 @@ const planCommand: Command = {
     if (store) {
       const s = await sweepStatus(store, m);
       host.print(`  in ${store.root}: ${s.done.length} of ${s.nodes} nodes done (${(100 * s.doneCost / Math.max(s.totalCost, 1)).toFixed(1)} % of the work)`);
-      if (s.secondsPerCost !== null) host.print(`  estimated: ${fmtSeconds((s.totalCost - s.doneCost) * s.secondsPerCost)} of one worker (rate measured on this store's finished training nodes)`);
+      if (s.secondsPerCost !== null) host.print(`  estimated: ${formatDuration((s.totalCost - s.doneCost) * s.secondsPerCost)} of one worker (rate measured on this store's finished training nodes)`);
     }
     return 0;
   },
@@ -274,8 +274,8 @@ const workCommand: Command = {
     const progress = opts.events ? eventProgress(send) : host.progress;
     const report = await runWorker(store, manifest, backend, {
       owner,
+      ...WORKER_DEFAULTS,
       leaseMs: seconds(opts, 'lease', workCommand),
-      pollMs: 500,
       partialEveryMs: seconds(opts, 'partial-every', workCommand),
       progress,
       log: (line) => progress.log(line),
