@@ -142,13 +142,19 @@ export function nodeFileStore(): FileStore {
       return removed;
     },
     async createExclusive(path, text) {
-      try {
-        await mkdir(dirname(path), { recursive: true });
-        await writeFile(path, text, { flag: 'wx' });
-        return true;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-        throw ioError(path, e);
+      // Another process may remove the directory between our mkdir and open (a store
+      // tidying a published node's claims): make it again, a few times, before giving up.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await mkdir(dirname(path), { recursive: true });
+          await writeFile(path, text, { flag: 'wx' });
+          return true;
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === 'EEXIST') return false;
+          if (code === 'ENOENT' && attempt < 5) continue;
+          throw ioError(path, e);
+        }
       }
     },
     async remove(path) {

@@ -19,6 +19,7 @@ import { FORK_DEFAULTS, applyOptions } from '../core/experiments/fork_spec.ts';
 import type { ForkResult } from '../core/experiments/result_schema.ts';
 import { memoryFileStore } from '../core/io_memory.ts';
 import { ObjectStore } from '../core/store/object_store.ts';
+import { nodeFileStore } from '../runtimes/node_files.ts';
 import { canonicalJson } from '../core/store/sealed.ts';
 import { splitArray } from '../core/sweep/cluster_scripts.ts';
 import { type GraphNode, type PlanFacts, identityOf, planPoint } from '../core/sweep/graph.ts';
@@ -131,6 +132,33 @@ test('claims: one winner of a race, a live lease blocks, an expired one is taken
   assert.equal(await store.heartbeat(first), false, 'the presumed-dead owner learns it lost the node');
   await store.release(taken!);
   assert.ok(await store.claim('n1', 'next', 1000), 'a released claim is free at once');
+});
+
+test('publishing while heartbeats and late claimants write into the claim directory (real files): every node publishes, none fails', async () => {
+  // CI once failed a Slurm sweep with "ENOTEMPTY … rmdir claims/<id>": a heartbeat's
+  // temporary lock file appeared while publish removed the claim directory.
+  const store = await ObjectStore.open(nodeFileStore(), join(tmp(), 'store'));
+  for (let i = 0; i < 40; i++) {
+    const id = createHash('sha256').update(`race ${i}`).digest('hex').slice(0, 32);
+    const claim = (await store.claim(id, 'owner', 60_000))!;
+    await store.files.write(join(store.stagingDir(id), 'x.bin'), new Uint8Array([i]));
+    let stop = false;
+    const hammer = (async () => {
+      for (let k = 0; !stop; k++) {
+        await store.heartbeat(claim);
+        await store.claim(id, `late${k}`, 60_000);
+      }
+    })();
+    try {
+      await new Promise((r) => setTimeout(r, i % 3));
+      await store.publish(id, 'test', { i }, ['x.bin'], { i }, 'owner', 0);
+    } finally {
+      stop = true;
+      await hammer;
+    }
+    const record = await store.read<{ i: number }>(id, { verifyFiles: true });
+    assert.equal(record?.payload.i, i, `node ${i} published and verified`);
+  }
 });
 
 test('sweep specs: unknown keys, empty grids, values out of range and duplicates are refused naming the key', () => {

@@ -184,8 +184,11 @@ export class ObjectStore {
     await this.files.write(this.path('executions', id, `${producedBy}.json`), JSON.stringify({ owner: producedBy, seconds, at: new Date(this.now()).toISOString() }) + '\n');
     await this.files.remove(this.path('partial', id));
     await this.files.remove(this.path('failures', `${id}.json`));
-    // A published node needs no claim: later workers see the record and skip it.
-    await this.files.remove(this.path('claims', id));
+    // A published node needs no claim: later workers see the record and skip it. Removing
+    // the claims is tidying only, and a worker racing to claim the node (it read the store
+    // just before the record appeared) can add a lock meanwhile: a failed removal leaves
+    // that harmless lock behind rather than failing a node that is already published.
+    await this.files.remove(this.path('claims', id)).catch(() => {});
   }
 
   /** How many completed executions of `id` the store has seen (the tests' audit). */
@@ -246,7 +249,14 @@ export class ObjectStore {
   async heartbeat(claim: Claim): Promise<boolean> {
     if (!(await this.stillOwns(claim))) return false;
     const info: ClaimInfo = { owner: claim.owner, generation: claim.generation, heartbeat: this.now(), leaseMs: claim.leaseMs, released: false };
-    await this.files.write(this.claimFile(claim.id, claim.generation), JSON.stringify(info));
+    try {
+      await this.files.write(this.claimFile(claim.id, claim.generation), JSON.stringify(info));
+    } catch (e) {
+      // The claim directory vanished under the write: the node was published by a worker
+      // that took it over, so this claim is lost, not the store broken.
+      if (!(await this.stillOwns(claim))) return false;
+      throw e;
+    }
     return true;
   }
 

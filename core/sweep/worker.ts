@@ -126,14 +126,24 @@ async function computeClaimed(
 ): Promise<Outcome> {
   let lost = false;
   let lastBeat = now();
-  const beat = async () => {
-    if (lost) return;
+  // The beat in flight, so that publishing waits for it: a heartbeat rewriting the lock
+  // while publish removes the claim directory would make that removal fail.
+  let inFlight: Promise<void> = Promise.resolve();
+  const beat = (): Promise<void> => {
+    if (lost) return inFlight;
     lastBeat = now();
-    if (!(await store.heartbeat(claim))) lost = true;
+    inFlight = inFlight.then(async () => {
+      if (!(await store.heartbeat(claim))) lost = true;
+    });
+    return inFlight;
   };
   // Long kernels can block the event loop past a timer; the training loop also renews at
   // chunk boundaries (keepAlive), so the lease holds either way.
   const timer = setInterval(() => void beat().catch(() => {}), Math.max(50, o.leaseMs / 4));
+  const stopBeating = async () => {
+    clearInterval(timer);
+    await inFlight.catch(() => {});
+  };
   const ctx: ExecContext = {
     store, backend, resources, progress: o.progress, partialEveryMs: o.partialEveryMs, now,
     keepAlive: async () => {
@@ -145,6 +155,7 @@ async function computeClaimed(
   o.onNode?.({ node, phase: 'start' });
   try {
     const output = await executeNode(node, ctx);
+    await stopBeating();
     // Publish only while still the owner: a worker presumed dead and taken over keeps quiet.
     if (lost || !(await store.stillOwns(claim))) {
       o.log(`${node.label}: the lease expired and another worker took the node over; this result is not published`);
@@ -173,7 +184,7 @@ async function computeClaimed(
     o.log(`${node.label} failed: ${reason.split('\n')[0]}`);
     return 'failed';
   } finally {
-    clearInterval(timer);
+    await stopBeating();
     await store.release(claim).catch(() => {});
   }
 }
