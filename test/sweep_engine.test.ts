@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -348,6 +348,41 @@ test('--executor print writes the sbatch array script and a Kubernetes Indexed J
   assert.match(r.stdout, /completions: 5\n  parallelism: 2\n  backoffLimitPerIndex: 3/);
   assert.match(r.stdout, /JOB_COMPLETION_INDEX/);
   assert.equal(Object.keys(executions(store)).length, 0, 'print computes nothing');
+});
+
+test('sweep forget + gc: only the nodes no remaining sweep needs go (a dry run lists them first), live claims stay, the kept sweep is still complete', () => {
+  const store = tmp();
+  cpSync(storeA, store, { recursive: true });
+  const manifests = readdirSync(join(store, 'sweeps')).map((f) => JSON.parse(readFileSync(join(store, 'sweeps', f), 'utf8')).payload as { sweepId: string; name: string; nodes: { id: string }[] });
+  assert.equal(manifests.length, 2, 'store A holds the two sweeps of the tests above');
+  const [gone, kept] = manifests[0].nodes.length <= manifests[1].nodes.length ? manifests : [manifests[1], manifests[0]];
+  const keptIds = new Set(kept.nodes.map((n) => n.id));
+  const orphans = gone.nodes.map((n) => n.id).filter((id) => !keptIds.has(id)).sort();
+  assert.ok(orphans.length > 0 && orphans.length < gone.nodes.length, 'the two sweeps share some nodes, not all');
+  // A worker of some other sweep holds a live claim on an id no manifest names yet.
+  const busy = 'f'.repeat(32);
+  mkdirSync(join(store, 'claims', busy), { recursive: true });
+  writeFileSync(join(store, 'claims', busy, '000000.lock'), JSON.stringify({ owner: 'other', generation: 0, heartbeat: Date.now(), leaseMs: 3_600_000, released: false }));
+
+  const forget = ridgeline(['sweep', 'forget', '--store', store, '--sweep', gone.sweepId.slice(0, 10)]);
+  assert.equal(forget.status, 0, forget.stderr);
+  const dry = ridgeline(['sweep', 'gc', '--store', store, '--dry-run']);
+  assert.equal(dry.status, 0, dry.stderr);
+  assert.deepEqual([...dry.stderr.matchAll(/would remove ([0-9a-f]{32})/g)].map((m) => m[1]).sort(), orphans, 'the dry run names exactly the orphaned nodes');
+  assert.ok(orphans.every((id) => existsSync(join(store, 'objects', id.slice(0, 2), id, 'node.json'))), 'a dry run removes nothing');
+
+  const gc = ridgeline(['sweep', 'gc', '--store', store]);
+  assert.equal(gc.status, 0, gc.stderr);
+  assert.match(gc.stdout, new RegExp(`removed ${orphans.length} unreferenced node\\(s\\), left 1 claimed by live workers`));
+  for (const id of orphans) {
+    assert.ok(!existsSync(join(store, 'objects', id.slice(0, 2), id)) && !existsSync(join(store, 'executions', id)), `${id} removed with its audit`);
+  }
+  assert.ok(existsSync(join(store, 'claims', busy, '000000.lock')), 'a live claim is left alone');
+  for (const id of keptIds) assert.ok(existsSync(join(store, 'objects', id.slice(0, 2), id, 'node.json')), `kept node ${id} is still there`);
+  const status = ridgeline(['sweep', 'status', '--store', store]);
+  assert.equal(status.status, 0, `the kept sweep is still complete: ${status.stdout}`);
+  assert.match(status.stdout, new RegExp(`done ${kept.nodes.length} · running 0 · pending 0`));
+  assert.equal(ridgeline(['sweep', 'status', '--store', store, '--sweep', gone.sweepId]).status, 1, 'the forgotten sweep is gone from the store');
 });
 
 test('fork --jobs 2 --store S runs through the pool and equals the sweep point; a sweep on S then reuses the fork\'s nodes', () => {

@@ -97,6 +97,11 @@ export async function readManifest(store: ObjectStore, idOrPrefix: string): Prom
   return opened.payload;
 }
 
+/** Drops a sweep's manifest, so that `sweep gc` may remove the nodes no other sweep needs. */
+export async function forgetSweep(store: ObjectStore, sweepId: string): Promise<void> {
+  await store.files.remove(manifestFile(store, sweepId));
+}
+
 export async function listSweeps(store: ObjectStore): Promise<string[]> {
   return (await store.files.list(store.path('sweeps'))).filter((n) => /^[0-9a-f]{32}\.json$/.test(n)).map((n) => n.slice(0, -5));
 }
