@@ -24,6 +24,7 @@ import { canonicalJson } from '../core/store/sealed.ts';
 import { splitArray } from '../core/sweep/cluster_scripts.ts';
 import { type GraphNode, type PlanFacts, identityOf, planPoint } from '../core/sweep/graph.ts';
 import { expandSweep, parseSweepSpec } from '../core/sweep/sweep_spec.ts';
+import { skipOutsideCi } from './util.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'dist/runtimes/node.js');
@@ -211,6 +212,26 @@ test('a 4-point sweep with 2 workers: each point equals a plain fork of the same
   assert.equal(summary.groups.length, 2 * 2, 'grid points without the seed key × cells');
   for (const g of summary.groups) assert.equal(g.n, 2, 'two seeds per group');
   for (const [id, n] of executions(storeA)) assert.equal(n, 1, `node ${id} computed ${n} times`);
+});
+
+test('a WebGPU sweep (pool of 2 processes) gives the cells of an in-process fork on WebGPU bit for bit, and the CPU sweep\'s within float tolerance', (t) => {
+  const store = tmp();
+  const spec = specFile({ seedInit: [1], lr: [0.1] }, 'gpu');
+  const r = ridgeline(['sweep', 'run', spec, '--store', store, '--jobs', '2', '--backend', 'webgpu', '--out', join(store, 'collected')]);
+  if (r.status !== 0 && /adapter|WebGPU is not available/i.test(r.stderr)) return skipOutsideCi(t, `no WebGPU adapter: ${r.stderr.trim().split('\n').pop()}`);
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  const out = tmp();
+  const fork = ridgeline(['fork', '--data', DATA, '--model', 'mlp-2', '--width', '16', '--batch', '30', '--unit', 'steps', '--k1', '0,20', '--steps', '60', '--alphas', '5', '--seed-init', '1', '--lr', '0.1', '--backend', 'webgpu', '--out', out]);
+  assert.equal(fork.status, 0, fork.stderr);
+  const strip = (cells: ForkResult['cells']) => cells.map(({ checkpointA: _a, checkpointB: _b, checkpointFork: _f, ...rest }) => rest);
+  const gpuCells = JSON.parse(readFileSync(join(store, 'collected', 'sweep.json'), 'utf8')).points[0].cells as ForkResult['cells'];
+  assert.deepEqual(strip(gpuCells), strip((JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ForkResult).cells), 'sweep workers and the fork agree in every number');
+  const cpu = JSON.parse(readFileSync(join(storeA, 'collected', 'sweep.json'), 'utf8')).points.find((p: { point: Record<string, number> }) => p.point.seedInit === 1 && p.point.lr === 0.1).cells as ForkResult['cells'];
+  for (const [i, c] of gpuCells.entries()) {
+    const [g, k] = [c.test.curve.map((p) => p.loss), cpu[i].test.curve.map((p) => p.loss)];
+    assert.equal(g.length, k.length);
+    for (const [j, v] of g.entries()) assert.ok(Math.abs(v - k[j]) <= 1e-3 * Math.max(1, Math.abs(k[j])), `cell ${i} α ${j}: WebGPU ${v} vs CPU ${k[j]}`);
+  }
 });
 
 test('two sweeps sharing cells: the shared nodes are computed once (the second computes only its new points)', () => {
