@@ -45,3 +45,10 @@ export async function bunGpu(): Promise<GPU | undefined> {
   setupGlobals();
   return (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
 }
+
+/** Deno: wgpu is built in (navigator.gpu) and works with Mesa lavapipe. */
+export async function denoGpu(): Promise<GPU | undefined> {
+  const env = (globalThis as unknown as { Deno: { env: Env } }).Deno.env;
+  preferIcd(LAVAPIPE_ICD, env);
+  return (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+}
