@@ -29,6 +29,7 @@ export { type Progress, silentProgress } from './progress.ts';
 export { type Dataset, type NormalizationRecord, type Split, featureCount, headOfSplit } from './data/dataset.ts';
 export { DATASET_NAMES, type LoadDatasetOptions, loadDataset } from './data/registry.ts';
 export { type ArrayDatasetOptions, type ArraySplit, datasetFromArrays } from './data/arrays.ts';
+export type { NormalizeMode } from './data/normalize.ts';
 
 // Models and their weights (PyTorch state_dict names, safetensors files).
 export { LISTED_MODELS, MODEL_NAMES, type ModelOptions, createModel } from './nn/registry.ts';
