@@ -24,7 +24,7 @@ export const MODEL_NAMES = [
 ] as const;
 
 /** Concrete names to list (the L-families at their usual depth). */
-export const LISTED_MODELS = ['logreg', 'linear-2', 'mlp-2', ...MODEL_NAMES.slice(3)];
+export const LISTED_MODELS: string[] = ['logreg', 'linear-2', 'mlp-2', ...MODEL_NAMES.slice(3)];
 
 function spec(message: string): never {
   throw new RidgelineError('E_SPEC', message);
