@@ -11,7 +11,7 @@ import { forkFinding } from '../core/lmc/fork_summary.ts';
 import { studentT975, summarize } from '../core/lmc/repeat_stats.ts';
 import { repeatSeeds } from '../core/experiments/repeat_seeds.ts';
 import { FORK_DEFAULTS } from '../core/experiments/fork_spec.ts';
-import { exampleForkResult } from '../core/report/example.ts';
+import { exampleForkResult } from './fixtures/fork_result.ts';
 
 /** log Γ by Lanczos (g = 7): an independent route to the t density's constant. */
 function logGamma(x: number): number {

@@ -195,15 +195,3 @@ export async function datasetGradient(backend: Backend, model: Model, weights: r
     d.dispose();
   }
 }
-
-/** H(weights)·v on `split` (canonical order). */
-export async function datasetHvp(
-  backend: Backend, model: Model, weights: readonly Float32Array[], split: Split, v: Float64Array | Float32Array, options: DerivativeOptions = {},
-): Promise<Float64Array> {
-  const d = new DatasetDerivatives(backend, model, weights, split, options);
-  try {
-    return await d.hvp(v);
-  } finally {
-    d.dispose();
-  }
-}
