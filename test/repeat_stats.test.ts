@@ -1,5 +1,5 @@
 /**
- * Summaries over repeats (SPEC §2) and the endpoint floor (SPEC §1) as properties: the t
+ * Summaries over repeats (docs/fork.md) and the endpoint floor (docs/metrics.md#barriers) as properties: the t
  * quantiles against a numerical integral of Student's density, the interval's definition,
  * and B ≥ ½|E(A) − E(B)| for every error curve.
  */

@@ -1,4 +1,4 @@
-/** The model registry: names of SPEC §6 → models for a dataset's example shape and class count. */
+/** The model registry: names of docs/models.md → models for a dataset's example shape and class count. */
 import { RidgelineError } from '../errors.ts';
 import { alexnet } from './alexnet.ts';
 import { appDModel } from './app_d.ts';
