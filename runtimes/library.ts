@@ -10,10 +10,8 @@
 import { silentProgress, type Progress } from '../core/progress.ts';
 import { type BackendChoice, type SelectOptions, type SelectedBackend, selectBackend } from '../core/select_backend.ts';
 import type { RunHost } from '../core/sweep/fork_runner.ts';
-import type { FileStore } from '../core/io.ts';
 import { createHost } from './host.ts';
 import { cpuSpawner } from './kernel_threads_host.ts';
-import { nodeFileStore } from './node_files.ts';
 import { bunGpu, denoGpu, nodeGpu } from './webgpu_host.ts';
 
 export * from '../core/mod.ts';
@@ -48,9 +46,7 @@ export function createBackend(choice: BackendChoice = 'auto', options: SelectOpt
 }
 
 /** The file system through node:fs, with atomic writes and bounded reads (see `FileStore`). */
-export function nodeFiles(): FileStore {
-  return nodeFileStore();
-}
+export { nodeFileStore } from './node_files.ts';
 
 /**
  * What `runForkExperiment` needs from its surroundings: this runtime's files, the given

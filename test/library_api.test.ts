@@ -15,7 +15,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
   type Backend, type Dataset, type Model, RidgelineError, closeBackend, createBackend, createModel, datasetFromArrays, disposeState,
-  forkSpecFrom, hessianEigenvalues, loadDataset, loadWeights, measureBarrier, nodeFiles, saveWeights, subsetOf, trainRun,
+  forkSpecFrom, hessianEigenvalues, loadDataset, loadWeights, measureBarrier, nodeFileStore, saveWeights, subsetOf, trainRun,
 } from '../runtimes/library.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -39,7 +39,7 @@ function cli(args: string[]): string {
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ridgeline-api-'));
   ({ backend } = await createBackend('cpu'));
-  dataset = await loadDataset(DATA, nodeFiles());
+  dataset = await loadDataset(DATA, nodeFileStore());
   model = createModel('mlp-1', dataset.inputShape, dataset.classes, { width: 12 });
 });
 after(() => {
@@ -53,14 +53,14 @@ async function trained(seed: number): Promise<{ weights: Float32Array[]; file: s
   disposeState(run.state);
   assert.equal(run.losses.length, 30);
   const file = join(dir, `api-${seed}.safetensors`);
-  await saveWeights(nodeFiles(), file, model, run.weights);
+  await saveWeights(nodeFileStore(), file, model, run.weights);
   return { weights: run.weights, file };
 }
 
 test('trainRun gives the weights ridgeline train writes', async () => {
   const { weights } = await trained(0);
   cli(['train', ...FLAGS, ...TRAIN_FLAGS, '--out', join(dir, 'cli-train')]);
-  const fromCli = await loadWeights(nodeFiles(), join(dir, 'cli-train/final.safetensors'), model);
+  const fromCli = await loadWeights(nodeFileStore(), join(dir, 'cli-train/final.safetensors'), model);
   weights.forEach((w, i) => assert.deepEqual(w, fromCli[i], `tensor ${model.params[i].name}`));
 });
 
@@ -85,7 +85,7 @@ test('hessianEigenvalues equals ridgeline hessian --checkpoint --json', async ()
 });
 
 test('datasetFromArrays normalizes like loadDataset, and refuses bad arrays by name', async () => {
-  const raw = await loadDataset(DATA, nodeFiles(), { normalize: 'none' });
+  const raw = await loadDataset(DATA, nodeFileStore(), { normalize: 'none' });
   const fromArrays = datasetFromArrays({ inputShape: raw.inputShape, classes: raw.classes, train: raw.train, test: raw.test });
   assert.deepEqual(fromArrays.train, dataset.train);
   assert.deepEqual(fromArrays.test, dataset.test);
