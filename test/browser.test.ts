@@ -25,7 +25,7 @@ import { startWatchdog } from './gpu/watchdog.ts';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHROMIUM = '/usr/bin/chromium';
 const QUIET = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-/** DESIGN.md's measured flags for WebGPU on SwiftShader in headless Debian chromium (as root). */
+/** docs/design.md's measured flags for WebGPU on SwiftShader in headless Debian chromium (as root). */
 const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan', ...QUIET];
 /** No WebGPU adapter, whatever GPU the machine has (SwiftShader for WebGPU needs opting in). */
 const NO_WEBGPU_ARGS = ['--disable-gpu', ...QUIET];
@@ -35,7 +35,7 @@ const SPEC: Record<string, string> = {
 };
 /** A run takes ~3 s on SwiftShader here; one near this bound is a hang. */
 const RUN_TIMEOUT_MS = 180_000;
-/** Chromium's processes together; a SwiftShader hang elsewhere grew by ~65 MB/s (DESIGN.md). */
+/** Chromium's processes together; a SwiftShader hang elsewhere grew by ~65 MB/s (docs/design.md). */
 const CHROMIUM_RSS_BOUND = 4 * 2 ** 30;
 
 /**

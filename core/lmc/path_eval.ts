@@ -16,7 +16,7 @@ export interface PathPoint {
 
 export interface PathEvaluation {
   points: PathPoint[];
-  /** Mean H(pA, pB) over the split (SPEC §4). */
+  /** Mean H(pA, pB) over the split (docs/metrics.md#distances-and-geometry). */
   predictionDistance: number;
   /** Mean ½(H(pA, pB) + H(pB, pA)). */
   predictionDistanceSymmetric: number;

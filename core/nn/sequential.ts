@@ -1,5 +1,5 @@
 /**
- * Fully connected `nn.Sequential` models: `logreg`, `linear-L` and `mlp-L` of SPEC §6.
+ * Fully connected `nn.Sequential` models: `logreg`, `linear-L` and `mlp-L` of docs/models.md.
  * Linear weights are stored [out, in] as in PyTorch, so the forward pass is x·Wᵀ + b.
  */
 import * as ag from '../autograd/mod.ts';

@@ -78,7 +78,7 @@ export function curvesCsv(result: ForkResult): string {
 
 export const SUMMARY_COLUMNS = ['k1', 'k2', 'metric', 'n', 'mean', 'sd', 'ci95Low', 'ci95High'] as const;
 
-/** Every summarised metric of every cell over its repeats (SPEC §2), long format. */
+/** Every summarised metric of every cell over its repeats (docs/fork.md), long format. */
 export function summaryCsv(result: ForkResult): string {
   const rows: CsvValue[][] = [];
   for (const cell of result.summary) {

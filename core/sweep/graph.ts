@@ -14,7 +14,7 @@
  *  - eval: the linear path between two checkpoints on one split (α grid, batch, BN reset).
  *  - cell: a fork cell (k1, k2, repeat) from its two checkpoints and two evaluations.
  *
- * The fork procedure (which lines, which steps, which pairs) is SPEC §2's, as in lmc/fork.ts
+ * The fork procedure (which lines, which steps, which pairs) is docs/fork.md's, as in lmc/fork.ts
  * before the graph; seeds of repeat r come from experiments/repeat_seeds.ts.
  */
 import type { ForkSpec } from '../experiments/fork_spec.ts';
