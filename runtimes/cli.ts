@@ -17,6 +17,7 @@ import { modelsCommand } from './commands/models.ts';
 import { predictCommand } from './commands/predict.ts';
 import { presetsCommand } from './commands/presets.ts';
 import { rebasinCommand } from './commands/rebasin.ts';
+import { serveCommand } from './commands/serve.ts';
 import { SWEEP_COMMANDS } from './commands/sweep.ts';
 import { toyCommand } from './commands/toy.ts';
 import { trainCommand } from './commands/train.ts';
@@ -39,6 +40,7 @@ const COMMANDS: Record<string, Command> = {
   presets: presetsCommand,
   models: modelsCommand,
   demo: demoCommand,
+  serve: serveCommand,
 };
 
 function usage(): string {
