@@ -116,9 +116,9 @@ export function describeResult(kind: RunKind, j: Json): { title: string; numbers
 }
 
 /** The run in `dir` (relative path `rel`), or null if it holds no result file of ours. */
-async function runIn(files: FileStore, dir: string, rel: string, names: string[]): Promise<RunEntry | null> {
+async function runIn(files: FileStore, dir: string, rel: string, names: string[], admit: Admit): Promise<RunEntry | null> {
   for (const file of RESULT_FILES) {
-    if (!names.includes(file)) continue;
+    if (!names.includes(file) || !(await admit(joinPath(dir, file)))) continue;
     let json: unknown;
     try {
       json = JSON.parse(await files.readText(joinPath(dir, file)));
@@ -129,25 +129,32 @@ async function runIn(files: FileStore, dir: string, rel: string, names: string[]
     if (!kind) continue;
     const fileNames: string[] = [];
     // FileStore has no stat: what lists nothing is taken for a file (an empty directory would be too, harmlessly).
-    for (const name of names) if ((await files.list(joinPath(dir, name))).length === 0) fileNames.push(name);
+    for (const name of names) if ((await files.list(joinPath(dir, name))).length === 0 && (await admit(joinPath(dir, name)))) fileNames.push(name);
     const report = ['report.html', 'hull.html'].find((r) => fileNames.includes(r)) ?? null;
     return { path: rel, kind, result: file, ...describeResult(kind, json as Json), files: fileNames, report };
   }
   return null;
 }
 
+/**
+ * Whether a path may be listed: the runtime's check that it stays inside the runs folder
+ * once symlinks are resolved (a FileStore cannot see links), so the index never describes,
+ * and `report` never copies, what lies outside.
+ */
+export type Admit = (path: string) => Promise<boolean>;
+
 /** Every run under `root`, sorted by path. */
-export async function indexRuns(files: FileStore, root: string): Promise<RunEntry[]> {
+export async function indexRuns(files: FileStore, root: string, admit: Admit = async () => true): Promise<RunEntry[]> {
   const runs: RunEntry[] = [];
   const visit = async (dir: string, rel: string, depth: number) => {
     const names = (await files.list(dir)).filter((n) => !n.startsWith('.')).sort();
-    const run = await runIn(files, dir, rel, names);
+    const run = await runIn(files, dir, rel, names, admit);
     if (run) runs.push(run);
     if (depth >= MAX_DEPTH) return;
     for (const name of names) {
       if (INTERNAL_DIRS.has(name)) continue;
       const child = joinPath(dir, name);
-      if ((await files.list(child)).length > 0) await visit(child, rel ? `${rel}/${name}` : name, depth + 1);
+      if ((await files.list(child)).length > 0 && (await admit(child))) await visit(child, rel ? `${rel}/${name}` : name, depth + 1);
     }
   };
   await visit(root, '', 0);

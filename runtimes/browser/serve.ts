@@ -10,13 +10,14 @@
  * cross-origin isolation headers SharedArrayBuffer — the CPU backend's shared WebAssembly
  * memory — needs, and no-store so a rebuilt bundle is never served stale.
  */
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, extname, join, normalize, sep } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { indexRuns } from '../../core/report/run_index.ts';
 import { nodeFileStore } from '../node_files.ts';
+import { admitInside, realpathInside } from '../path_inside.ts';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -95,22 +96,11 @@ export function safeRequestPath(rawUrl: string): string | null {
   return decoded;
 }
 
-/**
- * The file `rel` names under `root`, or null if it is not inside: lexically (normalize) and
- * after resolving symlinks (realpath of both, so a link to /etc is refused while a root
- * that is itself reached through a link still works).
- */
+/** The file `rel` names under `root`, or null if it is not inside (lexically or through a symlink). */
 async function fileInside(root: string, rel: string): Promise<string | null> {
-  const base = normalize(root);
-  const file = normalize(join(base, rel));
-  const within = (dir: string, f: string) => f === dir || f.startsWith(dir.endsWith(sep) ? dir : dir + sep);
-  if (!within(base, file)) return null;
-  try {
-    const [realBase, realFile] = await Promise.all([realpath(base), realpath(file)]);
-    return within(realBase, realFile) ? realFile : null;
-  } catch {
-    return file; // does not exist: the caller's stat says 404
-  }
+  const file = join(root, rel);
+  const real = await realpathInside(root, file);
+  return real === 'missing' ? file : real; // a missing file: the caller's stat says 404
 }
 
 /** Serves the explorer; resolves once listening. */
@@ -140,7 +130,7 @@ export async function serveApp(o: AppServerOptions = {}): Promise<StaticServer> 
     if (path === null) return send(403, 'outside the served directories\n');
     try {
       if (path === INDEX_PATH) {
-        const runs = o.runsDir ? await indexRuns(files, o.runsDir) : [];
+        const runs = o.runsDir ? await indexRuns(files, o.runsDir, admitInside(o.runsDir)) : [];
         return send(200, JSON.stringify({ runsDir: o.runsDir ?? null, runs }), MIME['.json']);
       }
       const [prefix, dir] = mounts.find(([p]) => path.startsWith(p)) ?? ['/', appRoot];

@@ -9,6 +9,7 @@ import { joinPath } from '../../core/io.ts';
 import { prepareOutDir } from '../../core/out_dir.ts';
 import { indexRuns } from '../../core/report/run_index.ts';
 import { type Command, optionOr, requireOption } from '../command.ts';
+import { admitInside } from '../path_inside.ts';
 import { appFiles, runsFolder } from './app_files.ts';
 
 /** The empty slot in index.html that the page reads its run index from when it is filled. */
@@ -29,7 +30,7 @@ export const reportCommand: Command = {
     const runsDir = await runsFolder('report', optionOr(reportCommand, opts, 'runs'));
     const { appRoot, mnistDir } = await appFiles(host, 'report');
     await prepareOutDir(host.files, out);
-    const runs = await indexRuns(host.files, runsDir);
+    const runs = await indexRuns(host.files, runsDir, admitInside(runsDir));
     const copy = async (from: string, to: string) => host.files.write(to, await host.files.read(from));
     for (const run of runs) {
       for (const name of run.files) await copy(joinPath(runsDir, run.path, name), joinPath(out, 'runs', run.path, name));
