@@ -27,7 +27,7 @@ export const FORK_SPEC: Record<string, string> = {
   unit: 'steps', k1: '0,10', steps: '40', alphas: '5',
 };
 /** The checkpoints' model and data, as the barrier view's fields take them. */
-export const PAIR = { model: 'mlp-1', width: '16', data: 'mnist', limit: '600', alphas: '7' };
+export const PAIR = { model: 'mlp-2', width: '16', data: 'mnist', limit: '600', alphas: '7' };
 
 export interface Fixtures {
   /** Holds runs/ (the runs folder) and ckpt/ (the two checkpoints, outside it). */

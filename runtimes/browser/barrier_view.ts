@@ -91,7 +91,7 @@ export function setupBarrierView(): void {
       const request = { a: await given(a), b: await given(b), options, dataFiles: await Promise.all(idx.map(given)) };
       const backend = String(new FormData(form).get('backend')) as BrowserBackendChoice;
       const progress = progressInto(status, null, bar);
-      const result = await runOnWorker((w) => w.barrier(request, backend, Comlink.proxy(progress)));
+      const result = await runOnWorker((w, live) => w.barrier(request, backend, Comlink.proxy(live(progress))));
       automation.barrier = last = result;
       $('barrier-backend').textContent = `${result.backend} on ${result.adapter} · ${result.runtime} · ${result.model} (${result.modelDescription}) on ${result.data}`;
       $('barrier-numbers').innerHTML = numbers(result);

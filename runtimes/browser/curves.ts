@@ -28,7 +28,7 @@ const Y_LABEL: Record<Quantity, string> = { loss: 'loss L(θ(α))', error: 'erro
 
 export function curveChart(sources: readonly CurveSource[], view: CurveView, title: string): ChartSpec {
   const series = sources.flatMap((s) => view.splits.map((split) => ({
-    name: `${s.name}${sources.length > 1 || view.splits.length > 1 ? ' ' : ''}${view.splits.length > 1 || sources.length === 1 ? split : ''}`.trim() || split,
+    name: `${s.name} ${split}`,
     points: s[split].curve.map((p) => ({ x: p.alpha, y: p[view.quantity] })),
     dash: split === 'train' ? '5 3' : undefined,
   })));

@@ -109,7 +109,7 @@ export function setupForkView(): void {
     };
     try {
       const { options, backend } = specOptions(form);
-      const result = await runOnWorker((w) => w.run(options, backend, Comlink.proxy(onEvent)));
+      const result = await runOnWorker((w, live) => w.run(options, backend, Comlink.proxy(live(onEvent))));
       automation.result = result;
       show(result);
       progressLine.textContent = `done: ${result.cells.length} cells`;
