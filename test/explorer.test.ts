@@ -107,7 +107,7 @@ test('run list and run view: cells shown, hover shows result.json\'s numbers per
   if (!needsChromium(t)) return;
   await page.goto(`${server.url}#/runs`);
   await page.locator('#runs-table tbody tr').first().waitFor();
-  assert.deepEqual(await page.locator('#runs-table tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.path)), ['fork-synthetic', 'pair-barrier']);
+  assert.deepEqual(await page.locator('#runs-table tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.path)), ['fork-synthetic', 'hessian-track', 'pair-barrier']);
   await screenshot('runs');
   await page.click('#runs-table a[href$="fork-synthetic"]');
   await page.waitForFunction(() => document.getElementById('view-run')?.dataset.state === 'done');
@@ -141,6 +141,23 @@ test('run list and run view: cells shown, hover shows result.json\'s numbers per
   assert.ok(await page.locator(`${chart} .reset-zoom`).isVisible());
   await page.click(`${chart} .reset-zoom`);
   assert.equal(await page.locator(`${chart} .hover-point`).count(), before);
+  // The loss surface `ridgeline surface` wrote into the run: a heat map with F, A and B, loss or error.
+  const surface = JSON.parse(readFileSync(join(fx.runs, 'fork-synthetic', 'surface-k1-0-k2-40.json'), 'utf8')) as { loss: number[][]; error: number[][] };
+  const map = page.locator('#run-body figure', { hasText: 'loss surface' });
+  const mapText = async () => (await map.locator('svg').textContent()) ?? '';
+  assert.match(await mapText(), /train loss/);
+  const cellTexts = async () => map.locator('svg text').allTextContents();
+  for (const mark of ['F', 'A', 'B']) assert.ok((await cellTexts()).includes(mark), `the map marks ${mark}`);
+  assert.equal((await map.locator('svg rect').count()) >= surface.loss.length ** 2, true, 'one cell per grid point');
+  const lossTexts = await cellTexts();
+  await map.locator('input[value="error"]').check();
+  assert.match(await mapText(), /train error/);
+  assert.notDeepEqual(await cellTexts(), lossTexts, 'the error map shows other numbers');
+  // λmax and λmin along training from hessian.json.
+  await page.goto(`${server.url}#/run/hessian-track`);
+  await page.waitForFunction(() => document.getElementById('view-run')?.dataset.state === 'done');
+  const hessian = JSON.parse(readFileSync(join(fx.runs, 'hessian-track', 'hessian.json'), 'utf8')) as { points: { step: number; lambdaMax: number }[] };
+  assert.match(await hoverValue('#run-body figure:first-of-type', 0, 2), new RegExp(`x = ${hessian.points[2].step}, y = ${String(hessian.points[2].lambdaMax).replace('.', '\\.')}$`));
   // The barrier run draws its curve from barrier.json.
   await page.goto(`${server.url}#/run/pair-barrier`);
   await page.waitForFunction(() => document.getElementById('view-run')?.dataset.state === 'done');

@@ -1,7 +1,8 @@
 /**
  * Real runs for the explorer tests, made by the CLI as a user would: a small fork on
- * synthetic data, two checkpoints trained on a slice of the bundled MNIST digits, and the
- * barrier between them (`barrier --json`, also written as a run with `--out`).
+ * synthetic data with its loss surface, λmax/λmin along a short training run, two
+ * checkpoints trained on a slice of the bundled MNIST digits, and the barrier between
+ * them (`barrier --json`, also written as a run with `--out`).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -46,6 +47,9 @@ export function makeFixtures(): Fixtures {
   mkdirSync(runs);
   const opts = (o: Record<string, string>) => Object.entries(o).flatMap(([k, v]) => [`--${k}`, v]);
   ridgeline(['fork', ...opts(FORK_SPEC), '--backend', 'cpu', '--out', join(runs, 'fork-synthetic')]);
+  ridgeline(['surface', '--run', join(runs, 'fork-synthetic'), '--grid', '5', '--range=-0.5,1.5', '--backend', 'cpu']);
+  const { k1: _k, alphas: _al, unit: _u, ...net } = FORK_SPEC;
+  ridgeline(['hessian', ...opts(net), '--every', '10', '--subset', '200', '--backend', 'cpu', '--out', join(runs, 'hessian-track')]);
   const { alphas: _a, ...trainOpts } = PAIR;
   for (const [name, seed] of [['A', '1'], ['B', '2']]) {
     ridgeline(['train', ...opts(trainOpts), '--steps', '30', '--lr', '0.05', '--seed-init', seed, '--seed-order', seed, '--backend', 'cpu', '--out', join(dir, 'ckpt', name)]);

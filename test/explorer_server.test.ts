@@ -76,13 +76,15 @@ test('serve: traversal (.., percent-encoded, double-encoded, backslash), symlink
 
 test('serve: the run index lists the CLI\'s runs by their result files, with the key numbers from them', async () => {
   const { runs } = JSON.parse((await get('/api/runs.json')).body) as { runs: RunEntry[] };
-  assert.deepEqual(runs.map((r) => [r.path, r.kind]), [['fork-synthetic', 'fork'], ['pair-barrier', 'barrier']]);
+  assert.deepEqual(runs.map((r) => [r.path, r.kind]), [['fork-synthetic', 'fork'], ['hessian-track', 'hessian'], ['pair-barrier', 'barrier']]);
   const fork = runs[0];
   assert.equal(fork.report, 'report.html');
   assert.ok(fork.files.includes('result.json') && !fork.files.includes('store') && !fork.files.includes('link.txt'), fork.files.join(','));
   const first = [...fx.fork.cells].sort((a, b) => a.k1 - b.k1)[0];
   assert.equal(fork.numbers.find((n) => n.label === `test error barrier at k1 = ${first.k1}`)?.value, first.test.errorBarrier);
-  assert.equal(runs[1].numbers.find((n) => n.label === 'train loss barrier')?.value, (fx.barrier.train as { lossBarrier: number }).lossBarrier);
+  assert.equal(runs[2].numbers.find((n) => n.label === 'train loss barrier')?.value, (fx.barrier.train as { lossBarrier: number }).lossBarrier);
+  const hessian = JSON.parse(readFileSync(join(fx.runs, 'hessian-track', 'hessian.json'), 'utf8')) as { points: { lambdaMax: number }[] };
+  assert.equal(runs[1].numbers.find((n) => n.label === 'λmax')?.value, hessian.points[hessian.points.length - 1].lambdaMax);
 });
 
 test('ridgeline serve prints its URL on 127.0.0.1 by default; bad options are one line', async () => {
@@ -99,7 +101,7 @@ test('ridgeline serve prints its URL on 127.0.0.1 by default; bad options are on
     });
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     const r = await fetch(new URL('api/runs.json', url));
-    assert.equal(((await r.json()) as { runs: unknown[] }).runs.length, 2);
+    assert.equal(((await r.json()) as { runs: unknown[] }).runs.length, 3);
   } finally {
     child.kill('SIGTERM');
   }
@@ -119,7 +121,7 @@ test('ridgeline report writes the static site: app, embedded index, run files by
   const page = readFileSync(join(site, 'index.html'), 'utf8');
   const embedded = /<script type="application\/json" id="run-index">(.*?)<\/script>/s.exec(page)?.[1];
   assert.ok(embedded, 'the run index is embedded');
-  assert.deepEqual((JSON.parse(embedded) as { runs: RunEntry[] }).runs.map((r) => r.path), ['fork-synthetic', 'pair-barrier']);
+  assert.deepEqual((JSON.parse(embedded) as { runs: RunEntry[] }).runs.map((r) => r.path), ['fork-synthetic', 'hessian-track', 'pair-barrier']);
   for (const f of ['runs/fork-synthetic/result.json', 'runs/fork-synthetic/report.html', 'runs/pair-barrier/barrier.json']) {
     assert.deepEqual(readFileSync(join(site, f)), readFileSync(join(fx.runs, f.slice('runs/'.length))), f);
   }

@@ -7,6 +7,7 @@
  */
 import type { ForkCell } from '../../core/experiments/result_schema.ts';
 import type { RunEntry } from '../../core/report/run_index.ts';
+import { surfaceHeatMap } from '../../core/report/geometry_html.ts';
 import { escapeXml } from '../../core/report/svg.ts';
 import { $, messageOf, showError } from './automation.ts';
 import { cellName, cellsTable } from './cells_table.ts';
@@ -62,6 +63,20 @@ function chartBlock(body: HTMLElement, title: string, spec: ChartSpec): void {
 
 const line = (name: string, points: { x: number; y: number }[]) => ({ name, points });
 const chartOf = (series: ChartSpec['series'], xLabel: string, yLabel: string): ChartSpec => ({ series, options: { xLabel, yLabel, markers: true, width: 720, height: 320 } });
+
+/** A fork run's 2-D loss surfaces (`ridgeline surface` writes surface-k1-K-k2-K.json into the run): heat maps, loss or error. */
+async function drawSurfaces(body: HTMLElement, run: RunEntry): Promise<void> {
+  for (const name of run.files.filter((f) => /^surface-k1-.*\.json$/.test(f))) {
+    const response = await fetch(fileUrl(run, name));
+    if (!response.ok) continue; // listed but gone: the rest of the run still shows
+    const r = (await response.json()) as Json;
+    const { controls, chart } = block(body, `Train loss surface through F, A, B (k1 = ${r.k1}, k2 = ${r.k2})`);
+    controls.innerHTML = ['loss', 'error'].map((q) => `<label style="display:inline"><input type="radio" name="${name}-quantity" value="${q}"${q === 'loss' ? ' checked' : ''}> ${q}</label>`).join(' ');
+    const drawMap = (q: string) => (chart.innerHTML = surfaceHeatMap(r as { s: number[]; t: number[] }, `train ${q}`, r[q]));
+    controls.addEventListener('change', (e) => drawMap((e.target as HTMLInputElement).value));
+    drawMap('loss');
+  }
+}
 
 function drawFork(body: HTMLElement, r: Json): void {
   const cells = r.cells as ForkCell[];
@@ -124,6 +139,7 @@ export async function showRun(path: string): Promise<void> {
     const response = await fetch(fileUrl(run, run.result));
     if (!response.ok) throw new Error(`${fileUrl(run, run.result)}: HTTP ${response.status}`);
     draw(run.kind, body, (await response.json()) as Json);
+    if (run.kind === 'fork') await drawSurfaces(body, run);
     document.getElementById('view-run')!.dataset.state = 'done';
   } catch (e) {
     showError($('run-error'), messageOf(e));
