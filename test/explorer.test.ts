@@ -17,9 +17,9 @@ import { join } from 'node:path';
 import { type TestContext, after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { ForkResult } from '../core/experiments/result_schema.ts';
-import { serveApp } from '../runtimes/browser/serve.ts';
+import { serveApp, serveStatic } from '../runtimes/browser/serve.ts';
 import { WEBGPU_ARGS, chromiumMissing, firstDifference, launch } from './browser_harness.ts';
-import { FORK_SPEC, type Fixtures, PAIR, makeFixtures, root } from './explorer_fixtures.ts';
+import { FORK_SPEC, type Fixtures, PAIR, makeFixtures, ridgeline, root } from './explorer_fixtures.ts';
 import { startWatchdog } from './gpu/watchdog.ts';
 import { skipOutsideCi } from './util.ts';
 
@@ -293,5 +293,26 @@ test('fork view: the page\'s run equals the CLI\'s fork, cells drawn as they arr
   await page.waitForFunction(() => document.body.dataset.state !== 'cancelled', null, { timeout: 10_000 });
   await page.click('#cancel');
   await page.waitForFunction(() => document.body.dataset.state === 'cancelled', null, { timeout: 10_000 });
+  assert.deepEqual(pageErrors, []);
+});
+
+test('static site (ridgeline report) on a plain static server: the embedded index lists the runs, a run opens with its values', { timeout: 300_000 }, async (t) => {
+  if (!needsChromium(t)) return;
+  const site = join(fx.dir, 'site-browser');
+  ridgeline(['report', '--runs', fx.runs, '--out', site]);
+  const plain = await serveStatic(site); // files only: no api/runs.json to ask
+  try {
+    assert.equal((await fetch(new URL('api/runs.json', plain.url))).status, 404);
+    await page.goto(`${plain.url}#/runs`);
+    await page.locator('#runs-table tbody tr').first().waitFor();
+    assert.equal(await page.locator('#runs-table tbody tr').count(), 3);
+    await page.goto(`${plain.url}#/run/fork-synthetic`);
+    await page.waitForFunction(() => document.getElementById('view-run')?.dataset.state === 'done');
+    const cell = fx.fork.cells[0];
+    assert.match(await hoverValue('#run-body figure:first-of-type', 0, 1), new RegExp(`y = ${String(cell.test.curve[1].loss).replace('.', '\\.')}$`));
+    await screenshot('static-site-run');
+  } finally {
+    await plain.close();
+  }
   assert.deepEqual(pageErrors, []);
 });

@@ -129,9 +129,10 @@ export async function serveApp(o: AppServerOptions = {}): Promise<StaticServer> 
     const path = safeRequestPath(req.url ?? '/');
     if (path === null) return send(403, 'outside the served directories\n');
     try {
-      if (path === INDEX_PATH) {
-        const runs = o.runsDir ? await indexRuns(files, o.runsDir, admitInside(o.runsDir)) : [];
-        return send(200, JSON.stringify({ runsDir: o.runsDir ?? null, runs }), MIME['.json']);
+      // Without a runs folder this is a plain static server (the static site's test serves it so).
+      if (path === INDEX_PATH && o.runsDir) {
+        const runs = await indexRuns(files, o.runsDir, admitInside(o.runsDir));
+        return send(200, JSON.stringify({ runsDir: o.runsDir, runs }), MIME['.json']);
       }
       const [prefix, dir] = mounts.find(([p]) => path.startsWith(p)) ?? ['/', appRoot];
       const rel = path.slice(prefix.length);
