@@ -223,6 +223,25 @@ test('barrier view: two checkpoint files give the CLI\'s curve, bit for bit on W
   t.diagnostic(`webgpu − cpu: largest |Δ| of losses and gaps ${worst.toExponential(2)}`);
 });
 
+test('barrier view: a pair picked from a fork run\'s view gives the run\'s own cell metrics, bit for bit on WebAssembly', { timeout: 300_000 }, async (t) => {
+  if (!needsChromium(t)) return;
+  await page.goto(`${server.url}#/run/fork-synthetic`);
+  await page.waitForFunction(() => document.getElementById('view-run')?.dataset.state === 'done');
+  await page.locator('#run-picks a').nth(1).click();
+  await page.locator('#barrier-picked').waitFor({ state: 'visible' });
+  assert.equal(await page.locator('#barrier-form input[name="a"]').evaluate((i) => (i as HTMLInputElement).files?.length), 1);
+  await page.selectOption('#barrier-form select[name="backend"]', 'cpu');
+  await page.click('#barrier-run');
+  await page.waitForFunction(() => ['done', 'error'].includes(document.getElementById('view-barrier')?.dataset.state ?? ''), null, { timeout: RUN_TIMEOUT_MS });
+  const r = await automation();
+  assert.equal(r.error, null, `the page says: ${r.error}`);
+  const cell = fx.fork.cells[1];
+  for (const key of METRIC_KEYS) {
+    const d = firstDifference(r.barrier![key], cell[key], key);
+    assert.equal(d, null, `page vs the run's cell: ${d}`);
+  }
+});
+
 test('barrier view: not safetensors, truncated, another model\'s: one clear line in the page', { timeout: 300_000 }, async (t) => {
   if (!needsChromium(t)) return;
   const bytes = readFileSync(fx.a);

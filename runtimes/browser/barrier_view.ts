@@ -21,7 +21,7 @@ const given = async (f: File): Promise<GivenFile> => ({ name: f.name, bytes: new
 function barrierOptions(form: HTMLFormElement): Record<string, string> {
   const fields = new FormData(form);
   const options: Record<string, string> = {};
-  for (const name of ['model', 'width', 'data', 'limit', 'alphas']) {
+  for (const name of ['model', 'width', 'data', 'limit', 'alphas', 'normalize', 'slope']) {
     const v = String(fields.get(name) ?? '').trim();
     if (v !== '') options[name] = v;
   }
@@ -36,6 +36,43 @@ function numbers(r: BarrierResult): string {
     ['test accuracy A / B', `${pct(r.test.accuracyA)} / ${pct(r.test.accuracyB)}`], ['‖θA − θB‖', formatSig(r.weightDistance, 5)],
   ];
   return items.map(([k, v]) => `<span><b>${k}</b> ${v}</span>`).join('');
+}
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
+ * Fills the form with a fork cell's two checkpoints (fetched from the run folder, as the
+ * file inputs would hold them) and the run's model, data and evaluation settings: the
+ * barrier of a pair the run measured, to re-measure here (on another backend, say).
+ */
+export async function pickFromRun(runUrl: string, runName: string, cellIndex: number): Promise<void> {
+  const form = $<HTMLFormElement>('barrier-form');
+  const errorBox = $('barrier-error');
+  try {
+    const response = await fetch(`${runUrl}/result.json`);
+    if (!response.ok) throw new Error(`${runUrl}/result.json: HTTP ${response.status}`);
+    const result = (await response.json()) as Json;
+    const cell = result.cells?.[cellIndex] as Json | undefined;
+    if (!cell) throw new Error(`run ${runName} has no cell ${cellIndex}`);
+    const spec = result.spec as Json;
+    for (const [field, path] of [['a', cell.checkpointA], ['b', cell.checkpointB]] as const) {
+      const file = await fetch(`${runUrl}/${String(path).split('/').map(encodeURIComponent).join('/')}`);
+      if (!file.ok) throw new Error(`${runName}/${path}: HTTP ${file.status} (checkpoints live in the run's store, which a static site does not copy)`);
+      const list = new DataTransfer();
+      list.items.add(new File([await file.arrayBuffer()], `${field === 'a' ? 'A' : 'B'}-${String(path).split('/').pop()}`));
+      (form.elements.namedItem(field) as HTMLInputElement).files = list.files;
+    }
+    const set = (name: string, value: unknown) => ((form.elements.namedItem(name) as HTMLInputElement).value = value === null || value === undefined ? '' : String(value));
+    const data = form.elements.namedItem('data') as HTMLSelectElement;
+    if (!Array.from(data.options).some((o) => o.value === spec.data)) data.add(new Option(`${spec.data} (the run's)`, String(spec.data)));
+    set('data', spec.data);
+    for (const name of ['model', 'width', 'limit', 'alphas', 'normalize', 'slope']) set(name, spec[name]);
+    const picked = $('barrier-picked');
+    picked.textContent = `From run ${runName}, cell k1 = ${cell.k1}, k2 = ${cell.k2}: ${cell.a} (A) and ${cell.b} (B). The run measured a test error barrier of ${(100 * cell.test.errorBarrier).toFixed(2)} %.`;
+    picked.hidden = false;
+  } catch (e) {
+    showError(errorBox, messageOf(e));
+  }
 }
 
 export function setupBarrierView(): void {

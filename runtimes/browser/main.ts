@@ -4,10 +4,10 @@
  * (#/fork). Hash routes work the same under `ridgeline serve` and on a static site, where
  * there is no server to answer other paths.
  */
-import { setupBarrierView } from './barrier_view.ts';
+import { pickFromRun, setupBarrierView } from './barrier_view.ts';
 import { setupForkView } from './fork_view.ts';
 import { showRun } from './run_view.ts';
-import { showRuns } from './runs_view.ts';
+import { runFolderUrl, showRuns } from './runs_view.ts';
 
 const VIEWS = ['runs', 'run', 'barrier', 'fork'] as const;
 
@@ -18,6 +18,11 @@ function route(): void {
   for (const a of Array.from(document.querySelectorAll<HTMLAnchorElement>('nav a'))) a.classList.toggle('active', a.dataset.view === (view === 'run' ? 'runs' : view));
   if (view === 'runs') void showRuns();
   if (view === 'run') void showRun(decodeURIComponent(rest.join('/')));
+  // #/barrier/RUN/CELL: a fork cell's pair, picked from its run view.
+  if (view === 'barrier' && rest.length === 2) {
+    const run = decodeURIComponent(rest[0]);
+    void pickFromRun(runFolderUrl(run), run, Number(rest[1]));
+  }
 }
 
 setupForkView();

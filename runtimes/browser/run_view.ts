@@ -13,12 +13,11 @@ import { $, messageOf, showError } from './automation.ts';
 import { cellName, cellsTable } from './cells_table.ts';
 import { type CurveSource, type CurveView, curveChart, curveControls } from './curves.ts';
 import { type ChartSpec, mountChart } from './plot.ts';
-import { runsIndex } from './runs_view.ts';
+import { runFolderUrl, runsIndex } from './runs_view.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** A run file's URL: the runs folder is served (and exported) under `runs/`. */
-const fileUrl = (run: RunEntry, name: string) => `runs/${[...run.path.split('/').filter(Boolean), name].map(encodeURIComponent).join('/')}`;
+const fileUrl = (run: RunEntry, name: string) => `${runFolderUrl(run.path)}/${encodeURIComponent(name)}`;
 
 /** A block with a chart (and optional controls above it) appended to the run body. */
 function block(body: HTMLElement, title: string): { controls: HTMLElement; chart: HTMLElement } {
@@ -78,7 +77,7 @@ async function drawSurfaces(body: HTMLElement, run: RunEntry): Promise<void> {
   }
 }
 
-function drawFork(body: HTMLElement, r: Json): void {
+function drawFork(body: HTMLElement, r: Json, run: RunEntry): void {
   const cells = r.cells as ForkCell[];
   curvesBlock(body, 'Path curves', cells.map((c) => ({ ...c, name: cellName(c) })), 'all cells');
   if (Array.isArray(r.parentLoss) && r.parentLoss.length) {
@@ -88,6 +87,11 @@ function drawFork(body: HTMLElement, r: Json): void {
   table.id = 'run-cells';
   table.innerHTML = cellsTable(cells);
   body.append(table);
+  // Each pair again in the barrier view, e.g. on another backend.
+  const picks = document.createElement('p');
+  picks.id = 'run-picks';
+  picks.innerHTML = `measure a pair in the page: ${cells.map((c, i) => `<a href="#/barrier/${encodeURIComponent(run.path)}/${i}">${escapeXml(cellName(c))}</a>`).join(' · ')}`;
+  body.append(picks);
 }
 
 function drawSweep(body: HTMLElement, r: Json): void {
@@ -113,9 +117,9 @@ function drawRebasin(body: HTMLElement, r: Json): void {
   curvesBlock(body, 'Path curves', (r.rows as Json[]).map((x) => ({ ...x, name: `width ${x.width} ${x.method}` } as unknown as CurveSource)));
 }
 
-function draw(kind: RunEntry['kind'], body: HTMLElement, r: Json): void {
-  switch (kind) {
-    case 'fork': return drawFork(body, r);
+function draw(run: RunEntry, body: HTMLElement, r: Json): void {
+  switch (run.kind) {
+    case 'fork': return drawFork(body, r, run);
     case 'sweep': return drawSweep(body, r);
     case 'hessian': return drawHessian(body, r);
     case 'rebasin': return drawRebasin(body, r);
@@ -138,7 +142,7 @@ export async function showRun(path: string): Promise<void> {
       + (run.report ? ` · <a href="${fileUrl(run, run.report)}" target="_blank" rel="noopener"><b>open the full report</b></a>` : '');
     const response = await fetch(fileUrl(run, run.result));
     if (!response.ok) throw new Error(`${fileUrl(run, run.result)}: HTTP ${response.status}`);
-    draw(run.kind, body, (await response.json()) as Json);
+    draw(run, body, (await response.json()) as Json);
     if (run.kind === 'fork') await drawSurfaces(body, run);
     document.getElementById('view-run')!.dataset.state = 'done';
   } catch (e) {

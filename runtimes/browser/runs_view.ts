@@ -25,6 +25,9 @@ export function runsIndex(): Promise<RunsIndex> {
   return cached;
 }
 
+/** A run folder's URL: the runs folder is served (and exported) under `runs/`. */
+export const runFolderUrl = (path: string) => ['runs', ...path.split('/').filter(Boolean).map(encodeURIComponent)].join('/');
+
 /** `#/run/<path>`: a run's address in the app (paths may hold any character, so encoded). */
 export const runHref = (path: string) => `#/run/${encodeURIComponent(path)}`;
 
