@@ -12,7 +12,7 @@
  * - screenshots of the views go to build/artifacts/ and must not be blank.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -167,13 +167,14 @@ test('run list and run view: cells shown, hover shows result.json\'s numbers per
 });
 
 /** Sets the barrier form and runs it; returns the page's result or its error. */
-async function measure(files: { a: string | { name: string; buffer: Buffer }; b: string | { name: string; buffer: Buffer } }, backend: string, fields: Record<string, string> = PAIR) {
+async function measure(files: { a: string | { name: string; buffer: Buffer }; b: string | { name: string; buffer: Buffer }; data?: string[] }, backend: string, fields: Record<string, string> = PAIR) {
   await page.goto(`${server.url}#/barrier`);
   const asFile = (f: string | { name: string; buffer: Buffer }) => (typeof f === 'string' ? f : { name: f.name, mimeType: 'application/octet-stream', buffer: f.buffer });
   await page.setInputFiles('#barrier-form input[name="a"]', asFile(files.a));
   await page.setInputFiles('#barrier-form input[name="b"]', asFile(files.b));
   for (const name of ['model', 'width', 'limit', 'alphas']) await page.fill(`#barrier-form input[name="${name}"]`, fields[name] ?? '');
   await page.selectOption('#barrier-form select[name="data"]', fields.data);
+  if (files.data) await page.setInputFiles('#barrier-form input[name="idx"]', files.data);
   await page.selectOption('#barrier-form select[name="backend"]', backend);
   await page.click('#barrier-run');
   await page.waitForFunction(() => ['done', 'error', 'cancelled'].includes(document.getElementById('view-barrier')?.dataset.state ?? ''), null, { timeout: RUN_TIMEOUT_MS });
@@ -239,6 +240,19 @@ test('barrier view: a pair picked from a fork run\'s view gives the run\'s own c
   for (const key of METRIC_KEYS) {
     const d = firstDifference(r.barrier![key], cell[key], key);
     assert.equal(d, null, `page vs the run's cell: ${d}`);
+  }
+});
+
+test('barrier view: dropped Fashion-MNIST IDX files give the curve the CLI gives on that folder', { timeout: 300_000 }, async (t) => {
+  if (!needsChromium(t)) return;
+  const dir = '/usr/share/datasets/fashion-mnist';
+  if (!existsSync(dir)) return skipOutsideCi(t, `${dir} is missing (apt-get install dataset-fashion-mnist)`);
+  const cli = JSON.parse(ridgeline(['barrier', '--model', PAIR.model, '--width', PAIR.width, '--data', `fashion-mnist:${dir}`, '--limit', PAIR.limit, '--alphas', PAIR.alphas, '--a', fx.a, '--b', fx.b, '--backend', 'cpu', '--json'])) as Record<string, unknown>;
+  const r = await measure({ a: fx.a, b: fx.b, data: readdirSync(dir).map((f) => join(dir, f)) }, 'cpu', { ...PAIR, data: 'fashion-mnist:dropped' });
+  assert.equal(r.error, null, `the page says: ${r.error}`);
+  for (const key of METRIC_KEYS) {
+    const d = firstDifference(r.barrier![key], cli[key], key);
+    assert.equal(d, null, `page vs CLI: ${d}`);
   }
 });
 

@@ -12,7 +12,7 @@ import { $, automation, messageOf, showError } from './automation.ts';
 import { type CurveView, curveChart, curveControls } from './curves.ts';
 import { progressInto } from './fork_view.ts';
 import { mountChart } from './plot.ts';
-import type { BarrierResult, BrowserBackendChoice, GivenFile } from './protocol.ts';
+import { type BarrierResult, type BrowserBackendChoice, DROPPED, type GivenFile } from './protocol.ts';
 import { CancelledError, cancelWorker, runOnWorker } from './worker_client.ts';
 
 const given = async (f: File): Promise<GivenFile> => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) });
@@ -85,7 +85,7 @@ export function setupBarrierView(): void {
   const errorBox = $('barrier-error');
   $('model-names').innerHTML = [...LISTED_MODELS, 'mlp-1', 'mlp-3', 'linear-1'].map((m) => `<option value="${m}">`).join('');
   const dataSelect = form.elements.namedItem('data') as HTMLSelectElement;
-  dataSelect.addEventListener('change', () => ($('idx-drop').hidden = dataSelect.value !== 'mnist:dropped'));
+  dataSelect.addEventListener('change', () => ($('idx-drop').hidden = !dataSelect.value.endsWith(DROPPED)));
 
   // Dropping a file onto a field's box sets that field (the input itself accepts drops too).
   for (const box of Array.from(section.querySelectorAll<HTMLElement>('.drop'))) {
@@ -123,8 +123,9 @@ export function setupBarrierView(): void {
       const [a, b] = ['a', 'b'].map((n) => (form.elements.namedItem(n) as HTMLInputElement).files?.[0]);
       if (!a || !b) throw new Error(`E_SPEC: give both checkpoints (${!a ? 'A' : 'B'} is missing)`);
       const options = barrierOptions(form);
-      const idx = options.data === 'mnist:dropped' ? Array.from((form.elements.namedItem('idx') as HTMLInputElement).files ?? []) : [];
-      if (options.data === 'mnist:dropped' && idx.length === 0) throw new Error('E_SPEC: choose the IDX files (train/t10k images and labels), or the bundled digits');
+      const dropped = options.data.endsWith(DROPPED);
+      const idx = dropped ? Array.from((form.elements.namedItem('idx') as HTMLInputElement).files ?? []) : [];
+      if (dropped && idx.length === 0) throw new Error('E_SPEC: choose the data files (IDX or CIFAR binary), or the bundled digits');
       const request = { a: await given(a), b: await given(b), options, dataFiles: await Promise.all(idx.map(given)) };
       const backend = String(new FormData(form).get('backend')) as BrowserBackendChoice;
       const progress = progressInto(status, null, bar);

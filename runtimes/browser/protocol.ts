@@ -1,6 +1,6 @@
 /**
  * What the page and its worker say to each other over comlink: the worker's API and the
- * progress events it calls back with. Types only, so neither bundle pulls in the other.
+ * progress events it calls back with. Types and one constant, so neither bundle pulls in the other.
  */
 import type { ForkCell, ForkResult, SplitMetrics } from '../../core/experiments/result_schema.ts';
 
@@ -22,13 +22,19 @@ export interface GivenFile {
   bytes: Uint8Array;
 }
 
-/** What the barrier view asks for: two checkpoints and, for `mnist:…`, dropped IDX files. */
+/**
+ * The data option's folder for files the user dropped (`mnist:dropped`, `cifar10:dropped`):
+ * the worker puts them in a folder of its in-memory store and names that folder instead.
+ */
+export const DROPPED = ':dropped';
+
+/** What the barrier view asks for: two checkpoints and, for `KIND:dropped` data, the dropped files. */
 export interface BarrierRequest {
   a: GivenFile;
   b: GivenFile;
   /** CLI-style options of `ridgeline barrier` (model, width, data, limit, alphas, …). */
   options: Record<string, string>;
-  /** IDX files for `data: 'mnist:dropped'`; none for the bundled digits. */
+  /** IDX or CIFAR files for `data: 'KIND:dropped'`; none for the bundled digits. */
   dataFiles: GivenFile[];
 }
 

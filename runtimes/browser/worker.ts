@@ -20,7 +20,7 @@ import { BARRIER_STAGES, loadCheckpointPair, measureCheckpointPair } from '../..
 import type { ForkCell } from '../../core/experiments/result_schema.ts';
 import type { Progress } from '../../core/progress.ts';
 import { type SelectedBackend, selectBackend } from '../../core/select_backend.ts';
-import type { BarrierRequest, BarrierResult, BrowserBackendChoice, ProgressEvent, WorkerApi } from './protocol.ts';
+import { type BarrierRequest, type BarrierResult, type BrowserBackendChoice, DROPPED, type ProgressEvent, type WorkerApi } from './protocol.ts';
 
 /** Injected by scripts/build.mjs (esbuild `define`) from package.json and .git. */
 declare const RIDGELINE_VERSION: string;
@@ -147,8 +147,9 @@ async function barrierFiles(request: BarrierRequest, data: string): Promise<{ fi
 }
 
 async function barrier(request: BarrierRequest, backendChoice: BrowserBackendChoice, send: (e: ProgressEvent) => void): Promise<BarrierResult> {
-  // The options are the CLI's (`barrier` reads them over these defaults); dropped IDX files live in /data.
-  const options = { ...request.options, ...(request.options.data === 'mnist:dropped' ? { data: 'mnist:/data' } : {}) };
+  // The options are the CLI's (`barrier` reads them over these defaults); dropped data files live in /data.
+  const data = request.options.data ?? '';
+  const options = { ...request.options, ...(data.endsWith(DROPPED) ? { data: `${data.slice(0, -DROPPED.length)}:/data` } : {}) };
   const spec = applyOptions({ ...FORK_DEFAULTS, k1: [0], total: 1 }, options);
   send({ kind: 'start', label: 'barrier', total: BARRIER_STAGES.length });
   const { files, a, b } = await barrierFiles(request, spec.data);
