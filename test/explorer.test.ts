@@ -19,7 +19,7 @@ import type { Page } from 'playwright-core';
 import type { ForkResult } from '../core/experiments/result_schema.ts';
 import { serveApp, serveStatic } from '../runtimes/browser/serve.ts';
 import { WEBGPU_ARGS, chromiumMissing, firstDifference, launch } from './browser_harness.ts';
-import { FORK_SPEC, type Fixtures, PAIR, makeFixtures, ridgeline, root } from './explorer_fixtures.ts';
+import { FORK_SPEC, type Fixtures, PAIR, RUN_KINDS_MADE, makeFixtures, ridgeline, root } from './explorer_fixtures.ts';
 import { startWatchdog } from './gpu/watchdog.ts';
 import { skipOutsideCi } from './util.ts';
 
@@ -107,7 +107,7 @@ test('run list and run view: cells shown, hover shows result.json\'s numbers per
   if (!needsChromium(t)) return;
   await page.goto(`${server.url}#/runs`);
   await page.locator('#runs-table tbody tr').first().waitFor();
-  assert.deepEqual(await page.locator('#runs-table tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.path)), ['fork-synthetic', 'hessian-track', 'pair-barrier']);
+  assert.deepEqual(await page.locator('#runs-table tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.path)), RUN_KINDS_MADE.map(([p]) => p));
   await screenshot('runs');
   await page.click('#runs-table a[href$="fork-synthetic"]');
   await page.waitForFunction(() => document.getElementById('view-run')?.dataset.state === 'done');
@@ -182,6 +182,33 @@ async function measure(files: { a: string | { name: string; buffer: Buffer }; b:
 }
 
 const METRIC_KEYS = ['train', 'test', 'weightDistance', 'weightDistanceByLayer'] as const;
+
+test('run view of a sweep, an alignment and a hull: hovering shows the numbers of their result files', { timeout: 300_000 }, async (t) => {
+  if (!needsChromium(t)) return;
+  const read = (f: string) => JSON.parse(readFileSync(join(fx.runs, f), 'utf8'));
+  const open = async (path: string) => {
+    await page.goto(`${server.url}#/run/${path}`);
+    await page.waitForFunction(() => document.getElementById('view-run')?.dataset.state === 'done');
+  };
+  const value = (v: number) => new RegExp(`y = ${String(v).replace('.', '\\.')}$`);
+  const first = '#run-body figure:first-of-type';
+  // A sweep: the mean over a point's cells at each k1 (one repeat here, so the cell's own value).
+  const sweep = read('sweep-lr/sweep.json') as { points: { cells: { k1: number; test: { errorBarrier: number } }[] }[] };
+  await open('sweep-lr');
+  const atK1 = sweep.points[1].cells.filter((c) => c.k1 === 10);
+  assert.equal(atK1.length, 1);
+  assert.match(await hoverValue(first, 1, 1), value(atK1[0].test.errorBarrier));
+  // An alignment: series 0 as trained, series 1 after matching.
+  const align = read('align-pair/align.json') as { before: { test: { curve: { loss: number }[] } }; after: typeof align.before };
+  await open('align-pair');
+  assert.match(await hoverValue(first, 0, 2), value(align.before.test.curve[2].loss));
+  assert.match(await hoverValue(first, 1, 2), value(align.after.test.curve[2].loss));
+  // A hull run: P_conv at each split.
+  const hull = read('hull-synthetic/hull.json') as { splits: { pConv: { mean: number } }[] };
+  await open('hull-synthetic');
+  assert.match(await hoverValue(first, 0, 1), value(hull.splits[1].pConv.mean));
+  assert.deepEqual(pageErrors, []);
+});
 
 test('barrier view: two checkpoint files give the CLI\'s curve, bit for bit on WebAssembly and within 1e-5 on WebGPU', { timeout: 400_000 }, async (t) => {
   if (!needsChromium(t)) return;
@@ -338,7 +365,7 @@ test('static site (ridgeline report) on a plain static server: the embedded inde
     assert.equal((await fetch(new URL('api/runs.json', plain.url))).status, 404);
     await page.goto(`${plain.url}#/runs`);
     await page.locator('#runs-table tbody tr').first().waitFor();
-    assert.equal(await page.locator('#runs-table tbody tr').count(), 3);
+    assert.equal(await page.locator('#runs-table tbody tr').count(), RUN_KINDS_MADE.length);
     await page.goto(`${plain.url}#/run/fork-synthetic`);
     await page.waitForFunction(() => document.getElementById('view-run')?.dataset.state === 'done');
     const cell = fx.fork.cells[0];

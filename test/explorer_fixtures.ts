@@ -1,12 +1,13 @@
 /**
  * Real runs for the explorer tests, made by the CLI as a user would: a small fork on
- * synthetic data with its loss surface, λmax/λmin along a short training run, two
- * checkpoints trained on a slice of the bundled MNIST digits, and the barrier between
- * them (`barrier --json`, also written as a run with `--out`).
+ * synthetic data with its loss surface, λmax/λmin along a short training run, a convex
+ * hull run, a two-point sweep, two checkpoints trained on a slice of the bundled MNIST
+ * digits, the barrier between them (`barrier --json`, also written as a run with `--out`)
+ * and their weight matching (`align --json`, saved as align.json).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +31,11 @@ export const FORK_SPEC: Record<string, string> = {
 /** The checkpoints' model and data, as the barrier view's fields take them. */
 export const PAIR = { model: 'mlp-2', width: '16', data: 'mnist', limit: '600', alphas: '7' };
 
+/** Every run makeFixtures writes under runs/, as the index sorts them, with its kind. */
+export const RUN_KINDS_MADE: [string, string][] = [
+  ['align-pair', 'align'], ['fork-synthetic', 'fork'], ['hessian-track', 'hessian'], ['hull-synthetic', 'hull'], ['pair-barrier', 'barrier'], ['sweep-lr', 'sweep'],
+];
+
 export interface Fixtures {
   /** Holds runs/ (the runs folder) and ckpt/ (the two checkpoints, outside it). */
   dir: string;
@@ -50,12 +56,20 @@ export function makeFixtures(): Fixtures {
   ridgeline(['surface', '--run', join(runs, 'fork-synthetic'), '--grid', '5', '--range=-0.5,1.5', '--backend', 'cpu']);
   const { k1: _k, alphas: _al, unit: _u, ...net } = FORK_SPEC;
   ridgeline(['hessian', ...opts(net), '--every', '10', '--subset', '200', '--backend', 'cpu', '--out', join(runs, 'hessian-track')]);
+  const { steps: _st, ...hullNet } = net;
+  ridgeline(['hull', ...opts(hullNet), '--unit', 'steps', '--splits', '0,10', '--train', '30', '--children', '3', '--samples', '5', '--hulls', '1', '--backend', 'cpu', '--out', join(runs, 'hull-synthetic')]);
+  const sweepSpec = join(dir, 'sweep.json');
+  const { steps: _s, ...base } = FORK_SPEC;
+  writeFileSync(sweepSpec, JSON.stringify({ name: 'lr', base: { ...base, k1: [0, 10], steps: 30, width: 16, batch: 32, alphas: 5 }, grid: { lr: [0.05, 0.1] } }));
+  ridgeline(['sweep', 'run', sweepSpec, '--store', join(dir, 'sweep-store'), '--out', join(runs, 'sweep-lr'), '--jobs', '1', '--backend', 'cpu']);
   const { alphas: _a, ...trainOpts } = PAIR;
   for (const [name, seed] of [['A', '1'], ['B', '2']]) {
     ridgeline(['train', ...opts(trainOpts), '--steps', '30', '--lr', '0.05', '--seed-init', seed, '--seed-order', seed, '--backend', 'cpu', '--out', join(dir, 'ckpt', name)]);
   }
   const [a, b] = ['A', 'B'].map((n) => join(dir, 'ckpt', n, 'final.safetensors'));
   const barrier = JSON.parse(ridgeline(['barrier', ...opts(PAIR), '--a', a, '--b', b, '--backend', 'cpu', '--json', '--out', join(runs, 'pair-barrier')])) as Record<string, unknown>;
+  mkdirSync(join(runs, 'align-pair'));
+  writeFileSync(join(runs, 'align-pair', 'align.json'), ridgeline(['align', ...opts(PAIR), '--a', a, '--b', b, '--method', 'weight', '--backend', 'cpu', '--json']));
   const fork = JSON.parse(readFileSync(join(runs, 'fork-synthetic', 'result.json'), 'utf8')) as ForkResult;
   return { dir, runs, fork, a, b, barrier };
 }

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { RunEntry } from '../core/report/run_index.ts';
 import { serveApp } from '../runtimes/browser/serve.ts';
-import { type Fixtures, makeFixtures, ridgeline, root } from './explorer_fixtures.ts';
+import { type Fixtures, RUN_KINDS_MADE, makeFixtures, ridgeline, root } from './explorer_fixtures.ts';
 
 let fx: Fixtures;
 let server: Awaited<ReturnType<typeof serveApp>>;
@@ -76,15 +76,24 @@ test('serve: traversal (.., percent-encoded, double-encoded, backslash), symlink
 
 test('serve: the run index lists the CLI\'s runs by their result files, with the key numbers from them', async () => {
   const { runs } = JSON.parse((await get('/api/runs.json')).body) as { runs: RunEntry[] };
-  assert.deepEqual(runs.map((r) => [r.path, r.kind]), [['fork-synthetic', 'fork'], ['hessian-track', 'hessian'], ['pair-barrier', 'barrier']]);
-  const fork = runs[0];
+  assert.deepEqual(runs.map((r) => [r.path, r.kind]), RUN_KINDS_MADE);
+  const run = (path: string) => runs.find((r) => r.path === path)!;
+  const read = (f: string) => JSON.parse(readFileSync(join(fx.runs, f), 'utf8'));
+  const fork = run('fork-synthetic');
   assert.equal(fork.report, 'report.html');
   assert.ok(fork.files.includes('result.json') && !fork.files.includes('store') && !fork.files.includes('link.txt'), fork.files.join(','));
   const first = [...fx.fork.cells].sort((a, b) => a.k1 - b.k1)[0];
   assert.equal(fork.numbers.find((n) => n.label === `test error barrier at k1 = ${first.k1}`)?.value, first.test.errorBarrier);
-  assert.equal(runs[2].numbers.find((n) => n.label === 'train loss barrier')?.value, (fx.barrier.train as { lossBarrier: number }).lossBarrier);
-  const hessian = JSON.parse(readFileSync(join(fx.runs, 'hessian-track', 'hessian.json'), 'utf8')) as { points: { lambdaMax: number }[] };
-  assert.equal(runs[1].numbers.find((n) => n.label === 'λmax')?.value, hessian.points[hessian.points.length - 1].lambdaMax);
+  assert.equal(run('pair-barrier').numbers.find((n) => n.label === 'train loss barrier')?.value, (fx.barrier.train as { lossBarrier: number }).lossBarrier);
+  const hessian = read('hessian-track/hessian.json') as { points: { lambdaMax: number }[] };
+  assert.equal(run('hessian-track').numbers.find((n) => n.label === 'λmax')?.value, hessian.points[hessian.points.length - 1].lambdaMax);
+  const hull = read('hull-synthetic/hull.json') as { splits: { split: number; pConv: { mean: number } }[] };
+  assert.equal(run('hull-synthetic').numbers.find((n) => n.label === `P_conv at split ${hull.splits[1].split}`)?.value, hull.splits[1].pConv.mean);
+  assert.equal(run('hull-synthetic').report, 'hull.html');
+  const sweep = read('sweep-lr/sweep.json') as { points: { cells: unknown[] }[] };
+  assert.equal(run('sweep-lr').numbers.find((n) => n.label === 'cells')?.value, sweep.points.reduce((s, p) => s + p.cells.length, 0));
+  const align = read('align-pair/align.json') as { after: { test: { errorBarrier: number } } };
+  assert.equal(run('align-pair').numbers.find((n) => n.label === 'after')?.value, align.after.test.errorBarrier);
 });
 
 test('ridgeline serve prints its URL on 127.0.0.1 by default; bad options are one line', async () => {
@@ -101,7 +110,7 @@ test('ridgeline serve prints its URL on 127.0.0.1 by default; bad options are on
     });
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     const r = await fetch(new URL('api/runs.json', url));
-    assert.equal(((await r.json()) as { runs: unknown[] }).runs.length, 3);
+    assert.equal(((await r.json()) as { runs: unknown[] }).runs.length, RUN_KINDS_MADE.length);
   } finally {
     child.kill('SIGTERM');
   }
@@ -121,7 +130,7 @@ test('ridgeline report writes the static site: app, embedded index, run files by
   const page = readFileSync(join(site, 'index.html'), 'utf8');
   const embedded = /<script type="application\/json" id="run-index">(.*?)<\/script>/s.exec(page)?.[1];
   assert.ok(embedded, 'the run index is embedded');
-  assert.deepEqual((JSON.parse(embedded) as { runs: RunEntry[] }).runs.map((r) => r.path), ['fork-synthetic', 'hessian-track', 'pair-barrier']);
+  assert.deepEqual((JSON.parse(embedded) as { runs: RunEntry[] }).runs.map((r) => r.path), RUN_KINDS_MADE.map(([p]) => p));
   for (const f of ['runs/fork-synthetic/result.json', 'runs/fork-synthetic/report.html', 'runs/pair-barrier/barrier.json']) {
     assert.deepEqual(readFileSync(join(site, f)), readFileSync(join(fx.runs, f.slice('runs/'.length))), f);
   }

@@ -95,7 +95,7 @@ export function describeResult(kind: RunKind, j: Json): { title: string; numbers
       return { title: `hessian: ${[j.model, j.data].filter((x) => typeof x === 'string').join(' on ')}`.replace(/: $/, ''), numbers };
     }
     case 'hull': {
-      for (const s of (j.splits ?? []) as Json[]) add(pct(`P_conv at split ${s.split}`, s.pConv?.value ?? s.pConv));
+      for (const s of (j.splits ?? []) as Json[]) add(pct(`P_conv at split ${s.split}`, s.pConv?.mean));
       return { title: `hull: ${modelData(spec)}`, numbers };
     }
     case 'barrier':

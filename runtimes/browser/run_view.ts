@@ -117,6 +117,15 @@ function drawRebasin(body: HTMLElement, r: Json): void {
   curvesBlock(body, 'Path curves', (r.rows as Json[]).map((x) => ({ ...x, name: `width ${x.width} ${x.method}` } as unknown as CurveSource)));
 }
 
+function drawHull(body: HTMLElement, r: Json): void {
+  const splits = r.splits as Json[];
+  const series = [
+    line('P_conv (convex combinations)', splits.map((x) => ({ x: x.split, y: x.pConv.mean }))),
+    line('P_rand (random directions)', splits.map((x) => ({ x: x.split, y: x.pRand.mean }))),
+  ];
+  chartBlock(body, 'Share of samples as good as the endpoints, against the split point', chartOf(series, `split point (${r.units ?? 'epochs'})`, 'proportion'));
+}
+
 function draw(run: RunEntry, body: HTMLElement, r: Json): void {
   switch (run.kind) {
     case 'fork': return drawFork(body, r, run);
@@ -125,7 +134,7 @@ function draw(run: RunEntry, body: HTMLElement, r: Json): void {
     case 'rebasin': return drawRebasin(body, r);
     case 'barrier': return curvesBlock(body, 'Path curve', [{ ...(r as CurveSource), name: 'A → B' }]);
     case 'align': return curvesBlock(body, 'Before and after alignment', [{ ...r.before, name: 'as trained' }, { ...r.after, name: `after ${r.method} matching` }], 'both');
-    case 'hull': return; // its report (hull.html) holds the hull figures
+    case 'hull': return drawHull(body, r); // hull.html holds the rest of its figures
   }
 }
 
