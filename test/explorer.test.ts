@@ -183,7 +183,7 @@ async function measure(files: { a: string | { name: string; buffer: Buffer }; b:
 
 const METRIC_KEYS = ['train', 'test', 'weightDistance', 'weightDistanceByLayer'] as const;
 
-test('run view of a sweep, an alignment and a hull: hovering shows the numbers of their result files', { timeout: 300_000 }, async (t) => {
+test('run view of a sweep, an alignment, re-basin and a hull: hovering shows the numbers of their result files', { timeout: 300_000 }, async (t) => {
   if (!needsChromium(t)) return;
   const read = (f: string) => JSON.parse(readFileSync(join(fx.runs, f), 'utf8'));
   const open = async (path: string) => {
@@ -203,6 +203,12 @@ test('run view of a sweep, an alignment and a hull: hovering shows the numbers o
   await open('align-pair');
   assert.match(await hoverValue(first, 0, 2), value(align.before.test.curve[2].loss));
   assert.match(await hoverValue(first, 1, 2), value(align.after.test.curve[2].loss));
+  // Re-basin: the test error barrier against width, one series per method (as in the rows).
+  const rebasin = read('rebasin-widths/result.json') as { rows: { width: number; method: string; test: { errorBarrier: number } }[] };
+  const methods = [...new Set(rebasin.rows.map((r) => r.method))];
+  await open('rebasin-widths');
+  const row = rebasin.rows.find((r) => r.width === 16 && r.method === methods[1])!;
+  assert.match(await hoverValue(first, 1, 1), value(row.test.errorBarrier));
   // A hull run: P_conv at each split.
   const hull = read('hull-synthetic/hull.json') as { splits: { pConv: { mean: number } }[] };
   await open('hull-synthetic');

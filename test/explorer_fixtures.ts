@@ -1,7 +1,7 @@
 /**
  * Real runs for the explorer tests, made by the CLI as a user would: a small fork on
  * synthetic data with its loss surface, λmax/λmin along a short training run, a convex
- * hull run, a two-point sweep, two checkpoints trained on a slice of the bundled MNIST
+ * hull run, a two-point sweep, re-basin at two widths, two checkpoints trained on a slice of the bundled MNIST
  * digits, the barrier between them (`barrier --json`, also written as a run with `--out`)
  * and their weight matching (`align --json`, saved as align.json).
  */
@@ -33,7 +33,7 @@ export const PAIR = { model: 'mlp-2', width: '16', data: 'mnist', limit: '600', 
 
 /** Every run makeFixtures writes under runs/, as the index sorts them, with its kind. */
 export const RUN_KINDS_MADE: [string, string][] = [
-  ['align-pair', 'align'], ['fork-synthetic', 'fork'], ['hessian-track', 'hessian'], ['hull-synthetic', 'hull'], ['pair-barrier', 'barrier'], ['sweep-lr', 'sweep'],
+  ['align-pair', 'align'], ['fork-synthetic', 'fork'], ['hessian-track', 'hessian'], ['hull-synthetic', 'hull'], ['pair-barrier', 'barrier'], ['rebasin-widths', 'rebasin'], ['sweep-lr', 'sweep'],
 ];
 
 export interface Fixtures {
@@ -58,6 +58,7 @@ export function makeFixtures(): Fixtures {
   ridgeline(['hessian', ...opts(net), '--every', '10', '--subset', '200', '--backend', 'cpu', '--out', join(runs, 'hessian-track')]);
   const { steps: _st, ...hullNet } = net;
   ridgeline(['hull', ...opts(hullNet), '--unit', 'steps', '--splits', '0,10', '--train', '30', '--children', '3', '--samples', '5', '--hulls', '1', '--backend', 'cpu', '--out', join(runs, 'hull-synthetic')]);
+  ridgeline(['rebasin', '--data', FORK_SPEC.data, '--model', 'mlp-2', '--widths', '8,16', '--batch', '32', '--epochs', '3', '--alphas', '5', '--backend', 'cpu', '--out', join(runs, 'rebasin-widths')]);
   const sweepSpec = join(dir, 'sweep.json');
   const { steps: _s, ...base } = FORK_SPEC;
   writeFileSync(sweepSpec, JSON.stringify({ name: 'lr', base: { ...base, k1: [0, 10], steps: 30, width: 16, batch: 32, alphas: 5 }, grid: { lr: [0.05, 0.1] } }));

@@ -92,6 +92,9 @@ test('serve: the run index lists the CLI\'s runs by their result files, with the
   assert.equal(run('hull-synthetic').report, 'hull.html');
   const sweep = read('sweep-lr/sweep.json') as { points: { cells: unknown[] }[] };
   assert.equal(run('sweep-lr').numbers.find((n) => n.label === 'cells')?.value, sweep.points.reduce((s, p) => s + p.cells.length, 0));
+  const rebasin = read('rebasin-widths/result.json') as { rows: { width: number; method: string; test: { errorBarrier: number } }[] };
+  const weight8 = rebasin.rows.find((r) => r.width === 8 && r.method === 'weight')!;
+  assert.equal(run('rebasin-widths').numbers.find((n) => n.label === 'test error barrier, width 8, weight')?.value, weight8.test.errorBarrier);
   const align = read('align-pair/align.json') as { after: { test: { errorBarrier: number } } };
   assert.equal(run('align-pair').numbers.find((n) => n.label === 'after')?.value, align.after.test.errorBarrier);
 });

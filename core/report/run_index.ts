@@ -48,7 +48,13 @@ const pct = (label: string, v: number): KeyNumber => ({ label, value: v, text: `
 const num = (label: string, v: number): KeyNumber => ({ label, value: v, text: formatSig(v, 4) });
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/**
+ * A parsed result file of any kind and schema version: read field by field, each use
+ * tolerating its absence (older files lack newer fields), so `any` rather than a union of
+ * every writer's type.
+ */
+export type ResultJson = Record<string, any>;
+type Json = ResultJson;
 
 /** The kind of a parsed result file, or null if ridgeline did not write it. */
 export function resultKind(file: string, json: unknown): RunKind | null {

@@ -7,6 +7,7 @@
  */
 import * as Comlink from 'comlink';
 import { LISTED_MODELS } from '../../core/nn/registry.ts';
+import type { ResultJson } from '../../core/report/run_index.ts';
 import { formatSig } from '../../core/report/svg.ts';
 import { $, automation, messageOf, showError } from './automation.ts';
 import { type CurveView, curveChart, curveControls } from './curves.ts';
@@ -38,7 +39,7 @@ function numbers(r: BarrierResult): string {
   return items.map(([k, v]) => `<span><b>${k}</b> ${v}</span>`).join('');
 }
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = ResultJson;
 
 /**
  * Fills the form with a fork cell's two checkpoints (fetched from the run folder, as the

@@ -6,7 +6,7 @@
  * run's files and its self-contained report.
  */
 import type { ForkCell } from '../../core/experiments/result_schema.ts';
-import type { RunEntry } from '../../core/report/run_index.ts';
+import type { ResultJson, RunEntry } from '../../core/report/run_index.ts';
 import { surfaceHeatMap } from '../../core/report/geometry_html.ts';
 import { escapeXml } from '../../core/report/svg.ts';
 import { $, messageOf, showError } from './automation.ts';
@@ -15,7 +15,7 @@ import { type CurveSource, type CurveView, curveChart, curveControls } from './c
 import { type ChartSpec, mountChart } from './plot.ts';
 import { runFolderUrl, runsIndex } from './runs_view.ts';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = ResultJson;
 
 const fileUrl = (run: RunEntry, name: string) => `${runFolderUrl(run.path)}/${encodeURIComponent(name)}`;
 
