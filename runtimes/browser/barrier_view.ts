@@ -11,7 +11,7 @@ import type { ResultJson } from '../../core/report/run_index.ts';
 import { formatSig } from '../../core/report/svg.ts';
 import { $, automation, messageOf, showError } from './automation.ts';
 import { type CurveView, curveChart, curveControls } from './curves.ts';
-import { progressInto } from './fork_view.ts';
+import { progressInto } from './progress_line.ts';
 import { mountChart } from './plot.ts';
 import { type BarrierResult, type BrowserBackendChoice, DROPPED, type GivenFile } from './protocol.ts';
 import { CancelledError, cancelWorker, runOnWorker } from './worker_client.ts';

@@ -12,6 +12,7 @@ import { cellName, cellsTable } from './cells_table.ts';
 import { type CurveView, curveChart, curveControls } from './curves.ts';
 import { mountChart } from './plot.ts';
 import { BROWSER_BACKENDS, type BrowserBackendChoice, type ProgressEvent } from './protocol.ts';
+import { progressInto } from './progress_line.ts';
 import { CancelledError, cancelWorker, runOnWorker } from './worker_client.ts';
 
 /** `--lr 0.1 --nesterov` → { lr: '0.1', nesterov: '' }, as the CLI reads options. */
@@ -35,27 +36,6 @@ function specOptions(form: HTMLFormElement): { options: Record<string, string>; 
   const backend = String(fields.get('backend')) as BrowserBackendChoice;
   if (!BROWSER_BACKENDS.includes(backend)) throw new Error(`E_SPEC: unknown backend '${backend}'`);
   return { options: { ...options, ...parseExtra(String(fields.get('extra') ?? '')) }, backend };
-}
-
-/** A progress sink writing `label: done/total status` into `line` and log lines into `log`. */
-export function progressInto(line: HTMLElement, log: HTMLElement | null, bar?: HTMLProgressElement): (e: ProgressEvent) => void {
-  let label = '';
-  let total = 0;
-  return (e) => {
-    if (e.kind === 'start') [label, total] = [e.label, e.total];
-    if (e.kind === 'start' || e.kind === 'update') {
-      const done = e.kind === 'update' ? e.done : 0;
-      const status = e.kind === 'update' ? e.status : '';
-      line.textContent = `${label}: ${done}/${total} ${status}`;
-      if (bar) bar.value = total > 0 ? done / total : 0;
-    } else if (e.kind === 'finish') {
-      line.textContent = `${label}: done${e.status ? ` (${e.status})` : ''}`;
-      if (bar) bar.value = 1;
-    } else if (e.kind === 'log') {
-      automation.log.push(e.line);
-      if (log) log.textContent += `${e.line}\n`;
-    }
-  };
 }
 
 export function setupForkView(): void {
