@@ -310,8 +310,9 @@ test('barrier view: not safetensors, truncated, another model\'s: one clear line
 });
 
 /** Fills the fork form (CLI option names; fields the form lacks go to "more options"). */
-async function startFork(spec: Record<string, string>, backend: string): Promise<void> {
+async function startFork(spec: Record<string, string>, backend: string, preset = ''): Promise<void> {
   await page.goto(`${server.url}#/fork`);
+  await page.selectOption('#spec select[name="preset"]', preset);
   const fields = await page.$$eval('#spec input', (inputs) => inputs.map((i) => (i as HTMLInputElement).name));
   const extra = Object.entries(spec).filter(([k]) => !fields.includes(k)).map(([k, v]) => `--${k} ${v}`).join(' ');
   for (const name of fields) await page.fill(`#spec input[name="${name}"]`, name === 'extra' ? extra : (spec[name] ?? ''));
@@ -360,6 +361,26 @@ test('fork view: the page\'s run equals the CLI\'s fork, cells drawn as they arr
   await page.click('#cancel');
   await page.waitForFunction(() => document.body.dataset.state === 'cancelled', null, { timeout: 10_000 });
   assert.deepEqual(pageErrors, []);
+});
+
+test('fork view: a preset with overrides runs as `fork --preset` does, on the bundled digits', { timeout: 400_000 }, async (t) => {
+  if (!needsChromium(t)) return;
+  const overrides = { limit: '300', k1: '0', epochs: '1', alphas: '5' };
+  const out = join(fx.dir, 'preset-run');
+  ridgeline(['fork', '--preset', 'mnist-logreg', ...Object.entries(overrides).flatMap(([k, v]) => [`--${k}`, v]), '--backend', 'cpu', '--out', out]);
+  const cli = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ForkResult;
+  await startFork(overrides, 'cpu', 'mnist-logreg');
+  assert.match((await page.getAttribute('#spec input[name="data"]', 'placeholder')) ?? '', /^preset mnist$/);
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: RUN_TIMEOUT_MS });
+  const r = await automation();
+  assert.equal(r.error, null, `the page says: ${r.error}`);
+  // The one difference: where the digits were read (the page's copy vs node_modules), not which.
+  const source = (spec: Record<string, unknown>) => String((spec.resolved as { dataSource: string }).dataSource);
+  assert.equal(source(r.result!.spec).replace(/ \(.*\)$/, ''), source(cli.spec).replace(/ \(.*\)$/, ''));
+  const withoutSource = (spec: Record<string, unknown>) => ({ ...spec, resolved: { ...(spec.resolved as object), dataSource: null } });
+  assert.deepEqual(withoutSource(r.result!.spec), withoutSource(cli.spec));
+  const d = firstDifference(r.result!.cells, cli.cells, 'cells');
+  assert.equal(d, null, `page vs CLI: ${d}`);
 });
 
 test('static site (ridgeline report) on a plain static server: the embedded index lists the runs, a run opens with its values', { timeout: 300_000 }, async (t) => {

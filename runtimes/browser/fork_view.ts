@@ -5,6 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import { FORK_DEFAULTS, type ForkSpec } from '../../core/experiments/fork_spec.ts';
+import { PRESETS, presetSpec } from '../../core/experiments/presets.ts';
 import type { ForkResult } from '../../core/experiments/result_schema.ts';
 import { forkReportHtml } from '../../core/report/html.ts';
 import { $, automation, messageOf, showError } from './automation.ts';
@@ -106,12 +107,29 @@ export function setupForkView(): void {
     }
   });
 
-  // An emptied field means the default, which its placeholder shows.
-  const DEFAULT_OF: Record<string, keyof ForkSpec> = { data: 'data', model: 'model', width: 'width', batch: 'batch', lr: 'lr', alphas: 'alphas', 'seed-init': 'seedInit' };
-  for (const [name, key] of Object.entries(DEFAULT_OF)) {
-    const field = form.elements.namedItem(name);
-    if (field instanceof HTMLInputElement) field.placeholder = `default ${String(FORK_DEFAULTS[key])}`;
-  }
+  // An emptied field means the default (the preset's, if one is chosen), which its placeholder shows.
+  const DEFAULT_OF: Record<string, keyof ForkSpec> = { data: 'data', model: 'model', width: 'width', batch: 'batch', lr: 'lr', k1: 'k1', steps: 'total', alphas: 'alphas', 'seed-init': 'seedInit' };
+  const showDefaults = (base: ForkSpec, what: string) => {
+    for (const [name, key] of Object.entries(DEFAULT_OF)) {
+      const field = form.elements.namedItem(name);
+      const v = base[key];
+      const unit = key === 'total' || key === 'k1' ? ` ${base.unit}` : ''; // a preset's lengths may be in epochs
+      if (field instanceof HTMLInputElement) field.placeholder = v === null || v === undefined ? '' : `${what} ${Array.isArray(v) ? v.join(',') : String(v)}${unit}`;
+    }
+  };
+  showDefaults(FORK_DEFAULTS, 'default');
+  // A preset runs as `ridgeline fork --preset NAME` does: its spec is the base, and only the
+  // fields typed in override it, so choosing one empties the fields (their placeholders show
+  // the preset's values; its lengths are in its own unit, usually epochs).
+  const presetSelect = form.elements.namedItem('preset') as HTMLSelectElement;
+  for (const p of PRESETS) presetSelect.add(new Option(p.name, p.name));
+  const custom = new Map(Array.from(form.querySelectorAll<HTMLInputElement>('input')).map((i) => [i.name, i.value]));
+  presetSelect.addEventListener('change', () => {
+    const preset = PRESETS.find((p) => p.name === presetSelect.value);
+    presetSelect.title = preset?.reproduces ?? '';
+    for (const input of Array.from(form.querySelectorAll<HTMLInputElement>('input'))) input.value = preset ? '' : (custom.get(input.name) ?? '');
+    showDefaults(preset ? presetSpec(preset.name) : FORK_DEFAULTS, preset ? 'preset' : 'default');
+  });
   // Any field can be preset from the query string, e.g. ?backend=cpu&steps=80.
   new URLSearchParams(location.search).forEach((value, name) => {
     const field = form.elements.namedItem(name);

