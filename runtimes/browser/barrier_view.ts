@@ -109,6 +109,8 @@ export function setupBarrierView(): void {
     redraw();
   });
 
+  // A pair picked from a run stops being that pair when a file is changed by hand.
+  for (const name of ['a', 'b']) (form.elements.namedItem(name) as HTMLInputElement).addEventListener('change', () => ($('barrier-picked').hidden = true));
   cancelButton.addEventListener('click', () => cancelWorker());
   form.addEventListener('submit', async (event) => {
     event.preventDefault();

@@ -19,6 +19,7 @@ function route(): void {
   if (view === 'runs') void showRuns();
   if (view === 'run') void showRun(decodeURIComponent(rest.join('/')));
   // #/barrier/RUN/CELL: a fork cell's pair, picked from its run view.
+  if (view === 'barrier') document.getElementById('barrier-picked')!.hidden = true;
   if (view === 'barrier' && rest.length === 2) {
     const run = decodeURIComponent(rest[0]);
     void pickFromRun(runFolderUrl(run), run, Number(rest[1]));

@@ -147,8 +147,9 @@ async function withBundledDigits(files: FileStore, data: string): Promise<FileSt
  */
 async function barrierFiles(request: BarrierRequest, data: string): Promise<{ files: FileStore; a: string; b: string }> {
   const files = memoryFileStore();
-  const a = `/checkpoints/A/${request.a.name}`;
-  const b = `/checkpoints/B/${request.b.name}`;
+  // `A/name`: a message then reads "B/half.safetensors: data truncated …", which file and which end.
+  const a = `A/${request.a.name}`;
+  const b = `B/${request.b.name}`;
   await files.write(a, request.a.bytes);
   await files.write(b, request.b.bytes);
   for (const f of request.dataFiles) await files.write(`/data/${f.name}`, f.bytes);
