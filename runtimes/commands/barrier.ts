@@ -1,19 +1,16 @@
 /** `ridgeline barrier`: the barrier between two checkpoints, ours or PyTorch's. */
 import { matchNetworks } from '../../core/align/match.ts';
 import { permuteState, permutationsOf } from '../../core/align/permute.ts';
-import { featureCount } from '../../core/data/dataset.ts';
 import { RidgelineError } from '../../core/errors.ts';
-import { loadDataset } from '../../core/data/registry.ts';
 import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
 import { joinPath } from '../../core/io.ts';
 import { alphaGrid } from '../../core/lmc/barrier.ts';
-import { layerDistances, weightDistance } from '../../core/lmc/distances.ts';
+import { loadCheckpointPair, measureCheckpointPair } from '../../core/lmc/checkpoint_barrier.ts';
+import { weightDistance } from '../../core/lmc/distances.ts';
 import { pairMetrics } from '../../core/lmc/metrics.ts';
 import { evaluatePath } from '../../core/lmc/path_eval.ts';
-import { createModel } from '../../core/nn/registry.ts';
 import { selectBackend } from '../../core/select_backend.ts';
 import { prepareOutDir } from '../../core/out_dir.ts';
-import { loadWeights } from '../../core/train/checkpoint.ts';
 import { BACKEND_OPTION, type Command, requireOption } from '../command.ts';
 import { MODEL_OPTIONS } from './spec_options.ts';
 
@@ -39,36 +36,32 @@ export const barrierCommand: Command = {
     if (out) await prepareOutDir(host.files, out);
     const { backend, reason } = await selectBackend(choice ?? 'auto', host.backends);
     if (!json) host.progress.log(reason);
-    const dataset = await loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize });
-    const model = createModel(spec.model, dataset.inputShape, dataset.classes, { width: spec.width, slope: spec.slope });
+    const pair = await loadCheckpointPair(host.files, spec, fileA, fileB);
+    const { dataset, model, weightsA: wA, weightsB: wB } = pair;
     if (align) permutationsOf(model); // a model without a derived symmetry stops before any work
-    const wA = await loadWeights(host.files, fileA, model);
-    const wB = await loadWeights(host.files, fileB, model);
-    const alphas = alphaGrid(spec.alphas);
-    const train = await evaluatePath(backend, model, wA, wB, alphas, dataset.train, spec.evalBatch);
-    const test = await evaluatePath(backend, model, wA, wB, alphas, dataset.test, spec.evalBatch);
+    const measured = await measureCheckpointPair(backend, pair, spec);
     let aligned: Record<string, unknown> | null = null;
     if (align) {
       const match = await matchNetworks(backend, model, wA, wB, align, dataset.train);
       const wP = permuteState(model, wB, match.perms);
+      const alphas = alphaGrid(spec.alphas);
       aligned = {
         method: align, objectiveBefore: match.objectiveBefore, objective: match.objective,
         ...pairMetrics(await evaluatePath(backend, model, wA, wP, alphas, dataset.train, spec.evalBatch), await evaluatePath(backend, model, wA, wP, alphas, dataset.test, spec.evalBatch)),
         weightDistance: weightDistance(wA, wP),
       };
     }
+    const { model: modelName, modelDescription, data, ...metrics } = measured;
     const result = {
       kind: 'barrier',
       a: fileA,
       b: fileB,
-      model: model.name,
-      modelDescription: model.description,
-      data: dataset.name,
+      model: modelName,
+      modelDescription,
+      data,
       backend: backend.description,
       runtime: host.runtime,
-      ...pairMetrics(train, test),
-      weightDistance: weightDistance(wA, wB),
-      weightDistanceByLayer: layerDistances(model, wA, wB),
+      ...metrics,
       ...(aligned ? { aligned } : {}),
     };
     if (out) await host.files.write(joinPath(out, 'barrier.json'), JSON.stringify(result, null, 1));
