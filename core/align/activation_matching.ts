@@ -26,12 +26,17 @@ interface Moments {
   sab: Float64Array;
 }
 
-/** Every group's activations for a batch, as [rows, units] (NHWC maps: rows = N·H·W). */
-async function activations(backend: Backend, model: Model, weights: readonly Float32Array[], x: Float32Array, n: number): Promise<Map<string, Float32Array>> {
+/**
+ * Every group's activations for a batch, as [rows, units] (NHWC maps: rows = N·H·W): after
+ * the nonlinearity (`capture`, matching) or before it (`capturePre`, REPAIR).
+ */
+export async function activations(
+  backend: Backend, model: Model, weights: readonly Float32Array[], x: Float32Array, n: number, hook: 'capture' | 'capturePre' = 'capture',
+): Promise<Map<string, Float32Array>> {
   const captured: [string, Tensor][] = [];
   tidy(() => {
     const ps = model.params.map((p, i) => fromArray(backend, weights[i], p.shape));
-    ag.noGrad(() => model.forward(ps, fromArray(backend, x, [n, model.inputSize]), { capture: (perm, t) => void captured.push([perm, keep(t)]) }));
+    ag.noGrad(() => model.forward(ps, fromArray(backend, x, [n, model.inputSize]), { [hook]: (perm: string, t: Tensor) => void captured.push([perm, keep(t)]) }));
   });
   const out = new Map<string, Float32Array>();
   for (const [perm, t] of captured) {
