@@ -10,6 +10,7 @@
  * and resumes training nodes from their partial checkpoints; work shared with other runs or
  * sweeps on the same store is computed once.
  */
+import { checkAlignable } from '../align/match.ts';
 import type { Backend } from '../backend.ts';
 import { RidgelineError } from '../errors.ts';
 import type { ForkSpec } from '../experiments/fork_spec.ts';
@@ -79,6 +80,7 @@ export async function runForkExperiment(spec: ForkSpec, outDir: string, backend:
   const model = await resources.model({ model: spec.model, width: spec.width, slope: spec.slope }, data);
   if (spec.batch > dataset.train.n) throw new RidgelineError('E_SPEC', `--batch ${spec.batch} is larger than the ${dataset.train.n} training examples of ${spec.data}`);
   if (spec.from) await loadWeights(host.files, spec.from, model);
+  checkAlignable(model, spec);
   // Only now, with data, model, batch and --from checked, is the directory claimed: a refused start writes nothing.
   const run = new RunStore(host.files, outDir);
   const resumed = await run.claim(spec as unknown as Record<string, unknown>);

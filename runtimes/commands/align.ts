@@ -1,7 +1,6 @@
 /** `ridgeline align`: B's hidden units permuted into A's basis (git re-basin), with the barrier before and after. */
-import { ALIGN_METHODS, type AlignMethod, matchNetworks } from '../../core/align/match.ts';
-import { permuteState, permutationsOf } from '../../core/align/permute.ts';
-import { repairLayers } from '../../core/align/repair.ts';
+import { ALIGN_METHODS, type AlignMethod, checkAlignable, matchNetworks } from '../../core/align/match.ts';
+import { permuteState } from '../../core/align/permute.ts';
 import { loadDataset } from '../../core/data/registry.ts';
 import { RidgelineError } from '../../core/errors.ts';
 import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
@@ -51,8 +50,7 @@ export const alignCommand: Command = {
     if (!json) host.progress.log(reason);
     const dataset = await loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize });
     const model = createModel(spec.model, dataset.inputShape, dataset.classes, { width: spec.width, slope: spec.slope });
-    permutationsOf(model); // a model without a derived symmetry stops here, before any work
-    if (repair) repairLayers(model); // so does one REPAIR cannot correct (batch norm: --reset-bn)
+    checkAlignable(model, spec); // a model that cannot be aligned (or repaired) stops here, before any work
     const wA = await loadWeights(host.files, fileA, model);
     const wB = await loadWeights(host.files, fileB, model);
     const t0 = performance.now();

@@ -1,9 +1,7 @@
 /** `ridgeline barrier`: the barrier between two checkpoints, ours or PyTorch's. */
-import { matchNetworks } from '../../core/align/match.ts';
-import { permuteState, permutationsOf } from '../../core/align/permute.ts';
-import { repairLayers } from '../../core/align/repair.ts';
+import { checkAlignable, matchNetworks } from '../../core/align/match.ts';
+import { permuteState } from '../../core/align/permute.ts';
 import { featureCount } from '../../core/data/dataset.ts';
-import { RidgelineError } from '../../core/errors.ts';
 import { loadDataset } from '../../core/data/registry.ts';
 import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
 import { joinPath } from '../../core/io.ts';
@@ -42,8 +40,7 @@ export const barrierCommand: Command = {
     if (!json) host.progress.log(reason);
     const dataset = await loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize });
     const model = createModel(spec.model, dataset.inputShape, dataset.classes, { width: spec.width, slope: spec.slope });
-    if (align) permutationsOf(model); // a model without a derived symmetry stops before any work
-    if (spec.repair) repairLayers(model); // so does one REPAIR cannot correct (batch norm: --reset-bn)
+    checkAlignable(model, spec); // a model that cannot be aligned (or repaired) stops before any work
     const wA = await loadWeights(host.files, fileA, model);
     const wB = await loadWeights(host.files, fileB, model);
     const alphas = alphaGrid(spec.alphas);
