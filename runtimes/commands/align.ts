@@ -12,7 +12,7 @@ import { createModel } from '../../core/nn/registry.ts';
 import { selectBackend } from '../../core/select_backend.ts';
 import { loadWeights, saveWeights } from '../../core/train/checkpoint.ts';
 import { BACKEND_OPTION, type Command, optionOr, requireOption } from '../command.ts';
-import { ALIGN_OPTIONS, MODEL_OPTIONS } from './spec_options.ts';
+import { MODEL_OPTIONS, REPAIR_HELP } from './spec_options.ts';
 
 const METHODS = ALIGN_METHODS;
 
@@ -26,7 +26,7 @@ export const alignCommand: Command = {
     { name: 'examples', value: 'N', help: 'activation matching: training examples whose activations are correlated', default: '2000' },
     { name: 'seed', value: 'S', help: 'weight matching: seed of the order in which permutations are visited', default: '0' },
     { name: 'alphas', value: 'T', help: 'points on the path', default: String(FORK_DEFAULTS.alphas) },
-    ALIGN_OPTIONS.find((o) => o.name === 'repair')!,
+    { name: 'repair', value: '', help: `also ${REPAIR_HELP}` },
     { name: 'out', value: 'FILE', help: 'write the aligned B here (safetensors, PyTorch names)' },
     { name: 'json', value: '', help: 'print the result as JSON on stdout' },
     BACKEND_OPTION,

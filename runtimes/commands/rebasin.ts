@@ -8,7 +8,7 @@ import { prepareOutDir } from '../../core/out_dir.ts';
 import { rebasinCsv, rebasinReportHtml } from '../../core/report/rebasin_html.ts';
 import { selectBackend } from '../../core/select_backend.ts';
 import { BACKEND_OPTION, type Command, requireOption } from '../command.ts';
-import { MODEL_OPTIONS, OPTIMIZER_OPTIONS } from './spec_options.ts';
+import { MODEL_OPTIONS, OPTIMIZER_OPTIONS, REPAIR_HELP } from './spec_options.ts';
 
 /** The preset: git re-basin's direction on Fashion-MNIST (fashion-mlp2's training, three widths). */
 const PRESET_WIDTHS: Record<string, { base: string; widths: number[]; total: number; overrides?: Partial<ForkSpec>; help: string }> = {
@@ -32,7 +32,7 @@ export const rebasinCommand: Command = {
     ...MODEL_OPTIONS.filter((o) => o.name !== 'width'),
     ...OPTIMIZER_OPTIONS,
     { name: 'alphas', value: 'T', help: 'points on the path', default: String(FORK_DEFAULTS.alphas) },
-    { name: 'repair', value: '', help: 'also each aligned path after REPAIR (hidden channels of every interpolated network rescaled to the interpolated endpoint statistics; not for batch norm)' },
+    { name: 'repair', value: '', help: `also ${REPAIR_HELP}, after each matching` },
     BACKEND_OPTION,
     { name: 'out', value: 'DIR', help: 'writes DIR/result.json, rebasin.csv, report.html and every network (width-W/{a,b,b-METHOD-aligned}.safetensors)' },
   ],

@@ -39,11 +39,14 @@ export const OPTIMIZER_OPTIONS: OptionSpec[] = [
   { name: 'seed-augment', value: 'N', help: 'augmentation seed (a line with order seed s uses N + s)', default: String(d.seedAugment) },
 ];
 
+/** What --repair adds (after "also"), for every command that offers it. */
+export const REPAIR_HELP = `the aligned path after REPAIR (each interpolated hidden channel rescaled to the interpolated endpoint statistics on ${REPAIR_EXAMPLES} training examples; for batch norm use --reset-bn)`;
+
 /** Alignment of each measured pair (fork, barrier): the path is also measured after permuting B into A's basis. */
 export const ALIGN_OPTIONS: OptionSpec[] = [
   { name: 'align', value: `${ALIGN_METHODS.join('|')}|none`, help: 'also measure each pair after aligning B to A (weight matching, or activation matching on training data)', default: 'none' },
   { name: 'align-seed', value: 'N', help: 'seed of the matching (weight matching\'s order of visiting the permutations)', default: String(d.alignSeed) },
-  { name: 'repair', value: '', help: `with --align: also the aligned path after REPAIR (each interpolated hidden channel rescaled to the interpolated endpoint statistics on ${REPAIR_EXAMPLES} training examples; for batch norm use --reset-bn)` },
+  { name: 'repair', value: '', help: `with --align: also ${REPAIR_HELP}` },
 ];
 
 export const FORK_OPTIONS: OptionSpec[] = [
