@@ -143,8 +143,24 @@ async function interpolate(backend: Backend, model: Model, a: readonly Float32Ar
   }
 }
 
+/**
+ * The last path repaired from each A: a pair's train and test evaluations (barrier, align,
+ * rebasin) ask for the same repaired networks, which cost a forward pass per group and α.
+ */
+const lastRepaired = new WeakMap<readonly Float32Array[], { b: readonly Float32Array[]; model: Model; alphas: string; split: Split; examples: number | undefined; nets: Float32Array[][] }>();
+
 /** The repaired network at every α of the path from A to B (the ends are A and B themselves). */
 export async function repairedPath(
+  backend: Backend, model: Model, a: readonly Float32Array[], b: readonly Float32Array[], alphas: readonly number[], o: RepairOptions,
+): Promise<Float32Array[][]> {
+  const memo = lastRepaired.get(a);
+  if (memo && memo.b === b && memo.model === model && memo.alphas === alphas.join() && memo.split === o.split && memo.examples === o.examples) return memo.nets;
+  const nets = await computeRepairedPath(backend, model, a, b, alphas, o);
+  lastRepaired.set(a, { b, model, alphas: alphas.join(), split: o.split, examples: o.examples, nets });
+  return nets;
+}
+
+async function computeRepairedPath(
   backend: Backend, model: Model, a: readonly Float32Array[], b: readonly Float32Array[], alphas: readonly number[], o: RepairOptions,
 ): Promise<Float32Array[][]> {
   repairLayers(model);

@@ -14,12 +14,12 @@ import { MODEL_OPTIONS, OPTIMIZER_OPTIONS, REPAIR_HELP } from './spec_options.ts
 const PRESET_WIDTHS: Record<string, { base: string; widths: number[]; total: number; overrides?: Partial<ForkSpec>; help: string }> = {
   'fashion-rebasin': { base: 'fashion-mlp2', widths: [32, 128, 512], total: 5, help: "fashion-mlp2's training at widths 32, 128, 512" },
   // The conv variant sized for a laptop (a few minutes on 2 cores): the reduced VGG's two
-  // conv layers at full size (its --width is the hidden linear layer), on the first 1 500
+  // conv layers at full size (its --width is the hidden linear layer), on the first 1 000
   // Fashion-MNIST images of each split, 3 epochs, 5 points per path (evaluating the paths
   // is most of the time), with REPAIR rows (no batch norm).
   'fashion-vgg-rebasin': {
-    base: 'fashion-mlp2', widths: [32], total: 3, overrides: { model: 'vgg-reduced', limit: 1500, batch: 50, lr: 0.02, alphas: 5, repair: true },
-    help: 'reduced VGG (fc width 32) on 1 500 Fashion-MNIST images, 3 epochs, with REPAIR',
+    base: 'fashion-mlp2', widths: [32], total: 3, overrides: { model: 'vgg-reduced', limit: 1000, batch: 50, lr: 0.02, alphas: 5, repair: true },
+    help: 'reduced VGG (fc width 32) on 1 000 Fashion-MNIST images, 3 epochs, with REPAIR',
   },
 };
 
