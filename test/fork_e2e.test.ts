@@ -279,4 +279,8 @@ test('fork --align --repair: each cell also measured after aligning B to A (and 
   assert.deepEqual(readResult(join(out, 'plain')).cells[0].train, cell.train);
   assert.equal(readResult(join(out, 'plain')).cells[0].aligned, undefined);
   assert.equal(objectCount(), before + 1);
+  // A run without alignment records its spec as before --align existed: older run directories resume.
+  const specOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'spec.json'), 'utf8'));
+  assert.deepEqual(Object.keys(specOf(join(out, 'plain'))).filter((k) => /align|repair/i.test(k)), []);
+  assert.equal(specOf(out).align, 'weight');
 });
