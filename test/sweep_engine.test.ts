@@ -114,6 +114,31 @@ test('what a node depends on decides its id: the threshold changes only cells, a
   assert.deepEqual([...base.values()].filter((n) => otherLr.has(n.id)).map((n) => n.label), ['parent step 0 (order seed 0)']);
 });
 
+test('--align adds aligned (and with --repair, repaired) evaluations keyed by method and seed; every node of the unaligned plan keeps its id except the cells', async () => {
+  const ids = async (o: Record<string, string>) => {
+    const nodes = new Map<string, GraphNode>();
+    await planPoint(applyOptions(FORK_DEFAULTS, { model: 'mlp-2', width: '16', data: 'mnist', k1: '0,1', epochs: '3', ...o }), FACTS, nodes, '');
+    return nodes;
+  };
+  const base = await ids({});
+  const weight = await ids({ align: 'weight' });
+  for (const [id, n] of base) assert.equal(weight.has(id), n.task.kind !== 'cell', `${n.label}`);
+  const evals = (nodes: Map<string, GraphNode>) => [...nodes.values()].filter((n) => n.task.kind === 'eval' && 'align' in n.task);
+  assert.equal(evals(weight).length, 2 * 2, 'an aligned train and test path per cell');
+  for (const n of evals(weight)) assert.deepEqual((n.task as { align: unknown }).align, { method: 'weight', seed: 0 });
+  const cells = [...weight.values()].filter((n) => n.task.kind === 'cell');
+  for (const c of cells) for (const e of Object.values((c.task as { evalAligned: Record<string, string> }).evalAligned)) assert.ok(c.deps.includes(e));
+  // Another seed or method: other aligned evaluations, the same unaligned ones.
+  for (const other of [await ids({ align: 'weight', 'align-seed': '1' }), await ids({ align: 'activation' })]) {
+    assert.equal(evals(other).filter((n) => weight.has(n.id)).length, 0);
+    assert.equal([...base.keys()].filter((id) => other.has(id)).length, base.size - 2);
+  }
+  const repaired = await ids({ align: 'weight', repair: 'true' });
+  assert.equal(evals(repaired).length, 2 * 2 * 2);
+  for (const n of evals(weight)) assert.ok(repaired.has(n.id), 'the aligned paths are shared with a run that also repairs');
+  assert.deepEqual(evals(repaired).filter((n) => !weight.has(n.id)).map((n) => (n.task as { repair: unknown }).repair), Array(4).fill({ examples: 2000 }));
+});
+
 test('claims: one winner of a race, a live lease blocks, an expired one is taken over and the old owner may not publish', async () => {
   let now = 1_000_000;
   const files = memoryFileStore();

@@ -100,6 +100,23 @@ export interface ForkCell {
   weightDistanceByLayer: LayerDistance[];
   /** Whether the test error barrier is below the spec's threshold (default 0.02). */
   connected: boolean;
+  /** With --align: the same pair after permuting B into A's basis (docs/metrics.md#alignment-modulo-permutation). */
+  aligned?: AlignedPair;
+}
+
+/** A pair after aligning B to A: the matching and the path between A and π(B). */
+export interface AlignedPair {
+  method: 'weight' | 'activation';
+  seed: number;
+  /** Σ⟨W_A, W_B⟩ before and Σ⟨W_A, π(W_B)⟩ after the matching. */
+  objectiveBefore: number;
+  objective: number;
+  train: SplitMetrics;
+  test: SplitMetrics;
+  /** ‖θA − π(θB)‖₂. */
+  weightDistance: number;
+  /** With --repair: the aligned path after REPAIR (each θ(α)'s hidden channels renormalised). */
+  repaired?: { train: SplitMetrics; test: SplitMetrics };
 }
 
 export interface Provenance {

@@ -36,6 +36,11 @@ export interface ForwardOptions {
    * the permutation's name, as the forward pass computes them (activation matching).
    */
   capture?: (permutation: string, activation: Tensor) => void;
+  /**
+   * Receives the same units before their nonlinearity: the output of the layer producing
+   * them, bias included (REPAIR rescales these and folds the correction into that layer).
+   */
+  capturePre?: (permutation: string, preActivation: Tensor) => void;
 }
 
 /**

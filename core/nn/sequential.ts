@@ -34,6 +34,7 @@ export function sequentialModel(o: SequentialOptions): Model {
   const rest = (ps: readonly Tensor[], z1: Tensor, options: ForwardOptions = {}) => {
     let h = z1;
     for (let l = 1; l < fc.length; l++) {
+      options.capturePre?.(`h${l}`, h);
       const a = activate(h);
       options.capture?.(`h${l}`, a);
       h = linear(a, ps[fc[l].w], ps[fc[l].b!]);
