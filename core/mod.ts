@@ -8,7 +8,7 @@
  * A typical session: {@link createBackend}; a data set ({@link loadDataset} by name, or
  * {@link datasetFromArrays}); a model ({@link createModel}, weights from {@link loadWeights}
  * or `model.init(seed)`); {@link trainRun}; {@link measureBarrier} between two networks;
- * {@link hessianEigenvalues}; or a whole fork experiment with {@link runForkExperiment} on a
+ * {@link matchNetworks} and {@link permuteState} to align B to A first; {@link hessianEigenvalues}; or a whole fork experiment with {@link runForkExperiment} on a
  * spec from {@link forkSpecFrom}, whose result is a typed {@link ForkResult} (result.json).
  * docs/api.md walks through it; docs/metrics.md defines every number.
  *
@@ -56,6 +56,13 @@ export { type PathEvaluation, type PathPoint, evaluatePath } from './lmc/path_ev
 export { alphaGrid, errorBarrier, errorFloor, interpolationGaps, lossBarrier, normalizedBarrier } from './lmc/barrier.ts';
 export { pairMetrics, splitMetrics } from './lmc/metrics.ts';
 export { layerDistances, weightDistance } from './lmc/distances.ts';
+
+// Alignment modulo permutation (docs/metrics.md#alignment-modulo-permutation).
+export { ALIGN_METHODS, type AlignMethod, checkAlignable, matchNetworks } from './align/match.ts';
+export type { MatchResult } from './align/weight_matching.ts';
+export { type Permutations, identityPermutations, invertAll, permutationsOf, permuteState, unpermuteState } from './align/permute.ts';
+export { type Assignment, type AssignmentOptions, linearAssignment } from './align/assignment.ts';
+export { type RepairOptions, repairNetwork, repairedPath } from './align/repair.ts';
 
 // Second order.
 export { hessianEigenvalues } from './lmc/dataset_hessian.ts';

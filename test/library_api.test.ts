@@ -15,7 +15,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
   type Backend, type Dataset, type Model, RidgelineError, closeBackend, createBackend, createModel, datasetFromArrays, disposeState,
-  forkSpecFrom, hessianEigenvalues, loadDataset, loadWeights, measureBarrier, nodeFileStore, saveWeights, subsetOf, trainRun,
+  forkSpecFrom, hessianEigenvalues, loadDataset, loadWeights, matchNetworks, measureBarrier, nodeFileStore, permuteState, saveWeights, subsetOf, trainRun,
 } from '../runtimes/library.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -74,6 +74,19 @@ test('measureBarrier equals ridgeline barrier --json', async () => {
   assert.equal(api.weightDistance, fromCli.weightDistance);
   assert.deepEqual(api.weightDistanceByLayer, fromCli.weightDistanceByLayer);
   assert.notEqual(api.train.lossBarrier, 0, 'two children of different orders should not give a flat path');
+});
+
+test('matchNetworks + permuteState + measureBarrier equal ridgeline barrier --align weight --json', async () => {
+  const a = await trained(0);
+  const b = await trained(1);
+  const match = await matchNetworks(backend, model, a.weights, b.weights, 'weight', dataset.train, { seed: 0 });
+  const aligned = await measureBarrier(backend, model, a.weights, permuteState(model, b.weights, match.perms), dataset);
+  const fromCli = JSON.parse(cli(['barrier', ...FLAGS, '--a', a.file, '--b', b.file, '--align', 'weight', '--align-seed', '0', '--json'])).aligned;
+  assert.equal(match.objective, fromCli.objective);
+  assert.deepEqual(aligned.train, fromCli.train);
+  assert.deepEqual(aligned.test, fromCli.test);
+  assert.equal(aligned.weightDistance, fromCli.weightDistance);
+  assert.ok(match.objective >= match.objectiveBefore, 'matching never lowers the objective');
 });
 
 test('hessianEigenvalues equals ridgeline hessian --checkpoint --json', async () => {

@@ -28,12 +28,16 @@ export interface CheckpointPair {
 
 /**
  * Loads the data, builds the model and reads both files (each checked against the model:
- * a foreign or damaged file is refused naming it), before any evaluation.
+ * a foreign or damaged file is refused naming it), before any evaluation. `checkModel`
+ * refuses a model the caller cannot use (e.g. one that cannot be aligned) before any file is read.
  */
-export async function loadCheckpointPair(files: FileStore, spec: ForkSpec, fileA: string, fileB: string, onStage: (stage: number) => void = () => {}): Promise<CheckpointPair> {
+export async function loadCheckpointPair(
+  files: FileStore, spec: ForkSpec, fileA: string, fileB: string, onStage: (stage: number) => void = () => {}, checkModel: (model: Model) => void = () => {},
+): Promise<CheckpointPair> {
   onStage(0);
   const dataset = await loadDataset(spec.data, files, { limit: spec.limit ?? undefined, normalize: spec.normalize });
   const model = createModel(spec.model, dataset.inputShape, dataset.classes, { width: spec.width, slope: spec.slope });
+  checkModel(model);
   onStage(1);
   return { dataset, model, weightsA: await loadWeights(files, fileA, model), weightsB: await loadWeights(files, fileB, model) };
 }

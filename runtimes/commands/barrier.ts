@@ -1,7 +1,6 @@
 /** `ridgeline barrier`: the barrier between two checkpoints, ours or PyTorch's. */
 import { checkAlignable, matchNetworks } from '../../core/align/match.ts';
 import { permuteState } from '../../core/align/permute.ts';
-import { RidgelineError } from '../../core/errors.ts';
 import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
 import { joinPath } from '../../core/io.ts';
 import { alphaGrid } from '../../core/lmc/barrier.ts';
@@ -36,9 +35,9 @@ export const barrierCommand: Command = {
     if (out) await prepareOutDir(host.files, out);
     const { backend, reason } = await selectBackend(choice ?? 'auto', host.backends);
     if (!json) host.progress.log(reason);
-    const pair = await loadCheckpointPair(host.files, spec, fileA, fileB);
+    // A model that cannot be aligned (or repaired) stops before any work.
+    const pair = await loadCheckpointPair(host.files, spec, fileA, fileB, undefined, (m) => checkAlignable(m, spec));
     const { dataset, model, weightsA: wA, weightsB: wB } = pair;
-    checkAlignable(model, spec); // a model that cannot be aligned (or repaired) stops before any work
     const measured = await measureCheckpointPair(backend, pair, spec);
     let aligned: Record<string, unknown> | null = null;
     if (align) {
