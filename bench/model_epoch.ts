@@ -42,6 +42,8 @@ interface Workload {
 /** The presets' architectures at the presets' batch sizes (`ridgeline presets`), plus the k1/k2 paper's VGG. */
 const FASHION = { dataset: 'Fashion-MNIST', input: [1, 28, 28], classes: 10, trainExamples: 60_000, batch: 128 };
 const WORKLOADS: Record<string, Workload> = {
+  // The fashion-mlp2 preset's network (784-512-10): issue 14's headline workload.
+  'mlp-2': { model: 'mlp-2', ...FASHION, steps: 60 },
   lenet5: { model: 'lenet5', dataset: 'MNIST', input: [1, 28, 28], classes: 10, trainExamples: 60_000, batch: 64, steps: 50 },
   cnn: { model: 'cnn', ...FASHION, steps: 50 },
   'lc-cnn': { model: 'lc-cnn', ...FASHION, steps: 30 },
