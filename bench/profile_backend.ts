@@ -101,8 +101,8 @@ export class ProfilingBackend implements Backend {
     this.time('loss (softmax cross-entropy)', () => this.inner.softmaxXent(logits, labels, loss, grad, rows, cols));
   }
 
-  im2col(x: Buf, cols: Buf, p: WindowParams): void { this.time('im2col/col2im', () => this.inner.im2col(x, cols, p)); }
-  col2im(cols: Buf, x: Buf, p: WindowParams): void { this.time('im2col/col2im', () => this.inner.col2im(cols, x, p)); }
+  im2col(x: Buf, cols: Buf, p: WindowParams): void { this.time('im2col (unfold)', () => this.inner.im2col(x, cols, p)); }
+  col2im(cols: Buf, x: Buf, p: WindowParams): void { this.time('col2im (fold)', () => this.inner.col2im(cols, x, p)); }
 
   sgd(param: Buf, grad: Buf, momentum: Buf, length: number, p: SgdParams): void {
     this.time('optimizer update', () => this.inner.sgd(param, grad, momentum, length, p));
