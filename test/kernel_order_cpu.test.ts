@@ -2,13 +2,13 @@
  * The CPU kernels' arithmetic is pinned, not just close: matmul, SGD and Adam are compared
  * bit for bit with a scalar f32 emulation of the operation order their comments document.
  * This is what lets a faster kernel path (in-place operands, column splits between threads,
- * vectorised updates) become the default without changing any result: every path must meet
+ * vectorised updates, a scatter col2im for disjoint windows) become the default without changing any result: every path must meet
  * the same emulation, on shapes that reach each of them (skinny, long-k, transposed, edges).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import type { AdamParams, SgdParams } from '../core/backend.ts';
+import { type AdamParams, type SgdParams, type WindowParams, windowOutSize } from '../core/backend.ts';
 import { type CpuBackend, createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { adamScalars, sgdScalars } from '../core/optim_scalars.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
@@ -153,4 +153,48 @@ test('SGD and Adam equal the scalar f32 emulation of their PyTorch order (vector
       [pw, pg, pm, pv].forEach((x) => be.free(x));
     }
   }
+});
+
+/** col2im's documented order: per input element, from 0, window rows ascending then columns. */
+function col2imF32(cols: Float32Array, p: WindowParams): Float32Array {
+  const [oh, ow] = [windowOutSize(p.h, p.kh, p.strideH, p.padH), windowOutSize(p.w, p.kw, p.strideW, p.padW)];
+  const [sN, sC, sY, sX] = p.inStrides;
+  const x = new Float32Array(p.n * p.c * p.h * p.w);
+  for (let b = 0; b < p.n; b++) for (let ch = 0; ch < p.c; ch++) for (let y = 0; y < p.h; y++) for (let xx = 0; xx < p.w; xx++) {
+    let acc = 0;
+    for (let i = 0; i < p.kh; i++) {
+      const oy = (y + p.padH - i) / p.strideH;
+      if (!Number.isInteger(oy) || oy < 0 || oy >= oh) continue;
+      for (let j = 0; j < p.kw; j++) {
+        const ox = (xx + p.padW - j) / p.strideW;
+        if (!Number.isInteger(ox) || ox < 0 || ox >= ow) continue;
+        acc = f(acc + cols[((((b * oh + oy) * ow + ox) * p.c + ch) * p.kh + i) * p.kw + j]);
+      }
+    }
+    x[b * sN + ch * sC + y * sY + xx * sX] = acc;
+  }
+  return x;
+}
+
+test('col2im equals the f32 emulation of its gather order, overlapping and disjoint (pooling) windows', async () => {
+  const be = await createCpuBackend();
+  const geometry = fc.record({
+    n: fc.integer({ min: 1, max: 2 }), c: fc.integer({ min: 1, max: 7 }), h: fc.integer({ min: 1, max: 12 }), w: fc.integer({ min: 1, max: 12 }),
+    kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }), strideH: fc.integer({ min: 1, max: 5 }), strideW: fc.integer({ min: 1, max: 5 }),
+    padH: fc.nat(3), padW: fc.nat(3), nhwc: fc.boolean(),
+  }).map(({ nhwc, ...g }) => ({ ...g, padH: g.padH % g.kh, padW: g.padW % g.kw, nhwc }))
+    .filter((g) => g.h + 2 * g.padH >= g.kh && g.w + 2 * g.padW >= g.kw);
+  await fc.assert(fc.asyncProperty(geometry, fc.nat(), async ({ nhwc, ...g }, seed) => {
+    const inStrides: [number, number, number, number] = nhwc ? [g.h * g.w * g.c, 1, g.w * g.c, g.c] : [g.c * g.h * g.w, g.h * g.w, g.w, 1];
+    const p: WindowParams = { ...g, inStrides };
+    const length = p.n * windowOutSize(p.h, p.kh, p.strideH, p.padH) * windowOutSize(p.w, p.kw, p.strideW, p.padW) * p.c * p.kh * p.kw;
+    const cols = randomF32(seed, length);
+    if (length > 0) cols[0] = -0; // a lone −0 must come out as 0 + (−0) = +0, as the gather's sum gives
+    const [cb, xb] = [be.alloc(length), be.alloc(p.n * p.c * p.h * p.w)];
+    be.upload(cb, cols);
+    be.fill(xb, Number.NaN);
+    be.col2im(cb, xb, p);
+    assert.deepEqual(bits(be.read(xb)), bits(col2imF32(cols, p)), JSON.stringify(p));
+    [cb, xb].forEach((b) => be.free(b));
+  }), { numRuns: 200 });
 });
