@@ -28,9 +28,11 @@ const THREADED_MIN_MACS = 2 ** 20;
 const TILE_ROWS = 4;
 const TILE_COLS = 8;
 /**
- * Products at least this wide are split by columns: each thread then packs only its half
- * of B, where a row split has both pack all of it. Measured 2026-12-04 (bench/profile.ts):
- * with row splits mlp-2's 128×784·784×512 forward product ran at 73 % of the square rate.
+ * Products wider than tall (and at least this wide) are split by columns, the others by
+ * rows: a row split has both threads pack all of B (k×n), a column split all of A (m×k),
+ * so the split along the longer side duplicates the smaller copy. Measured 2026-12-04
+ * (bench/profile.ts): with row splits mlp-2's 128×784·784×512 forward product ran at 73 %
+ * of the square rate; LeNet-5's 12800×16·16×150 lost a quarter split by columns.
  */
 const COLUMN_SPLIT_MIN_N = 64;
 /** Initial and maximum shared memory, in 64 KiB pages (the maximum is wasm32's 4 GiB). */
@@ -235,7 +237,7 @@ export class CpuBackend implements Backend {
       p.transA ? 1 : 0, p.transB ? 1 : 0, p.strideA ?? p.m * p.k, p.strideB ?? p.k * p.n, 0, p.m, 0, p.n, this.scratch,
     ];
     const ctl = this.control;
-    const byColumns = p.n >= COLUMN_SPLIT_MIN_N;
+    const byColumns = p.n >= COLUMN_SPLIT_MIN_N && p.n > p.m;
     if (!ctl || (!byColumns && p.m < 2 * TILE_ROWS) || p.batch * p.m * p.n * p.k < THREADED_MIN_MACS) {
       this.k.matmul(...args);
       return;

@@ -2,33 +2,57 @@
 //
 // B is copied into contiguous panels (8 columns per k) so the micro-kernel reads it
 // sequentially whatever its layout; short edges are zero-padded so the kernel never
-// branches. Blocks of KC × NC of B stay in L2 while every 4 rows of A stream past them.
-// A is read where it lies (4 row pointers, or 4 adjacent columns of a transposed A): its
-// 4×KC slice stays in L1 across the whole block of B, so packing it only cost a copy —
-// 2026-12-04 (bench/profile.ts, 2 threads): LeNet-5's 100352×25·25×6 product ran at
-// 6 GFLOP/s, most of it packing A scalar by scalar. A row-major B used by at most
-// DIRECT_B_ROWS rows of A is read in place too: each of its elements serves so few
-// multiply-adds that copying it costs as much as using it (the long-k weight gradients).
+// branches. Blocks of KC × NC of B stay in L2 while every 4-row panel of A streams past.
+// A is packed too (4 rows interleaved per k) when its panel serves many column tiles; for
+// skinny products (n ≤ DIRECT_A_COLS, one or two tiles) it is read where it lies, as the
+// copy cost as much as the products it fed: LeNet-5's 100352×25·25×6 product ran at
+// 6 GFLOP/s packing A (2026-12-04, bench/profile.ts), 14 in place; reading A in place
+// everywhere cost square products a quarter of their rate (more address arithmetic in
+// the inner loop). A row-major B used by at most DIRECT_B_ROWS rows of A is read in place
+// too: each element serves so few multiply-adds that copying it costs as much as using it.
 // Deterministic: each C element sums its k products in increasing k, in f32, no FMA,
 // K-blocks added in increasing order; splitting rows or columns between threads, packing or
-// not, changes no element's operation order, so every path gives the same bits.
+// not, changes no element's operation order, so every path gives the same bits
+// (test/kernel_order_cpu.test.ts).
 
 const MR = 4;
 const NR = 8;
 const KC = 256;
+const MC = 64;
 const NC = 512;
 /** Row ranges up to this many rows read a row-major B in place instead of packing it. */
 const DIRECT_B_ROWS = 16;
+/** Products at most this wide read A in place instead of packing it. */
+const DIRECT_A_COLS = 2 * NR;
 
 /**
- * Floats of scratch each thread must pass to matmul: packed panels of B and an edge tile.
- * Scratch is per call, never static, so two threads can run matmul at once.
+ * Floats of scratch each thread must pass to matmul: packed panels of A and B and an edge
+ * tile. Scratch is per call, never static, so two threads can run matmul at once.
  */
-export const MATMUL_SCRATCH_FLOATS: i32 = KC * NC + MR * NR;
+export const MATMUL_SCRATCH_FLOATS: i32 = MC * KC + KC * NC + MR * NR;
 
 // Reads A[i, p] of an m×k operand stored either m×k (row-major) or k×m (transposed).
 @inline function at(base: usize, i: i32, p: i32, rowStride: i32, colStride: i32): f32 {
   return load<f32>(base + (<usize>(i * rowStride + p * colStride) << 2));
+}
+
+function packA(a: usize, rs: i32, cs: i32, i0: i32, mc: i32, k0: i32, kc: i32, dst: usize): void {
+  for (let ip = 0; ip < mc; ip += MR) {
+    const panel = dst + (<usize>(ip * kc) << 2);
+    if (rs == 1 && ip + MR <= mc) {
+      // Transposed A: the panel's 4 rows are adjacent at every k.
+      const src = a + (<usize>(i0 + ip + k0 * cs) << 2);
+      for (let p = 0; p < kc; p++) v128.store(panel + (<usize>(p * MR) << 2), v128.load(src + (<usize>(p * cs) << 2)));
+      continue;
+    }
+    for (let p = 0; p < kc; p++) {
+      const o = panel + (<usize>(p * MR) << 2);
+      for (let r = 0; r < MR; r++) {
+        const i = ip + r;
+        store<f32>(o + (<usize>r << 2), i < mc ? at(a, i0 + i, k0 + p, rs, cs) : 0);
+      }
+    }
+  }
 }
 
 // Packs columns [jFrom, nc) of the KC-block (panels of NR, zero-padded at the edge).
@@ -80,40 +104,79 @@ function packB(b: usize, rs: i32, cs: i32, k0: i32, kc: i32, j0: i32, nc: i32, j
   v128.store(dst, f32x4.shuffle(t2, t3, 2, 3, 6, 7), 3 * NR * 4);
 }
 
-// acc(4×8) = Apanel(4×kc) · Bpanel(kc×8), then C tile (+)= acc. `rows`/`cols` clip the
-// tile at the matrix edge; `accumulate` is false for the first k-block.
-// `a` points at A[i, k0]; rows are `aRow` bytes apart and k-steps `aStep` (rows past `rows`
-// repeat the last valid row, their results are dropped). B rows are `bStep` bytes apart.
-function microKernel(
-  a: usize, aRow: usize, aStep: usize, rows: i32, bp: usize, bStep: usize, kc: i32,
-  c: usize, ldc: i32, cols: i32, accumulate: bool, tile: usize,
+// acc(4×8) = A(4×kc) · Bpanel(kc×8), then C tile (+)= acc; `cols` clips the tile at the
+// matrix edge (rows past `rows` are computed and dropped); `accumulate` is false for the
+// first k-block. B rows are `bStep` bytes apart. Packed A: 4 interleaved rows at `ap`.
+function microKernelPacked(
+  ap: usize, bp: usize, bStep: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool, tile: usize,
 ): void {
-  const a0 = a;
-  const a1 = a + (rows > 1 ? aRow : 0);
-  const a2 = a + (rows > 2 ? 2 * aRow : rows > 1 ? aRow : 0);
-  const a3 = a + (rows > 3 ? 3 * aRow : <usize>(rows - 1) * aRow);
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  for (let p: usize = 0; p < <usize>kc; p++) {
+  for (let p = 0; p < kc; p++) {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
-    const o = p * aStep;
-    let x = v128.load32_splat(a0 + o);
-    c00 = f32x4.add(c00, f32x4.mul(x, b0));
-    c01 = f32x4.add(c01, f32x4.mul(x, b1));
-    x = v128.load32_splat(a1 + o);
-    c10 = f32x4.add(c10, f32x4.mul(x, b0));
-    c11 = f32x4.add(c11, f32x4.mul(x, b1));
-    x = v128.load32_splat(a2 + o);
-    c20 = f32x4.add(c20, f32x4.mul(x, b0));
-    c21 = f32x4.add(c21, f32x4.mul(x, b1));
-    x = v128.load32_splat(a3 + o);
-    c30 = f32x4.add(c30, f32x4.mul(x, b0));
-    c31 = f32x4.add(c31, f32x4.mul(x, b1));
+    let a = v128.load32_splat(ap);
+    c00 = f32x4.add(c00, f32x4.mul(a, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    a = v128.load32_splat(ap, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    a = v128.load32_splat(ap, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a, b0));
+    c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    a = v128.load32_splat(ap, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a, b0));
+    c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    ap += MR << 2;
     bp += bStep;
   }
+  storeTile(c00, c01, c10, c11, c20, c21, c30, c31, c, ldc, rows, cols, accumulate, tile);
+}
+
+// The same with A read in place: `a` points at A[i, k0], rows `aRow` bytes apart and
+// k-steps `aStep` apart (rows past `rows` repeat the last valid row).
+function microKernelInPlace(
+  a: usize, aRow: usize, aStep: usize, bp: usize, bStep: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32,
+  accumulate: bool, tile: usize,
+): void {
+  let a0 = a;
+  let a1 = a + (rows > 1 ? aRow : 0);
+  let a2 = a + (rows > 2 ? 2 * aRow : rows > 1 ? aRow : 0);
+  let a3 = a + <usize>(min(rows, MR) - 1) * aRow;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    let x = v128.load32_splat(a0);
+    c00 = f32x4.add(c00, f32x4.mul(x, b0));
+    c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    x = v128.load32_splat(a1);
+    c10 = f32x4.add(c10, f32x4.mul(x, b0));
+    c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    x = v128.load32_splat(a2);
+    c20 = f32x4.add(c20, f32x4.mul(x, b0));
+    c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    x = v128.load32_splat(a3);
+    c30 = f32x4.add(c30, f32x4.mul(x, b0));
+    c31 = f32x4.add(c31, f32x4.mul(x, b1));
+    a0 += aStep;
+    a1 += aStep;
+    a2 += aStep;
+    a3 += aStep;
+    bp += bStep;
+  }
+  storeTile(c00, c01, c10, c11, c20, c21, c30, c31, c, ldc, rows, cols, accumulate, tile);
+}
+
+@inline function storeTile(
+  c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128,
+  c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool, tile: usize,
+): void {
   if (cols == NR) {
     const ld = <usize>ldc << 2;
     storeRow(c, c00, c01, accumulate);
@@ -155,7 +218,8 @@ function matmulOne(
   // Row/column strides of the logical m×k A and k×n B.
   const ars = transA ? 1 : k, acs = transA ? m : 1;
   const brs = transB ? 1 : n, bcs = transB ? k : 1;
-  const packedB = scratch;
+  const packedA = scratch;
+  const packedB = scratch + (<usize>(MC * KC) << 2);
   const tile = packedB + (<usize>(KC * NC) << 2);
   if (k == 0) {
     for (let i = rowStart; i < rowEnd; i++) {
@@ -164,6 +228,7 @@ function matmulOne(
     return;
   }
   const directB = !transB && rowEnd - rowStart <= DIRECT_B_ROWS;
+  const directA = colEnd - colStart <= DIRECT_A_COLS;
   const aRow = <usize>ars << 2, aStep = <usize>acs << 2;
   for (let j0 = colStart; j0 < colEnd; j0 += NC) {
     const nc = min(NC, colEnd - j0);
@@ -172,16 +237,24 @@ function matmulOne(
     for (let k0 = 0; k0 < k; k0 += KC) {
       const kc = min(KC, k - k0);
       packB(b, brs, bcs, k0, kc, j0, nc, directB ? fullCols : 0, packedB);
-      for (let i = rowStart; i < rowEnd; i += MR) {
-        const ai = a + (<usize>(i * ars + k0 * acs) << 2);
-        for (let jp = 0; jp < nc; jp += NR) {
-          const inPlace = directB && jp < fullCols;
-          microKernel(
-            ai, aRow, aStep, min(MR, rowEnd - i),
-            inPlace ? b + (<usize>(k0 * n + j0 + jp) << 2) : packedB + (<usize>(jp * kc) << 2),
-            inPlace ? <usize>n << 2 : NR << 2, kc,
-            c + (<usize>(i * n + j0 + jp) << 2), n, min(NR, nc - jp), k0 > 0, tile,
-          );
+      for (let i0 = rowStart; i0 < rowEnd; i0 += MC) {
+        const mc = min(MC, rowEnd - i0);
+        if (!directA) packA(a, ars, acs, i0, mc, k0, kc, packedA);
+        for (let ip = 0; ip < mc; ip += MR) {
+          for (let jp = 0; jp < nc; jp += NR) {
+            const inPlace = directB && jp < fullCols;
+            const bp = inPlace ? b + (<usize>(k0 * n + j0 + jp) << 2) : packedB + (<usize>(jp * kc) << 2);
+            const bStep: usize = inPlace ? <usize>n << 2 : NR << 2;
+            const cTile = c + (<usize>((i0 + ip) * n + j0 + jp) << 2);
+            const rows = min(MR, mc - ip), cols = min(NR, nc - jp);
+            if (directA) {
+              microKernelInPlace(
+                a + (<usize>((i0 + ip) * ars + k0 * acs) << 2), aRow, aStep, bp, bStep, kc, cTile, n, rows, cols, k0 > 0, tile,
+              );
+            } else {
+              microKernelPacked(packedA + (<usize>(ip * kc) << 2), bp, bStep, kc, cTile, n, rows, cols, k0 > 0, tile);
+            }
+          }
         }
       }
     }
