@@ -82,6 +82,7 @@ test('the mlp-2 and LeNet-5 products equal the emulation on both threads', async
   for (const [m, n, k, transA, transB] of [
     [128, 512, 784, false, true], [512, 784, 128, true, false], [128, 10, 512, false, true], [10, 512, 128, true, false],
     [128, 512, 10, false, false], [2048, 6, 25, false, true], [6, 25, 2048, true, false], [16, 150, 1600, true, false],
+    [6, 25, 8192, true, false], // above the threading threshold: too few rows, split by columns
   ] as const) {
     const a = randomF32(m + n, m * k);
     const b = randomF32(k + 7, k * n);

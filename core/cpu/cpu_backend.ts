@@ -28,13 +28,15 @@ const THREADED_MIN_MACS = 2 ** 20;
 const TILE_ROWS = 4;
 const TILE_COLS = 8;
 /**
- * Products wider than tall (and at least this wide) are split by columns, the others by
- * rows: a row split has both threads pack all of B (k×n), a column split all of A (m×k),
- * so the split along the longer side duplicates the smaller copy. Measured 2026-12-04
- * (bench/profile.ts): with row splits mlp-2's 128×784·784×512 forward product ran at 73 %
- * of the square rate; LeNet-5's 12800×16·16×150 lost a quarter split by columns.
+ * Products wider than tall (and at least two tiles wide) are split by columns, the others
+ * by rows: a row split has both threads pack all of B (k×n), a column split all of A
+ * (m×k), so the split along the longer side duplicates the smaller copy. Measured
+ * 2026-12-04 (bench/profile.ts): with row splits mlp-2's 128×784·784×512 forward product
+ * ran at 73 % of the square rate; LeNet-5's 12800×16·16×150 lost a quarter split by
+ * columns. Its first weight gradient (6×100352·100352×25) has too few rows to split by
+ * rows and ran on one thread until columns were allowed down to two tiles.
  */
-const COLUMN_SPLIT_MIN_N = 64;
+const COLUMN_SPLIT_MIN_N = 2 * TILE_COLS;
 /** Initial and maximum shared memory, in 64 KiB pages (the maximum is wasm32's 4 GiB). */
 const INITIAL_PAGES = 16;
 const MAXIMUM_PAGES = 65536;
