@@ -15,7 +15,7 @@ import { adamScalars, sgdScalars } from '../optim_scalars.ts';
 import { RidgelineError, argError } from '../errors.ts';
 import { KERNELS_WASM_BASE64 } from './kernels_wasm.gen.ts';
 import {
-  CONTROL_INTS, type KernelWorkerSpawner, type MatmulArgs, ThreadState, imports,
+  CONTROL_INTS, type KernelWorkerSpawner, MATMUL_ARG, type MatmulArgs, ThreadState, imports,
 } from './kernel_threads.ts';
 import { WasmHeap } from './wasm_heap.ts';
 
@@ -244,12 +244,13 @@ export class CpuBackend implements Backend {
       this.k.matmul(...args);
       return;
     }
-    // The helper takes the upper rows (or right columns); this thread the others.
-    const [lo, hi, tile] = byColumns ? [13, 14, TILE_COLS] : [11, 12, TILE_ROWS];
+    // The helper takes rows (or columns) [split, end), this thread [0, split).
+    const [lo, hi, tile] = byColumns
+      ? [MATMUL_ARG.colStart, MATMUL_ARG.colEnd, TILE_COLS] : [MATMUL_ARG.rowStart, MATMUL_ARG.rowEnd, TILE_ROWS];
     const split = Math.ceil(args[hi] / 2 / tile) * tile;
     const helper = args.slice() as MatmulArgs;
     helper[lo] = split;
-    helper[15] = this.workerScratch;
+    helper[MATMUL_ARG.scratch] = this.workerScratch;
     ctl.set(helper, 1);
     Atomics.store(ctl, 0, ThreadState.Work);
     Atomics.notify(ctl, 0);

@@ -33,6 +33,8 @@ export type MatmulArgs = [
   colStart: number, colEnd: number, scratch: number,
 ];
 export const MATMUL_ARGS = 16;
+/** Positions in {@link MatmulArgs} of the ranges a thread computes, and of its scratch. */
+export const MATMUL_ARG = { rowStart: 11, rowEnd: 12, colStart: 13, colEnd: 14, scratch: 15 } as const;
 
 export function imports(memory: WebAssembly.Memory): WebAssembly.Imports {
   return {
