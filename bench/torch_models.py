@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch definitions of ridgeline's models (SPEC §6): the state_dict keys and shapes here
+"""PyTorch definitions of ridgeline's models (docs/models.md): the state_dict keys and shapes here
 are the contract that ridgeline's safetensors files follow, so a checkpoint moves between
 the two without renaming. Used by test/models_torch.test.ts and bench/model_epoch.ts.
 

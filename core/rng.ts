@@ -25,6 +25,7 @@
  *   word per value, normals one block per pair. A GPU thread per block can do the same.
  */
 import { argError } from './errors.ts';
+import { fnv1a64Words } from './hash.ts';
 import { exp, log, sincos } from './portable_math.ts';
 
 const M0 = 0xd2511f53; // Philox4x32 round multipliers (Random123 PHILOX_M4x32_0/1)
@@ -130,16 +131,7 @@ export function streamTag(stream: string | number): Uint32Array {
   if (typeof stream === 'number' && (!Number.isSafeInteger(stream) || stream < 0)) {
     argError('rng.streamTag', `a numeric stream must be an integer in [0, 2^53), got ${stream}`);
   }
-  let hi = 0xcbf29ce4; // FNV-1a 64 offset basis 0xcbf29ce484222325
-  let lo = 0x84222325;
-  for (const b of utf8(String(stream))) {
-    lo = (lo ^ b) >>> 0;
-    // h ·= 0x100000001b3 (mod 2^64) = h·0x1b3 + (h << 40); lo·0x1b3 < 2^41 is exact.
-    const t = lo * 0x1b3;
-    hi = (Math.imul(hi, 0x1b3) + Math.floor(t / TWO32) + (lo << 8)) >>> 0;
-    lo = t >>> 0;
-  }
-  return Uint32Array.of(lo, hi);
+  return fnv1a64Words([Uint8Array.from(utf8(String(stream)))]);
 }
 
 const INV24 = 1 / 16777216; // 2^-24

@@ -9,10 +9,11 @@
  * (bench/webgpu_matmul.ts), so `auto` takes the CPU backend there and says why.
  */
 import type { Backend } from './backend.ts';
-import { createCpuBackend } from './cpu/cpu_backend.ts';
+import { CpuBackend, createCpuBackend } from './cpu/cpu_backend.ts';
 import type { KernelWorkerSpawner } from './cpu/kernel_threads.ts';
 import { RidgelineError, argError } from './errors.ts';
 import { createWebGpuBackend } from './gpu/create_backend.ts';
+import { WebGpuBackend } from './gpu/webgpu_backend.ts';
 
 export const BACKEND_CHOICES = ['auto', 'cpu', 'webgpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -67,4 +68,22 @@ export async function selectBackend(choice: string, options: SelectOptions = {})
     if (e instanceof RidgelineError) return cpu(`no usable WebGPU adapter (${e.message})`);
     throw e;
   }
+}
+
+/**
+ * The library's way to get a backend where the global scope has WebGPU (a browser page or
+ * worker, Deno): `navigator.gpu` if there is one, one CPU thread. Node and Bun users import
+ * `ridgeline`, whose `createBackend` supplies their runtime's WebGPU and helper thread.
+ */
+export function createBackend(choice: BackendChoice = 'auto', options: SelectOptions = { gpu: async () => (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu }): Promise<SelectedBackend> {
+  return selectBackend(choice, options);
+}
+
+/**
+ * Releases what a backend holds outside the garbage collector: the WebGPU device, or the
+ * CPU backend's helper thread. The backend is unusable afterwards.
+ */
+export function closeBackend(backend: Backend): void {
+  if (backend instanceof WebGpuBackend) backend.destroy();
+  else if (backend instanceof CpuBackend) backend.close();
 }

@@ -9,7 +9,7 @@ declare const Bun: { version: string };
 
 // bun-webgpu's Dawn reads VK_ICD_FILENAMES when the process starts, not when process.env
 // changes (measured: set in-process it still gets the zero-writing `null-backend`), so
-// the driver DESIGN.md measured for Bun is chosen by running this script again with it.
+// the driver docs/design.md gives Bun is chosen by running this script again with it.
 if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
   const r = spawnSync(process.execPath, process.argv.slice(1), { stdio: 'inherit', env: { ...process.env, VK_ICD_FILENAMES: SWIFTSHADER_ICD } });
   process.exit(r.status ?? 1);

@@ -17,6 +17,8 @@ import { modelsCommand } from './commands/models.ts';
 import { predictCommand } from './commands/predict.ts';
 import { presetsCommand } from './commands/presets.ts';
 import { rebasinCommand } from './commands/rebasin.ts';
+import { reportCommand } from './commands/report_site.ts';
+import { serveCommand } from './commands/serve.ts';
 import { SWEEP_COMMANDS } from './commands/sweep.ts';
 import { toyCommand } from './commands/toy.ts';
 import { trainCommand } from './commands/train.ts';
@@ -39,6 +41,8 @@ const COMMANDS: Record<string, Command> = {
   presets: presetsCommand,
   models: modelsCommand,
   demo: demoCommand,
+  serve: serveCommand,
+  report: reportCommand,
 };
 
 function usage(): string {

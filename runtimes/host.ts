@@ -29,7 +29,7 @@ export interface RuntimeHost {
 }
 
 /** The repository root: the nearest ancestor of this file holding package.json. */
-function repoRoot(): string {
+export function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
   return dir;

@@ -1,6 +1,6 @@
 /**
  * Each runtime's WebGPU entry point, loaded only when a command asks for a backend, with
- * the Vulkan driver DESIGN.md measured for it on a machine without a GPU: Node's Dawn
+ * the Vulkan driver docs/design.md gives it on a machine without a GPU: Node's Dawn
  * (npm `webgpu`) and Bun's `bun-webgpu` need SwiftShader (Dawn rejects Debian 12's
  * lavapipe); Deno's wgpu works with Mesa lavapipe. A driver already chosen through
  * VK_ICD_FILENAMES is left alone.
@@ -43,5 +43,12 @@ export async function bunGpu(): Promise<GPU | undefined> {
   preferIcd(SWIFTSHADER_ICD, processEnv);
   const { setupGlobals } = (await import('bun-webgpu')) as { setupGlobals: () => void };
   setupGlobals();
+  return (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+}
+
+/** Deno: wgpu is built in (navigator.gpu) and works with Mesa lavapipe. */
+export async function denoGpu(): Promise<GPU | undefined> {
+  const env = (globalThis as unknown as { Deno: { env: Env } }).Deno.env;
+  preferIcd(LAVAPIPE_ICD, env);
   return (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
 }

@@ -85,7 +85,8 @@ try {
 
 // ---------------------------------------------------------------------------------------
 // 5. The browser page (runtimes/browser): esbuild bundles main.ts and worker.ts (core and
-//    comlink included) into dist/browser as ES modules, next to a copy of index.html. The
+//    comlink included) into dist/browser as ES modules, next to a copy of index.html and the
+//    library bundle ridgeline.js (core/mod.ts). The
 //    version and git commit are baked in because a page cannot read package.json or .git;
 //    a stamp file holding the commit makes a new commit rebuild the bundle too.
 {
@@ -111,7 +112,7 @@ try {
     buildScript, statSync(join(root, 'package.json')).mtimeMs, statSync(join(root, 'node_modules/comlink/package.json')).mtimeMs,
     newestMtime(join(root, 'core'), (n) => n.endsWith('.ts')), newestMtime(pageDir, () => true),
   );
-  const outputs = ['main.js', 'worker.js', 'index.html'].map((n) => join(outDir, n));
+  const outputs = ['main.js', 'worker.js', 'index.html', 'ridgeline.js'].map((n) => join(outDir, n));
   if (outputs.some((o) => isStale(o, inputsNewest)) || !existsSync(stampPath) || readFileSync(stampPath, 'utf8') !== stamp) {
     mkdirSync(outDir, { recursive: true });
     await build({
@@ -126,6 +127,18 @@ try {
       define: { RIDGELINE_VERSION: JSON.stringify(version), RIDGELINE_GIT_COMMIT: JSON.stringify(commit) },
     });
     writeAtomically(join(outDir, 'index.html'), readFileSync(join(pageDir, 'index.html'), 'utf8'));
+    // The library for pages (package export `ridgeline/browser`): core/mod.ts as one ES
+    // module, kernels (WASM, WGSL) embedded as in every other build.
+    await build({
+      entryPoints: { ridgeline: join(root, 'core/mod.ts') },
+      outdir: outDir,
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      sourcemap: true,
+      logLevel: 'warning',
+    });
     writeAtomically(stampPath, stamp);
   }
 }

@@ -22,7 +22,7 @@ if (files.length === 0) {
 ensurePackages(TEST_PACKAGES);
 mkdirSync(join(root, 'build'), { recursive: true });
 const tapFile = join(root, 'build/test-results.tap');
-// WebGPU under Node (Dawn) runs on SwiftShader on a machine without a GPU (DESIGN.md):
+// WebGPU under Node (Dawn) runs on SwiftShader on a machine without a GPU (docs/design.md):
 // the test processes get the driver and runtime directory the CLI's Node entry chooses,
 // through the same function (from the build, which ran first).
 const { SWIFTSHADER_ICD, preferIcd } = await import('../dist/runtimes/webgpu_host.js');

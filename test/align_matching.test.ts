@@ -144,15 +144,21 @@ test('cross-check: an independent PyTorch + SciPy weight matching of the same tw
   t.diagnostic(`objective ${ours.objectiveBefore.toFixed(4)} → ${ours.objective.toFixed(4)} in ${ours.passes} passes; SciPy agrees`);
 });
 
-test('rebasin: at each width both alignments remove most of the barrier between independently trained MLPs; result, CSV, report and networks written', () => {
+test('rebasin: at each width both alignments remove most of the barrier between independently trained MLPs; --repair adds each aligned path after REPAIR (same endpoints); result, CSV, report and networks written', () => {
   const out = tmp();
-  const r = ridgeline(['rebasin', '--model', 'mlp-2', ...DATA, '--widths', '16,128', '--epochs', '2', '--lr', '0.05', '--backend', 'cpu', '--out', out]);
+  const r = ridgeline(['rebasin', '--model', 'mlp-2', ...DATA, '--widths', '16,128', '--epochs', '2', '--lr', '0.05', '--repair', '--backend', 'cpu', '--out', out]);
   assert.equal(r.status, 0, r.stderr);
   const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
-  assert.equal(result.rows.length, 2 * 3);
+  assert.equal(result.rows.length, 2 * 5);
   assert.notDeepEqual(result.seeds.a, result.seeds.b, 'independent initialisations and orders');
   for (const width of [16, 128]) {
-    const [none, weight, activation] = ['none', 'weight', 'activation'].map((m) => result.rows.find((x: { width: number; method: string }) => x.width === width && x.method === m));
+    type Row = { width: number; method: string; repaired?: boolean; train: { lossA: number; lossB: number; lossBarrier: number } };
+    const [none, weight, activation] = ['none', 'weight', 'activation'].map((m) => result.rows.find((x: Row) => x.width === width && x.method === m && !x.repaired));
+    for (const aligned of [weight, activation]) {
+      const repaired = result.rows.find((x: Row) => x.width === width && x.method === aligned.method && x.repaired);
+      assert.deepEqual([repaired.train.lossA, repaired.train.lossB], [aligned.train.lossA, aligned.train.lossB], `width ${width} ${aligned.method}: REPAIR keeps the endpoints`);
+      assert.notEqual(repaired.train.lossBarrier, aligned.train.lossBarrier);
+    }
     assert.ok(none.train.lossBarrier > 0.1, `width ${width}: a real barrier as trained (${none.train.lossBarrier})`);
     for (const aligned of [weight, activation]) {
       assert.ok(aligned.train.lossBarrier < 0.5 * none.train.lossBarrier, `width ${width} ${aligned.method}: ${none.train.lossBarrier} → ${aligned.train.lossBarrier}`);
@@ -161,8 +167,9 @@ test('rebasin: at each width both alignments remove most of the barrier between 
     }
     for (const f of ['a', 'b', 'b-weight-aligned', 'b-activation-aligned']) assert.ok(existsSync(join(out, `width-${width}`, `${f}.safetensors`)), f);
   }
-  assert.equal(readFileSync(join(out, 'rebasin.csv'), 'utf8').trim().split('\r\n').length, 1 + 6);
+  assert.equal(readFileSync(join(out, 'rebasin.csv'), 'utf8').trim().split('\r\n').length, 1 + 10);
   const html = readFileSync(join(out, 'report.html'), 'utf8');
   assert.match(html, /<svg/);
+  assert.match(html, /weight matching \+ REPAIR/);
   assert.doesNotMatch(html, /<script/);
 });

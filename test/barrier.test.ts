@@ -1,5 +1,5 @@
 /**
- * SPEC §1 as properties: the barrier arithmetic on random curves, and the path evaluation
+ * docs/metrics.md#barriers as properties: the barrier arithmetic on random curves, and the path evaluation
  * on real models (logistic regression and an MLP) with random weights and data.
  */
 import assert from 'node:assert/strict';

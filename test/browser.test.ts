@@ -8,11 +8,11 @@
  * the page's message, since CI must run this for real.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { runForkExperiment } from '../core/sweep/fork_runner.ts';
 import { FORK_DEFAULTS, applyOptions } from '../core/experiments/fork_spec.ts';
@@ -20,23 +20,16 @@ import type { ForkResult } from '../core/experiments/result_schema.ts';
 import { memoryFileStore } from '../core/io_memory.ts';
 import { silentProgress } from '../core/progress.ts';
 import { serveStatic } from '../runtimes/browser/serve.ts';
+import { NO_WEBGPU_ARGS, WEBGPU_ARGS, chromiumSkip as skip, firstDifference, launch } from './browser_harness.ts';
 import { startWatchdog } from './gpu/watchdog.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CHROMIUM = '/usr/bin/chromium';
-const QUIET = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-/** DESIGN.md's measured flags for WebGPU on SwiftShader in headless Debian chromium (as root). */
-const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan', ...QUIET];
-/** No WebGPU adapter, whatever GPU the machine has (SwiftShader for WebGPU needs opting in). */
-const NO_WEBGPU_ARGS = ['--disable-gpu', ...QUIET];
 const SPEC: Record<string, string> = {
   data: 'synthetic:gauss:n=400,dim=12,classes=4', model: 'mlp-2', width: '16', batch: '32',
   unit: 'steps', k1: '0,10', steps: '40', alphas: '5',
 };
 /** A run takes ~3 s on SwiftShader here; one near this bound is a hang. */
 const RUN_TIMEOUT_MS = 180_000;
-/** Chromium's processes together; a SwiftShader hang elsewhere grew by ~65 MB/s (DESIGN.md). */
-const CHROMIUM_RSS_BOUND = 4 * 2 ** 30;
 
 /**
  * Tolerance of WebGPU against CPU for every loss, gap, barrier and prediction distance.
@@ -56,47 +49,6 @@ const DISTANCE_RTOL = 1e-5;
  * the rounding difference, so at most one example per point of the path may differ.
  */
 const ERROR_EXAMPLES = 1;
-
-/** Resident memory of `pid`'s descendants (Linux /proc; 0 elsewhere). */
-function descendantsRss(pid: number): number {
-  const children = new Map<number, number[]>();
-  let rss = 0;
-  const rssOf = new Map<number, number>();
-  for (const name of existsSync('/proc') ? readdirSync('/proc') : []) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ppid = Number(fields[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-      rssOf.set(Number(name), Number(fields[21]) * 4096);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  const stack = [...(children.get(pid) ?? [])];
-  while (stack.length) {
-    const p = stack.pop()!;
-    rss += rssOf.get(p) ?? 0;
-    stack.push(...(children.get(p) ?? []));
-  }
-  return rss;
-}
-
-/** Launches Chromium with a memory bound: over it, the browser is closed and `why()` says so. */
-async function launch(args: string[]): Promise<{ browser: Browser; why(): string | null; stop(): Promise<void> }> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args, headless: true, timeout: 60_000 });
-  let over: string | null = null;
-  const timer = setInterval(() => {
-    const rss = descendantsRss(process.pid);
-    if (rss > CHROMIUM_RSS_BOUND && !over) {
-      over = `Chromium's processes use ${(rss / 2 ** 20).toFixed(0)} MiB, over the bound of ${CHROMIUM_RSS_BOUND / 2 ** 20} MiB`;
-      void browser.close();
-    }
-  }, 1000);
-  timer.unref();
-  return { browser, why: () => over, stop: async () => { clearInterval(timer); await browser.close(); } };
-}
 
 /** Fills every spec field (empty means the default), chooses the backend, runs, waits. */
 async function runInPage(page: Page, backend: string, spec = SPEC): Promise<{ result: ForkResult | null; error: string | null; log: string[] }> {
@@ -141,19 +93,6 @@ function within(pairs: [string, number, number, number][]): number {
   return worst;
 }
 
-/** The first leaf where two JSON values differ, as `path: a vs b`, or null if equal. */
-function firstDifference(a: unknown, b: unknown, path: string): string | null {
-  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) {
-    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
-      const d = firstDifference((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], `${path}.${key}`);
-      if (d) return d;
-    }
-    return null;
-  }
-  return Object.is(a, b) ? null : `${path}: page ${String(a)} vs node ${String(b)}`;
-}
-
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)`;
 
 test('browser page on WebGPU (SwiftShader) and CPU: equal to the Node CPU run, bit for bit and within f32 rounding', { skip, timeout: 600_000 }, async (t: TestContext) => {
   const stopWatchdog = startWatchdog('browser.test', { seconds: 900, rssBytes: 4 * 2 ** 30 });
@@ -164,7 +103,7 @@ test('browser page on WebGPU (SwiftShader) and CPU: equal to the Node CPU run, b
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('crash', () => pageErrors.push('the page crashed'));
-    await page.goto(server.url, { timeout: 30_000 });
+    await page.goto(`${server.url}#/fork`, { timeout: 30_000 });
     assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'COOP/COEP make the page cross-origin isolated');
     const reference = await nodeCpuRun();
 
@@ -231,7 +170,7 @@ test('browser page without WebGPU: `webgpu` fails with E_NO_ADAPTER on the page,
   const { browser, why, stop } = await launch(NO_WEBGPU_ARGS);
   try {
     const page = await browser.newPage();
-    await page.goto(server.url, { timeout: 30_000 });
+    await page.goto(`${server.url}#/fork`, { timeout: 30_000 });
     const failed = await runInPage(page, 'webgpu');
     assert.equal(failed.result, null);
     assert.match(failed.error ?? '', /^E_NO_ADAPTER: webgpu: .*--enable-unsafe-webgpu --use-webgpu-adapter=swiftshader/);

@@ -1,5 +1,5 @@
 /**
- * Local convexity between stochastic updates (Yunis App. B, SPEC §5).
+ * Local convexity between stochastic updates (Yunis App. B, docs/metrics.md#second-order).
  * - logreg is convex, so g = L(mid) − mean(L(ends)) ≤ 0 for every pair: P(g < 0) = 1, and
  *   g equals its second-order value −⅛·ΔᵀH(mid)Δ (Δ = ΔW1 − ΔW2) computed independently
  *   from the documented minibatches and a dataset HVP;

@@ -240,3 +240,47 @@ test('train writes a checkpoint that fork --from uses as the parent, and barrier
   assert.equal(wrong.status, 1);
   assert.match(wrong.stderr, /E_SHAPE: .*mlp\.safetensors: tensor '0\.weight' has shape \[16, 784\] but model mlp-2 .* needs \[512, 784\]/);
 });
+
+test('fork --align --repair: each cell also measured after aligning B to A (and after REPAIR), equal to barrier --align --repair on the same two checkpoints; CSVs and report show both', () => {
+  const out = tmp();
+  const net = ['--data', 'mnist', '--limit', '1500', '--model', 'mlp-2', '--width', '24', '--alphas', '5', '--backend', 'cpu'];
+  const r = ridgeline(['fork', ...net, '--batch', '50', '--lr', '0.1', '--unit', 'steps', '--k1', '0', '--steps', '120', '--align', 'weight', '--align-seed', '3', '--repair', '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /after weight matching \(and REPAIR\):/);
+  const result = readResult(out);
+  const cell = result.cells[0];
+  const al = cell.aligned!;
+  assert.equal(al.method, 'weight');
+  assert.equal(al.seed, 3);
+  assert.ok(al.objective > al.objectiveBefore, `the children differ by a permutation: ${al.objectiveBefore} → ${al.objective}`);
+  assert.ok(al.weightDistance < cell.weightDistance);
+  const b = ridgeline(['barrier', ...net, '--a', join(out, cell.checkpointA), '--b', join(out, cell.checkpointB), '--align', 'weight', '--align-seed', '3', '--repair', '--json']);
+  assert.equal(b.status, 0, b.stderr);
+  const br = JSON.parse(b.stdout.trim().split('\n').pop()!);
+  assert.deepEqual(br.train.curve, cell.train.curve, 'the unaligned path is unchanged');
+  for (const split of ['train', 'test'] as const) {
+    assert.deepEqual(br.aligned[split].curve, al[split].curve, `${split}: aligned curve`);
+    assert.deepEqual(br.aligned.repaired[split].curve, al.repaired![split].curve, `${split}: repaired curve`);
+  }
+  assert.equal(br.aligned.objective, al.objective);
+  assert.equal(br.aligned.weightDistance, al.weightDistance);
+  const cells = readFileSync(join(out, 'cells.csv'), 'utf8').split('\r\n');
+  assert.match(cells[0], /,alignMethod,alignedLossBarrier,alignedErrorBarrier,alignedErrorFloor,alignedWeightDistance,repairedLossBarrier,repairedErrorBarrier$/);
+  assert.equal(Number(cells[1].split(',')[cells[0].split(',').indexOf('alignedLossBarrier')]), al.train.lossBarrier);
+  const curves = readFileSync(join(out, 'curves.csv'), 'utf8').trim().split('\r\n');
+  assert.deepEqual(['trained', 'aligned', 'repaired'].map((p) => curves.filter((l) => l.endsWith(`,${p}`)).length), [10, 10, 10]);
+  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /Before \/ after alignment[\s\S]*after weight matching[\s\S]*after matching and REPAIR/);
+  // Without --align the same fork plans the same unaligned nodes (their ids do not involve
+  // alignment): the store has them all already, only the cell without aligned paths is new.
+  const objectCount = () => readdirSync(join(out, 'store', 'objects')).reduce((n, ab) => n + readdirSync(join(out, 'store', 'objects', ab)).length, 0);
+  const before = objectCount();
+  const plain = ridgeline(['fork', ...net, '--batch', '50', '--lr', '0.1', '--unit', 'steps', '--k1', '0', '--steps', '120', '--out', join(out, 'plain'), '--store', join(out, 'store')]);
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.deepEqual(readResult(join(out, 'plain')).cells[0].train, cell.train);
+  assert.equal(readResult(join(out, 'plain')).cells[0].aligned, undefined);
+  assert.equal(objectCount(), before + 1);
+  // A run without alignment records its spec as before --align existed: older run directories resume.
+  const specOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'spec.json'), 'utf8'));
+  assert.deepEqual(Object.keys(specOf(join(out, 'plain'))).filter((k) => /align|repair/i.test(k)), []);
+  assert.equal(specOf(out).align, 'weight');
+});

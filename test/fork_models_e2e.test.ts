@@ -70,7 +70,7 @@ test('resnet20 with augmentation and --reset-bn: statistics recomputed at each p
   const interpolatedRun = fork(args);
   const resetRun = fork([...args, '--reset-bn']);
   const [interpolated, reset] = [interpolatedRun.result, resetRun.result];
-  // The report says which of the two was done to the statistics (SPEC §6).
+  // The report says which of the two was done to the statistics (docs/models.md).
   assert.match(interpolatedRun.report, /running statistics were interpolated like the weights/);
   assert.match(resetRun.report, /running statistics were recomputed on the training data/);
   assert.equal(reset.spec.resetBn, true);

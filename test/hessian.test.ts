@@ -1,5 +1,5 @@
 /**
- * Dataset derivatives and extreme Hessian eigenvalues (SPEC §5):
+ * Dataset derivatives and extreme Hessian eigenvalues (docs/metrics.md#second-order):
  * - the tridiagonal QL solver and both eigen methods against the Jacobi oracle;
  * - a tiny tanh MLP [4, 8, 6, 3] (115 parameters, 16 examples): its Hessian built column by
  *   column from dataset HVPs equals hessianFd of the f64 oracle loss, and λ_max / λ_min of

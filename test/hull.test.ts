@@ -1,5 +1,5 @@
 /**
- * SPEC §3 as properties: Dirichlet weights on the simplex, singular values through the Gram
+ * docs/metrics.md#convex-hulls as properties: Dirichlet weights on the simplex, singular values through the Gram
  * matrix against an independent SVD (one-sided Jacobi on the rows, no squaring), distances
  * inside the hull, the random point's distance, degenerate hulls, Jensen's inequality for a
  * convex model, sample independence from batching, the diversity sets, and spec errors.

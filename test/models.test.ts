@@ -1,5 +1,5 @@
 /**
- * The models of SPEC §6: parameter counts against the papers' figures, the App. D
+ * The models of docs/models.md: parameter counts against the papers' figures, the App. D
  * correspondence (Toeplitz embedding, tied weights) on both backends, batch-norm
  * statistics as interpolated state (default) or recomputed (--reset-bn), and dropout's
  * determinism through training and resume.
@@ -31,7 +31,7 @@ const CIFAR = [3, 32, 32];
 /** Rounds to the precision a paper quotes (e.g. 0.09 M → 2 decimals of millions). */
 const inMillions = (n: number, decimals: number) => Number((n / 1e6).toFixed(decimals));
 
-describe('parameter counts match the papers (SPEC §6)', () => {
+describe('parameter counts match the papers (docs/models.md)', () => {
   test('App. D on CIFAR-10: cnn 0.09 M, lc-cnn 0.48 M, mlp-toeplitz 25.26 M (exact values pinned)', () => {
     const counts = Object.fromEntries(['cnn', 'lc-cnn', 'mlp-toeplitz'].map((m) => [m, createModel(m, CIFAR, 10).parameterCount]));
     assert.equal(inMillions(counts.cnn, 2), 0.09);

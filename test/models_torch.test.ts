@@ -1,5 +1,5 @@
 /**
- * The models of SPEC §6 against their PyTorch definitions in bench/torch_models.py:
+ * The models of docs/models.md against their PyTorch definitions in bench/torch_models.py:
  *  - state: every tensor's name and shape in state_dict order (BN running statistics are
  *    buffers, `trainable: false`; PyTorch's num_batches_tracked is not stored by us), and
  *    the trainable parameter count;

@@ -1,5 +1,5 @@
 /**
- * Training in lock step with PyTorch (SPEC §7): the same network, the same initial weights
+ * Training in lock step with PyTorch (docs/fork.md#training): the same network, the same initial weights
  * and the same 2 000 Fashion-MNIST images, 250 full-batch steps of every optimizer and
  * option in ridgeline and in torch.optim (bench/torch_models.py train, Debian's
  * python3-torch), then the largest |Δw| over all parameters (bound 1e-4). Each framework

@@ -1,5 +1,5 @@
 /**
- * Summaries over repeats (SPEC §2) and the endpoint floor (SPEC §1) as properties: the t
+ * Summaries over repeats (docs/fork.md) and the endpoint floor (docs/metrics.md#barriers) as properties: the t
  * quantiles against a numerical integral of Student's density, the interval's definition,
  * and B ≥ ½|E(A) − E(B)| for every error curve.
  */
@@ -11,7 +11,7 @@ import { forkFinding } from '../core/lmc/fork_summary.ts';
 import { studentT975, summarize } from '../core/lmc/repeat_stats.ts';
 import { repeatSeeds } from '../core/experiments/repeat_seeds.ts';
 import { FORK_DEFAULTS } from '../core/experiments/fork_spec.ts';
-import { exampleForkResult } from '../core/report/example.ts';
+import { exampleForkResult } from './fixtures/fork_result.ts';
 
 /** log Γ by Lanczos (g = 7): an independent route to the t density's constant. */
 function logGamma(x: number): number {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { ForkResult } from '../core/experiments/result_schema.ts';
 import { CELL_COLUMNS, CURVE_COLUMNS, cellsCsv, csvField, curvesCsv, toCsv } from '../core/report/csv.ts';
-import { exampleErrorBarrier, exampleForkResult } from '../core/report/example.ts';
+import { exampleErrorBarrier, exampleForkResult } from './fixtures/fork_result.ts';
 import { forkReportHtml } from '../core/report/html.ts';
 import { escapeXml, formatTicks, heatMap, lineChart, niceTicks, sequentialColors, smallMultiples, viridis } from '../core/report/svg.ts';
 

@@ -44,6 +44,24 @@ test('stream tag is FNV-1a 64 of the UTF-8 name; numeric ids hash as decimal str
   assert.deepEqual(seedKey(2 ** 40 + 5), Uint32Array.of(5, 256));
 });
 
+/** FNV-1a 64 with BigInt arithmetic: the oracle of the 32-bit-halves implementation in core/hash.ts. */
+function fnv1a64BigInt(bytes: Uint8Array): bigint {
+  let h = 0xcbf29ce484222325n;
+  for (const b of bytes) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return h;
+}
+
+test('stream tags (through core/hash.ts) equal a BigInt FNV-1a 64 of the UTF-8 name, lone surrogates as U+FFFD', () => {
+  fc.assert(
+    fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 24 })), (name) => {
+      const tag = streamTag(name);
+      const want = fnv1a64BigInt(new TextEncoder().encode(name));
+      assert.equal((BigInt(tag[1]!) << 32n) | BigInt(tag[0]!), want);
+    }),
+    { numRuns: 2000 },
+  );
+});
+
 test('word i of a stream is lane i mod 4 of philox([i/4 lo, i/4 hi, tag], key)', () => {
   fc.assert(
     fc.property(seedArb, nameArb, fc.maxSafeNat(), (seed, name, pos) => {

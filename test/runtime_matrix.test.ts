@@ -28,7 +28,7 @@ const RUNTIMES: Record<string, [string, string[]]> = {
 function run(name: string, args: string[]): string {
   const [cmd, pre] = RUNTIMES[name];
   assert.ok(existsSync(cmd), `${name} is missing at ${cmd} (a devDependency: run npm install)`);
-  // Each runtime picks its own Vulkan driver, as for a user who set none (DESIGN.md).
+  // Each runtime picks its own Vulkan driver, as for a user who set none (docs/design.md).
   const { VK_ICD_FILENAMES: _chosen, ...env } = process.env;
   const r = spawnSync(cmd, [...pre, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000, env: { ...env, NO_COLOR: '1', CI: 'true' } });
   assert.equal(r.status, 0, `${name} ${args.join(' ')} exited with ${r.status ?? r.signal}: ${r.stderr || r.error}`);

@@ -1,6 +1,6 @@
 /**
  * A real single-node Slurm cluster for tests (Debian's slurm-wlm + munge, as root, no
- * systemd; the recipe of DESIGN.md "Clusters and peers"): munged shared by all clusters,
+ * systemd; the recipe of docs/design.md#clusters-and-peers): munged shared by all clusters,
  * and a slurmctld + slurmd of our own with a temporary slurm.conf, state, spool, pid files
  * and logs in a temporary directory. Clients reach it through `SLURM_CONF` in `env`.
  */

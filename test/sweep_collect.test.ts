@@ -111,7 +111,7 @@ const shapeArb: fc.Arbitrary<SweepShape> = fc.record({
   shuffle: fc.boolean(),
 });
 
-/** Barrier metrics of one pair that obey SPEC §1's relations (floor ≤ barrier, curve ends at 0 gap). */
+/** Barrier metrics of one pair that obey docs/metrics.md's relations (floor ≤ barrier, curve ends at 0 gap). */
 function split(r: () => number, regression: boolean, train: boolean): SplitMetrics {
   const errA = regression ? 0.02 + 0.2 * r() : 0.01 + 0.1 * r();
   const errB = errA * (0.9 + 0.2 * r());

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -24,6 +24,7 @@ import { canonicalJson } from '../core/store/sealed.ts';
 import { splitArray } from '../core/sweep/cluster_scripts.ts';
 import { type GraphNode, type PlanFacts, identityOf, planPoint } from '../core/sweep/graph.ts';
 import { expandSweep, parseSweepSpec } from '../core/sweep/sweep_spec.ts';
+import { skipOutsideCi } from './util.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'dist/runtimes/node.js');
@@ -111,6 +112,31 @@ test('what a node depends on decides its id: the threshold changes only cells, a
   // Another learning rate trains other lines, but forks k1 = 0 from the same initial state.
   const otherLr = await ids({ lr: '0.2' });
   assert.deepEqual([...base.values()].filter((n) => otherLr.has(n.id)).map((n) => n.label), ['parent step 0 (order seed 0)']);
+});
+
+test('--align adds aligned (and with --repair, repaired) evaluations keyed by method and seed; every node of the unaligned plan keeps its id except the cells', async () => {
+  const ids = async (o: Record<string, string>) => {
+    const nodes = new Map<string, GraphNode>();
+    await planPoint(applyOptions(FORK_DEFAULTS, { model: 'mlp-2', width: '16', data: 'mnist', k1: '0,1', epochs: '3', ...o }), FACTS, nodes, '');
+    return nodes;
+  };
+  const base = await ids({});
+  const weight = await ids({ align: 'weight' });
+  for (const [id, n] of base) assert.equal(weight.has(id), n.task.kind !== 'cell', `${n.label}`);
+  const evals = (nodes: Map<string, GraphNode>) => [...nodes.values()].filter((n) => n.task.kind === 'eval' && 'align' in n.task);
+  assert.equal(evals(weight).length, 2 * 2, 'an aligned train and test path per cell');
+  for (const n of evals(weight)) assert.deepEqual((n.task as { align: unknown }).align, { method: 'weight', seed: 0 });
+  const cells = [...weight.values()].filter((n) => n.task.kind === 'cell');
+  for (const c of cells) for (const e of Object.values((c.task as { evalAligned: Record<string, string> }).evalAligned)) assert.ok(c.deps.includes(e));
+  // Another seed or method: other aligned evaluations, the same unaligned ones.
+  for (const other of [await ids({ align: 'weight', 'align-seed': '1' }), await ids({ align: 'activation' })]) {
+    assert.equal(evals(other).filter((n) => weight.has(n.id)).length, 0);
+    assert.equal([...base.keys()].filter((id) => other.has(id)).length, base.size - 2);
+  }
+  const repaired = await ids({ align: 'weight', repair: 'true' });
+  assert.equal(evals(repaired).length, 2 * 2 * 2);
+  for (const n of evals(weight)) assert.ok(repaired.has(n.id), 'the aligned paths are shared with a run that also repairs');
+  assert.deepEqual(evals(repaired).filter((n) => !weight.has(n.id)).map((n) => (n.task as { repair: unknown }).repair), Array(4).fill({ examples: 2000 }));
 });
 
 test('claims: one winner of a race, a live lease blocks, an expired one is taken over and the old owner may not publish', async () => {
@@ -211,6 +237,26 @@ test('a 4-point sweep with 2 workers: each point equals a plain fork of the same
   assert.equal(summary.groups.length, 2 * 2, 'grid points without the seed key × cells');
   for (const g of summary.groups) assert.equal(g.n, 2, 'two seeds per group');
   for (const [id, n] of executions(storeA)) assert.equal(n, 1, `node ${id} computed ${n} times`);
+});
+
+test('a WebGPU sweep (pool of 2 processes) gives the cells of an in-process fork on WebGPU bit for bit, and the CPU sweep\'s within float tolerance', (t) => {
+  const store = tmp();
+  const spec = specFile({ seedInit: [1], lr: [0.1] }, 'gpu');
+  const r = ridgeline(['sweep', 'run', spec, '--store', store, '--jobs', '2', '--backend', 'webgpu', '--out', join(store, 'collected')]);
+  if (r.status !== 0 && /adapter|WebGPU is not available/i.test(r.stderr)) return skipOutsideCi(t, `no WebGPU adapter: ${r.stderr.trim().split('\n').pop()}`);
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  const out = tmp();
+  const fork = ridgeline(['fork', '--data', DATA, '--model', 'mlp-2', '--width', '16', '--batch', '30', '--unit', 'steps', '--k1', '0,20', '--steps', '60', '--alphas', '5', '--seed-init', '1', '--lr', '0.1', '--backend', 'webgpu', '--out', out]);
+  assert.equal(fork.status, 0, fork.stderr);
+  const strip = (cells: ForkResult['cells']) => cells.map(({ checkpointA: _a, checkpointB: _b, checkpointFork: _f, ...rest }) => rest);
+  const gpuCells = JSON.parse(readFileSync(join(store, 'collected', 'sweep.json'), 'utf8')).points[0].cells as ForkResult['cells'];
+  assert.deepEqual(strip(gpuCells), strip((JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ForkResult).cells), 'sweep workers and the fork agree in every number');
+  const cpu = JSON.parse(readFileSync(join(storeA, 'collected', 'sweep.json'), 'utf8')).points.find((p: { point: Record<string, number> }) => p.point.seedInit === 1 && p.point.lr === 0.1).cells as ForkResult['cells'];
+  for (const [i, c] of gpuCells.entries()) {
+    const [g, k] = [c.test.curve.map((p) => p.loss), cpu[i].test.curve.map((p) => p.loss)];
+    assert.equal(g.length, k.length);
+    for (const [j, v] of g.entries()) assert.ok(Math.abs(v - k[j]) <= 1e-3 * Math.max(1, Math.abs(k[j])), `cell ${i} α ${j}: WebGPU ${v} vs CPU ${k[j]}`);
+  }
 });
 
 test('two sweeps sharing cells: the shared nodes are computed once (the second computes only its new points)', () => {
@@ -348,6 +394,41 @@ test('--executor print writes the sbatch array script and a Kubernetes Indexed J
   assert.match(r.stdout, /completions: 5\n  parallelism: 2\n  backoffLimitPerIndex: 3/);
   assert.match(r.stdout, /JOB_COMPLETION_INDEX/);
   assert.equal(Object.keys(executions(store)).length, 0, 'print computes nothing');
+});
+
+test('sweep forget + gc: only the nodes no remaining sweep needs go (a dry run lists them first), live claims stay, the kept sweep is still complete', () => {
+  const store = tmp();
+  cpSync(storeA, store, { recursive: true });
+  const manifests = readdirSync(join(store, 'sweeps')).map((f) => JSON.parse(readFileSync(join(store, 'sweeps', f), 'utf8')).payload as { sweepId: string; name: string; nodes: { id: string }[] });
+  assert.equal(manifests.length, 2, 'store A holds the two sweeps of the tests above');
+  const [gone, kept] = manifests[0].nodes.length <= manifests[1].nodes.length ? manifests : [manifests[1], manifests[0]];
+  const keptIds = new Set(kept.nodes.map((n) => n.id));
+  const orphans = gone.nodes.map((n) => n.id).filter((id) => !keptIds.has(id)).sort();
+  assert.ok(orphans.length > 0 && orphans.length < gone.nodes.length, 'the two sweeps share some nodes, not all');
+  // A worker of some other sweep holds a live claim on an id no manifest names yet.
+  const busy = 'f'.repeat(32);
+  mkdirSync(join(store, 'claims', busy), { recursive: true });
+  writeFileSync(join(store, 'claims', busy, '000000.lock'), JSON.stringify({ owner: 'other', generation: 0, heartbeat: Date.now(), leaseMs: 3_600_000, released: false }));
+
+  const forget = ridgeline(['sweep', 'forget', '--store', store, '--sweep', gone.sweepId.slice(0, 10)]);
+  assert.equal(forget.status, 0, forget.stderr);
+  const dry = ridgeline(['sweep', 'gc', '--store', store, '--dry-run']);
+  assert.equal(dry.status, 0, dry.stderr);
+  assert.deepEqual([...dry.stderr.matchAll(/would remove ([0-9a-f]{32})/g)].map((m) => m[1]).sort(), orphans, 'the dry run names exactly the orphaned nodes');
+  assert.ok(orphans.every((id) => existsSync(join(store, 'objects', id.slice(0, 2), id, 'node.json'))), 'a dry run removes nothing');
+
+  const gc = ridgeline(['sweep', 'gc', '--store', store]);
+  assert.equal(gc.status, 0, gc.stderr);
+  assert.match(gc.stdout, new RegExp(`removed ${orphans.length} unreferenced node\\(s\\), left 1 claimed by live workers`));
+  for (const id of orphans) {
+    assert.ok(!existsSync(join(store, 'objects', id.slice(0, 2), id)) && !existsSync(join(store, 'executions', id)), `${id} removed with its audit`);
+  }
+  assert.ok(existsSync(join(store, 'claims', busy, '000000.lock')), 'a live claim is left alone');
+  for (const id of keptIds) assert.ok(existsSync(join(store, 'objects', id.slice(0, 2), id, 'node.json')), `kept node ${id} is still there`);
+  const status = ridgeline(['sweep', 'status', '--store', store]);
+  assert.equal(status.status, 0, `the kept sweep is still complete: ${status.stdout}`);
+  assert.match(status.stdout, new RegExp(`done ${kept.nodes.length} · running 0 · pending 0`));
+  assert.equal(ridgeline(['sweep', 'status', '--store', store, '--sweep', gone.sweepId]).status, 1, 'the forgotten sweep is gone from the store');
 });
 
 test('fork --jobs 2 --store S runs through the pool and equals the sweep point; a sweep on S then reuses the fork\'s nodes', () => {

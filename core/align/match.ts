@@ -3,6 +3,8 @@ import type { Backend } from '../backend.ts';
 import type { Split } from '../data/dataset.ts';
 import type { Model } from '../nn/model.ts';
 import { activationMatching } from './activation_matching.ts';
+import { permutationsOf } from './permute.ts';
+import { repairLayers } from './repair.ts';
 import { type MatchResult, backendGram, weightMatching } from './weight_matching.ts';
 
 export const ALIGN_METHODS = ['weight', 'activation'] as const;
@@ -19,4 +21,13 @@ export async function matchNetworks(
   return method === 'weight'
     ? weightMatching(model, a, b, { seed: o.seed, gram: backendGram(backend) })
     : activationMatching(backend, model, a, b, train, { limit: o.examples, seed: o.seed });
+}
+
+/**
+ * Refuses, before any work, a model that cannot be aligned (no derived symmetry) or, with
+ * `repair`, repaired (batch norm, residual streams): E_SPEC naming why.
+ */
+export function checkAlignable(model: Model, o: { align: AlignMethod | null; repair: boolean }): void {
+  if (o.align) permutationsOf(model);
+  if (o.repair) repairLayers(model);
 }

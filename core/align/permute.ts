@@ -50,7 +50,16 @@ export function permuteAxis(data: Float32Array, shape: readonly number[], axis: 
   const out = data.slice();
   for (let o = 0; o < outer; o++) {
     const base = o * blocks * inner;
-    for (let i = 0; i < perm.length; i++) out.set(data.subarray(base + at(perm[i]) * inner, base + (at(perm[i]) + 1) * inner), base + at(i) * inner);
+    if (inner >= 16) {
+      for (let i = 0; i < perm.length; i++) out.set(data.subarray(base + at(perm[i]) * inner, base + (at(perm[i]) + 1) * inner), base + at(i) * inner);
+      continue;
+    }
+    // Short runs (a weight's input axis: one entry per unit) are copied in a loop: a
+    // subarray view per entry cost more than the copy (half of weight matching's time).
+    for (let i = 0; i < perm.length; i++) {
+      const [src, dst] = [base + at(perm[i]) * inner, base + at(i) * inner];
+      for (let r = 0; r < inner; r++) out[dst + r] = data[src + r];
+    }
   }
   return out;
 }

@@ -1,5 +1,5 @@
 /**
- * Data augmentation for [C, H, W] images (SPEC §2's augmentation seed, as in the
+ * Data augmentation for [C, H, W] images (docs/fork.md's augmentation seed, as in the
  * Disentangling paper's App. A): a random translation by up to ±maxShift pixels on each
  * axis with zero fill (what `RandomCrop(H, padding=maxShift)` does), then a horizontal flip
  * with probability ½ (`RandomHorizontalFlip`).
@@ -28,7 +28,7 @@ import { rngStream } from '../rng.ts';
 export const AUGMENT_WORDS = 16;
 
 export interface AugmentOptions {
-  /** The augmentation seed (SPEC §2), an integer in [0, 2^53). */
+  /** The augmentation seed (docs/fork.md), an integer in [0, 2^53). */
   seed: number;
   /** Largest translation in pixels on each axis; default 4. 0 disables translation. */
   maxShift?: number;

@@ -1,7 +1,7 @@
 /**
  * Seeded mini-batches with no hidden state: the batch at global step s is a pure function
  * of (orderSeed, s, batchSize, n). A run resumed from a checkpoint at step s therefore sees
- * exactly the batches it would have seen, and a forked child (SPEC §2) only needs its own
+ * exactly the batches it would have seen, and a forked child (docs/fork.md) only needs its own
  * order seed: no sampler state is saved or copied.
  *
  * - Epoch e visits the examples in the order `batchOrder(n, orderSeed, e)`, a Philox
@@ -42,7 +42,7 @@ export interface Batch {
 
 export interface BatchLoaderOptions {
   batchSize: number;
-  /** Seed of the data order (SPEC §2's order seed), an integer in [0, 2^53). */
+  /** Seed of the data order (docs/fork.md's order seed), an integer in [0, 2^53). */
   orderSeed: number;
   /** Random translate + flip of [C, H, W] images with its own seed (augment.ts); default off. */
   augment?: AugmentOptions;

@@ -1,5 +1,5 @@
 /**
- * Input normalization (SPEC §8: inputs scaled to [0, 1], then standardized per channel).
+ * Input normalization (docs/data.md: inputs scaled to [0, 1], then standardized per channel).
  *
  * - `standard` (default): per channel, the mean and population std over every value of
  *   that channel in the TRAIN split (so no test information leaks into the inputs), applied

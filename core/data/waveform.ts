@@ -1,5 +1,5 @@
 /**
- * One-signal regression sets for SIREN (SPEC §6, Yunis et al. App. A): the network maps a
+ * One-signal regression sets for SIREN (docs/models.md, Yunis et al. App. A): the network maps a
  * timestep to the signal's amplitude there.
  *
  *   waveform             a generated signal (below), deterministic in every runtime

@@ -1,5 +1,5 @@
 /**
- * Sibling geometry over child training (Singh et al. Fig. 1–2, SPEC §4), from a fork run
+ * Sibling geometry over child training (Singh et al. Fig. 1–2, docs/metrics.md#distances-and-geometry), from a fork run
  * whose k2 list records several child checkpoints per fork point: for every (k1, k2) the
  * angle between the siblings seen from the origin and from the fork point, and how much
  * of the final solution plane is already determined, cos(θ1ᵗ − θ2ᵗ, θ1* − θ2*), where *

@@ -3,6 +3,7 @@
  * from a preset, overridden by command-line options; the resolved spec is what result.json
  * records and what a resumed run must match.
  */
+import { ALIGN_METHODS, type AlignMethod } from '../align/match.ts';
 import { RidgelineError } from '../errors.ts';
 import { OPTIMIZERS, type TrainConfig } from '../train/config.ts';
 import { SCHEDULES, type ScheduleKind } from '../train/schedule.ts';
@@ -52,6 +53,12 @@ export interface ForkSpec extends OptimizerFields {
   seedAugment: number;
   /** Recompute batch-norm statistics on training data at every evaluated point instead of interpolating them. */
   resetBn: boolean;
+  /** Also measure each cell's pair after aligning B to A by this matching (git re-basin), or null. */
+  align: AlignMethod | null;
+  /** Seed of the matching (weight matching's visiting order). */
+  alignSeed: number;
+  /** With align: also the aligned path after REPAIR (align/repair.ts). */
+  repair: boolean;
 }
 
 export const FORK_DEFAULTS: ForkSpec = {
@@ -91,6 +98,9 @@ export const FORK_DEFAULTS: ForkSpec = {
   augment: false,
   seedAugment: 0,
   resetBn: false,
+  align: null,
+  alignSeed: 0,
+  repair: false,
 };
 
 function bad(option: string, message: string): never {
@@ -172,6 +182,9 @@ export function applyOptions(base: ForkSpec, o: Record<string, string>): ForkSpe
   if (has('augment')) s.augment = parseBool('augment', o.augment);
   if (has('seed-augment')) s.seedAugment = parseNumber('seed-augment', o['seed-augment'], { integer: true, min: 0 });
   if (has('reset-bn')) s.resetBn = parseBool('reset-bn', o['reset-bn']);
+  if (has('align')) s.align = o.align === 'none' ? null : parseChoice('align', o.align, ALIGN_METHODS);
+  if (has('align-seed')) s.alignSeed = parseNumber('align-seed', o['align-seed'], { integer: true, min: 0 });
+  if (has('repair')) s.repair = parseBool('repair', o.repair);
   return validate(s);
 }
 
@@ -185,6 +198,7 @@ export function validate(s: ForkSpec): ForkSpec {
   if (s.k2 !== null && s.k2.includes(0) && s.mode === 'pairs') bad('k2', 'k2 = 0 would compare a network with itself');
   if (s.nesterov && (s.optimizer !== 'sgd' || s.momentum === 0)) bad('nesterov', 'needs --optimizer sgd with --momentum > 0');
   if (s.nesterov && s.dampening !== 0) bad('nesterov', 'needs --dampening 0 (as in PyTorch)');
+  if (s.repair && s.align === null) bad('repair', 'needs --align weight|activation: REPAIR corrects the path between aligned networks');
   return s;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The convex-hull experiment (SPEC §3, Yunis et al. Algorithm 1) end to end: a parent
+ * The convex-hull experiment (docs/metrics.md#convex-hulls, Yunis et al. Algorithm 1) end to end: a parent
  * trained once with the parent order seed and checkpointed at every split point k; at each
  * k, H hulls of P children forked from the parent's checkpoint (weights, optimizer state
  * and step) and trained T steps; per hull, Algorithm 1 and the singular values; across the

@@ -1,5 +1,5 @@
 /**
- * Named experiments: a preset is a partial spec plus what it reproduces (SPEC §9). Command-
+ * Named experiments: a preset is a partial spec plus what it reproduces (docs/fork.md#presets). Command-
  * line options override any of its values.
  */
 import { RidgelineError } from '../errors.ts';

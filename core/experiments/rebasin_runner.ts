@@ -4,7 +4,7 @@
  * trained, and after aligning B to A by weight matching and by activation matching. Wider
  * networks should lose more of their barrier to alignment.
  */
-import { ALIGN_METHODS as MATCHINGS, matchNetworks } from '../align/match.ts';
+import { ALIGN_METHODS as MATCHINGS, checkAlignable, matchNetworks } from '../align/match.ts';
 import { permuteState } from '../align/permute.ts';
 import { objectiveOf } from '../align/weight_matching.ts';
 import type { Backend } from '../backend.ts';
@@ -31,6 +31,8 @@ export const ALIGN_METHODS = ['none', ...MATCHINGS] as const;
 export interface RebasinRow {
   width: number;
   method: (typeof ALIGN_METHODS)[number];
+  /** The path after REPAIR (spec.repair; rows of the matchings only). */
+  repaired?: boolean;
   train: SplitMetrics;
   test: SplitMetrics;
   weightDistance: number;
@@ -59,6 +61,7 @@ export async function runRebasin(spec: ForkSpec, widths: number[], outDir: strin
   const rows: RebasinRow[] = [];
   for (const width of widths) {
     const model = createModel(spec.model, dataset.inputShape, dataset.classes, { width, slope: spec.slope });
+    checkAlignable(model, { align: 'weight', repair: spec.repair });
     const nets: Float32Array[][] = [];
     for (const [k, s] of seeds.entries()) {
       const state = stateFromWeights(backend, model, model.init(s.init), train, 0);
@@ -87,6 +90,15 @@ export async function runRebasin(spec: ForkSpec, widths: number[], outDir: strin
         await evaluatePath(backend, model, a, bb, alphas, dataset.test, spec.evalBatch),
       );
       rows.push({ width, method, ...metrics, weightDistance: weightDistance(a, bb), objective: match ? match.objective : objectiveOf(a, b), seconds });
+      if (match && spec.repair) {
+        host.progress.log(`width ${width}: evaluating the path after ${method} matching and REPAIR`);
+        const repair = { split: dataset.train };
+        const repaired = pairMetrics(
+          await evaluatePath(backend, model, a, bb, alphas, dataset.train, spec.evalBatch, undefined, repair),
+          await evaluatePath(backend, model, a, bb, alphas, dataset.test, spec.evalBatch, undefined, repair),
+        );
+        rows.push({ width, method, repaired: true, ...repaired, weightDistance: weightDistance(a, bb), objective: match.objective, seconds });
+      }
     }
   }
   return {

@@ -1,5 +1,5 @@
 /**
- * The seeds of repeat r of a fork experiment (SPEC §2): repeat 0 uses the spec's seeds as
+ * The seeds of repeat r of a fork experiment (docs/fork.md): repeat 0 uses the spec's seeds as
  * given (init s_i, parent order s0, children s0 + 1 and s0 + 2, or s0 + 1 in main-branch
  * mode, augmentation s_a); repeat r ≥ 1 draws every one of them from the portable
  * generator keyed by (base seed, r), so the spread over repeats holds init, data-order and

@@ -1,6 +1,6 @@
 /**
  * The shape of `result.json` of a fork experiment (schema version 1). Every number's
- * meaning is fixed by SPEC.md: §1 (path, barriers), §2 (k1, k2, pairing), §4 (distances).
+ * meaning is fixed by docs/metrics.md (path, barriers, distances) and docs/fork.md (k1, k2, pairing).
  */
 
 import type { Summary } from '../lmc/repeat_stats.ts';
@@ -44,18 +44,18 @@ export interface CurvePoint {
   loss: number;
   /** E(θ(α)) = 1 − accuracy. */
   error: number;
-  /** L(θ(α)) − [(1 − α)·L(θA) + α·L(θB)] (SPEC §1; exactly 0 at both ends). */
+  /** L(θ(α)) − [(1 − α)·L(θA) + α·L(θB)] (docs/metrics.md#barriers; exactly 0 at both ends). */
   gap: number;
 }
 
-/** Barrier metrics of one pair on one split (SPEC §1, §4). */
+/** Barrier metrics of one pair on one split (docs/metrics.md: barriers, distances). */
 export interface SplitMetrics {
   /** max_α gap(α) over the grid; may be negative. */
   lossBarrier: number;
   lossBarrierAlpha: number;
   /** max_α E(θ(α)) − ½(E(θA) + E(θB)). */
   errorBarrier: number;
-  /** ½·|E(θA) − E(θB)|: the least errorBarrier can be, reached when the path adds nothing (SPEC §1). */
+  /** ½·|E(θA) − E(θB)|: the least errorBarrier can be, reached when the path adds nothing (docs/metrics.md#barriers). */
   errorFloor: number;
   /** errorBarrier − errorFloor: what the path adds above the endpoints' disagreement. */
   errorBarrierExcess: number;
@@ -83,7 +83,7 @@ export interface ForkCell {
   k2: number;
   /** Repeat index (0 … repeats − 1): each repeat runs the whole procedure with its own seeds. */
   repeat: number;
-  /** This repeat's seeds (SPEC §2): init, parent order, children's orders, augmentation. */
+  /** This repeat's seeds (docs/fork.md): init, parent order, children's orders, augmentation. */
   seeds: { init: number; order: number; children: number[]; augment: number };
   /** What A and B are, e.g. `child(seed 1)` / `child(seed 2)` or `main@k1+k2` / `child`. */
   a: string;
@@ -100,6 +100,23 @@ export interface ForkCell {
   weightDistanceByLayer: LayerDistance[];
   /** Whether the test error barrier is below the spec's threshold (default 0.02). */
   connected: boolean;
+  /** With --align: the same pair after permuting B into A's basis (docs/metrics.md#alignment-modulo-permutation). */
+  aligned?: AlignedPair;
+}
+
+/** A pair after aligning B to A: the matching and the path between A and π(B). */
+export interface AlignedPair {
+  method: 'weight' | 'activation';
+  seed: number;
+  /** Σ⟨W_A, W_B⟩ before and Σ⟨W_A, π(W_B)⟩ after the matching. */
+  objectiveBefore: number;
+  objective: number;
+  train: SplitMetrics;
+  test: SplitMetrics;
+  /** ‖θA − π(θB)‖₂. */
+  weightDistance: number;
+  /** With --repair: the aligned path after REPAIR (each θ(α)'s hidden channels renormalised). */
+  repaired?: { train: SplitMetrics; test: SplitMetrics };
 }
 
 export interface Provenance {
@@ -134,7 +151,7 @@ export interface ForkResult {
   /** Training loss of the parent (or main run) every few steps, for the report. */
   parentLoss: { step: number; loss: number }[];
   cells: ForkCell[];
-  /** Per (k1, k2): each key metric over the repeats (mean, sd, 95 % t interval, n; SPEC §2). */
+  /** Per (k1, k2): each key metric over the repeats (mean, sd, 95 % t interval, n; docs/fork.md). */
   summary: CellSummary[];
   /** What the grid shows, in words and numbers (e.g. the barrier falling with k1). */
   finding?: Finding;

@@ -1,5 +1,5 @@
 /**
- * The 2-D loss surface on the plane through θA, θB and the fork point θF (SPEC §4, k1/k2
+ * The 2-D loss surface on the plane through θA, θB and the fork point θF (docs/metrics.md#distances-and-geometry, k1/k2
  * paper Fig. 5): θ(s, t) = θF + s·(θA − θF) + t·(θB − θF) on an R × R grid in these affine
  * coordinates, so F = (0, 0), A = (1, 0) and B = (0, 1) are grid points. Every grid point is
  * a linear combination of the three networks and is evaluated batched.

@@ -1,5 +1,5 @@
 /**
- * Barrier arithmetic of SPEC §1 on a sampled linear path, as pure functions of the
+ * Barrier arithmetic of docs/metrics.md#barriers on a sampled linear path, as pure functions of the
  * sampled losses and errors (property-tested in test/barrier.test.ts).
  */
 import { argError } from '../errors.ts';
@@ -26,7 +26,7 @@ export function interpolationGaps(alphas: readonly number[], losses: readonly nu
 /**
  * max gap(α) over the interior points 0 < α < 1 and its argmax (the first on ties). The
  * ends are left out because their gap is 0 by definition: including them would clamp the
- * barrier at 0, while SPEC §1 reports negative barriers (convex along the line) as they are.
+ * barrier at 0, while docs/metrics.md#barriers reports negative barriers (convex along the line) as they are.
  */
 export function lossBarrier(alphas: readonly number[], losses: readonly number[]): { value: number; alpha: number } {
   const gaps = interpolationGaps(alphas, losses);
@@ -48,7 +48,7 @@ export function normalizedBarrier(barrier: number, testAccuracyA: number, testAc
 }
 
 /**
- * The endpoint floor of the error barrier, ½·|E(θA) − E(θB)| (SPEC §1): the max over α
+ * The endpoint floor of the error barrier, ½·|E(θA) − E(θB)| (docs/metrics.md#barriers): the max over α
  * includes both ends, so B ≥ floor whatever the path does. A barrier at its floor is two
  * endpoints that disagree, not a bump on the path; `B − floor` is the part the path adds.
  */

@@ -6,7 +6,7 @@
  * linear in its weights, X·W_kᵀ is computed once per basis network and mixed per point
  * (X·(Σ c_k W_k)ᵀ = Σ c_k X·W_kᵀ up to f32 rounding): for an MLP on images that layer is
  * most of the cost, so P points cost about K first-layer products instead of P
- * (DESIGN.md, batched evaluation). Losses and accuracies are summed in f64 on the host.
+ * (docs/design.md#batched-evaluation). Losses and accuracies are summed in f64 on the host.
  */
 import * as ag from '../autograd/mod.ts';
 import type { Backend } from '../backend.ts';

@@ -1,5 +1,5 @@
 /**
- * Local convexity between stochastic updates (Yunis et al. App. B, SPEC §5).
+ * Local convexity between stochastic updates (Yunis et al. App. B, docs/metrics.md#second-order).
  *
  * From W with its optimizer state (TrainState at step s), each pair k takes two
  * independent one-step updates on different minibatches:

@@ -1,12 +1,12 @@
 /**
- * Loss, gradient and exact Hessian-vector products of the DATASET loss (SPEC §5): the mean
+ * Loss, gradient and exact Hessian-vector products of the DATASET loss (docs/metrics.md#second-order): the mean
  * softmax cross-entropy over every example of a split (or of a fixed, reported subset),
  * computed in batches. Each batch's mean (an f32 value on the device) is weighted by
  * rows / N and accumulated in f64 on the host, so results do not depend on the batch size
  * beyond f32 rounding inside a batch. The loss is summed from per-example losses in f64.
  *
- * Vectors are flat, in the canonical order (the concatenation of `model.params`, SPEC
- * notation), as Float64Array. The parameters are uploaded once per instance; a direction
+ * Vectors are flat, in the canonical order (the concatenation of `model.params`;
+ * docs/models.md), as Float64Array. The parameters are uploaded once per instance; a direction
  * v is uploaded once per `hvp` call and reused by every batch.
  *
  * H·v is double backward through the same autograd (core/autograd/hvp.ts), never finite
@@ -31,7 +31,7 @@ export interface DerivativeOptions {
 
 export const DEFAULT_DERIVATIVE_BATCH = 1000;
 
-/** The first `n` examples of a split: the fixed subset SPEC §5 asks to report. */
+/** The first `n` examples of a split: the fixed subset docs/metrics.md#second-order asks to report. */
 export function subsetOf(split: Split, n: number): Split {
   if (!Number.isSafeInteger(n) || n < 1) argError('subsetOf', `subset size must be an integer ≥ 1, got ${n}`);
   return headOfSplit(split, n);
@@ -191,18 +191,6 @@ export async function datasetGradient(backend: Backend, model: Model, weights: r
   const d = new DatasetDerivatives(backend, model, weights, split, options);
   try {
     return await d.gradient();
-  } finally {
-    d.dispose();
-  }
-}
-
-/** H(weights)·v on `split` (canonical order). */
-export async function datasetHvp(
-  backend: Backend, model: Model, weights: readonly Float32Array[], split: Split, v: Float64Array | Float32Array, options: DerivativeOptions = {},
-): Promise<Float64Array> {
-  const d = new DatasetDerivatives(backend, model, weights, split, options);
-  try {
-    return await d.hvp(v);
   } finally {
     d.dispose();
   }

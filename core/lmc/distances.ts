@@ -1,4 +1,4 @@
-/** Weight distances of SPEC §4, in f64 on the host. */
+/** Weight distances of docs/metrics.md#distances-and-geometry, in f64 on the host. */
 import type { Model } from '../nn/model.ts';
 
 /** ‖θA − θB‖₂ over the given parameter indices (all by default). */

@@ -1,5 +1,5 @@
 /**
- * The fork grid summarised over repeats (SPEC §2), and the direction it shows: the k1/k2
+ * The fork grid summarised over repeats (docs/fork.md), and the direction it shows: the k1/k2
  * paper's headline is that the barrier between two children is large when they fork early
  * and falls as k1 grows. The finding compares the first and the last k1 with the spread
  * between repeats, so a reader sees whether the fall is larger than the noise.
@@ -52,7 +52,7 @@ export function forkFinding(cells: readonly ForkCell[], metric: SummaryMetric = 
   const verdict = holds
     ? `falls from ${pct(first.mean)} ± ${pct(first.sd)} at k1 = ${firstK1} to ${pct(last.mean)} ± ${pct(last.sd)} at k1 = ${lastK1} (mean ± sd over ${n}): a drop of ${pct(drop)}, larger than the spread between repeats (${pct(spread)}), as the k1/k2 paper reports`
     : `goes from ${pct(first.mean)} ± ${pct(first.sd)} at k1 = ${firstK1} to ${pct(last.mean)} ± ${pct(last.sd)} at k1 = ${lastK1} (mean ± sd over ${n}): ${drop > 0 ? `a drop of ${pct(drop)}, within the spread between repeats (${pct(spread)})` : 'no drop'}, so this run does not show the barrier falling with k1`;
-  // How much of the first cell's barrier is only the endpoints disagreeing (SPEC §1).
+  // How much of the first cell's barrier is only the endpoints disagreeing (docs/metrics.md#barriers).
   const floorNote = metric === 'testErrorBarrier'
     ? ` At k1 = ${firstK1}, ${pct(summarize(cells.filter((c) => c.k1 === firstK1).map(SUMMARY_METRIC_OF.testErrorFloor)).mean)} of it is the endpoint floor ½|E(A) − E(B)|.`
     : '';

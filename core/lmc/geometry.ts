@@ -1,5 +1,5 @@
 /**
- * Geometry of sibling networks (SPEC §4, Singh et al. §2), in f64 on flat parameter
+ * Geometry of sibling networks (docs/metrics.md#distances-and-geometry, Singh et al. §2), in f64 on flat parameter
  * vectors (the concatenation of a model's tensors in canonical order).
  */
 import { argError } from '../errors.ts';

@@ -1,5 +1,5 @@
 /**
- * Singular values of a few stacked parameter vectors (SPEC §3: the P × d matrix W of hull
+ * Singular values of a few stacked parameter vectors (docs/metrics.md#convex-hulls: the P × d matrix W of hull
  * endpoints, d up to millions) through the P × P Gram matrix: σ_k(W) = √λ_k(W·Wᵀ). One
  * pass over the d coordinates builds both the raw Gram matrix and the Gram matrix of the
  * centered rows (rows minus their mean, rank ≤ P − 1), in f64; the small symmetric

@@ -1,11 +1,11 @@
 /**
- * Extreme Hessian eigenvalues λ_max, λ_min and their ratio (SPEC §5; Yunis et al. Fig. 4,
+ * Extreme Hessian eigenvalues λ_max, λ_min and their ratio (docs/metrics.md#second-order; Yunis et al. Fig. 4,
  * App. B) from Hessian-vector products only.
  *
  * Methods:
  * - `lanczos` (default): Lanczos with full reorthogonalisation (classical Gram–Schmidt,
  *   a second pass when the first removes much: "twice is enough"). Krylov spaces are
- *   shift-invariant, so the Lanczos run on H and one on SPEC's H − λ_max·I are the same
+ *   shift-invariant, so the Lanczos run on H and one on docs/metrics.md's H − λ_max·I are the same
  *   run; λ_min is the smallest Ritz value of the same tridiagonal matrix. Its convergence
  *   depends on √gap instead of the gap, which matters at the bottom of a Hessian spectrum
  *   where the smallest eigenvalues crowd together.

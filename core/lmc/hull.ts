@@ -1,5 +1,5 @@
 /**
- * Convex mode connectivity of one hull of endpoints (SPEC §3, Yunis et al. Algorithm 1):
+ * Convex mode connectivity of one hull of endpoints (docs/metrics.md#convex-hulls, Yunis et al. Algorithm 1):
  * J convex combinations W_conv = Σ a_i W_i with a ~ Dirichlet(1, …, 1), each compared with
  * its closest endpoint W_end and with a random point W_rand at the same distance from
  * W_end; the stacked endpoints' singular values; and the endpoints' correct sets for the
@@ -10,7 +10,7 @@
  * - a^j: the j-th draw of stream `<stream>/dirichlet` (sample j of a run with J samples is
  *   sample j of a run with more);
  * - ε^j: `normals(d)` of stream `<stream>/eps/<j>`, over the flat parameter vector in the
- *   canonical order (SPEC: layers in forward order, weight then bias).
+ *   canonical order (docs/models.md: layers in forward order, weight then bias).
  *
  * Choices where the paper is silent:
  * - ‖W_conv − W_i‖ comes from the centered Gram matrix, ‖Σ_k a_k W_k − W_i‖² =
@@ -245,7 +245,7 @@ export interface Diversity {
   perHull: number[];
 }
 
-/** Functional diversity (SPEC §3, Yunis §4) from correct masks [hull j][endpoint i][example]. */
+/** Functional diversity (docs/metrics.md#convex-hulls, Yunis §4) from correct masks [hull j][endpoint i][example]. */
 export function diversity(correct: readonly (readonly Uint8Array[])[]): Diversity {
   if (correct.length === 0 || correct.some((h) => h.length === 0)) argError('diversity', 'needs at least one hull with at least one endpoint');
   const n = correct[0][0].length;

@@ -1,6 +1,6 @@
 /**
- * Layer-wise linear mode connectivity (Adilova et al., as in Singh et al. App. A.2; SPEC
- * §5). For a set 𝒫 of layers with mask P and Δ = θ2 − θ1:
+ * Layer-wise linear mode connectivity (Adilova et al., as in Singh et al. App. A.2;
+ * docs/metrics.md#second-order). For a set 𝒫 of layers with mask P and Δ = θ2 − θ1:
  *   θ_{2→1}(α) = θ1 + α·PΔ,  θ_{1→2}(α) = θ2 − (1−α)·PΔ,
  *   B_𝒫(α) = (1−α)·L(θ_{2→1}) + α·L(θ_{1→2}) − [(1−α)·L(θ1) + α·L(θ2)].
  * Predictions: Prop. 2, α(1−α)/2 · (PΔ)ᵀ(α·H1 + (1−α)·H2)(PΔ), and Eq. 21,

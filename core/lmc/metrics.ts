@@ -1,4 +1,4 @@
-/** Turns path evaluations of a pair into the metrics of SPEC §1 and §4 for one cell. */
+/** Turns path evaluations of a pair into the metrics of docs/metrics.md (barriers, distances) for one cell. */
 import type { SplitMetrics } from '../experiments/result_schema.ts';
 import { errorBarrier, errorFloor, interpolationGaps, lossBarrier, normalizedBarrier } from './barrier.ts';
 import type { PathEvaluation } from './path_eval.ts';

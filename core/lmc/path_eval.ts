@@ -6,6 +6,7 @@ import type { Backend } from '../backend.ts';
 import type { Split } from '../data/dataset.ts';
 import type { Model } from '../nn/model.ts';
 import type { ResetBnOptions } from './reset_bn.ts';
+import { type RepairOptions, repairedPath } from '../align/repair.ts';
 import { evaluateCombinations } from './combination_eval.ts';
 
 export interface PathPoint {
@@ -16,7 +17,7 @@ export interface PathPoint {
 
 export interface PathEvaluation {
   points: PathPoint[];
-  /** Mean H(pA, pB) over the split (SPEC §4). */
+  /** Mean H(pA, pB) over the split (docs/metrics.md#distances-and-geometry). */
   predictionDistance: number;
   /** Mean ½(H(pA, pB) + H(pB, pA)). */
   predictionDistanceSymmetric: number;
@@ -24,10 +25,14 @@ export interface PathEvaluation {
 
 export async function evaluatePath(
   backend: Backend, model: Model, weightsA: Float32Array[], weightsB: Float32Array[], alphas: readonly number[],
-  split: Split, batchSize = 1000, resetBn?: ResetBnOptions,
+  split: Split, batchSize = 1000, resetBn?: ResetBnOptions, repair?: RepairOptions,
 ): Promise<PathEvaluation> {
   const last = alphas.length - 1;
-  const r = await evaluateCombinations(backend, model, [weightsA, weightsB], alphas.map((a) => [1 - a, a]), split, {
+  // REPAIR: every point is a network of its own (θ(α) with corrected channels), evaluated as itself.
+  const [basis, points] = repair
+    ? [await repairedPath(backend, model, weightsA, weightsB, alphas, repair), alphas.map((_, k) => alphas.map((__, j) => (j === k ? 1 : 0)))]
+    : [[weightsA, weightsB], alphas.map((a) => [1 - a, a])];
+  const r = await evaluateCombinations(backend, model, basis, points, split, {
     batch: batchSize,
     crossEntropyPairs: [[0, last], [last, 0]],
     resetBn,

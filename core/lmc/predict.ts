@@ -1,5 +1,5 @@
 /**
- * Barrier predictions from second-order information (SPEC §5, Singh et al. Prop. 1), with
+ * Barrier predictions from second-order information (docs/metrics.md#second-order, Singh et al. Prop. 1), with
  * Δ = θ2 − θ1, q_i = Δᵀ H(θ_i) Δ (one Hessian-vector product each) and g_i = ∇L(θ_i)ᵀΔ:
  *   Prop. 1:             B̂(α) = α(1−α)/2 · (α·q1 + (1−α)·q2)
  *   gradient-corrected:  B̂(α) = α(1−α) · [(g1 − g2) + ½·(α·q1 + (1−α)·q2)]
@@ -37,7 +37,7 @@ export interface SecondOrderOracle {
 
 /**
  * q1, q2, g1, g2 for the pair (θ1, θ2) — optionally along a masked direction P·Δ (layer-wise
- * predictions, SPEC §5): `mask` keeps the coordinates of the chosen layers.
+ * predictions, docs/metrics.md#second-order): `mask` keeps the coordinates of the chosen layers.
  */
 export async function pairCurvature(oracle: SecondOrderOracle, theta1: Float64Array, theta2: Float64Array, mask?: Uint8Array): Promise<PairCurvature> {
   if (theta1.length !== theta2.length) argError('predict', `parameter counts differ (${theta1.length} vs ${theta2.length})`);

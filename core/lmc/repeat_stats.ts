@@ -1,5 +1,5 @@
 /**
- * Summaries over repeats (SPEC §2): mean, sample standard deviation and the 95 % Student-t
+ * Summaries over repeats (docs/fork.md): mean, sample standard deviation and the 95 % Student-t
  * interval `mean ± t(0.975, n − 1)·sd/√n`, with n. One repeat gives the value with no spread.
  */
 import { argError } from '../errors.ts';

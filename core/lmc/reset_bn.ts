@@ -1,6 +1,6 @@
 /**
  * "Reset BN": recompute a network's batch-norm running statistics on training data instead
- * of interpolating them (SPEC §6). Like PyTorch's `torch.optim.swa_utils.update_bn`, the
+ * of interpolating them (docs/models.md). Like PyTorch's `torch.optim.swa_utils.update_bn`, the
  * statistics are the equal-weight average over the batches of the per-batch mean and
  * unbiased variance (momentum = None), with the network in training mode.
  */

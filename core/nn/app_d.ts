@@ -62,7 +62,10 @@ export function appDModel(kind: AppDKind, inputShape: readonly number[], classes
     const h1 = ag.relu(z1);
     // Units last only for the dense layer ([N, units]); the convolutional maps are
     // filter-major here, so activation matching of cnn / lc-cnn is not offered.
-    if (kind === 'mlp-toeplitz') o.capture?.(units, h1);
+    if (kind === 'mlp-toeplitz') {
+      o.capturePre?.(units, z1);
+      o.capture?.(units, h1);
+    }
     return linear(h1, ps[head.w], ps[head.b!]);
   };
   const names: Record<AppDKind, string> = {

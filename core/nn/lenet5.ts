@@ -27,10 +27,11 @@ export function lenet5(inputShape: readonly number[], classes: number): Model {
   const f3 = b.linear('11', 84, classes, true, { in: p4 });
   const rest = (ps: readonly Tensor[], z1: Tensor, o: ForwardOptions = {}) => {
     const seen = (perm: string, t: Tensor) => (o.capture?.(perm, t), t);
-    let x = avgPool2d(seen(p1, ag.relu(z1)), { kernel: 2 });
-    x = avgPool2d(seen(p2, ag.relu(conv2d(x, ps[c2.w], ps[c2.b!], 'nhwc', { kernel: 5 }))), { kernel: 2 });
-    x = seen(p3, ag.relu(linear(flattenChw(x), ps[f1.w], ps[f1.b!])));
-    x = seen(p4, ag.relu(linear(x, ps[f2.w], ps[f2.b!])));
+    const pre = (perm: string, t: Tensor) => (o.capturePre?.(perm, t), t);
+    let x = avgPool2d(seen(p1, ag.relu(pre(p1, z1))), { kernel: 2 });
+    x = avgPool2d(seen(p2, ag.relu(pre(p2, conv2d(x, ps[c2.w], ps[c2.b!], 'nhwc', { kernel: 5 })))), { kernel: 2 });
+    x = seen(p3, ag.relu(pre(p3, linear(flattenChw(x), ps[f1.w], ps[f1.b!]))));
+    x = seen(p4, ag.relu(pre(p4, linear(x, ps[f2.w], ps[f2.b!]))));
     return linear(x, ps[f3.w], ps[f3.b!]);
   };
   const first = (x: Tensor, wt: Tensor) => conv2d(imageOf(x, inputShape), wt, null, 'nchw', { kernel: 5, padding: 2 });

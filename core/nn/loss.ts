@@ -1,4 +1,4 @@
-/** The training loss of a model's task (SPEC §7): softmax cross-entropy or mean squared error. */
+/** The training loss of a model's task (docs/fork.md#training): softmax cross-entropy or mean squared error. */
 import * as ag from '../autograd/mod.ts';
 import type { Reduction } from '../autograd/losses.ts';
 import type { Tensor } from '../tensor.ts';

@@ -1,12 +1,12 @@
 /**
  * Models as plain descriptions: an ordered list of layers whose tensors form one flat
- * vector in the canonical order of SPEC.md (layers in forward order; weight then bias;
+ * vector in the canonical order of docs/models.md (layers in forward order; weight then bias;
  * row-major), named and shaped as PyTorch's `state_dict` names them, so a safetensors
  * file round-trips with PyTorch.
  *
  * Besides trainable parameters a model may hold buffers (batch-norm running statistics,
  * `trainable: false`). They travel with the weights: saved in checkpoints, forked, and
- * interpolated like weights on a path (SPEC §6; `--reset-bn` recomputes them instead),
+ * interpolated like weights on a path (docs/models.md; `--reset-bn` recomputes them instead),
  * but they get no gradient and no optimizer update, and parameter counts exclude them.
  */
 import type { RunningUpdate } from './functional/norm.ts';
@@ -36,6 +36,11 @@ export interface ForwardOptions {
    * the permutation's name, as the forward pass computes them (activation matching).
    */
   capture?: (permutation: string, activation: Tensor) => void;
+  /**
+   * Receives the same units before their nonlinearity: the output of the layer producing
+   * them, bias included (REPAIR rescales these and folds the correction into that layer).
+   */
+  capturePre?: (permutation: string, preActivation: Tensor) => void;
 }
 
 /**
@@ -71,7 +76,7 @@ export type Symmetry = { permutations: HiddenPermutation[] } | { unsupported: st
 
 export type Task = 'classification' | 'regression';
 
-/** A layer's slice of the flat vector (SPEC: `name, offset, length`). */
+/** A layer's slice of the flat vector (docs/models.md: `name, offset, length`). */
 export interface LayerSlice {
   name: string;
   offset: number;

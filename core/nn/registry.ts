@@ -1,4 +1,4 @@
-/** The model registry: names of SPEC §6 → models for a dataset's example shape and class count. */
+/** The model registry: names of docs/models.md → models for a dataset's example shape and class count. */
 import { RidgelineError } from '../errors.ts';
 import { alexnet } from './alexnet.ts';
 import { appDModel } from './app_d.ts';
@@ -24,7 +24,7 @@ export const MODEL_NAMES = [
 ] as const;
 
 /** Concrete names to list (the L-families at their usual depth). */
-export const LISTED_MODELS = ['logreg', 'linear-2', 'mlp-2', ...MODEL_NAMES.slice(3)];
+export const LISTED_MODELS: string[] = ['logreg', 'linear-2', 'mlp-2', ...MODEL_NAMES.slice(3)];
 
 function spec(message: string): never {
   throw new RidgelineError('E_SPEC', message);

@@ -5,7 +5,7 @@
  * pooling and a linear classifier. Shortcuts are He et al.'s option A (subsample and pad
  * the new channels with zeros; no parameters). Convolutions have no bias and use
  * Kaiming-normal initialisation (std √(2/fan_in)), as in the usual CIFAR implementation.
- * `batchNorm: false` drops every batch norm (the "BN off" variant of SPEC §6).
+ * `batchNorm: false` drops every batch norm (the "BN off" variant of docs/models.md).
  */
 import * as ag from '../autograd/mod.ts';
 import { type Tensor, fromArray } from '../tensor.ts';

@@ -1,5 +1,5 @@
 /**
- * Fully connected `nn.Sequential` models: `logreg`, `linear-L` and `mlp-L` of SPEC §6.
+ * Fully connected `nn.Sequential` models: `logreg`, `linear-L` and `mlp-L` of docs/models.md.
  * Linear weights are stored [out, in] as in PyTorch, so the forward pass is x·Wᵀ + b.
  */
 import * as ag from '../autograd/mod.ts';
@@ -34,6 +34,7 @@ export function sequentialModel(o: SequentialOptions): Model {
   const rest = (ps: readonly Tensor[], z1: Tensor, options: ForwardOptions = {}) => {
     let h = z1;
     for (let l = 1; l < fc.length; l++) {
+      options.capturePre?.(`h${l}`, h);
       const a = activate(h);
       options.capture?.(`h${l}`, a);
       h = linear(a, ps[fc[l].w], ps[fc[l].b!]);

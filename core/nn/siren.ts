@@ -39,7 +39,10 @@ export function siren(inputShape: readonly number[], outputs: number, width = SI
   const forward = (ps: readonly Tensor[], x: Tensor, o: ForwardOptions = {}) => {
     let h = x;
     sine.forEach((l, k) => {
-      h = ag.sin(ag.scale(linear(h, ps[l.w], ps[l.b]), SIREN_OMEGA));
+      const z = linear(h, ps[l.w], ps[l.b]);
+      // Before ω0: an affine correction of z is one of ω0·z, and it folds into the linear layer.
+      o.capturePre?.(perms[k], z);
+      h = ag.sin(ag.scale(z, SIREN_OMEGA));
       o.capture?.(perms[k], h);
     });
     return linear(h, ps[out[0]], ps[out[1]]);

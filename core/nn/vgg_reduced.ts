@@ -32,9 +32,10 @@ export function vggReduced(inputShape: readonly number[], classes: number, hidde
   const first = (x: Tensor, wt: Tensor) => conv2d(imageOf(x, inputShape), wt, null, 'nchw', { kernel: 3, padding: 1 });
   const rest = (ps: readonly Tensor[], z1: Tensor, o: ForwardOptions = {}) => {
     const seen = (perm: string, t: Tensor) => (o.capture?.(perm, t), t);
-    let x = maxPool2d(seen(p1, ag.relu(z1)), { kernel: 2 });
-    x = maxPool2d(seen(p2, ag.relu(conv2d(x, ps[c2.w], ps[c2.b!], 'nhwc', { kernel: 3, padding: 1 }))), { kernel: 2 });
-    x = seen(p3, ag.relu(linear(flattenChw(x), ps[f1.w], ps[f1.b!])));
+    const pre = (perm: string, t: Tensor) => (o.capturePre?.(perm, t), t);
+    let x = maxPool2d(seen(p1, ag.relu(pre(p1, z1))), { kernel: 2 });
+    x = maxPool2d(seen(p2, ag.relu(pre(p2, conv2d(x, ps[c2.w], ps[c2.b!], 'nhwc', { kernel: 3, padding: 1 })))), { kernel: 2 });
+    x = seen(p3, ag.relu(pre(p3, linear(flattenChw(x), ps[f1.w], ps[f1.b!]))));
     if (o.train) x = dropout(x, VGG_DROPOUT, o.noiseSeed ?? 0, '9', o.step ?? 0);
     return linear(x, ps[f2.w], ps[f2.b!]);
   };

@@ -37,7 +37,7 @@ export function predictReportHtml(meta: AnalysisMeta, pairs: PredictedPair[]): s
   });
   return htmlDocument(meta.title, `<h1>${esc(meta.title)}</h1><p>${esc(meta.summary)}</p>
 <h2>Pairs</h2><table><thead><tr><th class="l">pair</th><th>measured barrier</th><th>Prop. 1</th><th>gradient-corrected</th><th>ΔᵀH(θ1)Δ</th><th>ΔᵀH(θ2)Δ</th><th>(∇L1 − ∇L2)ᵀΔ</th><th>angle from origin °</th></tr></thead><tbody>${rows}</tbody></table>
-<p style="font-size:12px;color:#555">Barriers are maxima over the interior α points of the train loss gap on the reported subset; predictions per SPEC §5 (Singh et al. Prop. 1) from exact Hessian-vector products.</p>
+<p style="font-size:12px;color:#555">Barriers are maxima over the interior α points of the train loss gap on the reported subset; predictions per docs/metrics.md#second-order (Singh et al. Prop. 1) from exact Hessian-vector products.</p>
 <h2>Curves</h2>${figure}${footer(meta)}`);
 }
 

@@ -41,44 +41,69 @@ export const CELL_COLUMNS = [
   'predictionDistance', 'predictionDistanceSymmetric', 'weightDistance', 'connected',
 ] as const;
 
+/** Columns a run with --align adds to cells.csv (and --repair fills the repaired ones). */
+export const ALIGNED_CELL_COLUMNS = [
+  'alignMethod', 'alignedLossBarrier', 'alignedErrorBarrier', 'alignedErrorFloor', 'alignedWeightDistance',
+  'repairedLossBarrier', 'repairedErrorBarrier',
+] as const;
+
+const aligned = (result: ForkResult) => result.cells.some((c) => c.aligned);
+
 /**
  * One row per (cell, split). `weightDistance` and `connected` belong to the cell and are
  * repeated on both rows, so that each row can be read alone (a filter on `split` keeps all).
+ * A run with --align adds the aligned (and repaired) barriers of the same split as columns.
  */
 export function cellsCsv(result: ForkResult): string {
+  const withAligned = aligned(result);
   const rows: CsvValue[][] = [];
   for (const cell of sortedCells(result.cells)) {
     for (const split of SPLITS) {
       const m: SplitMetrics = cell[split];
+      const al = cell.aligned;
       rows.push([
         cell.k1, cell.k2, cell.repeat, cell.a, cell.b, split,
         m.lossBarrier, m.lossBarrierAlpha, m.errorBarrier, m.errorFloor, m.errorBarrierExcess, m.normalizedBarrier,
         m.lossA, m.lossB, m.accuracyA, m.accuracyB,
         m.predictionDistance, m.predictionDistanceSymmetric, cell.weightDistance, cell.connected,
+        ...(withAligned ? [
+          al?.method, al?.[split].lossBarrier, al?.[split].errorBarrier, al?.[split].errorFloor, al?.weightDistance,
+          al?.repaired?.[split].lossBarrier, al?.repaired?.[split].errorBarrier,
+        ] : []),
       ]);
     }
   }
-  return toCsv(CELL_COLUMNS, rows);
+  return toCsv(withAligned ? [...CELL_COLUMNS, ...ALIGNED_CELL_COLUMNS] : CELL_COLUMNS, rows);
 }
 
 export const CURVE_COLUMNS = ['k1', 'k2', 'repeat', 'split', 'alpha', 'loss', 'error', 'gap'] as const;
 
-/** Every α point of every curve (train and test), long format for plotting tools. */
+/**
+ * Every α point of every curve (train and test), long format for plotting tools. A run with
+ * --align adds a column `path` (trained, aligned, repaired) and the aligned curves' rows.
+ */
 export function curvesCsv(result: ForkResult): string {
+  const withAligned = aligned(result);
   const rows: CsvValue[][] = [];
   for (const cell of sortedCells(result.cells)) {
-    for (const split of SPLITS) {
-      for (const p of cell[split].curve) {
-        rows.push([cell.k1, cell.k2, cell.repeat, split, p.alpha, p.loss, p.error, p.gap]);
+    const paths: [string, { train: SplitMetrics; test: SplitMetrics } | undefined][] = [
+      ['trained', cell], ['aligned', cell.aligned], ['repaired', cell.aligned?.repaired],
+    ];
+    for (const [path, metrics] of withAligned ? paths : paths.slice(0, 1)) {
+      if (!metrics) continue;
+      for (const split of SPLITS) {
+        for (const p of metrics[split].curve) {
+          rows.push([cell.k1, cell.k2, cell.repeat, split, p.alpha, p.loss, p.error, p.gap, ...(withAligned ? [path] : [])]);
+        }
       }
     }
   }
-  return toCsv(CURVE_COLUMNS, rows);
+  return toCsv(withAligned ? [...CURVE_COLUMNS, 'path'] : CURVE_COLUMNS, rows);
 }
 
 export const SUMMARY_COLUMNS = ['k1', 'k2', 'metric', 'n', 'mean', 'sd', 'ci95Low', 'ci95High'] as const;
 
-/** Every summarised metric of every cell over its repeats (SPEC §2), long format. */
+/** Every summarised metric of every cell over its repeats (docs/fork.md), long format. */
 export function summaryCsv(result: ForkResult): string {
   const rows: CsvValue[][] = [];
   for (const cell of result.summary) {

@@ -29,13 +29,21 @@ export function evolveReportHtml(meta: AnalysisMeta, points: EvolvePoint[]): str
 <table><thead><tr><th>k1</th><th>k2</th><th>angle (origin) °</th><th>angle (fork) °</th><th>plane cosine</th><th>train loss barrier</th><th>test error barrier %</th></tr></thead><tbody>${rows}</tbody></table>${footer(meta)}`);
 }
 
-export function surfaceReportHtml(meta: AnalysisMeta, r: SurfaceResult): string {
+/**
+ * One quantity of a loss surface as a heat map, t growing upwards, with F, A and B marked
+ * in their cells: the surface report's figure and the explorer app's.
+ */
+export function surfaceHeatMap(r: Pick<SurfaceResult, 's' | 't'>, what: string, values: number[][]): string {
   const mark = (i: number, j: number) => (r.s[j] === 0 && r.t[i] === 0 ? 'F' : r.s[j] === 1 && r.t[i] === 0 ? 'A' : r.s[j] === 0 && r.t[i] === 1 ? 'B' : '');
   const labels = (xs: number[]) => xs.map((x) => formatSig(x, 3));
-  const map = (what: string, values: number[][]) => heatMap([...values].reverse(), {
+  return heatMap([...values].reverse(), {
     rowLabels: labels([...r.t].reverse()), colLabels: labels(r.s), title: what, xLabel: 's (along θA − θF)', yLabel: 't (along θB − θF)',
     cellText: (row, col, v) => mark(r.t.length - 1 - row, col) || formatSig(v, 2), cellWidth: 46, cellHeight: 30,
   });
+}
+
+export function surfaceReportHtml(meta: AnalysisMeta, r: SurfaceResult): string {
+  const map = (what: string, values: number[][]) => surfaceHeatMap(r, what, values);
   return htmlDocument(meta.title, `<h1>${esc(meta.title)}</h1><p>${esc(meta.summary)}</p>
 <p>Affine coordinates θF + s·(θA − θF) + t·(θB − θF): F = fork point (0, 0), A = (1, 0), B = (0, 1). ‖θA − θF‖ = ${formatSig(r.lengthA, 4)}, ‖θB − θF‖ = ${formatSig(r.lengthB, 4)}, angle between the two directions ${formatSig(r.angle, 4)}°.</p>
 ${map('train loss', r.loss)}${map('train error', r.error)}${footer(meta)}`);

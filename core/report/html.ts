@@ -1,52 +1,24 @@
 /**
  * The fork experiment's report: one self-contained HTML file (inline CSS and SVG, no
  * script, no network), readable offline and printable. Layout and plots follow the k1/k2
- * paper's figures (SPEC §9): barrier curves along α per fork point, B(k1, k2) as a heat
+ * paper's figures (docs/fork.md#presets): barrier curves along α per fork point, B(k1, k2) as a heat
  * map, barrier against k1, distances against k2, and the parent's training loss.
  *
  * Repeats of a cell (main-branch mode) are averaged in the plots and listed one by one in
- * the table. Negative loss barriers are valid (SPEC §1) and are plotted as they are.
+ * the table. Negative loss barriers are valid (docs/metrics.md#barriers) and are plotted as they are.
  */
 import { htmlDocument } from './page.ts';
 import type { CurvePoint, ForkCell, ForkResult } from '../experiments/result_schema.ts';
 import type { Summary } from '../lmc/repeat_stats.ts';
+import { alignedSection } from './aligned_html.ts';
+import { type Group, avg, finite, groupCells, mean, meanCurve, num, pct } from './cell_groups.ts';
 import { sortedCells } from './csv.ts';
 import {
   MARKERS, QUALITATIVE, displayMinus, escapeXml as esc, formatSig, heatMap, type LegendEntry, lineChart, niceTicks,
   type Point, type Series, sequentialColors, smallMultiples,
 } from './svg.ts';
 
-interface Group { k1: number; k2: number; cells: ForkCell[] }
-
-const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-const avg = (g: Group, f: (c: ForkCell) => number) => mean(g.cells.map(f));
 const uniq = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
-
-/** Cells grouped by (k1, k2), sorted; each group holds the repeats. */
-function groupCells(cells: readonly ForkCell[]): Group[] {
-  const map = new Map<string, Group>();
-  for (const cell of sortedCells(cells)) {
-    const key = `${cell.k1}|${cell.k2}`;
-    const g = map.get(key) ?? { k1: cell.k1, k2: cell.k2, cells: [] };
-    g.cells.push(cell);
-    map.set(key, g);
-  }
-  return [...map.values()];
-}
-
-/** Pointwise mean of the repeats' curves, matched by α (grids are equal within a run). */
-function meanCurve(g: Group, split: 'train' | 'test', f: (p: CurvePoint) => number): Point[] {
-  const byAlpha = new Map<number, number[]>();
-  for (const cell of g.cells) for (const p of cell[split].curve) byAlpha.set(p.alpha, [...(byAlpha.get(p.alpha) ?? []), f(p)]);
-  return [...byAlpha.entries()].sort((a, b) => a[0] - b[0]).map(([x, ys]) => ({ x, y: mean(ys) }));
-}
-
-// ---------------------------------------------------------------- number formats
-
-const finite = (v: number) => typeof v === 'number' && Number.isFinite(v);
-/** Percent with two decimals (SPEC §1 percent tables print 100·B). */
-const pct = (v: number, digits = 2) => (finite(v) ? displayMinus((100 * v).toFixed(digits)) : 'n/a');
-const num = (v: number, digits = 4) => (finite(v) ? formatSig(v, digits) : 'n/a');
 
 // ---------------------------------------------------------------- spec summary
 
@@ -120,7 +92,7 @@ function headline(result: ForkResult, groups: Group[], threshold: string): strin
     const [first, last] = [groups[0], groups[groups.length - 1]];
     out.push(`At k1 = ${first.k1}, the ${trend('test error barrier', eb(first), eb(last), ep, `k2 = ${first.k2}`, `k2 = ${last.k2}`)}.`);
   }
-  // Distances grow with k2 even while LMC holds (SPEC §9): show it along the longest k2 row.
+  // Distances grow with k2 even while LMC holds (docs/fork.md#presets): show it along the longest k2 row.
   const rows = k1s.map((k1) => groups.filter((g) => g.k1 === k1));
   const row = rows.reduce((best, r) => (r.length > best.length ? r : best), rows[0]);
   const line = row.length > 1 ? row : totals.length === 1 && groups.length > 1 ? [...groups].sort((p, q) => p.k2 - q.k2) : [];
@@ -159,7 +131,7 @@ function cellTable(result: ForkResult): string {
     + `<tbody>${rows.map((r) => `<tr>${r}</tr>`).join('')}</tbody></table></div>`;
 }
 
-/** Each cell's key metrics over its repeats: mean ± sd, the 95 % t interval, n (SPEC §2). */
+/** Each cell's key metrics over its repeats: mean ± sd, the 95 % t interval, n (docs/fork.md). */
 function summaryTable(result: ForkResult): string {
   const ms = (s: Summary, f: (v: number) => string) => `${f(s.mean)} ± ${f(s.sd)}`;
   const ci = (s: Summary, f: (v: number) => string) => (s.n > 1 ? `[${f(s.ci95[0])}, ${f(s.ci95[1])}]` : '—');
@@ -242,7 +214,7 @@ ${body}
 
 const NOTE = 'style="font-size:12px;color:#555"';
 
-/** SPEC §6: say what happens to batch-norm statistics on the path, when the model has any. */
+/** docs/models.md: say what happens to batch-norm statistics on the path, when the model has any. */
 function bnNote(result: ForkResult): string {
   const resolved = result.spec.resolved as { bufferValues?: number } | undefined;
   if (!resolved?.bufferValues) return '';
@@ -346,8 +318,8 @@ ${summaryTable(result)}
 ` : '';
   const body = `${overRepeats}<h2>Cells</h2>
 ${cellTable(result)}
-<p ${NOTE}>Error barriers are max<sub>α</sub> E(θ(α)) − ½(E(θA) + E(θB)) in percent; since the max includes both ends, a barrier is never below its endpoint floor ½|E(θA) − E(θB)|, and only the part above the floor comes from the path; loss barriers are max<sub>α</sub> of the gap to the chord and may be negative; the normalized barrier divides the test error barrier by the endpoints' mean test accuracy (SPEC §1). Distances are on the test split.${bnNote(result)}${result.task === 'regression' ? ' This run is a regression: the loss is the mean squared error, every "error" is the RMSE (×100 where shown in percent) and "accuracy" is 1 − RMSE; the prediction distance is the mean squared difference of the outputs.' : ''}</p>
-<h2>Barrier curves along the path</h2>
+<p ${NOTE}>Error barriers are max<sub>α</sub> E(θ(α)) − ½(E(θA) + E(θB)) in percent; since the max includes both ends, a barrier is never below its endpoint floor ½|E(θA) − E(θB)|, and only the part above the floor comes from the path; loss barriers are max<sub>α</sub> of the gap to the chord and may be negative; the normalized barrier divides the test error barrier by the endpoints' mean test accuracy (docs/metrics.md#barriers). Distances are on the test split.${bnNote(result)}${result.task === 'regression' ? ' This run is a regression: the loss is the mean squared error, every "error" is the RMSE (×100 where shown in percent) and "accuracy" is 1 − RMSE; the prediction distance is the mean squared difference of the outputs.' : ''}</p>
+${alignedSection(groups, result.cells)}<h2>Barrier curves along the path</h2>
 ${curves.map((f) => `<figure>${f}</figure>`).join('\n')}
 <p ${NOTE}>One panel per fork point k1, one line per k2; panels of a figure share their y axis.${esc(averaged)}</p>
 <h2>Barrier grid</h2>

@@ -1,5 +1,5 @@
 /**
- * The convex-hull experiment's report (SPEC §3): hull.csv (one row per split point) and
+ * The convex-hull experiment's report (docs/metrics.md#convex-hulls): hull.csv (one row per split point) and
  * one self-contained hull.html (inline CSS and SVG, no script, no network), laid out after
  * Yunis et al.: P_conv and P_rand against the split point (Fig. 2 top), distances (Fig. 2
  * bottom), singular values of the stacked endpoints (Fig. 3), accuracies and shared
@@ -38,7 +38,7 @@ const finite = (v: number) => typeof v === 'number' && Number.isFinite(v);
 const pct = (v: number, digits = 1) => (finite(v) ? displayMinus((100 * v).toFixed(digits)) : 'n/a');
 const num = (v: number, digits = 4) => (finite(v) ? formatSig(v, digits) : 'n/a');
 
-/** Sentences computed from the data (SPEC §9: P_conv → 1 after an early split, P_rand ≈ 0). */
+/** Sentences computed from the data (docs/fork.md#presets: P_conv → 1 after an early split, P_rand ≈ 0). */
 function headline(r: HullResult, splits: HullSplitResult[]): string {
   const u = r.units;
   const [a, b] = [splits[0], splits[splits.length - 1]];

@@ -217,6 +217,14 @@ export interface LineChartOptions {
   xMarks?: readonly { x: number; label?: string }[];
   /** What the points' [yLow, yHigh] intervals are, for their hover text (default 'interval'). */
   intervalLabel?: string;
+  /**
+   * For an interactive page (the explorer app): every point gets an invisible hover target
+   * carrying its exact values (`data-series`, `data-x`, `data-y`: the shortest text that
+   * reads back as the same double, as JSON writes it), and the `<svg>` its plot frame and
+   * data ranges (`data-frame`), so a small client script can show values and map a drag
+   * back to data coordinates. Off for the self-contained reports, which stay script-free.
+   */
+  hoverTargets?: boolean;
 }
 
 /** Whether a point carries a drawable interval. */
@@ -260,6 +268,7 @@ export function lineChart(series: readonly Series[], options: LineChartOptions =
   const sy = (y: number) => top + ph - ((y - y0) / (y1 - y0)) * ph;
 
   const out = [svgOpen(width, height, options.title ?? '')];
+  if (options.hoverTargets) out[0] = out[0].replace('<svg ', `<svg data-frame="${[left, top, pw, ph, x0, x1, y0, y1].join(' ')}" `);
   if (options.title) out.push(`<text x="${c(left)}" y="15" font-size="13" font-weight="600">${escapeXml(options.title)}</text>`);
   // Grid and tick labels; the zero line is darker because the sign of a loss gap matters.
   yTicks.forEach((t, i) => {
@@ -304,6 +313,14 @@ export function lineChart(series: readonly Series[], options: LineChartOptions =
       // A lone point would be invisible without a marker, so it always gets one.
       if (s.marker || run.length === 1) for (const p of run) out.push(marker(s.marker ?? 'circle', sx(p.x), sy(p.y), s.color));
     }
+  }
+  // Targets last, above every line, so the pointer finds them wherever lines cross.
+  if (options.hoverTargets) {
+    styled.forEach((s, i) => {
+      for (const p of s.points.filter((q) => Number.isFinite(q.x) && Number.isFinite(q.y))) {
+        out.push(`<circle class="hover-point" cx="${c(sx(p.x))}" cy="${c(sy(p.y))}" r="7" fill="transparent" data-series="${i}" data-name="${escapeXml(s.name)}" data-color="${s.color}" data-x="${p.x}" data-y="${p.y}"/>`);
+      }
+    });
   }
   if (legendW > 0) {
     styled.forEach((s, i) => {

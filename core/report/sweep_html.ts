@@ -232,7 +232,7 @@ export function sweepReportHtml(c: SweepCollection, s: SweepSummary): string {
 <p>${summary}</p>
 <h2>Groups</h2>
 ${groupTable(s)}
-<p ${NOTE}>Mean ± sample standard deviation over the replicates, and the 95 % interval of the mean from Student's t with n − 1 degrees of freedom. Error barriers are max<sub>α</sub> E(θ(α)) − ½(E(θA) + E(θB)); loss barriers may be negative (SPEC §1).${regression ? ' Regression settings show the RMSE as their error (and 1 − RMSE as their accuracy), not a percentage.' : ''}</p>
+<p ${NOTE}>Mean ± sample standard deviation over the replicates, and the 95 % interval of the mean from Student's t with n − 1 degrees of freedom. Error barriers are max<sub>α</sub> E(θ(α)) − ½(E(θA) + E(θB)); loss barriers may be negative (docs/metrics.md#barriers).${regression ? ' Regression settings show the RMSE as their error (and 1 − RMSE as their accuracy), not a percentage.' : ''}</p>
 <h2>Barrier against k1</h2>
 ${sets.map((set) => `<figure>${settingFigure(set, sets.length > 1 ? set.label : 'Barriers against the fork point k1')}<figcaption>${esc(set.label)}. ${lineNote(set)} ${errorBars}</figcaption></figure>`).join('\n')}
 ${comparisons.length ? `<h2>Settings compared</h2>\n${comparisons.join('\n')}\n<p ${NOTE}>${errorBars}</p>` : ''}

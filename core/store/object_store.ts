@@ -166,6 +166,24 @@ export class ObjectStore {
     await this.files.remove(this.objectDir(id));
   }
 
+  /** The ids the store holds anything for: objects (published or being written), partial checkpoints, claims, failures, executions. */
+  async knownIds(): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (const ab of await this.files.list(this.path('objects'))) for (const id of await this.files.list(this.path('objects', ab))) ids.add(id);
+    for (const dir of ['partial', 'claims', 'executions']) for (const id of await this.files.list(this.path(dir))) ids.add(id);
+    for (const f of await this.files.list(this.path('failures'))) if (f.endsWith('.json')) ids.add(f.slice(0, -5));
+    return ids;
+  }
+
+  /** Removes everything the store holds for `id` (garbage collection; the caller checked no claim is live). */
+  async forget(id: string): Promise<void> {
+    await this.files.remove(this.objectDir(id));
+    await this.files.remove(this.path('partial', id));
+    await this.files.remove(this.path('failures', `${id}.json`));
+    await this.files.remove(this.path('executions', id));
+    await this.files.remove(this.path('claims', id));
+  }
+
   /** Where a node under construction writes its files before `publish`. */
   stagingDir(id: string): string {
     return this.objectDir(id);

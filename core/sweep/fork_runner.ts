@@ -10,9 +10,10 @@
  * and resumes training nodes from their partial checkpoints; work shared with other runs or
  * sweeps on the same store is computed once.
  */
+import { checkAlignable } from '../align/match.ts';
 import type { Backend } from '../backend.ts';
 import { RidgelineError } from '../errors.ts';
-import type { ForkSpec } from '../experiments/fork_spec.ts';
+import { FORK_DEFAULTS, type ForkSpec } from '../experiments/fork_spec.ts';
 import { type ForkCell, type ForkResult, type PhaseTiming, RESULT_SCHEMA_VERSION } from '../experiments/result_schema.ts';
 import type { RunHost } from '../experiments/run_host.ts';
 import { RunStore } from '../experiments/run_store.ts';
@@ -79,9 +80,14 @@ export async function runForkExperiment(spec: ForkSpec, outDir: string, backend:
   const model = await resources.model({ model: spec.model, width: spec.width, slope: spec.slope }, data);
   if (spec.batch > dataset.train.n) throw new RidgelineError('E_SPEC', `--batch ${spec.batch} is larger than the ${dataset.train.n} training examples of ${spec.data}`);
   if (spec.from) await loadWeights(host.files, spec.from, model);
+  checkAlignable(model, spec);
   // Only now, with data, model, batch and --from checked, is the directory claimed: a refused start writes nothing.
   const run = new RunStore(host.files, outDir);
-  const resumed = await run.claim(spec as unknown as Record<string, unknown>);
+  // A run without alignment records its spec as runs did before --align existed, so run
+  // directories written then still resume (a resume compares every recorded key).
+  const { align, alignSeed, repair, ...unaligned } = spec;
+  const plain = align === null && !repair && alignSeed === FORK_DEFAULTS.alignSeed;
+  const resumed = await run.claim((plain ? unaligned : spec) as unknown as Record<string, unknown>);
   if (resumed) host.progress.log(`resuming the run in ${outDir}: published nodes of its store are reused`);
   run.drainDamaged((m) => host.progress.log(m));
   const storeRoot = o.store ?? joinPath(outDir, 'store');

@@ -11,12 +11,15 @@
  *    A checkpoint at step s is computed from the line's previous checkpoint in the graph (a
  *    trunk segment: init → k1; a child segment: parent checkpoint → k1 + k2), but its id
  *    depends only on (line, s), so sweeps that stop the same line at other steps share it.
- *  - eval: the linear path between two checkpoints on one split (α grid, batch, BN reset).
+ *  - eval: the linear path between two checkpoints on one split (α grid, batch, BN reset),
+ *    optionally after aligning B to A (method, seed) and after REPAIR.
  *  - cell: a fork cell (k1, k2, repeat) from its two checkpoints and two evaluations.
  *
- * The fork procedure (which lines, which steps, which pairs) is SPEC §2's, as in lmc/fork.ts
+ * The fork procedure (which lines, which steps, which pairs) is docs/fork.md's, as in lmc/fork.ts
  * before the graph; seeds of repeat r come from experiments/repeat_seeds.ts.
  */
+import type { AlignMethod } from '../align/match.ts';
+import { REPAIR_EXAMPLES } from '../align/repair.ts';
 import type { ForkSpec } from '../experiments/fork_spec.ts';
 import { forkCells } from '../experiments/fork_spec.ts';
 import { trainConfigOf } from '../experiments/train_config.ts';
@@ -73,6 +76,19 @@ export interface EvalTask {
   resetBnBatch: number | null;
   data: DataId;
   model: ModelId;
+  /**
+   * Present only for an aligned path: B is first permuted into A's basis by this matching
+   * (absent, not null, otherwise, so the ids of unaligned evaluations stay what they were).
+   */
+  align?: AlignId;
+  /** Present only for a path after REPAIR (align/repair.ts), with the examples its statistics use. */
+  repair?: { examples: number };
+}
+
+/** An alignment of B to A: what decides its permutations. */
+export interface AlignId {
+  method: AlignMethod;
+  seed: number;
 }
 
 export interface CellTask {
@@ -89,6 +105,10 @@ export interface CellTask {
   checkpointFork: string | null;
   evalTrain: string;
   evalTest: string;
+  /** With --align (absent otherwise): the alignment and the aligned paths (and, with --repair, those after REPAIR). */
+  align?: AlignId;
+  evalAligned?: { train: string; test: string };
+  evalRepaired?: { train: string; test: string };
   threshold: number;
   model: ModelId;
   data: DataId;
@@ -209,19 +229,27 @@ export async function planPoint(spec: ForkSpec, facts: PlanFacts, nodes: Map<str
         const [a, b, labelA, labelB] = spec.mode === 'pairs'
           ? [children[0].get(at)!, children[1].get(at)!, `child (order seed ${seeds.children[0]})`, `child (order seed ${seeds.children[1]})`]
           : [trunk.get(at)!, children[0].get(at)!, `main run (order seed ${seeds.order})`, `child (order seed ${seeds.children[0]})`];
-        const evalOf = (split: 'train' | 'test', n: number) => add(
-          { kind: 'eval', a, b, split, alphas: spec.alphas, evalBatch: spec.evalBatch, resetBnBatch: spec.resetBn ? spec.batch : null, data, model },
-          [a, b], spec.alphas * n, `${tag}${prefix}k1 ${k1} k2 ${cell.k2} ${split} path`,
+        // Aligned and repaired paths are evaluations of their own, keyed by the alignment (and REPAIR).
+        const evalOf = (split: 'train' | 'test', n: number, variant: { align?: AlignId; repair?: { examples: number } } = {}) => add(
+          { kind: 'eval', a, b, split, alphas: spec.alphas, evalBatch: spec.evalBatch, resetBnBatch: spec.resetBn ? spec.batch : null, data, model, ...variant },
+          [a, b], spec.alphas * (n + (variant.repair ? variant.repair.examples : 0)),
+          `${tag}${prefix}k1 ${k1} k2 ${cell.k2} ${split} path${variant.align ? ` after ${variant.align.method} matching` : ''}${variant.repair ? ' and REPAIR' : ''}`,
         );
+        const testN = facts.testExamples(spec);
         const evalTrain = await evalOf('train', trainN);
-        const evalTest = await evalOf('test', facts.testExamples(spec));
+        const evalTest = await evalOf('test', testN);
+        const align: AlignId | undefined = spec.align ? { method: spec.align, seed: spec.alignSeed } : undefined;
+        const pathsOf = async (variant: { align?: AlignId; repair?: { examples: number } }) => ({ train: await evalOf('train', trainN, variant), test: await evalOf('test', testN, variant) });
+        const evalAligned = align ? await pathsOf({ align }) : undefined;
+        const evalRepaired = align && spec.repair ? await pathsOf({ align, repair: { examples: REPAIR_EXAMPLES } }) : undefined;
         const cellTask: CellTask = {
           kind: 'cell', k1, k2: cell.k2, repeat: r,
           seeds: { init: seeds.init, order: seeds.order, children: seeds.children, augment: seeds.augment },
           labelA, labelB, checkpointA: a, checkpointB: b, checkpointFork: spec.mode === 'pairs' ? forkId : null,
-          evalTrain, evalTest, threshold: spec.threshold, model, data,
+          evalTrain, evalTest, ...(align ? { align, evalAligned, ...(evalRepaired ? { evalRepaired } : {}) } : {}), threshold: spec.threshold, model, data,
         };
-        const node = await add(cellTask, [a, b, evalTrain, evalTest], 1, `${tag}${prefix}cell k1 ${k1} k2 ${cell.k2}`);
+        const variantEvals = [evalAligned, evalRepaired].flatMap((e) => (e ? [e.train, e.test] : []));
+        const node = await add(cellTask, [a, b, evalTrain, evalTest, ...variantEvals], 1, `${tag}${prefix}cell k1 ${k1} k2 ${cell.k2}`);
         plan.cells.push({ k1, k2: cell.k2, repeat: r, node });
       }
     }

@@ -4,6 +4,7 @@
  * its id is the hash of what determines its results (points and backend, not its name), so
  * planning the same sweep twice gives the same manifest and the same nodes.
  */
+import { checkAlignable } from '../align/match.ts';
 import { RidgelineError } from '../errors.ts';
 import type { ForkSpec } from '../experiments/fork_spec.ts';
 import { fnv1a64Hex } from '../hash.ts';
@@ -42,6 +43,7 @@ export async function planFacts(resources: Resources, points: SweepPoint[], back
     const data = { data: spec.data, limit: spec.limit, normalize: spec.normalize };
     const ds = await resources.dataset(data);
     const model = await resources.model({ model: spec.model, width: spec.width, slope: spec.slope }, data);
+    checkAlignable(model, spec);
     if (spec.batch > ds.train.n) throw new RidgelineError('E_SPEC', `--batch ${spec.batch} is larger than the ${ds.train.n} training examples of ${spec.data}`);
     sizes.set(spec, { train: ds.train.n, test: ds.test.n, task: model.task });
     if (spec.from && !checksums.has(spec.from)) checksums.set(spec.from, fnv1a64Hex(await files.read(spec.from)));
@@ -95,6 +97,11 @@ export async function readManifest(store: ObjectStore, idOrPrefix: string): Prom
   const opened = unseal<SweepManifest>(await store.files.readText(file), { sweep: ids[0] });
   if ('problem' in opened) throw new RidgelineError('E_DAMAGED', `${file} is damaged (${opened.problem}); run 'ridgeline sweep run' with the sweep's spec again to rewrite it`);
   return opened.payload;
+}
+
+/** Drops a sweep's manifest, so that `sweep gc` may remove the nodes no other sweep needs. */
+export async function forgetSweep(store: ObjectStore, sweepId: string): Promise<void> {
+  await store.files.remove(manifestFile(store, sweepId));
 }
 
 export async function listSweeps(store: ObjectStore): Promise<string[]> {

@@ -9,7 +9,9 @@ import type { Backend } from '../backend.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { loadDataset } from '../data/registry.ts';
 import { RidgelineError } from '../errors.ts';
-import type { ForkCell } from '../experiments/result_schema.ts';
+import { matchNetworks } from '../align/match.ts';
+import { permuteState } from '../align/permute.ts';
+import type { AlignedPair, ForkCell } from '../experiments/result_schema.ts';
 import { trainingLoader } from '../experiments/train_loader.ts';
 import { fnv1a64Hex } from '../hash.ts';
 import { joinPath } from '../io.ts';
@@ -25,7 +27,7 @@ import { canonicalJson } from '../store/sealed.ts';
 import { checkpointIdentity, loadCheckpoint, loadWeights, saveCheckpoint, WEIGHTS_SUFFIX } from '../train/checkpoint.ts';
 import { type TrainState, disposeState, stateFromWeights } from '../train/state.ts';
 import { trainSteps } from '../train/trainer.ts';
-import type { CellTask, CheckpointTask, DataId, EvalTask, GraphNode, ModelId } from './graph.ts';
+import type { AlignId, CellTask, CheckpointTask, DataId, EvalTask, GraphNode, ModelId } from './graph.ts';
 
 /** A checkpoint object's files: `checkpoint.safetensors` (PyTorch names) and its optimizer state. */
 export const CHECKPOINT_BASE = 'checkpoint';
@@ -191,13 +193,26 @@ async function weightsOf(ctx: ExecContext, id: string, model: Model): Promise<Fl
   return loadWeights(ctx.store.files, checkpointBase(ctx.store, id) + WEIGHTS_SUFFIX, model);
 }
 
+/** An aligned evaluation's record of its matching, beside the path. */
+export interface AlignedEvaluation extends PathEvaluation {
+  alignment: { objectiveBefore: number; objective: number; passes: number; weightDistance: number };
+}
+
 async function runEval(t: EvalTask, ctx: ExecContext): Promise<NodeOutput> {
   const dataset = await ctx.resources.dataset(t.data);
   const model = await ctx.resources.model(t.model, t.data);
   const wA = await weightsOf(ctx, t.a, model);
-  const wB = await weightsOf(ctx, t.b, model);
+  let wB = await weightsOf(ctx, t.b, model);
   const resetBn = t.resetBnBatch === null ? undefined : { split: dataset.train, batch: t.resetBnBatch };
-  const payload = await evaluatePath(ctx.backend, model, wA, wB, alphaGrid(t.alphas), dataset[t.split], t.evalBatch, resetBn);
+  // The matching is deterministic (seeded, fixed data), so each aligned evaluation of a pair
+  // computes the same permutations on its own: no node needs another's output.
+  const match = t.align ? await matchNetworks(ctx.backend, model, wA, wB, t.align.method, dataset.train, { seed: t.align.seed }) : null;
+  if (match) wB = permuteState(model, wB, match.perms);
+  const repair = t.repair ? { split: dataset.train, examples: t.repair.examples } : undefined;
+  const path = await evaluatePath(ctx.backend, model, wA, wB, alphaGrid(t.alphas), dataset[t.split], t.evalBatch, resetBn, repair);
+  const payload = match
+    ? { ...path, alignment: { objectiveBefore: match.objectiveBefore, objective: match.objective, passes: match.passes, weightDistance: weightDistance(wA, wB) } }
+    : path;
   return { files: [], payload };
 }
 
@@ -227,6 +242,18 @@ async function runCell(t: CellTask, ctx: ExecContext): Promise<NodeOutput> {
     weightDistance: weightDistance(wA, wB),
     weightDistanceByLayer: layerDistances(model, wA, wB),
     connected: metrics.test.errorBarrier < t.threshold,
+    ...(t.align && t.evalAligned ? { aligned: await alignedPair(ctx, t.align, t.evalAligned, t.evalRepaired) } : {}),
   };
   return { files: [], payload: cell };
+}
+
+/** A cell's pair after alignment, from its aligned (and repaired) evaluations. */
+async function alignedPair(ctx: ExecContext, align: AlignId, evals: { train: string; test: string }, repairedEvals?: { train: string; test: string }): Promise<AlignedPair> {
+  const train = await requireObject<AlignedEvaluation>(ctx.store, evals.train);
+  const test = await requireObject<AlignedEvaluation>(ctx.store, evals.test);
+  const { objectiveBefore, objective, weightDistance: distance } = train.alignment;
+  const repaired = repairedEvals
+    ? pairMetrics(await requireObject<PathEvaluation>(ctx.store, repairedEvals.train), await requireObject<PathEvaluation>(ctx.store, repairedEvals.test))
+    : null;
+  return { method: align.method, seed: align.seed, objectiveBefore, objective, ...pairMetrics(train, test), weightDistance: distance, ...(repaired ? { repaired } : {}) };
 }

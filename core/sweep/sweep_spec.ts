@@ -127,6 +127,30 @@ function optionsOf(where: string, values: Record<string, GridValue>): Record<str
   return out;
 }
 
+/** Fork options as an object: any spec field (defaults fill the rest), a preset, a total length. */
+export type ForkOptions = { [K in Exclude<keyof ForkSpec, 'preset' | 'total'>]?: ForkSpec[K] } & {
+  /** Start from this preset's spec (see `PRESETS`). */
+  preset?: string;
+  /** Total training length in epochs (sets `unit`). */
+  epochs?: number;
+  /** Total training length in steps (sets `unit`). */
+  steps?: number;
+};
+
+/**
+ * One fork spec from options given as an object — the keys a sweep's base takes (camelCase
+ * as in result.json, or kebab-case; `preset`; `epochs` / `steps` for the total length) —
+ * checked as a sweep's base is: the library's way to describe a fork experiment.
+ */
+export function forkSpecFrom(options: ForkOptions): ForkSpec {
+  const { preset, ...rest } = options as Record<string, GridValue>;
+  if (preset !== undefined && typeof preset !== 'string') bad('fork options: "preset" must be a preset name');
+  const keys: Record<string, GridValue> = {};
+  for (const [k, v] of Object.entries(rest)) keys[checkKey('fork options', k)] = v;
+  const base = typeof preset === 'string' ? presetSpec(preset) : FORK_DEFAULTS;
+  return { ...applyOptions(base, optionsOf('fork options', keys)), preset: typeof preset === 'string' ? preset : null };
+}
+
 /** Every point of the grid (Cartesian product in key order), each a validated fork spec. */
 export function expandSweep(s: SweepSpec): { gridKeys: string[]; points: SweepPoint[] } {
   const gridKeys = Object.keys(s.grid);

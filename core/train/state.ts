@@ -1,7 +1,7 @@
 /**
  * A network in training: its parameters, its optimizer (with state) and its global step.
  * Forking copies all three, so a child continues exactly as the parent would have —
- * momentum, Adam moments and the LR schedule included (SPEC §2).
+ * momentum, Adam moments and the LR schedule included (docs/fork.md).
  */
 import * as ag from '../autograd/mod.ts';
 import type { Backend } from '../backend.ts';

@@ -3,7 +3,7 @@
  * copied on the device into a small history buffer and read back every `syncEvery` steps
  * (and at the end), which is also when divergence is detected, naming the exact step:
  * a loss that is not finite, or that grows past a bound relative to the segment's first
- * loss (SPEC §7), or a weight norm that does (checked once per sync, one scalar read).
+ * loss (docs/fork.md#training), or a weight norm that does (checked once per sync, one scalar read).
  */
 import * as ag from '../autograd/mod.ts';
 import type { Backend } from '../backend.ts';

@@ -1,21 +1,17 @@
 /** `ridgeline barrier`: the barrier between two checkpoints, ours or PyTorch's. */
-import { matchNetworks } from '../../core/align/match.ts';
-import { permuteState, permutationsOf } from '../../core/align/permute.ts';
-import { featureCount } from '../../core/data/dataset.ts';
-import { RidgelineError } from '../../core/errors.ts';
-import { loadDataset } from '../../core/data/registry.ts';
+import { checkAlignable, matchNetworks } from '../../core/align/match.ts';
+import { permuteState } from '../../core/align/permute.ts';
 import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
 import { joinPath } from '../../core/io.ts';
 import { alphaGrid } from '../../core/lmc/barrier.ts';
-import { layerDistances, weightDistance } from '../../core/lmc/distances.ts';
+import { loadCheckpointPair, measureCheckpointPair } from '../../core/lmc/checkpoint_barrier.ts';
+import { weightDistance } from '../../core/lmc/distances.ts';
 import { pairMetrics } from '../../core/lmc/metrics.ts';
 import { evaluatePath } from '../../core/lmc/path_eval.ts';
-import { createModel } from '../../core/nn/registry.ts';
 import { selectBackend } from '../../core/select_backend.ts';
 import { prepareOutDir } from '../../core/out_dir.ts';
-import { loadWeights } from '../../core/train/checkpoint.ts';
 import { BACKEND_OPTION, type Command, requireOption } from '../command.ts';
-import { MODEL_OPTIONS } from './spec_options.ts';
+import { ALIGN_OPTIONS, MODEL_OPTIONS } from './spec_options.ts';
 
 export const barrierCommand: Command = {
   summary: 'measure the linear-path barrier between two checkpoints (safetensors with PyTorch nn.Sequential names)',
@@ -26,49 +22,52 @@ export const barrierCommand: Command = {
     { name: 'alphas', value: 'T', help: 'points on the path', default: String(FORK_DEFAULTS.alphas) },
     { name: 'eval-batch', value: 'N', help: 'rows per evaluation batch', default: String(FORK_DEFAULTS.evalBatch) },
     BACKEND_OPTION,
-    { name: 'align', value: 'weight|activation', help: 'also measure the barrier after permuting B into A\'s basis (weight or activation matching)' },
+    ...ALIGN_OPTIONS,
     { name: 'out', value: 'DIR', help: 'write DIR/barrier.json' },
     { name: 'json', value: '', help: 'print the result as JSON on stdout' },
   ],
   async run(opts, host) {
     const fileA = requireOption('barrier', opts, 'a', 'FILE');
     const fileB = requireOption('barrier', opts, 'b', 'FILE');
-    const { a: _a, b: _b, out, json, backend: choice, align, ...rest } = opts;
-    if (align !== undefined && align !== 'weight' && align !== 'activation') throw new RidgelineError('E_SPEC', `--align: unknown value '${align}'; valid: weight, activation`);
+    const { a: _a, b: _b, out, json, backend: choice, ...rest } = opts;
     const spec = applyOptions({ ...FORK_DEFAULTS, k1: [0], total: 1 }, rest);
+    const align = spec.align;
     if (out) await prepareOutDir(host.files, out);
     const { backend, reason } = await selectBackend(choice ?? 'auto', host.backends);
     if (!json) host.progress.log(reason);
-    const dataset = await loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize });
-    const model = createModel(spec.model, dataset.inputShape, dataset.classes, { width: spec.width, slope: spec.slope });
-    if (align) permutationsOf(model); // a model without a derived symmetry stops before any work
-    const wA = await loadWeights(host.files, fileA, model);
-    const wB = await loadWeights(host.files, fileB, model);
-    const alphas = alphaGrid(spec.alphas);
-    const train = await evaluatePath(backend, model, wA, wB, alphas, dataset.train, spec.evalBatch);
-    const test = await evaluatePath(backend, model, wA, wB, alphas, dataset.test, spec.evalBatch);
+    // A model that cannot be aligned (or repaired) stops before any work.
+    const pair = await loadCheckpointPair(host.files, spec, fileA, fileB, undefined, (m) => checkAlignable(m, spec));
+    const { dataset, model, weightsA: wA, weightsB: wB } = pair;
+    const measured = await measureCheckpointPair(backend, pair, spec);
     let aligned: Record<string, unknown> | null = null;
     if (align) {
-      const match = await matchNetworks(backend, model, wA, wB, align, dataset.train);
+      const match = await matchNetworks(backend, model, wA, wB, align, dataset.train, { seed: spec.alignSeed });
       const wP = permuteState(model, wB, match.perms);
+      const alphas = alphaGrid(spec.alphas);
+      const repair = { split: dataset.train };
       aligned = {
-        method: align, objectiveBefore: match.objectiveBefore, objective: match.objective,
+        method: align, seed: spec.alignSeed, objectiveBefore: match.objectiveBefore, objective: match.objective,
         ...pairMetrics(await evaluatePath(backend, model, wA, wP, alphas, dataset.train, spec.evalBatch), await evaluatePath(backend, model, wA, wP, alphas, dataset.test, spec.evalBatch)),
         weightDistance: weightDistance(wA, wP),
+        ...(spec.repair ? {
+          repaired: pairMetrics(
+            await evaluatePath(backend, model, wA, wP, alphas, dataset.train, spec.evalBatch, undefined, repair),
+            await evaluatePath(backend, model, wA, wP, alphas, dataset.test, spec.evalBatch, undefined, repair),
+          ),
+        } : {}),
       };
     }
+    const { model: modelName, modelDescription, data, ...metrics } = measured;
     const result = {
       kind: 'barrier',
       a: fileA,
       b: fileB,
-      model: model.name,
-      modelDescription: model.description,
-      data: dataset.name,
+      model: modelName,
+      modelDescription,
+      data,
       backend: backend.description,
       runtime: host.runtime,
-      ...pairMetrics(train, test),
-      weightDistance: weightDistance(wA, wB),
-      weightDistanceByLayer: layerDistances(model, wA, wB),
+      ...metrics,
       ...(aligned ? { aligned } : {}),
     };
     if (out) await host.files.write(joinPath(out, 'barrier.json'), JSON.stringify(result, null, 1));
@@ -82,6 +81,8 @@ export const barrierCommand: Command = {
       if (aligned) {
         const m = aligned as unknown as ReturnType<typeof pairMetrics> & { weightDistance: number };
         host.print(`after ${align} matching: train loss barrier ${m.train.lossBarrier.toFixed(5)}, test error barrier ${(100 * m.test.errorBarrier).toFixed(2)} %, weight distance ${m.weightDistance.toFixed(4)}`);
+        const r = (aligned as { repaired?: ReturnType<typeof pairMetrics> }).repaired;
+        if (r) host.print(`after ${align} matching and REPAIR: train loss barrier ${r.train.lossBarrier.toFixed(5)}, test error barrier ${(100 * r.test.errorBarrier).toFixed(2)} %`);
       }
     }
     return 0;

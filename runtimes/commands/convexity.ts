@@ -1,6 +1,6 @@
 /**
  * `ridgeline convexity`: local convexity between stochastic updates (Yunis et al. App. B,
- * SPEC §5): P(g < 0) over K pairs of one-step updates, at a checkpoint (weights + optimizer
+ * docs/metrics.md#second-order): P(g < 0) over K pairs of one-step updates, at a checkpoint (weights + optimizer
  * state) or every N steps of a training run.
  */
 import { prepareOutDir } from '../../core/out_dir.ts';

@@ -51,6 +51,14 @@ export const forkCommand: Command = {
         c.weightDistance.toFixed(2).padStart(12), c.train.predictionDistance.toFixed(3).padStart(10),
       ].join(' '));
     }
+    if (spec.align) {
+      host.print(`\nafter ${spec.align} matching${spec.repair ? ' (and REPAIR)' : ''}:`);
+      for (const c of result.cells) {
+        const a = c.aligned!;
+        const r = a.repaired ? ` → ${perError(a.repaired.test.errorBarrier)} / ${a.repaired.train.lossBarrier.toFixed(4)} with REPAIR` : '';
+        host.print(`  k1 ${c.k1}, k2 ${c.k2}${repeated ? `, repeat ${c.repeat}` : ''}: test error barrier / train loss barrier ${perError(c.test.errorBarrier)} / ${c.train.lossBarrier.toFixed(4)} → ${perError(a.test.errorBarrier)} / ${a.train.lossBarrier.toFixed(4)} aligned${r}`);
+      }
+    }
     if (result.finding) host.print(`\n${result.finding.text}`);
     host.print(`\nreport: ${joinPath(dir, 'report.html')}\nresult: ${joinPath(dir, 'result.json')}`);
     return 0;

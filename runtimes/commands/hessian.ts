@@ -1,6 +1,6 @@
 /**
  * `ridgeline hessian`: λ_max, λ_min and λ_min/λ_max of the training loss's Hessian on a
- * fixed subset (SPEC §5), at a checkpoint or every N steps of a training run (Yunis Fig. 4).
+ * fixed subset (docs/metrics.md#second-order), at a checkpoint or every N steps of a training run (Yunis Fig. 4).
  * Also the shared setup of the second-order commands (data, model, tracking run), which
  * `convexity` imports.
  */

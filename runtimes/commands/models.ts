@@ -1,4 +1,4 @@
-/** `ridgeline models`: every model of SPEC §6 with its parameter count on a dataset's shapes. */
+/** `ridgeline models`: every model of docs/models.md with its parameter count on a dataset's shapes. */
 import { loadDataset } from '../../core/data/registry.ts';
 import { RidgelineError } from '../../core/errors.ts';
 import { LISTED_MODELS, createModel } from '../../core/nn/registry.ts';

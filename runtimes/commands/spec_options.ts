@@ -1,4 +1,6 @@
 /** The experiment options shared by `fork` and `train`, with their --help texts. */
+import { ALIGN_METHODS } from '../../core/align/match.ts';
+import { REPAIR_EXAMPLES } from '../../core/align/repair.ts';
 import { FORK_DEFAULTS, FORK_MODES, NORMALIZATIONS, UNITS } from '../../core/experiments/fork_spec.ts';
 import { MODEL_NAMES } from '../../core/nn/registry.ts';
 import { OPTIMIZERS } from '../../core/train/config.ts';
@@ -37,6 +39,16 @@ export const OPTIMIZER_OPTIONS: OptionSpec[] = [
   { name: 'seed-augment', value: 'N', help: 'augmentation seed (a line with order seed s uses N + s)', default: String(d.seedAugment) },
 ];
 
+/** What --repair adds (after "also"), for every command that offers it. */
+export const REPAIR_HELP = `the aligned path after REPAIR (each interpolated hidden channel rescaled to the interpolated endpoint statistics on ${REPAIR_EXAMPLES} training examples; for batch norm use --reset-bn)`;
+
+/** Alignment of each measured pair (fork, barrier): the path is also measured after permuting B into A's basis. */
+export const ALIGN_OPTIONS: OptionSpec[] = [
+  { name: 'align', value: `${ALIGN_METHODS.join('|')}|none`, help: 'also measure each pair after aligning B to A (weight matching, or activation matching on training data)', default: 'none' },
+  { name: 'align-seed', value: 'N', help: 'seed of the matching (weight matching\'s order of visiting the permutations)', default: String(d.alignSeed) },
+  { name: 'repair', value: '', help: `with --align: also ${REPAIR_HELP}` },
+];
+
 export const FORK_OPTIONS: OptionSpec[] = [
   { name: 'preset', value: 'NAME', help: "a named experiment (see 'ridgeline presets'); other options override it" },
   ...MODEL_OPTIONS,
@@ -53,4 +65,5 @@ export const FORK_OPTIONS: OptionSpec[] = [
   { name: 'threshold', value: 'X', help: 'test error barrier below which a pair counts as connected', default: String(d.threshold) },
   { name: 'eval-batch', value: 'N', help: 'rows per evaluation batch', default: String(d.evalBatch) },
   { name: 'reset-bn', value: '', help: 'recompute batch-norm statistics on training data at each path point (default: interpolate them)' },
+  ...ALIGN_OPTIONS,
 ];

@@ -1,5 +1,5 @@
 /**
- * `ridgeline sweep run|plan|status|collect|work`: grids of fork experiments over a shared,
+ * `ridgeline sweep run|plan|status|collect|work|forget|gc`: grids of fork experiments over a shared,
  * verified store, computed by a local worker pool, Slurm job arrays, or (printed) a
  * Kubernetes Indexed Job.
  */
@@ -15,9 +15,10 @@ import { selectBackend } from '../../core/select_backend.ts';
 import { ObjectStore } from '../../core/store/object_store.ts';
 import { indexedJobManifest, sbatchScript, splitArray } from '../../core/sweep/cluster_scripts.ts';
 import { summarizeSweep, sweepSummaryCsv, sweepTidyCsv } from '../../core/sweep/collect.ts';
-import { type SweepManifest, listSweeps, planSweep, readManifest, writeManifest } from '../../core/sweep/manifest.ts';
+import { type SweepManifest, forgetSweep, listSweeps, planSweep, readManifest, writeManifest } from '../../core/sweep/manifest.ts';
 import { clearFailures } from '../../core/sweep/sweep_failures.ts';
 import { type SweepSpec, expandSweep, parseSweepSpec, sweepSpecFromCli } from '../../core/sweep/sweep_spec.ts';
+import { collectGarbage } from '../../core/sweep/store_gc.ts';
 import { collectSweep, sweepStatus, verifySweep } from '../../core/sweep/sweep_status.ts';
 import { WORKER_DEFAULTS, runWorker } from '../../core/sweep/worker.ts';
 import { BACKEND_OPTION, type Command, type OptionSpec, optionOr, requireOption } from '../command.ts';
@@ -286,10 +287,39 @@ const workCommand: Command = {
   },
 };
 
+const forgetCommand: Command = {
+  summary: 'drop a sweep from a store (its manifest); `sweep gc` then removes the nodes no other sweep needs',
+  options: [STORE, { ...SWEEP_ID, help: 'the sweep to drop (its id or a unique prefix)' }],
+  async run(opts, host) {
+    const store = await ObjectStore.open(host.files, requireOption('sweep forget', opts, 'store', 'DIR'), { create: false });
+    const m = await readManifest(store, requireOption('sweep forget', opts, 'sweep', 'ID'));
+    await forgetSweep(store, m.sweepId);
+    host.print(`forgot sweep ${m.sweepId} "${m.name}" (${m.nodes.length} nodes); 'ridgeline sweep gc --store ${store.root}' removes those no other sweep uses`);
+    return 0;
+  },
+};
+
+const gcCommand: Command = {
+  summary: 'remove from a store everything no sweep or fork in it needs (objects, partial checkpoints, failure records, stale claims, damage notes)',
+  options: [STORE, { name: 'dry-run', value: '', help: 'list what would be removed, remove nothing' }],
+  notes: 'Every node of every sweep in the store is kept, finished or not; nodes a live worker has claimed are left alone. Run `sweep forget` first to let a sweep\'s nodes go.',
+  async run(opts, host) {
+    const store = await ObjectStore.open(host.files, requireOption('sweep gc', opts, 'store', 'DIR'), { create: false });
+    const dryRun = Boolean(opts['dry-run']);
+    const r = await collectGarbage(store, { dryRun });
+    for (const id of r.removed) host.progress.log(`${dryRun ? 'would remove' : 'removed'} ${id}`);
+    for (const id of r.busy) host.progress.log(`left ${id}: a live worker holds its claim`);
+    host.print(`${store.root}: ${r.sweeps} sweep(s) keep ${r.kept} nodes; ${dryRun ? 'would remove' : 'removed'} ${r.removed.length} unreferenced node(s)${r.busy.length ? `, left ${r.busy.length} claimed by live workers` : ''}${r.damagedNotes ? `, ${dryRun ? 'would clear' : 'cleared'} ${r.damagedNotes} damage note(s)` : ''}`);
+    return 0;
+  },
+};
+
 export const SWEEP_COMMANDS: Record<string, Command> = {
   run: runCommand,
   plan: planCommand,
   status: statusCommand,
   collect: collectCommand,
   work: workCommand,
+  forget: forgetCommand,
+  gc: gcCommand,
 };

@@ -61,7 +61,23 @@ const CASES: OpCase[] = [
   { name: 'softmax', shapes: [[3, 5]], range: [-3, 3], ours: ([x]) => ag.softmax(x), oracle: (xs) => oracle.softmax(xs[0], 3, 5) },
   { name: 'softmaxCrossEntropy', shapes: [[4, 5]], range: [-3, 3], ours: ([x]) => ag.softmaxCrossEntropy(x, LABELS4(x)), oracle: (xs) => [oracle.softmaxXent(xs[0], [1, 0, 4, 2], 4, 5).loss.reduce((a, b) => a + b, 0) / 4] },
   { name: 'mse', shapes: [[6], [6]], range: [-2, 2], ours: ([a, b]) => ag.mse(a, b), oracle: (xs) => [xs[0].reduce((s, v, i) => s + (v - xs[1][i]) ** 2, 0) / 6] },
+  // The layout ops move values without arithmetic; squaring their output makes the HVP
+  // pass through their VJPs twice (and through the VJPs' own VJPs).
+  { name: 'permute', shapes: [[2, 3, 4]], range: [-1, 1], ours: ([x]) => ag.square(ag.permute(x, [2, 0, 1])), oracle: (xs) => permute3(xs[0], [2, 3, 4], [2, 0, 1]).map((v) => v * v) },
+  { name: 'takeRows', shapes: [[5, 3]], range: [-1, 1], ours: ([x]) => ag.square(ag.takeRows(x, 1, 3)), oracle: (xs) => xs[0].slice(3, 12).map((v) => v * v) },
+  { name: 'placeRows', shapes: [[2, 3]], range: [-1, 1], ours: ([x]) => ag.square(ag.placeRows(x, 2, 5)), oracle: (xs) => Float64Array.from({ length: 15 }, (_, i) => (i >= 6 && i < 12 ? xs[0][i - 6] ** 2 : 0)) },
+  { name: 'concatRows', shapes: [[1, 3], [2, 3]], range: [-1, 1], ours: ([a, b]) => ag.square(ag.concatRows([b, a, b])), oracle: (xs) => Float64Array.from([...xs[1], ...xs[0], ...xs[1]], (v) => v * v) },
 ];
+
+/** numpy's transpose of a row-major [d0, d1, d2] array: out.shape[i] = shape[axes[i]]. */
+function permute3(x: Float64Array, shape: number[], axes: number[]): Float64Array {
+  const strides = [shape[1] * shape[2], shape[2], 1];
+  const [o0, o1, o2] = axes.map((a) => shape[a]);
+  const out = new Float64Array(x.length);
+  let k = 0;
+  for (let i = 0; i < o0; i++) for (let j = 0; j < o1; j++) for (let l = 0; l < o2; l++) out[k++] = x[i * strides[axes[0]] + j * strides[axes[1]] + l * strides[axes[2]]];
+  return out;
+}
 
 function alternating(x: Tensor): Tensor {
   return fromArray(x.backend, Array.from({ length: x.size }, (_, i) => (i % 2 ? -1 : 1)), x.shape);
