@@ -4,7 +4,6 @@
  * a warm-up step and scaled to an epoch of floor(8000 / 64) = 125 steps.
  */
 import type { Backend } from '../core/backend.ts';
-import { featureCount } from '../core/data/dataset.ts';
 import { BatchLoader } from '../core/data/loader.ts';
 import { loadDataset } from '../core/data/registry.ts';
 import { trainConfigOf } from '../core/experiments/train_config.ts';

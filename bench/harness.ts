@@ -331,6 +331,18 @@ export function estimateClockGHz(): number | null {
   return median(ghz);
 }
 
+/**
+ * Single-precision flops per cycle and core of 128-bit WebAssembly SIMD without FMA (each
+ * multiply-add is an f32x4.mul and an f32x4.add): AMD Zen issues two FP multiplies and two
+ * FP adds per cycle on separate pipes (16 flops), Intel cores run both on the same two
+ * FMA ports (8 flops).
+ */
+export function simdFlopsPerCycle(cpuModel: string): { flops: number; why: string } {
+  return /intel/i.test(cpuModel)
+    ? { flops: 8, why: '4 lanes × 2 ports shared by f32x4.mul and f32x4.add' }
+    : { flops: 16, why: '4 lanes × (2 f32x4.mul + 2 f32x4.add pipes), AMD Zen' };
+}
+
 /** A plain text table: first column left-aligned, the others right-aligned. */
 export function formatTable(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];

@@ -14,34 +14,19 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import * as ag from '../core/autograd/mod.ts';
-import type { Backend } from '../core/backend.ts';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
-import { taskLoss } from '../core/nn/loss.ts';
-import { createModel } from '../core/nn/registry.ts';
-import { type Tensor, fromArray, keep, tidy } from '../core/tensor.ts';
-import { Sgd } from '../core/train/optimizers.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import {
   PEER_UNSET_ENV, SYSTEM_PYTHON, cpuBusyFraction, describeBlas, fmt, formatTable, median, peerEnv, spread, startTorchBench,
   writeJsonAtomic,
 } from './harness.ts';
-
-/** A benchmarked configuration: the dataset's example shape, its training-set size, the batch. */
-interface Workload {
-  model: string;
-  dataset: string;
-  input: number[];
-  classes: number;
-  trainExamples: number;
-  batch: number;
-  /** Timed steps per measurement (after 3 untimed ones). */
-  steps: number;
-}
+import { type Workload, ourSecondsPerStep } from './step_time.ts';
 
 /** The presets' architectures at the presets' batch sizes (`ridgeline presets`), plus the k1/k2 paper's VGG. */
 const FASHION = { dataset: 'Fashion-MNIST', input: [1, 28, 28], classes: 10, trainExamples: 60_000, batch: 128 };
 const WORKLOADS: Record<string, Workload> = {
+  // The fashion-mlp2 preset's network (784-512-10): issue 14's headline workload.
+  'mlp-2': { model: 'mlp-2', ...FASHION, steps: 60 },
   lenet5: { model: 'lenet5', dataset: 'MNIST', input: [1, 28, 28], classes: 10, trainExamples: 60_000, batch: 64, steps: 50 },
   cnn: { model: 'cnn', ...FASHION, steps: 50 },
   'lc-cnn': { model: 'lc-cnn', ...FASHION, steps: 30 },
@@ -110,62 +95,6 @@ function parseCli(): { workloads: Workload[]; rounds: number; peer: boolean; out
   const rounds = Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) usageError(`--rounds: expected a positive integer, got '${values.rounds}'`);
   return { workloads, rounds, peer: !values['no-peer'], out: values.out };
-}
-
-/** Eight fixed batches of uniform [−1, 1) inputs and random labels, as the peer draws (its own RNG). */
-function randomBatches(w: Workload, inputSize: number): { x: Float32Array; y: Float32Array }[] {
-  let seed = 12345;
-  const rand = (): number => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  return Array.from({ length: 8 }, () => ({
-    x: Float32Array.from({ length: w.batch * inputSize }, () => 2 * rand() - 1),
-    // Class labels, or regression targets in [−1, 1) (SIREN).
-    y: Float32Array.from({ length: w.batch }, () => (w.classes > 0 ? Math.floor(rand() * w.classes) : 2 * rand() - 1)),
-  }));
-}
-
-/**
- * Seconds per step of our training on `backend`: the step a trainer runs (forward in
- * training mode, fused cross-entropy, gradients of the trainable tensors only, the fused
- * SGD kernel; BN running statistics are updated by the forward), with no readback inside
- * the timed loop; the last loss is read at the end, so every queued kernel has run.
- */
-async function ourSecondsPerStep(backend: Backend, w: Workload): Promise<{ secondsPerStep: number; finalLoss: number }> {
-  const model = createModel(w.model, w.input, w.classes);
-  const init = model.init(0);
-  const state = model.params.map((p, i) => keep(fromArray(backend, init[i], p.shape)));
-  const trainIdx = model.params.flatMap((p, i) => (p.trainable === false ? [] : [i]));
-  const trainable = trainIdx.map((i) => ag.param(state[i]));
-  const opt = new Sgd({ lr: 0.01, momentum: 0.9 });
-  const batches = randomBatches(w, model.inputSize);
-  const step = (s: number): Tensor => tidy(() => {
-    const b = batches[s % batches.length];
-    const x = fromArray(backend, b.x, [w.batch, model.inputSize]);
-    const y = fromArray(backend, b.y, [w.batch]);
-    const { value, grads } = ag.valueAndGrad((tp) => {
-      const ps = state.slice();
-      trainIdx.forEach((j, k) => (ps[j] = tp[k]));
-      return taskLoss(model, model.forward(ps, x, { train: true, noiseSeed: 0, step: s }), y);
-    }, trainable);
-    opt.step(trainable, grads);
-    return value;
-  });
-  try {
-    for (let s = 0; s < 3; s++) step(s).dispose(); // warm-up: tier-up, buffer pools, the helper thread
-    await state[0].data();
-    const t0 = performance.now();
-    let last: Tensor | null = null;
-    for (let s = 0; s < w.steps; s++) {
-      last?.dispose();
-      last = step(3 + s);
-    }
-    const finalLoss = (await last!.data())[0];
-    const seconds = (performance.now() - t0) / 1000;
-    last!.dispose();
-    return { secondsPerStep: seconds / w.steps, finalLoss };
-  } finally {
-    state.forEach((t) => t.dispose());
-    opt.dispose();
-  }
 }
 
 interface PeerStep {

@@ -15,7 +15,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { GpuBuf } from '../core/gpu/buffers.ts';
+import type { GpuBuf } from '../core/gpu/buffers.ts';
 import { createWebGpuBackend } from '../core/gpu/create_backend.ts';
 import { kernelSource } from '../core/gpu/shaders.ts';
 import { type MatmulTiles, chooseMatmul, chooseTiles } from '../core/gpu/tiles.ts';

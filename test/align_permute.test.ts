@@ -10,7 +10,6 @@ import fc from 'fast-check';
 import { identityPermutations, permuteAxis, permuteState, permutationsOf, unpermuteState } from '../core/align/permute.ts';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { RidgelineError } from '../core/errors.ts';
-import type { Model } from '../core/nn/model.ts';
 import { ModelBuilder } from '../core/nn/builder.ts';
 import { MODEL_NAMES, createModel } from '../core/nn/registry.ts';
 import { rngStream } from '../core/rng.ts';

@@ -321,8 +321,6 @@ async function startFork(spec: Record<string, string>, backend: string, preset =
   await page.click('#run');
 }
 
-const forkState = () => page.evaluate(() => document.body.dataset.state);
-
 test('fork view: the page\'s run equals the CLI\'s fork, cells drawn as they arrive; cancel stops a run', { timeout: 400_000 }, async (t) => {
   if (!needsChromium(t)) return;
   await startFork(FORK_SPEC, 'cpu');

@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import * as ag from '../core/autograd/mod.ts';
 import type { Backend } from '../core/backend.ts';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import type { Split } from '../core/data/dataset.ts';
@@ -19,7 +18,6 @@ import { createModel } from '../core/nn/registry.ts';
 import { logitsOf } from './model_eval.ts';
 import { memoryFileStore } from '../core/io_memory.ts';
 import { loadCheckpoint, loadWeights, saveCheckpoint } from '../core/train/checkpoint.ts';
-import { fromArray, keep, tidy } from '../core/tensor.ts';
 import type { TrainConfig } from '../core/train/config.ts';
 import { cloneState, disposeState, readWeights, stateFromWeights } from '../core/train/state.ts';
 import { trainSteps } from '../core/train/trainer.ts';

@@ -391,7 +391,7 @@ test('--executor print writes the sbatch array script and a Kubernetes Indexed J
   assert.match(r.stdout, /#SBATCH --requeue/);
   assert.match(r.stdout, new RegExp(`sweep work --store \\S+ --sweep ${id} --backend cpu`));
   assert.match(r.stdout, /completionMode: Indexed/);
-  assert.match(r.stdout, /completions: 5\n  parallelism: 2\n  backoffLimitPerIndex: 3/);
+  assert.match(r.stdout, /completions: 5\n {2}parallelism: 2\n {2}backoffLimitPerIndex: 3/);
   assert.match(r.stdout, /JOB_COMPLETION_INDEX/);
   assert.equal(Object.keys(executions(store)).length, 0, 'print computes nothing');
 });

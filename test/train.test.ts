@@ -109,7 +109,7 @@ test('diverging training stops with E_DIVERGED naming the first bad step', async
   const state = stateFromWeights(be, model, model.init(0), config);
   const seen: number[] = [];
   await assert.rejects(
-    trainSteps(be, model, state, loader, 100, config, { syncEvery: 10, onSync: (first, l) => l.forEach((x, i) => seen.push(first + i)) }),
+    trainSteps(be, model, state, loader, 100, config, { syncEvery: 10, onSync: (first, l) => l.forEach((_x, i) => seen.push(first + i)) }),
     (e: unknown) => {
       assert.ok(e instanceof RidgelineError && e.code === 'E_DIVERGED', String(e));
       const step = Number(/diverged at step (\d+)/.exec(e.message)?.[1]);

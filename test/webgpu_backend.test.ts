@@ -10,7 +10,7 @@ import type { Backend, Buf } from '../core/backend.ts';
 import { BINARY_OPS, UNARY_OPS } from '../core/backend.ts';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { RidgelineError } from '../core/errors.ts';
-import { GpuBuf } from '../core/gpu/buffers.ts';
+import type { GpuBuf } from '../core/gpu/buffers.ts';
 import { createWebGpuBackend } from '../core/gpu/create_backend.ts';
 import type { WebGpuBackend } from '../core/gpu/webgpu_backend.ts';
 import { createNodeBackend, nodeGpu } from './gpu/node_gpu.ts';

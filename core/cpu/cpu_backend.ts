@@ -15,7 +15,7 @@ import { adamScalars, sgdScalars } from '../optim_scalars.ts';
 import { RidgelineError, argError } from '../errors.ts';
 import { KERNELS_WASM_BASE64 } from './kernels_wasm.gen.ts';
 import {
-  CONTROL_INTS, type KernelWorkerSpawner, type MatmulArgs, ThreadState, imports,
+  CONTROL_INTS, type KernelWorkerSpawner, MATMUL_ARG, type MatmulArgs, ThreadState, imports,
 } from './kernel_threads.ts';
 import { WasmHeap } from './wasm_heap.ts';
 
@@ -24,8 +24,19 @@ import { WasmHeap } from './wasm_heap.ts';
  * of microseconds, about what 2^20 multiply-adds take at ~30 GFLOP/s.
  */
 const THREADED_MIN_MACS = 2 ** 20;
-/** The kernel's register tile height: row splits on this boundary keep tiles full. */
+/** The kernel's register tile: splits on these boundaries keep tiles full. */
 const TILE_ROWS = 4;
+const TILE_COLS = 8;
+/**
+ * Products wider than tall (and at least two tiles wide) are split by columns, the others
+ * by rows: a row split has both threads pack all of B (k×n), a column split all of A
+ * (m×k), so the split along the longer side duplicates the smaller copy. Measured
+ * 2026-12-04 (bench/profile.ts): with row splits mlp-2's 128×784·784×512 forward product
+ * ran at 73 % of the square rate; LeNet-5's 12800×16·16×150 lost a quarter split by
+ * columns. Its first weight gradient (6×100352·100352×25) has too few rows to split by
+ * rows and ran on one thread until columns were allowed down to two tiles.
+ */
+const COLUMN_SPLIT_MIN_N = 2 * TILE_COLS;
 /** Initial and maximum shared memory, in 64 KiB pages (the maximum is wasm32's 4 GiB). */
 const INITIAL_PAGES = 16;
 const MAXIMUM_PAGES = 65536;
@@ -225,19 +236,25 @@ export class CpuBackend implements Backend {
     checkMatmul(a, b, out, p);
     const args: MatmulArgs = [
       this.ptr(a, 'matmul'), this.ptr(b, 'matmul'), this.ptr(out, 'matmul'), p.batch, p.m, p.n, p.k,
-      p.transA ? 1 : 0, p.transB ? 1 : 0, p.strideA ?? p.m * p.k, p.strideB ?? p.k * p.n, 0, p.m, this.scratch,
+      p.transA ? 1 : 0, p.transB ? 1 : 0, p.strideA ?? p.m * p.k, p.strideB ?? p.k * p.n, 0, p.m, 0, p.n, this.scratch,
     ];
     const ctl = this.control;
-    if (!ctl || p.m < 2 * TILE_ROWS || p.batch * p.m * p.n * p.k < THREADED_MIN_MACS) {
+    const byColumns = p.n >= COLUMN_SPLIT_MIN_N && p.n > p.m;
+    if (!ctl || (!byColumns && p.m < 2 * TILE_ROWS) || p.batch * p.m * p.n * p.k < THREADED_MIN_MACS) {
       this.k.matmul(...args);
       return;
     }
-    // The helper takes the lower rows; this thread the upper ones.
-    const split = Math.ceil(p.m / 2 / TILE_ROWS) * TILE_ROWS;
-    ctl.set([...args.slice(0, 11), split, p.m, this.workerScratch], 1);
+    // The helper takes rows (or columns) [split, end), this thread [0, split).
+    const [lo, hi, tile] = byColumns
+      ? [MATMUL_ARG.colStart, MATMUL_ARG.colEnd, TILE_COLS] : [MATMUL_ARG.rowStart, MATMUL_ARG.rowEnd, TILE_ROWS];
+    const split = Math.ceil(args[hi] / 2 / tile) * tile;
+    const helper = args.slice() as MatmulArgs;
+    helper[lo] = split;
+    helper[MATMUL_ARG.scratch] = this.workerScratch;
+    ctl.set(helper, 1);
     Atomics.store(ctl, 0, ThreadState.Work);
     Atomics.notify(ctl, 0);
-    args[12] = split;
+    args[hi] = split;
     this.k.matmul(...args);
     while (Atomics.load(ctl, 0) === ThreadState.Work) Atomics.wait(ctl, 0, ThreadState.Work);
     const state = Atomics.load(ctl, 0);

@@ -21,16 +21,20 @@ export interface KernelWorkerInit {
 /** Starts a helper thread running `runKernelWorker(init)`; resolves when it is ready. */
 export type KernelWorkerSpawner = (init: KernelWorkerInit) => Promise<{ terminate(): void }>;
 
-export const CONTROL_INTS = 16;
+export const CONTROL_INTS = 20;
 
 /** Control word 0: what the block holds. */
 export const ThreadState = { Idle: 0, Work: 1, Done: 2, Failed: 3 } as const;
 
-/** Matmul arguments in control words 1..14, in the order of the kernel's parameters. */
+/** Matmul arguments in control words 1..MATMUL_ARGS, in the order of the kernel's parameters. */
 export type MatmulArgs = [
   a: number, b: number, c: number, batch: number, m: number, n: number, k: number,
-  transA: number, transB: number, strideA: number, strideB: number, rowStart: number, rowEnd: number, scratch: number,
+  transA: number, transB: number, strideA: number, strideB: number, rowStart: number, rowEnd: number,
+  colStart: number, colEnd: number, scratch: number,
 ];
+export const MATMUL_ARGS = 16;
+/** Positions in {@link MatmulArgs} of the ranges a thread computes, and of its scratch. */
+export const MATMUL_ARG = { rowStart: 11, rowEnd: 12, colStart: 13, colEnd: 14, scratch: 15 } as const;
 
 export function imports(memory: WebAssembly.Memory): WebAssembly.Imports {
   return {
@@ -56,7 +60,7 @@ export function runKernelWorker(init: KernelWorkerInit): void {
     }
     try {
       // Pointers above 2 GiB come back negative from an Int32Array: `>>> 0` restores them.
-      const args = Array.from(ctl.subarray(1, 15), (v) => v >>> 0) as MatmulArgs;
+      const args = Array.from(ctl.subarray(1, 1 + MATMUL_ARGS), (v) => v >>> 0) as MatmulArgs;
       matmul(...args);
       Atomics.store(ctl, 0, ThreadState.Done);
     } catch {

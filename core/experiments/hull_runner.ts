@@ -18,7 +18,6 @@
  * checkpoint file, so a resumed run and an uninterrupted one take the same path.
  */
 import type { Backend } from '../backend.ts';
-import { featureCount } from '../data/dataset.ts';
 import { BatchLoader } from '../data/loader.ts';
 import { loadDataset } from '../data/registry.ts';
 import { RidgelineError } from '../errors.ts';

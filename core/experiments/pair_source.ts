@@ -3,7 +3,7 @@
  * fork run (its result.json names the checkpoints, its spec the model and data), or two
  * checkpoint files given directly.
  */
-import { type Dataset, featureCount } from '../data/dataset.ts';
+import type { Dataset } from '../data/dataset.ts';
 import { loadDataset } from '../data/registry.ts';
 import { RidgelineError } from '../errors.ts';
 import { type FileStore, joinPath } from '../io.ts';

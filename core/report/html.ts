@@ -14,8 +14,8 @@ import { alignedSection } from './aligned_html.ts';
 import { type Group, avg, finite, groupCells, mean, meanCurve, num, pct } from './cell_groups.ts';
 import { sortedCells } from './csv.ts';
 import {
-  MARKERS, QUALITATIVE, displayMinus, escapeXml as esc, formatSig, heatMap, type LegendEntry, lineChart, niceTicks,
-  type Point, type Series, sequentialColors, smallMultiples,
+  MARKERS, QUALITATIVE, displayMinus, escapeXml as esc, heatMap, type LegendEntry, lineChart, niceTicks,
+  type Series, sequentialColors, smallMultiples,
 } from './svg.ts';
 
 const uniq = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);

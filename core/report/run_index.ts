@@ -53,6 +53,7 @@ const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFi
  * tolerating its absence (older files lack newer fields), so `any` rather than a union of
  * every writer's type.
  */
+// deno-lint-ignore no-explicit-any -- see above: a result file of any schema version
 export type ResultJson = Record<string, any>;
 type Json = ResultJson;
 

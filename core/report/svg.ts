@@ -17,6 +17,8 @@ const XML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '
 /** Escapes text for XML/HTML content and attribute values (quotes included). */
 export function escapeXml(text: string): string {
   // C0 control characters (other than tab, LF, CR) are not allowed in XML 1.0 at all.
+  // Control characters are not allowed in XML 1.0: removing them is the point of this pattern.
+  // deno-lint-ignore no-control-regex
   return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '').replace(/[&<>"']/g, (ch) => XML_ENTITIES[ch]);
 }
 

@@ -172,7 +172,7 @@ export function identityOf(task: Task, backend: string): unknown {
 
 /** A line without what cannot change its batches or updates (a cosine-free schedule's total length). */
 function lineIdentity(line: LineSpec): { start: unknown } & Record<string, unknown> {
-  const { totalSteps, ...schedule } = line.train.schedule;
+  const { totalSteps: _totalSteps, ...schedule } = line.train.schedule;
   const start = 'file' in line.start ? { fileChecksum: line.start.checksum } : line.start;
   return { ...line, start, train: { ...line.train, schedule: line.train.schedule.kind === 'cosine' ? line.train.schedule : schedule } };
 }

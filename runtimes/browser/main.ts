@@ -28,5 +28,5 @@ function route(): void {
 
 setupForkView();
 setupBarrierView();
-window.addEventListener('hashchange', route);
+globalThis.addEventListener('hashchange', route);
 route();

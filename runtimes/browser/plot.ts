@@ -88,14 +88,14 @@ export function mountChart(host: HTMLElement, spec: ChartSpec): { update(next: C
     if (e.button !== 0) return;
     start = e.clientX;
   });
-  window.addEventListener('pointermove', (e) => {
+  globalThis.addEventListener('pointermove', (e) => {
     if (start === null) return;
     const box = host.getBoundingClientRect();
     band.style.left = `${Math.min(start, e.clientX) - box.left}px`;
     band.style.width = `${Math.abs(e.clientX - start)}px`;
     band.hidden = Math.abs(e.clientX - start) < MIN_DRAG_PX;
   });
-  window.addEventListener('pointerup', (e) => {
+  globalThis.addEventListener('pointerup', (e) => {
     if (start === null) return;
     const [from, to] = [Math.min(start, e.clientX), Math.max(start, e.clientX)];
     start = null;

@@ -5,7 +5,7 @@
  * `convexity` imports.
  */
 import type { Backend } from '../../core/backend.ts';
-import { type Dataset, type Split, featureCount } from '../../core/data/dataset.ts';
+import type { Dataset, Split } from '../../core/data/dataset.ts';
 import { BatchLoader } from '../../core/data/loader.ts';
 import { loadDataset } from '../../core/data/registry.ts';
 import { RidgelineError } from '../../core/errors.ts';

@@ -1,5 +1,4 @@
 /** `ridgeline train`: one training run from a seed or a safetensors init, ending in a checkpoint. */
-import { featureCount } from '../../core/data/dataset.ts';
 import { trainingLoader } from '../../core/experiments/train_loader.ts';
 import { loadDataset } from '../../core/data/registry.ts';
 import { RidgelineError } from '../../core/errors.ts';

@@ -1,16 +1,29 @@
-// Batched matmul C = op(A)·op(B), any transposes, by packing and a 4×8 register tile.
+// Batched matmul C = op(A)·op(B), any transposes, by a 4×8 register tile.
 //
-// Both operands are copied into contiguous panels first (A: 4 rows interleaved per k,
-// B: 8 columns per k), so the micro-kernel reads memory strictly sequentially whatever the
-// transposes, and short edges are zero-padded so it never branches. Blocks of KC × NC
-// of B stay in L2 while every 4-row panel of A streams past them.
-// Deterministic: each C element sums its k products in increasing k, in f32, no FMA.
+// B is copied into contiguous panels (8 columns per k) so the micro-kernel reads it
+// sequentially whatever its layout; short edges are zero-padded so the kernel never
+// branches. Blocks of KC × NC of B stay in L2 while every 4-row panel of A streams past.
+// A is packed too (4 rows interleaved per k) when its panel serves many column tiles; for
+// skinny products (n ≤ DIRECT_A_COLS, one or two tiles) it is read where it lies, as the
+// copy cost as much as the products it fed: LeNet-5's 100352×25·25×6 product ran at
+// 6 GFLOP/s packing A (2026-12-04, bench/profile.ts), 14 in place; reading A in place
+// everywhere cost square products a quarter of their rate (more address arithmetic in
+// the inner loop). A row-major B used by at most DIRECT_B_ROWS rows of A is read in place
+// too: each element serves so few multiply-adds that copying it costs as much as using it.
+// Deterministic: each C element sums its k products in increasing k, in f32, no FMA,
+// K-blocks added in increasing order; splitting rows or columns between threads, packing or
+// not, changes no element's operation order, so every path gives the same bits
+// (test/kernel_order_cpu.test.ts).
 
 const MR = 4;
 const NR = 8;
 const KC = 256;
 const MC = 64;
 const NC = 512;
+/** Row ranges up to this many rows read a row-major B in place instead of packing it. */
+const DIRECT_B_ROWS = 16;
+/** Products at most this wide read A in place instead of packing it. */
+const DIRECT_A_COLS = 2 * NR;
 
 /**
  * Floats of scratch each thread must pass to matmul: packed panels of A and B and an edge
@@ -26,6 +39,12 @@ export const MATMUL_SCRATCH_FLOATS: i32 = MC * KC + KC * NC + MR * NR;
 function packA(a: usize, rs: i32, cs: i32, i0: i32, mc: i32, k0: i32, kc: i32, dst: usize): void {
   for (let ip = 0; ip < mc; ip += MR) {
     const panel = dst + (<usize>(ip * kc) << 2);
+    if (rs == 1 && ip + MR <= mc) {
+      // Transposed A: the panel's 4 rows are adjacent at every k.
+      const src = a + (<usize>(i0 + ip + k0 * cs) << 2);
+      for (let p = 0; p < kc; p++) v128.store(panel + (<usize>(p * MR) << 2), v128.load(src + (<usize>(p * cs) << 2)));
+      continue;
+    }
     for (let p = 0; p < kc; p++) {
       const o = panel + (<usize>(p * MR) << 2);
       for (let r = 0; r < MR; r++) {
@@ -36,30 +55,61 @@ function packA(a: usize, rs: i32, cs: i32, i0: i32, mc: i32, k0: i32, kc: i32, d
   }
 }
 
-function packB(b: usize, rs: i32, cs: i32, k0: i32, kc: i32, j0: i32, nc: i32, dst: usize): void {
-  for (let jp = 0; jp < nc; jp += NR) {
+// Packs columns [jFrom, nc) of the KC-block (panels of NR, zero-padded at the edge).
+function packB(b: usize, rs: i32, cs: i32, k0: i32, kc: i32, j0: i32, nc: i32, jFrom: i32, dst: usize): void {
+  for (let jp = jFrom; jp < nc; jp += NR) {
     const panel = dst + (<usize>(jp * kc) << 2);
     const full = jp + NR <= nc;
-    for (let p = 0; p < kc; p++) {
-      const o = panel + (<usize>(p * NR) << 2);
-      if (full && cs == 1) {
-        // Row-major B: the 8 columns are adjacent in memory.
+    let p = 0;
+    if (full && cs == 1) {
+      // Row-major B: the 8 columns are adjacent in memory.
+      for (; p < kc; p++) {
+        const o = panel + (<usize>(p * NR) << 2);
         const src = b + (<usize>((k0 + p) * rs + j0 + jp) << 2);
         v128.store(o, v128.load(src));
         v128.store(o, v128.load(src, 16), 16);
-      } else {
-        for (let c = 0; c < NR; c++) {
-          const j = jp + c;
-          store<f32>(o + (<usize>c << 2), j < nc ? at(b, k0 + p, j0 + j, rs, cs) : 0);
-        }
+      }
+    } else if (full && rs == 1) {
+      // Transposed B (a weight used as xWᵀ): 4 k-steps of each of the 8 columns are
+      // adjacent; two 4×4 transposes in registers. The scalar path made the forward product
+      // of mlp-2's first layer run at 73 % of the square rate (2026-12-04).
+      const col = b + (<usize>((j0 + jp) * cs + k0) << 2);
+      const colStride = <usize>cs << 2;
+      for (; p + 4 <= kc; p += 4) {
+        const o = panel + (<usize>(p * NR) << 2);
+        const src = col + (<usize>p << 2);
+        transpose4(src, colStride, o);
+        transpose4(src + 4 * colStride, colStride, o + 16);
+      }
+    }
+    for (; p < kc; p++) {
+      const o = panel + (<usize>(p * NR) << 2);
+      for (let c = 0; c < NR; c++) {
+        const j = jp + c;
+        store<f32>(o + (<usize>c << 2), j < nc ? at(b, k0 + p, j0 + j, rs, cs) : 0);
       }
     }
   }
 }
 
-// acc(4×8) = Apanel(4×kc) · Bpanel(kc×8), then C tile (+)= acc. `rows`/`cols` clip the
-// tile at the matrix edge; `accumulate` is false for the first k-block.
-function microKernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool, tile: usize): void {
+// Rows src, src + stride, … (4 floats each) stored as 4 columns of a row-of-8 panel at dst.
+@inline function transpose4(src: usize, stride: usize, dst: usize): void {
+  const v0 = v128.load(src), v1 = v128.load(src + stride);
+  const v2 = v128.load(src + 2 * stride), v3 = v128.load(src + 3 * stride);
+  const t0 = f32x4.shuffle(v0, v1, 0, 4, 1, 5), t1 = f32x4.shuffle(v2, v3, 0, 4, 1, 5);
+  const t2 = f32x4.shuffle(v0, v1, 2, 6, 3, 7), t3 = f32x4.shuffle(v2, v3, 2, 6, 3, 7);
+  v128.store(dst, f32x4.shuffle(t0, t1, 0, 1, 4, 5));
+  v128.store(dst, f32x4.shuffle(t0, t1, 2, 3, 6, 7), NR * 4);
+  v128.store(dst, f32x4.shuffle(t2, t3, 0, 1, 4, 5), 2 * NR * 4);
+  v128.store(dst, f32x4.shuffle(t2, t3, 2, 3, 6, 7), 3 * NR * 4);
+}
+
+// acc(4×8) = A(4×kc) · Bpanel(kc×8), then C tile (+)= acc; `cols` clips the tile at the
+// matrix edge (rows past `rows` are computed and dropped); `accumulate` is false for the
+// first k-block. B rows are `bStep` bytes apart. Packed A: 4 interleaved rows at `ap`.
+function microKernelPacked(
+  ap: usize, bp: usize, bStep: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool, tile: usize,
+): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -80,14 +130,59 @@ function microKernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, rows: i3
     c30 = f32x4.add(c30, f32x4.mul(a, b0));
     c31 = f32x4.add(c31, f32x4.mul(a, b1));
     ap += MR << 2;
-    bp += NR << 2;
+    bp += bStep;
   }
-  if (rows == MR && cols == NR) {
+  storeTile(c00, c01, c10, c11, c20, c21, c30, c31, c, ldc, rows, cols, accumulate, tile);
+}
+
+// The same with A read in place: `a` points at A[i, k0], rows `aRow` bytes apart and
+// k-steps `aStep` apart (rows past `rows` repeat the last valid row).
+function microKernelInPlace(
+  a: usize, aRow: usize, aStep: usize, bp: usize, bStep: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32,
+  accumulate: bool, tile: usize,
+): void {
+  let a0 = a;
+  let a1 = a + (rows > 1 ? aRow : 0);
+  let a2 = a + (rows > 2 ? 2 * aRow : rows > 1 ? aRow : 0);
+  let a3 = a + <usize>(min(rows, MR) - 1) * aRow;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    let x = v128.load32_splat(a0);
+    c00 = f32x4.add(c00, f32x4.mul(x, b0));
+    c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    x = v128.load32_splat(a1);
+    c10 = f32x4.add(c10, f32x4.mul(x, b0));
+    c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    x = v128.load32_splat(a2);
+    c20 = f32x4.add(c20, f32x4.mul(x, b0));
+    c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    x = v128.load32_splat(a3);
+    c30 = f32x4.add(c30, f32x4.mul(x, b0));
+    c31 = f32x4.add(c31, f32x4.mul(x, b1));
+    a0 += aStep;
+    a1 += aStep;
+    a2 += aStep;
+    a3 += aStep;
+    bp += bStep;
+  }
+  storeTile(c00, c01, c10, c11, c20, c21, c30, c31, c, ldc, rows, cols, accumulate, tile);
+}
+
+@inline function storeTile(
+  c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128,
+  c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool, tile: usize,
+): void {
+  if (cols == NR) {
     const ld = <usize>ldc << 2;
     storeRow(c, c00, c01, accumulate);
-    storeRow(c + ld, c10, c11, accumulate);
-    storeRow(c + 2 * ld, c20, c21, accumulate);
-    storeRow(c + 3 * ld, c30, c31, accumulate);
+    if (rows > 1) storeRow(c + ld, c10, c11, accumulate);
+    if (rows > 2) storeRow(c + 2 * ld, c20, c21, accumulate);
+    if (rows > 3) storeRow(c + 3 * ld, c30, c31, accumulate);
     return;
   }
   // Edge tile: spill to the scratch tile and copy the valid part.
@@ -113,11 +208,12 @@ function microKernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, rows: i3
   v128.store(c, hi, 16);
 }
 
-// Rows [rowStart, rowEnd) of C = op(A)·op(B). Splitting by rows changes no element's
-// summation order, so a threaded product is bit-identical to a single-threaded one.
+// Rows [rowStart, rowEnd) × columns [colStart, colEnd) of C = op(A)·op(B). Splitting by
+// rows or columns changes no element's summation order, so a threaded product is
+// bit-identical to a single-threaded one.
 function matmulOne(
   a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, transA: bool, transB: bool,
-  rowStart: i32, rowEnd: i32, scratch: usize,
+  rowStart: i32, rowEnd: i32, colStart: i32, colEnd: i32, scratch: usize,
 ): void {
   // Row/column strides of the logical m×k A and k×n B.
   const ars = transA ? 1 : k, acs = transA ? m : 1;
@@ -126,24 +222,38 @@ function matmulOne(
   const packedB = scratch + (<usize>(MC * KC) << 2);
   const tile = packedB + (<usize>(KC * NC) << 2);
   if (k == 0) {
-    for (let i = rowStart * n; i < rowEnd * n; i++) store<f32>(c + (<usize>i << 2), 0);
+    for (let i = rowStart; i < rowEnd; i++) {
+      for (let j = colStart; j < colEnd; j++) store<f32>(c + (<usize>(i * n + j) << 2), 0);
+    }
     return;
   }
-  for (let j0 = 0; j0 < n; j0 += NC) {
-    const nc = min(NC, n - j0);
+  const directB = !transB && rowEnd - rowStart <= DIRECT_B_ROWS;
+  const directA = colEnd - colStart <= DIRECT_A_COLS;
+  const aRow = <usize>ars << 2, aStep = <usize>acs << 2;
+  for (let j0 = colStart; j0 < colEnd; j0 += NC) {
+    const nc = min(NC, colEnd - j0);
+    // In place, only the zero-padded edge panel is packed.
+    const fullCols = nc - nc % NR;
     for (let k0 = 0; k0 < k; k0 += KC) {
       const kc = min(KC, k - k0);
-      packB(b, brs, bcs, k0, kc, j0, nc, packedB);
+      packB(b, brs, bcs, k0, kc, j0, nc, directB ? fullCols : 0, packedB);
       for (let i0 = rowStart; i0 < rowEnd; i0 += MC) {
         const mc = min(MC, rowEnd - i0);
-        packA(a, ars, acs, i0, mc, k0, kc, packedA);
+        if (!directA) packA(a, ars, acs, i0, mc, k0, kc, packedA);
         for (let ip = 0; ip < mc; ip += MR) {
           for (let jp = 0; jp < nc; jp += NR) {
-            microKernel(
-              packedA + (<usize>(ip * kc) << 2), packedB + (<usize>(jp * kc) << 2), kc,
-              c + (<usize>((i0 + ip) * n + j0 + jp) << 2), n,
-              min(MR, mc - ip), min(NR, nc - jp), k0 > 0, tile,
-            );
+            const inPlace = directB && jp < fullCols;
+            const bp = inPlace ? b + (<usize>(k0 * n + j0 + jp) << 2) : packedB + (<usize>(jp * kc) << 2);
+            const bStep: usize = inPlace ? <usize>n << 2 : NR << 2;
+            const cTile = c + (<usize>((i0 + ip) * n + j0 + jp) << 2);
+            const rows = min(MR, mc - ip), cols = min(NR, nc - jp);
+            if (directA) {
+              microKernelInPlace(
+                a + (<usize>((i0 + ip) * ars + k0 * acs) << 2), aRow, aStep, bp, bStep, kc, cTile, n, rows, cols, k0 > 0, tile,
+              );
+            } else {
+              microKernelPacked(packedA + (<usize>(ip * kc) << 2), bp, bStep, kc, cTile, n, rows, cols, k0 > 0, tile);
+            }
           }
         }
       }
@@ -152,17 +262,18 @@ function matmulOne(
 }
 
 /**
- * The batched product restricted to rows [rowStart, rowEnd) of every batch item's C; the
- * CPU backend gives disjoint row ranges to its threads.
+ * The batched product restricted to rows [rowStart, rowEnd) and columns [colStart,
+ * colEnd) of every batch item's C; the CPU backend gives disjoint ranges to its threads.
  */
 export function matmul(
   a: usize, b: usize, c: usize, batch: i32, m: i32, n: i32, k: i32,
-  transA: i32, transB: i32, strideA: i32, strideB: i32, rowStart: i32, rowEnd: i32, scratch: usize,
+  transA: i32, transB: i32, strideA: i32, strideB: i32, rowStart: i32, rowEnd: i32,
+  colStart: i32, colEnd: i32, scratch: usize,
 ): void {
   for (let t = 0; t < batch; t++) {
     matmulOne(
       a + (<usize>(t * strideA) << 2), b + (<usize>(t * strideB) << 2), c + (<usize>(t * m * n) << 2),
-      m, n, k, transA != 0, transB != 0, rowStart, rowEnd, scratch,
+      m, n, k, transA != 0, transB != 0, rowStart, rowEnd, colStart, colEnd, scratch,
     );
   }
 }

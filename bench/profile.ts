@@ -1,0 +1,178 @@
+/**
+ * Where a training step's time goes on the CPU backend, per op family: an mlp-2
+ * (784-512-10, batch 128, SGD momentum 0.9, lr 0.05: the fashion-mlp2 preset) and a LeNet-5
+ * step (batch 128, Fashion-MNIST shapes), timed through a wrapping backend
+ * (bench/profile_backend.ts) that attributes every kernel call to its family and to the
+ * step's phase (forward, backward, optimizer). "JS and autograd" is the step's wall time
+ * not spent inside any backend call (graph recording, tidy scopes, argument checks).
+ * The products are listed by shape with their GFLOP/s next to the square 1024² rate of the
+ * same backend, measured in the same run: the gap is packing, edges and skinny shapes.
+ * Prints tables and writes bench/results/profile.json.
+ *
+ *   node dist/bench/profile.js [--models mlp-2,lenet5] [--steps 40] [--threads 1|2]
+ */
+import { parseArgs } from 'node:util';
+import * as ag from '../core/autograd/mod.ts';
+import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
+import type { Dataset } from '../core/data/dataset.ts';
+import { BatchLoader } from '../core/data/loader.ts';
+import { loadDataset } from '../core/data/registry.ts';
+import { taskLoss } from '../core/nn/loss.ts';
+import { createModel } from '../core/nn/registry.ts';
+import { fromArray, keep, tidy } from '../core/tensor.ts';
+import { Sgd } from '../core/train/optimizers.ts';
+import { nodeFileStore } from '../runtimes/node_files.ts';
+import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
+import { fmt, formatTable, machineInfo, timeIt, writeJsonAtomic } from './harness.ts';
+import { ProfilingBackend } from './profile_backend.ts';
+
+const USAGE = `Usage: node dist/bench/profile.js [options]
+
+Milliseconds per training step and share per op family (matmul forward/backward, elementwise,
+loss, optimizer, permutes, allocation, JS/autograd) of mlp-2 (784-512-10) and LeNet-5 at
+batch 128 on the CPU backend, and every product shape's GFLOP/s against the 1024² rate.
+
+Options:
+  --models LIST   mlp-2,lenet5 (default both)
+  --steps N       timed steps per model (default 40, after 5 untimed)
+  --threads T     1 or 2 (default 2: the helper thread on large products)
+  --out FILE      result file (default bench/results/profile.json)
+  --help          this text`;
+
+const BATCH = 128;
+const SHAPE = [1, 28, 28];
+const CLASSES = 10;
+
+/** Fashion-MNIST when Debian's dataset-fashion-mnist is installed, else uniform noise of its shape. */
+async function batches(): Promise<{ source: string; at: (s: number) => { x: Float32Array; y: Float32Array } }> {
+  let data: Dataset | null = null;
+  try {
+    data = await loadDataset('fashion-mnist', nodeFileStore());
+  } catch {
+    data = null;
+  }
+  if (data) {
+    const loader = new BatchLoader(data.train, data.inputShape, { batchSize: BATCH, orderSeed: 0 });
+    return { source: 'Fashion-MNIST (train split)', at: (s) => loader.batchAt(s) };
+  }
+  let seed = 12345;
+  const rand = (): number => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const fixed = Array.from({ length: 8 }, () => ({
+    x: Float32Array.from({ length: BATCH * 784 }, rand),
+    y: Float32Array.from({ length: BATCH }, () => Math.floor(rand() * CLASSES)),
+  }));
+  return { source: 'uniform noise of Fashion-MNIST shape (dataset not installed)', at: (s) => fixed[s % fixed.length] };
+}
+
+interface ModelProfile {
+  model: string;
+  stepMs: number;
+  families: { family: string; msPerStep: number; callsPerStep: number; share: number }[];
+  products: { phase: string; shape: string; callsPerStep: number; msPerStep: number; gflops: number }[];
+  gflopPerStep: number;
+}
+
+async function profileModel(pb: ProfilingBackend, name: string, steps: number, data: Awaited<ReturnType<typeof batches>>): Promise<ModelProfile> {
+  const model = createModel(name, SHAPE, CLASSES, name === 'mlp-2' ? { width: 512 } : {});
+  const init = model.init(0);
+  const state = model.params.map((p, i) => keep(fromArray(pb, init[i], p.shape)));
+  const trainable = state.map((t) => ag.param(t));
+  const opt = new Sgd({ lr: 0.05, momentum: 0.9 });
+  // The trainer's step (core/train/trainer.ts) with the phase marked between its parts.
+  const step = (s: number): void => tidy(() => {
+    const b = data.at(s);
+    const x = fromArray(pb, b.x, [BATCH, model.inputSize]);
+    const y = fromArray(pb, b.y, [BATCH]);
+    pb.phase = 'forward';
+    const loss = taskLoss(model, model.forward(trainable, x, { train: true, noiseSeed: 0, step: s }), y);
+    pb.phase = 'backward';
+    const grads = ag.grad(loss, trainable);
+    pb.phase = 'optimizer';
+    opt.step(trainable, grads);
+    pb.phase = 'other';
+  });
+  try {
+    for (let s = 0; s < 5; s++) step(s);
+    pb.reset();
+    const t0 = performance.now();
+    for (let s = 0; s < steps; s++) step(5 + s);
+    const stepMs = (performance.now() - t0) / steps;
+    const inCalls = [...pb.ms.values()].reduce((a, b) => a + b, 0) / steps;
+    const families = [...pb.ms.entries()].map(([family, ms]) => ({
+      family, msPerStep: ms / steps, callsPerStep: pb.calls.get(family)! / steps, share: ms / steps / stepMs,
+    }));
+    families.push({ family: 'JS and autograd (outside kernels)', msPerStep: stepMs - inCalls, callsPerStep: 0, share: (stepMs - inCalls) / stepMs });
+    families.sort((a, b) => b.msPerStep - a.msPerStep);
+    const products = [...pb.products.values()].map((p) => ({
+      phase: p.phase, shape: p.shape, callsPerStep: p.calls / steps, msPerStep: p.ms / steps, gflops: p.flops / p.ms / 1e6,
+    })).sort((a, b) => b.msPerStep - a.msPerStep);
+    const gflopPerStep = [...pb.products.values()].reduce((a, p) => a + p.flops, 0) / steps / 1e9;
+    return { model: name, stepMs, families, products, gflopPerStep };
+  } finally {
+    state.forEach((t) => t.dispose());
+    opt.dispose();
+  }
+}
+
+/** GFLOP/s of the 1024² product on this backend: the rate the roofline of a step uses. */
+function squareRate(backend: Awaited<ReturnType<typeof createCpuBackend>>): number {
+  const n = 1024;
+  const bufs = [backend.alloc(n * n), backend.alloc(n * n), backend.alloc(n * n)];
+  backend.fill(bufs[0], 0.5);
+  backend.fill(bufs[1], 0.25);
+  const t = timeIt(() => backend.matmul(bufs[0], bufs[1], bufs[2], { batch: 1, m: n, n, k: n, transA: false, transB: false }), { budgetMs: 1000, sampleMs: 50 });
+  bufs.forEach((b) => backend.free(b));
+  return (2 * n ** 3) / t.medianS / 1e9;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      models: { type: 'string', default: 'mlp-2,lenet5' },
+      steps: { type: 'string', default: '40' },
+      threads: { type: 'string', default: '2' },
+      out: { type: 'string', default: 'bench/results/profile.json' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const steps = Number(values.steps);
+  const models = values.models.split(',');
+  if (!Number.isInteger(steps) || steps < 1 || !['1', '2'].includes(values.threads) || models.some((m) => !['mlp-2', 'lenet5'].includes(m))) {
+    console.error(USAGE);
+    process.exit(2);
+  }
+  const backend = await createCpuBackend(values.threads === '2' ? { spawnWorker: spawnKernelWorker } : {});
+  const pb = new ProfilingBackend(backend);
+  const data = await batches();
+  const machine = machineInfo();
+  const rate = squareRate(backend);
+  console.log(`training-step profile — ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}; ${backend.description}`);
+  console.log(`data: ${data.source}; batch ${BATCH}; SGD lr 0.05 momentum 0.9; ${steps} timed steps after 5 untimed`);
+  console.log(`1024² product on this backend: ${fmt(rate)} GFLOP/s (the roofline rate below)\n`);
+  const results: ModelProfile[] = [];
+  for (const name of models) {
+    const r = await profileModel(pb, name, steps, data);
+    results.push(r);
+    const rooflineMs = (r.gflopPerStep / rate) * 1000;
+    console.log(`${name}: ${fmt(r.stepMs, 2)} ms/step; products ${fmt(r.gflopPerStep * 1000, 0)} MFLOP/step, ` +
+      `${fmt(rooflineMs, 2)} ms at the 1024² rate (step = ${fmt(r.stepMs / rooflineMs, 2)}× its roofline)`);
+    console.log(formatTable(['family', 'ms/step', 'share', 'calls/step'],
+      r.families.map((f) => [f.family, fmt(f.msPerStep, 3), `${fmt(100 * f.share)}%`, f.callsPerStep ? fmt(f.callsPerStep, 0) : ''])));
+    console.log('');
+    console.log(formatTable(['product (m×k·k×n, stored transposed)', 'phase', 'calls/step', 'ms/step', 'GFLOP/s', 'of 1024² rate'],
+      r.products.map((p) => [p.shape, p.phase, fmt(p.callsPerStep, 0), fmt(p.msPerStep, 3), fmt(p.gflops), `${fmt((100 * p.gflops) / rate, 0)}%`])));
+    console.log('');
+  }
+  writeJsonAtomic(values.out, { schema: 'ridgeline.bench.profile/1', machine, backend: backend.description, data: data.source, batch: BATCH, squareGflops: rate, results });
+  console.log(`wrote ${values.out}`);
+  backend.close();
+}
+
+main().catch((e: unknown) => {
+  console.error(`profile bench failed: ${(e as Error).stack}`);
+  process.exit(1);
+});

@@ -1,0 +1,201 @@
+/**
+ * The CPU kernels' arithmetic is pinned, not just close: matmul, SGD and Adam are compared
+ * bit for bit with a scalar f32 emulation of the operation order their comments document.
+ * This is what lets a faster kernel path (in-place operands, column splits between threads,
+ * vectorised updates, a scatter col2im for disjoint windows) become the default without changing any result: every path must meet
+ * the same emulation, on shapes that reach each of them (skinny, long-k, transposed, edges).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { type AdamParams, type SgdParams, type WindowParams, windowOutSize } from '../core/backend.ts';
+import { type CpuBackend, createCpuBackend } from '../core/cpu/cpu_backend.ts';
+import { adamScalars, sgdScalars } from '../core/optim_scalars.ts';
+import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
+import { randomF32 } from './util.ts';
+
+const f = Math.fround;
+/** The matmul kernel's K-block: products are summed per block from 0, blocks added in order. */
+const KC = 256;
+
+/** C = op(A)·op(B) in the kernel's documented order: no FMA, k ascending, per K-block. */
+function matmulF32(a: Float32Array, b: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean): Float32Array {
+  const c = new Float32Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let total = 0;
+      for (let k0 = 0; k0 < k; k0 += KC) {
+        let acc = 0;
+        for (let p = k0; p < Math.min(k, k0 + KC); p++) {
+          const x = transA ? a[p * m + i] : a[i * k + p];
+          const y = transB ? b[j * k + p] : b[p * n + j];
+          acc = f(acc + f(x * y));
+        }
+        total = k0 === 0 ? acc : f(total + acc);
+      }
+      c[i * n + j] = total;
+    }
+  }
+  return c;
+}
+
+function bits(x: Float32Array): Uint32Array {
+  return new Uint32Array(x.buffer, x.byteOffset, x.length);
+}
+
+function runMatmul(be: CpuBackend, a: Float32Array, b: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean): Float32Array {
+  const [ab, bb, out] = [be.alloc(a.length), be.alloc(b.length), be.alloc(m * n)];
+  be.upload(ab, a);
+  be.upload(bb, b);
+  be.matmul(ab, bb, out, { batch: 1, m, n, k, transA, transB });
+  const r = be.read(out);
+  [ab, bb, out].forEach((x) => be.free(x));
+  return r;
+}
+
+test('matmul equals the f32 emulation of its summation order, 1 and 2 threads, every path', async () => {
+  const backends = [await createCpuBackend(), await createCpuBackend({ spawnWorker: spawnKernelWorker })];
+  // Dimensions around the tile (4×8), the direct-B row limit (16), the K-block (256), the
+  // column-split threshold (64) and the N-block (512); plus the models' skinny shapes.
+  const dim = fc.constantFrom(1, 3, 4, 5, 8, 9, 13, 16, 17, 31, 64, 70, 129, 257, 520);
+  const shapes = fc.oneof(
+    fc.tuple(dim, dim, dim),
+    fc.tuple(fc.constantFrom(6, 10, 16), fc.constantFrom(25, 150), fc.constantFrom(600, 1300)), // weight gradients: long k
+    fc.tuple(fc.constantFrom(600, 1000), fc.constantFrom(6, 10, 16), fc.constantFrom(25, 150)), // skinny n
+  );
+  await fc.assert(
+    fc.asyncProperty(shapes, fc.boolean(), fc.boolean(), fc.nat(), async ([m, n, k], transA, transB, seed) => {
+      const a = randomF32(seed, m * k);
+      const b = randomF32(seed + 1, k * n);
+      const want = bits(matmulF32(a, b, m, n, k, transA, transB));
+      for (const be of backends) {
+        assert.deepEqual(bits(runMatmul(be, a, b, m, n, k, transA, transB)), want, `${m}×${k}·${k}×${n} transA=${transA} transB=${transB}, ${be.threads} thread(s)`);
+      }
+    }),
+    { numRuns: 60 },
+  );
+  backends[1].close();
+});
+
+test('the mlp-2 and LeNet-5 products equal the emulation on both threads', async () => {
+  const two = await createCpuBackend({ spawnWorker: spawnKernelWorker });
+  for (const [m, n, k, transA, transB] of [
+    [128, 512, 784, false, true], [512, 784, 128, true, false], [128, 10, 512, false, true], [10, 512, 128, true, false],
+    [128, 512, 10, false, false], [2048, 6, 25, false, true], [6, 25, 2048, true, false], [16, 150, 1600, true, false],
+    [6, 25, 8192, true, false], // above the threading threshold: too few rows, split by columns
+  ] as const) {
+    const a = randomF32(m + n, m * k);
+    const b = randomF32(k + 7, k * n);
+    assert.deepEqual(bits(runMatmul(two, a, b, m, n, k, transA, transB)), bits(matmulF32(a, b, m, n, k, transA, transB)), `${m}×${k}·${k}×${n}`);
+  }
+  two.close();
+});
+
+test('SGD and Adam equal the scalar f32 emulation of their PyTorch order (vector body and tail)', async () => {
+  const be = await createCpuBackend();
+  const upload = (x: Float32Array) => {
+    const buf = be.alloc(x.length);
+    be.upload(buf, x);
+    return buf;
+  };
+  for (const n of [1, 3, 4, 7, 64, 1001]) {
+    const [w, g, s1, s2] = [randomF32(n, n), randomF32(n + 1, n), randomF32(n + 2, n), randomF32(n + 3, n, 0, 1)];
+    for (const p of [
+      { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false, firstStep: false },
+      { lr: 0.1, momentum: 0.9, dampening: 0.1, weightDecay: 5e-4, nesterov: true, firstStep: false },
+      { lr: 0.1, momentum: 0.5, dampening: 0, weightDecay: 1e-3, nesterov: false, firstStep: true },
+      { lr: 0.01, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, firstStep: false },
+    ] satisfies SgdParams[]) {
+      const s = sgdScalars(p);
+      const [lr, mom, omd, wd] = [f(s.lr), f(s.momentum), f(s.oneMinusDampening), f(s.weightDecay)];
+      const wantW = new Float32Array(n), wantB = Float32Array.from(s1);
+      for (let i = 0; i < n; i++) {
+        let d = g[i];
+        if (wd !== 0) d = f(d + f(wd * w[i]));
+        if (mom !== 0) {
+          const b = p.firstStep ? d : f(f(s1[i] * mom) + f(omd * d));
+          wantB[i] = b;
+          d = p.nesterov ? f(d + f(mom * b)) : b;
+        }
+        wantW[i] = f(w[i] - f(lr * d));
+      }
+      const [pw, pg, pb] = [upload(w), upload(g), upload(s1)];
+      be.sgd(pw, pg, pb, n, p);
+      assert.deepEqual(bits(be.read(pw)), bits(wantW), `sgd n=${n} ${JSON.stringify(p)}`);
+      assert.deepEqual(bits(be.read(pb)), bits(wantB), `sgd momentum n=${n}`);
+      [pw, pg, pb].forEach((x) => be.free(x));
+    }
+    for (const p of [
+      { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false, step: 1 },
+      { lr: 1e-2, beta1: 0.3, beta2: 0.99, eps: 1e-6, weightDecay: 0.01, decoupled: true, step: 7 },
+      { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4, decoupled: false, step: 3 },
+    ] satisfies AdamParams[]) {
+      const s = adamScalars(p);
+      const [cd, df, omb1, b2, omb2, eps, step, b2s] = [s.coupledDecay, s.decoupledFactor, s.oneMinusBeta1, s.beta2, s.oneMinusBeta2, s.eps, s.stepSize, s.bias2Sqrt].map(f);
+      const wantW = new Float32Array(n), wantM = new Float32Array(n), wantV = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        let wi = w[i];
+        let d = g[i];
+        if (df !== 1) wi = f(wi * df);
+        if (cd !== 0) d = f(d + f(cd * wi));
+        const m0 = s1[i];
+        const mi = omb1 < 0.5 ? f(m0 + f(omb1 * f(d - m0))) : f(d - f(f(d - m0) * f(1 - omb1)));
+        const vi = f(f(s2[i] * b2) + f(f(omb2 * d) * d));
+        wantM[i] = mi;
+        wantV[i] = vi;
+        const denom = f(f(f(Math.sqrt(vi)) / b2s) + eps);
+        wantW[i] = f(wi - f(step * f(mi / denom)));
+      }
+      const [pw, pg, pm, pv] = [upload(w), upload(g), upload(s1), upload(s2)];
+      be.adam(pw, pg, pm, pv, n, p);
+      assert.deepEqual(bits(be.read(pw)), bits(wantW), `adam n=${n} ${JSON.stringify(p)}`);
+      assert.deepEqual(bits(be.read(pm)), bits(wantM), `adam m n=${n}`);
+      assert.deepEqual(bits(be.read(pv)), bits(wantV), `adam v n=${n}`);
+      [pw, pg, pm, pv].forEach((x) => be.free(x));
+    }
+  }
+});
+
+/** col2im's documented order: per input element, from 0, window rows ascending then columns. */
+function col2imF32(cols: Float32Array, p: WindowParams): Float32Array {
+  const [oh, ow] = [windowOutSize(p.h, p.kh, p.strideH, p.padH), windowOutSize(p.w, p.kw, p.strideW, p.padW)];
+  const [sN, sC, sY, sX] = p.inStrides;
+  const x = new Float32Array(p.n * p.c * p.h * p.w);
+  for (let b = 0; b < p.n; b++) for (let ch = 0; ch < p.c; ch++) for (let y = 0; y < p.h; y++) for (let xx = 0; xx < p.w; xx++) {
+    let acc = 0;
+    for (let i = 0; i < p.kh; i++) {
+      const oy = (y + p.padH - i) / p.strideH;
+      if (!Number.isInteger(oy) || oy < 0 || oy >= oh) continue;
+      for (let j = 0; j < p.kw; j++) {
+        const ox = (xx + p.padW - j) / p.strideW;
+        if (!Number.isInteger(ox) || ox < 0 || ox >= ow) continue;
+        acc = f(acc + cols[((((b * oh + oy) * ow + ox) * p.c + ch) * p.kh + i) * p.kw + j]);
+      }
+    }
+    x[b * sN + ch * sC + y * sY + xx * sX] = acc;
+  }
+  return x;
+}
+
+test('col2im equals the f32 emulation of its gather order, overlapping and disjoint (pooling) windows', async () => {
+  const be = await createCpuBackend();
+  const geometry = fc.record({
+    n: fc.integer({ min: 1, max: 2 }), c: fc.integer({ min: 1, max: 7 }), h: fc.integer({ min: 1, max: 12 }), w: fc.integer({ min: 1, max: 12 }),
+    kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }), strideH: fc.integer({ min: 1, max: 5 }), strideW: fc.integer({ min: 1, max: 5 }),
+    padH: fc.nat(3), padW: fc.nat(3), nhwc: fc.boolean(),
+  }).map(({ nhwc, ...g }) => ({ ...g, padH: g.padH % g.kh, padW: g.padW % g.kw, nhwc }))
+    .filter((g) => g.h + 2 * g.padH >= g.kh && g.w + 2 * g.padW >= g.kw);
+  await fc.assert(fc.asyncProperty(geometry, fc.nat(), async ({ nhwc, ...g }, seed) => {
+    const inStrides: [number, number, number, number] = nhwc ? [g.h * g.w * g.c, 1, g.w * g.c, g.c] : [g.c * g.h * g.w, g.h * g.w, g.w, 1];
+    const p: WindowParams = { ...g, inStrides };
+    const length = p.n * windowOutSize(p.h, p.kh, p.strideH, p.padH) * windowOutSize(p.w, p.kw, p.strideW, p.padW) * p.c * p.kh * p.kw;
+    const cols = randomF32(seed, length);
+    if (length > 0) cols[0] = -0; // a lone −0 must come out as 0 + (−0) = +0, as the gather's sum gives
+    const [cb, xb] = [be.alloc(length), be.alloc(p.n * p.c * p.h * p.w)];
+    be.upload(cb, cols);
+    be.fill(xb, Number.NaN);
+    be.col2im(cb, xb, p);
+    assert.deepEqual(bits(be.read(xb)), bits(col2imF32(cols, p)), JSON.stringify(p));
+    [cb, xb].forEach((b) => be.free(b));
+  }), { numRuns: 200 });
+});
