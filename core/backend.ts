@@ -50,8 +50,6 @@ export const BINARY_OPS = [
   'sub',
   'mul',
   'div',
-  'maximum',
-  'minimum',
   'leakyReluGrad', // (a > 0 ? 1 : param)·b — the derivative of leakyRelu at a, applied to b
 ] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];

@@ -255,6 +255,15 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
       );
     });
 
+    test('reduce max is wasm f32.max on every backend: NaN propagates, max(−0, +0) = +0', async () => {
+      const x = Float32Array.of(-0, 0, 0, -0, 1, Number.NaN, Number.NaN, 1, -0, -0);
+      const [xb, out] = [upload(be, x), be.alloc(5)];
+      be.reduce('max', xb, out, { outer: 5, size: 2, inner: 1 });
+      const got = Array.from(await read(out));
+      [0, 0, Number.NaN, Number.NaN, -0].forEach((want, i) => assert.ok(Object.is(got[i], want), `max #${i}: ${got[i]} vs ${want}`));
+      [xb, out].forEach((b) => be.free(b));
+    });
+
     test('softmax and fused softmax cross-entropy, extreme finite logits (±80) without NaN', async () => {
       await fc.assert(
         fc.asyncProperty(dim(20), fc.oneof(dim(40), fc.constant(1030)), fc.nat(), fc.constantFrom(1, 10, 80), async (rows, cols, seed, spread) => {
