@@ -27,10 +27,16 @@ function mayAlias(method: Method, output: string, input: string): boolean {
   return allowed !== undefined && allowed.includes(input);
 }
 
-/** Throws E_ARG when `output` is `input`'s buffer and `IN_PLACE` does not allow it. */
-function checkAlias(method: Method, op: string, output: string, out: Buf, input: string, buf: Buf): void {
+/** `method`, or `method(op)` for the methods that take an op name. */
+const label = (method: Method, op?: string): string => (op === undefined ? method : `${method}(${op})`);
+
+/**
+ * Throws E_ARG when `output` is `input`'s buffer and `IN_PLACE` does not allow it. The
+ * message is built only when it throws: a passing check allocates nothing.
+ */
+function checkAlias(method: Method, output: string, out: Buf, input: string, buf: Buf, op?: string): void {
   if (out === buf && !mayAlias(method, output, input)) {
-    argError(op, `${output} must not be the same buffer as ${input} (see IN_PLACE in core/backend.ts)`);
+    argError(label(method, op), `${output} must not be the same buffer as ${input} (see IN_PLACE in core/backend.ts)`);
   }
 }
 
@@ -47,10 +53,10 @@ function readsOwnIndex(shape: readonly number[], strides: readonly number[]): bo
   return true;
 }
 
-function checkBinaryAlias(op: string, name: 'a' | 'b', input: Buf, out: Buf, p: BroadcastParams): void {
-  checkAlias('binary', op, 'out', out, name, input);
+function checkBinaryAlias(op: BinaryOp, name: 'a' | 'b', input: Buf, out: Buf, p: BroadcastParams): void {
+  checkAlias('binary', 'out', out, name, input, op);
   if (out === input && !readsOwnIndex(p.shape, name === 'a' ? p.aStrides : p.bStrides)) {
-    argError(op, `out may be ${name}'s buffer only when ${name} is read at the output's own index (contiguous strides, no broadcast)`);
+    argError(label('binary', op), `out may be ${name}'s buffer only when ${name} is read at the output's own index (contiguous strides, no broadcast)`);
   }
 }
 
@@ -94,14 +100,14 @@ export abstract class CheckedBackend implements Backend {
   copy(src: Buf, dst: Buf, length: number, srcOffset = 0, dstOffset = 0): void {
     checkFits('copy', 'src', src, length, srcOffset);
     checkFits('copy', 'dst', dst, length, dstOffset);
-    checkAlias('copy', 'copy', 'dst', dst, 'src', src);
+    checkAlias('copy', 'dst', dst, 'src', src);
     this.runCopy(src, dst, length, srcOffset, dstOffset);
   }
 
   matmul(a: Buf, b: Buf, out: Buf, p: MatmulParams): void {
     checkMatmul(a, b, out, p);
-    checkAlias('matmul', 'matmul', 'out', out, 'a', a);
-    checkAlias('matmul', 'matmul', 'out', out, 'b', b);
+    checkAlias('matmul', 'out', out, 'a', a);
+    checkAlias('matmul', 'out', out, 'b', b);
     this.runMatmul(a, b, out, p);
   }
 
@@ -111,7 +117,7 @@ export abstract class CheckedBackend implements Backend {
     const name = `unary(${op})`;
     checkFits(name, 'x', x, length);
     checkFits(name, 'out', out, length);
-    checkAlias('unary', name, 'out', out, 'x', x);
+    checkAlias('unary', 'out', out, 'x', x, op);
     this.runUnary(code, op, x, out, length, param);
   }
 
@@ -119,9 +125,8 @@ export abstract class CheckedBackend implements Backend {
     const code = BINARY_OPS.indexOf(op);
     if (code < 0) argError('binary', `unknown op '${op}'; valid: ${BINARY_OPS.join(', ')}`);
     const size = checkBroadcast(op, a, b, out, p);
-    const name = `binary(${op})`;
-    checkBinaryAlias(name, 'a', a, out, p);
-    checkBinaryAlias(name, 'b', b, out, p);
+    checkBinaryAlias(op, 'a', a, out, p);
+    checkBinaryAlias(op, 'b', b, out, p);
     if (size > 0) this.runBinary(code, op, a, b, out, p, size);
   }
 
@@ -129,13 +134,13 @@ export abstract class CheckedBackend implements Backend {
     const code = REDUCE_OPS.indexOf(op);
     if (code < 0) argError('reduce', `unknown op '${op}'; valid: ${REDUCE_OPS.join(', ')}`);
     checkReduce(op, x, out, p);
-    checkAlias('reduce', `reduce(${op})`, 'out', out, 'x', x);
+    checkAlias('reduce', 'out', out, 'x', x, op);
     this.runReduce(code, op, x, out, p);
   }
 
   softmax(x: Buf, out: Buf, rows: number, cols: number): void {
     checkRows('softmax', rows, cols, { x: [x, rows * cols], out: [out, rows * cols] });
-    checkAlias('softmax', 'softmax', 'out', out, 'x', x);
+    checkAlias('softmax', 'out', out, 'x', x);
     this.runSoftmax(x, out, rows, cols);
   }
 
@@ -144,36 +149,36 @@ export abstract class CheckedBackend implements Backend {
     checkRows(op, rows, cols, {
       logits: [logits, rows * cols], labels: [labels, rows], loss: [loss, rows], grad: [grad, rows * cols],
     });
-    checkAlias(op, op, 'loss', loss, 'grad', grad);
-    checkAlias(op, op, 'loss', loss, 'logits', logits);
-    checkAlias(op, op, 'loss', loss, 'labels', labels);
-    checkAlias(op, op, 'grad', grad, 'logits', logits);
-    checkAlias(op, op, 'grad', grad, 'labels', labels);
+    checkAlias(op, 'loss', loss, 'grad', grad);
+    checkAlias(op, 'loss', loss, 'logits', logits);
+    checkAlias(op, 'loss', loss, 'labels', labels);
+    checkAlias(op, 'grad', grad, 'logits', logits);
+    checkAlias(op, 'grad', grad, 'labels', labels);
     this.runSoftmaxXent(logits, labels, loss, grad, rows, cols);
   }
 
   im2col(x: Buf, cols: Buf, p: WindowParams): void {
     const [outH, outW] = checkWindow('im2col', x, cols, p, false);
-    checkAlias('im2col', 'im2col', 'cols', cols, 'x', x);
+    checkAlias('im2col', 'cols', cols, 'x', x);
     this.runIm2col(x, cols, p, outH, outW);
   }
 
   col2im(cols: Buf, x: Buf, p: WindowParams): void {
     // bijective: x is written whole, once per element, so its strides must tile it exactly.
     const [outH, outW] = checkWindow('col2im', x, cols, p, true);
-    checkAlias('col2im', 'col2im', 'x', x, 'cols', cols);
+    checkAlias('col2im', 'x', x, 'cols', cols);
     this.runCol2im(cols, x, p, outH, outW);
   }
 
   sgd(param: Buf, grad: Buf, momentum: Buf, length: number, p: SgdParams): void {
     checkFits('sgd', 'param', param, length);
     checkFits('sgd', 'grad', grad, length);
-    checkAlias('sgd', 'sgd', 'param', param, 'grad', grad);
+    checkAlias('sgd', 'param', param, 'grad', grad);
     // Without momentum the momentum buffer is neither read nor written (callers pass any).
     if (p.momentum !== 0) {
       checkFits('sgd', 'momentum', momentum, length);
-      checkAlias('sgd', 'sgd', 'momentum', momentum, 'param', param);
-      checkAlias('sgd', 'sgd', 'momentum', momentum, 'grad', grad);
+      checkAlias('sgd', 'momentum', momentum, 'param', param);
+      checkAlias('sgd', 'momentum', momentum, 'grad', grad);
     }
     this.runSgd(param, grad, momentum, length, p);
   }
@@ -183,12 +188,12 @@ export abstract class CheckedBackend implements Backend {
     checkFits('adam', 'grad', grad, length);
     checkFits('adam', 'm', m, length);
     checkFits('adam', 'v', v, length);
-    checkAlias('adam', 'adam', 'param', param, 'grad', grad);
-    checkAlias('adam', 'adam', 'm', m, 'param', param);
-    checkAlias('adam', 'adam', 'm', m, 'grad', grad);
-    checkAlias('adam', 'adam', 'v', v, 'param', param);
-    checkAlias('adam', 'adam', 'v', v, 'grad', grad);
-    checkAlias('adam', 'adam', 'v', v, 'm', m);
+    checkAlias('adam', 'param', param, 'grad', grad);
+    checkAlias('adam', 'm', m, 'param', param);
+    checkAlias('adam', 'm', m, 'grad', grad);
+    checkAlias('adam', 'v', v, 'param', param);
+    checkAlias('adam', 'v', v, 'grad', grad);
+    checkAlias('adam', 'v', v, 'm', m);
     this.runAdam(param, grad, m, v, length, p);
   }
 }
