@@ -11,8 +11,10 @@
  * - every parameter a kernel needs is a plain number in a small params object, which a
  *   GPU backend copies into a uniform buffer.
  *
- * Every method checks its extents against the buffers' lengths (see `backend_checks.ts`)
- * so that no kernel can read or write out of bounds, whatever the caller passes.
+ * The contract every implementation shares — op names resolved to codes, extents checked
+ * against the buffers' lengths (`backend_checks.ts`) so no kernel can read or write out of
+ * bounds, and the aliasing rule `IN_PLACE` below — is enforced once, by `CheckedBackend`
+ * (`backend_contract.ts`), which every backend extends: a backend only implements kernels.
  */
 
 /** An opaque device buffer of `length` f32 elements. */
@@ -48,8 +50,6 @@ export const BINARY_OPS = [
   'sub',
   'mul',
   'div',
-  'maximum',
-  'minimum',
   'leakyReluGrad', // (a > 0 ? 1 : param)·b — the derivative of leakyRelu at a, applied to b
 ] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
@@ -197,3 +197,35 @@ export interface Backend {
   /** One Adam update of `length` parameters, in place on `param`, `m` and `v`. */
   adam(param: Buf, grad: Buf, m: Buf, v: Buf, length: number, p: AdamParams): void;
 }
+
+/**
+ * The aliasing rule: which output of a method may be the very buffer one of its inputs is.
+ * Any pair of buffer arguments not listed here must be distinct buffers when one of them is
+ * written (two inputs may always share a buffer); `CheckedBackend` refuses the call with
+ * E_ARG otherwise. A pair is listed only where every backend's kernel reads that input
+ * at exactly the index it writes (or, for `copy`, moves through a temporary), so computing
+ * in place gives the out-of-place result bit for bit:
+ * - `unary`, `softmax`: elementwise or row-local, each element read before it is written
+ *   (WebGPU, which may not bind one buffer twice in a dispatch, copies the input first);
+ * - `binary`: only when that operand is read at the output's own index, i.e. its strides are
+ *   the output's contiguous strides on every axis longer than 1 — a broadcast or transposed
+ *   operand would be overwritten before other outputs read it;
+ * - `copy`: overlapping ranges behave as `copyWithin` (memmove).
+ * Not listed, because a kernel reads other elements after writing some (or in parallel):
+ * matmul and the window sweeps read whole rows and columns, reduce reads a span per
+ * output, softmaxXent reads the label's logit after writing the gradient row, and the
+ * optimizers update several state buffers per element (no caller passes one twice).
+ */
+export const IN_PLACE = {
+  copy: { dst: ['src'] },
+  unary: { out: ['x'] },
+  binary: { out: ['a', 'b'] },
+  softmax: { out: ['x'] },
+  matmul: {},
+  reduce: {},
+  softmaxXent: {},
+  im2col: {},
+  col2im: {},
+  sgd: {},
+  adam: {},
+} as const satisfies Record<string, Readonly<Record<string, readonly string[]>>>;

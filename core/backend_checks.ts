@@ -1,7 +1,8 @@
 /**
- * Argument checks shared by every Backend implementation. A kernel call whose extents do
- * not fit its buffers is rejected here, before any kernel runs, so no backend can read or
- * write out of bounds whatever the caller passes.
+ * Extent checks of the Backend contract, run by `CheckedBackend` (backend_contract.ts) for
+ * every implementation. A kernel call whose extents do not fit its buffers is rejected
+ * here, before any kernel runs, so no backend can read or write out of bounds whatever the
+ * caller passes.
  */
 import type { Buf, BroadcastParams, MatmulParams, ReduceParams, WindowParams } from './backend.ts';
 import { MAX_RANK, windowOutSize } from './backend.ts';

@@ -17,6 +17,9 @@
 
 // Backends: where tensors live and kernels run.
 export type { Backend } from './backend.ts';
+// A third backend extends CheckedBackend, which enforces the shared contract (IN_PLACE included).
+export { IN_PLACE } from './backend.ts';
+export { CheckedBackend } from './backend_contract.ts';
 export { BACKEND_CHOICES, type BackendChoice, type SelectOptions, type SelectedBackend, closeBackend, createBackend, isSoftwareAdapter, selectBackend } from './select_backend.ts';
 export { type ErrorCode, RidgelineError } from './errors.ts';
 

@@ -74,7 +74,9 @@ test('every kernel family embeds, declares its constants, and pulls in math.wgsl
   assert.doesNotMatch(matmul, /fn expF/);
   assert.match(kernelSource('elementwise', { UNARY_OP: 6 }), /fn expF[\s\S]*const UNARY_OP: u32 = 6u;/);
   assert.match(kernelSource('softmax', { XENT: true, WG: 64 }), /fn logF[\s\S]*const XENT: bool = true;/);
-  kernelSource('reduce', { REDUCE_OP: 1 });
+  // One max for every kernel: math.wgsl's maxF (wasm f32.max semantics), defined nowhere else.
+  assert.match(kernelSource('reduce', { REDUCE_OP: 1 }), /fn maxF/);
+  for (const [family, src] of Object.entries(WGSL)) if (family !== 'math') assert.doesNotMatch(src, /fn max/i, family);
   kernelSource('optim', {});
   assert.doesNotMatch(kernelSource('window', {}), /fn expF/);
 });

@@ -7,8 +7,7 @@
 // every case). One thread per element; workgroups beyond 65535 spill into y (and z) of a 3-D grid.
 // Entry points use distinct binding numbers so that one module serves all three.
 // Deterministic: no reductions; the transcendental functions are math.wgsl's, not the
-// driver's. Semantics follow core/cpu/assembly/elementwise.ts (NaN in → NaN out;
-// maximum/minimum propagate NaN like wasm's f32.max/f32.min).
+// driver's. Semantics follow core/cpu/assembly/elementwise.ts (NaN in → NaN out).
 
 const UNARY_OP: u32 = 0u;
 const BINARY_OP: u32 = 0u;
@@ -68,30 +67,13 @@ fn unaryOp(x: f32, p: f32) -> f32 {
   }
 }
 
-// wasm f32.max/f32.min: NaN if either is NaN; max(−0, +0) = +0, min(−0, +0) = −0.
-fn maxF(a: f32, b: f32) -> f32 {
-  if (a > b) { return a; }
-  if (b > a) { return b; }
-  if (isNan(a) || isNan(b)) { return a + b; }
-  return bitcast<f32>(bitcast<u32>(a) & bitcast<u32>(b));
-}
-
-fn minF(a: f32, b: f32) -> f32 {
-  if (a < b) { return a; }
-  if (b < a) { return b; }
-  if (isNan(a) || isNan(b)) { return a + b; }
-  return bitcast<f32>(bitcast<u32>(a) | bitcast<u32>(b));
-}
-
 fn binaryOp(a: f32, b: f32, p: f32) -> f32 {
   switch BINARY_OP {
     case 0u: { return a + b; }
     case 1u: { return a - b; }
     case 2u: { return a * b; }
     case 3u: { return a / b; }
-    case 4u: { return maxF(a, b); }
-    case 5u: { return minF(a, b); }
-    case 6u: { return select(p * b, b, a > 0.0); }
+    case 4u: { return select(p * b, b, a > 0.0); }
     default: { return nanF(); }
   }
 }

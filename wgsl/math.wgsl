@@ -1,5 +1,5 @@
-// Portable f32 transcendental functions, prepended by the backend to the kernel families
-// that need them (elementwise, softmax). No entry point.
+// Portable f32 transcendental functions and the one max of every kernel, prepended by the
+// backend to the kernel families that need them (elementwise, reduce, softmax). No entry point.
 //
 // Why not the WGSL builtins: WGSL lets exp be off by 3 + 2·|x| ulp and sin/cos by an
 // absolute 2^-11 (spec §"Floating Point Accuracy"), and drivers use that room. Measured
@@ -22,6 +22,16 @@ var<private> INF_BITS: u32 = 0x7f800000u;
 fn nanF() -> f32 { return bitcast<f32>(NAN_BITS); }
 fn infF() -> f32 { return bitcast<f32>(INF_BITS); }
 fn isNan(x: f32) -> bool { return !(x == x); }
+
+// The maximum every kernel uses (reduce max, softmax's row max), with wasm f32.max's
+// semantics so WebGPU and the CPU kernels agree bit for bit: NaN if either is NaN, and
+// max(−0, +0) = +0. WGSL's builtin max leaves both cases to the driver.
+fn maxF(a: f32, b: f32) -> f32 {
+  if (a > b) { return a; }
+  if (b > a) { return b; }
+  if (isNan(a) || isNan(b)) { return a + b; }
+  return bitcast<f32>(bitcast<u32>(a) & bitcast<u32>(b));
+}
 
 // 2^n for integer n in [-126, 127], exactly.
 fn pow2i(n: i32) -> f32 { return bitcast<f32>(u32(n + 127) << 23u); }

@@ -6,7 +6,7 @@
 // - reduceTree: one workgroup per output; thread t folds s = t, t + WG, t + 2·WG, … in
 //   order, then a fixed binary tree over the WG partials. For few outputs with long axes.
 // Deterministic: the summation order depends only on the shape (and WG); no atomics.
-// max propagates NaN as wasm's f32.max does (the CPU kernel's semantics).
+// max is math.wgsl's maxF (prepended): NaN-propagating, as wasm's f32.max (the CPU kernel's).
 
 const REDUCE_OP: u32 = 0u; // 0 = sum, 1 = max (positions in REDUCE_OPS)
 const WG: u32 = 256u;
@@ -26,10 +26,7 @@ var<workgroup> part: array<f32, WG>;
 
 fn combine(a: f32, b: f32) -> f32 {
   if (REDUCE_OP == 0u) { return a + b; }
-  if (a > b) { return a; }
-  if (b > a) { return b; }
-  if (!(a == a) || !(b == b)) { return a + b; } // NaN in, NaN out
-  return bitcast<f32>(bitcast<u32>(a) & bitcast<u32>(b)); // max(−0, +0) = +0
+  return maxF(a, b);
 }
 
 // Index of element s of output o's axis.

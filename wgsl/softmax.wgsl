@@ -29,12 +29,6 @@ struct Params {
 
 var<workgroup> red: array<f32, WG>;
 
-// NaN-propagating max, as wasm's f32.max.
-fn maxN(a: f32, b: f32) -> f32 {
-  if (isNan(a) || isNan(b)) { return a + b; }
-  return max(a, b);
-}
-
 // The label's column if valid, else cols (matches no column).
 fn labelColumn(r: u32, cols: u32) -> u32 {
   if (!XENT) { return cols; }
@@ -74,7 +68,7 @@ fn softmaxThread(
   let cols = u.cols;
   let base = r * cols;
   var m = x[base];
-  for (var c = 1u; c < cols; c++) { m = maxN(m, x[base + c]); }
+  for (var c = 1u; c < cols; c++) { m = maxF(m, x[base + c]); }
   var s = 0.0;
   for (var c = 0u; c < cols; c++) {
     let e = expF(x[base + c] - m);
@@ -98,11 +92,11 @@ fn softmaxGroup(
   let base = r * cols;
   // Every thread starts from column 0, so each partial max exists without an identity.
   var m = x[base];
-  for (var c = lid; c < cols; c += WG) { m = maxN(m, x[base + c]); }
+  for (var c = lid; c < cols; c += WG) { m = maxF(m, x[base + c]); }
   red[lid] = m;
   workgroupBarrier();
   for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) { red[lid] = maxN(red[lid], red[lid + stride]); }
+    if (lid < stride) { red[lid] = maxF(red[lid], red[lid + stride]); }
     workgroupBarrier();
   }
   m = red[0];

@@ -2,6 +2,7 @@
 export * from './ops.ts';
 export * from './matmul.ts';
 export * from './losses.ts';
+export { maxLast } from './max.ts';
 export { grad, type GradOptions } from './grad.ts';
 export { hvp, valueAndGrad } from './hvp.ts';
 export { noGrad, param, isRecording, layer, type GradNode } from './record.ts';

@@ -4,13 +4,11 @@
  * runtime reads a file), driven through the Backend interface.
  */
 import type {
-  AdamParams, Backend, BinaryOp, Buf, BroadcastParams, MatmulParams, ReduceOp, ReduceParams,
-  SgdParams, UnaryOp, WindowParams,
+  AdamParams, BinaryOp, Buf, BroadcastParams, MatmulParams, ReduceOp, ReduceParams, SgdParams, UnaryOp,
+  WindowParams,
 } from '../backend.ts';
-import { BINARY_OPS, MAX_RANK, REDUCE_OPS, UNARY_OPS } from '../backend.ts';
-import {
-  checkBroadcast, checkCount, checkFits, checkMatmul, checkReduce, checkRows, checkWindow,
-} from '../backend_checks.ts';
+import { MAX_RANK } from '../backend.ts';
+import { CheckedBackend } from '../backend_contract.ts';
 import { adamScalars, sgdScalars } from '../optim_scalars.ts';
 import { RidgelineError, argError } from '../errors.ts';
 import { KERNELS_WASM_BASE64 } from './kernels_wasm.gen.ts';
@@ -117,7 +115,8 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
   return backend;
 }
 
-export class CpuBackend implements Backend {
+/** Kernel calls arrive checked (`CheckedBackend`): extents fit, op codes valid, aliasing allowed. */
+export class CpuBackend extends CheckedBackend {
   readonly kind = 'cpu' as const;
   private readonly heap: WasmHeap;
   private readonly meta: number;
@@ -128,6 +127,7 @@ export class CpuBackend implements Backend {
   private workerScratch = 0;
 
   constructor(private readonly k: KernelExports, private readonly memory: WebAssembly.Memory) {
+    super();
     this.heap = new WasmHeap(memory, k.heapBase());
     this.meta = this.heap.alloc(4 * 4 * MAX_RANK);
     this.scratch = this.heap.alloc(this.scratchBytes);
@@ -189,8 +189,11 @@ export class CpuBackend implements Backend {
     return buf.ptr;
   }
 
-  alloc(length: number): CpuBuf {
-    checkCount('alloc', 'length', length);
+  override alloc(length: number): CpuBuf {
+    return super.alloc(length) as CpuBuf;
+  }
+
+  protected runAlloc(length: number): CpuBuf {
     return new CpuBuf(this.heap.alloc(4 * length), length);
   }
 
@@ -205,8 +208,7 @@ export class CpuBackend implements Backend {
     return new Float32Array(this.memory.buffer, this.ptr(buf, 'view'), buf.length);
   }
 
-  upload(buf: Buf, data: Float32Array, offset = 0): void {
-    checkFits('upload', 'data', buf, data.length, offset);
+  protected runUpload(buf: Buf, data: Float32Array, offset: number): void {
     this.view(buf).set(data, offset);
   }
 
@@ -219,21 +221,17 @@ export class CpuBackend implements Backend {
     return Promise.resolve(this.read(buf));
   }
 
-  fill(out: Buf, value: number, length = out.length): void {
-    checkFits('fill', 'out', out, length);
+  protected runFill(out: Buf, value: number, length: number): void {
     this.k.fill(this.ptr(out, 'fill'), length, value);
   }
 
-  copy(src: Buf, dst: Buf, length: number, srcOffset = 0, dstOffset = 0): void {
-    checkFits('copy', 'src', src, length, srcOffset);
-    checkFits('copy', 'dst', dst, length, dstOffset);
+  protected runCopy(src: Buf, dst: Buf, length: number, srcOffset: number, dstOffset: number): void {
     const bytes = new Uint8Array(this.memory.buffer);
     const from = this.ptr(src, 'copy') + 4 * srcOffset;
     bytes.copyWithin(this.ptr(dst, 'copy') + 4 * dstOffset, from, from + 4 * length);
   }
 
-  matmul(a: Buf, b: Buf, out: Buf, p: MatmulParams): void {
-    checkMatmul(a, b, out, p);
+  protected runMatmul(a: Buf, b: Buf, out: Buf, p: MatmulParams): void {
     const args: MatmulArgs = [
       this.ptr(a, 'matmul'), this.ptr(b, 'matmul'), this.ptr(out, 'matmul'), p.batch, p.m, p.n, p.k,
       p.transA ? 1 : 0, p.transB ? 1 : 0, p.strideA ?? p.m * p.k, p.strideB ?? p.k * p.n, 0, p.m, 0, p.n, this.scratch,
@@ -262,19 +260,11 @@ export class CpuBackend implements Backend {
     if (state !== ThreadState.Done) throw new RidgelineError('E_BACKEND', 'cpu: the helper thread failed in matmul');
   }
 
-  unary(op: UnaryOp, x: Buf, out: Buf, length: number, param = 0): void {
-    const code = UNARY_OPS.indexOf(op);
-    if (code < 0) argError('unary', `unknown op '${op}'; valid: ${UNARY_OPS.join(', ')}`);
-    checkFits(`unary(${op})`, 'x', x, length);
-    checkFits(`unary(${op})`, 'out', out, length);
+  protected runUnary(code: number, op: UnaryOp, x: Buf, out: Buf, length: number, param: number): void {
     this.k.unary(code, this.ptr(x, op), this.ptr(out, op), length, param);
   }
 
-  binary(op: BinaryOp, a: Buf, b: Buf, out: Buf, p: BroadcastParams): void {
-    const code = BINARY_OPS.indexOf(op);
-    if (code < 0) argError('binary', `unknown op '${op}'; valid: ${BINARY_OPS.join(', ')}`);
-    const size = checkBroadcast(op, a, b, out, p);
-    if (size === 0) return;
+  protected runBinary(code: number, op: BinaryOp, a: Buf, b: Buf, out: Buf, p: BroadcastParams): void {
     const rank = p.shape.length;
     const meta = new Int32Array(this.memory.buffer, this.meta, 4 * MAX_RANK);
     meta.set(p.shape, 0);
@@ -283,43 +273,30 @@ export class CpuBackend implements Backend {
     this.k.binary(code, this.ptr(a, op), this.ptr(b, op), this.ptr(out, op), rank, this.meta, p.param ?? 0);
   }
 
-  reduce(op: ReduceOp, x: Buf, out: Buf, p: ReduceParams): void {
-    const code = REDUCE_OPS.indexOf(op);
-    if (code < 0) argError('reduce', `unknown op '${op}'; valid: ${REDUCE_OPS.join(', ')}`);
-    checkReduce(op, x, out, p);
+  protected runReduce(code: number, _op: ReduceOp, x: Buf, out: Buf, p: ReduceParams): void {
     this.k.reduce(code, this.ptr(x, 'reduce'), this.ptr(out, 'reduce'), p.outer, p.size, p.inner);
   }
 
-  softmax(x: Buf, out: Buf, rows: number, cols: number): void {
-    checkRows('softmax', rows, cols, { x: [x, rows * cols], out: [out, rows * cols] });
+  protected runSoftmax(x: Buf, out: Buf, rows: number, cols: number): void {
     this.k.softmax(this.ptr(x, 'softmax'), this.ptr(out, 'softmax'), rows, cols);
   }
 
-  softmaxXent(logits: Buf, labels: Buf, loss: Buf, grad: Buf, rows: number, cols: number): void {
-    checkRows('softmaxXent', rows, cols, {
-      logits: [logits, rows * cols], labels: [labels, rows], loss: [loss, rows], grad: [grad, rows * cols],
-    });
+  protected runSoftmaxXent(logits: Buf, labels: Buf, loss: Buf, grad: Buf, rows: number, cols: number): void {
     this.k.softmaxXent(
       this.ptr(logits, 'softmaxXent'), this.ptr(labels, 'softmaxXent'), this.ptr(loss, 'softmaxXent'),
       this.ptr(grad, 'softmaxXent'), rows, cols,
     );
   }
 
-  im2col(x: Buf, cols: Buf, p: WindowParams): void {
-    const [outH, outW] = checkWindow('im2col', x, cols, p, false);
+  protected runIm2col(x: Buf, cols: Buf, p: WindowParams, outH: number, outW: number): void {
     this.k.im2col(this.ptr(x, 'im2col'), this.ptr(cols, 'im2col'), ...windowArgs(p, outH, outW));
   }
 
-  col2im(cols: Buf, x: Buf, p: WindowParams): void {
-    // bijective: x is written whole, once per element, so its strides must tile it exactly.
-    const [outH, outW] = checkWindow('col2im', x, cols, p, true);
+  protected runCol2im(cols: Buf, x: Buf, p: WindowParams, outH: number, outW: number): void {
     this.k.col2im(this.ptr(cols, 'col2im'), this.ptr(x, 'col2im'), ...windowArgs(p, outH, outW));
   }
 
-  sgd(param: Buf, grad: Buf, momentum: Buf, length: number, p: SgdParams): void {
-    checkFits('sgd', 'param', param, length);
-    checkFits('sgd', 'grad', grad, length);
-    if (p.momentum !== 0) checkFits('sgd', 'momentum', momentum, length);
+  protected runSgd(param: Buf, grad: Buf, momentum: Buf, length: number, p: SgdParams): void {
     const s = sgdScalars(p);
     this.k.sgd(
       this.ptr(param, 'sgd'), this.ptr(grad, 'sgd'), this.ptr(momentum, 'sgd'), length, s.lr, s.momentum,
@@ -327,10 +304,7 @@ export class CpuBackend implements Backend {
     );
   }
 
-  adam(param: Buf, grad: Buf, m: Buf, v: Buf, length: number, p: AdamParams): void {
-    for (const [name, buf] of [['param', param], ['grad', grad], ['m', m], ['v', v]] as const) {
-      checkFits('adam', name, buf, length);
-    }
+  protected runAdam(param: Buf, grad: Buf, m: Buf, v: Buf, length: number, p: AdamParams): void {
     const s = adamScalars(p);
     this.k.adam(
       this.ptr(param, 'adam'), this.ptr(grad, 'adam'), this.ptr(m, 'adam'), this.ptr(v, 'adam'), length,

@@ -10,8 +10,8 @@ import { WGSL } from './wgsl.gen.ts';
 export type KernelFamily = 'matmul' | 'matmul_direct' | 'elementwise' | 'reduce' | 'softmax' | 'optim' | 'window';
 export type Constants = Readonly<Record<string, number | boolean>>;
 
-/** Families that call the portable transcendental functions of math.wgsl. */
-const NEEDS_MATH: ReadonlySet<KernelFamily> = new Set(['elementwise', 'softmax']);
+/** Families that call math.wgsl: its portable transcendental functions or its maxF. */
+const NEEDS_MATH: ReadonlySet<KernelFamily> = new Set(['elementwise', 'reduce', 'softmax']);
 
 /**
  * Replaces `const NAME: type = …;` declarations of `source` with the given values. Every

@@ -7,17 +7,16 @@
  * after calling it — then maps the copy. Buffers come from a pool (buffers.ts). Every
  * binding is checked against `maxStorageBufferBindingSize`: elementwise kernels (unary,
  * fill, SGD, Adam) walk over larger buffers in chunks, the others refuse with E_BACKEND.
- * WebGPU forbids binding one buffer both read-only and writable in a dispatch, so an input
- * that is also the output is first copied to a temporary buffer.
+ * Calls arrive checked (`CheckedBackend`): extents fit, op codes are valid, and an output
+ * is an input only where `IN_PLACE` allows it (unary, binary, softmax). WebGPU forbids
+ * binding one buffer both read-only and writable in a dispatch, so such an input is first
+ * copied to a temporary buffer.
  */
 import type {
-  AdamParams, Backend, BinaryOp, Buf, BroadcastParams, MatmulParams, ReduceOp, ReduceParams, SgdParams, UnaryOp,
+  AdamParams, BinaryOp, Buf, BroadcastParams, MatmulParams, ReduceOp, ReduceParams, SgdParams, UnaryOp,
   WindowParams,
 } from '../backend.ts';
-import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from '../backend.ts';
-import {
-  checkBroadcast, checkCount, checkFits, checkMatmul, checkReduce, checkRows, checkWindow,
-} from '../backend_checks.ts';
+import { CheckedBackend } from '../backend_contract.ts';
 import { adamScalars, sgdScalars } from '../optim_scalars.ts';
 import { RidgelineError, argError } from '../errors.ts';
 import { BufferPool, GpuBuf, MAP_MODE_READ, USAGE, bufferBytes } from './buffers.ts';
@@ -50,7 +49,7 @@ const STAGING_POOL_BYTES = 64 * 2 ** 20;
 
 type Bind = [binding: number, buffer: GPUBuffer, startElem: number, elems: number];
 
-export class WebGpuBackend implements Backend {
+export class WebGpuBackend extends CheckedBackend {
   readonly kind = 'webgpu' as const;
   /** The adapter's vendor, architecture and description. */
   readonly description: string;
@@ -90,6 +89,7 @@ export class WebGpuBackend implements Backend {
     readonly device: GPUDevice, adapter: { description: string; software: boolean }, options: WebGpuBackendOptions = {},
     private readonly retained: readonly object[] = [],
   ) {
+    super();
     this.description = adapter.description;
     this.software = adapter.software;
     const caps = options.limitCaps ?? {};
@@ -178,11 +178,11 @@ export class WebGpuBackend implements Backend {
   }
 
   /**
-   * Returns `input`, or a temporary copy of its first `elems` elements when it is one of
-   * `outputs` (the caller gives temporaries back with `release`).
+   * Returns `input`, or a temporary copy of its first `elems` elements when it is `output`
+   * (the caller gives temporaries back with `release`).
    */
-  private unalias(input: GPUBuffer, elems: number, outputs: GPUBuffer[], temps: GPUBuffer[]): GPUBuffer {
-    if (!outputs.includes(input)) return input;
+  private unalias(input: GPUBuffer, elems: number, output: GPUBuffer, temps: GPUBuffer[]): GPUBuffer {
+    if (input !== output) return input;
     const temp = this.pool.take(bufferBytes(elems));
     this.recorder.copy(input, 0, temp, 0, 4 * elems);
     temps.push(temp);
@@ -198,8 +198,7 @@ export class WebGpuBackend implements Backend {
     for (let start = 0; start < length; start += this.chunkElems) body(start, Math.min(this.chunkElems, length - start));
   }
 
-  alloc(length: number): Buf {
-    checkCount('alloc', 'length', length);
+  protected runAlloc(length: number): Buf {
     this.live('alloc');
     const size = bufferBytes(length);
     if (size > this.limits.maxBufferSize) {
@@ -214,8 +213,7 @@ export class WebGpuBackend implements Backend {
     this.pool.give(gpu);
   }
 
-  upload(buf: Buf, data: Float32Array, offset = 0): void {
-    checkFits('upload', 'data', buf, data.length, offset);
+  protected runUpload(buf: Buf, data: Float32Array, offset: number): void {
     const gpu = this.gpu(buf, 'upload');
     this.live('upload');
     if (data.length === 0) return;
@@ -248,8 +246,7 @@ export class WebGpuBackend implements Backend {
     return out;
   }
 
-  fill(out: Buf, value: number, length = out.length): void {
-    checkFits('fill', 'out', out, length);
+  protected runFill(out: Buf, value: number, length: number): void {
     const gpu = this.gpu(out, 'fill');
     this.live('fill');
     const words = new Uint32Array(2);
@@ -260,9 +257,7 @@ export class WebGpuBackend implements Backend {
     });
   }
 
-  copy(src: Buf, dst: Buf, length: number, srcOffset = 0, dstOffset = 0): void {
-    checkFits('copy', 'src', src, length, srcOffset);
-    checkFits('copy', 'dst', dst, length, dstOffset);
+  protected runCopy(src: Buf, dst: Buf, length: number, srcOffset: number, dstOffset: number): void {
     const [s, d] = [this.gpu(src, 'copy'), this.gpu(dst, 'copy')];
     this.live('copy');
     if (length === 0) return;
@@ -277,8 +272,7 @@ export class WebGpuBackend implements Backend {
     this.pool.give(temp);
   }
 
-  matmul(a: Buf, b: Buf, out: Buf, p: MatmulParams): void {
-    checkMatmul(a, b, out, p);
+  protected runMatmul(a: Buf, b: Buf, out: Buf, p: MatmulParams): void {
     const [ga, gb, gc] = [this.gpu(a, 'matmul'), this.gpu(b, 'matmul'), this.gpu(out, 'matmul')];
     this.live('matmul');
     const { batch, m, n, k } = p;
@@ -291,9 +285,6 @@ export class WebGpuBackend implements Backend {
     this.checkBinding('matmul', 'B', needB);
     this.checkBinding('matmul', 'out', batch * m * n);
     const plan = chooseMatmul(batch, m, n, k, Math.max(needA, needB), this.limits);
-    const temps: GPUBuffer[] = [];
-    const srcA = this.unalias(ga, needA, [gc], temps);
-    const srcB = this.unalias(gb, needB, [gc], temps);
     const outputs = batch * m * n;
     if (plan.kernel === 'tiled') {
       const t = plan.tiles;
@@ -306,7 +297,7 @@ export class WebGpuBackend implements Backend {
         WG_X: t.wgX, WG_Y: t.wgY, TM: t.tm, BK: t.bk,
       };
       const params = new Uint32Array([m, n, k, strideA, strideB, tilesN, perItem, perItem * batch]);
-      this.run('matmul', 'matmul', constants, [[0, srcA, 0, needA], [1, srcB, 0, needB], [2, gc, 0, outputs]], 3, params, perItem * batch, true);
+      this.run('matmul', 'matmul', constants, [[0, ga, 0, needA], [1, gb, 0, needB], [2, gc, 0, outputs]], 3, params, perItem * batch, true);
     } else {
       const { tm, tn, wg, splits, kChunk } = plan;
       const tilesN = Math.ceil(n / tn);
@@ -315,29 +306,24 @@ export class WebGpuBackend implements Backend {
       const params = new Uint32Array([m, n, k, strideA, strideB, tilesN, perItem, perItem * batch, kChunk, splits, outputs]);
       const groups = Math.ceil((perItem * batch * splits) / wg);
       if (splits === 1) {
-        this.run('matmul_direct', 'matmulDirect', constants, [[0, srcA, 0, needA], [1, srcB, 0, needB], [2, gc, 0, outputs]], 3, params, groups);
+        this.run('matmul_direct', 'matmulDirect', constants, [[0, ga, 0, needA], [1, gb, 0, needB], [2, gc, 0, outputs]], 3, params, groups);
       } else {
         // Partial products per chunk of k, then their sum in split order (deterministic).
         // chooseMatmul keeps splits·outputs within the larger operand, so the scratch fits a
         // binding. The pool may hand it out again at once: later work is queued behind these.
         const scratch = this.pool.take(bufferBytes(splits * outputs));
-        this.run('matmul_direct', 'matmulDirect', constants, [[0, srcA, 0, needA], [1, srcB, 0, needB], [2, scratch, 0, splits * outputs]], 3, params, groups);
+        this.run('matmul_direct', 'matmulDirect', constants, [[0, ga, 0, needA], [1, gb, 0, needB], [2, scratch, 0, splits * outputs]], 3, params, groups);
         this.run('matmul_direct', 'sumSplits', { WG: wg }, [[0, scratch, 0, splits * outputs], [2, gc, 0, outputs]], 3, params, Math.ceil(outputs / wg));
         this.pool.give(scratch);
       }
     }
-    this.release(temps);
   }
 
-  unary(op: UnaryOp, x: Buf, out: Buf, length: number, param = 0): void {
-    const code = UNARY_OPS.indexOf(op);
-    if (code < 0) argError('unary', `unknown op '${op}'; valid: ${UNARY_OPS.join(', ')}`);
-    checkFits(`unary(${op})`, 'x', x, length);
-    checkFits(`unary(${op})`, 'out', out, length);
+  protected runUnary(code: number, op: UnaryOp, x: Buf, out: Buf, length: number, param: number): void {
     const [gx, gy] = [this.gpu(x, op), this.gpu(out, op)];
     this.live(`unary(${op})`);
     const temps: GPUBuffer[] = [];
-    const src = length > 0 ? this.unalias(gx, length, [gy], temps) : gx;
+    const src = length > 0 ? this.unalias(gx, length, gy, temps) : gx;
     const words = new Uint32Array(2);
     new Float32Array(words.buffer)[1] = param;
     this.chunked(length, (start, count) => {
@@ -347,13 +333,9 @@ export class WebGpuBackend implements Backend {
     this.release(temps);
   }
 
-  binary(op: BinaryOp, a: Buf, b: Buf, out: Buf, p: BroadcastParams): void {
-    const code = BINARY_OPS.indexOf(op);
-    if (code < 0) argError('binary', `unknown op '${op}'; valid: ${BINARY_OPS.join(', ')}`);
-    const size = checkBroadcast(op, a, b, out, p);
+  protected runBinary(code: number, op: BinaryOp, a: Buf, b: Buf, out: Buf, p: BroadcastParams, size: number): void {
     const [ga, gb, gc] = [this.gpu(a, op), this.gpu(b, op), this.gpu(out, op)];
     this.live(`binary(${op})`);
-    if (size === 0) return;
     const extent = (strides: readonly number[]) => p.shape.reduce((e, d, i) => e + (d - 1) * strides[i], 1);
     const [needA, needB] = [extent(p.aStrides), extent(p.bStrides)];
     this.checkBinding(`binary(${op})`, 'a', needA);
@@ -368,16 +350,13 @@ export class WebGpuBackend implements Backend {
     words[25] = size;
     new Float32Array(words.buffer)[26] = p.param ?? 0;
     const temps: GPUBuffer[] = [];
-    const srcA = this.unalias(ga, needA, [gc], temps);
-    const srcB = this.unalias(gb, needB, [gc], temps);
+    const srcA = this.unalias(ga, needA, gc, temps);
+    const srcB = this.unalias(gb, needB, gc, temps);
     this.run('elementwise', 'binary', { BINARY_OP: code }, [[3, srcA, 0, needA], [4, srcB, 0, needB], [5, gc, 0, size]], 6, words, Math.ceil(size / WG));
     this.release(temps);
   }
 
-  reduce(op: ReduceOp, x: Buf, out: Buf, p: ReduceParams): void {
-    const code = REDUCE_OPS.indexOf(op);
-    if (code < 0) argError('reduce', `unknown op '${op}'; valid: ${REDUCE_OPS.join(', ')}`);
-    checkReduce(op, x, out, p);
+  protected runReduce(code: number, op: ReduceOp, x: Buf, out: Buf, p: ReduceParams): void {
     const [gx, gy] = [this.gpu(x, 'reduce'), this.gpu(out, 'reduce')];
     this.live(`reduce(${op})`);
     const outputs = p.outer * p.inner;
@@ -385,30 +364,22 @@ export class WebGpuBackend implements Backend {
     const elems = outputs * p.size;
     this.checkBinding(`reduce(${op})`, 'x', elems);
     const strategy = chooseReduce(p.outer, p.size, p.inner);
-    const temps: GPUBuffer[] = [];
-    const src = this.unalias(gx, elems, [gy], temps);
     const params = new Uint32Array([p.outer, p.size, p.inner, outputs]);
     const groups = strategy === 'tree' ? outputs : Math.ceil(outputs / WG);
     const entry = strategy === 'tree' ? 'reduceTree' : 'reduceSerial';
-    this.run('reduce', entry, { REDUCE_OP: code }, [[0, src, 0, elems], [1, gy, 0, outputs]], 2, params, groups);
-    this.release(temps);
+    this.run('reduce', entry, { REDUCE_OP: code }, [[0, gx, 0, elems], [1, gy, 0, outputs]], 2, params, groups);
   }
 
-  softmax(x: Buf, out: Buf, rows: number, cols: number): void {
-    checkRows('softmax', rows, cols, { x: [x, rows * cols], out: [out, rows * cols] });
+  protected runSoftmax(x: Buf, out: Buf, rows: number, cols: number): void {
     const [gx, gy] = [this.gpu(x, 'softmax'), this.gpu(out, 'softmax')];
     this.live('softmax');
     this.rowKernel(false, gx, this.dummies[0], gy, this.dummies[1], rows, cols);
   }
 
-  softmaxXent(logits: Buf, labels: Buf, loss: Buf, grad: Buf, rows: number, cols: number): void {
-    checkRows('softmaxXent', rows, cols, {
-      logits: [logits, rows * cols], labels: [labels, rows], loss: [loss, rows], grad: [grad, rows * cols],
-    });
+  protected runSoftmaxXent(logits: Buf, labels: Buf, loss: Buf, grad: Buf, rows: number, cols: number): void {
     const op = 'softmaxXent';
     const [gx, gl, gloss, gg] = [this.gpu(logits, op), this.gpu(labels, op), this.gpu(loss, op), this.gpu(grad, op)];
     this.live(op);
-    if (gloss === gg && rows > 0) argError(op, 'loss and grad must be different buffers');
     this.rowKernel(true, gx, gl, gg, gloss, rows, cols);
   }
 
@@ -418,36 +389,29 @@ export class WebGpuBackend implements Backend {
     const elems = rows * cols;
     this.checkBinding(op, 'x', elems);
     const layout = chooseSoftmax(cols);
+    // Only softmax may write its input (IN_PLACE); softmaxXent's buffers arrive distinct.
     const temps: GPUBuffer[] = [];
-    const outputs = xent ? [out, loss] : [out];
-    const src = this.unalias(x, elems, outputs, temps);
-    const lab = xent ? this.unalias(labels, rows, outputs, temps) : labels;
+    const src = xent ? x : this.unalias(x, elems, out, temps);
     const lossElems = xent ? rows : 1;
-    const binds: Bind[] = [[0, src, 0, elems], [1, lab, 0, lossElems], [2, out, 0, elems], [3, loss, 0, lossElems]];
+    const binds: Bind[] = [[0, src, 0, elems], [1, labels, 0, lossElems], [2, out, 0, elems], [3, loss, 0, lossElems]];
     const groups = layout.mode === 'thread' ? Math.ceil(rows / layout.wg) : rows;
     const entry = layout.mode === 'thread' ? 'softmaxThread' : 'softmaxGroup';
     this.run('softmax', entry, { XENT: xent, WG: layout.wg }, binds, 4, new Uint32Array([rows, cols]), groups);
     this.release(temps);
   }
 
-  im2col(x: Buf, cols: Buf, p: WindowParams): void {
-    const [outH, outW] = checkWindow('im2col', x, cols, p, false);
+  protected runIm2col(x: Buf, cols: Buf, p: WindowParams, outH: number, outW: number): void {
     const [gx, gc] = [this.gpu(x, 'im2col'), this.gpu(cols, 'im2col')];
     this.live('im2col');
     const total = p.n * outH * outW * p.c * p.kh * p.kw;
     const needX = [p.n, p.c, p.h, p.w].reduce((e, d, i) => e + (d - 1) * p.inStrides[i], 1);
     this.checkBinding('im2col', 'x', needX);
     this.checkBinding('im2col', 'cols', total);
-    const temps: GPUBuffer[] = [];
-    const src = this.unalias(gx, needX, [gc], temps);
     const params = this.windowParams(p, p.inStrides, outH, outW, total);
-    this.run('window', 'im2col', {}, [[0, src, 0, needX], [1, gc, 0, total]], 2, params, Math.ceil(total / WG));
-    this.release(temps);
+    this.run('window', 'im2col', {}, [[0, gx, 0, needX], [1, gc, 0, total]], 2, params, Math.ceil(total / WG));
   }
 
-  col2im(cols: Buf, x: Buf, p: WindowParams): void {
-    // bijective: x is written whole, once per element, so its strides must tile it exactly.
-    const [outH, outW] = checkWindow('col2im', x, cols, p, true);
+  protected runCol2im(cols: Buf, x: Buf, p: WindowParams, outH: number, outW: number): void {
     const [gc, gx] = [this.gpu(cols, 'col2im'), this.gpu(x, 'col2im')];
     this.live('col2im');
     const colsLength = p.n * outH * outW * p.c * p.kh * p.kw;
@@ -458,11 +422,8 @@ export class WebGpuBackend implements Backend {
     // any stride (even 0), and stride 1 gives its only coordinate, 0, without dividing by 0.
     const dims = [p.n, p.c, p.h, p.w];
     const strides = p.inStrides.map((s, d) => (dims[d] === 1 ? 1 : s));
-    const temps: GPUBuffer[] = [];
-    const src = this.unalias(gc, colsLength, [gx], temps);
     const params = this.windowParams(p, strides, outH, outW, total);
-    this.run('window', 'col2im', {}, [[0, src, 0, colsLength], [1, gx, 0, total]], 2, params, Math.ceil(total / WG));
-    this.release(temps);
+    this.run('window', 'col2im', {}, [[0, gc, 0, colsLength], [1, gx, 0, total]], 2, params, Math.ceil(total / WG));
   }
 
   /** The window kernels' uniform block (wgsl/window.wgsl Params). */
@@ -472,18 +433,12 @@ export class WebGpuBackend implements Backend {
     ]);
   }
 
-  sgd(param: Buf, grad: Buf, momentum: Buf, length: number, p: SgdParams): void {
-    checkFits('sgd', 'param', param, length);
-    checkFits('sgd', 'grad', grad, length);
-    if (p.momentum !== 0) checkFits('sgd', 'momentum', momentum, length);
+  protected runSgd(param: Buf, grad: Buf, momentum: Buf, length: number, p: SgdParams): void {
     const [gp, gg, gm] = [this.gpu(param, 'sgd'), this.gpu(grad, 'sgd'), this.gpu(momentum, 'sgd')];
     this.live('sgd');
     if (length === 0) return;
     const useMomentum = p.momentum !== 0;
-    if (useMomentum && gm === gp) argError('sgd', 'param and momentum must be different buffers');
     const buf = useMomentum ? gm : this.dummies[1];
-    const temps: GPUBuffer[] = [];
-    const g = this.unalias(gg, length, [gp, buf], temps);
     const words = new Uint32Array(7);
     const s = sgdScalars(p);
     new Float32Array(words.buffer).set([s.lr, s.momentum, s.oneMinusDampening, s.weightDecay], 1);
@@ -492,28 +447,22 @@ export class WebGpuBackend implements Backend {
     this.chunked(length, (start, count) => {
       words[0] = count;
       const mom: Bind = useMomentum ? [2, buf, start, count] : [2, buf, 0, 1];
-      this.run('optim', 'sgd', {}, [[0, gp, start, count], [1, g, start, count], mom], 3, words, Math.ceil(count / WG));
+      this.run('optim', 'sgd', {}, [[0, gp, start, count], [1, gg, start, count], mom], 3, words, Math.ceil(count / WG));
     });
-    this.release(temps);
   }
 
-  adam(param: Buf, grad: Buf, m: Buf, v: Buf, length: number, p: AdamParams): void {
-    for (const [name, buf] of [['param', param], ['grad', grad], ['m', m], ['v', v]] as const) checkFits('adam', name, buf, length);
+  protected runAdam(param: Buf, grad: Buf, m: Buf, v: Buf, length: number, p: AdamParams): void {
     const [gp, gg, gm, gv] = [this.gpu(param, 'adam'), this.gpu(grad, 'adam'), this.gpu(m, 'adam'), this.gpu(v, 'adam')];
     this.live('adam');
     const s = adamScalars(p);
     if (length === 0) return;
-    if (gp === gm || gp === gv || gm === gv) argError('adam', 'param, m and v must be three different buffers');
-    const temps: GPUBuffer[] = [];
-    const g = this.unalias(gg, length, [gp, gm, gv], temps);
     const words = new Uint32Array(9);
     const floats = new Float32Array(words.buffer);
     floats.set([s.coupledDecay, s.decoupledFactor, s.oneMinusBeta1, s.beta2, s.oneMinusBeta2, s.eps, s.stepSize, s.bias2Sqrt], 1);
     this.chunked(length, (start, count) => {
       words[0] = count;
-      const binds: Bind[] = [[4, gp, start, count], [5, g, start, count], [6, gm, start, count], [7, gv, start, count]];
+      const binds: Bind[] = [[4, gp, start, count], [5, gg, start, count], [6, gm, start, count], [7, gv, start, count]];
       this.run('optim', 'adam', {}, binds, 8, words, Math.ceil(count / WG));
     });
-    this.release(temps);
   }
 }

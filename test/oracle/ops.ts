@@ -59,8 +59,6 @@ export function binaryScalar(op: BinaryOp, a: number, b: number, p = 0): number 
     case 'sub': return a - b;
     case 'mul': return a * b;
     case 'div': return a / b;
-    case 'maximum': return Math.max(a, b);
-    case 'minimum': return Math.min(a, b);
     case 'leakyReluGrad': return a > 0 ? b : p * b;
   }
 }

@@ -8,12 +8,14 @@ import fc from 'fast-check';
 import type { Backend, Buf, UnaryOp, WindowParams } from '../../core/backend.ts';
 import { BINARY_OPS, UNARY_OPS, windowOutSize } from '../../core/backend.ts';
 import { RidgelineError } from '../../core/errors.ts';
+import { CheckedBackend } from '../../core/backend_contract.ts';
 import { broadcastStrides, coalesce, contiguousStrides } from '../../core/shape.ts';
 import * as oracle from '../oracle/ops.ts';
 import {
   ROUNDED_RTOL, SUBNORMAL_ATOL, TRANSCENDENTAL_ATOL, TRANSCENDENTAL_RTOL, gamma, softmaxAtol,
 } from '../tolerances.ts';
 import { RUNS, assertClose, randomF32, relTol } from '../util.ts';
+import { aliasingTests } from './aliasing.ts';
 
 /** Dimension sizes that stress the kernels: 1, odd, not a multiple of 4 or 8, and ≥ 1024. */
 export const dim = (max = 40): fc.Arbitrary<number> =>
@@ -102,6 +104,11 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
     }
     const be = made;
     const read = async (b: Buf) => be.download(b);
+
+    test('the backend enforces the shared contract (extends CheckedBackend)', () => {
+      assert.ok(be instanceof CheckedBackend);
+    });
+    aliasingTests(be);
 
     /** One product on random operands within the γ(k)·Σ|a||b| bound of the f64 oracle. */
     const matmulAgrees = async (s: { batch: number; m: number; n: number; k: number }, transA: boolean, transB: boolean, seed: number) => {
@@ -246,6 +253,15 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
         }),
         { numRuns: RUNS.kernel },
       );
+    });
+
+    test('reduce max is wasm f32.max on every backend: NaN propagates, max(−0, +0) = +0', async () => {
+      const x = Float32Array.of(-0, 0, 0, -0, 1, Number.NaN, Number.NaN, 1, -0, -0);
+      const [xb, out] = [upload(be, x), be.alloc(5)];
+      be.reduce('max', xb, out, { outer: 5, size: 2, inner: 1 });
+      const got = Array.from(await read(out));
+      [0, 0, Number.NaN, Number.NaN, -0].forEach((want, i) => assert.ok(Object.is(got[i], want), `max #${i}: ${got[i]} vs ${want}`));
+      [xb, out].forEach((b) => be.free(b));
     });
 
     test('softmax and fused softmax cross-entropy, extreme finite logits (±80) without NaN', async () => {

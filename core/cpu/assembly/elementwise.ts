@@ -98,9 +98,7 @@ export function unary(op: i32, x: usize, out: usize, n: i32, p: f32): void {
     case 1: return a - b;
     case 2: return a * b;
     case 3: return a / b;
-    case 4: return max<f32>(a, b);
-    case 5: return min<f32>(a, b);
-    case 6: return a > 0 ? b : p * b;
+    case 4: return a > 0 ? b : p * b;
     default: return NaN;
   }
 }
@@ -111,9 +109,7 @@ export function unary(op: i32, x: usize, out: usize, n: i32, p: f32): void {
     case 1: return f32x4.sub(a, b);
     case 2: return f32x4.mul(a, b);
     case 3: return f32x4.div(a, b);
-    case 4: return f32x4.max(a, b);
-    case 5: return f32x4.min(a, b);
-    case 6: return v128.bitselect(b, f32x4.mul(p, b), f32x4.gt(a, f32x4.splat(0)));
+    case 4: return v128.bitselect(b, f32x4.mul(p, b), f32x4.gt(a, f32x4.splat(0)));
     default: return a;
   }
 }
@@ -193,8 +189,6 @@ export function binary(op: i32, a: usize, b: usize, out: usize, rank: i32, meta:
     case 2: binaryLoop(2, a, b, out, rank, meta, p); break;
     case 3: binaryLoop(3, a, b, out, rank, meta, p); break;
     case 4: binaryLoop(4, a, b, out, rank, meta, p); break;
-    case 5: binaryLoop(5, a, b, out, rank, meta, p); break;
-    case 6: binaryLoop(6, a, b, out, rank, meta, p); break;
     default: binaryLoop(-1, a, b, out, rank, meta, p);
   }
 }
