@@ -115,30 +115,17 @@ try {
   const outputs = ['main.js', 'worker.js', 'index.html', 'ridgeline.js'].map((n) => join(outDir, n));
   if (outputs.some((o) => isStale(o, inputsNewest)) || !existsSync(stampPath) || readFileSync(stampPath, 'utf8') !== stamp) {
     mkdirSync(outDir, { recursive: true });
+    // What both browser bundles share: ES modules for current browsers, with source maps.
+    const browserBundle = { outdir: outDir, bundle: true, format: 'esm', platform: 'browser', target: 'es2022', sourcemap: true, logLevel: 'warning' };
     await build({
+      ...browserBundle,
       entryPoints: [join(pageDir, 'main.ts'), join(pageDir, 'worker.ts')],
-      outdir: outDir,
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      sourcemap: true,
-      logLevel: 'warning',
       define: { RIDGELINE_VERSION: JSON.stringify(version), RIDGELINE_GIT_COMMIT: JSON.stringify(commit) },
     });
     writeAtomically(join(outDir, 'index.html'), readFileSync(join(pageDir, 'index.html'), 'utf8'));
     // The library for pages (package export `ridgeline/browser`): core/mod.ts as one ES
     // module, kernels (WASM, WGSL) embedded as in every other build.
-    await build({
-      entryPoints: { ridgeline: join(root, 'core/mod.ts') },
-      outdir: outDir,
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      sourcemap: true,
-      logLevel: 'warning',
-    });
+    await build({ ...browserBundle, entryPoints: { ridgeline: join(root, 'core/mod.ts') } });
     writeAtomically(stampPath, stamp);
   }
 }

