@@ -22,6 +22,8 @@ export interface TrainRunOptions {
   init?: Float32Array[];
   /** Data-order seed (default `spec.seedOrder`). */
   orderSeed?: number;
+  /** Called once the training length is known, before the first step (for progress). */
+  onStart?: (steps: number) => void;
   /** Called at each loss readback (every 50 steps and at the end) with the losses since the last. */
   onLosses?: (firstStep: number, losses: Float32Array) => void;
 }
@@ -47,6 +49,7 @@ export async function trainRun(backend: Backend, model: Model, dataset: Dataset,
   const config = trainConfigOf(spec, loader.stepsPerEpoch, steps);
   const state = stateFromWeights(backend, model, o.init ?? model.init(spec.seedInit), config);
   const losses: number[] = [];
+  o.onStart?.(steps);
   try {
     await trainSteps(backend, model, state, loader, steps, config, {
       onSync: (first, l) => {

@@ -11,10 +11,7 @@ import type { FileStore } from '../io.ts';
 import type { Model } from '../nn/model.ts';
 import { createModel } from '../nn/registry.ts';
 import { loadWeights } from '../train/checkpoint.ts';
-import { alphaGrid } from './barrier.ts';
-import { layerDistances, weightDistance } from './distances.ts';
-import { pairMetrics } from './metrics.ts';
-import { evaluatePath } from './path_eval.ts';
+import { measureBarrier } from './pair_barrier.ts';
 
 /** The stages a measurement goes through, for a progress bar (the path evaluations dominate). */
 export const BARRIER_STAGES = ['load data', 'read checkpoints', 'train path', 'test path'] as const;
@@ -42,20 +39,11 @@ export async function loadCheckpointPair(
   return { dataset, model, weightsA: await loadWeights(files, fileA, model), weightsB: await loadWeights(files, fileB, model) };
 }
 
-/** Path metrics on train and test, and the weight distances, of a loaded pair. */
+/** Path metrics on train and test, and the weight distances, of a loaded pair (`measureBarrier` with the spec's settings). */
 export async function measureCheckpointPair(backend: Backend, pair: CheckpointPair, spec: ForkSpec, onStage: (stage: number) => void = () => {}) {
-  const { model, dataset, weightsA: wA, weightsB: wB } = pair;
-  const alphas = alphaGrid(spec.alphas);
-  onStage(2);
-  const train = await evaluatePath(backend, model, wA, wB, alphas, dataset.train, spec.evalBatch);
-  onStage(3);
-  const test = await evaluatePath(backend, model, wA, wB, alphas, dataset.test, spec.evalBatch);
-  return {
-    model: model.name,
-    modelDescription: model.description,
-    data: dataset.name,
-    ...pairMetrics(train, test),
-    weightDistance: weightDistance(wA, wB),
-    weightDistanceByLayer: layerDistances(model, wA, wB),
-  };
+  const { model, dataset, weightsA, weightsB } = pair;
+  const measured = await measureBarrier(backend, model, weightsA, weightsB, dataset, {
+    alphas: spec.alphas, evalBatch: spec.evalBatch, onPath: (split) => onStage(split === 'train' ? 2 : 3),
+  });
+  return { model: model.name, modelDescription: model.description, data: dataset.name, ...measured };
 }

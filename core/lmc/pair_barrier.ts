@@ -20,6 +20,8 @@ export interface BarrierOptions {
   evalBatch?: number;
   /** Recompute batch-norm statistics at every point instead of interpolating them. */
   resetBn?: ResetBnOptions;
+  /** Called before each split's path is evaluated (for progress). */
+  onPath?: (split: 'train' | 'test') => void;
 }
 
 export interface PairBarrier {
@@ -38,7 +40,9 @@ export async function measureBarrier(
 ): Promise<PairBarrier> {
   const alphas = alphaGrid(options.alphas ?? 11);
   const evalBatch = options.evalBatch ?? 1000;
+  options.onPath?.('train');
   const train = await evaluatePath(backend, model, weightsA, weightsB, alphas, dataset.train, evalBatch, options.resetBn);
+  options.onPath?.('test');
   const test = await evaluatePath(backend, model, weightsA, weightsB, alphas, dataset.test, evalBatch, options.resetBn);
   return {
     ...pairMetrics(train, test),

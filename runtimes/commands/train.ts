@@ -1,16 +1,14 @@
 /** `ridgeline train`: one training run from a seed or a safetensors init, ending in a checkpoint. */
-import { trainingLoader } from '../../core/experiments/train_loader.ts';
 import { loadDataset } from '../../core/data/registry.ts';
 import { RidgelineError } from '../../core/errors.ts';
-import { trainConfigOf } from '../../core/experiments/train_config.ts';
+import { trainRun } from '../../core/experiments/train_run.ts';
 import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
 import { joinPath } from '../../core/io.ts';
 import { prepareOutDir } from '../../core/out_dir.ts';
 import { createModel } from '../../core/nn/registry.ts';
 import { selectBackend } from '../../core/select_backend.ts';
 import { loadWeights, saveCheckpoint } from '../../core/train/checkpoint.ts';
-import { disposeState, stateFromWeights } from '../../core/train/state.ts';
-import { trainSteps } from '../../core/train/trainer.ts';
+import { disposeState } from '../../core/train/state.ts';
 import { BACKEND_OPTION, type Command, requireOption } from '../command.ts';
 import { MODEL_OPTIONS, OPTIMIZER_OPTIONS } from './spec_options.ts';
 
@@ -38,25 +36,18 @@ export const trainCommand: Command = {
     host.progress.log(reason);
     const dataset = await loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize });
     const model = createModel(spec.model, dataset.inputShape, dataset.classes, { width: spec.width, slope: spec.slope });
-    const loader = trainingLoader(dataset, spec, spec.seedOrder);
-    const steps = spec.unit === 'steps' ? spec.total! : Math.round(spec.total! * loader.stepsPerEpoch);
-    const config = trainConfigOf(spec, loader.stepsPerEpoch, steps);
-    const weights = init ? await loadWeights(host.files, init, model) : model.init(spec.seedInit);
-    const state = stateFromWeights(backend, model, weights, config);
-    const losses: number[] = [];
+    const initWeights = init ? await loadWeights(host.files, init, model) : undefined;
+    const run = await trainRun(backend, model, dataset, spec, {
+      init: initWeights,
+      onStart: (steps) => host.progress.start(`train ${model.name} on ${dataset.name}`, steps),
+      onLosses: (first, l) => host.progress.update(first + l.length, `loss ${l[l.length - 1].toFixed(4)}`),
+    });
     try {
-      host.progress.start(`train ${model.name} on ${dataset.name}`, steps);
-      await trainSteps(backend, model, state, loader, steps, config, {
-        onSync: (first, l) => {
-          losses.push(...l);
-          host.progress.update(first + l.length, `loss ${l[l.length - 1].toFixed(4)}`);
-        },
-      });
-      host.progress.finish(`final loss ${losses[losses.length - 1]?.toFixed(4)}`);
-      await saveCheckpoint(host.files, joinPath(out, 'final'), model, state, { orderSeed: String(spec.seedOrder) });
-      await host.files.write(joinPath(out, 'train.json'), JSON.stringify({ spec, init: init ?? null, steps, runtime: host.runtime, backend: backend.description, losses }, null, 1));
+      host.progress.finish(`final loss ${run.losses[run.losses.length - 1]?.toFixed(4)}`);
+      await saveCheckpoint(host.files, joinPath(out, 'final'), model, run.state, { orderSeed: String(spec.seedOrder) });
+      await host.files.write(joinPath(out, 'train.json'), JSON.stringify({ spec, init: init ?? null, steps: run.steps, runtime: host.runtime, backend: backend.description, losses: run.losses }, null, 1));
     } finally {
-      disposeState(state);
+      disposeState(run.state);
     }
     host.print(`checkpoint: ${joinPath(out, 'final.safetensors')} (+ final.optim.safetensors)`);
     return 0;
