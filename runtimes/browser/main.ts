@@ -4,12 +4,19 @@
  * (#/fork). Hash routes work the same under `ridgeline serve` and on a static site, where
  * there is no server to answer other paths.
  */
+import { BACKEND_CHOICES, type BackendChoice } from '../../core/select_backend.ts';
 import { pickFromRun, setupBarrierView } from './barrier_view.ts';
 import { setupForkView } from './fork_view.ts';
 import { showRun } from './run_view.ts';
 import { runFolderUrl, showRuns } from './runs_view.ts';
 
 const VIEWS = ['runs', 'run', 'barrier', 'fork'] as const;
+
+/** What each form's backend menu says of the CLI's --backend choices (one list for every form). */
+const BACKEND_LABELS: Record<BackendChoice, string> = { auto: 'auto (hardware WebGPU, else CPU)', cpu: 'cpu (WebAssembly)', webgpu: 'webgpu' };
+for (const select of Array.from(document.querySelectorAll<HTMLSelectElement>('select[data-backend-choices]'))) {
+  for (const choice of BACKEND_CHOICES) select.add(new Option(BACKEND_LABELS[choice], choice));
+}
 
 function route(): void {
   const [, name = 'runs', ...rest] = location.hash.split('/');
