@@ -4,9 +4,25 @@
  * table printing and atomic result files.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Whether the module at `metaUrl` (its import.meta.url) is the script node was started
+ * with: a bench's CLI runs only then, so that another bench (bench/throughput.ts) can
+ * import its measuring functions without running it.
+ */
+export function isMainModule(metaUrl: string): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(fileURLToPath(metaUrl)) === realpathSync(entry);
+  } catch {
+    return false;
+  }
+}
 
 /** Per-call time of a benchmarked function, in seconds. */
 export interface Timing {

@@ -10,7 +10,7 @@ import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import {
   OPENBLAS_OPENMP_DIR, PEER_UNSET_ENV, PY_BLAS_INFO, PY_TIME_IT, SYSTEM_PYTHON, type Timing, cpuBusyFraction,
-  describeBlas, estimateClockGHz, fmt, simdFlopsPerCycle, formatTable, median, peerEnv, runPythonJson, spread, startTorchBench, timeIt, writeJsonAtomic,
+  describeBlas, estimateClockGHz, fmt, isMainModule, simdFlopsPerCycle, formatTable, median, peerEnv, runPythonJson, spread, startTorchBench, timeIt, writeJsonAtomic,
 } from './harness.ts';
 
 const USAGE = `Usage: node dist/bench/matmul.js [options]
@@ -46,13 +46,15 @@ for n in sizes:
 print(json.dumps(out))
 `;
 
-interface PeerRun {
+/** One PyTorch process's matmul timings at each size, with the BLAS it really ran. */
+export interface PeerRun {
   threads: number;
   blas: Record<string, unknown>;
   results: ({ n: number } & Timing)[];
 }
 
-const gflops = (n: number, seconds: number): number => (2 * n ** 3) / seconds / 1e9;
+/** GFLOP/s of an n×n product that took `seconds`. */
+export const gflops = (n: number, seconds: number): number => (2 * n ** 3) / seconds / 1e9;
 
 const CLI_OPTIONS = {
   sizes: { type: 'string', default: '256,512,1024' },
@@ -88,10 +90,10 @@ function usageError(message: string): never {
   process.exit(2);
 }
 
-type Backend = Awaited<ReturnType<typeof createCpuBackend>>;
+export type Backend = Awaited<ReturnType<typeof createCpuBackend>>;
 
 /** Times our matmul at size n, after checking a few entries against an f64 dot product. */
-function measureOurs(backend: Backend, n: number): Timing {
+export function measureOurs(backend: Backend, n: number): Timing {
   let seed = 12345 + n;
   const rand = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
   const a = Float32Array.from({ length: n * n }, rand);
@@ -114,7 +116,8 @@ function measureOurs(backend: Backend, n: number): Timing {
   }
 }
 
-function runPeer(python: string, threads: number, sizes: number[]): PeerRun {
+/** Times torch.mm at each size in a fresh PyTorch process with `threads` threads. */
+export function runPeer(python: string, threads: number, sizes: number[]): PeerRun {
   // OMP_NUM_THREADS as well as set_num_threads: OpenBLAS's OpenMP build sizes its pool from it.
   const env = peerEnv({ OMP_NUM_THREADS: String(threads) });
   return runPythonJson(python, PEER_SCRIPT, [String(threads), sizes.join(',')], env) as PeerRun;
@@ -227,7 +230,9 @@ async function main(): Promise<void> {
   console.log(`\nwrote ${opts.out}`);
 }
 
-main().catch((e: unknown) => {
-  console.error(`matmul bench failed: ${(e as Error).message}`);
-  process.exit(1);
-});
+if (isMainModule(import.meta.url)) {
+  main().catch((e: unknown) => {
+    console.error(`matmul bench failed: ${(e as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -17,14 +17,14 @@ import { parseArgs } from 'node:util';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import {
-  PEER_UNSET_ENV, SYSTEM_PYTHON, cpuBusyFraction, describeBlas, fmt, formatTable, median, peerEnv, spread, startTorchBench,
+  PEER_UNSET_ENV, SYSTEM_PYTHON, cpuBusyFraction, describeBlas, fmt, formatTable, isMainModule, median, peerEnv, spread, startTorchBench,
   writeJsonAtomic,
 } from './harness.ts';
 import { type Workload, ourSecondsPerStep } from './step_time.ts';
 
 /** The presets' architectures at the presets' batch sizes (`ridgeline presets`), plus the k1/k2 paper's VGG. */
 const FASHION = { dataset: 'Fashion-MNIST', input: [1, 28, 28], classes: 10, trainExamples: 60_000, batch: 128 };
-const WORKLOADS: Record<string, Workload> = {
+export const WORKLOADS: Record<string, Workload> = {
   // The fashion-mlp2 preset's network (784-512-10): issue 14's headline workload.
   'mlp-2': { model: 'mlp-2', ...FASHION, steps: 60 },
   lenet5: { model: 'lenet5', dataset: 'MNIST', input: [1, 28, 28], classes: 10, trainExamples: 60_000, batch: 64, steps: 50 },
@@ -97,13 +97,15 @@ function parseCli(): { workloads: Workload[]; rounds: number; peer: boolean; out
   return { workloads, rounds, peer: !values['no-peer'], out: values.out };
 }
 
-interface PeerStep {
+/** What bench/torch_models.py epoch prints. */
+export interface PeerStep {
   seconds_per_step: number;
   threads: number;
   final_loss: number;
 }
 
-function torchSecondsPerStep(python: string, w: Workload, threads: number): PeerStep {
+/** Seconds per step of the same workload in PyTorch with `threads` threads (a fresh process). */
+export function torchSecondsPerStep(python: string, w: Workload, threads: number): PeerStep {
   // OMP_NUM_THREADS as well as --threads (set_num_threads): OpenBLAS's OpenMP build sizes its pool from it.
   const args = [TORCH_MODELS, 'epoch', '--model', w.model, '--input', w.input.join(','), '--classes', String(w.classes || 1), // siren: one output
     '--batch', String(w.batch), '--steps', String(w.steps), '--threads', String(threads)];
@@ -196,7 +198,9 @@ async function main(): Promise<void> {
   for (const b of Object.values(backends)) b.close();
 }
 
-main().catch((e: unknown) => {
-  console.error(`model_epoch bench failed: ${(e as Error).message}`);
-  process.exit(1);
-});
+if (isMainModule(import.meta.url)) {
+  main().catch((e: unknown) => {
+    console.error(`model_epoch bench failed: ${(e as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -14,17 +14,15 @@
 import { parseArgs } from 'node:util';
 import * as ag from '../core/autograd/mod.ts';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
-import type { Dataset } from '../core/data/dataset.ts';
-import { BatchLoader } from '../core/data/loader.ts';
-import { loadDataset } from '../core/data/registry.ts';
 import { taskLoss } from '../core/nn/loss.ts';
 import { createModel } from '../core/nn/registry.ts';
 import { fromArray, keep, tidy } from '../core/tensor.ts';
 import { Sgd } from '../core/train/optimizers.ts';
-import { nodeFileStore } from '../runtimes/node_files.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
-import { fmt, formatTable, machineInfo, timeIt, writeJsonAtomic } from './harness.ts';
-import { ProfilingBackend } from './profile_backend.ts';
+import { type BatchSource, fashionBatches } from './fashion_batches.ts';
+import { fmt, formatTable, isMainModule, machineInfo, writeJsonAtomic } from './harness.ts';
+import { gflops, measureOurs } from './matmul.ts';
+import { type ProductStat, ProfilingBackend } from './profile_backend.ts';
 
 const USAGE = `Usage: node dist/bench/profile.js [options]
 
@@ -43,36 +41,17 @@ const BATCH = 128;
 const SHAPE = [1, 28, 28];
 const CLASSES = 10;
 
-/** Fashion-MNIST when Debian's dataset-fashion-mnist is installed, else uniform noise of its shape. */
-async function batches(): Promise<{ source: string; at: (s: number) => { x: Float32Array; y: Float32Array } }> {
-  let data: Dataset | null = null;
-  try {
-    data = await loadDataset('fashion-mnist', nodeFileStore());
-  } catch {
-    data = null;
-  }
-  if (data) {
-    const loader = new BatchLoader(data.train, data.inputShape, { batchSize: BATCH, orderSeed: 0 });
-    return { source: 'Fashion-MNIST (train split)', at: (s) => loader.batchAt(s) };
-  }
-  let seed = 12345;
-  const rand = (): number => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  const fixed = Array.from({ length: 8 }, () => ({
-    x: Float32Array.from({ length: BATCH * 784 }, rand),
-    y: Float32Array.from({ length: BATCH }, () => Math.floor(rand() * CLASSES)),
-  }));
-  return { source: 'uniform noise of Fashion-MNIST shape (dataset not installed)', at: (s) => fixed[s % fixed.length] };
-}
-
-interface ModelProfile {
+/** One model's step, split by op family, and its products by shape. */
+export interface ModelProfile {
   model: string;
   stepMs: number;
   families: { family: string; msPerStep: number; callsPerStep: number; share: number }[];
-  products: { phase: string; shape: string; callsPerStep: number; msPerStep: number; gflops: number }[];
+  products: { phase: string; shape: string; dims: ProductStat['dims']; callsPerStep: number; msPerStep: number; gflops: number }[];
   gflopPerStep: number;
 }
 
-async function profileModel(pb: ProfilingBackend, name: string, steps: number, data: Awaited<ReturnType<typeof batches>>): Promise<ModelProfile> {
+/** Times `steps` training steps of `name` (after 5 untimed) through `pb`, attributing every kernel call. */
+export async function profileModel(pb: ProfilingBackend, name: string, steps: number, data: BatchSource): Promise<ModelProfile> {
   const model = createModel(name, SHAPE, CLASSES, name === 'mlp-2' ? { width: 512 } : {});
   const init = model.init(0);
   const state = model.params.map((p, i) => keep(fromArray(pb, init[i], p.shape)));
@@ -104,7 +83,7 @@ async function profileModel(pb: ProfilingBackend, name: string, steps: number, d
     families.push({ family: 'JS and autograd (outside kernels)', msPerStep: stepMs - inCalls, callsPerStep: 0, share: (stepMs - inCalls) / stepMs });
     families.sort((a, b) => b.msPerStep - a.msPerStep);
     const products = [...pb.products.values()].map((p) => ({
-      phase: p.phase, shape: p.shape, callsPerStep: p.calls / steps, msPerStep: p.ms / steps, gflops: p.flops / p.ms / 1e6,
+      phase: p.phase, shape: p.shape, dims: p.dims, callsPerStep: p.calls / steps, msPerStep: p.ms / steps, gflops: p.flops / p.ms / 1e6,
     })).sort((a, b) => b.msPerStep - a.msPerStep);
     const gflopPerStep = [...pb.products.values()].reduce((a, p) => a + p.flops, 0) / steps / 1e9;
     return { model: name, stepMs, families, products, gflopPerStep };
@@ -114,27 +93,22 @@ async function profileModel(pb: ProfilingBackend, name: string, steps: number, d
   }
 }
 
-/** GFLOP/s of the 1024² product on this backend: the rate the roofline of a step uses. */
-function squareRate(backend: Awaited<ReturnType<typeof createCpuBackend>>): number {
-  const n = 1024;
-  const bufs = [backend.alloc(n * n), backend.alloc(n * n), backend.alloc(n * n)];
-  backend.fill(bufs[0], 0.5);
-  backend.fill(bufs[1], 0.25);
-  const t = timeIt(() => backend.matmul(bufs[0], bufs[1], bufs[2], { batch: 1, m: n, n, k: n, transA: false, transB: false }), { budgetMs: 1000, sampleMs: 50 });
-  bufs.forEach((b) => backend.free(b));
-  return (2 * n ** 3) / t.medianS / 1e9;
-}
+const CLI_OPTIONS = {
+  models: { type: 'string', default: 'mlp-2,lenet5' },
+  steps: { type: 'string', default: '40' },
+  threads: { type: 'string', default: '2' },
+  out: { type: 'string', default: 'bench/results/profile.json' },
+  help: { type: 'boolean', default: false },
+} as const;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      models: { type: 'string', default: 'mlp-2,lenet5' },
-      steps: { type: 'string', default: '40' },
-      threads: { type: 'string', default: '2' },
-      out: { type: 'string', default: 'bench/results/profile.json' },
-      help: { type: 'boolean', default: false },
-    },
-  });
+  let values: ReturnType<typeof parseArgs<{ options: typeof CLI_OPTIONS }>>['values'];
+  try {
+    values = parseArgs({ options: CLI_OPTIONS }).values;
+  } catch (e) {
+    console.error(`profile bench: ${(e as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
   if (values.help) {
     console.log(USAGE);
     return;
@@ -147,9 +121,10 @@ async function main(): Promise<void> {
   }
   const backend = await createCpuBackend(values.threads === '2' ? { spawnWorker: spawnKernelWorker } : {});
   const pb = new ProfilingBackend(backend);
-  const data = await batches();
+  const data = await fashionBatches(BATCH);
   const machine = machineInfo();
-  const rate = squareRate(backend);
+  // The rate of the 1024² product on this backend: the rate the roofline of a step uses.
+  const rate = gflops(1024, measureOurs(backend, 1024).medianS);
   console.log(`training-step profile — ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}; ${backend.description}`);
   console.log(`data: ${data.source}; batch ${BATCH}; SGD lr 0.05 momentum 0.9; ${steps} timed steps after 5 untimed`);
   console.log(`1024² product on this backend: ${fmt(rate)} GFLOP/s (the roofline rate below)\n`);
@@ -172,7 +147,9 @@ async function main(): Promise<void> {
   backend.close();
 }
 
-main().catch((e: unknown) => {
-  console.error(`profile bench failed: ${(e as Error).stack}`);
-  process.exit(1);
-});
+if (isMainModule(import.meta.url)) {
+  main().catch((e: unknown) => {
+    console.error(`profile bench failed: ${(e as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -16,6 +16,8 @@ export type Phase = 'forward' | 'backward' | 'optimizer' | 'other';
 export interface ProductStat {
   phase: Phase;
   shape: string;
+  /** The product's dimensions: batch × (m×k · k×n). */
+  dims: { batch: number; m: number; n: number; k: number };
   calls: number;
   ms: number;
   flops: number;
@@ -71,7 +73,7 @@ export class ProfilingBackend implements Backend {
     this.time(`matmul ${this.phase}`, () => this.inner.matmul(a, b, out, p));
     const shape = `${p.batch > 1 ? `${p.batch}×` : ''}${p.m}×${p.k}·${p.k}×${p.n}${p.transA ? ' Aᵀ' : ''}${p.transB ? ' Bᵀ' : ''}`;
     const key = `${this.phase} ${shape}`;
-    const s = this.products.get(key) ?? { phase: this.phase, shape, calls: 0, ms: 0, flops: 0 };
+    const s = this.products.get(key) ?? { phase: this.phase, shape, dims: { batch: p.batch, m: p.m, n: p.n, k: p.k }, calls: 0, ms: 0, flops: 0 };
     s.calls++;
     s.ms += nowMs() - t0;
     s.flops += 2 * p.batch * p.m * p.n * p.k;

@@ -37,17 +37,22 @@ function randomBatches(w: Workload, inputSize: number): { x: Float32Array; y: Fl
  * training mode, fused cross-entropy, gradients of the trainable tensors only, the fused
  * SGD kernel; BN running statistics are updated by the forward), with no readback inside
  * the timed loop; the last loss is read at the end, so every queued kernel has run.
+ * `data` gives the batch of step s (3 warm-up steps, then the timed ones from step 3):
+ * by default eight fixed random batches; a real data set's batches are gathered inside
+ * the timed loop, as a training epoch gathers them.
  */
-export async function ourSecondsPerStep(backend: Backend, w: Workload): Promise<{ secondsPerStep: number; finalLoss: number }> {
+export async function ourSecondsPerStep(
+  backend: Backend, w: Workload, data?: (s: number) => { x: Float32Array; y: Float32Array },
+): Promise<{ secondsPerStep: number; finalLoss: number }> {
   const model = createModel(w.model, w.input, w.classes);
   const init = model.init(0);
   const state = model.params.map((p, i) => keep(fromArray(backend, init[i], p.shape)));
   const trainIdx = model.params.flatMap((p, i) => (p.trainable === false ? [] : [i]));
   const trainable = trainIdx.map((i) => ag.param(state[i]));
   const opt = new Sgd({ lr: 0.01, momentum: 0.9 });
-  const batches = randomBatches(w, model.inputSize);
+  const batches = data ? [] : randomBatches(w, model.inputSize);
   const step = (s: number): Tensor => tidy(() => {
-    const b = batches[s % batches.length];
+    const b = data ? data(s) : batches[s % batches.length];
     const x = fromArray(backend, b.x, [w.batch, model.inputSize]);
     const y = fromArray(backend, b.y, [w.batch]);
     const { value, grads } = ag.valueAndGrad((tp) => {

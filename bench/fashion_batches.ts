@@ -1,0 +1,49 @@
+/**
+ * The Fashion-MNIST training batches the benches train on (Debian's dataset-fashion-mnist,
+ * standardized as the trainer does, the loader's seeded order 0), or uniform noise of the
+ * same shape when the data set is not installed. One source, so that ours and a peer fed
+ * from it (bench/jaxjs_peer.ts) see the same batch at the same step.
+ */
+import { BatchLoader } from '../core/data/loader.ts';
+import { loadDataset } from '../core/data/registry.ts';
+import { nodeFileStore } from '../runtimes/node_files.ts';
+
+export interface BatchSource {
+  /** What the batches are: the data set, or why they are noise. */
+  source: string;
+  /** True for Fashion-MNIST; false for the noise fallback (a peer cannot show learning on it). */
+  real: boolean;
+  /** Full batches per epoch (floor(60 000 / batch), the loader's drop_last epoch). */
+  stepsPerEpoch: number;
+  /** The batch of global step s: batch × 784 inputs, batch class labels (as floats). */
+  at: (s: number) => { x: Float32Array; y: Float32Array };
+}
+
+const FEATURES = 28 * 28;
+const CLASSES = 10;
+const TRAIN_EXAMPLES = 60_000;
+
+/** Fashion-MNIST batches of `batch` examples, or (`fallback`, the default) noise when it is missing. */
+export async function fashionBatches(batch: number, fallback = true): Promise<BatchSource> {
+  let reason: string;
+  try {
+    const data = await loadDataset('fashion-mnist', nodeFileStore());
+    const loader = new BatchLoader(data.train, data.inputShape, { batchSize: batch, orderSeed: 0 });
+    return { source: 'Fashion-MNIST (train split, standardized, order seed 0)', real: true, stepsPerEpoch: loader.stepsPerEpoch, at: (s) => loader.batchAt(s) };
+  } catch (e) {
+    reason = (e as Error).message;
+  }
+  if (!fallback) throw new Error(`Fashion-MNIST is not available (${reason}); install Debian's dataset-fashion-mnist`);
+  let seed = 12345;
+  const rand = (): number => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const fixed = Array.from({ length: 8 }, () => ({
+    x: Float32Array.from({ length: batch * FEATURES }, rand),
+    y: Float32Array.from({ length: batch }, () => Math.floor(rand() * CLASSES)),
+  }));
+  return {
+    source: 'uniform noise of Fashion-MNIST shape (dataset-fashion-mnist not installed)',
+    real: false,
+    stepsPerEpoch: Math.floor(TRAIN_EXAMPLES / batch),
+    at: (s) => fixed[s % fixed.length],
+  };
+}
