@@ -116,7 +116,8 @@ async function main(): Promise<void> {
   const steps = Number(values.steps);
   const models = values.models.split(',');
   if (!Number.isInteger(steps) || steps < 1 || !['1', '2'].includes(values.threads) || models.some((m) => !['mlp-2', 'lenet5'].includes(m))) {
-    console.error(USAGE);
+    console.error(`profile bench: expected --steps a positive integer, --threads 1 or 2, --models from mlp-2,lenet5; got ` +
+      `--steps ${values.steps} --threads ${values.threads} --models ${values.models}\n\n${USAGE}`);
     process.exit(2);
   }
   const backend = await createCpuBackend(values.threads === '2' ? { spawnWorker: spawnKernelWorker } : {});
