@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFil
 import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /**
  * Whether the module at `metaUrl` (its import.meta.url) is the script node was started
@@ -22,6 +23,32 @@ export function isMainModule(metaUrl: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A bench's refusal of its command line: one line on stderr (no stack trace), exit code 2. */
+export function usageExit(bench: string, message: string): never {
+  console.error(`${bench}: ${message} (--help for usage)`);
+  process.exit(2);
+}
+
+/**
+ * A bench's options parsed from process.argv: with --help, `usage` on stdout and exit 0;
+ * an unknown or malformed option ends the process through {@link usageExit}.
+ */
+export function benchOptions<O extends NonNullable<ParseArgsConfig['options']>>(
+  bench: string, usage: string, options: O,
+): ReturnType<typeof parseArgs<{ options: O }>>['values'] {
+  let values: ReturnType<typeof parseArgs<{ options: O }>>['values'];
+  try {
+    values = parseArgs({ options }).values;
+  } catch (e) {
+    usageExit(bench, (e as Error).message);
+  }
+  if ((values as { help?: boolean }).help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  return values;
 }
 
 /** Per-call time of a benchmarked function, in seconds. */

@@ -19,11 +19,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { parseArgs } from 'node:util';
 import { blockUntilReady, defaultDevice, init, jit, nn, numpy as np, tree, valueAndGrad } from '@jax-js/jax';
 import { createModel } from '../core/nn/registry.ts';
 import { fashionBatches } from './fashion_batches.ts';
-import { isMainModule } from './harness.ts';
+import { benchOptions, isMainModule, usageExit } from './harness.ts';
 
 /** Our model_epoch bench's optimizer (bench/step_time.ts): SGD, lr 0.01, momentum 0.9, no dampening. */
 export const MLP2_SGD = { lr: 0.01, momentum: 0.9 };
@@ -169,27 +168,11 @@ const CLI_OPTIONS = {
 } as const;
 
 async function main(): Promise<void> {
-  let values: ReturnType<typeof parseArgs<{ options: typeof CLI_OPTIONS }>>['values'];
-  try {
-    values = parseArgs({ options: CLI_OPTIONS }).values;
-  } catch (e) {
-    console.error(`jaxjs peer: ${(e as Error).message}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+  const values = benchOptions('jaxjs peer', USAGE, CLI_OPTIONS);
   const steps = Number(values.steps);
   const warmup = Number(values.warmup);
-  if (!Number.isInteger(steps) || steps < 1) {
-    console.error(`jaxjs peer: --steps: expected a positive integer, got '${values.steps}'`);
-    process.exit(2);
-  }
-  if (!Number.isInteger(warmup) || warmup < 1) {
-    console.error(`jaxjs peer: --warmup: expected a positive integer, got '${values.warmup}'`);
-    process.exit(2);
-  }
+  if (!Number.isInteger(steps) || steps < 1) usageExit('jaxjs peer', `--steps: expected a positive integer, got '${values.steps}'`);
+  if (!Number.isInteger(warmup) || warmup < 1) usageExit('jaxjs peer', `--warmup: expected a positive integer, got '${values.warmup}'`);
   const r = await jaxjsMlp2Epoch(steps, warmup);
   if (values.json) {
     console.log(JSON.stringify(r));

@@ -5,12 +5,11 @@
  *
  *   node dist/bench/matmul.js [--sizes 256,512,1024] [--threads-peer 1|2] [--rounds 3] [--no-peer]
  */
-import { parseArgs } from 'node:util';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import {
-  OPENBLAS_OPENMP_DIR, PEER_UNSET_ENV, PY_BLAS_INFO, PY_TIME_IT, SYSTEM_PYTHON, type Timing, cpuBusyFraction,
-  describeBlas, estimateClockGHz, fmt, isMainModule, simdFlopsPerCycle, formatTable, median, peerEnv, runPythonJson, spread, startTorchBench, timeIt, writeJsonAtomic,
+  OPENBLAS_OPENMP_DIR, PEER_UNSET_ENV, PY_BLAS_INFO, PY_TIME_IT, SYSTEM_PYTHON, type Timing, benchOptions, cpuBusyFraction,
+  describeBlas, estimateClockGHz, fmt, isMainModule, simdFlopsPerCycle, formatTable, median, peerEnv, runPythonJson, spread, startTorchBench, timeIt, usageExit, writeJsonAtomic,
 } from './harness.ts';
 
 const USAGE = `Usage: node dist/bench/matmul.js [options]
@@ -66,16 +65,7 @@ const CLI_OPTIONS = {
 } as const;
 
 function parseCli(): { sizes: number[]; peerThreads: number[]; rounds: number; peer: boolean; out: string } {
-  let values: ReturnType<typeof parseArgs<{ options: typeof CLI_OPTIONS }>>['values'];
-  try {
-    values = parseArgs({ options: CLI_OPTIONS }).values;
-  } catch (e) {
-    usageError((e as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  const values = benchOptions('matmul bench', USAGE, CLI_OPTIONS);
   const sizes = values.sizes.split(',').map(Number);
   if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 8192)) usageError(`--sizes: expected integers in 1..8192, got '${values.sizes}'`);
   const t = values['threads-peer'];
@@ -86,8 +76,7 @@ function parseCli(): { sizes: number[]; peerThreads: number[]; rounds: number; p
 }
 
 function usageError(message: string): never {
-  console.error(`matmul bench: ${message}\n\n${USAGE}`);
-  process.exit(2);
+  usageExit('matmul bench', message);
 }
 
 export type Backend = Awaited<ReturnType<typeof createCpuBackend>>;

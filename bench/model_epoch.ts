@@ -13,12 +13,11 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import {
-  PEER_UNSET_ENV, SYSTEM_PYTHON, cpuBusyFraction, describeBlas, fmt, formatTable, isMainModule, median, peerEnv, spread, startTorchBench,
-  writeJsonAtomic,
+  PEER_UNSET_ENV, SYSTEM_PYTHON, benchOptions, cpuBusyFraction, describeBlas, fmt, formatTable, isMainModule, median, peerEnv, spread, startTorchBench,
+  usageExit, writeJsonAtomic,
 } from './harness.ts';
 import { type Workload, ourSecondsPerStep } from './step_time.ts';
 
@@ -70,21 +69,11 @@ const CLI_OPTIONS = {
 } as const;
 
 function usageError(message: string): never {
-  console.error(`model_epoch bench: ${message}\n\n${USAGE}`);
-  process.exit(2);
+  usageExit('model_epoch bench', message);
 }
 
 function parseCli(): { workloads: Workload[]; rounds: number; peer: boolean; out: string } {
-  let values: ReturnType<typeof parseArgs<{ options: typeof CLI_OPTIONS }>>['values'];
-  try {
-    values = parseArgs({ options: CLI_OPTIONS }).values;
-  } catch (e) {
-    usageError((e as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  const values = benchOptions('model_epoch bench', USAGE, CLI_OPTIONS);
   const steps = values.steps === undefined ? null : Number(values.steps);
   if (steps !== null && (!Number.isInteger(steps) || steps < 1)) usageError(`--steps: expected a positive integer, got '${values.steps}'`);
   const workloads = values.models.split(',').map((name) => {

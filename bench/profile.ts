@@ -11,7 +11,6 @@
  *
  *   node dist/bench/profile.js [--models mlp-2,lenet5] [--steps 40] [--threads 1|2]
  */
-import { parseArgs } from 'node:util';
 import * as ag from '../core/autograd/mod.ts';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { taskLoss } from '../core/nn/loss.ts';
@@ -20,7 +19,7 @@ import { fromArray, keep, tidy } from '../core/tensor.ts';
 import { Sgd } from '../core/train/optimizers.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import { type BatchSource, fashionBatches } from './fashion_batches.ts';
-import { fmt, formatTable, isMainModule, machineInfo, writeJsonAtomic } from './harness.ts';
+import { benchOptions, fmt, formatTable, isMainModule, machineInfo, usageExit, writeJsonAtomic } from './harness.ts';
 import { gflops, measureOurs } from './matmul.ts';
 import { type ProductStat, ProfilingBackend } from './profile_backend.ts';
 
@@ -102,23 +101,12 @@ const CLI_OPTIONS = {
 } as const;
 
 async function main(): Promise<void> {
-  let values: ReturnType<typeof parseArgs<{ options: typeof CLI_OPTIONS }>>['values'];
-  try {
-    values = parseArgs({ options: CLI_OPTIONS }).values;
-  } catch (e) {
-    console.error(`profile bench: ${(e as Error).message}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+  const values = benchOptions('profile bench', USAGE, CLI_OPTIONS);
   const steps = Number(values.steps);
   const models = values.models.split(',');
   if (!Number.isInteger(steps) || steps < 1 || !['1', '2'].includes(values.threads) || models.some((m) => !['mlp-2', 'lenet5'].includes(m))) {
-    console.error(`profile bench: expected --steps a positive integer, --threads 1 or 2, --models from mlp-2,lenet5; got ` +
-      `--steps ${values.steps} --threads ${values.threads} --models ${values.models}\n\n${USAGE}`);
-    process.exit(2);
+    usageExit('profile bench', `expected --steps a positive integer, --threads 1 or 2, --models from mlp-2,lenet5; got ` +
+      `--steps ${values.steps} --threads ${values.threads} --models ${values.models}`);
   }
   const backend = await createCpuBackend(values.threads === '2' ? { spawnWorker: spawnKernelWorker } : {});
   const pb = new ProfilingBackend(backend);

@@ -14,13 +14,12 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import { fashionBatches } from './fashion_batches.ts';
 import {
-  PEER_UNSET_ENV, SYSTEM_PYTHON, cpuBusyFraction, describeBlas, estimateClockGHz, isMainModule, median, simdFlopsPerCycle,
-  startTorchBench, writeJsonAtomic,
+  PEER_UNSET_ENV, SYSTEM_PYTHON, benchOptions, cpuBusyFraction, describeBlas, estimateClockGHz, isMainModule, median, simdFlopsPerCycle,
+  startTorchBench, usageExit, writeJsonAtomic,
 } from './harness.ts';
 import type { JaxjsEpoch } from './jaxjs_peer.ts';
 import { type Backend, type PeerRun, gflops, measureOurs, runPeer } from './matmul.ts';
@@ -85,25 +84,11 @@ const EPOCH_GOALS = [
   { model: 'cnn', target: 1.1 }, { model: 'lc-cnn', target: 1.1 },
 ];
 
-function usageError(message: string): never {
-  console.error(`throughput bench: ${message}\n\n${USAGE}`);
-  process.exit(2);
-}
-
 function parseCli(): Options {
-  let values: ReturnType<typeof parseArgs<{ options: typeof CLI_OPTIONS }>>['values'];
-  try {
-    values = parseArgs({ options: CLI_OPTIONS }).values;
-  } catch (e) {
-    usageError((e as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  const values = benchOptions('throughput bench', USAGE, CLI_OPTIONS);
   const quick = values.quick;
   const rounds = values.rounds === undefined ? (quick ? 1 : 3) : Number(values.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1) usageError(`--rounds: expected a positive integer, got '${values.rounds}'`);
+  if (!Number.isInteger(rounds) || rounds < 1) usageExit('throughput bench', `--rounds: expected a positive integer, got '${values.rounds}'`);
   return {
     quick, rounds, torch: !values['no-peer'], jaxjs: !values['no-jaxjs'], out: values.out,
     mlp2Steps: quick ? 20 : 'epoch',
