@@ -139,8 +139,9 @@ const medianOf = (xs: (number | null)[]): number | null => {
 
 async function main(): Promise<void> {
   const opts = parseCli();
-  const log = (s: string): void => void console.error(s);
   const started = performance.now();
+  // Progress on stderr, each line with the seconds since the start: where a slow run spends its time.
+  const log = (s: string): void => void console.error(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${s}`);
   const { machine, busy, peer } = await startTorchBench(opts.torch, log);
   const python = peer.ok ? peer.python : SYSTEM_PYTHON;
   const failures: string[] = [];
