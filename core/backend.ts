@@ -16,6 +16,7 @@
  * bounds, and the aliasing rule `IN_PLACE` below — is enforced once, by `CheckedBackend`
  * (`backend_contract.ts`), which every backend extends: a backend only implements kernels.
  */
+import type { MathMode } from './math_mode.ts';
 
 /** An opaque device buffer of `length` f32 elements. */
 export interface Buf {
@@ -152,6 +153,8 @@ export interface Backend {
   readonly kind: 'cpu' | 'webgpu';
   /** Human-readable description (WASM features, or the adapter's description). */
   readonly description: string;
+  /** The kernels' arithmetic: `strict` (bit-identical everywhere) or opt-in `relaxed` (core/math_mode.ts). */
+  readonly math: MathMode;
 
   alloc(length: number): Buf;
   free(buf: Buf): void;

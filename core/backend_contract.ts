@@ -69,6 +69,7 @@ function checkBinaryAlias(op: BinaryOp, name: 'a' | 'b', input: Buf, out: Buf, p
 export abstract class CheckedBackend implements Backend {
   abstract readonly kind: Backend['kind'];
   abstract readonly description: string;
+  abstract readonly math: Backend['math'];
   abstract free(buf: Buf): void;
   abstract download(buf: Buf): Promise<Float32Array>;
 

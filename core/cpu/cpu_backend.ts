@@ -1,7 +1,8 @@
 /**
- * The CPU backend: the AssemblyScript kernels of `core/cpu/assembly`, compiled to one
+ * The CPU backend: the AssemblyScript kernels of `core/cpu/assembly`, compiled to a
  * WebAssembly module with 128-bit SIMD and embedded into the bundle by the build (so no
- * runtime reads a file), driven through the Backend interface.
+ * runtime reads a file), driven through the Backend interface. The same sources give a
+ * second module with relaxed SIMD (fused multiply-add), used only under `math: 'relaxed'`.
  */
 import type {
   AdamParams, BinaryOp, Buf, BroadcastParams, MatmulParams, ReduceOp, ReduceParams, SgdParams, UnaryOp,
@@ -11,7 +12,9 @@ import { MAX_RANK } from '../backend.ts';
 import { CheckedBackend } from '../backend_contract.ts';
 import { adamScalars, sgdScalars } from '../optim_scalars.ts';
 import { RidgelineError, argError } from '../errors.ts';
+import type { MathMode } from '../math_mode.ts';
 import { KERNELS_WASM_BASE64 } from './kernels_wasm.gen.ts';
+import { KERNELS_RELAXED_WASM_BASE64 } from './kernels_relaxed_wasm.gen.ts';
 import {
   CONTROL_INTS, type KernelWorkerSpawner, MATMUL_ARG, type MatmulArgs, ThreadState, imports,
 } from './kernel_threads.ts';
@@ -92,6 +95,20 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 export interface CpuBackendOptions {
   /** Starts the helper thread for large products; without it the backend uses one thread. */
   spawnWorker?: KernelWorkerSpawner;
+  /** `relaxed`: the kernels built with relaxed SIMD (FMA), on both threads; default `strict`. */
+  math?: MathMode;
+}
+
+/**
+ * The relaxed kernels' bytes, or one line saying why this runtime cannot run them: an
+ * engine without relaxed SIMD rejects the whole module, so validating it is the check.
+ */
+function relaxedKernels(): Uint8Array<ArrayBuffer> {
+  const bytes = decodeBase64(KERNELS_RELAXED_WASM_BASE64);
+  if (!WebAssembly.validate(bytes)) {
+    throw new RidgelineError('E_BACKEND', "math 'relaxed': this runtime's WebAssembly has no relaxed SIMD (Node 20 has it only behind a flag): run under Deno or Bun, start node with --experimental-wasm-relaxed-simd (not allowed in NODE_OPTIONS), or use --math strict");
+  }
+  return bytes;
 }
 
 /**
@@ -99,7 +116,9 @@ export interface CpuBackendOptions {
  * synchronous compiles) and, when a spawner is given, starts the helper thread.
  */
 export async function createCpuBackend(options: CpuBackendOptions = {}): Promise<CpuBackend> {
-  const module = await WebAssembly.compile(decodeBase64(KERNELS_WASM_BASE64));
+  const math = options.math ?? 'strict';
+  // The helper thread gets this same module, so both threads compute with the same arithmetic.
+  const module = await WebAssembly.compile(math === 'relaxed' ? relaxedKernels() : decodeBase64(KERNELS_WASM_BASE64));
   let memory: WebAssembly.Memory;
   try {
     memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
@@ -107,7 +126,7 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
     throw new RidgelineError('E_BACKEND', `cpu: shared WebAssembly memory is unavailable here (a browser page needs cross-origin isolation): ${e}`);
   }
   const instance = await WebAssembly.instantiate(module, imports(memory));
-  const backend = new CpuBackend(instance.exports as unknown as KernelExports, memory);
+  const backend = new CpuBackend(instance.exports as unknown as KernelExports, memory, math);
   if (options.spawnWorker) {
     const control = backend.allocControl();
     backend.attachWorker(await options.spawnWorker({ module, memory, control }), control);
@@ -126,7 +145,7 @@ export class CpuBackend extends CheckedBackend {
   private control: Int32Array | null = null;
   private workerScratch = 0;
 
-  constructor(private readonly k: KernelExports, private readonly memory: WebAssembly.Memory) {
+  constructor(private readonly k: KernelExports, private readonly memory: WebAssembly.Memory, readonly math: MathMode = 'strict') {
     super();
     this.heap = new WasmHeap(memory, k.heapBase());
     this.meta = this.heap.alloc(4 * 4 * MAX_RANK);
@@ -139,7 +158,8 @@ export class CpuBackend extends CheckedBackend {
   }
 
   get description(): string {
-    return `WebAssembly SIMD128 (AssemblyScript), ${this.threads} thread${this.threads > 1 ? 's' : ''}`;
+    const relaxed = this.math === 'relaxed' ? ' with relaxed SIMD (FMA)' : '';
+    return `WebAssembly SIMD128${relaxed} (AssemblyScript), ${this.threads} thread${this.threads > 1 ? 's' : ''}`;
   }
 
   /** Threads used for large matrix products. */

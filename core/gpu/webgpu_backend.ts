@@ -51,6 +51,8 @@ type Bind = [binding: number, buffer: GPUBuffer, startElem: number, elems: numbe
 
 export class WebGpuBackend extends CheckedBackend {
   readonly kind = 'webgpu' as const;
+  /** WGSL has no opt-in relaxed mode here: `--math relaxed` asks for the CPU backend (select_backend.ts). */
+  readonly math = 'strict' as const;
   /** The adapter's vendor, architecture and description. */
   readonly description: string;
   readonly limits: WebGpuLimits;
