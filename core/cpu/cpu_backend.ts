@@ -67,6 +67,7 @@ interface KernelExports {
   softmax(x: number, out: number, rows: number, cols: number): void;
   softmaxXent(x: number, labels: number, loss: number, grad: number, rows: number, cols: number): void;
   matmul(...args: MatmulArgs): void;
+  maddProbe(a: number, b: number, c: number): number;
   im2col(x: number, cols: number, ...geometry: WindowArgs): void;
   col2im(cols: number, x: number, ...geometry: WindowArgs): void;
   sgd(
@@ -158,8 +159,17 @@ export class CpuBackend extends CheckedBackend {
   }
 
   get description(): string {
-    const relaxed = this.math === 'relaxed' ? ' with relaxed SIMD (FMA)' : '';
-    return `WebAssembly SIMD128${relaxed} (AssemblyScript), ${this.threads} thread${this.threads > 1 ? 's' : ''}`;
+    const relaxed = this.math !== 'relaxed' ? ''
+      : this.fusesMultiplyAdd ? ', relaxed math (fused multiply-add)' : ', relaxed math (not fused by this engine: strict\'s results)';
+    return `WebAssembly SIMD128 (AssemblyScript), ${this.threads} thread${this.threads > 1 ? 's' : ''}${relaxed}`;
+  }
+
+  /**
+   * Whether the kernels' multiply-add rounds once. Only a relaxed module can, and only on an
+   * engine and machine with FMA: (1 + 2⁻²³)(1 − 2⁻²³) − 1 is −2⁻⁴⁶ fused, 0 rounded twice.
+   */
+  get fusesMultiplyAdd(): boolean {
+    return this.k.maddProbe(1 + 2 ** -23, 1 - 2 ** -23, -1) !== 0;
   }
 
   /** Threads used for large matrix products. */

@@ -9,3 +9,12 @@
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
   return f32x4.add(c, f32x4.mul(a, b));
 }
+
+/**
+ * Lane 0 of madd(a, b, c) for splatted inputs, so the host can tell whether this engine
+ * fuses: relaxed_madd may round twice (JavaScriptCore does), which gives strict's bits.
+ * Arguments, not constants, so the optimizer cannot fold the answer at build time.
+ */
+export function maddProbe(a: f32, b: f32, c: f32): f32 {
+  return f32x4.extract_lane(madd(f32x4.splat(a), f32x4.splat(b), f32x4.splat(c)), 0);
+}
