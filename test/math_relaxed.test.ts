@@ -26,12 +26,14 @@ import { randomF32 } from './util.ts';
 // dist/test/ → repository root
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const deno = join(root, 'node_modules', '.bin', 'deno');
+const bun = join(root, 'node_modules', '.bin', 'bun');
 const NODE_FLAG = '--experimental-wasm-relaxed-simd';
 const tmp = () => mkdtempSync(join(tmpdir(), 'ridgeline-relaxed-'));
 
 const RUNTIMES = {
   node: [process.execPath, [join(root, 'dist/runtimes/node.js')]],
   deno: [deno, ['run', '-A', join(root, 'runtimes/deno.ts')]],
+  bun: [bun, [join(root, 'runtimes/bun.ts')]],
 } as const;
 
 function ridgeline(runtime: keyof typeof RUNTIMES, args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -189,4 +191,19 @@ test('under Deno (relaxed SIMD built in): fused results, math recorded, and a sh
   assert.equal(storeObjects(store), afterRelaxed, 'the second strict fork computed work the store already had');
   assert.deepEqual(again.cells, strict.cells);
   if (cpuHasFma) assert.notDeepEqual(relaxed.cells, strict.cells);
+});
+
+test('under Bun (JavaScriptCore has relaxed SIMD but may round twice) relaxed runs, and its description tells whether it fused', (t) => {
+  if (!existsSync(bun)) return t.skip(`bun is missing at ${bun} (a devDependency: run npm install)`);
+  const demo = (math: string) => {
+    const r = ridgeline('bun', ['demo', '--json', '--backend', 'cpu', '--steps', '20', '--seed', '5', '--math', math]);
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!);
+  };
+  const [strict, relaxed] = [demo('strict'), demo('relaxed')];
+  assert.equal(relaxed.math, 'relaxed');
+  // The probe and the training agree: not fused means strict's bits, fused means others.
+  if (/not fused by this engine/.test(relaxed.backendDescription)) assert.equal(relaxed.paramsHash, strict.paramsHash);
+  else assert.notEqual(relaxed.paramsHash, strict.paramsHash);
+  t.diagnostic(`bun: ${relaxed.backendDescription}`);
 });

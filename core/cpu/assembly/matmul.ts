@@ -10,7 +10,8 @@
 // everywhere cost square products a quarter of their rate (more address arithmetic in
 // the inner loop). A row-major B used by at most DIRECT_B_ROWS rows of A is read in place
 // too: each element serves so few multiply-adds that copying it costs as much as using it.
-// Deterministic: each C element sums its k products in increasing k, in f32, no FMA,
+// Deterministic: each C element sums its k products in increasing k, in f32, no FMA (the
+// default build of madd.ts; the opt-in relaxed build fuses, in the same order),
 // K-blocks added in increasing order; splitting rows or columns between threads, packing or
 // not, changes no element's operation order, so every path gives the same bits
 // (test/kernel_order_cpu.test.ts).
