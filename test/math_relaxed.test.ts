@@ -32,6 +32,8 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'ridgeline-relaxed-'));
 
 const RUNTIMES = {
   node: [process.execPath, [join(root, 'dist/runtimes/node.js')]],
+  /** Node 20 as the README tells users to run it for relaxed math. */
+  nodeRelaxed: [process.execPath, [NODE_FLAG, join(root, 'dist/runtimes/node.js')]],
   deno: [deno, ['run', '-A', join(root, 'runtimes/deno.ts')]],
   bun: [bun, [join(root, 'runtimes/bun.ts')]],
 } as const;
@@ -206,4 +208,14 @@ test('under Bun (JavaScriptCore has relaxed SIMD but may round twice) relaxed ru
   if (/not fused by this engine/.test(relaxed.backendDescription)) assert.equal(relaxed.paramsHash, strict.paramsHash);
   else assert.notEqual(relaxed.paramsHash, strict.paramsHash);
   t.diagnostic(`bun: ${relaxed.backendDescription}`);
+});
+
+test('node with the flag: a fork whose pool workers (--jobs 2) compute in relaxed math too', { timeout: 600_000 }, () => {
+  const dir = tmp();
+  const r = ridgeline('nodeRelaxed', ['fork', ...FORK, '--math', 'relaxed', '--jobs', '2', '--out', dir]);
+  assert.equal(r.status, 0, r.stderr);
+  const result = readResult(dir);
+  assert.equal(result.provenance.math, 'relaxed');
+  assert.match(result.provenance.runtime, /^node /);
+  assert.equal(result.cells.length, 2);
 });
