@@ -83,7 +83,6 @@ test('math relaxed with the webgpu backend is refused before any GPU is asked fo
   assert.match(r.stderr.trim(), /^E_SPEC: --math relaxed is a mode of the cpu backend[^\n]*$/);
   assert.match(ridgeline('node', ['demo', '--math', 'fast']).stderr.trim(), /^E_SPEC: --math: unknown value 'fast'; valid: strict, relaxed$/);
   // auto never considers WebGPU for relaxed math (the gpu entry point is not even called).
-  setFlagsFromString(NODE_FLAG);
   const auto = await selectBackend('auto', { math: 'relaxed', gpu: () => assert.fail('no adapter should be requested') });
   assert.equal(auto.backend.kind, 'cpu');
   assert.equal(auto.backend.math, 'relaxed');
@@ -97,9 +96,11 @@ test('results keys: strict keeps the plain backend name (old stores stay valid),
   assert.deepEqual(parseResultsKey('webgpu'), { backend: 'webgpu', math: 'strict' });
 });
 
-// From here on this process has relaxed SIMD, as `node --experimental-wasm-relaxed-simd`
-// would: V8 reads the flag when it validates a module, so it holds for every module
-// compiled after this line (the helper thread's too: V8 flags are per process).
+// Once this file has loaded, before any test runs, this process has relaxed SIMD as
+// `node --experimental-wasm-relaxed-simd` would: V8 reads the flag when it validates a
+// module, so it holds for every module compiled later (the helper thread's too: V8 flags
+// are per process). The tests above that need it absent use `nativeRelaxed`, taken before
+// this line, or fresh processes.
 setFlagsFromString(NODE_FLAG);
 
 /**
