@@ -2,6 +2,8 @@
 // softmax cross-entropy. The summation order is fixed (four SIMD lanes of running sums,
 // combined in a fixed order at the end), so results are deterministic.
 
+import { REDUCE_SUM } from './ops.gen';
+
 @inline function sumContiguous(x: usize, n: i32): f32 {
   let acc = f32x4.splat(0);
   let i = 0;
@@ -22,12 +24,12 @@
   return m;
 }
 
-/** op 0 = sum, 1 = max (positions in REDUCE_OPS). */
+/** `op` is REDUCE_SUM or REDUCE_MAX; any other code reduces by max. */
 export function reduce(op: i32, x: usize, out: usize, outer: i32, size: i32, inner: i32): void {
   if (inner == 1) {
     for (let o = 0; o < outer; o++) {
       const row = x + (<usize>(o * size) << 2);
-      store<f32>(out + (<usize>o << 2), op == 0 ? sumContiguous(row, size) : maxContiguous(row, size));
+      store<f32>(out + (<usize>o << 2), op == REDUCE_SUM ? sumContiguous(row, size) : maxContiguous(row, size));
     }
     return;
   }
@@ -43,13 +45,13 @@ export function reduce(op: i32, x: usize, out: usize, outer: i32, size: i32, inn
         const o4 = <usize>i << 2;
         const a = v128.load(dst + o4);
         const b = v128.load(row + o4);
-        v128.store(dst + o4, op == 0 ? f32x4.add(a, b) : f32x4.max(a, b));
+        v128.store(dst + o4, op == REDUCE_SUM ? f32x4.add(a, b) : f32x4.max(a, b));
       }
       for (; i < inner; i++) {
         const o1 = <usize>i << 2;
         const a = load<f32>(dst + o1);
         const b = load<f32>(row + o1);
-        store<f32>(dst + o1, op == 0 ? a + b : max<f32>(a, b));
+        store<f32>(dst + o1, op == REDUCE_SUM ? a + b : max<f32>(a, b));
       }
     }
   }
