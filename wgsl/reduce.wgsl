@@ -24,9 +24,14 @@ struct Params {
 
 var<workgroup> part: array<f32, WG>;
 
+// Every op is named, so one added to REDUCE_OPS without a case here gives NaN instead of
+// another op's result.
 fn combine(a: f32, b: f32) -> f32 {
-  if (REDUCE_OP == REDUCE_SUM) { return a + b; }
-  return maxF(a, b);
+  switch REDUCE_OP {
+    case REDUCE_SUM: { return a + b; }
+    case REDUCE_MAX: { return maxF(a, b); }
+    default: { return nanF(); }
+  }
 }
 
 // Index of element s of output o's axis.
