@@ -81,17 +81,20 @@ test('every struct …Params of wgsl/ has a packer, and every packer a struct', 
   assert.deepEqual(packers, structs, 'core/gpu/kernel_params.ts and the structs of wgsl/ name different blocks');
 });
 
-test('each packer has its struct\'s fields: names, types, order and offsets', () => {
+test('each packer has its struct\'s fields: names, types, order and offsets', async (t) => {
   const layouts = new Map<string, (typeof KERNEL_PARAMS)[number]>(KERNEL_PARAMS.map((p) => [`${p.family}.${p.struct}`, p]));
+  // One subtest per struct, so every mismatch is reported, not just the first.
   for (const struct of paramStructs()) {
     const packer = layouts.get(`${struct.family}.${struct.name}`);
     if (!packer) continue; // reported by the test above
-    const { offsets, size } = wgslStructLayout(struct.members);
-    const wgsl = describe(struct.members.map(([name, type], i) => ({ name, type, offset: offsets[i] })));
-    assert.deepEqual(describe(packer.fields), wgsl, `core/gpu/kernel_params.ts packs wgsl/${struct.family}.wgsl ${struct.name} differently from the struct (actual: the packer, expected: the WGSL)`);
-    assert.equal(packer.bytes, size, `${struct.name}: size`);
-    // The recorder gives each dispatch's block a 256-byte slot (core/gpu/recorder.ts).
-    assert.ok(size <= 256, `${struct.name} is ${size} bytes, over a params slot`);
+    await t.test(`wgsl/${struct.family}.wgsl ${struct.name}`, () => {
+      const { offsets, size } = wgslStructLayout(struct.members);
+      const wgsl = describe(struct.members.map(([name, type], i) => ({ name, type, offset: offsets[i] })));
+      assert.deepEqual(describe(packer.fields), wgsl, `core/gpu/kernel_params.ts packs wgsl/${struct.family}.wgsl ${struct.name} differently from the struct (actual: the packer, expected: the WGSL)`);
+      assert.equal(packer.bytes, size, `${struct.name}: size`);
+      // The recorder gives each dispatch's block a 256-byte slot (core/gpu/recorder.ts).
+      assert.ok(size <= 256, `${struct.name} is ${size} bytes, over a params slot`);
+    });
   }
 });
 
