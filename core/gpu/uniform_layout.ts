@@ -2,12 +2,11 @@
  * A kernel's uniform block by field name: the fields of a WGSL `struct …Params` in order,
  * laid out by WGSL's alignment rules, and a packer from named values to the block's bytes.
  *
- * The WebGPU backend used to write each block as a positional array of words, which a
- * field reordered in the WGSL (or a word added in the wrong place) would shift without any
- * error. A `UniformLayout` states the struct once, in the struct's own terms (its WGSL file,
- * name, and fields with WGSL types); test/kernel_params.test.ts parses every `struct
- * …Params` of wgsl/ and fails when a layout differs from it in a name, type, order or
- * offset.
+ * By name because a positional array of words shifts without any error when a field is
+ * reordered in the WGSL or a word is added in the wrong place. A `UniformLayout` states the
+ * struct once, in the struct's own terms (its WGSL file, name, and fields with WGSL types);
+ * test/kernel_params.test.ts parses every `struct …Params` of wgsl/ and fails when a layout
+ * differs from it in a name, type, order or offset.
  */
 import { RidgelineError } from '../errors.ts';
 import type { KernelFamily } from './shaders.ts';
@@ -126,7 +125,7 @@ export class UniformLayout<S extends Readonly<Record<string, WgslFieldType>>> {
   }
 
   /** The block's words for `values` (a list may be shorter than its field; the rest is zero, as is padding). */
-  pack(values: { readonly [K in keyof S]: WgslValue<S[K]> }): Uint32Array {
+  pack(values: { readonly [K in keyof S]: WgslValue<S[K]> }): Uint32Array<ArrayBuffer> {
     const words = new Uint32Array(this.bytes / 4);
     const views = { u32: words, i32: new Int32Array(words.buffer), f32: new Float32Array(words.buffer) };
     this.fields.forEach((field, f) => {
