@@ -2,7 +2,7 @@
  * The op tables: the names of the elementwise and reduction ops every backend implements.
  *
  * This module is the one source of truth for the ops. The backends' kernels name an op by
- * a constant generated from these tables (`UNARY_RELU`-style names, in
+ * a constant generated from these tables (`UNARY_LEAKY_RELU`-style names, in
  * core/cpu/assembly/ops.gen.ts and the WGSL prelude of core/gpu/wgsl.gen.ts), so an op's
  * kernel is found by searching for its constant, and reordering a table changes the
  * constants' values without leaving a kernel on the wrong case. scripts/build.mjs loads

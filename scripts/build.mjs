@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The project's build step, run by both README commands:
-//   0. the op constants (`UNARY_RELU`-style names for the positions in core/op_tables.ts)
+//   0. the op constants (`UNARY_LEAKY_RELU`-style names for the positions in core/op_tables.ts)
 //      for the AssemblyScript kernels (core/cpu/assembly/ops.gen.ts) and the WGSL kernels
 //      (a prelude embedded with them in step 3), so that kernels name ops instead of
 //      matching positions by hand;
