@@ -50,7 +50,8 @@ test('the generated constants are the ops\' positions in their tables', () => {
     assert.match(assembly, new RegExp(`^@inline export const ${name}: i32 = ${code};$`, 'm'), `core/cpu/assembly/ops.gen.ts: ${name} (rebuild: npm run build)`);
     assert.match(WGSL_OP_CONSTANTS, new RegExp(`^const ${name}: u32 = ${code}u;$`, 'm'), `core/gpu/wgsl.gen.ts: ${name} (rebuild: npm run build)`);
   }
-  const declared = (text: string) => text.match(/\b(UNARY|BINARY|REDUCE)_\w+(?=: )/g) ?? [];
+  const prefixes = Object.keys(OP_TABLES).join('|');
+  const declared = (text: string) => text.match(new RegExp(`\\b(${prefixes})_\\w+(?=: )`, 'g')) ?? [];
   assert.deepEqual(declared(assembly), ops.map((o) => o.name), 'ops.gen.ts declares other constants than the tables\'');
   assert.deepEqual(declared(WGSL_OP_CONSTANTS), ops.map((o) => o.name), 'WGSL_OP_CONSTANTS declares other constants than the tables\'');
 });
