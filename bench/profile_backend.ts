@@ -36,6 +36,7 @@ export class ProfilingBackend implements Backend {
 
   get kind(): Backend['kind'] { return this.inner.kind; }
   get description(): string { return this.inner.description; }
+  get math(): Backend['math'] { return this.inner.math; }
 
   reset(): void {
     this.ms.clear();

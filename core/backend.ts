@@ -16,46 +16,18 @@
  * bounds, and the aliasing rule `IN_PLACE` below — is enforced once, by `CheckedBackend`
  * (`backend_contract.ts`), which every backend extends: a backend only implements kernels.
  */
+import type { MathMode } from './math_mode.ts';
+
+import type { BinaryOp, ReduceOp, UnaryOp } from './op_tables.ts';
+
+// The op tables live in their own module, which the build reads to generate the kernels'
+// op constants (scripts/build.mjs).
+export { BINARY_OPS, type BinaryOp, REDUCE_OPS, type ReduceOp, UNARY_OPS, type UnaryOp } from './op_tables.ts';
 
 /** An opaque device buffer of `length` f32 elements. */
 export interface Buf {
   readonly length: number;
 }
-
-/** Elementwise functions of one argument. `param` is used by the ops that say so. */
-export const UNARY_OPS = [
-  'neg',
-  'abs',
-  'sign',
-  'square',
-  'sqrt',
-  'reciprocal',
-  'exp',
-  'log',
-  'sin',
-  'cos',
-  'tanh',
-  'sigmoid',
-  'leakyRelu', // x > 0 ? x : param·x  (param = 0 is ReLU)
-  'step', // x > 0 ? 1 : 0
-  'scale', // param·x
-  'addScalar', // x + param
-  'powScalar', // x^param (x ≥ 0 or integer param)
-] as const;
-export type UnaryOp = (typeof UNARY_OPS)[number];
-
-/** Elementwise functions of two broadcast arguments. */
-export const BINARY_OPS = [
-  'add',
-  'sub',
-  'mul',
-  'div',
-  'leakyReluGrad', // (a > 0 ? 1 : param)·b — the derivative of leakyRelu at a, applied to b
-] as const;
-export type BinaryOp = (typeof BINARY_OPS)[number];
-
-export const REDUCE_OPS = ['sum', 'max'] as const;
-export type ReduceOp = (typeof REDUCE_OPS)[number];
 
 /** Maximum rank a broadcasting kernel handles; higher ranks are merged by the tensor layer. */
 export const MAX_RANK = 6;
@@ -152,6 +124,8 @@ export interface Backend {
   readonly kind: 'cpu' | 'webgpu';
   /** Human-readable description (WASM features, or the adapter's description). */
   readonly description: string;
+  /** The kernels' arithmetic: `strict` (bit-identical everywhere) or opt-in `relaxed` (core/math_mode.ts). */
+  readonly math: MathMode;
 
   alloc(length: number): Buf;
   free(buf: Buf): void;

@@ -63,12 +63,14 @@ function checkBinaryAlias(op: BinaryOp, name: 'a' | 'b', input: Buf, out: Buf, p
 /**
  * The base of every backend. Its public methods are the `Backend` interface with the
  * contract enforced; a subclass implements only the protected `run…` methods (plus `free`
- * and `download`), which receive op codes (positions in UNARY_OPS, BINARY_OPS, REDUCE_OPS)
+ * and `download`), which receive op codes (positions in UNARY_OPS, BINARY_OPS, REDUCE_OPS,
+ * which the kernels name by the constants the build generates from core/op_tables.ts)
  * and extents and buffers that already passed every check.
  */
 export abstract class CheckedBackend implements Backend {
   abstract readonly kind: Backend['kind'];
   abstract readonly description: string;
+  abstract readonly math: Backend['math'];
   abstract free(buf: Buf): void;
   abstract download(buf: Buf): Promise<Float32Array>;
 

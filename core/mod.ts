@@ -21,6 +21,8 @@ export type { Backend } from './backend.ts';
 export { IN_PLACE } from './backend.ts';
 export { CheckedBackend } from './backend_contract.ts';
 export { BACKEND_CHOICES, type BackendChoice, type SelectOptions, type SelectedBackend, closeBackend, createBackend, isSoftwareAdapter, selectBackend } from './select_backend.ts';
+// Opt-in relaxed math (fused multiply-add on the CPU backend; not bit-identical across machines).
+export { MATH_CHOICES, type MathMode } from './math_mode.ts';
 export { type ErrorCode, RidgelineError } from './errors.ts';
 
 // Files and progress, injected by whoever embeds the library.

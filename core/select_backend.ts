@@ -7,6 +7,9 @@
  * software Vulkan driver (SwiftShader, lavapipe/llvmpipe) is conformant but runs WGSL on
  * the CPU several times slower than our SIMD WebAssembly kernels on the same cores
  * (bench/webgpu_matmul.ts), so `auto` takes the CPU backend there and says why.
+ *
+ * `math: 'relaxed'` (core/math_mode.ts) exists only on the CPU backend: with `auto` it
+ * takes the CPU backend, with `webgpu` it is refused rather than silently ignored.
  */
 import type { Backend } from './backend.ts';
 import { CpuBackend, createCpuBackend } from './cpu/cpu_backend.ts';
@@ -14,6 +17,7 @@ import type { KernelWorkerSpawner } from './cpu/kernel_threads.ts';
 import { RidgelineError, argError } from './errors.ts';
 import { createWebGpuBackend } from './gpu/create_backend.ts';
 import { WebGpuBackend } from './gpu/webgpu_backend.ts';
+import type { MathMode } from './math_mode.ts';
 
 export const BACKEND_CHOICES = ['auto', 'cpu', 'webgpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -29,6 +33,8 @@ export interface SelectOptions {
   spawnWorker?: KernelWorkerSpawner;
   /** Runtime's WebGPU entry point (navigator.gpu, npm webgpu, bun-webgpu), if it has one. */
   gpu?: () => Promise<GPU | undefined>;
+  /** The kernels' arithmetic (default `strict`); `relaxed` needs the CPU backend. */
+  math?: MathMode;
 }
 
 const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|software|cpu/i;
@@ -38,15 +44,25 @@ export function isSoftwareAdapter(description: string): boolean {
   return SOFTWARE_ADAPTER.test(description);
 }
 
+/** Refuses `math: 'relaxed'` with `webgpu`: the mode exists only on the CPU backend. */
+export function checkMathBackend(choice: string, math: MathMode): void {
+  if (math === 'relaxed' && choice === 'webgpu') {
+    throw new RidgelineError('E_SPEC', '--math relaxed is a mode of the cpu backend (the webgpu backend has no relaxed kernels): use --backend cpu, or --math strict');
+  }
+}
+
 export async function selectBackend(choice: string, options: SelectOptions = {}): Promise<SelectedBackend> {
   if (!(BACKEND_CHOICES as readonly string[]).includes(choice)) {
     argError('--backend', `unknown backend '${choice}'; valid: ${BACKEND_CHOICES.join(', ')}`);
   }
+  const math = options.math ?? 'strict';
   const cpu = async (why: string): Promise<SelectedBackend> => {
-    const backend = await createCpuBackend({ spawnWorker: options.spawnWorker });
+    const backend = await createCpuBackend({ spawnWorker: options.spawnWorker, math });
     return { backend, reason: `backend: cpu (${backend.description}); ${why}` };
   };
   if (choice === 'cpu') return cpu('as requested');
+  checkMathBackend(choice, math);
+  if (math === 'relaxed') return cpu('--math relaxed runs on the cpu backend only');
   let gpu: GPU | undefined;
   try {
     gpu = await options.gpu?.();

@@ -1,6 +1,7 @@
 /** The shape of a CLI command and its option parsing, shared by every command. */
 import { RidgelineError } from '../core/errors.ts';
-import { BACKEND_CHOICES } from '../core/select_backend.ts';
+import { MATH_CHOICES, parseMath } from '../core/math_mode.ts';
+import { BACKEND_CHOICES, type SelectOptions } from '../core/select_backend.ts';
 import type { RuntimeHost } from './host.ts';
 
 export interface OptionSpec {
@@ -22,6 +23,15 @@ export interface Command {
 }
 
 export const BACKEND_OPTION: OptionSpec = { name: 'backend', value: BACKEND_CHOICES.join('|'), help: 'compute backend', default: 'auto' };
+export const MATH_OPTION: OptionSpec = {
+  name: 'math', value: MATH_CHOICES.join('|'), default: 'strict',
+  help: 'kernel arithmetic: strict is bit-identical on every runtime and machine; relaxed fuses multiply-adds where the runtime has relaxed SIMD (cpu backend; faster, results differ between machines)',
+};
+
+/** This runtime's ways to start backends, with the command's --math. */
+export function backendOptions(host: RuntimeHost, opts: Record<string, string>): SelectOptions {
+  return { ...host.backends, math: parseMath(opts.math) };
+}
 
 export function commandUsage(name: string, c: Command): string {
   const lines = [`usage: ridgeline ${name} [options]`, '', c.summary, '', 'options:'];

@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { Backend } from '../core/backend.ts';
 import { RidgelineError } from '../core/errors.ts';
 import type { Progress } from '../core/progress.ts';
 import type { ObjectStore } from '../core/store/object_store.ts';
@@ -141,10 +142,10 @@ export async function runLocalPool(store: ObjectStore, manifest: SweepManifest, 
 }
 
 /** A fork's nodes computed by a local pool of `jobs` worker processes (`fork --jobs N`). */
-export function poolExecutor(host: RuntimeHost, backend: string, jobs: number): SweepExecutor {
+export function poolExecutor(host: RuntimeHost, backend: Pick<Backend, 'kind' | 'math'>, jobs: number): SweepExecutor {
   return async (store, manifest) => {
     await runLocalPool(store, manifest, {
-      jobs, self: host.self, workerArgs: ['--backend', backend],
+      jobs, self: host.self, workerArgs: ['--backend', backend.kind, '--math', backend.math],
       write: (t) => void process.stderr.write(t), interactive: Boolean(process.stderr.isTTY) && !process.env.CI,
     });
     const status = await sweepStatus(store, manifest);

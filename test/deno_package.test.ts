@@ -16,4 +16,5 @@ test('deno publish --dry-run accepts deno.json\'s package', { timeout: 180_000 }
   assert.equal(r.status, 0, `deno publish --dry-run failed:\n${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout + r.stderr, /core\/gpu\/wgsl\.gen\.ts/, 'the embedded WGSL is not in the package');
   assert.match(r.stdout + r.stderr, /core\/cpu\/kernels_wasm\.gen\.ts/, 'the embedded WASM is not in the package');
+  assert.match(r.stdout + r.stderr, /core\/cpu\/kernels_relaxed_wasm\.gen\.ts/, 'the embedded relaxed WASM is not in the package');
 });

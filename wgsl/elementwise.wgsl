@@ -1,16 +1,17 @@
 // Elementwise kernels: unary ops on contiguous data, binary ops with broadcasting (rank
 // ≤ 6, shape and strides in the params block), and fill. math.wgsl is prepended.
 //
-// UNARY_OP / BINARY_OP are the positions of the op names in UNARY_OPS / BINARY_OPS of
-// core/backend.ts; the backend substitutes them, so each op is its own pipeline and the
-// switch folds away (a switch on a runtime code would make a SIMD CPU driver evaluate
-// every case). One thread per element; workgroups beyond 65535 spill into y (and z) of a 3-D grid.
+// UNARY_OP / BINARY_OP are op codes; the cases name them by the constants the build
+// generates from core/op_tables.ts (UNARY_NEG, …, prepended with math.wgsl). The backend
+// substitutes the op's code, so each op is its own pipeline and the switch folds away (a
+// switch on a runtime code would make a SIMD CPU driver evaluate every case).
+// One thread per element; workgroups beyond 65535 spill into y (and z) of a 3-D grid.
 // Entry points use distinct binding numbers so that one module serves all three.
 // Deterministic: no reductions; the transcendental functions are math.wgsl's, not the
 // driver's. Semantics follow core/cpu/assembly/elementwise.ts (NaN in → NaN out).
 
-const UNARY_OP: u32 = 0u;
-const BINARY_OP: u32 = 0u;
+const UNARY_OP: u32 = UNARY_NEG;
+const BINARY_OP: u32 = BINARY_ADD;
 const WG: u32 = 256u;
 
 struct UnaryParams {
@@ -46,34 +47,34 @@ struct FillParams {
 
 fn unaryOp(x: f32, p: f32) -> f32 {
   switch UNARY_OP {
-    case 0u: { return -x; }
-    case 1u: { return abs(x); }
-    case 2u: { return select(select(x, -1.0, x < 0.0), 1.0, x > 0.0); }
-    case 3u: { return x * x; }
-    case 4u: { return sqrt(x); }
-    case 5u: { return 1.0 / x; }
-    case 6u: { return expF(x); }
-    case 7u: { return logF(x); }
-    case 8u: { return sinCos(x, false); }
-    case 9u: { return sinCos(x, true); }
-    case 10u: { return tanhF(x); }
-    case 11u: { return sigmoidF(x); }
-    case 12u: { return select(p * x, x, x > 0.0); }
-    case 13u: { return select(0.0, 1.0, x > 0.0); }
-    case 14u: { return p * x; }
-    case 15u: { return x + p; }
-    case 16u: { return powF(x, p); }
+    case UNARY_NEG: { return -x; }
+    case UNARY_ABS: { return abs(x); }
+    case UNARY_SIGN: { return select(select(x, -1.0, x < 0.0), 1.0, x > 0.0); }
+    case UNARY_SQUARE: { return x * x; }
+    case UNARY_SQRT: { return sqrt(x); }
+    case UNARY_RECIPROCAL: { return 1.0 / x; }
+    case UNARY_EXP: { return expF(x); }
+    case UNARY_LOG: { return logF(x); }
+    case UNARY_SIN: { return sinCos(x, false); }
+    case UNARY_COS: { return sinCos(x, true); }
+    case UNARY_TANH: { return tanhF(x); }
+    case UNARY_SIGMOID: { return sigmoidF(x); }
+    case UNARY_LEAKY_RELU: { return select(p * x, x, x > 0.0); }
+    case UNARY_STEP: { return select(0.0, 1.0, x > 0.0); }
+    case UNARY_SCALE: { return p * x; }
+    case UNARY_ADD_SCALAR: { return x + p; }
+    case UNARY_POW_SCALAR: { return powF(x, p); }
     default: { return nanF(); }
   }
 }
 
 fn binaryOp(a: f32, b: f32, p: f32) -> f32 {
   switch BINARY_OP {
-    case 0u: { return a + b; }
-    case 1u: { return a - b; }
-    case 2u: { return a * b; }
-    case 3u: { return a / b; }
-    case 4u: { return select(p * b, b, a > 0.0); }
+    case BINARY_ADD: { return a + b; }
+    case BINARY_SUB: { return a - b; }
+    case BINARY_MUL: { return a * b; }
+    case BINARY_DIV: { return a / b; }
+    case BINARY_LEAKY_RELU_GRAD: { return select(p * b, b, a > 0.0); }
     default: { return nanF(); }
   }
 }

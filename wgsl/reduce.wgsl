@@ -8,7 +8,7 @@
 // Deterministic: the summation order depends only on the shape (and WG); no atomics.
 // max is math.wgsl's maxF (prepended): NaN-propagating, as wasm's f32.max (the CPU kernel's).
 
-const REDUCE_OP: u32 = 0u; // 0 = sum, 1 = max (positions in REDUCE_OPS)
+const REDUCE_OP: u32 = REDUCE_SUM; // or REDUCE_MAX, substituted by the backend
 const WG: u32 = 256u;
 
 struct Params {
@@ -24,9 +24,14 @@ struct Params {
 
 var<workgroup> part: array<f32, WG>;
 
+// Every op is named, so one added to REDUCE_OPS without a case here gives NaN instead of
+// another op's result.
 fn combine(a: f32, b: f32) -> f32 {
-  if (REDUCE_OP == 0u) { return a + b; }
-  return maxF(a, b);
+  switch REDUCE_OP {
+    case REDUCE_SUM: { return a + b; }
+    case REDUCE_MAX: { return maxF(a, b); }
+    default: { return nanF(); }
+  }
 }
 
 // Index of element s of output o's axis.

@@ -1,7 +1,8 @@
 /**
- * The CPU backend: the AssemblyScript kernels of `core/cpu/assembly`, compiled to one
+ * The CPU backend: the AssemblyScript kernels of `core/cpu/assembly`, compiled to a
  * WebAssembly module with 128-bit SIMD and embedded into the bundle by the build (so no
- * runtime reads a file), driven through the Backend interface.
+ * runtime reads a file), driven through the Backend interface. The same sources give a
+ * second module with relaxed SIMD (fused multiply-add), used only under `math: 'relaxed'`.
  */
 import type {
   AdamParams, BinaryOp, Buf, BroadcastParams, MatmulParams, ReduceOp, ReduceParams, SgdParams, UnaryOp,
@@ -11,20 +12,31 @@ import { MAX_RANK } from '../backend.ts';
 import { CheckedBackend } from '../backend_contract.ts';
 import { adamScalars, sgdScalars } from '../optim_scalars.ts';
 import { RidgelineError, argError } from '../errors.ts';
+import type { MathMode } from '../math_mode.ts';
 import { KERNELS_WASM_BASE64 } from './kernels_wasm.gen.ts';
+import { KERNELS_RELAXED_WASM_BASE64 } from './kernels_relaxed_wasm.gen.ts';
 import {
-  CONTROL_INTS, type KernelWorkerSpawner, MATMUL_ARG, type MatmulArgs, ThreadState, imports,
+  CONTROL_BYTES, KernelThread, type KernelWorkerSpawner, type SharedKernel, imports,
 } from './kernel_threads.ts';
 import { WasmHeap } from './wasm_heap.ts';
 
 /**
- * Products below this many multiply-adds stay on one thread: waking the helper costs tens
- * of microseconds, about what 2^20 multiply-adds take at ~30 GFLOP/s.
+ * Products below this many multiply-adds stay on one thread: handing the helper its share
+ * and waiting for it costs a few microseconds while it polls (kernel_threads.ts), tens
+ * when it sleeps — about what 2^20 multiply-adds take at ~30 GFLOP/s.
  */
 const THREADED_MIN_MACS = 2 ** 20;
+/**
+ * Memory-bound kernels (elementwise, reductions, window copies, optimizer updates) with
+ * fewer output elements than this stay on one thread, for the same reason: 2^15 floats
+ * take ~10 µs to stream.
+ */
+const THREADED_MIN_ELEMENTS = 2 ** 15;
 /** The kernel's register tile: splits on these boundaries keep tiles full. */
 const TILE_ROWS = 4;
 const TILE_COLS = 8;
+/** Element ranges split on whole v128 vectors, so both shares keep the SIMD loop. */
+const LANES = 4;
 /**
  * Products wider than tall (and at least two tiles wide) are split by columns, the others
  * by rows: a row split has both threads pack all of B (k×n), a column split all of A
@@ -53,6 +65,9 @@ function windowArgs(p: WindowParams, outH: number, outW: number): WindowArgs {
   return [p.n, p.c, p.h, p.w, p.kh, p.kw, p.strideH, p.strideW, p.padH, p.padW, sN, sC, sY, sX, outH, outW];
 }
 
+/** im2col(x, cols, …geometry) and col2im(cols, x, …geometry). */
+type WindowKernelArgs = [number, number, ...WindowArgs];
+
 /** The exports of the kernel module (see core/cpu/assembly/index.ts). */
 interface KernelExports {
   heapBase(): number;
@@ -63,9 +78,14 @@ interface KernelExports {
   reduce(op: number, x: number, out: number, outer: number, size: number, inner: number): void;
   softmax(x: number, out: number, rows: number, cols: number): void;
   softmaxXent(x: number, labels: number, loss: number, grad: number, rows: number, cols: number): void;
-  matmul(...args: MatmulArgs): void;
-  im2col(x: number, cols: number, ...geometry: WindowArgs): void;
-  col2im(cols: number, x: number, ...geometry: WindowArgs): void;
+  matmul(
+    a: number, b: number, c: number, batch: number, m: number, n: number, k: number, transA: number,
+    transB: number, strideA: number, strideB: number, rowStart: number, rowEnd: number, colStart: number,
+    colEnd: number, scratch: number,
+  ): void;
+  maddProbe(a: number, b: number, c: number): number;
+  im2col(...args: WindowKernelArgs): void;
+  col2im(...args: WindowKernelArgs): void;
   sgd(
     p: number, g: number, buf: number, n: number, lr: number, momentum: number,
     oneMinusDampening: number, wd: number, nesterov: number, firstStep: number,
@@ -75,6 +95,10 @@ interface KernelExports {
     oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, stepSize: number, bias2Sqrt: number,
   ): void;
 }
+
+type MatmulArgs = Parameters<KernelExports['matmul']>;
+/** Positions in {@link MatmulArgs} of the ranges a thread computes, and of its scratch. */
+const MATMUL_ARG = { rowStart: 11, rowEnd: 12, colStart: 13, colEnd: 14, scratch: 15 } as const;
 
 /** A block of WebAssembly memory holding `length` f32 values. */
 export class CpuBuf implements Buf {
@@ -92,6 +116,20 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 export interface CpuBackendOptions {
   /** Starts the helper thread for large products; without it the backend uses one thread. */
   spawnWorker?: KernelWorkerSpawner;
+  /** `relaxed`: the kernels built with relaxed SIMD (FMA), on both threads; default `strict`. */
+  math?: MathMode;
+}
+
+/**
+ * The relaxed kernels' bytes, or one line saying why this runtime cannot run them: an
+ * engine without relaxed SIMD rejects the whole module, so validating it is the check.
+ */
+function relaxedKernels(): Uint8Array<ArrayBuffer> {
+  const bytes = decodeBase64(KERNELS_RELAXED_WASM_BASE64);
+  if (!WebAssembly.validate(bytes)) {
+    throw new RidgelineError('E_BACKEND', "math 'relaxed': this runtime's WebAssembly has no relaxed SIMD (Node 20 has it only behind a flag): run under Deno or Bun, start node with --experimental-wasm-relaxed-simd (not allowed in NODE_OPTIONS), or use --math strict");
+  }
+  return bytes;
 }
 
 /**
@@ -99,7 +137,9 @@ export interface CpuBackendOptions {
  * synchronous compiles) and, when a spawner is given, starts the helper thread.
  */
 export async function createCpuBackend(options: CpuBackendOptions = {}): Promise<CpuBackend> {
-  const module = await WebAssembly.compile(decodeBase64(KERNELS_WASM_BASE64));
+  const math = options.math ?? 'strict';
+  // The helper thread gets this same module, so both threads compute with the same arithmetic.
+  const module = await WebAssembly.compile(math === 'relaxed' ? relaxedKernels() : decodeBase64(KERNELS_WASM_BASE64));
   let memory: WebAssembly.Memory;
   try {
     memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
@@ -107,7 +147,7 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
     throw new RidgelineError('E_BACKEND', `cpu: shared WebAssembly memory is unavailable here (a browser page needs cross-origin isolation): ${e}`);
   }
   const instance = await WebAssembly.instantiate(module, imports(memory));
-  const backend = new CpuBackend(instance.exports as unknown as KernelExports, memory);
+  const backend = new CpuBackend(instance.exports as unknown as KernelExports, memory, math);
   if (options.spawnWorker) {
     const control = backend.allocControl();
     backend.attachWorker(await options.spawnWorker({ module, memory, control }), control);
@@ -123,10 +163,14 @@ export class CpuBackend extends CheckedBackend {
   private readonly scratch: number;
   private reservedBytes: number;
   private worker: { terminate(): void } | null = null;
-  private control: Int32Array | null = null;
-  private workerScratch = 0;
+  private helper: KernelThread | null = null;
+  /** The helper thread's own matmul scratch and broadcast meta block. */
+  private helperScratch = 0;
+  private helperMeta = 0;
+  /** @internal Calls split in two shares, by kernel (tests check that sharing happens). */
+  readonly sharedCalls = new Map<SharedKernel, number>();
 
-  constructor(private readonly k: KernelExports, private readonly memory: WebAssembly.Memory) {
+  constructor(private readonly k: KernelExports, private readonly memory: WebAssembly.Memory, readonly math: MathMode = 'strict') {
     super();
     this.heap = new WasmHeap(memory, k.heapBase());
     this.meta = this.heap.alloc(4 * 4 * MAX_RANK);
@@ -139,7 +183,17 @@ export class CpuBackend extends CheckedBackend {
   }
 
   get description(): string {
-    return `WebAssembly SIMD128 (AssemblyScript), ${this.threads} thread${this.threads > 1 ? 's' : ''}`;
+    const relaxed = this.math !== 'relaxed' ? ''
+      : this.fusesMultiplyAdd ? ', relaxed math (fused multiply-add)' : ', relaxed math (not fused by this engine: strict\'s results)';
+    return `WebAssembly SIMD128 (AssemblyScript), ${this.threads} thread${this.threads > 1 ? 's' : ''}${relaxed}`;
+  }
+
+  /**
+   * Whether the kernels' multiply-add rounds once. Only a relaxed module can, and only on an
+   * engine and machine with FMA: (1 + 2⁻²³)(1 − 2⁻²³) − 1 is −2⁻⁴⁶ fused, 0 rounded twice.
+   */
+  get fusesMultiplyAdd(): boolean {
+    return this.k.maddProbe(1 + 2 ** -23, 1 - 2 ** -23, -1) !== 0;
   }
 
   /** Threads used for large matrix products. */
@@ -149,9 +203,10 @@ export class CpuBackend extends CheckedBackend {
 
   /** @internal The control block and scratch of a helper thread, before it starts. */
   allocControl(): number {
-    this.workerScratch = this.heap.alloc(this.scratchBytes);
-    const control = this.heap.alloc(4 * CONTROL_INTS);
-    new Int32Array(this.memory.buffer, control, CONTROL_INTS).fill(0);
+    this.helperScratch = this.heap.alloc(this.scratchBytes);
+    this.helperMeta = this.heap.alloc(4 * 4 * MAX_RANK);
+    const control = this.heap.alloc(CONTROL_BYTES);
+    new Uint8Array(this.memory.buffer, control, CONTROL_BYTES).fill(0);
     this.reservedBytes = this.heap.live;
     return control;
   }
@@ -159,14 +214,45 @@ export class CpuBackend extends CheckedBackend {
   /** @internal */
   attachWorker(worker: { terminate(): void }, control: number): void {
     this.worker = worker;
-    this.control = new Int32Array(this.memory.buffer, control, CONTROL_INTS);
+    this.helper = new KernelThread(this.memory, control);
   }
 
   /** Stops the helper thread, if any; the backend goes on with one thread. */
   close(): void {
     this.worker?.terminate();
     this.worker = null;
-    this.control = null;
+    this.helper = null;
+  }
+
+  /**
+   * Runs `kernel(...mine)` here while the helper runs `kernel(...theirs)`, when there is a
+   * helper and the work is worth sharing; otherwise `kernel(...whole)` here alone.
+   */
+  private shared<K extends SharedKernel>(
+    kernel: K, whole: Parameters<KernelExports[K]>, split: (() => [Parameters<KernelExports[K]>, Parameters<KernelExports[K]>]) | null,
+  ): void {
+    const run = this.k[kernel] as (...args: number[]) => void;
+    const helper = this.helper;
+    if (!helper || !split) {
+      run(...whole);
+      return;
+    }
+    const [mine, theirs] = split();
+    this.sharedCalls.set(kernel, (this.sharedCalls.get(kernel) ?? 0) + 1);
+    helper.post(kernel, theirs);
+    let outcome: ReturnType<KernelThread['finish']> = 'failed';
+    try {
+      run(...mine);
+    } finally {
+      outcome = helper.finish();
+    }
+    if (outcome === 'stolen') run(...theirs);
+    else if (outcome === 'failed') throw new RidgelineError('E_BACKEND', `cpu: the helper thread failed in ${kernel}`);
+  }
+
+  /** Splits [0, n) at a multiple of `unit` near its middle. */
+  private static half(n: number, unit: number): number {
+    return Math.ceil(n / 2 / unit) * unit;
   }
 
   /** Bytes currently allocated to live buffers (tests use it to find leaks). */
@@ -232,83 +318,146 @@ export class CpuBackend extends CheckedBackend {
   }
 
   protected runMatmul(a: Buf, b: Buf, out: Buf, p: MatmulParams): void {
-    const args: MatmulArgs = [
+    const whole: MatmulArgs = [
       this.ptr(a, 'matmul'), this.ptr(b, 'matmul'), this.ptr(out, 'matmul'), p.batch, p.m, p.n, p.k,
       p.transA ? 1 : 0, p.transB ? 1 : 0, p.strideA ?? p.m * p.k, p.strideB ?? p.k * p.n, 0, p.m, 0, p.n, this.scratch,
     ];
-    const ctl = this.control;
     const byColumns = p.n >= COLUMN_SPLIT_MIN_N && p.n > p.m;
-    if (!ctl || (!byColumns && p.m < 2 * TILE_ROWS) || p.batch * p.m * p.n * p.k < THREADED_MIN_MACS) {
-      this.k.matmul(...args);
-      return;
-    }
-    // The helper takes rows (or columns) [split, end), this thread [0, split).
-    const [lo, hi, tile] = byColumns
-      ? [MATMUL_ARG.colStart, MATMUL_ARG.colEnd, TILE_COLS] : [MATMUL_ARG.rowStart, MATMUL_ARG.rowEnd, TILE_ROWS];
-    const split = Math.ceil(args[hi] / 2 / tile) * tile;
-    const helper = args.slice() as MatmulArgs;
-    helper[lo] = split;
-    helper[MATMUL_ARG.scratch] = this.workerScratch;
-    ctl.set(helper, 1);
-    Atomics.store(ctl, 0, ThreadState.Work);
-    Atomics.notify(ctl, 0);
-    args[hi] = split;
-    this.k.matmul(...args);
-    while (Atomics.load(ctl, 0) === ThreadState.Work) Atomics.wait(ctl, 0, ThreadState.Work);
-    const state = Atomics.load(ctl, 0);
-    Atomics.store(ctl, 0, ThreadState.Idle);
-    if (state !== ThreadState.Done) throw new RidgelineError('E_BACKEND', 'cpu: the helper thread failed in matmul');
+    const worth = (byColumns || p.m >= 2 * TILE_ROWS) && p.batch * p.m * p.n * p.k >= THREADED_MIN_MACS;
+    this.shared('matmul', whole, worth ? () => {
+      // The helper takes rows (or columns) [split, end), this thread [0, split).
+      const [lo, hi, tile] = byColumns
+        ? [MATMUL_ARG.colStart, MATMUL_ARG.colEnd, TILE_COLS] : [MATMUL_ARG.rowStart, MATMUL_ARG.rowEnd, TILE_ROWS];
+      const split = CpuBackend.half(whole[hi], tile);
+      const mine = whole.slice() as MatmulArgs;
+      const theirs = whole.slice() as MatmulArgs;
+      mine[hi] = split;
+      theirs[lo] = split;
+      theirs[MATMUL_ARG.scratch] = this.helperScratch;
+      return [mine, theirs];
+    } : null);
   }
 
   protected runUnary(code: number, op: UnaryOp, x: Buf, out: Buf, length: number, param: number): void {
-    this.k.unary(code, this.ptr(x, op), this.ptr(out, op), length, param);
+    const [xp, outp] = [this.ptr(x, op), this.ptr(out, op)];
+    const args = (at: number, n: number): Parameters<KernelExports['unary']> => [code, xp + at, outp + at, n, param];
+    this.shared('unary', args(0, length), this.elementSplit(length, args));
   }
 
   protected runBinary(code: number, op: BinaryOp, a: Buf, b: Buf, out: Buf, p: BroadcastParams): void {
     const rank = p.shape.length;
-    const meta = new Int32Array(this.memory.buffer, this.meta, 4 * MAX_RANK);
-    meta.set(p.shape, 0);
-    meta.set(p.aStrides, rank);
-    meta.set(p.bStrides, 2 * rank);
-    this.k.binary(code, this.ptr(a, op), this.ptr(b, op), this.ptr(out, op), rank, this.meta, p.param ?? 0);
+    const [ap, bp, outp, param] = [this.ptr(a, op), this.ptr(b, op), this.ptr(out, op), p.param ?? 0];
+    const writeMeta = (at: number, shape: readonly number[]) => {
+      const meta = new Int32Array(this.memory.buffer, at, 4 * MAX_RANK);
+      meta.set(shape, 0);
+      meta.set(p.aStrides, rank);
+      meta.set(p.bStrides, 2 * rank);
+    };
+    writeMeta(this.meta, p.shape);
+    // The output is dense: split its outermost dimension longer than 1 (those before it
+    // have extent 1); each share is a broadcast of its own, with its own meta block.
+    const d = p.shape.findIndex((e) => e > 1);
+    const size = p.shape.reduce((x, e) => x * e, 1);
+    this.shared('binary', [code, ap, bp, outp, rank, this.meta, param], d < 0 || size < THREADED_MIN_ELEMENTS ? null : () => {
+      const s = CpuBackend.half(p.shape[d], d === rank - 1 ? LANES : 1);
+      const inner = size / p.shape[d];
+      const mine = p.shape.slice();
+      const theirs = p.shape.slice();
+      mine[d] = s;
+      theirs[d] -= s;
+      writeMeta(this.meta, mine);
+      writeMeta(this.helperMeta, theirs);
+      return [
+        [code, ap, bp, outp, rank, this.meta, param],
+        [code, ap + 4 * s * p.aStrides[d], bp + 4 * s * p.bStrides[d], outp + 4 * s * inner, rank, this.helperMeta, param],
+      ];
+    });
   }
 
   protected runReduce(code: number, _op: ReduceOp, x: Buf, out: Buf, p: ReduceParams): void {
-    this.k.reduce(code, this.ptr(x, 'reduce'), this.ptr(out, 'reduce'), p.outer, p.size, p.inner);
+    const [xp, outp, { outer, size, inner }] = [this.ptr(x, 'reduce'), this.ptr(out, 'reduce'), p];
+    const worth = outer > 1 && outer * size * inner >= THREADED_MIN_ELEMENTS;
+    this.shared('reduce', [code, xp, outp, outer, size, inner], worth ? () => {
+      const s = CpuBackend.half(outer, 1);
+      return [[code, xp, outp, s, size, inner], [code, xp + 4 * s * size * inner, outp + 4 * s * inner, outer - s, size, inner]];
+    } : null);
   }
 
   protected runSoftmax(x: Buf, out: Buf, rows: number, cols: number): void {
-    this.k.softmax(this.ptr(x, 'softmax'), this.ptr(out, 'softmax'), rows, cols);
+    const [xp, outp] = [this.ptr(x, 'softmax'), this.ptr(out, 'softmax')];
+    this.shared('softmax', [xp, outp, rows, cols], !this.rowsWorthSharing(rows, cols) ? null : () => {
+      const s = CpuBackend.half(rows, 1);
+      return [[xp, outp, s, cols], [xp + 4 * s * cols, outp + 4 * s * cols, rows - s, cols]];
+    });
   }
 
   protected runSoftmaxXent(logits: Buf, labels: Buf, loss: Buf, grad: Buf, rows: number, cols: number): void {
-    this.k.softmaxXent(
-      this.ptr(logits, 'softmaxXent'), this.ptr(labels, 'softmaxXent'), this.ptr(loss, 'softmaxXent'),
-      this.ptr(grad, 'softmaxXent'), rows, cols,
-    );
+    const ptrs = [logits, labels, loss, grad].map((buf) => this.ptr(buf, 'softmaxXent'));
+    const [xp, lp, lossp, gp] = ptrs;
+    this.shared('softmaxXent', [xp, lp, lossp, gp, rows, cols], !this.rowsWorthSharing(rows, cols) ? null : () => {
+      const s = CpuBackend.half(rows, 1);
+      return [
+        [xp, lp, lossp, gp, s, cols],
+        [xp + 4 * s * cols, lp + 4 * s, lossp + 4 * s, gp + 4 * s * cols, rows - s, cols],
+      ];
+    });
+  }
+
+  /** Row-wise kernels (softmax) cost an exp per element: shared from fewer elements. */
+  private rowsWorthSharing(rows: number, cols: number): boolean {
+    return rows > 1 && rows * cols >= THREADED_MIN_ELEMENTS / 4;
   }
 
   protected runIm2col(x: Buf, cols: Buf, p: WindowParams, outH: number, outW: number): void {
-    this.k.im2col(this.ptr(x, 'im2col'), this.ptr(cols, 'im2col'), ...windowArgs(p, outH, outW));
+    this.windowKernel('im2col', this.ptr(x, 'im2col'), this.ptr(cols, 'im2col'), p, outH, outW);
   }
 
   protected runCol2im(cols: Buf, x: Buf, p: WindowParams, outH: number, outW: number): void {
-    this.k.col2im(this.ptr(cols, 'col2im'), this.ptr(x, 'col2im'), ...windowArgs(p, outH, outW));
+    this.windowKernel('col2im', this.ptr(cols, 'col2im'), this.ptr(x, 'col2im'), p, outH, outW);
+  }
+
+  /**
+   * im2col(x, cols) and col2im(cols, x) both treat each image on its own, so the helper
+   * takes the images [split, n).
+   */
+  private windowKernel(kernel: 'im2col' | 'col2im', from: number, to: number, p: WindowParams, outH: number, outW: number): void {
+    const colsPerImage = outH * outW * p.c * p.kh * p.kw;
+    const [x, cols] = kernel === 'im2col' ? [from, to] : [to, from];
+    const args = (xAt: number, colsAt: number, images: number): WindowKernelArgs => {
+      const geometry = windowArgs(p, outH, outW);
+      geometry[0] = images;
+      return kernel === 'im2col' ? [xAt, colsAt, ...geometry] : [colsAt, xAt, ...geometry];
+    };
+    const worth = p.n > 1 && p.n * colsPerImage >= THREADED_MIN_ELEMENTS;
+    this.shared(kernel, args(x, cols, p.n), worth ? () => {
+      const s = CpuBackend.half(p.n, 1);
+      return [args(x, cols, s), args(x + 4 * s * p.inStrides[0], cols + 4 * s * colsPerImage, p.n - s)];
+    } : null);
   }
 
   protected runSgd(param: Buf, grad: Buf, momentum: Buf, length: number, p: SgdParams): void {
-    const s = sgdScalars(p);
-    this.k.sgd(
-      this.ptr(param, 'sgd'), this.ptr(grad, 'sgd'), this.ptr(momentum, 'sgd'), length, s.lr, s.momentum,
-      s.oneMinusDampening, s.weightDecay, p.nesterov ? 1 : 0, p.firstStep ? 1 : 0,
-    );
+    const sc = sgdScalars(p);
+    const [pp, gp, bp] = [this.ptr(param, 'sgd'), this.ptr(grad, 'sgd'), this.ptr(momentum, 'sgd')];
+    const args = (at: number, n: number): Parameters<KernelExports['sgd']> => [
+      pp + at, gp + at, bp + at, n, sc.lr, sc.momentum, sc.oneMinusDampening, sc.weightDecay, p.nesterov ? 1 : 0, p.firstStep ? 1 : 0,
+    ];
+    this.shared('sgd', args(0, length), this.elementSplit(length, args));
   }
 
   protected runAdam(param: Buf, grad: Buf, m: Buf, v: Buf, length: number, p: AdamParams): void {
-    const s = adamScalars(p);
-    this.k.adam(
-      this.ptr(param, 'adam'), this.ptr(grad, 'adam'), this.ptr(m, 'adam'), this.ptr(v, 'adam'), length,
-      s.coupledDecay, s.decoupledFactor, s.oneMinusBeta1, s.beta2, s.oneMinusBeta2, s.eps, s.stepSize, s.bias2Sqrt,
-    );
+    const sc = adamScalars(p);
+    const [pp, gp, mp, vp] = [this.ptr(param, 'adam'), this.ptr(grad, 'adam'), this.ptr(m, 'adam'), this.ptr(v, 'adam')];
+    const args = (at: number, n: number): Parameters<KernelExports['adam']> => [
+      pp + at, gp + at, mp + at, vp + at, n,
+      sc.coupledDecay, sc.decoupledFactor, sc.oneMinusBeta1, sc.beta2, sc.oneMinusBeta2, sc.eps, sc.stepSize, sc.bias2Sqrt,
+    ];
+    this.shared('adam', args(0, length), this.elementSplit(length, args));
+  }
+
+  /** For elementwise kernels given (byte offset, count): halves on a vector boundary. */
+  private elementSplit<A>(length: number, args: (at: number, n: number) => A): (() => [A, A]) | null {
+    if (length < THREADED_MIN_ELEMENTS) return null;
+    const s = CpuBackend.half(length, LANES);
+    return () => [args(0, s), args(4 * s, length - s)];
   }
 }

@@ -321,7 +321,7 @@ export async function runHullExperiment(spec: HullSpec, outDir: string, backend:
     units: spec.unit,
     stepsPerEpoch,
     provenance: {
-      backend: backend.kind, adapter: backend.description, runtime: host.runtime, ridgelineVersion: host.version,
+      backend: backend.kind, adapter: backend.description, math: backend.math, runtime: host.runtime, ridgelineVersion: host.version,
       gitCommit: host.gitCommit, startedAt, finishedAt: new Date().toISOString(),
     },
     timings,

@@ -2,8 +2,8 @@
  * The shape of `result.json` of a fork experiment (schema version 1). Every number's
  * meaning is fixed by docs/metrics.md (path, barriers, distances) and docs/fork.md (k1, k2, pairing).
  */
-
 import type { Summary } from '../lmc/repeat_stats.ts';
+import type { MathMode } from '../math_mode.ts';
 import type { RepeatSeeds } from './repeat_seeds.ts';
 
 export const RESULT_SCHEMA_VERSION = 2;
@@ -122,6 +122,8 @@ export interface AlignedPair {
 export interface Provenance {
   backend: string;
   adapter: string;
+  /** The kernels' arithmetic (core/math_mode.ts); absent in results from before it existed, which were strict. */
+  math?: MathMode;
   runtime: string;
   ridgelineVersion: string;
   gitCommit: string | null;

@@ -5,7 +5,7 @@
  * constants (so a tile choice is part of the key).
  */
 import { RidgelineError } from '../errors.ts';
-import { WGSL } from './wgsl.gen.ts';
+import { WGSL, WGSL_OP_CONSTANTS } from './wgsl.gen.ts';
 
 export type KernelFamily = 'matmul' | 'matmul_direct' | 'elementwise' | 'reduce' | 'softmax' | 'optim' | 'window';
 export type Constants = Readonly<Record<string, number | boolean>>;
@@ -33,10 +33,15 @@ export function specialize(source: string, constants: Constants): string {
   return out;
 }
 
-/** The full WGSL of a family with its constants substituted. */
+/**
+ * The full WGSL of a family with its constants substituted, after the op constants
+ * (UNARY_NEG, …, generated from core/op_tables.ts) that kernels name their cases by. Every
+ * family gets them: an unused module constant costs nothing, and a family that starts
+ * switching on an op needs no list updated here.
+ */
 export function kernelSource(family: KernelFamily, constants: Constants): string {
   const body = specialize(WGSL[family], constants);
-  return NEEDS_MATH.has(family) ? `${WGSL.math}\n${body}` : body;
+  return `${WGSL_OP_CONSTANTS}\n${NEEDS_MATH.has(family) ? `${WGSL.math}\n` : ''}${body}`;
 }
 
 export interface Kernel {

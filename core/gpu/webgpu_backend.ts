@@ -20,6 +20,10 @@ import { CheckedBackend } from '../backend_contract.ts';
 import { adamScalars, sgdScalars } from '../optim_scalars.ts';
 import { RidgelineError, argError } from '../errors.ts';
 import { BufferPool, GpuBuf, MAP_MODE_READ, USAGE, bufferBytes } from './buffers.ts';
+import {
+  ADAM_PARAMS, BINARY_PARAMS, FILL_PARAMS, MATMUL_DIRECT_PARAMS, MATMUL_PARAMS, REDUCE_PARAMS, SGD_PARAMS, SOFTMAX_PARAMS,
+  UNARY_PARAMS, WINDOW_PARAMS,
+} from './kernel_params.ts';
 import { type BoundRange, Recorder } from './recorder.ts';
 import { type Constants, type KernelFamily, PipelineCache } from './shaders.ts';
 import { type TileLimits, chooseMatmul, chooseReduce, chooseSoftmax } from './tiles.ts';
@@ -51,6 +55,8 @@ type Bind = [binding: number, buffer: GPUBuffer, startElem: number, elems: numbe
 
 export class WebGpuBackend extends CheckedBackend {
   readonly kind = 'webgpu' as const;
+  /** WGSL has no opt-in relaxed mode here: `--math relaxed` asks for the CPU backend (select_backend.ts). */
+  readonly math = 'strict' as const;
   /** The adapter's vendor, architecture and description. */
   readonly description: string;
   readonly limits: WebGpuLimits;
@@ -249,11 +255,8 @@ export class WebGpuBackend extends CheckedBackend {
   protected runFill(out: Buf, value: number, length: number): void {
     const gpu = this.gpu(out, 'fill');
     this.live('fill');
-    const words = new Uint32Array(2);
-    new Float32Array(words.buffer)[1] = value;
     this.chunked(length, (start, count) => {
-      words[0] = count;
-      this.run('elementwise', 'fill', {}, [[7, gpu, start, count]], 8, words, Math.ceil(count / WG));
+      this.run('elementwise', 'fill', {}, [[7, gpu, start, count]], 8, FILL_PARAMS.pack({ n: count, value }), Math.ceil(count / WG));
     });
   }
 
@@ -296,14 +299,16 @@ export class WebGpuBackend extends CheckedBackend {
         VEC_B: (p.transB ? k : n) % 4 === 0 && strideB % 4 === 0,
         WG_X: t.wgX, WG_Y: t.wgY, TM: t.tm, BK: t.bk,
       };
-      const params = new Uint32Array([m, n, k, strideA, strideB, tilesN, perItem, perItem * batch]);
+      const params = MATMUL_PARAMS.pack({ m, n, k, strideA, strideB, tilesN, tilesPerItem: perItem, tiles: perItem * batch });
       this.run('matmul', 'matmul', constants, [[0, ga, 0, needA], [1, gb, 0, needB], [2, gc, 0, outputs]], 3, params, perItem * batch, true);
     } else {
       const { tm, tn, wg, splits, kChunk } = plan;
       const tilesN = Math.ceil(n / tn);
       const perItem = tilesN * Math.ceil(m / tm);
       const constants = { TRANS_A: p.transA, TRANS_B: p.transB, TM: tm, TN: tn, WG: wg };
-      const params = new Uint32Array([m, n, k, strideA, strideB, tilesN, perItem, perItem * batch, kChunk, splits, outputs]);
+      const params = MATMUL_DIRECT_PARAMS.pack({
+        m, n, k, strideA, strideB, tilesN, tilesPerItem: perItem, tiles: perItem * batch, kChunk, splits, outputs,
+      });
       const groups = Math.ceil((perItem * batch * splits) / wg);
       if (splits === 1) {
         this.run('matmul_direct', 'matmulDirect', constants, [[0, ga, 0, needA], [1, gb, 0, needB], [2, gc, 0, outputs]], 3, params, groups);
@@ -324,11 +329,9 @@ export class WebGpuBackend extends CheckedBackend {
     this.live(`unary(${op})`);
     const temps: GPUBuffer[] = [];
     const src = length > 0 ? this.unalias(gx, length, gy, temps) : gx;
-    const words = new Uint32Array(2);
-    new Float32Array(words.buffer)[1] = param;
     this.chunked(length, (start, count) => {
-      words[0] = count;
-      this.run('elementwise', 'unary', { UNARY_OP: code }, [[0, src, start, count], [1, gy, start, count]], 2, words, Math.ceil(count / WG));
+      const params = UNARY_PARAMS.pack({ n: count, param });
+      this.run('elementwise', 'unary', { UNARY_OP: code }, [[0, src, start, count], [1, gy, start, count]], 2, params, Math.ceil(count / WG));
     });
     this.release(temps);
   }
@@ -341,18 +344,13 @@ export class WebGpuBackend extends CheckedBackend {
     this.checkBinding(`binary(${op})`, 'a', needA);
     this.checkBinding(`binary(${op})`, 'b', needB);
     this.checkBinding(`binary(${op})`, 'out', size);
-    // BinaryParams: shape, aStrides, bStrides as array<vec4<u32>, 2> each (MAX_RANK ≤ 8), rank, n, param.
-    const words = new Uint32Array(27);
-    words.set(p.shape, 0);
-    words.set(p.aStrides, 2 * 4);
-    words.set(p.bStrides, 4 * 4);
-    words[24] = p.shape.length;
-    words[25] = size;
-    new Float32Array(words.buffer)[26] = p.param ?? 0;
+    const params = BINARY_PARAMS.pack({
+      shape: p.shape, aStrides: p.aStrides, bStrides: p.bStrides, rank: p.shape.length, n: size, param: p.param ?? 0,
+    });
     const temps: GPUBuffer[] = [];
     const srcA = this.unalias(ga, needA, gc, temps);
     const srcB = this.unalias(gb, needB, gc, temps);
-    this.run('elementwise', 'binary', { BINARY_OP: code }, [[3, srcA, 0, needA], [4, srcB, 0, needB], [5, gc, 0, size]], 6, words, Math.ceil(size / WG));
+    this.run('elementwise', 'binary', { BINARY_OP: code }, [[3, srcA, 0, needA], [4, srcB, 0, needB], [5, gc, 0, size]], 6, params, Math.ceil(size / WG));
     this.release(temps);
   }
 
@@ -364,7 +362,7 @@ export class WebGpuBackend extends CheckedBackend {
     const elems = outputs * p.size;
     this.checkBinding(`reduce(${op})`, 'x', elems);
     const strategy = chooseReduce(p.outer, p.size, p.inner);
-    const params = new Uint32Array([p.outer, p.size, p.inner, outputs]);
+    const params = REDUCE_PARAMS.pack({ outer: p.outer, size: p.size, inner: p.inner, outputs });
     const groups = strategy === 'tree' ? outputs : Math.ceil(outputs / WG);
     const entry = strategy === 'tree' ? 'reduceTree' : 'reduceSerial';
     this.run('reduce', entry, { REDUCE_OP: code }, [[0, gx, 0, elems], [1, gy, 0, outputs]], 2, params, groups);
@@ -396,7 +394,7 @@ export class WebGpuBackend extends CheckedBackend {
     const binds: Bind[] = [[0, src, 0, elems], [1, labels, 0, lossElems], [2, out, 0, elems], [3, loss, 0, lossElems]];
     const groups = layout.mode === 'thread' ? Math.ceil(rows / layout.wg) : rows;
     const entry = layout.mode === 'thread' ? 'softmaxThread' : 'softmaxGroup';
-    this.run('softmax', entry, { XENT: xent, WG: layout.wg }, binds, 4, new Uint32Array([rows, cols]), groups);
+    this.run('softmax', entry, { XENT: xent, WG: layout.wg }, binds, 4, SOFTMAX_PARAMS.pack({ rows, cols }), groups);
     this.release(temps);
   }
 
@@ -426,11 +424,11 @@ export class WebGpuBackend extends CheckedBackend {
     this.run('window', 'col2im', {}, [[0, gc, 0, colsLength], [1, gx, 0, total]], 2, params, Math.ceil(total / WG));
   }
 
-  /** The window kernels' uniform block (wgsl/window.wgsl Params). */
+  /** The window kernels' uniform block. */
   private windowParams(p: WindowParams, strides: readonly number[], outH: number, outW: number, total: number): Uint32Array {
-    return new Uint32Array([
-      p.n, p.c, p.h, p.w, p.kh, p.kw, p.strideH, p.strideW, p.padH, p.padW, ...strides, outH, outW, total,
-    ]);
+    const [sN, sC, sY, sX] = strides;
+    const { n, c, h, w, kh, kw, strideH, strideW, padH, padW } = p;
+    return WINDOW_PARAMS.pack({ n, c, h, w, kh, kw, strideH, strideW, padH, padW, sN, sC, sY, sX, outH, outW, total });
   }
 
   protected runSgd(param: Buf, grad: Buf, momentum: Buf, length: number, p: SgdParams): void {
@@ -439,15 +437,14 @@ export class WebGpuBackend extends CheckedBackend {
     if (length === 0) return;
     const useMomentum = p.momentum !== 0;
     const buf = useMomentum ? gm : this.dummies[1];
-    const words = new Uint32Array(7);
     const s = sgdScalars(p);
-    new Float32Array(words.buffer).set([s.lr, s.momentum, s.oneMinusDampening, s.weightDecay], 1);
-    words[5] = p.nesterov ? 1 : 0;
-    words[6] = p.firstStep ? 1 : 0;
     this.chunked(length, (start, count) => {
-      words[0] = count;
+      const params = SGD_PARAMS.pack({
+        n: count, lr: s.lr, momentum: s.momentum, oneMinusDampening: s.oneMinusDampening, weightDecay: s.weightDecay,
+        nesterov: p.nesterov, firstStep: p.firstStep,
+      });
       const mom: Bind = useMomentum ? [2, buf, start, count] : [2, buf, 0, 1];
-      this.run('optim', 'sgd', {}, [[0, gp, start, count], [1, gg, start, count], mom], 3, words, Math.ceil(count / WG));
+      this.run('optim', 'sgd', {}, [[0, gp, start, count], [1, gg, start, count], mom], 3, params, Math.ceil(count / WG));
     });
   }
 
@@ -456,13 +453,10 @@ export class WebGpuBackend extends CheckedBackend {
     this.live('adam');
     const s = adamScalars(p);
     if (length === 0) return;
-    const words = new Uint32Array(9);
-    const floats = new Float32Array(words.buffer);
-    floats.set([s.coupledDecay, s.decoupledFactor, s.oneMinusBeta1, s.beta2, s.oneMinusBeta2, s.eps, s.stepSize, s.bias2Sqrt], 1);
     this.chunked(length, (start, count) => {
-      words[0] = count;
+      const params = ADAM_PARAMS.pack({ n: count, ...s });
       const binds: Bind[] = [[4, gp, start, count], [5, gg, start, count], [6, gm, start, count], [7, gv, start, count]];
-      this.run('optim', 'adam', {}, binds, 8, words, Math.ceil(count / WG));
+      this.run('optim', 'adam', {}, binds, 8, params, Math.ceil(count / WG));
     });
   }
 }

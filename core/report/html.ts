@@ -192,7 +192,7 @@ function page(result: ForkResult, headlineText: string, body: string): string {
   const total = result.timings.reduce((s, t) => s + t.seconds, 0);
   const specJson = (() => { try { return JSON.stringify(result.spec, null, 2) ?? '{}'; } catch { return String(result.spec); } })();
   const facts: [string, string][] = [
-    ['backend', p.backend], ['adapter', p.adapter], ['runtime', p.runtime], ['ridgeline', p.ridgelineVersion],
+    ['backend', p.backend], ['adapter', p.adapter], ['math', p.math ?? 'strict'], ['runtime', p.runtime], ['ridgeline', p.ridgelineVersion],
     ['git commit', p.gitCommit ?? 'not recorded'], ['started', p.startedAt], ['finished', p.finishedAt],
     ['wall time', finite(end - start) ? `${((end - start) / 1000).toFixed(1)} s` : 'n/a'],
     ['seeds', `init ${result.seeds.init}, order ${result.seeds.order}, children ${result.seeds.children.join(', ') || 'none'}`],

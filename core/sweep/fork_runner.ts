@@ -20,6 +20,7 @@ import { RunStore } from '../experiments/run_store.ts';
 import { trainConfigOf } from '../experiments/train_config.ts';
 import { repeatSeeds } from '../experiments/repeat_seeds.ts';
 import { joinPath } from '../io.ts';
+import { resultsKey } from '../math_mode.ts';
 import { forkFinding, summarizeCells } from '../lmc/fork_summary.ts';
 import { cellsCsv, curvesCsv, summaryCsv } from '../report/csv.ts';
 import { forkReportHtml } from '../report/html.ts';
@@ -92,7 +93,7 @@ export async function runForkExperiment(spec: ForkSpec, outDir: string, backend:
   run.drainDamaged((m) => host.progress.log(m));
   const storeRoot = o.store ?? joinPath(outDir, 'store');
   const store = await ObjectStore.open(host.files, storeRoot);
-  const manifest = await timed('plan', () => planSweep({ name: `fork ${outDir}`, base: {}, grid: {} }, [], [{ point: {}, spec }], host.files, backend.kind, resources));
+  const manifest = await timed('plan', () => planSweep({ name: `fork ${outDir}`, base: {}, grid: {} }, [], [{ point: {}, spec }], host.files, resultsKey(backend), resources));
   await writeManifest(store, manifest);
   await verifySweep(store, manifest);
   store.drainDamaged((m) => host.progress.log(m));
@@ -148,6 +149,7 @@ export async function runForkExperiment(spec: ForkSpec, outDir: string, backend:
     provenance: {
       backend: backend.kind,
       adapter: backend.description,
+      math: backend.math,
       runtime: host.runtime,
       ridgelineVersion: host.version,
       gitCommit: host.gitCommit,

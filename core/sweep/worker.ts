@@ -9,6 +9,7 @@
  */
 import type { Backend } from '../backend.ts';
 import { RidgelineError } from '../errors.ts';
+import { resultsKey } from '../math_mode.ts';
 import type { Progress } from '../progress.ts';
 import type { Claim, ObjectStore } from '../store/object_store.ts';
 import type { GraphNode } from './graph.ts';
@@ -73,8 +74,8 @@ function blockedByFailure(nodes: readonly GraphNode[], failed: Map<string, strin
 }
 
 export async function runWorker(store: ObjectStore, manifest: SweepManifest, backend: Backend, o: WorkerOptions): Promise<WorkerReport> {
-  if (backend.kind !== manifest.backend) {
-    throw new RidgelineError('E_SPEC', `sweep ${manifest.sweepId.slice(0, 12)} was planned for the ${manifest.backend} backend, but this worker has ${backend.kind}: results of the two differ in the last bits, so they may not share a sweep`);
+  if (resultsKey(backend) !== manifest.backend) {
+    throw new RidgelineError('E_SPEC', `sweep ${manifest.sweepId.slice(0, 12)} was planned for the ${manifest.backend} backend, but this worker has ${resultsKey(backend)}: results of the two differ in the last bits, so they may not share a sweep`);
   }
   const now = o.now ?? Date.now;
   const resources = o.resources ?? new Resources(store.files);

@@ -10,7 +10,7 @@ import { pairMetrics } from '../../core/lmc/metrics.ts';
 import { evaluatePath } from '../../core/lmc/path_eval.ts';
 import { selectBackend } from '../../core/select_backend.ts';
 import { prepareOutDir } from '../../core/out_dir.ts';
-import { BACKEND_OPTION, type Command, requireOption } from '../command.ts';
+import { BACKEND_OPTION, type Command, MATH_OPTION, backendOptions, requireOption } from '../command.ts';
 import { ALIGN_OPTIONS, MODEL_OPTIONS } from './spec_options.ts';
 
 export const barrierCommand: Command = {
@@ -22,6 +22,7 @@ export const barrierCommand: Command = {
     { name: 'alphas', value: 'T', help: 'points on the path', default: String(FORK_DEFAULTS.alphas) },
     { name: 'eval-batch', value: 'N', help: 'rows per evaluation batch', default: String(FORK_DEFAULTS.evalBatch) },
     BACKEND_OPTION,
+    MATH_OPTION,
     ...ALIGN_OPTIONS,
     { name: 'out', value: 'DIR', help: 'write DIR/barrier.json' },
     { name: 'json', value: '', help: 'print the result as JSON on stdout' },
@@ -29,11 +30,11 @@ export const barrierCommand: Command = {
   async run(opts, host) {
     const fileA = requireOption('barrier', opts, 'a', 'FILE');
     const fileB = requireOption('barrier', opts, 'b', 'FILE');
-    const { a: _a, b: _b, out, json, backend: choice, ...rest } = opts;
+    const { a: _a, b: _b, out, json, backend: choice, math: _math, ...rest } = opts;
     const spec = applyOptions({ ...FORK_DEFAULTS, k1: [0], total: 1 }, rest);
     const align = spec.align;
     if (out) await prepareOutDir(host.files, out);
-    const { backend, reason } = await selectBackend(choice ?? 'auto', host.backends);
+    const { backend, reason } = await selectBackend(choice ?? 'auto', backendOptions(host, opts));
     if (!json) host.progress.log(reason);
     // A model that cannot be aligned (or repaired) stops before any work.
     const pair = await loadCheckpointPair(host.files, spec, fileA, fileB, undefined, (m) => checkAlignable(m, spec));
@@ -66,6 +67,7 @@ export const barrierCommand: Command = {
       modelDescription,
       data,
       backend: backend.description,
+      math: backend.math,
       runtime: host.runtime,
       ...metrics,
       ...(aligned ? { aligned } : {}),

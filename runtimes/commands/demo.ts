@@ -1,7 +1,7 @@
 /** `ridgeline demo`: a quick fixed training run (also the cross-runtime determinism check). */
 import { runSmokeTraining } from '../../core/experiments/smoke_run.ts';
 import { selectBackend } from '../../core/select_backend.ts';
-import { BACKEND_OPTION, type Command, optionOr } from '../command.ts';
+import { BACKEND_OPTION, type Command, MATH_OPTION, backendOptions, optionOr } from '../command.ts';
 import { RidgelineError } from '../../core/errors.ts';
 
 function count(flag: string, text: string): number {
@@ -14,6 +14,7 @@ export const demoCommand: Command = {
   summary: 'train a small MLP on a generated task for a few seconds and print a fingerprint of its weights',
   options: [
     BACKEND_OPTION,
+    MATH_OPTION,
     { name: 'steps', value: 'N', help: 'SGD steps', default: '300' },
     { name: 'seed', value: 'N', help: 'seed for data, init and order', default: '0' },
     { name: 'json', value: '', help: 'print the result as JSON' },
@@ -21,7 +22,7 @@ export const demoCommand: Command = {
   async run(opts, host) {
     const steps = count('--steps', optionOr(demoCommand, opts, 'steps'));
     const seed = count('--seed', optionOr(demoCommand, opts, 'seed'));
-    const { backend, reason } = await selectBackend(optionOr(demoCommand, opts, 'backend'), host.backends);
+    const { backend, reason } = await selectBackend(optionOr(demoCommand, opts, 'backend'), backendOptions(host, opts));
     const quiet = 'json' in opts;
     if (!quiet) host.print(reason);
     const started = performance.now();
@@ -31,6 +32,7 @@ export const demoCommand: Command = {
       runtime: host.runtime,
       backend: backend.kind,
       backendDescription: backend.description,
+      math: backend.math,
       seed,
       steps,
       finalLoss: result.losses[result.losses.length - 1],

@@ -6,21 +6,21 @@ import { presetSpec } from '../../core/experiments/presets.ts';
 import { joinPath } from '../../core/io.ts';
 import { prepareOutDir } from '../../core/out_dir.ts';
 import { selectBackend } from '../../core/select_backend.ts';
-import { BACKEND_OPTION, type Command, optionOr } from '../command.ts';
+import { BACKEND_OPTION, type Command, MATH_OPTION, backendOptions, optionOr } from '../command.ts';
 import { FORK_OPTIONS } from './spec_options.ts';
 import { poolExecutor } from '../sweep_pool.ts';
 
 export const forkCommand: Command = {
   summary: 'train a parent, fork it at each k1 into children with different data orders, and measure the barriers between them',
   options: [
-    ...FORK_OPTIONS, BACKEND_OPTION,
+    ...FORK_OPTIONS, BACKEND_OPTION, MATH_OPTION,
     { name: 'out', value: 'DIR', help: 'run directory (a killed run started again with the same DIR resumes)' },
     { name: 'store', value: 'DIR', help: 'the store holding the run\'s checkpoints and cells (default DIR/store); forks and sweeps sharing one compute shared work once' },
     { name: 'jobs', value: 'N', help: 'worker processes (N > 1: a local pool, each with single-threaded kernels)', default: '1' },
   ],
   notes: 'Writes DIR/result.json, DIR/cells.csv, DIR/curves.csv, DIR/report.html and the checkpoints (safetensors).',
   async run(opts, host) {
-    const { preset, out, backend: backendChoice, store, jobs: jobsText, ...rest } = opts;
+    const { preset, out, backend: backendChoice, math: _math, store, jobs: jobsText, ...rest } = opts;
     const base = preset ? presetSpec(preset) : FORK_DEFAULTS;
     const spec = applyOptions(base, rest);
     const dir = out ?? (preset ? joinPath('runs', preset) : undefined);
@@ -28,11 +28,11 @@ export const forkCommand: Command = {
     // Before any work: a directory that cannot be written fails now, and the temporary
     // files of a killed earlier run are swept before this one resumes there.
     await prepareOutDir(host.files, dir);
-    const { backend, reason } = await selectBackend(backendChoice ?? optionOr(forkCommand, opts, 'backend'), host.backends);
+    const { backend, reason } = await selectBackend(backendChoice ?? optionOr(forkCommand, opts, 'backend'), backendOptions(host, opts));
     host.progress.log(reason);
     const jobs = Number(jobsText ?? '1');
     if (!Number.isSafeInteger(jobs) || jobs < 1) throw new RidgelineError('E_SPEC', `--jobs must be an integer ≥ 1, got '${jobsText}'`);
-    const result = await runForkExperiment(spec, dir, backend, host, { store, executor: jobs > 1 ? poolExecutor(host, backend.kind, jobs) : undefined });
+    const result = await runForkExperiment(spec, dir, backend, host, { store, executor: jobs > 1 ? poolExecutor(host, backend, jobs) : undefined });
     const unit = spec.unit === 'epochs' ? 'ep' : 'st';
     // A regression's "error" is the RMSE (see ForkResult.task): shown as such, not in percent.
     const regression = result.task === 'regression';

@@ -11,7 +11,8 @@ import { RidgelineError } from '../../core/errors.ts';
 import { joinPath } from '../../core/io.ts';
 import { prepareOutDir } from '../../core/out_dir.ts';
 import { sweepReportHtml } from '../../core/report/sweep_html.ts';
-import { selectBackend } from '../../core/select_backend.ts';
+import { parseMath, parseResultsKey, resultsKey } from '../../core/math_mode.ts';
+import { checkMathBackend, selectBackend } from '../../core/select_backend.ts';
 import { ObjectStore } from '../../core/store/object_store.ts';
 import { indexedJobManifest, sbatchScript, splitArray } from '../../core/sweep/cluster_scripts.ts';
 import { summarizeSweep, sweepSummaryCsv, sweepTidyCsv } from '../../core/sweep/collect.ts';
@@ -21,7 +22,7 @@ import { type SweepSpec, expandSweep, parseSweepSpec, sweepSpecFromCli } from '.
 import { collectGarbage } from '../../core/sweep/store_gc.ts';
 import { collectSweep, sweepStatus, verifySweep } from '../../core/sweep/sweep_status.ts';
 import { WORKER_DEFAULTS, runWorker } from '../../core/sweep/worker.ts';
-import { BACKEND_OPTION, type Command, type OptionSpec, optionOr, requireOption } from '../command.ts';
+import { BACKEND_OPTION, type Command, MATH_OPTION, type OptionSpec, backendOptions, optionOr, requireOption } from '../command.ts';
 import type { RuntimeHost } from '../host.ts';
 import { formatDuration } from '../progress.ts';
 import { EVENT_PREFIX, type WorkerEvent, eventProgress, runLocalPool } from '../sweep_pool.ts';
@@ -68,10 +69,10 @@ async function sweepSpecOf(opts: Record<string, string>, host: RuntimeHost): Pro
 }
 
 /** Plans the sweep (every check that can refuse it runs here, before any write). */
-async function plan(opts: Record<string, string>, host: RuntimeHost, backendKind: string): Promise<SweepManifest> {
+async function plan(opts: Record<string, string>, host: RuntimeHost, backendKey: string): Promise<SweepManifest> {
   const spec = await sweepSpecOf(opts, host);
   const { gridKeys, points } = expandSweep(spec);
-  return planSweep(spec, gridKeys, points, host.files, backendKind);
+  return planSweep(spec, gridKeys, points, host.files, backendKey);
 }
 
 async function manifestOf(store: ObjectStore, opts: Record<string, string>): Promise<SweepManifest> {
@@ -104,7 +105,7 @@ const runCommand: Command = {
     { name: 'image', value: 'IMAGE', help: 'print: the container image of the Kubernetes job', default: 'ridgeline:latest' },
     { name: 'volume-claim', value: 'PVC', help: 'print: the PersistentVolumeClaim holding the store', default: 'ridgeline-store' },
     { name: 'out', value: 'DIR', help: 'collect the finished sweep into DIR (as sweep collect)' },
-    LEASE, PARTIAL_EVERY, BACKEND_OPTION, ...FORK_OPTIONS,
+    LEASE, PARTIAL_EVERY, BACKEND_OPTION, MATH_OPTION, ...FORK_OPTIONS,
   ],
   notes: 'Fork options (--preset, --epochs, …) form the base of a --grid sweep. A sweep planned again finds its finished nodes; equal work in two sweeps on one store is computed once.',
   async run(opts, host) {
@@ -112,10 +113,10 @@ const runCommand: Command = {
     if (!['local', 'slurm', 'print'].includes(executor)) throw new RidgelineError('E_SPEC', `--executor: unknown value '${executor}'; valid: local, slurm, print`);
     const storeDir = requireOption('sweep run', opts, 'store', 'DIR');
     const backendChoice = optionOr(runCommand, opts, 'backend');
-    // The backend decides the node ids (results differ between backends in the last bits).
-    const { backend, reason } = await selectBackend(backendChoice, host.backends);
+    // The backend and its math mode decide the node ids (results differ between them in the last bits).
+    const { backend, reason } = await selectBackend(backendChoice, backendOptions(host, opts));
     host.progress.log(reason);
-    const manifest = await plan(opts, host, backend.kind);
+    const manifest = await plan(opts, host, resultsKey(backend));
     const store = await ObjectStore.open(host.files, storeDir);
     await writeManifest(store, manifest);
     await clearFailures(store, manifest);
@@ -124,7 +125,7 @@ const runCommand: Command = {
     const before = await sweepStatus(store, manifest);
     host.print(`sweep ${manifest.sweepId} "${manifest.name}": ${manifest.points.length} points, ${manifest.nodes.length} nodes, ${before.done.length} already in the store`);
     // What every worker of this run is told, wherever it runs.
-    const workerArgs = ['--backend', backend.kind, '--lease', String(seconds(opts, 'lease', runCommand) / 1000), '--partial-every', String(seconds(opts, 'partial-every', runCommand) / 1000)];
+    const workerArgs = ['--backend', backend.kind, '--math', backend.math, '--lease', String(seconds(opts, 'lease', runCommand) / 1000), '--partial-every', String(seconds(opts, 'partial-every', runCommand) / 1000)];
     const width = manifest.nodes.filter((n) => n.task.kind === 'checkpoint' && n.task.from === null).length;
     const tasks = opts.tasks ? positiveInt('tasks', opts.tasks) : Math.max(1, Math.min(64, width));
     const parallel = opts.parallel ? positiveInt('parallel', opts.parallel) : null;
@@ -152,7 +153,7 @@ const runCommand: Command = {
     const computed = after.done.length - before.done.length;
     host.print(`computed ${computed} nodes; ${before.done.length} were already in the store`);
     if (after.failed.length > 0 || after.done.length < after.nodes) return 1;
-    if (opts.out) await collectInto(store, manifest, opts.out, host, backend.kind);
+    if (opts.out) await collectInto(store, manifest, opts.out, host, resultsKey(backend));
     return 0;
   },
 };
@@ -206,10 +207,13 @@ async function collectInto(store: ObjectStore, m: SweepManifest, out: string, ho
 
 const planCommand: Command = {
   summary: 'print a sweep\'s graph (nodes by kind, how many the store already has, the work left) without computing or writing anything',
-  options: [...SPEC_INPUT, { ...STORE, help: 'a store to count finished nodes in (optional)' }, BACKEND_OPTION, ...FORK_OPTIONS],
+  options: [...SPEC_INPUT, { ...STORE, help: 'a store to count finished nodes in (optional)' }, BACKEND_OPTION, MATH_OPTION, ...FORK_OPTIONS],
   async run(opts, host) {
-    const backendKind = optionOr(planCommand, opts, 'backend') === 'webgpu' ? 'webgpu' : 'cpu';
-    const m = await plan(opts, host, backendKind);
+    const choice = optionOr(planCommand, opts, 'backend');
+    const math = parseMath(opts.math);
+    checkMathBackend(choice, math);
+    // As `sweep run` would choose without a GPU check: relaxed math runs on the cpu backend.
+    const m = await plan(opts, host, resultsKey({ kind: choice === 'webgpu' ? 'webgpu' : 'cpu', math }));
     const store = opts.store && (await host.files.exists(joinPath(opts.store, 'store.json'))) ? await ObjectStore.open(host.files, opts.store, { create: false }) : null;
     const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
     host.print(`sweep ${m.sweepId} "${m.name}" on ${m.backend}: ${plural(m.points.length, 'point')} (${m.gridKeys.join(' × ')}), ${plural(m.points.reduce((a, p) => a + p.plan.cells.length, 0), 'cell')}, ${plural(m.nodes.length, 'node')}`);
@@ -262,6 +266,7 @@ const workCommand: Command = {
   summary: 'one worker: pull ready nodes of a sweep from the store and compute them until the sweep is done (what pool processes, Slurm tasks and Kubernetes pods run)',
   options: [
     STORE, SWEEP_ID, LEASE, BACKEND_OPTION,
+    { ...MATH_OPTION, default: 'the sweep\'s' },
     { name: 'owner', value: 'NAME', help: 'this worker\'s name in claims and logs', default: 'HOST-PID-random' },
     { name: 'events', value: '', help: 'report progress as JSON lines on stdout (for the local pool)' },
     PARTIAL_EVERY,
@@ -269,7 +274,9 @@ const workCommand: Command = {
   async run(opts, host) {
     const store = await ObjectStore.open(host.files, requireOption('sweep work', opts, 'store', 'DIR'), { create: false });
     const manifest = await manifestOf(store, opts);
-    const { backend } = await selectBackend(opts.backend ?? manifest.backend, host.backends);
+    // By default a worker computes as the sweep was planned: its backend and math mode.
+    const planned = parseResultsKey(manifest.backend);
+    const { backend } = await selectBackend(opts.backend ?? planned.backend, { ...host.backends, math: opts.math === undefined ? planned.math : parseMath(opts.math) });
     const owner = opts.owner ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
     const send = (ev: WorkerEvent) => void process.stdout.write(`${EVENT_PREFIX}${JSON.stringify(ev)}\n`);
     const progress = opts.events ? eventProgress(send) : host.progress;

@@ -9,7 +9,7 @@ import { createModel } from '../../core/nn/registry.ts';
 import { selectBackend } from '../../core/select_backend.ts';
 import { loadWeights, saveCheckpoint } from '../../core/train/checkpoint.ts';
 import { disposeState } from '../../core/train/state.ts';
-import { BACKEND_OPTION, type Command, requireOption } from '../command.ts';
+import { BACKEND_OPTION, type Command, MATH_OPTION, backendOptions, requireOption } from '../command.ts';
 import { MODEL_OPTIONS, OPTIMIZER_OPTIONS } from './spec_options.ts';
 
 export const trainCommand: Command = {
@@ -21,18 +21,19 @@ export const trainCommand: Command = {
     { name: 'steps', value: 'N', help: 'training length in steps' },
     { name: 'epochs', value: 'N', help: 'training length in epochs' },
     BACKEND_OPTION,
+    MATH_OPTION,
     { name: 'out', value: 'DIR', help: 'writes DIR/final.safetensors, DIR/final.optim.safetensors, DIR/train.json; DIR must be empty' },
     { name: 'force', value: '', help: 'write into a non-empty --out DIR, replacing an earlier checkpoint there' },
   ],
   async run(opts, host) {
     const out = requireOption('train', opts, 'out', 'DIR');
     if ((opts.steps === undefined) === (opts.epochs === undefined)) throw new RidgelineError('E_SPEC', 'train: give exactly one of --steps N or --epochs N');
-    const { out: _o, init, backend: choice, force, ...rest } = opts;
+    const { out: _o, init, backend: choice, math: _math, force, ...rest } = opts;
     const spec = applyOptions({ ...FORK_DEFAULTS, k1: [0] }, rest);
     // A train run does not resume: writing into a directory with files in it would
     // silently replace an earlier checkpoint, so that takes --force.
     await prepareOutDir(host.files, out, { fresh: { option: '--out', force: force === 'true' } });
-    const { backend, reason } = await selectBackend(choice ?? 'auto', host.backends);
+    const { backend, reason } = await selectBackend(choice ?? 'auto', backendOptions(host, opts));
     host.progress.log(reason);
     const dataset = await loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize });
     const model = createModel(spec.model, dataset.inputShape, dataset.classes, { width: spec.width, slope: spec.slope });
@@ -45,7 +46,7 @@ export const trainCommand: Command = {
     try {
       host.progress.finish(`final loss ${run.losses[run.losses.length - 1]?.toFixed(4)}`);
       await saveCheckpoint(host.files, joinPath(out, 'final'), model, run.state, { orderSeed: String(spec.seedOrder) });
-      await host.files.write(joinPath(out, 'train.json'), JSON.stringify({ spec, init: init ?? null, steps: run.steps, runtime: host.runtime, backend: backend.description, losses: run.losses }, null, 1));
+      await host.files.write(joinPath(out, 'train.json'), JSON.stringify({ spec, init: init ?? null, steps: run.steps, runtime: host.runtime, backend: backend.description, math: backend.math, losses: run.losses }, null, 1));
     } finally {
       disposeState(run.state);
     }

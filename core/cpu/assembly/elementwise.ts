@@ -1,34 +1,41 @@
 // Elementwise kernels: unary ops on contiguous data, binary ops with broadcasting.
-// Op codes are the positions of the names in UNARY_OPS / BINARY_OPS of core/backend.ts;
-// the oracle-agreement tests run every op, so a mismatch fails loudly.
+// Ops are named by the constants the build generates from core/op_tables.ts (ops.gen.ts),
+// so a reordered table cannot leave a case on the wrong op; the oracle-agreement tests run
+// every op, and test/kernel_names.test.ts checks that every op has its case here.
 // Determinism: no relaxed SIMD, no FMA; transcendental functions come from the
 // AssemblyScript standard library compiled into this module, so every runtime gives the
 // same bits.
 
+import {
+  BINARY_ADD, BINARY_DIV, BINARY_LEAKY_RELU_GRAD, BINARY_MUL, BINARY_SUB, UNARY_ABS, UNARY_ADD_SCALAR, UNARY_COS,
+  UNARY_EXP, UNARY_LEAKY_RELU, UNARY_LOG, UNARY_NEG, UNARY_POW_SCALAR, UNARY_RECIPROCAL, UNARY_SCALE, UNARY_SIGMOID,
+  UNARY_SIGN, UNARY_SIN, UNARY_SQRT, UNARY_SQUARE, UNARY_STEP, UNARY_TANH,
+} from './ops.gen';
+
 @inline function unaryScalar(op: i32, x: f32, p: f32): f32 {
   switch (op) {
-    case 0: return -x;
-    case 1: return Mathf.abs(x);
-    case 2: return x > 0 ? 1 : (x < 0 ? -1 : x);
-    case 3: return x * x;
-    case 4: return Mathf.sqrt(x);
-    case 5: return <f32>1 / x;
-    case 6: return Mathf.exp(x);
-    case 7: return Mathf.log(x);
-    case 8: return Mathf.sin(x);
-    case 9: return Mathf.cos(x);
-    case 10: return Mathf.tanh(x);
-    case 11: {
+    case UNARY_NEG: return -x;
+    case UNARY_ABS: return Mathf.abs(x);
+    case UNARY_SIGN: return x > 0 ? 1 : (x < 0 ? -1 : x);
+    case UNARY_SQUARE: return x * x;
+    case UNARY_SQRT: return Mathf.sqrt(x);
+    case UNARY_RECIPROCAL: return <f32>1 / x;
+    case UNARY_EXP: return Mathf.exp(x);
+    case UNARY_LOG: return Mathf.log(x);
+    case UNARY_SIN: return Mathf.sin(x);
+    case UNARY_COS: return Mathf.cos(x);
+    case UNARY_TANH: return Mathf.tanh(x);
+    case UNARY_SIGMOID: {
       // Two branches keep exp's argument ≤ 0, so neither overflows for large |x|.
       if (x >= 0) return <f32>1 / (<f32>1 + Mathf.exp(-x));
       const e = Mathf.exp(x);
       return e / (<f32>1 + e);
     }
-    case 12: return x > 0 ? x : p * x;
-    case 13: return x > 0 ? <f32>1 : <f32>0;
-    case 14: return p * x;
-    case 15: return x + p;
-    case 16: return Mathf.pow(x, p);
+    case UNARY_LEAKY_RELU: return x > 0 ? x : p * x;
+    case UNARY_STEP: return x > 0 ? <f32>1 : <f32>0;
+    case UNARY_SCALE: return p * x;
+    case UNARY_ADD_SCALAR: return x + p;
+    case UNARY_POW_SCALAR: return Mathf.pow(x, p);
     default: return NaN;
   }
 }
@@ -36,21 +43,22 @@
 // The ops that map to one or two SIMD instructions; the others go through unaryScalar.
 @inline function unaryVector(op: i32, x: v128, p: v128): v128 {
   switch (op) {
-    case 0: return f32x4.neg(x);
-    case 1: return f32x4.abs(x);
-    case 3: return f32x4.mul(x, x);
-    case 4: return f32x4.sqrt(x);
-    case 5: return f32x4.div(f32x4.splat(1), x);
-    case 12: return v128.bitselect(x, f32x4.mul(p, x), f32x4.gt(x, f32x4.splat(0)));
-    case 13: return v128.and(f32x4.gt(x, f32x4.splat(0)), f32x4.splat(1));
-    case 14: return f32x4.mul(p, x);
-    case 15: return f32x4.add(x, p);
+    case UNARY_NEG: return f32x4.neg(x);
+    case UNARY_ABS: return f32x4.abs(x);
+    case UNARY_SQUARE: return f32x4.mul(x, x);
+    case UNARY_SQRT: return f32x4.sqrt(x);
+    case UNARY_RECIPROCAL: return f32x4.div(f32x4.splat(1), x);
+    case UNARY_LEAKY_RELU: return v128.bitselect(x, f32x4.mul(p, x), f32x4.gt(x, f32x4.splat(0)));
+    case UNARY_STEP: return v128.and(f32x4.gt(x, f32x4.splat(0)), f32x4.splat(1));
+    case UNARY_SCALE: return f32x4.mul(p, x);
+    case UNARY_ADD_SCALAR: return f32x4.add(x, p);
     default: return x;
   }
 }
 
 @inline function hasVector(op: i32): bool {
-  return op == 0 || op == 1 || op == 3 || op == 4 || op == 5 || op >= 12 && op <= 15;
+  return op == UNARY_NEG || op == UNARY_ABS || op == UNARY_SQUARE || op == UNARY_SQRT || op == UNARY_RECIPROCAL
+    || op == UNARY_LEAKY_RELU || op == UNARY_STEP || op == UNARY_SCALE || op == UNARY_ADD_SCALAR;
 }
 
 @inline function unaryLoop(op: i32, x: usize, out: usize, n: i32, p: f32): void {
@@ -71,45 +79,45 @@
 export function unary(op: i32, x: usize, out: usize, n: i32, p: f32): void {
   // One specialised loop per op: after inlining, the switch inside the loop folds away.
   switch (op) {
-    case 0: unaryLoop(0, x, out, n, p); break;
-    case 1: unaryLoop(1, x, out, n, p); break;
-    case 2: unaryLoop(2, x, out, n, p); break;
-    case 3: unaryLoop(3, x, out, n, p); break;
-    case 4: unaryLoop(4, x, out, n, p); break;
-    case 5: unaryLoop(5, x, out, n, p); break;
-    case 6: unaryLoop(6, x, out, n, p); break;
-    case 7: unaryLoop(7, x, out, n, p); break;
-    case 8: unaryLoop(8, x, out, n, p); break;
-    case 9: unaryLoop(9, x, out, n, p); break;
-    case 10: unaryLoop(10, x, out, n, p); break;
-    case 11: unaryLoop(11, x, out, n, p); break;
-    case 12: unaryLoop(12, x, out, n, p); break;
-    case 13: unaryLoop(13, x, out, n, p); break;
-    case 14: unaryLoop(14, x, out, n, p); break;
-    case 15: unaryLoop(15, x, out, n, p); break;
-    case 16: unaryLoop(16, x, out, n, p); break;
+    case UNARY_NEG: unaryLoop(UNARY_NEG, x, out, n, p); break;
+    case UNARY_ABS: unaryLoop(UNARY_ABS, x, out, n, p); break;
+    case UNARY_SIGN: unaryLoop(UNARY_SIGN, x, out, n, p); break;
+    case UNARY_SQUARE: unaryLoop(UNARY_SQUARE, x, out, n, p); break;
+    case UNARY_SQRT: unaryLoop(UNARY_SQRT, x, out, n, p); break;
+    case UNARY_RECIPROCAL: unaryLoop(UNARY_RECIPROCAL, x, out, n, p); break;
+    case UNARY_EXP: unaryLoop(UNARY_EXP, x, out, n, p); break;
+    case UNARY_LOG: unaryLoop(UNARY_LOG, x, out, n, p); break;
+    case UNARY_SIN: unaryLoop(UNARY_SIN, x, out, n, p); break;
+    case UNARY_COS: unaryLoop(UNARY_COS, x, out, n, p); break;
+    case UNARY_TANH: unaryLoop(UNARY_TANH, x, out, n, p); break;
+    case UNARY_SIGMOID: unaryLoop(UNARY_SIGMOID, x, out, n, p); break;
+    case UNARY_LEAKY_RELU: unaryLoop(UNARY_LEAKY_RELU, x, out, n, p); break;
+    case UNARY_STEP: unaryLoop(UNARY_STEP, x, out, n, p); break;
+    case UNARY_SCALE: unaryLoop(UNARY_SCALE, x, out, n, p); break;
+    case UNARY_ADD_SCALAR: unaryLoop(UNARY_ADD_SCALAR, x, out, n, p); break;
+    case UNARY_POW_SCALAR: unaryLoop(UNARY_POW_SCALAR, x, out, n, p); break;
     default: unaryLoop(-1, x, out, n, p);
   }
 }
 
 @inline function binaryScalar(op: i32, a: f32, b: f32, p: f32): f32 {
   switch (op) {
-    case 0: return a + b;
-    case 1: return a - b;
-    case 2: return a * b;
-    case 3: return a / b;
-    case 4: return a > 0 ? b : p * b;
+    case BINARY_ADD: return a + b;
+    case BINARY_SUB: return a - b;
+    case BINARY_MUL: return a * b;
+    case BINARY_DIV: return a / b;
+    case BINARY_LEAKY_RELU_GRAD: return a > 0 ? b : p * b;
     default: return NaN;
   }
 }
 
 @inline function binaryVector(op: i32, a: v128, b: v128, p: v128): v128 {
   switch (op) {
-    case 0: return f32x4.add(a, b);
-    case 1: return f32x4.sub(a, b);
-    case 2: return f32x4.mul(a, b);
-    case 3: return f32x4.div(a, b);
-    case 4: return v128.bitselect(b, f32x4.mul(p, b), f32x4.gt(a, f32x4.splat(0)));
+    case BINARY_ADD: return f32x4.add(a, b);
+    case BINARY_SUB: return f32x4.sub(a, b);
+    case BINARY_MUL: return f32x4.mul(a, b);
+    case BINARY_DIV: return f32x4.div(a, b);
+    case BINARY_LEAKY_RELU_GRAD: return v128.bitselect(b, f32x4.mul(p, b), f32x4.gt(a, f32x4.splat(0)));
     default: return a;
   }
 }
@@ -184,11 +192,11 @@ export function unary(op: i32, x: usize, out: usize, n: i32, p: f32): void {
 
 export function binary(op: i32, a: usize, b: usize, out: usize, rank: i32, meta: usize, p: f32): void {
   switch (op) {
-    case 0: binaryLoop(0, a, b, out, rank, meta, p); break;
-    case 1: binaryLoop(1, a, b, out, rank, meta, p); break;
-    case 2: binaryLoop(2, a, b, out, rank, meta, p); break;
-    case 3: binaryLoop(3, a, b, out, rank, meta, p); break;
-    case 4: binaryLoop(4, a, b, out, rank, meta, p); break;
+    case BINARY_ADD: binaryLoop(BINARY_ADD, a, b, out, rank, meta, p); break;
+    case BINARY_SUB: binaryLoop(BINARY_SUB, a, b, out, rank, meta, p); break;
+    case BINARY_MUL: binaryLoop(BINARY_MUL, a, b, out, rank, meta, p); break;
+    case BINARY_DIV: binaryLoop(BINARY_DIV, a, b, out, rank, meta, p); break;
+    case BINARY_LEAKY_RELU_GRAD: binaryLoop(BINARY_LEAKY_RELU_GRAD, a, b, out, rank, meta, p); break;
     default: binaryLoop(-1, a, b, out, rank, meta, p);
   }
 }

@@ -4,6 +4,7 @@
 export { unary, binary, fill } from './elementwise';
 export { reduce, softmax, softmaxXent } from './reduce';
 export { matmul, MATMUL_SCRATCH_FLOATS } from './matmul';
+export { maddProbe } from './madd';
 export { sgd, adam } from './optim';
 export { im2col, col2im } from './window';
 

@@ -2,6 +2,8 @@
 // softmax cross-entropy. The summation order is fixed (four SIMD lanes of running sums,
 // combined in a fixed order at the end), so results are deterministic.
 
+import { REDUCE_MAX, REDUCE_SUM } from './ops.gen';
+
 @inline function sumContiguous(x: usize, n: i32): f32 {
   let acc = f32x4.splat(0);
   let i = 0;
@@ -22,12 +24,37 @@
   return m;
 }
 
-/** op 0 = sum, 1 = max (positions in REDUCE_OPS). */
-export function reduce(op: i32, x: usize, out: usize, outer: i32, size: i32, inner: i32): void {
+// One step of each op, scalar, vector and over a contiguous row. Every op is named, so an
+// op added to REDUCE_OPS without a case here gives NaN instead of another op's result.
+@inline function combine(op: i32, a: f32, b: f32): f32 {
+  switch (op) {
+    case REDUCE_SUM: return a + b;
+    case REDUCE_MAX: return max<f32>(a, b);
+    default: return NaN;
+  }
+}
+
+@inline function combineVector(op: i32, a: v128, b: v128): v128 {
+  switch (op) {
+    case REDUCE_SUM: return f32x4.add(a, b);
+    case REDUCE_MAX: return f32x4.max(a, b);
+    default: return f32x4.splat(NaN);
+  }
+}
+
+@inline function reduceContiguous(op: i32, x: usize, n: i32): f32 {
+  switch (op) {
+    case REDUCE_SUM: return sumContiguous(x, n);
+    case REDUCE_MAX: return maxContiguous(x, n);
+    default: return NaN;
+  }
+}
+
+@inline function reduceLoop(op: i32, x: usize, out: usize, outer: i32, size: i32, inner: i32): void {
   if (inner == 1) {
     for (let o = 0; o < outer; o++) {
       const row = x + (<usize>(o * size) << 2);
-      store<f32>(out + (<usize>o << 2), op == 0 ? sumContiguous(row, size) : maxContiguous(row, size));
+      store<f32>(out + (<usize>o << 2), reduceContiguous(op, row, size));
     }
     return;
   }
@@ -41,17 +68,22 @@ export function reduce(op: i32, x: usize, out: usize, outer: i32, size: i32, inn
       let i = 0;
       for (; i + 4 <= inner; i += 4) {
         const o4 = <usize>i << 2;
-        const a = v128.load(dst + o4);
-        const b = v128.load(row + o4);
-        v128.store(dst + o4, op == 0 ? f32x4.add(a, b) : f32x4.max(a, b));
+        v128.store(dst + o4, combineVector(op, v128.load(dst + o4), v128.load(row + o4)));
       }
       for (; i < inner; i++) {
         const o1 = <usize>i << 2;
-        const a = load<f32>(dst + o1);
-        const b = load<f32>(row + o1);
-        store<f32>(dst + o1, op == 0 ? a + b : max<f32>(a, b));
+        store<f32>(dst + o1, combine(op, load<f32>(dst + o1), load<f32>(row + o1)));
       }
     }
+  }
+}
+
+export function reduce(op: i32, x: usize, out: usize, outer: i32, size: i32, inner: i32): void {
+  // One specialised loop per op, as for unary: after inlining, the switches fold away.
+  switch (op) {
+    case REDUCE_SUM: reduceLoop(REDUCE_SUM, x, out, outer, size, inner); break;
+    case REDUCE_MAX: reduceLoop(REDUCE_MAX, x, out, outer, size, inner); break;
+    default: reduceLoop(-1, x, out, outer, size, inner);
   }
 }
 

@@ -1,4 +1,4 @@
-/** predict, layerwise and toy end to end through the CLI on a small real fork run. */
+/** The analysis commands (predict, layerwise, toy, evolve, surface) end to end through the CLI on small real fork runs. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
