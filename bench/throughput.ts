@@ -8,13 +8,14 @@
  * this file only runs them, in interleaved rounds, and compares medians.
  * Prints one table and writes bench/results/throughput.json (with provenance) and a CSV.
  *
- *   node dist/bench/throughput.js [--quick] [--rounds 3] [--no-peer] [--no-jaxjs]
+ *   node dist/bench/throughput.js [--quick] [--rounds 3] [--no-peer] [--no-jaxjs] [--math strict|relaxed]
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
+import { MATH_CHOICES, type MathMode } from '../core/math_mode.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import { fashionBatches } from './fashion_batches.ts';
 import {
@@ -46,6 +47,8 @@ Options:
   --rounds R     interleaved rounds; figures are medians (default 3; 1 with --quick)
   --no-peer      without PyTorch
   --no-jaxjs     without jax-js
+  --math MODE    strict (default) or relaxed: our kernels with fused multiply-add (under Node 20
+                 start node with --experimental-wasm-relaxed-simd); recorded in the results
   --out FILE     result file (default bench/results/throughput.json; the CSV beside it)
   --help         this text
 
@@ -60,6 +63,7 @@ const CLI_OPTIONS = {
   rounds: { type: 'string' },
   'no-peer': { type: 'boolean', default: false },
   'no-jaxjs': { type: 'boolean', default: false },
+  math: { type: 'string', default: 'strict' },
   out: { type: 'string', default: 'bench/results/throughput.json' },
   help: { type: 'boolean', default: false },
 } as const;
@@ -69,6 +73,7 @@ interface Options {
   rounds: number;
   torch: boolean;
   jaxjs: boolean;
+  math: MathMode;
   out: string;
   /** Timed steps of the mlp-2 epoch (ours, PyTorch, jax-js): the whole epoch unless --quick. */
   mlp2Steps: number | 'epoch';
@@ -89,8 +94,9 @@ function parseCli(): Options {
   const quick = values.quick;
   const rounds = values.rounds === undefined ? (quick ? 1 : 3) : Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) usageExit('throughput bench', `--rounds: expected a positive integer, got '${values.rounds}'`);
+  if (!(MATH_CHOICES as readonly string[]).includes(values.math)) usageExit('throughput bench', `--math: expected ${MATH_CHOICES.join(' or ')}, got '${values.math}'`);
   return {
-    quick, rounds, torch: !values['no-peer'], jaxjs: !values['no-jaxjs'], out: values.out,
+    quick, rounds, torch: !values['no-peer'], jaxjs: !values['no-jaxjs'], math: values.math as MathMode, out: values.out,
     mlp2Steps: quick ? 20 : 'epoch',
     epochModels: (quick ? EPOCH_GOALS.slice(0, 1) : EPOCH_GOALS).map((g) => ({ ...g, steps: quick ? 3 : WORKLOADS[g.model].steps })),
     profiles: quick ? [{ model: 'mlp-2', steps: 3 }] : [{ model: 'mlp-2', steps: 40 }, { model: 'lenet5', steps: 20 }],
@@ -163,9 +169,9 @@ async function main(): Promise<void> {
   const data = await fashionBatches(128);
   if (!data.real) log(`warning: ${data.source}; the jax-js peer needs the real data and is skipped`);
   if (!data.real) jaxjsOk = false;
-  const ours1T: Backend = await createCpuBackend();
+  const ours1T: Backend = await createCpuBackend({ math: opts.math });
   // The same kernels with the backend's helper thread: both cores on large products.
-  const ours2T: Backend = await createCpuBackend({ spawnWorker: spawnKernelWorker });
+  const ours2T: Backend = await createCpuBackend({ spawnWorker: spawnKernelWorker, math: opts.math });
   const profiler = new ProfilingBackend(ours2T);
   const mlp2 = { ...WORKLOADS['mlp-2'], steps: opts.mlp2Steps === 'epoch' ? data.stepsPerEpoch : opts.mlp2Steps };
   let torchBlas: Record<string, unknown> | null = null;
@@ -295,7 +301,7 @@ async function main(): Promise<void> {
       clockGHz, clockSource: measuredClock ? 'measured: dependent imul chain' : '/proc/cpuinfo cpu MHz',
       wasmSimdPeakGflopsPerCore: peak, flopsPerCycle: perCycle.flops, runMinutes: minutes,
     },
-    ours: { oneThread: ours1T.description, twoThreads: ours2T.description },
+    ours: { oneThread: ours1T.description, twoThreads: ours2T.description, math: ours2T.math },
     peers: {
       torch: peer.ok ? { torch: peer.probe.torch, python: peer.probe.python, blas, unsetEnv: PEER_UNSET_ENV } : { missing: peer.reason },
       jaxjs: lastJaxjs ? { version: lastJaxjs.jaxjs, device: lastJaxjs.device, workers: lastJaxjs.workers, node: lastJaxjs.node }
