@@ -206,6 +206,8 @@ async function main(): Promise<void> {
     if (jaxjsOk) {
       try {
         jaxjs = runJaxjs(mlp2.steps);
+        // A peer that does not train is not timing training: its figure is left out.
+        if (!jaxjs.learned) failures.push(`jax-js did not learn in round ${round} (loss ${jaxjs.firstLoss} → ${jaxjs.lastLoss}): its time is left out`);
       } catch (e) {
         failures.push((e as Error).message);
         log('jax-js failed; going on without it');
@@ -236,7 +238,7 @@ async function main(): Promise<void> {
   const gflopPerStep = m((r) => r.products['mlp-2']?.gflopPerStep ?? null);
   const roofline = gflopPerStep !== null && mm2 !== null ? (gflopPerStep * data.stepsPerEpoch) / mm2 : null;
   const ours2TEpoch = mlp2Epoch(m((r) => r.mlp2.ours2T));
-  const jaxjsEpoch = mlp2Epoch(m((r) => r.mlp2.jaxjs?.secondsPerStep ?? null));
+  const jaxjsEpoch = mlp2Epoch(m((r) => (r.mlp2.jaxjs?.learned ? r.mlp2.jaxjs.secondsPerStep : null)));
   const le = (value: number): Target => ({ op: '≤', value });
   const ge = (value: number): Target => ({ op: '≥', value });
 
