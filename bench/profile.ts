@@ -23,14 +23,17 @@ import { benchOptions, fmt, formatTable, isMainModule, machineInfo, usageExit, w
 import { gflops, measureOurs } from './matmul.ts';
 import { type ProductStat, ProfilingBackend } from './profile_backend.ts';
 
+/** The models of bench/model_epoch.ts, at Fashion-MNIST's shapes. */
+const PROFILED_MODELS = ['mlp-2', 'lenet5', 'mlp-toeplitz', 'vit-lite', 'cnn', 'lc-cnn'];
+
 const USAGE = `Usage: node dist/bench/profile.js [options]
 
 Milliseconds per training step and share per op family (matmul forward/backward, elementwise,
-loss, optimizer, permutes, allocation, JS/autograd) of mlp-2 (784-512-10) and LeNet-5 at
-batch 128 on the CPU backend, and every product shape's GFLOP/s against the 1024² rate.
+loss, optimizer, permutes, allocation, JS/autograd) of mlp-2 (784-512-10) and LeNet-5 (or the
+other models of bench/model_epoch.ts) at batch 128 on the CPU backend, and every product shape's GFLOP/s against the 1024² rate.
 
 Options:
-  --models LIST   mlp-2,lenet5 (default both)
+  --models LIST   from mlp-2, lenet5, mlp-toeplitz, vit-lite, cnn, lc-cnn (default mlp-2,lenet5)
   --steps N       timed steps per model (default 40, after 5 untimed)
   --threads T     1 or 2 (default 2: the helper thread on large products)
   --out FILE      result file (default bench/results/profile.json)
@@ -104,8 +107,8 @@ async function main(): Promise<void> {
   const values = benchOptions('profile bench', USAGE, CLI_OPTIONS);
   const steps = Number(values.steps);
   const models = values.models.split(',');
-  if (!Number.isInteger(steps) || steps < 1 || !['1', '2'].includes(values.threads) || models.some((m) => !['mlp-2', 'lenet5'].includes(m))) {
-    usageExit('profile bench', `expected --steps a positive integer, --threads 1 or 2, --models from mlp-2,lenet5; got ` +
+  if (!Number.isInteger(steps) || steps < 1 || !['1', '2'].includes(values.threads) || models.some((m) => !PROFILED_MODELS.includes(m))) {
+    usageExit('profile bench', `expected --steps a positive integer, --threads 1 or 2, --models from ${PROFILED_MODELS.join(',')}; got ` +
       `--steps ${values.steps} --threads ${values.threads} --models ${values.models}`);
   }
   const backend = await createCpuBackend(values.threads === '2' ? { spawnWorker: spawnKernelWorker } : {});
