@@ -16,14 +16,23 @@ import type { ForkResult } from '../core/experiments/result_schema.ts';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'dist', 'runtimes', 'node.js');
 
+const mainJob = (out: string, jobs: string): ForkResult => {
+  const r = spawnSync(process.execPath, [cli, 'fork', '--preset', 'mnist-mlp2', '--limit', '2000', '--backend', 'cpu', '--jobs', jobs, '--out', out], {
+    cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' }, timeout: 600_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ForkResult;
+};
+
 test('the main job, reduced to 2 000 digits: the barrier falls with k1 by more than the spread over repeats, and the report says so', () => {
   const out = mkdtempSync(join(tmpdir(), 'ridgeline-main-job-'));
+  const single = mkdtempSync(join(tmpdir(), 'ridgeline-main-job-1-'));
   try {
-    const r = spawnSync(process.execPath, [cli, 'fork', '--preset', 'mnist-mlp2', '--limit', '2000', '--backend', 'cpu', '--out', out], {
-      cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' }, timeout: 600_000,
-    });
-    assert.equal(r.status, 0, r.stderr);
-    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ForkResult;
+    // As `npm start` runs it (a pool of one worker per core here), and in one process: the same bits.
+    const result = mainJob(out, 'auto');
+    const inProcess = mainJob(single, '1');
+    assert.deepEqual(result.cells, inProcess.cells);
+    assert.deepEqual(result.summary, inProcess.summary);
     assert.equal(result.spec.repeats, 3);
     const f = result.finding!;
     assert.equal(f.firstK1, 0);
@@ -40,5 +49,6 @@ test('the main job, reduced to 2 000 digits: the barrier falls with k1 by more t
     assert.ok(html.includes('Over repeats') && html.includes('endpoint floor'));
   } finally {
     rmSync(out, { recursive: true, force: true });
+    rmSync(single, { recursive: true, force: true });
   }
 });

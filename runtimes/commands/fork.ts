@@ -9,6 +9,19 @@ import { selectBackend } from '../../core/select_backend.ts';
 import { BACKEND_OPTION, type Command, MATH_OPTION, backendOptions, optionOr } from '../command.ts';
 import { FORK_OPTIONS } from './spec_options.ts';
 import { poolExecutor } from '../sweep_pool.ts';
+import { availableParallelism } from 'node:os';
+
+/**
+ * `--jobs auto`: a pool of one single-threaded worker per core on the CPU backend. A fork's
+ * graph has independent nodes (repeats, children, evaluations) to keep every core busy,
+ * and a whole training run per core beats one run sharing each kernel between two
+ * threads: on 2 cores the main job took 37 s against 49 s (2026-12-04), and
+ * pool workers with two threads each took 51 s (their helpers compete for the cores).
+ * WebGPU stays one process: the device is the parallel part.
+ */
+function autoJobs(kind: 'cpu' | 'webgpu'): number {
+  return kind === 'cpu' ? availableParallelism() : 1;
+}
 
 export const forkCommand: Command = {
   summary: 'train a parent, fork it at each k1 into children with different data orders, and measure the barriers between them',
@@ -16,7 +29,11 @@ export const forkCommand: Command = {
     ...FORK_OPTIONS, BACKEND_OPTION, MATH_OPTION,
     { name: 'out', value: 'DIR', help: 'run directory (a killed run started again with the same DIR resumes)' },
     { name: 'store', value: 'DIR', help: 'the store holding the run\'s checkpoints and cells (default DIR/store); forks and sweeps sharing one compute shared work once' },
-    { name: 'jobs', value: 'N', help: 'worker processes (N > 1: a local pool, each with single-threaded kernels)', default: '1' },
+    {
+      name: 'jobs', value: 'N|auto', default: '1',
+      help: 'worker processes (N > 1: a local pool, each with single-threaded kernels; auto: one per core on the CPU backend, ' +
+        'which on 2 cores finished the main job in 37 s instead of 49 s with one two-threaded process, the same bits)',
+    },
   ],
   notes: 'Writes DIR/result.json, DIR/cells.csv, DIR/curves.csv, DIR/report.html and the checkpoints (safetensors).',
   async run(opts, host) {
@@ -30,8 +47,8 @@ export const forkCommand: Command = {
     await prepareOutDir(host.files, dir);
     const { backend, reason } = await selectBackend(backendChoice ?? optionOr(forkCommand, opts, 'backend'), backendOptions(host, opts));
     host.progress.log(reason);
-    const jobs = Number(jobsText ?? '1');
-    if (!Number.isSafeInteger(jobs) || jobs < 1) throw new RidgelineError('E_SPEC', `--jobs must be an integer ≥ 1, got '${jobsText}'`);
+    const jobs = jobsText === 'auto' ? autoJobs(backend.kind) : Number(jobsText ?? '1');
+    if (!Number.isSafeInteger(jobs) || jobs < 1) throw new RidgelineError('E_SPEC', `--jobs must be an integer ≥ 1 or auto, got '${jobsText}'`);
     const result = await runForkExperiment(spec, dir, backend, host, { store, executor: jobs > 1 ? poolExecutor(host, backend, jobs) : undefined });
     const unit = spec.unit === 'epochs' ? 'ep' : 'st';
     // A regression's "error" is the RMSE (see ForkResult.task): shown as such, not in percent.
