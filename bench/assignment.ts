@@ -18,7 +18,16 @@ import { munkres } from 'munkres';
 import { linearAssignment } from '../core/align/assignment.ts';
 import { rngStream } from '../core/rng.ts';
 import {
-  SYSTEM_PYTHON, cpuBusyFraction, ensurePythonPeer, fmt, formatTable, machineInfo, median, peerEnv, runPythonJson, writeJsonAtomic,
+  cpuBusyFraction,
+  ensurePythonPeer,
+  fmt,
+  formatTable,
+  machineInfo,
+  median,
+  peerEnv,
+  runPythonJson,
+  SYSTEM_PYTHON,
+  writeJsonAtomic,
 } from './harness.ts';
 
 const USAGE = `Usage: node dist/bench/assignment.js [options]
@@ -119,8 +128,10 @@ interface Row {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      sizes: { type: 'string', default: '512,1024,2048' }, reps: { type: 'string', default: '3' },
-      'no-peer': { type: 'boolean', default: false }, out: { type: 'string', default: 'bench/results/assignment.json' },
+      sizes: { type: 'string', default: '512,1024,2048' },
+      reps: { type: 'string', default: '3' },
+      'no-peer': { type: 'boolean', default: false },
+      out: { type: 'string', default: 'bench/results/assignment.json' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -138,7 +149,9 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const busy = await cpuBusyFraction();
   if (busy > 0.1) log(`warning: other processes keep ${(100 * busy).toFixed(0)}% of the CPUs busy: figures will be noisy`);
-  const peer = values['no-peer'] ? { ok: false as const, reason: 'disabled by --no-peer' } : ensurePythonPeer(SCIPY_PROBE, ['python3-scipy'], log);
+  const peer = values['no-peer']
+    ? { ok: false as const, reason: 'disabled by --no-peer' }
+    : ensurePythonPeer(SCIPY_PROBE, ['python3-scipy'], log);
   if (!peer.ok) log(`SciPy peer missing: ${peer.reason}. Printing the others alone.`);
 
   const dir = mkdtempSync(join(tmpdir(), 'ridgeline-bench-lsap-'));
@@ -151,7 +164,8 @@ async function main(): Promise<void> {
         writeFileSync(join(dir, `${kind}-${n}.f64`), new Uint8Array(cost.buffer));
         const rowViews = Array.from({ length: n }, (_, i) => cost.subarray(i * n, (i + 1) * n));
         rows.push({
-          n, kind,
+          n,
+          kind,
           ours: timeRuns(reps, () => linearAssignment(cost, n, n).total),
           oursNoRowReduction: timeRuns(reps, () => linearAssignment(cost, n, n, { rowReduction: false }).total),
           munkres: timeRuns(reps, () => munkres(rowViews).reduce((s, [y, x]) => s + cost[y * n + x], 0)),
@@ -175,13 +189,33 @@ async function main(): Promise<void> {
     rows.map((r) => {
       const totals = [r.ours.total, r.oursNoRowReduction.total, r.munkres.total, ...(r.scipy ? [r.scipy.total] : [])];
       const diff = (Math.max(...totals) - Math.min(...totals)) / Math.max(1e-300, Math.abs(r.ours.total));
-      return [`${r.n}, ${r.kind}`, ms(r.ours.medianS), ms(r.oursNoRowReduction.medianS), ms(r.scipy?.medianS), ms(r.munkres.medianS),
-        ratio(r.ours.medianS, r.scipy?.medianS), ratio(r.ours.medianS, r.munkres.medianS), diff.toExponential(1)];
+      return [
+        `${r.n}, ${r.kind}`,
+        ms(r.ours.medianS),
+        ms(r.oursNoRowReduction.medianS),
+        ms(r.scipy?.medianS),
+        ms(r.munkres.medianS),
+        ratio(r.ours.medianS, r.scipy?.medianS),
+        ratio(r.ours.medianS, r.munkres.medianS),
+        diff.toExponential(1),
+      ];
     }),
   ));
-  console.log(peer.ok ? `SciPy ${String(peer.probe.scipy)} (NumPy ${String(peer.probe.numpy)}, Python ${String(peer.probe.python)}); munkres (npm); Node ${machine.node}; CPUs ${(100 * busy).toFixed(0)}% busy before the run`
-    : `SciPy: not run (${peer.reason})`);
-  writeJsonAtomic(values.out, { schema: 'ridgeline.bench.assignment/1', machine, busyBefore: busy, reps, scipy: peer.ok ? peer.probe : { skipped: peer.reason }, rows });
+  console.log(
+    peer.ok
+      ? `SciPy ${String(peer.probe.scipy)} (NumPy ${String(peer.probe.numpy)}, Python ${
+        String(peer.probe.python)
+      }); munkres (npm); Node ${machine.node}; CPUs ${(100 * busy).toFixed(0)}% busy before the run`
+      : `SciPy: not run (${peer.reason})`,
+  );
+  writeJsonAtomic(values.out, {
+    schema: 'ridgeline.bench.assignment/1',
+    machine,
+    busyBefore: busy,
+    reps,
+    scipy: peer.ok ? peer.probe : { skipped: peer.reason },
+    rows,
+  });
 }
 
 await main();

@@ -13,7 +13,10 @@ import { disposeState, stateFromWeights } from '../core/train/state.ts';
 import { trainSteps } from '../core/train/trainer.ts';
 import { nodeFileStore } from '../runtimes/node_files.ts';
 
-export async function secondsPerEpoch(backend: Backend, steps: number): Promise<{ secondsPerEpoch: number; stepsTimed: number; stepsPerEpoch: number }> {
+export async function secondsPerEpoch(
+  backend: Backend,
+  steps: number,
+): Promise<{ secondsPerEpoch: number; stepsTimed: number; stepsPerEpoch: number }> {
   const data = await loadDataset('mnist', nodeFileStore());
   const model = createModel('mlp-2', data.inputShape, data.classes, { width: 512 });
   const spec = { ...FORK_DEFAULTS, lr: 0.05, momentum: 0.9, batch: 64 };

@@ -29,7 +29,12 @@ export async function fashionBatches(batch: number, fallback = true): Promise<Ba
   try {
     const data = await loadDataset('fashion-mnist', nodeFileStore());
     const loader = new BatchLoader(data.train, data.inputShape, { batchSize: batch, orderSeed: 0 });
-    return { source: 'Fashion-MNIST (train split, standardized, order seed 0)', real: true, stepsPerEpoch: loader.stepsPerEpoch, at: (s) => loader.batchAt(s) };
+    return {
+      source: 'Fashion-MNIST (train split, standardized, order seed 0)',
+      real: true,
+      stepsPerEpoch: loader.stepsPerEpoch,
+      at: (s) => loader.batchAt(s),
+    };
   } catch (e) {
     reason = (e as Error).message;
   }

@@ -26,9 +26,9 @@ import { createModel } from '../core/nn/registry.ts';
 import { isSoftwareAdapter } from '../core/select_backend.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import { nodeGpu } from '../runtimes/webgpu_host.ts';
-import { SYSTEM_PYTHON, fmt, formatTable, machineInfo, median, peerEnv, runPythonJson, writeJsonAtomic } from './harness.ts';
+import { fmt, formatTable, machineInfo, median, peerEnv, runPythonJson, SYSTEM_PYTHON, writeJsonAtomic } from './harness.ts';
 import { randomSplit } from './random_split.ts';
-import { type Workload, ourSecondsPerStep } from './step_time.ts';
+import { ourSecondsPerStep, type Workload } from './step_time.ts';
 
 const USAGE = `Usage: node dist/bench/gpu.js [--quick] [--cpu] [--no-peer] [--out FILE]
 
@@ -144,7 +144,9 @@ async function curveSeconds(be: Backend, images: number): Promise<{ seconds: num
   const split = randomSplit(images, 784, 10);
   const alphas = alphaGrid(11);
   const t0 = performance.now();
-  const r = await evaluateCombinations(be, model, [model.init(0), model.init(1)], alphas.map((a) => [1 - a, a]), split, { batch: EVAL_BATCH });
+  const r = await evaluateCombinations(be, model, [model.init(0), model.init(1)], alphas.map((a) => [1 - a, a]), split, {
+    batch: EVAL_BATCH,
+  });
   const seconds = (performance.now() - t0) / 1000;
   return { seconds, barrier: lossBarrier(alphas, r.points.map((q) => q.loss)).value };
 }
@@ -168,8 +170,11 @@ type Row = [string, ...string[]];
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      quick: { type: 'boolean', default: false }, cpu: { type: 'boolean', default: false }, 'no-peer': { type: 'boolean', default: false },
-      out: { type: 'string', default: 'bench/results/gpu.json' }, help: { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
+      cpu: { type: 'boolean', default: false },
+      'no-peer': { type: 'boolean', default: false },
+      out: { type: 'string', default: 'bench/results/gpu.json' },
+      help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
@@ -182,7 +187,11 @@ async function main(): Promise<void> {
   const cpu = values.cpu ? await createCpuBackend({ spawnWorker: spawnKernelWorker }) : null;
   const software = isSoftwareAdapter(gpu.description);
   const machine = machineInfo();
-  console.log(`GPU bench — adapter: ${gpu.description}${software ? ' (SOFTWARE driver: figures say nothing about a GPU)' : ''}; ${machine.cpuModel}, node ${machine.node}${values.quick ? '; --quick sizes' : ''}`);
+  console.log(
+    `GPU bench — adapter: ${gpu.description}${
+      software ? ' (SOFTWARE driver: figures say nothing about a GPU)' : ''
+    }; ${machine.cpuModel}, node ${machine.node}${values.quick ? '; --quick sizes' : ''}`,
+  );
   const failures: string[] = [];
   /** Runs one measurement; a failure is reported and leaves a gap, never stops the bench. */
   const attempt = async <T>(what: string, fn: () => Promise<T>): Promise<T | null> => {
@@ -196,11 +205,20 @@ async function main(): Promise<void> {
   };
   const backends: [string, Backend][] = [['webgpu', gpu], ...(cpu ? [['cpu 2T', cpu] as [string, Backend]] : [])];
 
-  const peer = values['no-peer'] ? { ok: false, reason: '--no-peer' } as Record<string, unknown>
-    : await attempt('PyTorch CUDA', async () => runPythonJson(SYSTEM_PYTHON, PEER,
-      [BENCH_DIR, sizes.matmul.join(','), String(sizes.epochSteps), String(sizes.curveImages), String(sizes.hvpExamples)], peerEnv(), 240_000) as Record<string, unknown>)
-      ?? { ok: false, reason: failures[failures.length - 1] };
-  const torch = peer.ok ? peer as { device: string; torch: string; matmul: Record<string, number>; epoch: Record<string, number>; curve: number; hvp: number } : null;
+  const peer = values['no-peer']
+    ? { ok: false, reason: '--no-peer' } as Record<string, unknown>
+    : await attempt('PyTorch CUDA', async () =>
+      runPythonJson(
+        SYSTEM_PYTHON,
+        PEER,
+        [BENCH_DIR, sizes.matmul.join(','), String(sizes.epochSteps), String(sizes.curveImages), String(sizes.hvpExamples)],
+        peerEnv(),
+        240_000,
+      ) as Record<string, unknown>) ??
+      { ok: false, reason: failures[failures.length - 1] };
+  const torch = peer.ok
+    ? peer as { device: string; torch: string; matmul: Record<string, number>; epoch: Record<string, number>; curve: number; hvp: number }
+    : null;
   const peerCol = torch ? [`torch CUDA (${torch.device})`] : [];
 
   const results: Record<string, Record<string, number | null>> = {};
@@ -217,7 +235,15 @@ async function main(): Promise<void> {
     if (torch) row.push(fmt(torch.matmul[n]));
     matmulRows.push(row);
   }
-  console.log(`\nmatmul f32 N×N, GFLOP/s (median of 3 queues, one readback each)\n${formatTable(['N', ...backends.map(([n]) => n), ...peerCol], matmulRows)}`);
+  console.log(
+    `\nmatmul f32 N×N, GFLOP/s (median of 3 queues, one readback each)\n${
+      formatTable([
+        'N',
+        ...backends.map(([n]) => n),
+        ...peerCol,
+      ], matmulRows)
+    }`,
+  );
 
   const otherRows: Row[] = [];
   for (const w of EPOCHS) {
@@ -251,8 +277,16 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   console.log(`total ${fmt(seconds, 1)} s${failures.length ? `; ${failures.length} section(s) FAILED: ${failures.join('; ')}` : ''}`);
   writeJsonAtomic(values.out, {
-    schema: 'ridgeline.bench.gpu/1', machine, adapter: gpu.description, software, quick: values.quick, sizes, results,
-    peer: torch ?? { ok: false, reason: peer.reason }, failures, seconds,
+    schema: 'ridgeline.bench.gpu/1',
+    machine,
+    adapter: gpu.description,
+    software,
+    quick: values.quick,
+    sizes,
+    results,
+    peer: torch ?? { ok: false, reason: peer.reason },
+    failures,
+    seconds,
   });
   console.log(`wrote ${values.out}`);
   cpu?.close();

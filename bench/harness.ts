@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFil
 import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /**
  * Whether the module at `metaUrl` (its import.meta.url) is the script node was started
@@ -36,7 +36,9 @@ export function usageExit(bench: string, message: string): never {
  * an unknown or malformed option ends the process through {@link usageExit}.
  */
 export function benchOptions<O extends NonNullable<ParseArgsConfig['options']>>(
-  bench: string, usage: string, options: O,
+  bench: string,
+  usage: string,
+  options: O,
 ): ReturnType<typeof parseArgs<{ options: O }>>['values'] {
   let values: ReturnType<typeof parseArgs<{ options: O }>>['values'];
   try {
@@ -278,7 +280,10 @@ export function ensurePythonPeer(probeScript: string, aptPackages: string[], log
   if (first.ok) return { ok: true, python: SYSTEM_PYTHON, installedNow: false, probe: first.value };
   const isRoot = process.getuid?.() === 0;
   if (!isRoot || !hasCommand('apt-get')) {
-    return { ok: false, reason: `${first.reason}; cannot install (${isRoot ? 'no apt-get' : 'not root'}): run apt-get install -y ${aptPackages.join(' ')}` };
+    return {
+      ok: false,
+      reason: `${first.reason}; cannot install (${isRoot ? 'no apt-get' : 'not root'}): run apt-get install -y ${aptPackages.join(' ')}`,
+    };
   }
   log(`peer unusable (${first.reason}); installing ${aptPackages.join(' ')} with apt-get…`);
   const apt = (args: string[]): boolean =>
@@ -314,10 +319,11 @@ export interface MachineInfo {
  * os.cpus() tick counters): a direct check that nothing else is running before we measure.
  */
 export async function cpuBusyFraction(ms = 1000): Promise<number> {
-  const ticks = (): { idle: number; total: number } => cpus().reduce((acc, c) => {
-    const t = c.times;
-    return { idle: acc.idle + t.idle, total: acc.total + t.user + t.nice + t.sys + t.idle + t.irq };
-  }, { idle: 0, total: 0 });
+  const ticks = (): { idle: number; total: number } =>
+    cpus().reduce((acc, c) => {
+      const t = c.times;
+      return { idle: acc.idle + t.idle, total: acc.total + t.user + t.nice + t.sys + t.idle + t.irq };
+    }, { idle: 0, total: 0 });
   const a = ticks();
   await new Promise((resolve) => setTimeout(resolve, ms));
   const b = ticks();
@@ -358,8 +364,14 @@ export function estimateClockGHz(): number | null {
   const chain = (n: number, y: number): number => {
     let x = n | 1;
     for (let i = 0; i < n; i++) {
-      x = Math.imul(x, y); x = Math.imul(x, y); x = Math.imul(x, y); x = Math.imul(x, y);
-      x = Math.imul(x, y); x = Math.imul(x, y); x = Math.imul(x, y); x = Math.imul(x, y);
+      x = Math.imul(x, y);
+      x = Math.imul(x, y);
+      x = Math.imul(x, y);
+      x = Math.imul(x, y);
+      x = Math.imul(x, y);
+      x = Math.imul(x, y);
+      x = Math.imul(x, y);
+      x = Math.imul(x, y);
     }
     return x;
   };
@@ -390,8 +402,7 @@ export function simdFlopsPerCycle(cpuModel: string): { flops: number; why: strin
 export function formatTable(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
-  const line = (r: string[]): string =>
-    r.map((s, c) => (c === 0 ? s.padEnd(widths[c]) : s.padStart(widths[c]))).join('  ');
+  const line = (r: string[]): string => r.map((s, c) => (c === 0 ? s.padEnd(widths[c]) : s.padStart(widths[c]))).join('  ');
   return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
@@ -410,11 +421,16 @@ export function fmt(x: number | null | undefined, digits = 1): string {
  * The start of a bench against PyTorch: machine facts, how busy the CPUs are (with a
  * warning when they are), and the OpenBLAS peer (`wanted` false: disabled, our figures alone).
  */
-export async function startTorchBench(wanted: boolean, log: (s: string) => void): Promise<{ machine: MachineInfo; busy: number; peer: PeerStatus }> {
+export async function startTorchBench(
+  wanted: boolean,
+  log: (s: string) => void,
+): Promise<{ machine: MachineInfo; busy: number; peer: PeerStatus }> {
   const machine = machineInfo();
   const busy = await cpuBusyFraction();
   if (busy > 0.1) log(`warning: other processes keep ${(100 * busy).toFixed(0)}% of the CPUs busy: figures will be low and noisy`);
-  const peer: PeerStatus = wanted ? ensurePythonPeer(TORCH_OPENBLAS_PROBE, TORCH_PEER_PACKAGES, log) : { ok: false, reason: 'disabled by --no-peer' };
+  const peer: PeerStatus = wanted
+    ? ensurePythonPeer(TORCH_OPENBLAS_PROBE, TORCH_PEER_PACKAGES, log)
+    : { ok: false, reason: 'disabled by --no-peer' };
   if (!peer.ok) log(`PyTorch peer missing: ${peer.reason}. Printing our figures alone.`);
   return { machine, busy, peer };
 }

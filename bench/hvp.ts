@@ -14,7 +14,20 @@ import { evaluateCombinations } from '../core/lmc/combination_eval.ts';
 import { DatasetDerivatives } from '../core/lmc/dataset_derivatives.ts';
 import { createModel } from '../core/nn/registry.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
-import { PY_TIME_IT, SYSTEM_PYTHON, TORCH_OPENBLAS_PROBE, TORCH_PEER_PACKAGES, describeBlas, ensurePythonPeer, fmt, formatTable, machineInfo, peerEnv, runPythonJson, writeJsonAtomic } from './harness.ts';
+import {
+  describeBlas,
+  ensurePythonPeer,
+  fmt,
+  formatTable,
+  machineInfo,
+  peerEnv,
+  PY_TIME_IT,
+  runPythonJson,
+  SYSTEM_PYTHON,
+  TORCH_OPENBLAS_PROBE,
+  TORCH_PEER_PACKAGES,
+  writeJsonAtomic,
+} from './harness.ts';
 import { randomSplit } from './random_split.ts';
 
 const HELP = `usage: node dist/bench/hvp.js [--examples N] [--no-peer]
@@ -75,29 +88,71 @@ async function main(): Promise<void> {
   deriv.dispose();
   const other = model.init(1);
   const alphas = alphaGrid(11);
-  const batched = await seconds(() => evaluateCombinations(backend, model, [weights, other], alphas.map((a) => [1 - a, a]), split, { batch }), 2);
+  const batched = await seconds(
+    () => evaluateCombinations(backend, model, [weights, other], alphas.map((a) => [1 - a, a]), split, { batch }),
+    2,
+  );
   const oneByOne = await seconds(async () => {
     for (const a of alphas) await evaluateCombinations(backend, model, [weights, other], [[1 - a, a]], split, { batch });
   }, 2);
   const description = backend.description;
   backend.close();
 
-  const peer = args.includes('--no-peer') ? { ok: false as const, reason: '--no-peer' } : ensurePythonPeer(TORCH_OPENBLAS_PROBE, TORCH_PEER_PACKAGES, (s) => console.error(s));
+  const peer = args.includes('--no-peer')
+    ? { ok: false as const, reason: '--no-peer' }
+    : ensurePythonPeer(TORCH_OPENBLAS_PROBE, TORCH_PEER_PACKAGES, (s) => console.error(s));
   const torch = peer.ok
-    ? [1, 2].map((threads) => runPythonJson(SYSTEM_PYTHON, PEER, [n, d, h, c, batch, threads].map(String), peerEnv()) as { gradient: { medianS: number }; hvp: { medianS: number }; threads: number })
+    ? [1, 2].map((threads) =>
+      runPythonJson(SYSTEM_PYTHON, PEER, [n, d, h, c, batch, threads].map(String), peerEnv()) as {
+        gradient: { medianS: number };
+        hvp: { medianS: number };
+        threads: number;
+      }
+    )
     : [];
   const rows: (string | number)[][] = [[`ours (${description})`, fmt(ourGrad, 3), fmt(ourHvp, 3), fmt(ourHvp / ourGrad, 2)]];
-  for (const t of torch) rows.push([`PyTorch ${peer.ok ? peer.probe.torch : ''} CPU, ${t.threads} thread(s)`, fmt(t.gradient.medianS, 3), fmt(t.hvp.medianS, 3), fmt(t.hvp.medianS / t.gradient.medianS, 2)]);
+  for (const t of torch) {
+    rows.push([
+      `PyTorch ${peer.ok ? peer.probe.torch : ''} CPU, ${t.threads} thread(s)`,
+      fmt(t.gradient.medianS, 3),
+      fmt(t.hvp.medianS, 3),
+      fmt(t.hvp.medianS / t.gradient.medianS, 2),
+    ]);
+  }
   console.log(`dataset HVP vs dataset gradient: mlp-2 (width ${h}), ${n} examples, batches of ${batch}`);
   console.log(formatTable(['', 'gradient s', 'HVP s', 'HVP / gradient'], rows));
   if (!peer.ok) console.log(`peer: not run (${peer.reason})`);
   else console.log(`peer: PyTorch ${String(peer.probe.torch)}, ${describeBlas(peer.probe)}`);
-  if (peer.ok) for (const t of torch) console.log(`ours / PyTorch (${t.threads} thread(s)): gradient ${fmt(ourGrad / t.gradient.medianS, 2)}×, HVP ${fmt(ourHvp / t.hvp.medianS, 2)}× the time`);
-  console.log(`\n11-point curve on ${n} examples: batched ${fmt(batched, 3)} s, one point at a time ${fmt(oneByOne, 3)} s → speed-up ${fmt(oneByOne / batched, 2)}×`);
+  if (peer.ok) {
+    for (const t of torch) {
+      console.log(
+        `ours / PyTorch (${t.threads} thread(s)): gradient ${fmt(ourGrad / t.gradient.medianS, 2)}×, HVP ${
+          fmt(ourHvp / t.hvp.medianS, 2)
+        }× the time`,
+      );
+    }
+  }
+  console.log(
+    `\n11-point curve on ${n} examples: batched ${fmt(batched, 3)} s, one point at a time ${fmt(oneByOne, 3)} s → speed-up ${
+      fmt(oneByOne / batched, 2)
+    }×`,
+  );
   writeJsonAtomic('bench/results/hvp.json', {
-    schema: 'ridgeline.bench.hvp/1', machine: machineInfo(), model: 'mlp-2', width: h, examples: n, batch,
+    schema: 'ridgeline.bench.hvp/1',
+    machine: machineInfo(),
+    model: 'mlp-2',
+    width: h,
+    examples: n,
+    batch,
     ours: { backend: description, gradientS: ourGrad, hvpS: ourHvp, ratio: ourHvp / ourGrad },
-    peer: peer.ok ? torch.map((t) => ({ threads: t.threads, gradientS: t.gradient.medianS, hvpS: t.hvp.medianS, ratio: t.hvp.medianS / t.gradient.medianS })) : { skipped: peer.reason },
+    peer: peer.ok
+      ? torch.map((t) => ({
+        threads: t.threads,
+        gradientS: t.gradient.medianS,
+        hvpS: t.hvp.medianS,
+        ratio: t.hvp.medianS / t.gradient.medianS,
+      }))
+      : { skipped: peer.reason },
     curve: { points: 11, batchedS: batched, oneByOneS: oneByOne, speedup: oneByOne / batched },
   });
 }

@@ -134,9 +134,17 @@ export async function jaxjsMlp2Epoch(steps: number, warmup: number): Promise<Jax
     const firstLoss = values[0];
     const lastLoss = tail.reduce((a, b) => a + b, 0) / tail.length;
     return {
-      steps, warmupSteps: warmup, secondsPerStep, firstLoss, lastLoss, finalLoss: values[values.length - 1],
+      steps,
+      warmupSteps: warmup,
+      secondsPerStep,
+      firstLoss,
+      lastLoss,
+      finalLoss: values[values.length - 1],
       learned: Number.isFinite(lastLoss) && lastLoss < 0.9 * firstLoss,
-      data: data.source, stepsPerEpoch: data.stepsPerEpoch, jaxjs: jaxjsVersion(), device: defaultDevice(),
+      data: data.source,
+      stepsPerEpoch: data.stepsPerEpoch,
+      jaxjs: jaxjsVersion(),
+      device: defaultDevice(),
       workers: jaxjsWorkers(),
       node: process.versions.node,
     };
@@ -180,10 +188,18 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(r));
     return;
   }
-  console.log(`jax-js ${r.jaxjs} on ${r.device} (${r.workers ? `${r.workers} worker threads` : 'one thread: no Web Worker global'}), node ${r.node}; ${r.data}`);
-  console.log(`${(r.secondsPerStep * 1000).toFixed(2)} ms/step over ${r.steps} steps after ${r.warmupSteps} untimed; ` +
-    `${(r.secondsPerStep * r.stepsPerEpoch).toFixed(2)} s per ${r.stepsPerEpoch}-step epoch`);
-  console.log(`loss ${r.firstLoss.toFixed(4)} → ${r.lastLoss.toFixed(4)} (mean of the last steps): ${r.learned ? 'learns' : 'DID NOT LEARN'}`);
+  console.log(
+    `jax-js ${r.jaxjs} on ${r.device} (${
+      r.workers ? `${r.workers} worker threads` : 'one thread: no Web Worker global'
+    }), node ${r.node}; ${r.data}`,
+  );
+  console.log(
+    `${(r.secondsPerStep * 1000).toFixed(2)} ms/step over ${r.steps} steps after ${r.warmupSteps} untimed; ` +
+      `${(r.secondsPerStep * r.stepsPerEpoch).toFixed(2)} s per ${r.stepsPerEpoch}-step epoch`,
+  );
+  console.log(
+    `loss ${r.firstLoss.toFixed(4)} → ${r.lastLoss.toFixed(4)} (mean of the last steps): ${r.learned ? 'learns' : 'DID NOT LEARN'}`,
+  );
 }
 
 if (isMainModule(import.meta.url)) {

@@ -8,8 +8,28 @@
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import {
-  OPENBLAS_OPENMP_DIR, PEER_UNSET_ENV, PY_BLAS_INFO, PY_TIME_IT, SYSTEM_PYTHON, type Timing, benchOptions, cpuBusyFraction,
-  describeBlas, estimateClockGHz, fmt, isMainModule, simdFlopsPerCycle, formatTable, median, peerEnv, runPythonJson, spread, startTorchBench, timeIt, usageExit, writeJsonAtomic,
+  benchOptions,
+  cpuBusyFraction,
+  describeBlas,
+  estimateClockGHz,
+  fmt,
+  formatTable,
+  isMainModule,
+  median,
+  OPENBLAS_OPENMP_DIR,
+  PEER_UNSET_ENV,
+  peerEnv,
+  PY_BLAS_INFO,
+  PY_TIME_IT,
+  runPythonJson,
+  simdFlopsPerCycle,
+  spread,
+  startTorchBench,
+  SYSTEM_PYTHON,
+  timeIt,
+  type Timing,
+  usageExit,
+  writeJsonAtomic,
 } from './harness.ts';
 
 const USAGE = `Usage: node dist/bench/matmul.js [options]
@@ -29,8 +49,6 @@ The peer runs under /usr/bin/python3; when torch is missing and we are root with
 bench installs python3-torch and libopenblas0-openmp. ${PEER_UNSET_ENV.slice(0, 2).join(' and ')}
 are removed from the peer's environment, and ${OPENBLAS_OPENMP_DIR} goes first on its
 LD_LIBRARY_PATH (OpenMP torch on the pthreads OpenBLAS is oversubscribed). Run it on an otherwise idle machine.`;
-
-
 
 const PEER_SCRIPT = PY_TIME_IT + PY_BLAS_INFO + `
 import json, sys, torch
@@ -67,7 +85,9 @@ const CLI_OPTIONS = {
 function parseCli(): { sizes: number[]; peerThreads: number[]; rounds: number; peer: boolean; out: string } {
   const values = benchOptions('matmul bench', USAGE, CLI_OPTIONS);
   const sizes = values.sizes.split(',').map(Number);
-  if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 8192)) usageError(`--sizes: expected integers in 1..8192, got '${values.sizes}'`);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 8192)) {
+    usageError(`--sizes: expected integers in 1..8192, got '${values.sizes}'`);
+  }
   const t = values['threads-peer'];
   if (t !== undefined && t !== '1' && t !== '2') usageError(`--threads-peer: expected 1 or 2, got '${t}'`);
   const rounds = Number(values.rounds);
@@ -149,7 +169,11 @@ async function main(): Promise<void> {
   const mhz = machine.cpuMHz;
   const measuredClockGHz = estimateClockGHz();
   const clockGHz = measuredClockGHz ?? (mhz ? mhz / 1000 : 2.8);
-  const clockSource = measuredClockGHz ? 'measured: dependent imul chain' : mhz ? '/proc/cpuinfo cpu MHz (not measurable here)' : 'ASSUMED 2.8 GHz';
+  const clockSource = measuredClockGHz
+    ? 'measured: dependent imul chain'
+    : mhz
+    ? '/proc/cpuinfo cpu MHz (not measurable here)'
+    : 'ASSUMED 2.8 GHz';
   const perCycle = simdFlopsPerCycle(machine.cpuModel);
   const peak = perCycle.flops * clockGHz;
   const peerRuns = (t: number): PeerRun[] => peers.get(t) ?? [];
@@ -173,13 +197,29 @@ async function main(): Promise<void> {
     };
   });
 
-  const headers = ['N', 'ours GF/s', 'ours 2 thr GF/s', ...shownThreads.map((t) => `torch ${t}T GF/s`),
-    ...shownThreads.map((t) => `ours/${t}T`), 'ours 2 thr/2T', '% of peak', `spread ${['ours', ...shownThreads.map((t) => `${t}T`)].join('/')}`];
-  const table = formatTable(headers, rows.map((r) => [
-    String(r.n), fmt(r.ours.gflops), fmt(r.ours2Threads.gflops), ...shownThreads.map((t) => fmt(r.torch[t]?.gflops)),
-    ...shownThreads.map((t) => fmt(r.ratio[t], 2)), fmt(r.ours2Threads.ratio[2] ?? NaN, 2), `${fmt(100 * r.fractionOfPeak)}%`,
-    [r.ours.spread, ...shownThreads.map((t) => r.torch[t]?.spread)].map((x) => fmt(x === undefined ? NaN : 100 * x, 0)).join('/') + '%',
-  ]));
+  const headers = [
+    'N',
+    'ours GF/s',
+    'ours 2 thr GF/s',
+    ...shownThreads.map((t) => `torch ${t}T GF/s`),
+    ...shownThreads.map((t) => `ours/${t}T`),
+    'ours 2 thr/2T',
+    '% of peak',
+    `spread ${['ours', ...shownThreads.map((t) => `${t}T`)].join('/')}`,
+  ];
+  const table = formatTable(
+    headers,
+    rows.map((r) => [
+      String(r.n),
+      fmt(r.ours.gflops),
+      fmt(r.ours2Threads.gflops),
+      ...shownThreads.map((t) => fmt(r.torch[t]?.gflops)),
+      ...shownThreads.map((t) => fmt(r.ratio[t], 2)),
+      fmt(r.ours2Threads.ratio[2] ?? NaN, 2),
+      `${fmt(100 * r.fractionOfPeak)}%`,
+      [r.ours.spread, ...shownThreads.map((t) => r.torch[t]?.spread)].map((x) => fmt(x === undefined ? NaN : 100 * x, 0)).join('/') + '%',
+    ]),
+  );
 
   const blas = peer.ok ? (peerRuns(shownThreads[0] ?? 1)[0]?.blas ?? peer.probe) : null;
   const unsetNow = PEER_UNSET_ENV.slice(0, 2).filter((v) => process.env[v] !== undefined).map((v) => `${v}=${process.env[v]}`);
@@ -188,30 +228,56 @@ async function main(): Promise<void> {
   if (peer.ok) {
     console.log(`peer: PyTorch ${String(peer.probe.torch)} (python ${String(peer.probe.python)})`);
     console.log(`      ${describeBlas(blas ?? {})}`);
-    console.log(`      unset in the peer's environment: ${unsetNow.length ? unsetNow.join(', ') : `${PEER_UNSET_ENV.slice(0, 2).join(', ')} (were not set)`}${peer.installedNow ? '; installed by this run' : ''}`);
+    console.log(
+      `      unset in the peer's environment: ${
+        unsetNow.length ? unsetNow.join(', ') : `${PEER_UNSET_ENV.slice(0, 2).join(', ')} (were not set)`
+      }${peer.installedNow ? '; installed by this run' : ''}`,
+    );
     if (peerFailure) console.log(`      FAILED in ${peerFailure}; rounds before it are shown`);
   } else {
     console.log(`peer: MISSING — ${peer.reason}; our figures alone`);
   }
-  console.log(`peak (WASM SIMD, one core): ${perCycle.flops} flops/cycle (${perCycle.why}) × ${clockGHz.toFixed(2)} GHz ` +
-    `(${clockSource}; /proc/cpuinfo says ${mhz ? (mhz / 1000).toFixed(2) : '—'}) = ${peak.toFixed(1)} GFLOP/s`);
+  console.log(
+    `peak (WASM SIMD, one core): ${perCycle.flops} flops/cycle (${perCycle.why}) × ${clockGHz.toFixed(2)} GHz ` +
+      `(${clockSource}; /proc/cpuinfo says ${mhz ? (mhz / 1000).toFixed(2) : '—'}) = ${peak.toFixed(1)} GFLOP/s`,
+  );
   console.log('');
   console.log(table);
   console.log('spread: (max − min) / median of the GFLOP/s across rounds; other load on the machine shows up here');
   const busiest = Math.max(busy, ...busyPerRound);
-  if (busiest > 0.1) console.log(`WARNING: other processes kept up to ${(100 * busiest).toFixed(0)}% of the CPUs busy between rounds: figures are low and noisy`);
+  if (busiest > 0.1) {
+    console.log(
+      `WARNING: other processes kept up to ${(100 * busiest).toFixed(0)}% of the CPUs busy between rounds: figures are low and noisy`,
+    );
+  }
   const starved = rows.filter((r) => r.torch[1] && r.torch[2] && r.torch[2].gflops < r.torch[1].gflops).map((r) => r.n);
   if (starved.length) {
-    console.log(`WARNING: torch with 2 threads was slower than with 1 at N = ${starved.join(', ')}: the second core was busy ` +
-      '(OpenMP threads wait for a descheduled peer); rerun on an idle machine');
+    console.log(
+      `WARNING: torch with 2 threads was slower than with 1 at N = ${starved.join(', ')}: the second core was busy ` +
+        '(OpenMP threads wait for a descheduled peer); rerun on an idle machine',
+    );
   }
 
   writeJsonAtomic(opts.out, {
     schema: 'ridgeline.bench.matmul/1',
     machine: { ...machine, busyFractionBeforeRun: busy, busyFractionBeforeEachRound: busyPerRound },
-    runtimes: { node: process.versions.node, v8: process.versions.v8, torch: peer.ok ? peer.probe.torch : null, python: peer.ok ? peer.probe.python : null },
+    runtimes: {
+      node: process.versions.node,
+      v8: process.versions.v8,
+      torch: peer.ok ? peer.probe.torch : null,
+      python: peer.ok ? peer.probe.python : null,
+    },
     ours: { backend: backend.description, kernel: 'core/cpu/assembly/matmul.ts, 4×8 tile, mul+add (no FMA)' },
-    peer: peer.ok ? { ok: true, failure: peerFailure, blas, unsetEnv: PEER_UNSET_ENV.slice(0, 2), unsetValues: unsetNow, installedNow: peer.installedNow } : { ok: false, reason: peer.reason },
+    peer: peer.ok
+      ? {
+        ok: true,
+        failure: peerFailure,
+        blas,
+        unsetEnv: PEER_UNSET_ENV.slice(0, 2),
+        unsetValues: unsetNow,
+        installedNow: peer.installedNow,
+      }
+      : { ok: false, reason: peer.reason },
     peak: { gflops: peak, clockGHz, clockSource, cpuInfoMHz: mhz, flopsPerCycle: perCycle.flops, formula: perCycle.why },
     options: opts,
     results: rows,

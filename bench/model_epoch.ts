@@ -16,10 +16,22 @@ import { fileURLToPath } from 'node:url';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import {
-  PEER_UNSET_ENV, SYSTEM_PYTHON, benchOptions, cpuBusyFraction, describeBlas, fmt, formatTable, isMainModule, median, peerEnv, spread, startTorchBench,
-  usageExit, writeJsonAtomic,
+  benchOptions,
+  cpuBusyFraction,
+  describeBlas,
+  fmt,
+  formatTable,
+  isMainModule,
+  median,
+  PEER_UNSET_ENV,
+  peerEnv,
+  spread,
+  startTorchBench,
+  SYSTEM_PYTHON,
+  usageExit,
+  writeJsonAtomic,
 } from './harness.ts';
-import { type Workload, ourSecondsPerStep } from './step_time.ts';
+import { ourSecondsPerStep, type Workload } from './step_time.ts';
 
 /** The presets' architectures at the presets' batch sizes (`ridgeline presets`), plus the k1/k2 paper's VGG. */
 const FASHION = { dataset: 'Fashion-MNIST', input: [1, 28, 28], classes: 10, trainExamples: 60_000, batch: 128 };
@@ -33,7 +45,15 @@ export const WORKLOADS: Record<string, Workload> = {
   'vit-lite': { model: 'vit-lite', ...FASHION, steps: 10 },
   // SIREN regresses the generated waveform (4096 samples of one timestep each), MSE loss.
   siren: { model: 'siren', dataset: 'waveform', input: [1], classes: 0, trainExamples: 4096, batch: 256, steps: 30 },
-  'vgg-reduced': { model: 'vgg-reduced', dataset: 'CIFAR-10', input: [3, 32, 32], classes: 10, trainExamples: 50_000, batch: 128, steps: 10 },
+  'vgg-reduced': {
+    model: 'vgg-reduced',
+    dataset: 'CIFAR-10',
+    input: [3, 32, 32],
+    classes: 10,
+    trainExamples: 50_000,
+    batch: 128,
+    steps: 10,
+  },
 };
 
 const USAGE = `Usage: node dist/bench/model_epoch.js [options]
@@ -42,11 +62,17 @@ Seconds per training epoch (SGD lr 0.01 momentum 0.9, cross-entropy or MSE, rand
 dataset's shape): our CPU backend with 1 thread and with its helper thread (2), against
 PyTorch (Debian python3-torch, OpenBLAS) with 1 and 2 threads, on the same architecture.
 
-Workloads: ${Object.values(WORKLOADS).map((w) => `${w.model} (${w.dataset} ${w.input.join('×')}, batch ${w.batch}, ${w.trainExamples} examples)`).join('; ')}.
+Workloads: ${
+  Object.values(WORKLOADS).map((w) => `${w.model} (${w.dataset} ${w.input.join('×')}, batch ${w.batch}, ${w.trainExamples} examples)`).join(
+    '; ',
+  )
+}.
 
 Options:
   --models LIST    comma-separated workloads (default ${Object.keys(WORKLOADS).join(',')})
-  --steps N        timed steps per measurement (default: per workload, ${Object.values(WORKLOADS).map((w) => `${w.model} ${w.steps}`).join(', ')})
+  --steps N        timed steps per measurement (default: per workload, ${
+  Object.values(WORKLOADS).map((w) => `${w.model} ${w.steps}`).join(', ')
+})
   --rounds R       repeat everything R times, interleaved, and report medians (default 2)
   --no-peer        measure ours only
   --out FILE       result file (default bench/results/model_epoch.json)
@@ -57,7 +83,6 @@ root with apt, the bench installs python3-torch and libopenblas0-openmp. Run it 
 otherwise idle machine.`;
 
 const TORCH_MODELS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'torch_models.py');
-
 
 const CLI_OPTIONS = {
   models: { type: 'string', default: Object.keys(WORKLOADS).join(',') },
@@ -96,11 +121,27 @@ export interface PeerStep {
 /** Seconds per step of the same workload in PyTorch with `threads` threads (a fresh process). */
 export function torchSecondsPerStep(python: string, w: Workload, threads: number): PeerStep {
   // OMP_NUM_THREADS as well as --threads (set_num_threads): OpenBLAS's OpenMP build sizes its pool from it.
-  const args = [TORCH_MODELS, 'epoch', '--model', w.model, '--input', w.input.join(','), '--classes', String(w.classes || 1), // siren: one output
-    '--batch', String(w.batch), '--steps', String(w.steps), '--threads', String(threads)];
+  const args = [
+    TORCH_MODELS,
+    'epoch',
+    '--model',
+    w.model,
+    '--input',
+    w.input.join(','),
+    '--classes',
+    String(w.classes || 1), // siren: one output
+    '--batch',
+    String(w.batch),
+    '--steps',
+    String(w.steps),
+    '--threads',
+    String(threads),
+  ];
   const r = spawnSync(python, args, { env: peerEnv({ OMP_NUM_THREADS: String(threads) }), encoding: 'utf8', timeout: 1_800_000 });
   if (r.error) throw new Error(`${python}: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`torch_models.py epoch exited with ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  if (r.status !== 0) {
+    throw new Error(`torch_models.py epoch exited with ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  }
   return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as PeerStep;
 }
 
@@ -151,7 +192,9 @@ async function main(): Promise<void> {
     const f = Object.fromEntries([...OURS, ...PEER_THREADS.map((t) => `torch ${t}T`)].map((k) => [k, fig(k)]));
     const ratio = (a: string, b: string) => (f[a] && f[b] ? f[a]!.secondsPerEpoch / f[b]!.secondsPerEpoch : null);
     return {
-      ...w, stepsPerEpoch, figures: f,
+      ...w,
+      stepsPerEpoch,
+      figures: f,
       // > 1: we are that many times slower than torch at the same thread count.
       ratios: { '1T': ratio('ours 1T', 'torch 1T'), '2T': ratio('ours 2T', 'torch 2T') },
     };
@@ -159,27 +202,55 @@ async function main(): Promise<void> {
 
   console.log(`seconds per training epoch — ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}`);
   console.log(`ours: ${backends['ours 1T'].description} / ${backends['ours 2T'].description}`);
-  console.log(peer.ok
-    ? `peer: PyTorch ${String(peer.probe.torch)} (python ${String(peer.probe.python)}), ${describeBlas(peer.probe)}${peerFailure ? `; FAILED in ${peerFailure}` : ''}`
-    : `peer: MISSING — ${peer.reason}; our figures alone`);
-  console.log(`medians of ${opts.rounds} round(s); an epoch is (training examples / batch) steps, timed over --steps steps after 3 untimed ones\n`);
+  console.log(
+    peer.ok
+      ? `peer: PyTorch ${String(peer.probe.torch)} (python ${String(peer.probe.python)}), ${describeBlas(peer.probe)}${
+        peerFailure ? `; FAILED in ${peerFailure}` : ''
+      }`
+      : `peer: MISSING — ${peer.reason}; our figures alone`,
+  );
+  console.log(
+    `medians of ${opts.rounds} round(s); an epoch is (training examples / batch) steps, timed over --steps steps after 3 untimed ones\n`,
+  );
   console.log(formatTable(
     ['model', 'data', 'batch', 'steps/epoch', 'ours 1T s', 'ours 2T s', 'torch 1T s', 'torch 2T s', 'ours/torch 1T', 'ours/torch 2T'],
-    rows.map((r) => [r.model, `${r.dataset} ${r.input.join('×')}`, r.batch, fmt(r.stepsPerEpoch, 1),
-      fmt(r.figures['ours 1T']?.secondsPerEpoch), fmt(r.figures['ours 2T']?.secondsPerEpoch),
-      fmt(r.figures['torch 1T']?.secondsPerEpoch), fmt(r.figures['torch 2T']?.secondsPerEpoch),
-      fmt(r.ratios['1T'], 2), fmt(r.ratios['2T'], 2)]),
+    rows.map((
+      r,
+    ) => [
+      r.model,
+      `${r.dataset} ${r.input.join('×')}`,
+      r.batch,
+      fmt(r.stepsPerEpoch, 1),
+      fmt(r.figures['ours 1T']?.secondsPerEpoch),
+      fmt(r.figures['ours 2T']?.secondsPerEpoch),
+      fmt(r.figures['torch 1T']?.secondsPerEpoch),
+      fmt(r.figures['torch 2T']?.secondsPerEpoch),
+      fmt(r.ratios['1T'], 2),
+      fmt(r.ratios['2T'], 2),
+    ]),
   ));
   console.log('ratios are time ratios: above 1 we are slower than torch at the same number of threads');
   const busiest = Math.max(busy, ...busyPerRound);
-  if (busiest > 0.1) console.log(`WARNING: other processes kept up to ${(100 * busiest).toFixed(0)}% of the CPUs busy between rounds: figures are low and noisy`);
+  if (busiest > 0.1) {
+    console.log(
+      `WARNING: other processes kept up to ${(100 * busiest).toFixed(0)}% of the CPUs busy between rounds: figures are low and noisy`,
+    );
+  }
 
   writeJsonAtomic(opts.out, {
     schema: 'ridgeline.bench.model_epoch/1',
     machine: { ...machine, busyFractionBeforeRun: busy, busyFractionBeforeEachRound: busyPerRound },
     ours: { oneThread: backends['ours 1T'].description, twoThreads: backends['ours 2T'].description },
-    peer: peer.ok ? { ok: true, torch: peer.probe.torch, blas: peer.probe, failure: peerFailure, unsetEnv: PEER_UNSET_ENV } : { ok: false, reason: peer.reason },
-    training: { optimizer: 'SGD', lr: 0.01, momentum: 0.9, loss: 'cross-entropy (MSE for siren)', data: 'uniform random inputs, random labels (8 fixed batches)' },
+    peer: peer.ok
+      ? { ok: true, torch: peer.probe.torch, blas: peer.probe, failure: peerFailure, unsetEnv: PEER_UNSET_ENV }
+      : { ok: false, reason: peer.reason },
+    training: {
+      optimizer: 'SGD',
+      lr: 0.01,
+      momentum: 0.9,
+      loss: 'cross-entropy (MSE for siren)',
+      data: 'uniform random inputs, random labels (8 fixed batches)',
+    },
     options: opts,
     results: rows,
   });

@@ -60,18 +60,19 @@ export async function profileModel(pb: ProfilingBackend, name: string, steps: nu
   const trainable = state.map((t) => ag.param(t));
   const opt = new Sgd({ lr: 0.05, momentum: 0.9 });
   // The trainer's step (core/train/trainer.ts) with the phase marked between its parts.
-  const step = (s: number): void => tidy(() => {
-    const b = data.at(s);
-    const x = fromArray(pb, b.x, [BATCH, model.inputSize]);
-    const y = fromArray(pb, b.y, [BATCH]);
-    pb.phase = 'forward';
-    const loss = taskLoss(model, model.forward(trainable, x, { train: true, noiseSeed: 0, step: s }), y);
-    pb.phase = 'backward';
-    const grads = ag.grad(loss, trainable);
-    pb.phase = 'optimizer';
-    opt.step(trainable, grads);
-    pb.phase = 'other';
-  });
+  const step = (s: number): void =>
+    tidy(() => {
+      const b = data.at(s);
+      const x = fromArray(pb, b.x, [BATCH, model.inputSize]);
+      const y = fromArray(pb, b.y, [BATCH]);
+      pb.phase = 'forward';
+      const loss = taskLoss(model, model.forward(trainable, x, { train: true, noiseSeed: 0, step: s }), y);
+      pb.phase = 'backward';
+      const grads = ag.grad(loss, trainable);
+      pb.phase = 'optimizer';
+      opt.step(trainable, grads);
+      pb.phase = 'other';
+    });
   try {
     for (let s = 0; s < 5; s++) step(s);
     pb.reset();
@@ -80,12 +81,25 @@ export async function profileModel(pb: ProfilingBackend, name: string, steps: nu
     const stepMs = (performance.now() - t0) / steps;
     const inCalls = [...pb.ms.values()].reduce((a, b) => a + b, 0) / steps;
     const families = [...pb.ms.entries()].map(([family, ms]) => ({
-      family, msPerStep: ms / steps, callsPerStep: pb.calls.get(family)! / steps, share: ms / steps / stepMs,
+      family,
+      msPerStep: ms / steps,
+      callsPerStep: pb.calls.get(family)! / steps,
+      share: ms / steps / stepMs,
     }));
-    families.push({ family: 'JS and autograd (outside kernels)', msPerStep: stepMs - inCalls, callsPerStep: 0, share: (stepMs - inCalls) / stepMs });
+    families.push({
+      family: 'JS and autograd (outside kernels)',
+      msPerStep: stepMs - inCalls,
+      callsPerStep: 0,
+      share: (stepMs - inCalls) / stepMs,
+    });
     families.sort((a, b) => b.msPerStep - a.msPerStep);
     const products = [...pb.products.values()].map((p) => ({
-      phase: p.phase, shape: p.shape, dims: p.dims, callsPerStep: p.calls / steps, msPerStep: p.ms / steps, gflops: p.flops / p.ms / 1e6,
+      phase: p.phase,
+      shape: p.shape,
+      dims: p.dims,
+      callsPerStep: p.calls / steps,
+      msPerStep: p.ms / steps,
+      gflops: p.flops / p.ms / 1e6,
     })).sort((a, b) => b.msPerStep - a.msPerStep);
     const gflopPerStep = [...pb.products.values()].reduce((a, p) => a + p.flops, 0) / steps / 1e9;
     return { model: name, stepMs, families, products, gflopPerStep };
@@ -108,8 +122,11 @@ async function main(): Promise<void> {
   const steps = Number(values.steps);
   const models = values.models.split(',');
   if (!Number.isInteger(steps) || steps < 1 || !['1', '2'].includes(values.threads) || models.some((m) => !PROFILED_MODELS.includes(m))) {
-    usageExit('profile bench', `expected --steps a positive integer, --threads 1 or 2, --models from ${PROFILED_MODELS.join(',')}; got ` +
-      `--steps ${values.steps} --threads ${values.threads} --models ${values.models}`);
+    usageExit(
+      'profile bench',
+      `expected --steps a positive integer, --threads 1 or 2, --models from ${PROFILED_MODELS.join(',')}; got ` +
+        `--steps ${values.steps} --threads ${values.threads} --models ${values.models}`,
+    );
   }
   const backend = await createCpuBackend(values.threads === '2' ? { spawnWorker: spawnKernelWorker } : {});
   const pb = new ProfilingBackend(backend);
@@ -125,16 +142,36 @@ async function main(): Promise<void> {
     const r = await profileModel(pb, name, steps, data);
     results.push(r);
     const rooflineMs = (r.gflopPerStep / rate) * 1000;
-    console.log(`${name}: ${fmt(r.stepMs, 2)} ms/step; products ${fmt(r.gflopPerStep * 1000, 0)} MFLOP/step, ` +
-      `${fmt(rooflineMs, 2)} ms at the 1024² rate (step = ${fmt(r.stepMs / rooflineMs, 2)}× its roofline)`);
-    console.log(formatTable(['family', 'ms/step', 'share', 'calls/step'],
-      r.families.map((f) => [f.family, fmt(f.msPerStep, 3), `${fmt(100 * f.share)}%`, f.callsPerStep ? fmt(f.callsPerStep, 0) : ''])));
+    console.log(
+      `${name}: ${fmt(r.stepMs, 2)} ms/step; products ${fmt(r.gflopPerStep * 1000, 0)} MFLOP/step, ` +
+        `${fmt(rooflineMs, 2)} ms at the 1024² rate (step = ${fmt(r.stepMs / rooflineMs, 2)}× its roofline)`,
+    );
+    console.log(
+      formatTable(
+        ['family', 'ms/step', 'share', 'calls/step'],
+        r.families.map((f) => [f.family, fmt(f.msPerStep, 3), `${fmt(100 * f.share)}%`, f.callsPerStep ? fmt(f.callsPerStep, 0) : '']),
+      ),
+    );
     console.log('');
-    console.log(formatTable(['product (m×k·k×n, stored transposed)', 'phase', 'calls/step', 'ms/step', 'GFLOP/s', 'of 1024² rate'],
-      r.products.map((p) => [p.shape, p.phase, fmt(p.callsPerStep, 0), fmt(p.msPerStep, 3), fmt(p.gflops), `${fmt((100 * p.gflops) / rate, 0)}%`])));
+    console.log(
+      formatTable(
+        ['product (m×k·k×n, stored transposed)', 'phase', 'calls/step', 'ms/step', 'GFLOP/s', 'of 1024² rate'],
+        r.products.map((
+          p,
+        ) => [p.shape, p.phase, fmt(p.callsPerStep, 0), fmt(p.msPerStep, 3), fmt(p.gflops), `${fmt((100 * p.gflops) / rate, 0)}%`]),
+      ),
+    );
     console.log('');
   }
-  writeJsonAtomic(values.out, { schema: 'ridgeline.bench.profile/1', machine, backend: backend.description, data: data.source, batch: BATCH, squareGflops: rate, results });
+  writeJsonAtomic(values.out, {
+    schema: 'ridgeline.bench.profile/1',
+    machine,
+    backend: backend.description,
+    data: data.source,
+    batch: BATCH,
+    squareGflops: rate,
+    results,
+  });
   console.log(`wrote ${values.out}`);
   backend.close();
 }

@@ -5,7 +5,16 @@
  * enqueue (this wrapper is for the CPU backend).
  */
 import type {
-  AdamParams, Backend, BinaryOp, Buf, BroadcastParams, MatmulParams, ReduceOp, ReduceParams, SgdParams, UnaryOp,
+  AdamParams,
+  Backend,
+  BinaryOp,
+  BroadcastParams,
+  Buf,
+  MatmulParams,
+  ReduceOp,
+  ReduceParams,
+  SgdParams,
+  UnaryOp,
   WindowParams,
 } from '../core/backend.ts';
 
@@ -34,9 +43,15 @@ export class ProfilingBackend implements Backend {
 
   constructor(readonly inner: Backend) {}
 
-  get kind(): Backend['kind'] { return this.inner.kind; }
-  get description(): string { return this.inner.description; }
-  get math(): Backend['math'] { return this.inner.math; }
+  get kind(): Backend['kind'] {
+    return this.inner.kind;
+  }
+  get description(): string {
+    return this.inner.description;
+  }
+  get math(): Backend['math'] {
+    return this.inner.math;
+  }
 
   reset(): void {
     this.ms.clear();
@@ -56,15 +71,28 @@ export class ProfilingBackend implements Backend {
 
   /** Elementwise work by phase: the forward's bias adds and activations, the backward's masks and sums. */
   private elementwise(): string {
-    return this.phase === 'backward' ? 'elementwise backward (bias grad, activation mask)'
-      : this.phase === 'optimizer' ? 'optimizer update' : 'elementwise forward (bias, activation)';
+    return this.phase === 'backward'
+      ? 'elementwise backward (bias grad, activation mask)'
+      : this.phase === 'optimizer'
+      ? 'optimizer update'
+      : 'elementwise forward (bias, activation)';
   }
 
-  alloc(length: number): Buf { return this.time('allocation (alloc/free)', () => this.inner.alloc(length)); }
-  free(buf: Buf): void { this.time('allocation (alloc/free)', () => this.inner.free(buf)); }
-  upload(buf: Buf, data: Float32Array, offset?: number): void { this.time('upload (batch to memory)', () => this.inner.upload(buf, data, offset)); }
-  download(buf: Buf): Promise<Float32Array> { return this.inner.download(buf); }
-  fill(out: Buf, value: number, length?: number): void { this.time('copy/fill', () => this.inner.fill(out, value, length)); }
+  alloc(length: number): Buf {
+    return this.time('allocation (alloc/free)', () => this.inner.alloc(length));
+  }
+  free(buf: Buf): void {
+    this.time('allocation (alloc/free)', () => this.inner.free(buf));
+  }
+  upload(buf: Buf, data: Float32Array, offset?: number): void {
+    this.time('upload (batch to memory)', () => this.inner.upload(buf, data, offset));
+  }
+  download(buf: Buf): Promise<Float32Array> {
+    return this.inner.download(buf);
+  }
+  fill(out: Buf, value: number, length?: number): void {
+    this.time('copy/fill', () => this.inner.fill(out, value, length));
+  }
   copy(src: Buf, dst: Buf, length: number, srcOffset?: number, dstOffset?: number): void {
     this.time('copy/fill', () => this.inner.copy(src, dst, length, srcOffset, dstOffset));
   }
@@ -74,7 +102,8 @@ export class ProfilingBackend implements Backend {
     this.time(`matmul ${this.phase}`, () => this.inner.matmul(a, b, out, p));
     const shape = `${p.batch > 1 ? `${p.batch}×` : ''}${p.m}×${p.k}·${p.k}×${p.n}${p.transA ? ' Aᵀ' : ''}${p.transB ? ' Bᵀ' : ''}`;
     const key = `${this.phase} ${shape}`;
-    const s = this.products.get(key) ?? { phase: this.phase, shape, dims: { batch: p.batch, m: p.m, n: p.n, k: p.k }, calls: 0, ms: 0, flops: 0 };
+    const s = this.products.get(key) ??
+      { phase: this.phase, shape, dims: { batch: p.batch, m: p.m, n: p.n, k: p.k }, calls: 0, ms: 0, flops: 0 };
     s.calls++;
     s.ms += nowMs() - t0;
     s.flops += 2 * p.batch * p.m * p.n * p.k;
@@ -104,8 +133,12 @@ export class ProfilingBackend implements Backend {
     this.time('loss (softmax cross-entropy)', () => this.inner.softmaxXent(logits, labels, loss, grad, rows, cols));
   }
 
-  im2col(x: Buf, cols: Buf, p: WindowParams): void { this.time('im2col (unfold)', () => this.inner.im2col(x, cols, p)); }
-  col2im(cols: Buf, x: Buf, p: WindowParams): void { this.time('col2im (fold)', () => this.inner.col2im(cols, x, p)); }
+  im2col(x: Buf, cols: Buf, p: WindowParams): void {
+    this.time('im2col (unfold)', () => this.inner.im2col(x, cols, p));
+  }
+  col2im(cols: Buf, x: Buf, p: WindowParams): void {
+    this.time('col2im (fold)', () => this.inner.col2im(cols, x, p));
+  }
 
   sgd(param: Buf, grad: Buf, momentum: Buf, length: number, p: SgdParams): void {
     this.time('optimizer update', () => this.inner.sgd(param, grad, momentum, length, p));

@@ -16,7 +16,9 @@ const { values } = parseArgs({ options: { sizes: { type: 'string', default: '102
 const sizes = values.sizes.split(',').map(Number);
 const rounds = Number(values.rounds);
 if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 4096) || !Number.isInteger(rounds) || rounds < 1) {
-  console.error(`relaxed_matmul bench: --sizes takes integers in 1..4096, --rounds a positive integer (got '${values.sizes}', '${values.rounds}')`);
+  console.error(
+    `relaxed_matmul bench: --sizes takes integers in 1..4096, --rounds a positive integer (got '${values.sizes}', '${values.rounds}')`,
+  );
   process.exit(2);
 }
 
@@ -51,8 +53,18 @@ for (const n of sizes) {
     ratios.push(s.strict[r] / s.relaxed[r]);
   }
   const gf = (m: MathMode) => (2 * n ** 3) / median(s[m]) / 1e9;
-  rows.push([String(n), fmt(gf('strict')), fmt(gf('relaxed')), `${fmt(median(ratios), 2)}×`, `${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}`]);
+  rows.push([
+    String(n),
+    fmt(gf('strict')),
+    fmt(gf('relaxed')),
+    `${fmt(median(ratios), 2)}×`,
+    `${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}`,
+  ]);
 }
-const runtime = typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined' ? 'deno' : typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined' ? 'bun' : `node ${process.version}`;
+const runtime = typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined'
+  ? 'deno'
+  : typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined'
+  ? 'bun'
+  : `node ${process.version}`;
 console.log(`${runtime}, ${relaxed.description}, median of ${rounds} interleaved rounds`);
 console.log(formatTable(['N', 'strict GFLOP/s', 'relaxed GFLOP/s', 'speed-up (median of rounds)', 'range'], rows));

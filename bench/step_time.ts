@@ -6,7 +6,7 @@ import * as ag from '../core/autograd/mod.ts';
 import type { Backend } from '../core/backend.ts';
 import { taskLoss } from '../core/nn/loss.ts';
 import { createModel } from '../core/nn/registry.ts';
-import { type Tensor, fromArray, keep, tidy } from '../core/tensor.ts';
+import { fromArray, keep, type Tensor, tidy } from '../core/tensor.ts';
 import { Sgd } from '../core/train/optimizers.ts';
 
 /** A benchmarked configuration: the dataset's example shape, its training-set size, the batch. */
@@ -42,7 +42,9 @@ function randomBatches(w: Workload, inputSize: number): { x: Float32Array; y: Fl
  * the timed loop, as a training epoch gathers them.
  */
 export async function ourSecondsPerStep(
-  backend: Backend, w: Workload, data?: (s: number) => { x: Float32Array; y: Float32Array },
+  backend: Backend,
+  w: Workload,
+  data?: (s: number) => { x: Float32Array; y: Float32Array },
 ): Promise<{ secondsPerStep: number; finalLoss: number }> {
   const model = createModel(w.model, w.input, w.classes);
   const init = model.init(0);
@@ -51,18 +53,19 @@ export async function ourSecondsPerStep(
   const trainable = trainIdx.map((i) => ag.param(state[i]));
   const opt = new Sgd({ lr: 0.01, momentum: 0.9 });
   const batches = data ? [] : randomBatches(w, model.inputSize);
-  const step = (s: number): Tensor => tidy(() => {
-    const b = data ? data(s) : batches[s % batches.length];
-    const x = fromArray(backend, b.x, [w.batch, model.inputSize]);
-    const y = fromArray(backend, b.y, [w.batch]);
-    const { value, grads } = ag.valueAndGrad((tp) => {
-      const ps = state.slice();
-      trainIdx.forEach((j, k) => (ps[j] = tp[k]));
-      return taskLoss(model, model.forward(ps, x, { train: true, noiseSeed: 0, step: s }), y);
-    }, trainable);
-    opt.step(trainable, grads);
-    return value;
-  });
+  const step = (s: number): Tensor =>
+    tidy(() => {
+      const b = data ? data(s) : batches[s % batches.length];
+      const x = fromArray(backend, b.x, [w.batch, model.inputSize]);
+      const y = fromArray(backend, b.y, [w.batch]);
+      const { value, grads } = ag.valueAndGrad((tp) => {
+        const ps = state.slice();
+        trainIdx.forEach((j, k) => (ps[j] = tp[k]));
+        return taskLoss(model, model.forward(ps, x, { train: true, noiseSeed: 0, step: s }), y);
+      }, trainable);
+      opt.step(trainable, grads);
+      return value;
+    });
   try {
     for (let s = 0; s < 3; s++) step(s).dispose(); // warm-up: tier-up, buffer pools, the helper thread
     await state[0].data();

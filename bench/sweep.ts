@@ -24,19 +24,38 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'dist/runtimes/node.js');
 const quick = process.argv.includes('--quick');
 if (process.argv.includes('--help')) {
-  console.log('usage: node dist/bench/sweep.js [--quick]\n\nA 12-cell sweep with --jobs 2 against 12 sequential forks: wall-time ratio and the work saved by deduplication.');
+  console.log(
+    'usage: node dist/bench/sweep.js [--quick]\n\nA 12-cell sweep with --jobs 2 against 12 sequential forks: wall-time ratio and the work saved by deduplication.',
+  );
   process.exit(0);
 }
 
 const epochs = quick ? 3 : 6;
-const base = { data: 'mnist', limit: quick ? 2000 : 6000, model: 'mlp-2', width: 256, batch: 64, epochs, alphas: 11, optimizer: 'sgd', lr: 0.05 };
+const base = {
+  data: 'mnist',
+  limit: quick ? 2000 : 6000,
+  model: 'mlp-2',
+  width: 256,
+  batch: 64,
+  epochs,
+  alphas: 11,
+  optimizer: 'sgd',
+  lr: 0.05,
+};
 const k1s = Array.from({ length: epochs }, (_, i) => i);
 const grid = { seedInit: [0, 1], k1: k1s.map((k) => [k]) };
 
 function run(args: string[]): number {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' }, maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`ridgeline ${args.slice(0, 2).join(' ')} failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  const r = spawnSync(process.execPath, [cli, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true' },
+    maxBuffer: 64 << 20,
+  });
+  if (r.status !== 0) {
+    throw new Error(`ridgeline ${args.slice(0, 2).join(' ')} failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  }
   return (performance.now() - t0) / 1000;
 }
 
@@ -55,17 +74,66 @@ let separate = 0;
 for (const p of points) separate += (await planSweep(spec, gridKeys, [p], files, 'cpu')).nodes.reduce((a, n) => a + n.cost, 0);
 const shared = whole.nodes.reduce((a, n) => a + n.cost, 0);
 console.log(`cells: ${points.length} (k1 = ${k1s.join(', ')} × 2 seeds; ${epochs} epochs of ${base.limit} digits each)`);
-console.log(`work: ${(shared / 1e6).toFixed(1)} M example passes as one sweep vs ${(separate / 1e6).toFixed(1)} M as separate forks — deduplication saves ${(100 * (1 - shared / separate)).toFixed(1)} %`);
+console.log(
+  `work: ${(shared / 1e6).toFixed(1)} M example passes as one sweep vs ${
+    (separate / 1e6).toFixed(1)
+  } M as separate forks — deduplication saves ${(100 * (1 - shared / separate)).toFixed(1)} %`,
+);
 
 let sequential = 0;
 for (const p of points) {
   const out = mkdtempSync(join(tmpdir(), 'ridgeline-bench-fork-'));
-  const args = ['fork', '--data', 'mnist', '--limit', String(base.limit), '--model', 'mlp-2', '--width', '256', '--batch', '64', '--epochs', String(epochs), '--alphas', '11', '--lr', '0.05',
-    '--seed-init', String(p.point.seedInit), '--k1', String((p.point.k1 as number[])[0]), '--backend', 'cpu', '--out', out];
+  const args = [
+    'fork',
+    '--data',
+    'mnist',
+    '--limit',
+    String(base.limit),
+    '--model',
+    'mlp-2',
+    '--width',
+    '256',
+    '--batch',
+    '64',
+    '--epochs',
+    String(epochs),
+    '--alphas',
+    '11',
+    '--lr',
+    '0.05',
+    '--seed-init',
+    String(p.point.seedInit),
+    '--k1',
+    String((p.point.k1 as number[])[0]),
+    '--backend',
+    'cpu',
+    '--out',
+    out,
+  ];
   sequential += run(args);
 }
 console.log(`${points.length} forks one after another: ${sequential.toFixed(1)} s`);
-const one = run(['sweep', 'run', specFile, '--store', mkdtempSync(join(tmpdir(), 'ridgeline-bench-store-')), '--jobs', '1', '--backend', 'cpu']);
+const one = run([
+  'sweep',
+  'run',
+  specFile,
+  '--store',
+  mkdtempSync(join(tmpdir(), 'ridgeline-bench-store-')),
+  '--jobs',
+  '1',
+  '--backend',
+  'cpu',
+]);
 console.log(`sweep --jobs 1: ${one.toFixed(1)} s (${(one / sequential).toFixed(2)}× the forks: deduplication alone)`);
-const two = run(['sweep', 'run', specFile, '--store', mkdtempSync(join(tmpdir(), 'ridgeline-bench-store-')), '--jobs', '2', '--backend', 'cpu']);
+const two = run([
+  'sweep',
+  'run',
+  specFile,
+  '--store',
+  mkdtempSync(join(tmpdir(), 'ridgeline-bench-store-')),
+  '--jobs',
+  '2',
+  '--backend',
+  'cpu',
+]);
 console.log(`sweep --jobs 2: ${two.toFixed(1)} s (${(two / sequential).toFixed(2)}× the forks; goal ≤ 0.55×)`);

@@ -19,16 +19,26 @@ import { MATH_CHOICES, type MathMode } from '../core/math_mode.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import { fashionBatches } from './fashion_batches.ts';
 import {
-  PEER_UNSET_ENV, SYSTEM_PYTHON, benchOptions, cpuBusyFraction, describeBlas, estimateClockGHz, isMainModule, median, simdFlopsPerCycle,
-  startTorchBench, usageExit, writeJsonAtomic,
+  benchOptions,
+  cpuBusyFraction,
+  describeBlas,
+  estimateClockGHz,
+  isMainModule,
+  median,
+  PEER_UNSET_ENV,
+  simdFlopsPerCycle,
+  startTorchBench,
+  SYSTEM_PYTHON,
+  usageExit,
+  writeJsonAtomic,
 } from './harness.ts';
 import type { JaxjsEpoch } from './jaxjs_peer.ts';
-import { type Backend, type PeerRun, gflops, measureOurs, runPeer } from './matmul.ts';
-import { WORKLOADS, torchSecondsPerStep } from './model_epoch.ts';
+import { type Backend, gflops, measureOurs, type PeerRun, runPeer } from './matmul.ts';
+import { torchSecondsPerStep, WORKLOADS } from './model_epoch.ts';
 import { type ModelProfile, profileModel } from './profile.ts';
 import { ProfilingBackend } from './profile_backend.ts';
 import { ourSecondsPerStep } from './step_time.ts';
-import { type GoalRow, type Target, goalCsv, goalRow, goalTable, skinnyLongKRate } from './throughput_goals.ts';
+import { goalCsv, type GoalRow, goalRow, goalTable, skinnyLongKRate, type Target } from './throughput_goals.ts';
 
 const USAGE = `Usage: node dist/bench/throughput.js [options]
 
@@ -85,18 +95,30 @@ interface Options {
 
 /** The epoch goals: ≤ 2.0× PyTorch for the three the issue wants faster, ≤ 1.1× for the two that must stay. */
 const EPOCH_GOALS = [
-  { model: 'lenet5', target: 2.0 }, { model: 'mlp-toeplitz', target: 2.0 }, { model: 'vit-lite', target: 2.0 },
-  { model: 'cnn', target: 1.1 }, { model: 'lc-cnn', target: 1.1 },
+  { model: 'lenet5', target: 2.0 },
+  { model: 'mlp-toeplitz', target: 2.0 },
+  { model: 'vit-lite', target: 2.0 },
+  { model: 'cnn', target: 1.1 },
+  { model: 'lc-cnn', target: 1.1 },
 ];
 
 function parseCli(): Options {
   const values = benchOptions('throughput bench', USAGE, CLI_OPTIONS);
   const quick = values.quick;
   const rounds = values.rounds === undefined ? (quick ? 1 : 3) : Number(values.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1) usageExit('throughput bench', `--rounds: expected a positive integer, got '${values.rounds}'`);
-  if (!(MATH_CHOICES as readonly string[]).includes(values.math)) usageExit('throughput bench', `--math: expected ${MATH_CHOICES.join(' or ')}, got '${values.math}'`);
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    usageExit('throughput bench', `--rounds: expected a positive integer, got '${values.rounds}'`);
+  }
+  if (!(MATH_CHOICES as readonly string[]).includes(values.math)) {
+    usageExit('throughput bench', `--math: expected ${MATH_CHOICES.join(' or ')}, got '${values.math}'`);
+  }
   return {
-    quick, rounds, torch: !values['no-peer'], jaxjs: !values['no-jaxjs'], math: values.math as MathMode, out: values.out,
+    quick,
+    rounds,
+    torch: !values['no-peer'],
+    jaxjs: !values['no-jaxjs'],
+    math: values.math as MathMode,
+    out: values.out,
     mlp2Steps: quick ? 20 : 'epoch',
     epochModels: (quick ? EPOCH_GOALS.slice(0, 1) : EPOCH_GOALS).map((g) => ({ ...g, steps: quick ? 3 : WORKLOADS[g.model].steps })),
     profiles: quick ? [{ model: 'mlp-2', steps: 3 }] : [{ model: 'mlp-2', steps: 40 }, { model: 'lenet5', steps: 20 }],
@@ -117,8 +139,11 @@ const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The jax-js epoch in a child node process: its Wasm memory and JIT stay out of ours. */
 function runJaxjs(steps: number): JaxjsEpoch {
-  const r = spawnSync(process.execPath, [JAXJS_PEER, '--json', '--steps', String(steps), '--warmup', '3'],
-    { encoding: 'utf8', timeout: 900_000, maxBuffer: 16 << 20 });
+  const r = spawnSync(process.execPath, [JAXJS_PEER, '--json', '--steps', String(steps), '--warmup', '3'], {
+    encoding: 'utf8',
+    timeout: 900_000,
+    maxBuffer: 16 << 20,
+  });
   if (r.error) throw new Error(`jax-js peer: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`jax-js peer exited with ${r.status}: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
   return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as JaxjsEpoch;
@@ -132,9 +157,11 @@ function provenance(): Record<string, unknown> {
   };
   const status = git(['status', '--porcelain']);
   return {
-    commit: git(['rev-parse', 'HEAD']), branch: git(['rev-parse', '--abbrev-ref', 'HEAD']),
+    commit: git(['rev-parse', 'HEAD']),
+    branch: git(['rev-parse', '--abbrev-ref', 'HEAD']),
     uncommittedChanges: status === null ? null : status.length > 0,
-    command: ['node', ...process.argv.slice(1)].join(' '), date: new Date().toISOString(),
+    command: ['node', ...process.argv.slice(1)].join(' '),
+    date: new Date().toISOString(),
   };
 }
 
@@ -187,8 +214,10 @@ async function main(): Promise<void> {
       return run ? gflops(1024, run.results[0].medianS) : null;
     };
     const matmul = {
-      ours1T: gflops(1024, measureOurs(ours1T, 1024).medianS), ours2T: gflops(1024, measureOurs(ours2T, 1024).medianS),
-      torch1T: torchMm(1), torch2T: torchMm(2),
+      ours1T: gflops(1024, measureOurs(ours1T, 1024).medianS),
+      ours2T: gflops(1024, measureOurs(ours2T, 1024).medianS),
+      torch1T: torchMm(1),
+      torch2T: torchMm(2),
     };
 
     const products: Round['products'] = {};
@@ -207,7 +236,9 @@ async function main(): Promise<void> {
       try {
         jaxjs = runJaxjs(mlp2.steps);
         // A peer that does not train is not timing training: its figure is left out.
-        if (!jaxjs.learned) failures.push(`jax-js did not learn in round ${round} (loss ${jaxjs.firstLoss} → ${jaxjs.lastLoss}): its time is left out`);
+        if (!jaxjs.learned) {
+          failures.push(`jax-js did not learn in round ${round} (loss ${jaxjs.firstLoss} → ${jaxjs.lastLoss}): its time is left out`);
+        }
       } catch (e) {
         failures.push((e as Error).message);
         log('jax-js failed; going on without it');
@@ -224,14 +255,24 @@ async function main(): Promise<void> {
       epochs[g.model] = { ours2T: ours.secondsPerStep, torch2T: peerStep?.seconds_per_step ?? null };
     }
     rounds.push({
-      busyBefore, matmul, products, epochs,
-      mlp2: { ours2T: o2.secondsPerStep, ours1T: o1.secondsPerStep, torch2T: t2?.seconds_per_step ?? null, jaxjs, ours2TFinalLoss: o2.finalLoss },
+      busyBefore,
+      matmul,
+      products,
+      epochs,
+      mlp2: {
+        ours2T: o2.secondsPerStep,
+        ours1T: o1.secondsPerStep,
+        torch2T: t2?.seconds_per_step ?? null,
+        jaxjs,
+        ours2TFinalLoss: o2.finalLoss,
+      },
     });
   }
 
   // Medians over rounds; epochs in seconds (steps per epoch: the loader's full batches).
   const m = (f: (r: Round) => number | null): number | null => medianOf(rounds.map(f));
-  const epochOf = (w: { trainExamples: number; batch: number }) => (s: number | null) => (s === null ? null : s * Math.floor(w.trainExamples / w.batch));
+  const epochOf =
+    (w: { trainExamples: number; batch: number }) => (s: number | null) => (s === null ? null : s * Math.floor(w.trainExamples / w.batch));
   const mlp2Epoch = epochOf(mlp2);
   const mm1 = m((r) => r.matmul.ours1T);
   const mm2 = m((r) => r.matmul.ours2T);
@@ -247,11 +288,26 @@ async function main(): Promise<void> {
     goalRow('mlp-2 epoch vs jax-js', 's', ours2TEpoch, 'jax-js Wasm', jaxjsEpoch, le(0.4)),
     goalRow('mlp-2 epoch vs its roofline', 's', ours2TEpoch, 'roofline 2T', roofline, le(1.15)),
     goalRow('matmul 1024², 2 threads vs 1', 'GFLOP/s', mm2, 'ours 1T', mm1, ge(1.8)),
-    ...opts.profiles.map((p) => goalRow(`${p.model} skinny/long-k products vs 1024²`, 'GFLOP/s',
-      m((r) => r.products[p.model].skinnyLongK?.gflops ?? null), 'ours 1024² 2T', mm2, ge(0.6))),
-    ...opts.epochModels.map((g) => goalRow(`${g.model} epoch vs PyTorch`, 's',
-      epochOf(WORKLOADS[g.model])(m((r) => r.epochs[g.model].ours2T)), 'PyTorch 2T',
-      epochOf(WORKLOADS[g.model])(m((r) => r.epochs[g.model].torch2T)), le(g.target))),
+    ...opts.profiles.map((p) =>
+      goalRow(
+        `${p.model} skinny/long-k products vs 1024²`,
+        'GFLOP/s',
+        m((r) => r.products[p.model].skinnyLongK?.gflops ?? null),
+        'ours 1024² 2T',
+        mm2,
+        ge(0.6),
+      )
+    ),
+    ...opts.epochModels.map((g) =>
+      goalRow(
+        `${g.model} epoch vs PyTorch`,
+        's',
+        epochOf(WORKLOADS[g.model])(m((r) => r.epochs[g.model].ours2T)),
+        'PyTorch 2T',
+        epochOf(WORKLOADS[g.model])(m((r) => r.epochs[g.model].torch2T)),
+        le(g.target),
+      )
+    ),
     goalRow('mlp-2 epoch, ours 1 thread vs jax-js', 's', mlp2Epoch(m((r) => r.mlp2.ours1T)), 'jax-js Wasm', jaxjsEpoch, null),
     goalRow('matmul 1024², 1 thread vs PyTorch', 'GFLOP/s', mm1, 'PyTorch 1T', m((r) => r.matmul.torch1T), null),
     goalRow('matmul 1024², 2 threads vs PyTorch', 'GFLOP/s', mm2, 'PyTorch 2T', m((r) => r.matmul.torch2T), null),
@@ -266,53 +322,91 @@ async function main(): Promise<void> {
   const busiest = Math.max(busy, ...rounds.map((r) => r.busyBefore));
   const minutes = (performance.now() - started) / 60_000;
 
-  console.log(`throughput (issue 14) — ${machine.cpuModel}, ${machine.cores} cores; clock ${clockGHz?.toFixed(2) ?? '—'} GHz ` +
-    `(${measuredClock ? 'measured' : '/proc/cpuinfo'}; /proc/cpuinfo says ${machine.cpuMHz ? (machine.cpuMHz / 1000).toFixed(2) : '—'}); ` +
-    `WASM SIMD peak ${peak?.toFixed(1) ?? '—'} GFLOP/s a core (${perCycle.flops} flops/cycle)`);
+  console.log(
+    `throughput (issue 14) — ${machine.cpuModel}, ${machine.cores} cores; clock ${clockGHz?.toFixed(2) ?? '—'} GHz ` +
+      `(${measuredClock ? 'measured' : '/proc/cpuinfo'}; /proc/cpuinfo says ${
+        machine.cpuMHz ? (machine.cpuMHz / 1000).toFixed(2) : '—'
+      }); ` +
+      `WASM SIMD peak ${peak?.toFixed(1) ?? '—'} GFLOP/s a core (${perCycle.flops} flops/cycle)`,
+  );
   console.log(`ours: ${ours2T.description} (and 1 thread); node ${machine.node}, V8 ${machine.v8}`);
-  console.log(peer.ok
-    ? `PyTorch ${String(peer.probe.torch)} (Debian, python ${String(peer.probe.python)}), ${describeBlas(blas ?? {})}`
-    : `PyTorch: MISSING — ${peer.reason}`);
-  console.log(lastJaxjs
-    ? `jax-js ${lastJaxjs.jaxjs} (npm) on ${lastJaxjs.device}, ${lastJaxjs.workers ? `${lastJaxjs.workers} worker threads` : 'one thread (Node has no Web Worker global for its pool)'}; ` +
-      `one jitted step; loss ${lastJaxjs.firstLoss.toFixed(3)} → ${lastJaxjs.lastLoss.toFixed(3)} ` +
-      `(${lastJaxjs.learned ? 'learns' : 'DID NOT LEARN'}); final loss ${lastJaxjs.finalLoss.toFixed(4)}, ours ${rounds[rounds.length - 1].mlp2.ours2TFinalLoss.toFixed(4)} (same init, same batches)`
-    : `jax-js: MISSING — ${opts.jaxjs ? failures.find((f) => f.startsWith('jax-js')) ?? data.source : 'disabled by --no-jaxjs'}`);
-  console.log(`data: ${data.source}; mlp-2 epoch = ${data.stepsPerEpoch} steps, ${mlp2.steps} timed after 3 untimed; ` +
-    `${gflopPerStep !== null ? `${(gflopPerStep * 1000).toFixed(1)} MFLOP of products a step` : ''}; ` +
-    `medians of ${opts.rounds} round(s)${opts.quick ? ' (--quick: a smoke run, not the goals\' measurement)' : ''}`);
+  console.log(
+    peer.ok
+      ? `PyTorch ${String(peer.probe.torch)} (Debian, python ${String(peer.probe.python)}), ${describeBlas(blas ?? {})}`
+      : `PyTorch: MISSING — ${peer.reason}`,
+  );
+  console.log(
+    lastJaxjs
+      ? `jax-js ${lastJaxjs.jaxjs} (npm) on ${lastJaxjs.device}, ${
+        lastJaxjs.workers ? `${lastJaxjs.workers} worker threads` : 'one thread (Node has no Web Worker global for its pool)'
+      }; ` +
+        `one jitted step; loss ${lastJaxjs.firstLoss.toFixed(3)} → ${lastJaxjs.lastLoss.toFixed(3)} ` +
+        `(${lastJaxjs.learned ? 'learns' : 'DID NOT LEARN'}); final loss ${lastJaxjs.finalLoss.toFixed(4)}, ours ${
+          rounds[rounds.length - 1].mlp2.ours2TFinalLoss.toFixed(4)
+        } (same init, same batches)`
+      : `jax-js: MISSING — ${opts.jaxjs ? failures.find((f) => f.startsWith('jax-js')) ?? data.source : 'disabled by --no-jaxjs'}`,
+  );
+  console.log(
+    `data: ${data.source}; mlp-2 epoch = ${data.stepsPerEpoch} steps, ${mlp2.steps} timed after 3 untimed; ` +
+      `${gflopPerStep !== null ? `${(gflopPerStep * 1000).toFixed(1)} MFLOP of products a step` : ''}; ` +
+      `medians of ${opts.rounds} round(s)${opts.quick ? " (--quick: a smoke run, not the goals' measurement)" : ''}`,
+  );
   console.log('');
   console.log(goalTable(rows));
   console.log('ratio = ours / reference: times must stay at or under the target, rates reach it');
   for (const p of opts.profiles) {
     const slk = rounds[rounds.length - 1].products[p.model].skinnyLongK;
     if (slk && mm2) {
-      console.log(`${p.model} skinny/long-k products (last round): ` +
-        slk.members.map((q) => `${q.shape} ${q.class} ${(100 * q.gflops / mm2).toFixed(0)}%`).join(', '));
+      console.log(
+        `${p.model} skinny/long-k products (last round): ` +
+          slk.members.map((q) => `${q.shape} ${q.class} ${(100 * q.gflops / mm2).toFixed(0)}%`).join(', '),
+      );
     }
   }
   if (failures.length) console.log(`FAILED: ${failures.join('; ')}`);
-  if (busiest > 0.1) console.log(`WARNING: other processes kept up to ${(100 * busiest).toFixed(0)}% of the CPUs busy: figures are low and noisy`);
+  if (busiest > 0.1) {
+    console.log(`WARNING: other processes kept up to ${(100 * busiest).toFixed(0)}% of the CPUs busy: figures are low and noisy`);
+  }
 
   const csvPath = opts.out.replace(/\.json$/, '') + '.csv';
   writeJsonAtomic(opts.out, {
     schema: 'ridgeline.bench.throughput/1',
     provenance: provenance(),
     machine: {
-      ...machine, busyFractionBeforeRun: busy, busyFractionBeforeEachRound: rounds.map((r) => r.busyBefore),
-      clockGHz, clockSource: measuredClock ? 'measured: dependent imul chain' : '/proc/cpuinfo cpu MHz',
-      wasmSimdPeakGflopsPerCore: peak, flopsPerCycle: perCycle.flops, runMinutes: minutes,
+      ...machine,
+      busyFractionBeforeRun: busy,
+      busyFractionBeforeEachRound: rounds.map((r) => r.busyBefore),
+      clockGHz,
+      clockSource: measuredClock ? 'measured: dependent imul chain' : '/proc/cpuinfo cpu MHz',
+      wasmSimdPeakGflopsPerCore: peak,
+      flopsPerCycle: perCycle.flops,
+      runMinutes: minutes,
     },
     ours: { oneThread: ours1T.description, twoThreads: ours2T.description, math: ours2T.math },
     peers: {
       torch: peer.ok ? { torch: peer.probe.torch, python: peer.probe.python, blas, unsetEnv: PEER_UNSET_ENV } : { missing: peer.reason },
-      jaxjs: lastJaxjs ? { version: lastJaxjs.jaxjs, device: lastJaxjs.device, workers: lastJaxjs.workers, node: lastJaxjs.node }
+      jaxjs: lastJaxjs
+        ? { version: lastJaxjs.jaxjs, device: lastJaxjs.device, workers: lastJaxjs.workers, node: lastJaxjs.node }
         : { missing: opts.jaxjs ? 'failed or no data' : 'disabled by --no-jaxjs' },
     },
-    training: { optimizer: 'SGD', lr: 0.01, momentum: 0.9, loss: 'softmax cross-entropy', mlp2Data: data.source, otherModelsData: 'uniform random inputs, random labels' },
+    training: {
+      optimizer: 'SGD',
+      lr: 0.01,
+      momentum: 0.9,
+      loss: 'softmax cross-entropy',
+      mlp2Data: data.source,
+      otherModelsData: 'uniform random inputs, random labels',
+    },
     options: opts,
     goals: rows,
-    rounds: rounds.map((r) => ({ ...r, products: Object.fromEntries(Object.entries(r.products).map(([k, v]) => [k, { gflopPerStep: v.gflopPerStep, skinnyLongK: v.skinnyLongK, products: v.profile.products }])) })),
+    rounds: rounds.map((r) => ({
+      ...r,
+      products: Object.fromEntries(
+        Object.entries(r.products).map((
+          [k, v],
+        ) => [k, { gflopPerStep: v.gflopPerStep, skinnyLongK: v.skinnyLongK, products: v.profile.products }]),
+      ),
+    })),
     failures,
   });
   writeFileSync(csvPath, goalCsv(rows));

@@ -30,11 +30,22 @@ export interface GoalRow {
 const usable = (x: number | null | undefined): x is number => typeof x === 'number' && Number.isFinite(x) && x > 0;
 
 /** A row: its ratio is ours / reference when both were measured, and `met` follows from the target. */
-export function goalRow(goal: string, unit: string, ours: number | null, against: string, reference: number | null, target: Target | null): GoalRow {
+export function goalRow(
+  goal: string,
+  unit: string,
+  ours: number | null,
+  against: string,
+  reference: number | null,
+  target: Target | null,
+): GoalRow {
   const ratio = usable(ours) && usable(reference) ? ours / reference : null;
-  const met: Met = target === null ? 'info'
-    : ratio === null ? 'missing'
-    : (target.op === '≤' ? ratio <= target.value : ratio >= target.value) ? 'yes' : 'no';
+  const met: Met = target === null
+    ? 'info'
+    : ratio === null
+    ? 'missing'
+    : (target.op === '≤' ? ratio <= target.value : ratio >= target.value)
+    ? 'yes'
+    : 'no';
   return { goal, unit, ours: usable(ours) ? ours : null, against, reference: usable(reference) ? reference : null, ratio, target, met };
 }
 
@@ -68,7 +79,9 @@ export interface ProductTiming {
  * The skinny and long-k products of one step and their joint rate (their FLOPs over their
  * time: the rate that sets how long they take), or null when the step has none.
  */
-export function skinnyLongKRate(products: readonly ProductTiming[]): { gflops: number; members: (ProductTiming & { class: string })[] } | null {
+export function skinnyLongKRate(
+  products: readonly ProductTiming[],
+): { gflops: number; members: (ProductTiming & { class: string })[] } | null {
   const members = products.flatMap((p) => {
     const c = productClass(p.dims);
     return c ? [{ ...p, class: c }] : [];
@@ -102,7 +115,18 @@ export function goalTable(rows: readonly GoalRow[]): string {
 export function goalCsv(rows: readonly GoalRow[]): string {
   const quote = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   const num = (x: number | null): string => (x === null ? '' : String(x));
-  const lines = rows.map((r) => [r.goal, r.unit, num(r.ours), r.against, num(r.reference), num(r.ratio),
-    r.target ? r.target.op : '', r.target ? String(r.target.value) : '', r.met].map(quote).join(','));
+  const lines = rows.map((r) =>
+    [
+      r.goal,
+      r.unit,
+      num(r.ours),
+      r.against,
+      num(r.reference),
+      num(r.ratio),
+      r.target ? r.target.op : '',
+      r.target ? String(r.target.value) : '',
+      r.met,
+    ].map(quote).join(',')
+  );
   return ['goal,unit,ours,against,reference,ratio,target_op,target,met', ...lines].join('\n') + '\n';
 }

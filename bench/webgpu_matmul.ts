@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { GpuBuf } from '../core/gpu/buffers.ts';
 import { createWebGpuBackend } from '../core/gpu/create_backend.ts';
 import { kernelSource } from '../core/gpu/shaders.ts';
-import { type MatmulTiles, chooseMatmul, chooseTiles } from '../core/gpu/tiles.ts';
+import { chooseMatmul, chooseTiles, type MatmulTiles } from '../core/gpu/tiles.ts';
 import type { WebGpuBackend } from '../core/gpu/webgpu_backend.ts';
 import type { Backend, MatmulParams } from '../core/backend.ts';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
@@ -28,7 +28,14 @@ import { fmt, formatTable, median, timeIt, writeJsonAtomic } from './harness.ts'
 
 /** Tilings timed by --variants (wgX, wgY, tm, bk); chooseTiles picks 16×16, TM 8, BK 16 for square products. */
 const VARIANTS: [number, number, number, number][] = [
-  [16, 16, 8, 16], [16, 16, 4, 16], [16, 16, 8, 8], [16, 16, 8, 32], [8, 8, 8, 16], [16, 8, 8, 16], [32, 8, 8, 16], [8, 32, 8, 16],
+  [16, 16, 8, 16],
+  [16, 16, 4, 16],
+  [16, 16, 8, 8],
+  [16, 16, 8, 32],
+  [8, 8, 8, 16],
+  [16, 8, 8, 16],
+  [32, 8, 8, 16],
+  [8, 32, 8, 16],
 ];
 
 /**
@@ -87,9 +94,19 @@ async function timeGpu(device: GPUDevice, rounds: number, record: (iters: number
 }
 
 /** Records `iters` dispatches of a raw kernel over buffers a, b, c with a one-word uniform `n`. */
-function rawKernel(be: WebGpuBackend, code: string, entry: string, bufs: GPUBuffer[], uniform: Uint32Array<ArrayBuffer>, groups: [number, number]) {
+function rawKernel(
+  be: WebGpuBackend,
+  code: string,
+  entry: string,
+  bufs: GPUBuffer[],
+  uniform: Uint32Array<ArrayBuffer>,
+  groups: [number, number],
+) {
   const device = be.device;
-  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: entry } });
+  const pipeline = device.createComputePipeline({
+    layout: 'auto',
+    compute: { module: device.createShaderModule({ code }), entryPoint: entry },
+  });
   const params = device.createBuffer({ size: 256, usage: 64 | 8 });
   device.queue.writeBuffer(params, 0, uniform);
   const group = device.createBindGroup({
@@ -110,14 +127,29 @@ function rawKernel(be: WebGpuBackend, code: string, entry: string, bufs: GPUBuff
 function variantKernel(be: WebGpuBackend, n: number, t: MatmulTiles, bufs: GPUBuffer[]) {
   const vec = n % 4 === 0;
   const code = kernelSource('matmul', {
-    TRANS_A: false, TRANS_B: false, VEC_A: vec, VEC_B: vec, WG_X: t.wgX, WG_Y: t.wgY, TM: t.tm, BK: t.bk,
+    TRANS_A: false,
+    TRANS_B: false,
+    VEC_A: vec,
+    VEC_B: vec,
+    WG_X: t.wgX,
+    WG_Y: t.wgY,
+    TM: t.tm,
+    BK: t.bk,
   });
   const tiles = Math.ceil(n / t.bm) * Math.ceil(n / t.bn);
   return rawKernel(be, code, 'matmul', bufs, new Uint32Array([n, n, n, n * n, n * n, Math.ceil(n / t.bn), tiles, tiles]), [tiles, 1]);
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '256,512,1024,2048' }, rounds: { type: 'string', default: '5' }, variants: { type: 'boolean', default: false }, 'no-conv': { type: 'boolean', default: false }, 'epoch-steps': { type: 'string', default: '30' } } });
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '256,512,1024,2048' },
+      rounds: { type: 'string', default: '5' },
+      variants: { type: 'boolean', default: false },
+      'no-conv': { type: 'boolean', default: false },
+      'epoch-steps': { type: 'string', default: '30' },
+    },
+  });
   const sizes = values.sizes.split(',').map(Number);
   const rounds = Number(values.rounds);
   const { gpu, runtime } = await getGpu();
@@ -142,7 +174,13 @@ async function main(): Promise<void> {
     const [ca, cb, cc] = [cpu.alloc(n * n), cpu.alloc(n * n), cpu.alloc(n * n)];
     const cpuS = timeIt(() => cpu.matmul(ca, cb, cc, p), { budgetMs: 1500, minSamples: 3 }).medianS;
     [ca, cb, cc].forEach((x) => cpu.free(x));
-    const row: Record<string, unknown> = { n, tiles: chooseTiles(n, n, n, be.limits), oursGflops: gflops(n, ours), naiveGflops: gflops(n, naive), cpuGflops: gflops(n, cpuS) };
+    const row: Record<string, unknown> = {
+      n,
+      tiles: chooseTiles(n, n, n, be.limits),
+      oursGflops: gflops(n, ours),
+      naiveGflops: gflops(n, naive),
+      cpuGflops: gflops(n, cpuS),
+    };
     if (values.variants) {
       const v: Record<string, number> = {};
       for (const [wgX, wgY, tm, bk] of VARIANTS) {
@@ -167,26 +205,97 @@ async function main(): Promise<void> {
     const cpuS = timeIt(() => cpu.matmul(c.a, c.b, c.c, p), { budgetMs: 1000, minSamples: 3 }).medianS;
     c.free();
     const largest = Math.max(p.batch * p.m * p.k, p.batch * p.k * p.n);
-    convResults.push({ name, ...p, plan: chooseMatmul(p.batch, p.m, p.n, p.k, largest, be.limits), webgpuMs: gpuS * 1e3, webgpuGflops: flop / gpuS / 1e9, cpuGflops: flop / cpuS / 1e9 });
+    convResults.push({
+      name,
+      ...p,
+      plan: chooseMatmul(p.batch, p.m, p.n, p.k, largest, be.limits),
+      webgpuMs: gpuS * 1e3,
+      webgpuGflops: flop / gpuS / 1e9,
+      cpuGflops: flop / cpuS / 1e9,
+    });
   }
-  const headers = ['N', 'webgpu tiled GFLOP/s', 'webgpu naive GFLOP/s', 'tiled / naive', `cpu (${cpu.description}) GFLOP/s`, 'webgpu / cpu'];
-  console.log(formatTable(headers, results.map((r) => [r.n as number, fmt(r.oursGflops as number, 2), fmt(r.naiveGflops as number, 2), fmt((r.oursGflops as number) / (r.naiveGflops as number), 1), fmt(r.cpuGflops as number, 1), fmt((r.oursGflops as number) / (r.cpuGflops as number), 3)])));
+  const headers = [
+    'N',
+    'webgpu tiled GFLOP/s',
+    'webgpu naive GFLOP/s',
+    'tiled / naive',
+    `cpu (${cpu.description}) GFLOP/s`,
+    'webgpu / cpu',
+  ];
+  console.log(
+    formatTable(
+      headers,
+      results.map((
+        r,
+      ) => [
+        r.n as number,
+        fmt(r.oursGflops as number, 2),
+        fmt(r.naiveGflops as number, 2),
+        fmt((r.oursGflops as number) / (r.naiveGflops as number), 1),
+        fmt(r.cpuGflops as number, 1),
+        fmt((r.oursGflops as number) / (r.cpuGflops as number), 3),
+      ]),
+    ),
+  );
   if (convResults.length > 0) {
-    const planName = (pl: ReturnType<typeof chooseMatmul>) => (pl.kernel === 'tiled' ? `tiled ${pl.tiles.bm}×${pl.tiles.bn}` : `direct ${pl.tm}×${pl.tn}${pl.splits > 1 ? `, ${pl.splits} k-splits` : ''}`);
+    const planName = (
+      pl: ReturnType<typeof chooseMatmul>,
+    ) => (pl.kernel === 'tiled'
+      ? `tiled ${pl.tiles.bm}×${pl.tiles.bn}`
+      : `direct ${pl.tm}×${pl.tn}${pl.splits > 1 ? `, ${pl.splits} k-splits` : ''}`);
     console.log(`\nconv-shaped products (LeNet-5, batch 64):`);
-    console.log(formatTable(['product', 'kernel', 'webgpu ms', 'webgpu GFLOP/s', 'cpu GFLOP/s'], convResults.map((r) => [r.name as string, planName(r.plan as ReturnType<typeof chooseMatmul>), fmt(r.webgpuMs as number, 1), fmt(r.webgpuGflops as number, 2), fmt(r.cpuGflops as number, 1)])));
+    console.log(
+      formatTable(
+        ['product', 'kernel', 'webgpu ms', 'webgpu GFLOP/s', 'cpu GFLOP/s'],
+        convResults.map((
+          r,
+        ) => [
+          r.name as string,
+          planName(r.plan as ReturnType<typeof chooseMatmul>),
+          fmt(r.webgpuMs as number, 1),
+          fmt(r.webgpuGflops as number, 2),
+          fmt(r.cpuGflops as number, 1),
+        ]),
+      ),
+    );
   }
   const epochSteps = Number(values['epoch-steps']);
   const epochGpu = await secondsPerEpoch(be, epochSteps);
   const epochCpu = await secondsPerEpoch(cpu, epochSteps);
-  console.log(`mlp-2 (width 512) on the MNIST digits, batch 64, ${epochGpu.stepsPerEpoch} steps/epoch (timed over ${epochSteps} steps): webgpu ${fmt(epochGpu.secondsPerEpoch, 2)} s/epoch, cpu ${fmt(epochCpu.secondsPerEpoch, 2)} s/epoch → webgpu takes ${fmt(epochGpu.secondsPerEpoch / epochCpu.secondsPerEpoch, 1)}× the cpu's time`);
+  console.log(
+    `mlp-2 (width 512) on the MNIST digits, batch 64, ${epochGpu.stepsPerEpoch} steps/epoch (timed over ${epochSteps} steps): webgpu ${
+      fmt(epochGpu.secondsPerEpoch, 2)
+    } s/epoch, cpu ${fmt(epochCpu.secondsPerEpoch, 2)} s/epoch → webgpu takes ${
+      fmt(epochGpu.secondsPerEpoch / epochCpu.secondsPerEpoch, 1)
+    }× the cpu's time`,
+  );
   cpu.close();
   for (const r of results) {
-    if (r.variants) console.log(`N=${r.n} variants (GFLOP/s): ${Object.entries(r.variants as Record<string, number>).map(([k, g]) => `${k}: ${g.toFixed(2)}`).join(', ')}`);
+    if (r.variants) {
+      console.log(
+        `N=${r.n} variants (GFLOP/s): ${
+          Object.entries(r.variants as Record<string, number>).map(([k, g]) => `${k}: ${g.toFixed(2)}`).join(', ')
+        }`,
+      );
+    }
   }
   const tag = runtime.split(' ')[0];
-  const out = fileURLToPath(new URL(existsSync(fileURLToPath(new URL('naive_matmul.wgsl', import.meta.url))) ? `results/webgpu_matmul-${tag}.json` : `../../bench/results/webgpu_matmul-${tag}.json`, import.meta.url));
-  writeJsonAtomic(out, { runtime, adapter: be.description, date: new Date().toISOString(), results, conv: convResults, epoch: { webgpu: epochGpu, cpu: epochCpu } });
+  const out = fileURLToPath(
+    new URL(
+      existsSync(fileURLToPath(new URL('naive_matmul.wgsl', import.meta.url)))
+        ? `results/webgpu_matmul-${tag}.json`
+        : `../../bench/results/webgpu_matmul-${tag}.json`,
+      import.meta.url,
+    ),
+  );
+  writeJsonAtomic(out, {
+    runtime,
+    adapter: be.description,
+    date: new Date().toISOString(),
+    results,
+    conv: convResults,
+    epoch: { webgpu: epochGpu, cpu: epochCpu },
+  });
   console.log(`wrote ${out}`);
   be.destroy();
 }

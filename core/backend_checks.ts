@@ -4,7 +4,7 @@
  * here, before any kernel runs, so no backend can read or write out of bounds whatever the
  * caller passes.
  */
-import type { Buf, BroadcastParams, MatmulParams, ReduceParams, WindowParams } from './backend.ts';
+import type { BroadcastParams, Buf, MatmulParams, ReduceParams, WindowParams } from './backend.ts';
 import { MAX_RANK, windowOutSize } from './backend.ts';
 import { argError, shapeError } from './errors.ts';
 

@@ -10,13 +10,20 @@
  * method call — no allocation, and checks in O(rank).
  */
 import type {
-  AdamParams, Backend, BinaryOp, Buf, BroadcastParams, MatmulParams, ReduceOp, ReduceParams, SgdParams,
-  UnaryOp, WindowParams,
+  AdamParams,
+  Backend,
+  BinaryOp,
+  BroadcastParams,
+  Buf,
+  MatmulParams,
+  ReduceOp,
+  ReduceParams,
+  SgdParams,
+  UnaryOp,
+  WindowParams,
 } from './backend.ts';
 import { BINARY_OPS, IN_PLACE, REDUCE_OPS, UNARY_OPS } from './backend.ts';
-import {
-  checkBroadcast, checkCount, checkFits, checkMatmul, checkReduce, checkRows, checkWindow,
-} from './backend_checks.ts';
+import { checkBroadcast, checkCount, checkFits, checkMatmul, checkReduce, checkRows, checkWindow } from './backend_checks.ts';
 import { argError } from './errors.ts';
 
 type Method = keyof typeof IN_PLACE;
@@ -56,7 +63,10 @@ function readsOwnIndex(shape: readonly number[], strides: readonly number[]): bo
 function checkBinaryAlias(op: BinaryOp, name: 'a' | 'b', input: Buf, out: Buf, p: BroadcastParams): void {
   checkAlias('binary', 'out', out, name, input, op);
   if (out === input && !readsOwnIndex(p.shape, name === 'a' ? p.aStrides : p.bStrides)) {
-    argError(label('binary', op), `out may be ${name}'s buffer only when ${name} is read at the output's own index (contiguous strides, no broadcast)`);
+    argError(
+      label('binary', op),
+      `out may be ${name}'s buffer only when ${name} is read at the output's own index (contiguous strides, no broadcast)`,
+    );
   }
 }
 
@@ -155,7 +165,10 @@ export abstract class CheckedBackend implements Backend {
   softmaxXent(logits: Buf, labels: Buf, loss: Buf, grad: Buf, rows: number, cols: number): void {
     const op = 'softmaxXent';
     checkRows(op, rows, cols, {
-      logits: [logits, rows * cols], labels: [labels, rows], loss: [loss, rows], grad: [grad, rows * cols],
+      logits: [logits, rows * cols],
+      labels: [labels, rows],
+      loss: [loss, rows],
+      grad: [grad, rows * cols],
     });
     checkAlias(op, 'loss', loss, 'grad', grad);
     checkAlias(op, 'loss', loss, 'logits', logits);

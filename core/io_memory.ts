@@ -53,7 +53,10 @@ export function memoryFileStore(initial: Record<string, Uint8Array | string> = {
       const data = files.get(normalize(path));
       if (!data) throw new RidgelineError('E_DATA_FORMAT', `cannot read ${path}: no such file in the in-memory store`);
       if (limit && data.length > limit.bytes) {
-        throw new RidgelineError('E_DATA_FORMAT', `cannot read ${path}: ${data.length} bytes is more than ${limit.bytes}, the most ${limit.what} can hold`);
+        throw new RidgelineError(
+          'E_DATA_FORMAT',
+          `cannot read ${path}: ${data.length} bytes is more than ${limit.bytes}, the most ${limit.what} can hold`,
+        );
       }
       return data.slice();
     },

@@ -20,44 +20,59 @@ export type { Backend } from './backend.ts';
 // A third backend extends CheckedBackend, which enforces the shared contract (IN_PLACE included).
 export { IN_PLACE } from './backend.ts';
 export { CheckedBackend } from './backend_contract.ts';
-export { BACKEND_CHOICES, type BackendChoice, type SelectOptions, type SelectedBackend, closeBackend, createBackend, isSoftwareAdapter, selectBackend } from './select_backend.ts';
+export {
+  BACKEND_CHOICES,
+  type BackendChoice,
+  closeBackend,
+  createBackend,
+  isSoftwareAdapter,
+  selectBackend,
+  type SelectedBackend,
+  type SelectOptions,
+} from './select_backend.ts';
 // Opt-in relaxed math (fused multiply-add on the CPU backend; not bit-identical across machines).
 export { MATH_CHOICES, type MathMode } from './math_mode.ts';
 export { type ErrorCode, RidgelineError } from './errors.ts';
 
 // Files and progress, injected by whoever embeds the library.
-export { type FileStore, type ReadLimit, joinPath } from './io.ts';
+export { type FileStore, joinPath, type ReadLimit } from './io.ts';
 export { type MemoryFileStore, memoryFileStore } from './io_memory.ts';
 export { type Progress, silentProgress } from './progress.ts';
 
 // Data.
-export { type Dataset, type NormalizationRecord, type Split, featureCount, headOfSplit } from './data/dataset.ts';
-export { DATASET_NAMES, type LoadDatasetOptions, loadDataset } from './data/registry.ts';
+export { type Dataset, featureCount, headOfSplit, type NormalizationRecord, type Split } from './data/dataset.ts';
+export { DATASET_NAMES, loadDataset, type LoadDatasetOptions } from './data/registry.ts';
 export { type ArrayDatasetOptions, type ArraySplit, datasetFromArrays } from './data/arrays.ts';
 export type { NormalizeMode } from './data/normalize.ts';
 
 // Models and their weights (PyTorch state_dict names, safetensors files).
-export { LISTED_MODELS, MODEL_NAMES, type ModelOptions, createModel } from './nn/registry.ts';
+export { createModel, LISTED_MODELS, MODEL_NAMES, type ModelOptions } from './nn/registry.ts';
 export type { LayerSlice, Model, ParamInfo, Task } from './nn/model.ts';
 export { loadCheckpoint, loadWeights, saveCheckpoint, saveWeights } from './train/checkpoint.ts';
-export { type DecodedSafetensors, type NamedTensor, type SafetensorsDtype, decodeSafetensors, encodeSafetensors } from './io/safetensors.ts';
+export {
+  type DecodedSafetensors,
+  decodeSafetensors,
+  encodeSafetensors,
+  type NamedTensor,
+  type SafetensorsDtype,
+} from './io/safetensors.ts';
 
 // Experiment specs and presets.
 export { FORK_DEFAULTS, type ForkSpec } from './experiments/fork_spec.ts';
 export { type ForkOptions, forkSpecFrom } from './sweep/sweep_spec.ts';
-export { PRESETS, type Preset, presetNames, presetSpec } from './experiments/presets.ts';
+export { type Preset, presetNames, PRESETS, presetSpec } from './experiments/presets.ts';
 
 // Training.
-export { type TrainRun, type TrainRunOptions, trainRun } from './experiments/train_run.ts';
+export { type TrainRun, trainRun, type TrainRunOptions } from './experiments/train_run.ts';
 export { trainConfigOf } from './experiments/train_config.ts';
 export { trainingLoader } from './experiments/train_loader.ts';
 export type { TrainConfig } from './train/config.ts';
-export { type TrainState, cloneState, disposeState, readWeights, stateFromWeights } from './train/state.ts';
+export { cloneState, disposeState, readWeights, stateFromWeights, type TrainState } from './train/state.ts';
 export { type BatchSource, type TrainHooks, trainSteps } from './train/trainer.ts';
 
 // Linear paths and barriers (docs/metrics.md).
-export { type BarrierOptions, type PairBarrier, measureBarrier } from './lmc/pair_barrier.ts';
-export { type PathEvaluation, type PathPoint, evaluatePath } from './lmc/path_eval.ts';
+export { type BarrierOptions, measureBarrier, type PairBarrier } from './lmc/pair_barrier.ts';
+export { evaluatePath, type PathEvaluation, type PathPoint } from './lmc/path_eval.ts';
 export { alphaGrid, errorBarrier, errorFloor, interpolationGaps, lossBarrier, normalizedBarrier } from './lmc/barrier.ts';
 export { pairMetrics, splitMetrics } from './lmc/metrics.ts';
 export { layerDistances, weightDistance } from './lmc/distances.ts';
@@ -65,15 +80,23 @@ export { layerDistances, weightDistance } from './lmc/distances.ts';
 // Alignment modulo permutation (docs/metrics.md#alignment-modulo-permutation).
 export { ALIGN_METHODS, type AlignMethod, checkAlignable, matchNetworks } from './align/match.ts';
 export type { MatchResult } from './align/weight_matching.ts';
-export { type Permutations, identityPermutations, invertAll, permutationsOf, permuteState, unpermuteState } from './align/permute.ts';
+export { identityPermutations, invertAll, type Permutations, permutationsOf, permuteState, unpermuteState } from './align/permute.ts';
 export { type Assignment, type AssignmentOptions, linearAssignment } from './align/assignment.ts';
-export { type RepairOptions, repairNetwork, repairedPath } from './align/repair.ts';
+export { repairedPath, repairNetwork, type RepairOptions } from './align/repair.ts';
 
 // Second order.
 export { hessianEigenvalues } from './lmc/dataset_hessian.ts';
 export { EIGEN_DEFAULTS, type EigenMethod, type EigenOptions, type ExtremeEigenvalues, extremeEigenvalues } from './lmc/hessian.ts';
-export { DatasetDerivatives, type DerivativeOptions, datasetGradient, datasetLoss, flattenWeights, subsetOf, unflattenWeights } from './lmc/dataset_derivatives.ts';
+export {
+  DatasetDerivatives,
+  datasetGradient,
+  datasetLoss,
+  type DerivativeOptions,
+  flattenWeights,
+  subsetOf,
+  unflattenWeights,
+} from './lmc/dataset_derivatives.ts';
 
 // Fork experiments and their result (result.json).
-export { type ForkRunOptions, type RunHost, runForkExperiment } from './sweep/fork_runner.ts';
+export { type ForkRunOptions, runForkExperiment, type RunHost } from './sweep/fork_runner.ts';
 export * from './experiments/result_schema.ts';

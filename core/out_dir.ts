@@ -23,7 +23,10 @@ export async function prepareOutDir(files: FileStore, dir: string, o: OutDirOpti
     const entries = await files.list(dir);
     if (entries.length > 0) {
       const shown = entries.slice(0, 3).join(', ') + (entries.length > 3 ? `, … (${entries.length} entries)` : '');
-      throw new RidgelineError('E_SPEC', `${o.fresh.option} ${dir} is not empty (${shown}); choose an empty directory or add --force to replace its files`);
+      throw new RidgelineError(
+        'E_SPEC',
+        `${o.fresh.option} ${dir} is not empty (${shown}); choose an empty directory or add --force to replace its files`,
+      );
     }
   }
 }

@@ -48,8 +48,13 @@ function mulhi(a: number, m: number): number {
 
 /** The 10-round block function on unpacked words, written into out[0..4). */
 function philoxBlock(
-  c0: number, c1: number, c2: number, c3: number,
-  k0: number, k1: number, out: Uint32Array,
+  c0: number,
+  c1: number,
+  c2: number,
+  c3: number,
+  k0: number,
+  k1: number,
+  out: Uint32Array,
 ): void {
   for (let round = 0; round < 10; round++) {
     if (round > 0) {

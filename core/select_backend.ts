@@ -14,7 +14,7 @@
 import type { Backend } from './backend.ts';
 import { CpuBackend, createCpuBackend } from './cpu/cpu_backend.ts';
 import type { KernelWorkerSpawner } from './cpu/kernel_threads.ts';
-import { RidgelineError, argError } from './errors.ts';
+import { argError, RidgelineError } from './errors.ts';
 import { createWebGpuBackend } from './gpu/create_backend.ts';
 import { WebGpuBackend } from './gpu/webgpu_backend.ts';
 import type { MathMode } from './math_mode.ts';
@@ -47,7 +47,10 @@ export function isSoftwareAdapter(description: string): boolean {
 /** Refuses `math: 'relaxed'` with `webgpu`: the mode exists only on the CPU backend. */
 export function checkMathBackend(choice: string, math: MathMode): void {
   if (math === 'relaxed' && choice === 'webgpu') {
-    throw new RidgelineError('E_SPEC', '--math relaxed is a mode of the cpu backend (the webgpu backend has no relaxed kernels): use --backend cpu, or --math strict');
+    throw new RidgelineError(
+      'E_SPEC',
+      '--math relaxed is a mode of the cpu backend (the webgpu backend has no relaxed kernels): use --backend cpu, or --math strict',
+    );
   }
 }
 
@@ -67,7 +70,9 @@ export async function selectBackend(choice: string, options: SelectOptions = {})
   try {
     gpu = await options.gpu?.();
   } catch (e) {
-    if (choice === 'webgpu') throw new RidgelineError('E_NO_ADAPTER', `--backend webgpu: this runtime's WebGPU could not start: ${(e as Error).message}`);
+    if (choice === 'webgpu') {
+      throw new RidgelineError('E_NO_ADAPTER', `--backend webgpu: this runtime's WebGPU could not start: ${(e as Error).message}`);
+    }
   }
   if (choice === 'webgpu') {
     const backend = await createWebGpuBackend(gpu);
@@ -91,7 +96,10 @@ export async function selectBackend(choice: string, options: SelectOptions = {})
  * worker, Deno): `navigator.gpu` if there is one, one CPU thread. Node and Bun users import
  * `ridgeline`, whose `createBackend` supplies their runtime's WebGPU and helper thread.
  */
-export function createBackend(choice: BackendChoice = 'auto', options: SelectOptions = { gpu: async () => (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu }): Promise<SelectedBackend> {
+export function createBackend(
+  choice: BackendChoice = 'auto',
+  options: SelectOptions = { gpu: async () => (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu },
+): Promise<SelectedBackend> {
   return selectBackend(choice, options);
 }
 

@@ -52,7 +52,9 @@ export function broadcastStrides(shape: Shape, target: Shape): number[] {
  * broadcast of any rank becomes one of at most a few dimensions (and fits MAX_RANK).
  */
 export function coalesce(shape: Shape, aStrides: number[], bStrides: number[]): {
-  shape: number[]; aStrides: number[]; bStrides: number[];
+  shape: number[];
+  aStrides: number[];
+  bStrides: number[];
 } {
   const s: number[] = [];
   const sa: number[] = [];

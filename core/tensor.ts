@@ -8,7 +8,7 @@
  */
 import type { Backend, Buf } from './backend.ts';
 import type { GradNode } from './autograd/record.ts';
-import { RidgelineError, argError, shapeError } from './errors.ts';
+import { argError, RidgelineError, shapeError } from './errors.ts';
 import { type Shape, sizeOf } from './shape.ts';
 
 class Storage {
@@ -127,11 +127,20 @@ export function zeros(backend: Backend, shape: Shape): Tensor {
 }
 
 /** Values that can hold tensors: what `tidy` inspects to decide what survives. */
-export type TensorContainer = Tensor | readonly TensorContainer[] | { readonly [k: string]: TensorContainer } | number | string | boolean | null | undefined | void;
+export type TensorContainer =
+  | Tensor
+  | readonly TensorContainer[]
+  | { readonly [k: string]: TensorContainer }
+  | number
+  | string
+  | boolean
+  | null
+  | undefined
+  | void;
 
 function collect(value: unknown, into: Set<Tensor>): void {
   if (value instanceof Tensor) into.add(value);
-  else if (Array.isArray(value)) for (const v of value) collect(v, into);
+  else if (Array.isArray(value)) { for (const v of value) collect(v, into); }
   else if (value && typeof value === 'object' && !ArrayBuffer.isView(value)) {
     for (const v of Object.values(value)) collect(v, into);
   }

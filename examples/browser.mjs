@@ -3,7 +3,7 @@
 // otherwise. It runs on the page's main thread for brevity; an app would run it in a Web
 // Worker, as runtimes/browser does, to keep the page responsive.
 import { closeBackend, createBackend, forkSpecFrom, memoryFileStore, runForkExperiment, silentProgress } from 'ridgeline/browser';
-import { FORK_OPTIONS, barrierLine } from './fork_pair.mjs';
+import { barrierLine, FORK_OPTIONS } from './fork_pair.mjs';
 
 const output = document.getElementById('output');
 const print = (line) => {
@@ -15,7 +15,13 @@ try {
   const { backend, reason } = await createBackend('auto');
   print(reason);
   try {
-    const host = { files: memoryFileStore(), progress: silentProgress, runtime: `browser ${navigator.userAgent}`, version: 'example', gitCommit: null };
+    const host = {
+      files: memoryFileStore(),
+      progress: silentProgress,
+      runtime: `browser ${navigator.userAgent}`,
+      version: 'example',
+      gitCommit: null,
+    };
     const result = await runForkExperiment(forkSpecFrom(FORK_OPTIONS), 'fork-pair', backend, host);
     print(barrierLine(result.cells[0]));
   } finally {

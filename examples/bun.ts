@@ -1,8 +1,8 @@
 // Bun: `bun examples/bun.ts` (after `npm run build`; `ridgeline` resolves to this package).
 // The fork experiment of fork_pair.mjs in memory, with the progress of each training line
 // printed as it finishes.
-import { type Progress, closeBackend, createBackend, forkSpecFrom, memoryFileStore, runForkExperiment, runtimeName } from 'ridgeline';
-import { FORK_OPTIONS, barrierLine } from './fork_pair.mjs';
+import { closeBackend, createBackend, forkSpecFrom, memoryFileStore, type Progress, runForkExperiment, runtimeName } from 'ridgeline';
+import { barrierLine, FORK_OPTIONS } from './fork_pair.mjs';
 
 let label = '';
 const progress: Progress = {

@@ -2,7 +2,7 @@
 // runtimes/library.ts). The fork experiment of fork_pair.mjs in memory: nothing is written
 // to disk, so only --allow-read and --allow-env are really needed.
 import { closeBackend, createBackend, forkSpecFrom, memoryFileStore, runForkExperiment, runtimeName, silentProgress } from 'ridgeline';
-import { FORK_OPTIONS, barrierLine } from './fork_pair.mjs';
+import { barrierLine, FORK_OPTIONS } from './fork_pair.mjs';
 
 const { backend, reason } = await createBackend('auto');
 console.log(reason);

@@ -21,10 +21,12 @@ export const FORK_OPTIONS = {
  * round-trip f64), so a test can compare them with another run bit for bit.
  */
 export function barrierLine(cell) {
-  return `barrier ${JSON.stringify({
-    trainLossBarrier: cell.train.lossBarrier,
-    testLossBarrier: cell.test.lossBarrier,
-    testErrorBarrier: cell.test.errorBarrier,
-    testErrorFloor: cell.test.errorFloor,
-  })}`;
+  return `barrier ${
+    JSON.stringify({
+      trainLossBarrier: cell.train.lossBarrier,
+      testLossBarrier: cell.test.lossBarrier,
+      testErrorBarrier: cell.test.errorBarrier,
+      testErrorFloor: cell.test.errorFloor,
+    })
+  }`;
 }

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeBackend, createBackend, forkSpecFrom, runForkExperiment, runtimeHost } from 'ridgeline';
-import { FORK_OPTIONS, barrierLine } from './fork_pair.mjs';
+import { barrierLine, FORK_OPTIONS } from './fork_pair.mjs';
 
 const { backend, reason } = await createBackend('auto');
 console.log(reason);

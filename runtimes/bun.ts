@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { runCli } from './cli.ts';
 import { createHost } from './host.ts';
-import { SWIFTSHADER_ICD, bunGpu } from './webgpu_host.ts';
+import { bunGpu, SWIFTSHADER_ICD } from './webgpu_host.ts';
 
 declare const Bun: { version: string };
 
@@ -11,7 +11,10 @@ declare const Bun: { version: string };
 // changes (measured: set in-process it still gets the zero-writing `null-backend`), so
 // the driver docs/design.md gives Bun is chosen by running this script again with it.
 if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
-  const r = spawnSync(process.execPath, process.argv.slice(1), { stdio: 'inherit', env: { ...process.env, VK_ICD_FILENAMES: SWIFTSHADER_ICD } });
+  const r = spawnSync(process.execPath, process.argv.slice(1), {
+    stdio: 'inherit',
+    env: { ...process.env, VK_ICD_FILENAMES: SWIFTSHADER_ICD },
+  });
   process.exit(r.status ?? 1);
 }
 

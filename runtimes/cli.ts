@@ -60,11 +60,23 @@ export async function runCli(argv: string[], host: RuntimeHost): Promise<number>
   if (name === 'sweep') {
     const sub = rest.shift();
     if (sub === '--help' || sub === '-h') {
-      host.print(['usage: ridgeline sweep <subcommand> [options]', '', ...Object.entries(SWEEP_COMMANDS).map(([n, c]) => `  ${`sweep ${n}`.padEnd(14)} ${c.summary}`), '', "run 'ridgeline sweep <subcommand> --help' for its options"].join('\n'));
+      host.print(
+        [
+          'usage: ridgeline sweep <subcommand> [options]',
+          '',
+          ...Object.entries(SWEEP_COMMANDS).map(([n, c]) => `  ${`sweep ${n}`.padEnd(14)} ${c.summary}`),
+          '',
+          "run 'ridgeline sweep <subcommand> --help' for its options",
+        ].join('\n'),
+      );
       return 0;
     }
     if (!sub || !SWEEP_COMMANDS[sub]) {
-      host.error(`E_SPEC: ridgeline sweep needs a subcommand: ${Object.keys(SWEEP_COMMANDS).join(', ')}${sub && !sub.startsWith('-') ? ` (not '${sub}')` : ''}`);
+      host.error(
+        `E_SPEC: ridgeline sweep needs a subcommand: ${Object.keys(SWEEP_COMMANDS).join(', ')}${
+          sub && !sub.startsWith('-') ? ` (not '${sub}')` : ''
+        }`,
+      );
       return 2;
     }
     name = `sweep ${sub}`;

@@ -24,8 +24,11 @@ export interface Command {
 
 export const BACKEND_OPTION: OptionSpec = { name: 'backend', value: BACKEND_CHOICES.join('|'), help: 'compute backend', default: 'auto' };
 export const MATH_OPTION: OptionSpec = {
-  name: 'math', value: MATH_CHOICES.join('|'), default: 'strict',
-  help: 'kernel arithmetic: strict is bit-identical on every runtime and machine; relaxed fuses multiply-adds where the runtime has relaxed SIMD (cpu backend; faster, results differ between machines)',
+  name: 'math',
+  value: MATH_CHOICES.join('|'),
+  default: 'strict',
+  help:
+    'kernel arithmetic: strict is bit-identical on every runtime and machine; relaxed fuses multiply-adds where the runtime has relaxed SIMD (cpu backend; faster, results differ between machines)',
 };
 
 /** This runtime's ways to start backends, with the command's --math. */

@@ -50,7 +50,12 @@ function gitCommit(root: string): string | null {
   }
 }
 
-export function createHost(runtime: string, interactive: boolean, gpu?: () => Promise<GPU | undefined>, self: string[] = [process.execPath, process.argv[1]]): RuntimeHost {
+export function createHost(
+  runtime: string,
+  interactive: boolean,
+  gpu?: () => Promise<GPU | undefined>,
+  self: string[] = [process.execPath, process.argv[1]],
+): RuntimeHost {
   const root = repoRoot();
   const write = (text: string) => void process.stderr.write(text);
   return {

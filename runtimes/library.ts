@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { silentProgress, type Progress } from '../core/progress.ts';
-import { type BackendChoice, type SelectOptions, type SelectedBackend, selectBackend } from '../core/select_backend.ts';
+import { type Progress, silentProgress } from '../core/progress.ts';
+import { type BackendChoice, selectBackend, type SelectedBackend, type SelectOptions } from '../core/select_backend.ts';
 import type { RunHost } from '../core/sweep/fork_runner.ts';
 import { createHost } from './host.ts';
 import { cpuSpawner } from './kernel_threads_host.ts';

@@ -34,7 +34,15 @@ export function nodeFileStore(): FileStore {
         // stat before open: opening a FIFO would block, and a device has no size to check.
         const info = await stat(path);
         if (!info.isFile()) {
-          const kind = info.isDirectory() ? 'a directory' : info.isCharacterDevice() ? 'a character device' : info.isBlockDevice() ? 'a block device' : info.isFIFO() ? 'a pipe' : 'not a regular file';
+          const kind = info.isDirectory()
+            ? 'a directory'
+            : info.isCharacterDevice()
+            ? 'a character device'
+            : info.isBlockDevice()
+            ? 'a block device'
+            : info.isFIFO()
+            ? 'a pipe'
+            : 'not a regular file';
           refuse(`it is ${kind}, not a regular file`);
         }
         if (limit && info.size > limit.bytes) {
@@ -144,7 +152,7 @@ export function nodeFileStore(): FileStore {
     async createExclusive(path, text) {
       // Another process may remove the directory between our mkdir and open (a store
       // tidying a published node's claims): make it again, a few times, before giving up.
-      for (let attempt = 0; ; attempt++) {
+      for (let attempt = 0;; attempt++) {
         try {
           await mkdir(dirname(path), { recursive: true });
           await writeFile(path, text, { flag: 'wx' });

@@ -23,7 +23,9 @@ export function terminalProgress(write: (text: string) => void, interactive: boo
     const filled = Math.round(frac * width);
     const secs = (performance.now() - t0) / 1000;
     const eta = frac > 0 ? secs / frac - secs : 0;
-    return `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${status} ${secs.toFixed(0)}s elapsed, ~${eta.toFixed(0)}s left`;
+    return `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${status} ${secs.toFixed(0)}s elapsed, ~${
+      eta.toFixed(0)
+    }s left`;
   };
   return {
     start(l, t) {

@@ -55,7 +55,6 @@ export interface PoolOptions {
   interactive: boolean;
 }
 
-
 /** Runs the pool until every worker exits; resolves with the workers' exit codes. */
 export async function runLocalPool(store: ObjectStore, manifest: SweepManifest, o: PoolOptions): Promise<number[]> {
   const costOf = new Map(manifest.nodes.map((n) => [n.id, n.cost]));
@@ -72,7 +71,9 @@ export async function runLocalPool(store: ObjectStore, manifest: SweepManifest, 
     const secs = (performance.now() - t0) / 1000;
     const rate = (doneCost - startCost) / Math.max(secs, 1e-9);
     const eta = rate > 0 ? (total - doneCost) / rate : NaN;
-    return `total: ${doneNodes}/${manifest.nodes.length} nodes, ${((100 * doneCost) / Math.max(total, 1)).toFixed(1)} % of the work, ${formatDuration(secs)} elapsed${Number.isFinite(eta) ? `, ETA ${formatDuration(eta)}` : ''}`;
+    return `total: ${doneNodes}/${manifest.nodes.length} nodes, ${((100 * doneCost) / Math.max(total, 1)).toFixed(1)} % of the work, ${
+      formatDuration(secs)
+    } elapsed${Number.isFinite(eta) ? `, ETA ${formatDuration(eta)}` : ''}`;
   };
   const draw = (force = false) => {
     if (!o.interactive) return;
@@ -91,49 +92,60 @@ export async function runLocalPool(store: ObjectStore, manifest: SweepManifest, 
     o.write(`${line}\n`);
     draw(true);
   };
-  const runOne = (w: number) => new Promise<number>((resolve, reject) => {
-    const child = spawn(o.self[0], [...o.self.slice(1), 'sweep', 'work', '--store', store.root, '--sweep', manifest.sweepId, '--events', ...o.workerArgs], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Two workers on two cores: each worker's kernels run on one thread.
-      env: { ...process.env, RIDGELINE_THREADS: o.jobs > 1 ? '1' : (process.env.RIDGELINE_THREADS ?? '') },
+  const runOne = (w: number) =>
+    new Promise<number>((resolve, reject) => {
+      const child = spawn(o.self[0], [
+        ...o.self.slice(1),
+        'sweep',
+        'work',
+        '--store',
+        store.root,
+        '--sweep',
+        manifest.sweepId,
+        '--events',
+        ...o.workerArgs,
+      ], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // Two workers on two cores: each worker's kernels run on one thread.
+        env: { ...process.env, RIDGELINE_THREADS: o.jobs > 1 ? '1' : (process.env.RIDGELINE_THREADS ?? '') },
+      });
+      let total_ = 1;
+      let label = '';
+      const onLine = (line: string) => {
+        if (!line.startsWith(EVENT_PREFIX)) {
+          if (line.trim()) log(`[worker ${w + 1}] ${line}`);
+          return;
+        }
+        const ev = JSON.parse(line.slice(EVENT_PREFIX.length)) as WorkerEvent;
+        if (ev.e === 'start') {
+          label = ev.label;
+          total_ = ev.total;
+          lines[w] = label;
+        } else if (ev.e === 'update') {
+          lines[w] = `${label} ${ev.done}/${total_} ${ev.status}`;
+        } else if (ev.e === 'node' && ev.phase === 'start') {
+          lines[w] = ev.label;
+        } else if (ev.e === 'node' && ev.phase === 'done') {
+          doneNodes++;
+          doneCost += costOf.get(ev.id) ?? 0;
+          lines[w] = `idle (finished ${ev.label})`;
+          if (!o.interactive) o.write(`[worker ${w + 1}] ${ev.label}: done in ${ev.seconds?.toFixed(1)} s; ${totalLine()}\n`);
+        } else if (ev.e === 'node' && ev.phase === 'failed') {
+          lines[w] = `failed: ${ev.label}`;
+        } else if (ev.e === 'log') {
+          log(`[worker ${w + 1}] ${ev.line}`);
+        }
+        draw();
+      };
+      createInterface({ input: child.stdout! }).on('line', onLine);
+      createInterface({ input: child.stderr! }).on('line', (l) => l.trim() && log(`[worker ${w + 1}] ${l}`));
+      child.on('error', (e) => reject(new RidgelineError('E_IO', `cannot start a sweep worker (${o.self.join(' ')}): ${e.message}`)));
+      child.on('close', (code, signal) => {
+        lines[w] = code === 0 ? 'finished' : `exited (${signal ?? `code ${code}`})`;
+        draw(true);
+        resolve(code ?? 1);
+      });
     });
-    let total_ = 1;
-    let label = '';
-    const onLine = (line: string) => {
-      if (!line.startsWith(EVENT_PREFIX)) {
-        if (line.trim()) log(`[worker ${w + 1}] ${line}`);
-        return;
-      }
-      const ev = JSON.parse(line.slice(EVENT_PREFIX.length)) as WorkerEvent;
-      if (ev.e === 'start') {
-        label = ev.label;
-        total_ = ev.total;
-        lines[w] = label;
-      } else if (ev.e === 'update') {
-        lines[w] = `${label} ${ev.done}/${total_} ${ev.status}`;
-      } else if (ev.e === 'node' && ev.phase === 'start') {
-        lines[w] = ev.label;
-      } else if (ev.e === 'node' && ev.phase === 'done') {
-        doneNodes++;
-        doneCost += costOf.get(ev.id) ?? 0;
-        lines[w] = `idle (finished ${ev.label})`;
-        if (!o.interactive) o.write(`[worker ${w + 1}] ${ev.label}: done in ${ev.seconds?.toFixed(1)} s; ${totalLine()}\n`);
-      } else if (ev.e === 'node' && ev.phase === 'failed') {
-        lines[w] = `failed: ${ev.label}`;
-      } else if (ev.e === 'log') {
-        log(`[worker ${w + 1}] ${ev.line}`);
-      }
-      draw();
-    };
-    createInterface({ input: child.stdout! }).on('line', onLine);
-    createInterface({ input: child.stderr! }).on('line', (l) => l.trim() && log(`[worker ${w + 1}] ${l}`));
-    child.on('error', (e) => reject(new RidgelineError('E_IO', `cannot start a sweep worker (${o.self.join(' ')}): ${e.message}`)));
-    child.on('close', (code, signal) => {
-      lines[w] = code === 0 ? 'finished' : `exited (${signal ?? `code ${code}`})`;
-      draw(true);
-      resolve(code ?? 1);
-    });
-  });
   draw(true);
   const codes = await Promise.all(Array.from({ length: o.jobs }, (_, w) => runOne(w)));
   if (!o.interactive) o.write(`${totalLine()}\n`);
@@ -145,11 +157,21 @@ export async function runLocalPool(store: ObjectStore, manifest: SweepManifest, 
 export function poolExecutor(host: RuntimeHost, backend: Pick<Backend, 'kind' | 'math'>, jobs: number): SweepExecutor {
   return async (store, manifest) => {
     await runLocalPool(store, manifest, {
-      jobs, self: host.self, workerArgs: ['--backend', backend.kind, '--math', backend.math],
-      write: (t) => void process.stderr.write(t), interactive: Boolean(process.stderr.isTTY) && !process.env.CI,
+      jobs,
+      self: host.self,
+      workerArgs: ['--backend', backend.kind, '--math', backend.math],
+      write: (t) => void process.stderr.write(t),
+      interactive: Boolean(process.stderr.isTTY) && !process.env.CI,
     });
     const status = await sweepStatus(store, manifest);
     if (status.failed.length > 0) rethrowFailure({ label: status.failed[0].node.label, reason: status.failed[0].reason });
-    if (status.done.length < status.nodes) throw new RidgelineError('E_STATE', `the fork's workers stopped with ${status.nodes - status.done.length} of ${status.nodes} nodes not computed (their messages are above)`);
+    if (status.done.length < status.nodes) {
+      throw new RidgelineError(
+        'E_STATE',
+        `the fork's workers stopped with ${
+          status.nodes - status.done.length
+        } of ${status.nodes} nodes not computed (their messages are above)`,
+      );
+    }
   };
 }

@@ -16,8 +16,13 @@ const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).ver
 // --quiet: deno reports, as warnings, the Node type packages it cannot resolve for the
 // node: imports of runtimes/; they do not affect the documented API.
 const r = spawnSync(join(root, 'node_modules/.bin/deno'), [
-  'doc', '--html', '--quiet', `--name=ridgeline ${version}`, `--output=${output}`,
-  join(root, 'runtimes/library.ts'), join(root, 'core/mod.ts'),
+  'doc',
+  '--html',
+  '--quiet',
+  `--name=ridgeline ${version}`,
+  `--output=${output}`,
+  join(root, 'runtimes/library.ts'),
+  join(root, 'core/mod.ts'),
 ], { cwd: root, stdio: 'inherit' });
 if (r.status !== 0) {
   console.error(`docs: deno doc failed (${r.status ?? r.signal})`);

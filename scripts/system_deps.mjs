@@ -14,7 +14,7 @@ export const TEST_PACKAGES = [
   // slurm-wlm pulls in slurmctld, slurmd and slurm-client (sbatch, sinfo, squeue, scancel);
   // munge is its authentication daemon (and mungekey); see test/slurm_cluster.ts.
   { pkg: 'slurm-wlm', why: 'the single-node Slurm cluster of the Slurm tests' },
-  { pkg: 'munge', why: 'Slurm\'s authentication (munged) for the Slurm tests' },
+  { pkg: 'munge', why: "Slurm's authentication (munged) for the Slurm tests" },
   { pkg: 'mesa-vulkan-drivers', why: 'the lavapipe Vulkan driver for WebGPU under Deno' },
   { pkg: 'chromium', why: 'SwiftShader (WebGPU under Node and Bun) and the browser test' },
   { pkg: 'python3-scipy', why: 'SciPy linear_sum_assignment, the oracle of the assignment solver test' },
@@ -37,12 +37,15 @@ export function ensurePackages(list) {
   const names = missing.map((p) => p.pkg);
   const canInstall = process.getuid?.() === 0 && spawnSync('apt-get', ['--version']).status === 0;
   if (!canInstall) {
-    for (const p of missing) console.error(`system package ${p.pkg} is missing and cannot be installed here (needs root and apt-get): ${p.why} will be skipped`);
+    for (const p of missing) {
+      console.error(`system package ${p.pkg} is missing and cannot be installed here (needs root and apt-get): ${p.why} will be skipped`);
+    }
     return false;
   }
   console.error(`installing ${names.join(', ')} (${missing.map((p) => p.why).join('; ')})`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...names], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  const install = () =>
+    spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...names], { stdio: ['ignore', 'ignore', 'inherit'], env });
   if (install().status !== 0) {
     spawnSync('apt-get', ['update', '-q'], { stdio: ['ignore', 'ignore', 'inherit'], env });
     if (install().status !== 0) {

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TEST_PACKAGES, ensurePackages } from './system_deps.mjs';
+import { ensurePackages, TEST_PACKAGES } from './system_deps.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const testDir = join(root, 'dist/test');
@@ -31,7 +31,15 @@ preferIcd(SWIFTSHADER_ICD, { get: (k) => env[k], set: (k, v) => void (env[k] = v
 const r = spawnSync(
   process.execPath,
   // A hung test fails after 20 minutes instead of eating CI's 90.
-  ['--test', '--test-timeout=1200000', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...files],
+  [
+    '--test',
+    '--test-timeout=1200000',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tapFile}`,
+    ...files,
+  ],
   { stdio: 'inherit', cwd: root, env },
 );
 const tap = readFileSync(tapFile, 'utf8');

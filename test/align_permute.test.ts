@@ -7,17 +7,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { identityPermutations, permuteAxis, permuteState, permutationsOf, unpermuteState } from '../core/align/permute.ts';
+import { identityPermutations, permutationsOf, permuteAxis, permuteState, unpermuteState } from '../core/align/permute.ts';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { RidgelineError } from '../core/errors.ts';
 import { ModelBuilder } from '../core/nn/builder.ts';
-import { MODEL_NAMES, createModel } from '../core/nn/registry.ts';
+import { createModel, MODEL_NAMES } from '../core/nn/registry.ts';
 import { rngStream } from '../core/rng.ts';
 import { logitsOf } from './model_eval.ts';
 import { randomF32 } from './util.ts';
 
 const be = await createCpuBackend();
-
 
 const randomPerm = (size: number, seed: number) => Int32Array.from(rngStream(seed, 'perm').permutation(size));
 
@@ -45,8 +44,13 @@ for (const [name, inputShape, classes, options] of SUPPORTED) {
     // The model's own initialisation (SIREN's sines need its small weights), with every
     // vector (biases, batch-norm scales, shifts and statistics) made random so that moving
     // it wrongly shows; running variances stay positive.
-    const weights = model.init(11).map((t, i) => (model.params[i].shape.length > 1 ? t
-      : randomF32(50 + i, t.length, -0.3, 0.3).map((v) => (model.params[i].name.endsWith('running_var') ? 0.5 + Math.abs(v) : v))));
+    const weights = model.init(11).map((
+      t,
+      i,
+    ) => (model.params[i].shape.length > 1
+      ? t
+      : randomF32(50 + i, t.length, -0.3, 0.3).map((v) => (model.params[i].name.endsWith('running_var') ? 0.5 + Math.abs(v) : v)))
+    );
     const n = 5;
     const x = randomF32(99, n * model.inputSize, -1, 1);
     const before = await logitsOf(be, model, weights, x, n);
@@ -56,7 +60,9 @@ for (const [name, inputShape, classes, options] of SUPPORTED) {
       if (perms.length > 0) assert.ok(permuted.some((t, i) => t.some((v, j) => v !== weights[i][j])), 'the permutation moved something');
       const after = await logitsOf(be, model, permuted, x, n);
       const scale = Math.max(...before.map(Math.abs));
-      for (let i = 0; i < before.length; i++) assert.ok(Math.abs(after[i] - before[i]) <= 1e-5 * scale, `logit ${i}: ${after[i]} vs ${before[i]}`);
+      for (let i = 0; i < before.length; i++) {
+        assert.ok(Math.abs(after[i] - before[i]) <= 1e-5 * scale, `logit ${i}: ${after[i]} vs ${before[i]}`);
+      }
       const restored = unpermuteState(model, permuted, pi);
       restored.forEach((t, i) => assert.deepEqual(t, weights[i], `${model.params[i].name} restored exactly`));
     }
@@ -68,32 +74,55 @@ for (const [name, inputShape, classes, options] of SUPPORTED) {
 
 test('every model in the registry declares its symmetry; a model that declares none is refused with E_SPEC naming it', () => {
   for (const name of MODEL_NAMES) {
-    const model = name === 'siren' ? createModel(name, [1], 0) : name === 'alexnet' ? createModel(name, [3, 64, 64], 10) : createModel(name.replace(/-L$/, '-2'), [3, 16, 16], 10);
+    const model = name === 'siren'
+      ? createModel(name, [1], 0)
+      : name === 'alexnet'
+      ? createModel(name, [3, 64, 64], 10)
+      : createModel(name.replace(/-L$/, '-2'), [3, 16, 16], 10);
     assert.ok(permutationsOf(model).length > 0 || name === 'logreg', `${name} declares its groups`);
   }
-  const bare = new ModelBuilder().build({ name: 'bare', description: 'no declarations', inputShape: [2], classes: 2, forward: (_ps, x) => x });
-  assert.throws(() => permutationsOf(bare), (e: unknown) => e instanceof RidgelineError && e.code === 'E_SPEC' && /bare: alignment is not supported \(bare declares no permutation symmetry yet\)/.test(e.message));
+  const bare = new ModelBuilder().build({
+    name: 'bare',
+    description: 'no declarations',
+    inputShape: [2],
+    classes: 2,
+    forward: (_ps, x) => x,
+  });
+  assert.throws(
+    () => permutationsOf(bare),
+    (e: unknown) =>
+      e instanceof RidgelineError && e.code === 'E_SPEC' &&
+      /bare: alignment is not supported \(bare declares no permutation symmetry yet\)/.test(e.message),
+  );
 });
 
 test('permuteAxis moves whole blocks along any axis and composes with its inverse to the identity', () => {
-  fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 }), fc.nat(), fc.integer({ min: 1, max: 3 }), fc.nat(), (shape, axisSeed, block, seed) => {
-    const axis = axisSeed % shape.length;
-    const full = shape.map((d, i) => (i === axis ? d * block : d));
-    const size = full.reduce((a, b) => a * b, 1);
-    const data = Float32Array.from({ length: size }, (_, i) => i);
-    const perm = randomPerm(shape[axis], seed);
-    const moved = permuteAxis(data, full, axis, block, perm);
-    const inv = new Int32Array(perm.length);
-    perm.forEach((p, i) => (inv[p] = i));
-    assert.deepEqual(permuteAxis(moved, full, axis, block, inv), data);
-    // Entry (…, i·block + r, …) of the result is entry (…, perm[i]·block + r, …) of the input.
-    const strides = full.map((_, d) => full.slice(d + 1).reduce((a, b) => a * b, 1));
-    for (let flat = 0; flat < size; flat++) {
-      const idx = full.map((_, d) => Math.floor(flat / strides[d]) % full[d]);
-      const unit = Math.floor(idx[axis] / block);
-      const src = [...idx];
-      src[axis] = perm[unit] * block + (idx[axis] % block);
-      assert.equal(moved[flat], data[src.reduce((a, v, d) => a + v * strides[d], 0)]);
-    }
-  }));
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 }),
+      fc.nat(),
+      fc.integer({ min: 1, max: 3 }),
+      fc.nat(),
+      (shape, axisSeed, block, seed) => {
+        const axis = axisSeed % shape.length;
+        const full = shape.map((d, i) => (i === axis ? d * block : d));
+        const size = full.reduce((a, b) => a * b, 1);
+        const data = Float32Array.from({ length: size }, (_, i) => i);
+        const perm = randomPerm(shape[axis], seed);
+        const moved = permuteAxis(data, full, axis, block, perm);
+        const inv = new Int32Array(perm.length);
+        perm.forEach((p, i) => (inv[p] = i));
+        assert.deepEqual(permuteAxis(moved, full, axis, block, inv), data);
+        // Entry (…, i·block + r, …) of the result is entry (…, perm[i]·block + r, …) of the input.
+        const strides = full.map((_, d) => full.slice(d + 1).reduce((a, b) => a * b, 1));
+        for (let flat = 0; flat < size; flat++) {
+          const idx = full.map((_, d) => Math.floor(flat / strides[d]) % full[d]);
+          const unit = Math.floor(idx[axis] / block);
+          const src = [...idx];
+          src[axis] = perm[unit] * block + (idx[axis] % block);
+          assert.equal(moved[flat], data[src.reduce((a, v, d) => a + v * strides[d], 0)]);
+        }
+      },
+    ),
+  );
 });

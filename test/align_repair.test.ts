@@ -14,7 +14,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { matchNetworks } from '../core/align/match.ts';
 import { permuteState } from '../core/align/permute.ts';
-import { repairLayers, repairedPath } from '../core/align/repair.ts';
+import { repairedPath, repairLayers } from '../core/align/repair.ts';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import type { Split } from '../core/data/dataset.ts';
 import { loadDataset } from '../core/data/registry.ts';
@@ -31,7 +31,12 @@ const be = await createCpuBackend();
 const files = nodeFileStore();
 
 function ridgeline(args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 600_000, env: { ...process.env, CI: 'true' } });
+  const r = spawnSync(process.execPath, [cli, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 600_000,
+    env: { ...process.env, CI: 'true' },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -41,7 +46,24 @@ const DATA = ['--data', 'mnist', '--limit', '2000'];
 async function trainedPair(model: string, width: number, steps: number) {
   const dir = mkdtempSync(join(tmpdir(), 'ridgeline-repair-'));
   for (const seed of [1, 2]) {
-    const r = ridgeline(['train', '--model', model, '--width', String(width), ...DATA, '--seed-init', String(seed), '--seed-order', String(seed), '--steps', String(steps), '--backend', 'cpu', '--out', join(dir, `n${seed}`)]);
+    const r = ridgeline([
+      'train',
+      '--model',
+      model,
+      '--width',
+      String(width),
+      ...DATA,
+      '--seed-init',
+      String(seed),
+      '--seed-order',
+      String(seed),
+      '--steps',
+      String(steps),
+      '--backend',
+      'cpu',
+      '--out',
+      join(dir, `n${seed}`),
+    ]);
     assert.equal(r.status, 0, r.stderr);
   }
   const dataset = await loadDataset('mnist', files, { limit: 2000 });
@@ -112,15 +134,19 @@ test('REPAIR: every hidden channel of the repaired θ(α) has the interpolated e
 test('REPAIR lowers the train loss barrier left after weight matching of two independently trained MLPs, endpoints untouched', async () => {
   const { model, dataset, a, b } = await trainedPair('mlp-2', 64, 300);
   const alphas = alphaGrid(11);
-  const path = async (repair: boolean) => pairMetrics(
-    await evaluatePath(be, model, a, b, alphas, dataset.train, 1000, undefined, repair ? { split: dataset.train } : undefined),
-    await evaluatePath(be, model, a, b, alphas, dataset.test, 1000, undefined, repair ? { split: dataset.train } : undefined),
-  );
+  const path = async (repair: boolean) =>
+    pairMetrics(
+      await evaluatePath(be, model, a, b, alphas, dataset.train, 1000, undefined, repair ? { split: dataset.train } : undefined),
+      await evaluatePath(be, model, a, b, alphas, dataset.test, 1000, undefined, repair ? { split: dataset.train } : undefined),
+    );
   const [aligned, repaired] = [await path(false), await path(true)];
   assert.ok(aligned.train.lossBarrier > 0.005, `a barrier to repair: ${aligned.train.lossBarrier}`);
   // The statistics are the training data's, so the claim is about it (on the 400 test digits
   // of this pair the aligned path is already below its chord).
-  assert.ok(repaired.train.lossBarrier < 0.75 * aligned.train.lossBarrier, `train: ${aligned.train.lossBarrier} → ${repaired.train.lossBarrier}`);
+  assert.ok(
+    repaired.train.lossBarrier < 0.75 * aligned.train.lossBarrier,
+    `train: ${aligned.train.lossBarrier} → ${repaired.train.lossBarrier}`,
+  );
   for (const split of ['train', 'test'] as const) {
     // Same endpoints: their losses are untouched.
     assert.equal(repaired[split].lossA, aligned[split].lossA);
@@ -131,11 +157,37 @@ test('REPAIR lowers the train loss barrier left after weight matching of two ind
 test('REPAIR refuses what it cannot correct, in one line: batch norm (use --reset-bn), residual streams, --repair without --align', () => {
   const bn = createModel('resnet20', [3, 32, 32], 10, {});
   assert.throws(() => repairLayers(bn), /E_SPEC|batch norm: REPAIR is for networks without it; use --reset-bn/);
-  assert.throws(() => repairLayers(createModel('resnet20-nobn', [3, 32, 32], 10, {})), /REPAIR needs each hidden group produced by one layer with a bias/);
+  assert.throws(
+    () => repairLayers(createModel('resnet20-nobn', [3, 32, 32], 10, {})),
+    /REPAIR needs each hidden group produced by one layer with a bias/,
+  );
   const cases: [string[], RegExp][] = [
-    [['barrier', '--model', 'mlp-2', '--width', '8', ...DATA, '--a', 'x', '--b', 'y', '--repair'], /^E_SPEC: --repair: needs --align weight\|activation/],
-    [['barrier', '--model', 'resnet20', '--data', 'mnist', '--limit', '100', '--a', 'x', '--b', 'y', '--align', 'weight', '--repair', '--backend', 'cpu'], /^E_SPEC: resnet20 has batch norm: REPAIR is for networks without it; use --reset-bn/],
-    [['fork', '--model', 'mlp-2', '--width', '8', ...DATA, '--repair', '--out', mkdtempSync(join(tmpdir(), 'ridgeline-repair-'))], /^E_SPEC: --repair: needs --align/],
+    [
+      ['barrier', '--model', 'mlp-2', '--width', '8', ...DATA, '--a', 'x', '--b', 'y', '--repair'],
+      /^E_SPEC: --repair: needs --align weight\|activation/,
+    ],
+    [[
+      'barrier',
+      '--model',
+      'resnet20',
+      '--data',
+      'mnist',
+      '--limit',
+      '100',
+      '--a',
+      'x',
+      '--b',
+      'y',
+      '--align',
+      'weight',
+      '--repair',
+      '--backend',
+      'cpu',
+    ], /^E_SPEC: resnet20 has batch norm: REPAIR is for networks without it; use --reset-bn/],
+    [
+      ['fork', '--model', 'mlp-2', '--width', '8', ...DATA, '--repair', '--out', mkdtempSync(join(tmpdir(), 'ridgeline-repair-'))],
+      /^E_SPEC: --repair: needs --align/,
+    ],
   ];
   for (const [args, re] of cases) {
     const r = ridgeline(args);

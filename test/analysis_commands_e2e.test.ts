@@ -9,10 +9,33 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'dist/runtimes/node.js');
-const ridgeline = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000, env: { ...process.env, CI: 'true' } });
+const ridgeline = (args: string[]) =>
+  spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000, env: { ...process.env, CI: 'true' } });
 
 const run = mkdtempSync(join(tmpdir(), 'ridgeline-analysis-'));
-const forked = ridgeline(['fork', '--data', 'synthetic:gauss:n=600,dim=12,classes=4', '--model', 'mlp-3', '--width', '24', '--batch', '32', '--unit', 'steps', '--k1', '0,30', '--steps', '90', '--alphas', '7', '--backend', 'cpu', '--out', run]);
+const forked = ridgeline([
+  'fork',
+  '--data',
+  'synthetic:gauss:n=600,dim=12,classes=4',
+  '--model',
+  'mlp-3',
+  '--width',
+  '24',
+  '--batch',
+  '32',
+  '--unit',
+  'steps',
+  '--k1',
+  '0,30',
+  '--steps',
+  '90',
+  '--alphas',
+  '7',
+  '--backend',
+  'cpu',
+  '--out',
+  run,
+]);
 
 test('predict on a fork run: measured curve matches the run, predictions are finite and written with a report', () => {
   assert.equal(forked.status, 0, forked.stderr);
@@ -41,7 +64,10 @@ test('layerwise on a fork run: every layer and cumulative set, the full set equa
     assert.deepEqual(p.sets.map((s: { set: string }) => s.set), ['0', '2', '4', '0', '0+2', '0+2+4']);
     const all = p.sets[5];
     all.measured.forEach((b: number, k: number) => assert.ok(Math.abs(b - pred.pairs[i].measured[k]) < 1e-9, `α index ${k}`));
-    assert.ok(Math.abs(all.prop2Max - pred.pairs[i].prop1Barrier) < 1e-9 * (1 + Math.abs(all.prop2Max)), 'Prop. 2 over all layers is Prop. 1');
+    assert.ok(
+      Math.abs(all.prop2Max - pred.pairs[i].prop1Barrier) < 1e-9 * (1 + Math.abs(all.prop2Max)),
+      'Prop. 2 over all layers is Prop. 1',
+    );
   }
   assert.ok(existsSync(join(run, 'layerwise.html')));
 });
@@ -66,7 +92,29 @@ test('bad input: predict without pairs, or with both sources, names what is miss
 
 test('evolve and surface on a run that records several child checkpoints per fork point', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ridgeline-evolve-'));
-  const f = ridgeline(['fork', '--data', 'synthetic:gauss:n=600,dim=12,classes=4', '--model', 'mlp-2', '--width', '24', '--batch', '32', '--unit', 'steps', '--k1', '0,20', '--k2', '10,40', '--alphas', '5', '--backend', 'cpu', '--out', dir]);
+  const f = ridgeline([
+    'fork',
+    '--data',
+    'synthetic:gauss:n=600,dim=12,classes=4',
+    '--model',
+    'mlp-2',
+    '--width',
+    '24',
+    '--batch',
+    '32',
+    '--unit',
+    'steps',
+    '--k1',
+    '0,20',
+    '--k2',
+    '10,40',
+    '--alphas',
+    '5',
+    '--backend',
+    'cpu',
+    '--out',
+    dir,
+  ]);
   assert.equal(f.status, 0, f.stderr);
   const e = ridgeline(['evolve', '--run', dir, '--json']);
   assert.equal(e.status, 0, e.stderr);
@@ -76,7 +124,10 @@ test('evolve and surface on a run that records several child checkpoints per for
     assert.ok(p.angleFromOrigin > 0 && p.angleFromOrigin < 180 && p.angleFromFork > 0 && p.angleFromFork < 180);
     assert.ok(p.planeCosine >= -1 && p.planeCosine <= 1);
   }
-  assert.ok(points.filter((p: { k2: number }) => p.k2 === 40).every((p: { planeCosine: number }) => Math.abs(p.planeCosine - 1) < 1e-12), 'the final plane determines itself');
+  assert.ok(
+    points.filter((p: { k2: number }) => p.k2 === 40).every((p: { planeCosine: number }) => Math.abs(p.planeCosine - 1) < 1e-12),
+    'the final plane determines itself',
+  );
   assert.ok(existsSync(join(dir, 'evolve.html')) && existsSync(join(dir, 'evolve.csv')));
   const s = ridgeline(['surface', '--run', dir, '--k1', '20', '--k2', '40', '--grid', '4', '--range', '-1,2', '--json']);
   assert.equal(s.status, 0, s.stderr);
@@ -106,7 +157,29 @@ test('a damaged result.json: every analysis stops with one E_DAMAGED line naming
       assert.ok(!/\n\s+at /.test(r.stderr), `${command}: a stack trace`);
     }
   }
-  const again = ridgeline(['fork', '--data', 'synthetic:gauss:n=600,dim=12,classes=4', '--model', 'mlp-3', '--width', '24', '--batch', '32', '--unit', 'steps', '--k1', '0,30', '--steps', '90', '--alphas', '7', '--backend', 'cpu', '--out', copy]);
+  const again = ridgeline([
+    'fork',
+    '--data',
+    'synthetic:gauss:n=600,dim=12,classes=4',
+    '--model',
+    'mlp-3',
+    '--width',
+    '24',
+    '--batch',
+    '32',
+    '--unit',
+    'steps',
+    '--k1',
+    '0,30',
+    '--steps',
+    '90',
+    '--alphas',
+    '7',
+    '--backend',
+    'cpu',
+    '--out',
+    copy,
+  ]);
   assert.equal(again.status, 0, again.stderr);
   const rebuilt = JSON.parse(readFileSync(join(copy, 'result.json'), 'utf8'));
   assert.deepEqual(rebuilt.cells, JSON.parse(good).cells);

@@ -14,7 +14,20 @@ import * as library from '../runtimes/library.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Type-only exports have no runtime value to enumerate: the ones a user meets first. */
-const TYPES = ['ForkResult', 'ForkCell', 'SplitMetrics', 'ForkSpec', 'ForkOptions', 'Model', 'Dataset', 'Backend', 'FileStore', 'PairBarrier', 'ExtremeEigenvalues', 'TrainRun'];
+const TYPES = [
+  'ForkResult',
+  'ForkCell',
+  'SplitMetrics',
+  'ForkSpec',
+  'ForkOptions',
+  'Model',
+  'Dataset',
+  'Backend',
+  'FileStore',
+  'PairBarrier',
+  'ExtremeEigenvalues',
+  'TrainRun',
+];
 
 test('npm run docs writes an API reference naming every export', { timeout: 120_000 }, () => {
   const out = mkdtempSync(join(tmpdir(), 'ridgeline-docs-'));

@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { linearAssignment } from '../core/align/assignment.ts';
 import { RidgelineError } from '../core/errors.ts';
-import { SYSTEM_PYTHON, peerEnv, runPythonJson } from '../bench/harness.ts';
+import { peerEnv, runPythonJson, SYSTEM_PYTHON } from '../bench/harness.ts';
 import { seeded, skipOutsideCi } from './util.ts';
 
 type Matrix = { cost: Float64Array | Float32Array; rows: number; cols: number };
@@ -85,23 +85,30 @@ function matrices(value: fc.Arbitrary<number>, f32: boolean, allowTall: boolean)
   const shape = allowTall
     ? fc.record({ rows: side, cols: side })
     : side.chain((rows) => fc.integer({ min: rows, max: 7 }).map((cols) => ({ rows, cols })));
-  return shape.chain(({ rows, cols }) => fc.array(value, { minLength: rows * cols, maxLength: rows * cols }).map((xs) => ({
-      rows, cols, cost: f32 ? Float32Array.from(xs) : Float64Array.from(xs),
-    })));
+  return shape.chain(({ rows, cols }) =>
+    fc.array(value, { minLength: rows * cols, maxLength: rows * cols }).map((xs) => ({
+      rows,
+      cols,
+      cost: f32 ? Float32Array.from(xs) : Float64Array.from(xs),
+    }))
+  );
 }
 
 test('equals brute force on every small matrix (n ≤ 7, rows ≤ cols), ties, integers, reals and f32, min and max, with and without row reduction', () => {
   for (const [name, value] of Object.entries(values)) {
     for (const maximize of [false, true]) {
-      fc.assert(fc.property(matrices(value, name === 'f32', false), fc.boolean(), (m, rowReduction) => {
-        const got = linearAssignment(m.cost, m.rows, m.cols, { maximize, rowReduction });
-        const sum = checkedSum(m, got.rowToCol);
-        assert.equal(got.total, sum, 'total is the sum of the chosen entries, in row order');
-        const want = bruteForce(m, maximize);
-        const exact = name === 'ties' || name === 'signedTies' || name === 'ints' || name === 'tiny';
-        if (exact && name !== 'tiny') assert.equal(got.total, want, `${name}, maximize ${maximize}`);
-        else assert.ok(Math.abs(got.total - want) <= sumTol(m), `${name}, maximize ${maximize}: ${got.total} vs brute force ${want}`);
-      }), { numRuns: 200 });
+      fc.assert(
+        fc.property(matrices(value, name === 'f32', false), fc.boolean(), (m, rowReduction) => {
+          const got = linearAssignment(m.cost, m.rows, m.cols, { maximize, rowReduction });
+          const sum = checkedSum(m, got.rowToCol);
+          assert.equal(got.total, sum, 'total is the sum of the chosen entries, in row order');
+          const want = bruteForce(m, maximize);
+          const exact = name === 'ties' || name === 'signedTies' || name === 'ints' || name === 'tiny';
+          if (exact && name !== 'tiny') assert.equal(got.total, want, `${name}, maximize ${maximize}`);
+          else assert.ok(Math.abs(got.total - want) <= sumTol(m), `${name}, maximize ${maximize}: ${got.total} vs brute force ${want}`);
+        }),
+        { numRuns: 200 },
+      );
     }
   }
 });
@@ -178,72 +185,106 @@ function minExchangeCycle({ cost, rows, cols }: Matrix, rowToCol: Int32Array): n
 
 test('mid-size matrices (up to 90 × 120) carry an optimality certificate: no negative exchange cycle', () => {
   const gens: [string, (r: () => number) => number][] = [
-    ['uniform', (r) => r()], ['ties 0..2', (r) => Math.floor(r() * 3)], ['ints ±50', (r) => Math.floor(r() * 101) - 50],
+    ['uniform', (r) => r()],
+    ['ties 0..2', (r) => Math.floor(r() * 3)],
+    ['ints ±50', (r) => Math.floor(r() * 101) - 50],
     ['f32 gaussian', (r) => Math.fround(Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()))],
   ];
-  fc.assert(fc.property(fc.integer({ min: 1, max: 90 }), fc.integer({ min: 0, max: 30 }), fc.integer(), fc.constantFrom(...gens), fc.boolean(), fc.boolean(),
-    (rows, extra, seed, [name, gen], maximize, rowReduction) => {
-      const cols = rows + extra;
-      const r = seeded(seed);
-      const m = { cost: Float64Array.from({ length: rows * cols }, () => gen(r)), rows, cols };
-      const got = linearAssignment(m.cost, rows, cols, { maximize, rowReduction });
-      assert.equal(got.total, checkedSum(m, got.rowToCol));
-      // Maximising C is minimising −C: certify on the sign that is minimised.
-      const signed = maximize ? { ...m, cost: m.cost.map((x) => -x) } : m;
-      const cycle = minExchangeCycle(signed, got.rowToCol);
-      assert.ok(cycle >= -sumTol(m), `${name} ${rows}×${cols}, maximize ${maximize}: an exchange cycle gains ${-cycle}`);
-      if (name === 'uniform' && rows >= 2) {
-        // The certificate has teeth: the optimum is unique here, and swapping two rows'
-        // columns leaves a negative cycle.
-        const worse = Int32Array.from(got.rowToCol);
-        [worse[0], worse[rows - 1]] = [worse[rows - 1], worse[0]];
-        assert.ok(minExchangeCycle(signed, worse) < 0);
-      }
-    }), { numRuns: 60, examples: [[90, 30, 1, gens[0], false, true], [90, 0, 2, gens[1], true, false], [80, 10, 3, gens[3], false, false], [90, 0, 4, gens[0], true, false]] });
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 90 }),
+      fc.integer({ min: 0, max: 30 }),
+      fc.integer(),
+      fc.constantFrom(...gens),
+      fc.boolean(),
+      fc.boolean(),
+      (rows, extra, seed, [name, gen], maximize, rowReduction) => {
+        const cols = rows + extra;
+        const r = seeded(seed);
+        const m = { cost: Float64Array.from({ length: rows * cols }, () => gen(r)), rows, cols };
+        const got = linearAssignment(m.cost, rows, cols, { maximize, rowReduction });
+        assert.equal(got.total, checkedSum(m, got.rowToCol));
+        // Maximising C is minimising −C: certify on the sign that is minimised.
+        const signed = maximize ? { ...m, cost: m.cost.map((x) => -x) } : m;
+        const cycle = minExchangeCycle(signed, got.rowToCol);
+        assert.ok(cycle >= -sumTol(m), `${name} ${rows}×${cols}, maximize ${maximize}: an exchange cycle gains ${-cycle}`);
+        if (name === 'uniform' && rows >= 2) {
+          // The certificate has teeth: the optimum is unique here, and swapping two rows'
+          // columns leaves a negative cycle.
+          const worse = Int32Array.from(got.rowToCol);
+          [worse[0], worse[rows - 1]] = [worse[rows - 1], worse[0]];
+          assert.ok(minExchangeCycle(signed, worse) < 0);
+        }
+      },
+    ),
+    {
+      numRuns: 60,
+      examples: [[90, 30, 1, gens[0], false, true], [90, 0, 2, gens[1], true, false], [80, 10, 3, gens[3], false, false], [
+        90,
+        0,
+        4,
+        gens[0],
+        true,
+        false,
+      ]],
+    },
+  );
 });
 
 test('rows > cols is solved on the transpose: every column gets one row, the other rows −1, optimal', () => {
   for (const value of [values.ties, values.ints, values.reals]) {
     for (const maximize of [false, true]) {
-      fc.assert(fc.property(matrices(value, false, true), fc.boolean(), (m, rowReduction) => {
-        const got = linearAssignment(m.cost, m.rows, m.cols, { maximize, rowReduction });
-        assert.equal(got.total, checkedSum(m, got.rowToCol));
-        assert.ok(Math.abs(got.total - bruteForce(m, maximize)) <= sumTol(m));
-        if (m.rows > m.cols) assert.equal(got.rowToCol.filter((j) => j === -1).length, m.rows - m.cols);
-      }), { numRuns: 100 });
+      fc.assert(
+        fc.property(matrices(value, false, true), fc.boolean(), (m, rowReduction) => {
+          const got = linearAssignment(m.cost, m.rows, m.cols, { maximize, rowReduction });
+          assert.equal(got.total, checkedSum(m, got.rowToCol));
+          assert.ok(Math.abs(got.total - bruteForce(m, maximize)) <= sumTol(m));
+          if (m.rows > m.cols) assert.equal(got.rowToCol.filter((j) => j === -1).length, m.rows - m.cols);
+        }),
+        { numRuns: 100 },
+      );
     }
   }
 });
 
 test('adding a constant to one row moves the optimal total by that constant (rows ≤ cols)', () => {
   const shift = fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }));
-  fc.assert(fc.property(matrices(values.reals, false, false).filter((m) => m.rows > 0), fc.nat(), shift, fc.boolean(), (m, r, c, maximize) => {
-    const row = r % m.rows;
-    const shifted = Float64Array.from(m.cost);
-    for (let j = 0; j < m.cols; j++) shifted[row * m.cols + j] += c;
-    const a = linearAssignment(m.cost, m.rows, m.cols, { maximize });
-    const b = linearAssignment(shifted, m.rows, m.cols, { maximize });
-    const tol = sumTol({ ...m, cost: shifted }) + 64 * Number.EPSILON * Math.abs(c);
-    assert.ok(Math.abs(b.total - (a.total + c)) <= tol, `${b.total} vs ${a.total} + ${c}`);
-    // The first assignment stays optimal for the shifted matrix (its total there is b's).
-    assert.ok(Math.abs(checkedSum({ ...m, cost: shifted }, a.rowToCol) - b.total) <= tol);
-  }), { numRuns: 300 });
+  fc.assert(
+    fc.property(matrices(values.reals, false, false).filter((m) => m.rows > 0), fc.nat(), shift, fc.boolean(), (m, r, c, maximize) => {
+      const row = r % m.rows;
+      const shifted = Float64Array.from(m.cost);
+      for (let j = 0; j < m.cols; j++) shifted[row * m.cols + j] += c;
+      const a = linearAssignment(m.cost, m.rows, m.cols, { maximize });
+      const b = linearAssignment(shifted, m.rows, m.cols, { maximize });
+      const tol = sumTol({ ...m, cost: shifted }) + 64 * Number.EPSILON * Math.abs(c);
+      assert.ok(Math.abs(b.total - (a.total + c)) <= tol, `${b.total} vs ${a.total} + ${c}`);
+      // The first assignment stays optimal for the shifted matrix (its total there is b's).
+      assert.ok(Math.abs(checkedSum({ ...m, cost: shifted }, a.rowToCol) - b.total) <= tol);
+    }),
+    { numRuns: 300 },
+  );
   // On integers the shift is exact.
-  fc.assert(fc.property(matrices(values.ints, false, false).filter((m) => m.rows > 0), fc.nat(), fc.integer({ min: -50, max: 50 }), (m, r, c) => {
-    const shifted = Float64Array.from(m.cost);
-    for (let j = 0; j < m.cols; j++) shifted[(r % m.rows) * m.cols + j] += c;
-    assert.equal(linearAssignment(shifted, m.rows, m.cols).total, linearAssignment(m.cost, m.rows, m.cols).total + c);
-  }), { numRuns: 300 });
+  fc.assert(
+    fc.property(matrices(values.ints, false, false).filter((m) => m.rows > 0), fc.nat(), fc.integer({ min: -50, max: 50 }), (m, r, c) => {
+      const shifted = Float64Array.from(m.cost);
+      for (let j = 0; j < m.cols; j++) shifted[(r % m.rows) * m.cols + j] += c;
+      assert.equal(linearAssignment(shifted, m.rows, m.cols).total, linearAssignment(m.cost, m.rows, m.cols).total + c);
+    }),
+    { numRuns: 300 },
+  );
 });
 
 test('maximising C is minimising −C; the result is a pure function of the input; all-equal gives the identity', () => {
-  fc.assert(fc.property(matrices(values.ints, false, true), (m) => {
-    const neg = m.cost.map((x) => -x);
-    const max = linearAssignment(m.cost, m.rows, m.cols, { maximize: true });
-    const min = linearAssignment(neg, m.rows, m.cols);
-    assert.ok(max.total === -min.total, `${max.total} vs −(${min.total})`);
-    assert.deepEqual(linearAssignment(m.cost, m.rows, m.cols, { maximize: true }), max);
-  }), { numRuns: 300 });
+  fc.assert(
+    fc.property(matrices(values.ints, false, true), (m) => {
+      const neg = m.cost.map((x) => -x);
+      const max = linearAssignment(m.cost, m.rows, m.cols, { maximize: true });
+      const min = linearAssignment(neg, m.rows, m.cols);
+      assert.ok(max.total === -min.total, `${max.total} vs −(${min.total})`);
+      assert.deepEqual(linearAssignment(m.cost, m.rows, m.cols, { maximize: true }), max);
+    }),
+    { numRuns: 300 },
+  );
   for (const [rows, cols] of [[4, 4], [3, 6], [6, 3], [300, 300]]) {
     for (const rowReduction of [true, false]) {
       const got = linearAssignment(new Float64Array(rows * cols).fill(2.5), rows, cols, { rowReduction });
@@ -263,11 +304,17 @@ test('empty, degenerate and extreme shapes and magnitudes', () => {
   assert.deepEqual(linearAssignment(Float64Array.of(3, 1, 2), 1, 3, { maximize: true }), { rowToCol: Int32Array.of(0), total: 3 });
   // Entries near the top of f64's range (a row's spread overflows f64 unless scaled first).
   assert.deepEqual(linearAssignment(Float64Array.of(1e308, -1e308, 0, 0), 2, 2), { rowToCol: Int32Array.of(1, 0), total: -1e308 });
-  assert.deepEqual(linearAssignment(Float64Array.of(1e308, -1e308, 0, 0), 2, 2, { maximize: true }), { rowToCol: Int32Array.of(0, 1), total: 1e308 });
-  fc.assert(fc.property(matrices(fc.double({ min: -1e300, max: 1e300, noNaN: true }), false, true), fc.boolean(), (m, maximize) => {
-    const got = linearAssignment(m.cost, m.rows, m.cols, { maximize });
-    assert.ok(Math.abs(checkedSum(m, got.rowToCol) - bruteForce(m, maximize)) <= sumTol(m));
-  }), { numRuns: 100 });
+  assert.deepEqual(linearAssignment(Float64Array.of(1e308, -1e308, 0, 0), 2, 2, { maximize: true }), {
+    rowToCol: Int32Array.of(0, 1),
+    total: 1e308,
+  });
+  fc.assert(
+    fc.property(matrices(fc.double({ min: -1e300, max: 1e300, noNaN: true }), false, true), fc.boolean(), (m, maximize) => {
+      const got = linearAssignment(m.cost, m.rows, m.cols, { maximize });
+      assert.ok(Math.abs(checkedSum(m, got.rowToCol) - bruteForce(m, maximize)) <= sumTol(m));
+    }),
+    { numRuns: 100 },
+  );
   const sub = Float64Array.of(5e-324, 0, 0, 5e-324);
   assert.deepEqual([...linearAssignment(sub, 2, 2).rowToCol], [1, 0]);
   assert.deepEqual([...linearAssignment(sub, 2, 2, { maximize: true }).rowToCol], [0, 1]);
@@ -283,23 +330,33 @@ test('empty, degenerate and extreme shapes and magnitudes', () => {
 
 test('non-finite entries are refused with E_ARG naming the first one in row order', () => {
   const bad = fc.constantFrom(NaN, Infinity, -Infinity);
-  fc.assert(fc.property(
-    fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.nat(), fc.nat(), bad, bad, fc.boolean(), fc.boolean(),
-    (rows, cols, p, q, x, y, f32, maximize) => {
-      const cost = f32 ? new Float32Array(rows * cols) : new Float64Array(rows * cols);
-      for (let k = 0; k < cost.length; k++) cost[k] = (k * 7) % 5;
-      const first = p % cost.length;
-      const second = first + (q % (cost.length - first));
-      cost[first] = x;
-      cost[second] = y;
-      const where = `cost[${Math.floor(first / cols)}, ${first % cols}]`;
-      assert.throws(() => linearAssignment(cost, rows, cols, { maximize }), (e: unknown) => {
-        assert.ok(e instanceof RidgelineError && e.code === 'E_ARG', String(e));
-        assert.ok(e.message.includes(`${where} is ${cost[first]}`), `${e.message} should name ${where}`);
-        return true;
-      });
-    },
-  ), { numRuns: 200 });
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 9 }),
+      fc.integer({ min: 1, max: 9 }),
+      fc.nat(),
+      fc.nat(),
+      bad,
+      bad,
+      fc.boolean(),
+      fc.boolean(),
+      (rows, cols, p, q, x, y, f32, maximize) => {
+        const cost = f32 ? new Float32Array(rows * cols) : new Float64Array(rows * cols);
+        for (let k = 0; k < cost.length; k++) cost[k] = (k * 7) % 5;
+        const first = p % cost.length;
+        const second = first + (q % (cost.length - first));
+        cost[first] = x;
+        cost[second] = y;
+        const where = `cost[${Math.floor(first / cols)}, ${first % cols}]`;
+        assert.throws(() => linearAssignment(cost, rows, cols, { maximize }), (e: unknown) => {
+          assert.ok(e instanceof RidgelineError && e.code === 'E_ARG', String(e));
+          assert.ok(e.message.includes(`${where} is ${cost[first]}`), `${e.message} should name ${where}`);
+          return true;
+        });
+      },
+    ),
+    { numRuns: 200 },
+  );
 });
 
 /** A random permutation of 0 … n−1 (Fisher–Yates on a seeded stream). */
@@ -389,7 +446,10 @@ test('totals agree with SciPy linear_sum_assignment (50×50, 200×300, 300×200,
     add(300, 200, 20, false, (r) => r());
     add(120, 120, 21, false, (r) => Math.floor(r() * 3));
     add(120, 160, 22, true, (r) => Math.floor(r() * 4) - 2);
-    const want = runPythonJson(SYSTEM_PYTHON, SCIPY_TOTALS, [dir, ...cases.map((c) => `${c.name}:${c.m.rows}:${c.m.cols}:${c.maximize ? 1 : 0}`)], peerEnv()) as number[];
+    const want = runPythonJson(SYSTEM_PYTHON, SCIPY_TOTALS, [
+      dir,
+      ...cases.map((c) => `${c.name}:${c.m.rows}:${c.m.cols}:${c.maximize ? 1 : 0}`),
+    ], peerEnv()) as number[];
     cases.forEach((c, k) => {
       const got = linearAssignment(c.m.cost, c.m.rows, c.m.cols, { maximize: c.maximize });
       assert.equal(got.total, checkedSum(c.m, got.rowToCol));

@@ -29,7 +29,22 @@ const cli = join(root, 'dist/runtimes/node.js');
 const tmp = () => mkdtempSync(join(tmpdir(), 'ridgeline-rel-'));
 const files = nodeFileStore();
 const MNIST = ['--data', 'mnist', '--limit', '200', '--model', 'mlp-1', '--width', '16', '--backend', 'cpu'];
-const GAUSS = ['--data', 'synthetic:gauss:n=600,dim=12,classes=4', '--model', 'mlp-2', '--width', '16', '--batch', '32', '--unit', 'steps', '--alphas', '5', '--backend', 'cpu'];
+const GAUSS = [
+  '--data',
+  'synthetic:gauss:n=600,dim=12,classes=4',
+  '--model',
+  'mlp-2',
+  '--width',
+  '16',
+  '--batch',
+  '32',
+  '--unit',
+  'steps',
+  '--alphas',
+  '5',
+  '--backend',
+  'cpu',
+];
 
 function ridgeline(args: string[], timeout = 300_000): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout, env: { ...process.env, CI: 'true' } });
@@ -54,7 +69,11 @@ function tempFiles(dir: string): string[] {
 test('train with a huge learning rate stops with E_DIVERGED naming the step (the loss stays finite: 4e30), writing no checkpoint', () => {
   const out = tmp();
   const r = ridgeline(['train', ...MNIST, '--lr', '1e30', '--steps', '20', '--out', out]);
-  assertOneLineError(r, /^E_DIVERGED: training diverged at step \d+ \(loss [0-9.e+]+ exceeds .*first loss .* at step 0.*lower the learning rate or add --clip$/, 'train lr 1e30');
+  assertOneLineError(
+    r,
+    /^E_DIVERGED: training diverged at step \d+ \(loss [0-9.e+]+ exceeds .*first loss .* at step 0.*lower the learning rate or add --clip$/,
+    'train lr 1e30',
+  );
   assert.ok(!existsSync(join(out, 'final.safetensors')) && !existsSync(join(out, 'train.json')));
 });
 
@@ -76,7 +95,11 @@ test('--init with NaN/Inf weights is refused when loaded, naming the file and te
     const file = join(dir, `${name}.safetensors`);
     await saveWeights(files, file, model, weights);
     const r = ridgeline(['train', ...MNIST, '--init', file, '--steps', '5', '--out', join(dir, `out-${name}`)]);
-    assertOneLineError(r, new RegExp(`^E_DATA_FORMAT: ${file.replace(/[.]/g, '\\.')} holds non-finite weights \\(tensor 0\\.bias, element 3 is ${bad}\\)$`), name);
+    assertOneLineError(
+      r,
+      new RegExp(`^E_DATA_FORMAT: ${file.replace(/[.]/g, '\\.')} holds non-finite weights \\(tensor 0\\.bias, element 3 is ${bad}\\)$`),
+      name,
+    );
   }
 });
 
@@ -88,18 +111,33 @@ function floatWav(bits: 32 | 64, values: number[]): Uint8Array {
   const out = new Uint8Array(44 + data.length);
   const o = new DataView(out.buffer);
   const tag = (at: number, s: string) => [...s].forEach((c, i) => (out[at + i] = c.charCodeAt(0)));
-  tag(0, 'RIFF'); o.setUint32(4, 36 + data.length, true); tag(8, 'WAVE');
-  tag(12, 'fmt '); o.setUint32(16, 16, true); o.setUint16(20, 3, true); o.setUint16(22, 1, true);
-  o.setUint32(24, 8000, true); o.setUint32(28, 8000 * bytes, true); o.setUint16(32, bytes, true); o.setUint16(34, bits, true);
-  tag(36, 'data'); o.setUint32(40, data.length, true);
+  tag(0, 'RIFF');
+  o.setUint32(4, 36 + data.length, true);
+  tag(8, 'WAVE');
+  tag(12, 'fmt ');
+  o.setUint32(16, 16, true);
+  o.setUint16(20, 3, true);
+  o.setUint16(22, 1, true);
+  o.setUint32(24, 8000, true);
+  o.setUint32(28, 8000 * bytes, true);
+  o.setUint16(32, bytes, true);
+  o.setUint16(34, bits, true);
+  tag(36, 'data');
+  o.setUint32(40, data.length, true);
   out.set(data, 44);
   return out;
 }
 
 test('WAV samples of 1e30 (f32) or beyond f32 (f64 1e300, which would become Inf) are refused naming the file and sample', () => {
   assert.equal(parseWav(floatWav(32, [0.5, -1.5, 2]), 'ok.wav').samples.length, 3, 'overs of a few dB are audio');
-  assert.throws(() => parseWav(floatWav(32, [0.1, 1e30]), 'loud.wav'), ridgelineError('E_DATA_FORMAT', /^E_DATA_FORMAT: loud\.wav: sample 1 is 1\.0000000150474662e\+30: not audio/));
-  assert.throws(() => parseWav(floatWav(64, [0.1, 0.2, -1e300]), 'huge.wav'), ridgelineError('E_DATA_FORMAT', /^E_DATA_FORMAT: huge\.wav: sample 2 is -1e\+300/));
+  assert.throws(
+    () => parseWav(floatWav(32, [0.1, 1e30]), 'loud.wav'),
+    ridgelineError('E_DATA_FORMAT', /^E_DATA_FORMAT: loud\.wav: sample 1 is 1\.0000000150474662e\+30: not audio/),
+  );
+  assert.throws(
+    () => parseWav(floatWav(64, [0.1, 0.2, -1e300]), 'huge.wav'),
+    ridgelineError('E_DATA_FORMAT', /^E_DATA_FORMAT: huge\.wav: sample 2 is -1e\+300/),
+  );
 });
 
 test('CIFAR: empty train batches or an empty test batch are refused naming the files and the split', async () => {
@@ -112,9 +150,15 @@ test('CIFAR: empty train batches or an empty test batch are refused naming the f
     return dir;
   };
   const noTrain = make((n) => n.startsWith('data_batch'));
-  await assert.rejects(loadCifar(files, noTrain, 'cifar10'), ridgelineError('E_DATA_FORMAT', 'the train split is empty', join(noTrain, 'data_batch_1.bin'), join(noTrain, 'data_batch_5.bin')));
+  await assert.rejects(
+    loadCifar(files, noTrain, 'cifar10'),
+    ridgelineError('E_DATA_FORMAT', 'the train split is empty', join(noTrain, 'data_batch_1.bin'), join(noTrain, 'data_batch_5.bin')),
+  );
   const noTest = make((n) => n === 'test_batch.bin');
-  await assert.rejects(loadCifar(files, noTest, 'cifar10'), ridgelineError('E_DATA_FORMAT', 'the test split is empty', join(noTest, 'test_batch.bin')));
+  await assert.rejects(
+    loadCifar(files, noTest, 'cifar10'),
+    ridgelineError('E_DATA_FORMAT', 'the test split is empty', join(noTest, 'test_batch.bin')),
+  );
   const fine = await loadCifar(files, make((n) => n !== 'data_batch_1.bin' && n !== 'test_batch.bin'), 'cifar10');
   assert.equal(fine.train.n, 1, 'some empty train files are fine while one holds records');
 });
@@ -125,12 +169,14 @@ test('--out that is a regular file or lies under one is one E_IO line naming the
   const dir = tmp();
   const file = join(dir, 'plain');
   writeFileSync(file, 'x');
-  for (const [args, out, cause] of [
-    [['train', ...MNIST, '--steps', '5'], file, /exists and is not a directory \(EEXIST\)/],
-    [['train', ...MNIST, '--steps', '5'], join(file, 'sub'), /a component of the path is a file, not a directory \(ENOTDIR\)/],
-    [['fork', ...GAUSS, '--k1', '0', '--steps', '10'], join(file, 'run'), /.*\(ENOTDIR\)/],
-    [['barrier', ...MNIST, '--a', file, '--b', file], join(file, 'b'), /.*\(ENOTDIR\)/],
-  ] as const) {
+  for (
+    const [args, out, cause] of [
+      [['train', ...MNIST, '--steps', '5'], file, /exists and is not a directory \(EEXIST\)/],
+      [['train', ...MNIST, '--steps', '5'], join(file, 'sub'), /a component of the path is a file, not a directory \(ENOTDIR\)/],
+      [['fork', ...GAUSS, '--k1', '0', '--steps', '10'], join(file, 'run'), /.*\(ENOTDIR\)/],
+      [['barrier', ...MNIST, '--a', file, '--b', file], join(file, 'b'), /.*\(ENOTDIR\)/],
+    ] as const
+  ) {
     const r = ridgeline([...args, '--out', out]);
     assertOneLineError(r, new RegExp(`^E_IO: ${out.replace(/[.]/g, '\\.')}: ${cause.source}`), `${args[0]} --out ${out}`);
     assert.equal(r.stderr.trim().split('\n').length, 1, `${args[0]}: refused before any work (nothing else printed): ${r.stderr}`);
@@ -173,7 +219,7 @@ test('a read-only file system (EROFS, which root cannot override as it does chmo
   }
 });
 
-test('temporary files of dead writers are swept when a run starts writing in the directory; a live writer\'s are kept', () => {
+test("temporary files of dead writers are swept when a run starts writing in the directory; a live writer's are kept", () => {
   const out = tmp();
   mkdirSync(join(out, 'checkpoints'));
   // Linux pids stop at 2^22, so 999999999 is no running process; our own pid is alive.
@@ -183,7 +229,7 @@ test('temporary files of dead writers are swept when a run starts writing in the
   const r = ridgeline(['fork', ...GAUSS, '--k1', '0', '--steps', '10', '--out', out]);
   assert.equal(r.status, 0, r.stderr);
   for (const f of dead) assert.ok(!existsSync(f), `${f} swept`);
-  assert.ok(existsSync(live), 'a running process\'s temporary file is not touched');
+  assert.ok(existsSync(live), "a running process's temporary file is not touched");
   rmSync(live);
   assert.deepEqual(tempFiles(out), []);
 });
@@ -192,7 +238,11 @@ test('temporary files of dead writers are swept when a run starts writing in the
 
 test('a model too large for any backend is E_SPEC naming the parameter count and memory, not a RangeError', () => {
   const r = ridgeline(['train', ...MNIST, '--model', 'mlp-2', '--width', '10000000', '--steps', '2', '--out', tmp()]);
-  assertOneLineError(r, /^E_SPEC: model mlp-2 .*has 7950000010 parameters: training needs .* = 118\.5 GiB, more than the 4 GiB a backend can hold/, 'width 1e7');
+  assertOneLineError(
+    r,
+    /^E_SPEC: model mlp-2 .*has 7950000010 parameters: training needs .* = 118\.5 GiB, more than the 4 GiB a backend can hold/,
+    'width 1e7',
+  );
   assert.throws(() => createModel('mlp-3', 3072, 10, { width: 20_000 }), ridgelineError('E_SPEC', /has 461680010 parameters/));
   assert.equal(createModel('alexnet', [3, 64, 64], 200).parameterCount > 5e7, true, 'alexnet (57.8 M) is still built');
 });
@@ -210,17 +260,26 @@ test('a weights file larger than any file of the model is refused before it is r
   truncateSync(file, 300 * 1024 ** 2); // sparse: no disk used
   const model = createModel('mlp-1', [1, 28, 28], 10, { width: 16 });
   const { loadWeights } = await import('../core/train/checkpoint.ts');
-  await assert.rejects(loadWeights(files, file, model), ridgelineError('E_DATA_FORMAT', `cannot read ${file}: 314572800 bytes is more than`, 'the most a safetensors file of mlp-1 can hold'));
+  await assert.rejects(
+    loadWeights(files, file, model),
+    ridgelineError('E_DATA_FORMAT', `cannot read ${file}: 314572800 bytes is more than`, 'the most a safetensors file of mlp-1 can hold'),
+  );
 });
 
 test('a gzip IDX that inflates past the size its header declares is stopped there (a bomb is not inflated)', async () => {
   // Header: ubyte dims [10] (18 bytes in all); then 64 MiB of zeros, which gzip to ~64 KB.
   const bomb = await gzip(idxBytes(0x08, [10], new Uint8Array(64 * 1024 ** 2)));
   assert.ok(bomb.length < 200_000);
-  await assert.rejects(parseIdx(bomb, 'bomb.gz'), ridgelineError('E_DATA_FORMAT', /^E_DATA_FORMAT: bomb\.gz: gzip stream inflates past 18 bytes, the size its header declares/));
+  await assert.rejects(
+    parseIdx(bomb, 'bomb.gz'),
+    ridgelineError('E_DATA_FORMAT', /^E_DATA_FORMAT: bomb\.gz: gzip stream inflates past 18 bytes, the size its header declares/),
+  );
   // A header declaring more than the cap is refused after the first chunk.
   const declared = await gzip(idxBytes(0x08, [65536, 32768], new Uint8Array(16)));
-  await assert.rejects(parseIdx(declared, 'huge.gz'), ridgelineError('E_DATA_FORMAT', /huge\.gz: its header declares 2147483660 bytes, more than the 1073741824-byte limit/));
+  await assert.rejects(
+    parseIdx(declared, 'huge.gz'),
+    ridgelineError('E_DATA_FORMAT', /huge\.gz: its header declares 2147483660 bytes, more than the 1073741824-byte limit/),
+  );
 });
 
 // ---- 6. train --out is not overwritten -------------------------------------------------
@@ -229,7 +288,11 @@ test('train into a non-empty --out is refused unless --force', () => {
   const out = tmp();
   assert.equal(ridgeline(['train', ...MNIST, '--steps', '5', '--out', out]).status, 0);
   const again = ridgeline(['train', ...MNIST, '--steps', '5', '--out', out]);
-  assertOneLineError(again, /^E_SPEC: --out .* is not empty \(final\.optim\.safetensors, final\.safetensors, train\.json\); .*--force/, 'no --force');
+  assertOneLineError(
+    again,
+    /^E_SPEC: --out .* is not empty \(final\.optim\.safetensors, final\.safetensors, train\.json\); .*--force/,
+    'no --force',
+  );
   const forced = ridgeline(['train', ...MNIST, '--steps', '5', '--force', '--out', out]);
   assert.equal(forced.status, 0, forced.stderr);
   assert.match(ridgeline(['train', '--help']).stdout, /--force\s+write into a non-empty --out DIR/);
@@ -240,5 +303,8 @@ test('train into a non-empty --out is refused unless --force', () => {
 test('a safetensors header length of 2^60 is printed exactly', () => {
   const bytes = new Uint8Array(16);
   new DataView(bytes.buffer).setBigUint64(0, 1n << 60n, true);
-  assert.throws(() => decodeSafetensors(bytes, 'h.safetensors'), ridgelineError('E_DATA_FORMAT', 'h.safetensors: header length 1152921504606846976 exceeds'));
+  assert.throws(
+    () => decodeSafetensors(bytes, 'h.safetensors'),
+    ridgelineError('E_DATA_FORMAT', 'h.safetensors: header length 1152921504606846976 exceeds'),
+  );
 });

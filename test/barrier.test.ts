@@ -17,7 +17,7 @@ const be = await createCpuBackend();
 
 /** A random curve: losses at T α points of a grid. */
 const curve = fc.integer({ min: 3, max: 41 }).chain((T) =>
-  fc.tuple(fc.constant(alphaGrid(T)), fc.array(fc.double({ min: 0, max: 10, noNaN: true }), { minLength: T, maxLength: T })),
+  fc.tuple(fc.constant(alphaGrid(T)), fc.array(fc.double({ min: 0, max: 10, noNaN: true }), { minLength: T, maxLength: T }))
 );
 
 test('the gap is exactly 0 at both ends, and exactly 0 everywhere for a flat curve', () => {
@@ -34,13 +34,18 @@ test('the gap is exactly 0 at both ends, and exactly 0 everywhere for a flat cur
 
 test('adding an affine function of θ (affine in α along the path) leaves the curve unchanged', () => {
   fc.assert(
-    fc.property(curve, fc.double({ min: -5, max: 5, noNaN: true }), fc.double({ min: -5, max: 5, noNaN: true }), ([alphas, losses], u, v) => {
-      const shifted = losses.map((l, i) => l + (1 - alphas[i]) * u + alphas[i] * v);
-      const g1 = interpolationGaps(alphas, losses);
-      const g2 = interpolationGaps(alphas, shifted);
-      // f64 rounding of values up to ~20: a few ulps.
-      g1.forEach((g, i) => assert.ok(Math.abs(g - g2[i]) <= 1e-13, `α=${alphas[i]}: ${g} vs ${g2[i]}`));
-    }),
+    fc.property(
+      curve,
+      fc.double({ min: -5, max: 5, noNaN: true }),
+      fc.double({ min: -5, max: 5, noNaN: true }),
+      ([alphas, losses], u, v) => {
+        const shifted = losses.map((l, i) => l + (1 - alphas[i]) * u + alphas[i] * v);
+        const g1 = interpolationGaps(alphas, losses);
+        const g2 = interpolationGaps(alphas, shifted);
+        // f64 rounding of values up to ~20: a few ulps.
+        g1.forEach((g, i) => assert.ok(Math.abs(g - g2[i]) <= 1e-13, `α=${alphas[i]}: ${g} vs ${g2[i]}`));
+      },
+    ),
   );
 });
 
@@ -58,25 +63,35 @@ test('scaling the loss by c > 0 scales the barrier by c; swapping A and B mirror
 
 test('refining a nested α grid never lowers the sampled barrier', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 3, max: 21 }), fc.integer({ min: 2, max: 4 }), fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 4, maxLength: 4 }), (T, refine, coef) => {
-      // A smooth random function of α sampled on a grid and on a refinement containing it.
-      const f = (a: number) => coef[0] + coef[1] * Math.sin(3 * a + coef[2]) + coef[3] * a * a;
-      const coarse = alphaGrid(T);
-      const fine = alphaGrid((T - 1) * refine + 1);
-      coarse.forEach((a, i) => assert.equal(fine[i * refine], a, 'the fine grid contains the coarse one'));
-      assert.ok(lossBarrier(fine, fine.map(f)).value >= lossBarrier(coarse, coarse.map(f)).value);
-    }),
+    fc.property(
+      fc.integer({ min: 3, max: 21 }),
+      fc.integer({ min: 2, max: 4 }),
+      fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 4, maxLength: 4 }),
+      (T, refine, coef) => {
+        // A smooth random function of α sampled on a grid and on a refinement containing it.
+        const f = (a: number) => coef[0] + coef[1] * Math.sin(3 * a + coef[2]) + coef[3] * a * a;
+        const coarse = alphaGrid(T);
+        const fine = alphaGrid((T - 1) * refine + 1);
+        coarse.forEach((a, i) => assert.equal(fine[i * refine], a, 'the fine grid contains the coarse one'));
+        assert.ok(lossBarrier(fine, fine.map(f)).value >= lossBarrier(coarse, coarse.map(f)).value);
+      },
+    ),
   );
 });
 
 test('error barrier and normalized barrier follow their definitions', () => {
   fc.assert(
-    fc.property(fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 3, maxLength: 25 }), fc.double({ min: 0.05, max: 1, noNaN: true }), fc.double({ min: 0.05, max: 1, noNaN: true }), (errors, accA, accB) => {
-      const b = errorBarrier(errors);
-      assert.equal(b, Math.max(...errors) - (errors[0] + errors[errors.length - 1]) / 2);
-      assert.ok(b >= -0.5 && b <= 1);
-      assert.equal(normalizedBarrier(b, accA, accB), b / ((accA + accB) / 2));
-    }),
+    fc.property(
+      fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 3, maxLength: 25 }),
+      fc.double({ min: 0.05, max: 1, noNaN: true }),
+      fc.double({ min: 0.05, max: 1, noNaN: true }),
+      (errors, accA, accB) => {
+        const b = errorBarrier(errors);
+        assert.equal(b, Math.max(...errors) - (errors[0] + errors[errors.length - 1]) / 2);
+        assert.ok(b >= -0.5 && b <= 1);
+        assert.equal(normalizedBarrier(b, accA, accB), b / ((accA + accB) / 2));
+      },
+    ),
   );
 });
 
@@ -86,7 +101,8 @@ function randomSplit(seed: number, n: number, d: number, classes: number): Split
   return { x: randomF32(seed, n * d, -2, 2), y: Float32Array.from({ length: n }, () => Math.floor(r() * classes)), n };
 }
 
-const randomWeights = (shapes: number[][], seed: number, scale: number) => shapes.map((s, i) => randomF32(seed * 31 + i, s.reduce((a, b) => a * b, 1), -scale, scale));
+const randomWeights = (shapes: number[][], seed: number, scale: number) =>
+  shapes.map((s, i) => randomF32(seed * 31 + i, s.reduce((a, b) => a * b, 1), -scale, scale));
 
 test('logistic regression (convex loss): the loss barrier is ≤ 0 between any two parameter vectors', async () => {
   const model = createModel('logreg', 12, 5);
@@ -94,7 +110,15 @@ test('logistic regression (convex loss): the loss barrier is ≤ 0 between any t
   await fc.assert(
     fc.asyncProperty(fc.nat(), fc.nat(), fc.double({ min: 0.1, max: 5, noNaN: true }), async (sa, sb, scale) => {
       const shapes = model.params.map((p) => p.shape);
-      const e = await evaluatePath(be, model, randomWeights(shapes, sa, scale), randomWeights(shapes, sb + 7, scale), alphaGrid(11), split, 128);
+      const e = await evaluatePath(
+        be,
+        model,
+        randomWeights(shapes, sa, scale),
+        randomWeights(shapes, sb + 7, scale),
+        alphaGrid(11),
+        split,
+        128,
+      );
       const b = lossBarrier(e.points.map((p) => p.alpha), e.points.map((p) => p.loss)).value;
       // Convexity makes the true gap ≤ 0; f32 logits add rounding of ~1e-6 relative to the loss.
       assert.ok(b <= 1e-5 * (1 + Math.max(...e.points.map((p) => p.loss))), `barrier ${b}`);

@@ -61,17 +61,27 @@ test('throughput --quick prints every goal with ratios computed from its own fig
     const r = spawnSync(process.execPath, [script, '--quick', '--out', out], { encoding: 'utf8', timeout: 580_000 });
     assert.equal(r.status, 0, `exit ${r.status}\n${r.stdout}\n${r.stderr}`);
     const result = JSON.parse(readFileSync(out, 'utf8')) as {
-      schema: string; goals: JsonRow[]; provenance: { commit: string | null; command: string; date: string };
+      schema: string;
+      goals: JsonRow[];
+      provenance: { commit: string | null; command: string; date: string };
       machine: { cores: number; clockGHz: number | null; node: string };
       peers: { torch: { missing?: string; torch?: string }; jaxjs: { missing?: string; version?: string } };
-      rounds: { mlp2: { ours2TFinalLoss: number; jaxjs: { learned: boolean; finalLoss: number; firstLoss: number; lastLoss: number } | null } }[];
+      rounds: {
+        mlp2: { ours2TFinalLoss: number; jaxjs: { learned: boolean; finalLoss: number; firstLoss: number; lastLoss: number } | null };
+      }[];
     };
     assert.equal(result.schema, 'ridgeline.bench.throughput/1');
     const torchOk = result.peers.torch.missing === undefined;
 
     const rows = parseTable(r.stdout);
-    const wanted = ['mlp-2 epoch vs PyTorch', 'mlp-2 epoch vs jax-js', 'mlp-2 epoch vs its roofline', 'matmul 1024², 2 threads vs 1',
-      'mlp-2 skinny/long-k products vs 1024²', 'lenet5 epoch vs PyTorch'];
+    const wanted = [
+      'mlp-2 epoch vs PyTorch',
+      'mlp-2 epoch vs jax-js',
+      'mlp-2 epoch vs its roofline',
+      'matmul 1024², 2 threads vs 1',
+      'mlp-2 skinny/long-k products vs 1024²',
+      'lenet5 epoch vs PyTorch',
+    ];
     for (const goal of wanted) assert.ok(rows.some((row) => row.goal === goal), `missing row '${goal}' in\n${r.stdout}`);
     assert.equal(rows.length, result.goals.length, 'the JSON holds the printed rows');
 
@@ -92,11 +102,16 @@ test('throughput --quick prints every goal with ratios computed from its own fig
         // Printed to 4 significant digits each, the ratio to 3 decimals.
         const ratio = Number(row.ratio);
         const fromPrinted = ours / ref;
-        assert.ok(Math.abs(ratio - fromPrinted) <= 0.0005 + 0.0011 * fromPrinted, `${what}: ratio ${row.ratio}, but ${row.ours} / ${row.reference} = ${fromPrinted}`);
+        assert.ok(
+          Math.abs(ratio - fromPrinted) <= 0.0005 + 0.0011 * fromPrinted,
+          `${what}: ratio ${row.ratio}, but ${row.ours} / ${row.reference} = ${fromPrinted}`,
+        );
       }
       const j = result.goals[i];
       assert.equal(j.goal, row.goal);
-      if (j.ours !== null && j.reference !== null) assert.ok(Math.abs(j.ratio! - j.ours / j.reference) <= 1e-12 * j.ratio!, `${what}: JSON ratio`);
+      if (j.ours !== null && j.reference !== null) {
+        assert.ok(Math.abs(j.ratio! - j.ours / j.reference) <= 1e-12 * j.ratio!, `${what}: JSON ratio`);
+      }
       const t = /^([≤≥]) (\d+\.\d+)$/.exec(row.target);
       if (t === null) {
         assert.equal(row.target, '', `${what}: target '${row.target}'`);

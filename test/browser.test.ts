@@ -10,23 +10,29 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type TestContext, test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { runForkExperiment } from '../core/sweep/fork_runner.ts';
-import { FORK_DEFAULTS, applyOptions } from '../core/experiments/fork_spec.ts';
+import { applyOptions, FORK_DEFAULTS } from '../core/experiments/fork_spec.ts';
 import type { ForkResult } from '../core/experiments/result_schema.ts';
 import { memoryFileStore } from '../core/io_memory.ts';
 import { silentProgress } from '../core/progress.ts';
 import { serveStatic } from '../runtimes/browser/serve.ts';
-import { NO_WEBGPU_ARGS, WEBGPU_ARGS, chromiumSkip as skip, firstDifference, launch } from './browser_harness.ts';
+import { chromiumSkip as skip, firstDifference, launch, NO_WEBGPU_ARGS, WEBGPU_ARGS } from './browser_harness.ts';
 import { startWatchdog } from './gpu/watchdog.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SPEC: Record<string, string> = {
-  data: 'synthetic:gauss:n=400,dim=12,classes=4', model: 'mlp-2', width: '16', batch: '32',
-  unit: 'steps', k1: '0,10', steps: '40', alphas: '5',
+  data: 'synthetic:gauss:n=400,dim=12,classes=4',
+  model: 'mlp-2',
+  width: '16',
+  batch: '32',
+  unit: 'steps',
+  k1: '0,10',
+  steps: '40',
+  alphas: '5',
 };
 /** A run takes ~3 s on SwiftShader here; one near this bound is a hang. */
 const RUN_TIMEOUT_MS = 180_000;
@@ -51,14 +57,20 @@ const DISTANCE_RTOL = 1e-5;
 const ERROR_EXAMPLES = 1;
 
 /** Fills every spec field (empty means the default), chooses the backend, runs, waits. */
-async function runInPage(page: Page, backend: string, spec = SPEC): Promise<{ result: ForkResult | null; error: string | null; log: string[] }> {
+async function runInPage(
+  page: Page,
+  backend: string,
+  spec = SPEC,
+): Promise<{ result: ForkResult | null; error: string | null; log: string[] }> {
   const fields = await page.$$eval('#spec input', (inputs) => inputs.map((i) => (i as HTMLInputElement).name));
   const extra = Object.entries(spec).filter(([k]) => !fields.includes(k)).map(([k, v]) => `--${k} ${v}`).join(' ');
   for (const name of fields) await page.fill(`#spec input[name="${name}"]`, name === 'extra' ? extra : (spec[name] ?? ''));
   await page.selectOption('#spec select[name="backend"]', backend);
   await page.click('#run');
   await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: RUN_TIMEOUT_MS });
-  return page.evaluate(() => (globalThis as unknown as { ridgeline: { result: ForkResult | null; error: string | null; log: string[] } }).ridgeline);
+  return page.evaluate(() =>
+    (globalThis as unknown as { ridgeline: { result: ForkResult | null; error: string | null; log: string[] } }).ridgeline
+  );
 }
 
 async function mustRun(page: Page, backend: string, why: () => string | null): Promise<ForkResult> {
@@ -68,7 +80,9 @@ async function mustRun(page: Page, backend: string, why: () => string | null): P
   } catch (e) {
     throw new Error(why() ?? `the page's ${backend} run did not finish: ${(e as Error).message}`);
   }
-  if (run.error !== null || run.result === null) assert.fail(`the page's ${backend} run failed; the page says: ${run.error ?? 'no result'}`);
+  if (run.error !== null || run.result === null) {
+    assert.fail(`the page's ${backend} run failed; the page says: ${run.error ?? 'no result'}`);
+  }
   return run.result;
 }
 
@@ -76,7 +90,11 @@ async function nodeCpuRun(): Promise<ForkResult> {
   const backend = await createCpuBackend(); // no helper thread, like the page's worker
   try {
     return await runForkExperiment(applyOptions(FORK_DEFAULTS, SPEC), 'run', backend, {
-      files: memoryFileStore(), progress: silentProgress, runtime: `node ${process.versions.node}`, version: 'test', gitCommit: null,
+      files: memoryFileStore(),
+      progress: silentProgress,
+      runtime: `node ${process.versions.node}`,
+      version: 'test',
+      gitCommit: null,
     });
   } finally {
     backend.close();
@@ -93,8 +111,10 @@ function within(pairs: [string, number, number, number][]): number {
   return worst;
 }
 
-
-test('browser page on WebGPU (SwiftShader) and CPU: equal to the Node CPU run, bit for bit and within f32 rounding', { skip, timeout: 600_000 }, async (t: TestContext) => {
+test('browser page on WebGPU (SwiftShader) and CPU: equal to the Node CPU run, bit for bit and within f32 rounding', {
+  skip,
+  timeout: 600_000,
+}, async (t: TestContext) => {
   const stopWatchdog = startWatchdog('browser.test', { seconds: 900, rssBytes: 4 * 2 ** 30 });
   const server = await serveStatic(join(root, 'dist/browser'));
   const { browser, why, stop } = await launch(WEBGPU_ARGS);
@@ -115,9 +135,17 @@ test('browser page on WebGPU (SwiftShader) and CPU: equal to the Node CPU run, b
       // Training first (device-side losses, weights through their distances), then every
       // host-side metric: a difference only in the latter points at host f64 arithmetic.
       assert.deepEqual(r.parentLoss, reference.parentLoss, 'parent training losses');
-      assert.deepEqual(r.cells.map((c) => [c.weightDistance, c.weightDistanceByLayer]), reference.cells.map((c) => [c.weightDistance, c.weightDistanceByLayer]), 'trained weights');
+      assert.deepEqual(
+        r.cells.map((c) => [c.weightDistance, c.weightDistanceByLayer]),
+        reference.cells.map((c) => [c.weightDistance, c.weightDistanceByLayer]),
+        'trained weights',
+      );
       const diff = firstDifference(r.cells, reference.cells, 'cells');
-      assert.equal(diff, null, `${diff}. Curves are f64 sums on the host: if Math.exp/Math.log compute them, they differ in the last bit between V8 versions (Chromium's vs Node's); core/portable_math.ts gives the same bits everywhere`);
+      assert.equal(
+        diff,
+        null,
+        `${diff}. Curves are f64 sums on the host: if Math.exp/Math.log compute them, they differ in the last bit between V8 versions (Chromium's vs Node's); core/portable_math.ts gives the same bits everywhere`,
+      );
     });
 
     await t.test('webgpu backend (SwiftShader) in the page: the CPU run within f32 rounding; the page names the adapter', async () => {
@@ -129,25 +157,44 @@ test('browser page on WebGPU (SwiftShader) and CPU: equal to the Node CPU run, b
       assert.match((await page.frameLocator('#report').locator('h1').textContent()) ?? '', /Fork report/);
       assert.deepEqual(r.spec, reference.spec);
       assert.deepEqual(r.cells.map((c) => [c.k1, c.k2]), reference.cells.map((c) => [c.k1, c.k2]));
-      const losses: [string, number, number, number][] = r.parentLoss.map((p, i) => [`parent loss at step ${p.step}`, p.loss, reference.parentLoss[i].loss, LOSS_ATOL]);
+      const losses: [string, number, number, number][] = r.parentLoss.map((
+        p,
+        i,
+      ) => [`parent loss at step ${p.step}`, p.loss, reference.parentLoss[i].loss, LOSS_ATOL]);
       const errors: [string, number, number, number][] = [];
       r.cells.forEach((c, i) => {
         const ref = reference.cells[i];
         losses.push([`k1=${c.k1} ‖θA − θB‖`, c.weightDistance, ref.weightDistance, DISTANCE_RTOL * ref.weightDistance]);
         for (const split of ['train', 'test'] as const) {
           const [s, w] = [c[split], ref[split]];
-          const n = split === 'train' ? (r.spec.resolved as { trainExamples: number }).trainExamples : (r.spec.resolved as { testExamples: number }).testExamples;
+          const n = split === 'train'
+            ? (r.spec.resolved as { trainExamples: number }).trainExamples
+            : (r.spec.resolved as { testExamples: number }).testExamples;
           const at = (what: string) => `k1=${c.k1} ${split} ${what}`;
-          losses.push([at('loss barrier'), s.lossBarrier, w.lossBarrier, LOSS_ATOL], [at('prediction distance'), s.predictionDistance, w.predictionDistance, LOSS_ATOL]);
+          losses.push([at('loss barrier'), s.lossBarrier, w.lossBarrier, LOSS_ATOL], [
+            at('prediction distance'),
+            s.predictionDistance,
+            w.predictionDistance,
+            LOSS_ATOL,
+          ]);
           s.curve.forEach((p, j) => {
-            losses.push([at(`loss at α=${p.alpha}`), p.loss, w.curve[j].loss, LOSS_ATOL], [at(`gap at α=${p.alpha}`), p.gap, w.curve[j].gap, LOSS_ATOL]);
+            losses.push([at(`loss at α=${p.alpha}`), p.loss, w.curve[j].loss, LOSS_ATOL], [
+              at(`gap at α=${p.alpha}`),
+              p.gap,
+              w.curve[j].gap,
+              LOSS_ATOL,
+            ]);
             errors.push([at(`error at α=${p.alpha}`), p.error, w.curve[j].error, ERROR_EXAMPLES / n + 1e-12]);
           });
         }
       });
       const worstLoss = within(losses);
       const worstError = within(errors);
-      t.diagnostic(`webgpu − cpu: largest |Δ| of losses/gaps/barriers/distances ${worstLoss.toExponential(2)} (tolerance ${LOSS_ATOL}), of errors ${worstError}`);
+      t.diagnostic(
+        `webgpu − cpu: largest |Δ| of losses/gaps/barriers/distances ${
+          worstLoss.toExponential(2)
+        } (tolerance ${LOSS_ATOL}), of errors ${worstError}`,
+      );
       mkdirSync(join(root, 'build'), { recursive: true });
       await page.screenshot({ path: join(root, 'build/browser-page.png'), fullPage: true });
     });
@@ -165,7 +212,10 @@ test('browser page on WebGPU (SwiftShader) and CPU: equal to the Node CPU run, b
   }
 });
 
-test('browser page without WebGPU: `webgpu` fails with E_NO_ADAPTER on the page, `auto` falls back to cpu saying so', { skip, timeout: 300_000 }, async () => {
+test('browser page without WebGPU: `webgpu` fails with E_NO_ADAPTER on the page, `auto` falls back to cpu saying so', {
+  skip,
+  timeout: 300_000,
+}, async () => {
   const server = await serveStatic(join(root, 'dist/browser'));
   const { browser, why, stop } = await launch(NO_WEBGPU_ARGS);
   try {

@@ -3,7 +3,7 @@
  * (docs/design.md), a launch with a memory bound on Chromium's processes, and a JSON diff that
  * names the first differing leaf.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -58,7 +58,14 @@ export async function launch(args: string[]): Promise<{ browser: Browser; why():
     }
   }, 1000);
   timer.unref();
-  return { browser, why: () => over, stop: async () => { clearInterval(timer); await browser.close(); } };
+  return {
+    browser,
+    why: () => over,
+    stop: async () => {
+      clearInterval(timer);
+      await browser.close();
+    },
+  };
 }
 
 /** The first leaf where two JSON values differ, as `path: a vs b`, or null if equal. */

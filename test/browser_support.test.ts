@@ -5,7 +5,7 @@
  * nothing outside its directory.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -22,7 +22,10 @@ type Op =
   | { op: 'mkdir' | 'exists' | 'list' | 'read'; path: string };
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('write' as const), path: relPath, text: fc.string({ maxLength: 8 }) }),
-  fc.record({ op: fc.constantFrom('mkdir' as const, 'exists' as const, 'list' as const, 'read' as const), path: fc.oneof(relPath, fc.constant('')) }),
+  fc.record({
+    op: fc.constantFrom('mkdir' as const, 'exists' as const, 'list' as const, 'read' as const),
+    path: fc.oneof(relPath, fc.constant('')),
+  }),
 );
 
 /**
@@ -101,7 +104,13 @@ test('static server: COOP/COEP headers, MIME types, 404, no escape from its dire
     assert.equal((await fetch(new URL('nope.js', server.url))).status, 404);
     assert.equal((await fetch(new URL('sub', server.url))).status, 404, 'a directory is not a file');
     // fetch normalises '..' away, so the escape attempts go out percent-encoded.
-    for (const escape of ['%2e%2e/ridgeline-serve-secret.txt', 'sub/%2e%2e/%2e%2e/ridgeline-serve-secret.txt', '%2e%2e%2fridgeline-serve-secret.txt']) {
+    for (
+      const escape of [
+        '%2e%2e/ridgeline-serve-secret.txt',
+        'sub/%2e%2e/%2e%2e/ridgeline-serve-secret.txt',
+        '%2e%2e%2fridgeline-serve-secret.txt',
+      ]
+    ) {
       const r = await fetch(server.url + escape);
       assert.ok(r.status === 403 || r.status === 404, `${escape} → ${r.status}`);
       assert.doesNotMatch(await r.text(), /secret/);

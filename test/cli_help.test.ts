@@ -13,7 +13,30 @@ test('ridgeline --help lists every command, and each command has --help', () => 
   const top = run(['--help']);
   assert.equal(top.status, 0);
   const commands = [...top.stdout.matchAll(/^ {2}(\w+(?: \w+)?) {2,}/gm)].map((m) => m[1]);
-  for (const name of ['fork', 'barrier', 'train', 'predict', 'layerwise', 'evolve', 'surface', 'hessian', 'convexity', 'hull', 'toy', 'presets', 'demo', 'serve', 'report', 'sweep run', 'sweep plan', 'sweep status', 'sweep collect', 'sweep work']) {
+  for (
+    const name of [
+      'fork',
+      'barrier',
+      'train',
+      'predict',
+      'layerwise',
+      'evolve',
+      'surface',
+      'hessian',
+      'convexity',
+      'hull',
+      'toy',
+      'presets',
+      'demo',
+      'serve',
+      'report',
+      'sweep run',
+      'sweep plan',
+      'sweep status',
+      'sweep collect',
+      'sweep work',
+    ]
+  ) {
     assert.ok(commands.includes(name), `${name} is listed`);
   }
   for (const name of commands) {

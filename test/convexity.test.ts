@@ -22,7 +22,7 @@ import { FORK_DEFAULTS, type ForkSpec } from '../core/experiments/fork_spec.ts';
 import { localConvexity, measureAlongTraining, pairOrderSeeds } from '../core/lmc/convexity.ts';
 import { DatasetDerivatives, datasetGradient, flattenWeights, subsetOf, unflattenWeights } from '../core/lmc/dataset_derivatives.ts';
 import { createModel } from '../core/nn/registry.ts';
-import { type TrainState, disposeState, readWeights, stateFromWeights } from '../core/train/state.ts';
+import { disposeState, readWeights, stateFromWeights, type TrainState } from '../core/train/state.ts';
 import { trainSteps } from '../core/train/trainer.ts';
 import { nodeFileStore } from '../runtimes/node_files.ts';
 
@@ -47,7 +47,12 @@ async function trained(modelName: string, width: number, steps: number, spec: Pa
 }
 
 async function snapshot(s: TrainState) {
-  return { step: s.step, steps: s.optimizer.steps, weights: await readWeights(s), opt: await Promise.all(s.optimizer.state().map((t) => t.data())) };
+  return {
+    step: s.step,
+    steps: s.optimizer.steps,
+    weights: await readWeights(s),
+    opt: await Promise.all(s.optimizer.state().map((t) => t.data())),
+  };
 }
 
 test('logreg (convex): every pair has g ≤ 0, so P(g < 0) = 1, and g = −⅛·ΔᵀH(mid)Δ to second order', async () => {
@@ -66,7 +71,9 @@ test('logreg (convex): every pair has g ≤ 0, so P(g < 0) = 1, and g = −⅛·
     const grads: Float64Array[] = [];
     for (const orderSeed of [sa, sb]) {
       const batch = new BatchLoader(data.train, data.inputShape, { batchSize: config.batch, orderSeed }).batchAt(state.step);
-      grads.push(await datasetGradient(be, model, await readWeights(state), { x: batch.x, y: batch.y, n: batch.size }, { batch: batch.size }));
+      grads.push(
+        await datasetGradient(be, model, await readWeights(state), { x: batch.x, y: batch.y, n: batch.size }, { batch: batch.size }),
+      );
     }
     const delta = grads[0].map((g, i) => -lr * (g - grads[1][i]));
     const mid = unflattenWeights(model, w.map((x, i) => x - 0.5 * lr * (grads[0][i] + grads[1][i])));
@@ -124,8 +131,20 @@ test('measureAlongTraining measures at the start, every N steps and the end, wit
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'dist/runtimes/node.js');
 const tmp = () => mkdtempSync(join(tmpdir(), 'ridgeline-convexity-'));
-const SMALL = ['--data', 'synthetic:gauss:n=400,dim=16,classes=4', '--model', 'mlp-2', '--width', '16', '--batch', '32', '--backend', 'cpu'];
-const ridgeline = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000, env: { ...process.env, CI: 'true' } });
+const SMALL = [
+  '--data',
+  'synthetic:gauss:n=400,dim=16,classes=4',
+  '--model',
+  'mlp-2',
+  '--width',
+  '16',
+  '--batch',
+  '32',
+  '--backend',
+  'cpu',
+];
+const ridgeline = (args: string[]) =>
+  spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000, env: { ...process.env, CI: 'true' } });
 
 test('convexity CLI: tracking mode writes JSON and CSVs; checkpoint mode continues a train checkpoint', () => {
   const out = tmp();
@@ -145,7 +164,7 @@ test('convexity CLI: tracking mode writes JSON and CSVs; checkpoint mode continu
   const c = ridgeline(['convexity', ...SMALL, '--checkpoint', join(run, 'final.safetensors'), '--pairs', '3', '--subset', '200']);
   assert.equal(c.status, 0, c.stderr);
   assert.match(c.stdout, /P\(g<0\)/);
-  assert.match(c.stdout, /^\s+5 /m, 'measured at the checkpoint\'s step 5');
+  assert.match(c.stdout, /^\s+5 /m, "measured at the checkpoint's step 5");
 });
 
 test('convexity CLI: bad input names the culprit', () => {
@@ -153,9 +172,18 @@ test('convexity CLI: bad input names the culprit', () => {
   assert.equal(ridgeline(['train', ...SMALL, '--steps', '2', '--out', run]).status, 0);
   const cases: [string[], RegExp][] = [
     [['convexity', ...SMALL], /E_SPEC: convexity: give --checkpoint FILE, or --every N with exactly one of --steps N \/ --epochs N/],
-    [['convexity', ...SMALL, '--checkpoint', join(run, 'final.safetensors'), '--every', '3'], /E_SPEC: convexity: --every belongs to tracking mode/],
-    [['convexity', ...SMALL, '--every', '3', '--steps', '6', '--pairs', '0'], /E_SPEC: convexity: --pairs: expected an integer ≥ 1, got '0'/],
-    [['convexity', ...SMALL, '--every', '3', '--steps', '6', '--optimizer', 'lion'], /E_SPEC: --optimizer: unknown value 'lion'; valid: sgd, adam, adamw/],
+    [
+      ['convexity', ...SMALL, '--checkpoint', join(run, 'final.safetensors'), '--every', '3'],
+      /E_SPEC: convexity: --every belongs to tracking mode/,
+    ],
+    [
+      ['convexity', ...SMALL, '--every', '3', '--steps', '6', '--pairs', '0'],
+      /E_SPEC: convexity: --pairs: expected an integer ≥ 1, got '0'/,
+    ],
+    [
+      ['convexity', ...SMALL, '--every', '3', '--steps', '6', '--optimizer', 'lion'],
+      /E_SPEC: --optimizer: unknown value 'lion'; valid: sgd, adam, adamw/,
+    ],
   ];
   for (const [args, pattern] of cases) {
     const r = ridgeline(args);

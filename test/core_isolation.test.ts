@@ -12,6 +12,9 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 test('core/ type-checks without Node types (tsconfig.core.json)', { timeout: 180_000 }, () => {
-  const r = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.core.json')], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.core.json')], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, `core/ reaches outside its runtime-agnostic types:\n${r.stdout}${r.stderr}`);
 });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { type AdamParams, type SgdParams, type WindowParams, windowOutSize } from '../core/backend.ts';
+import { type AdamParams, type SgdParams, windowOutSize, type WindowParams } from '../core/backend.ts';
 import { type CpuBackend, type CpuBuf, createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import type { SharedKernel } from '../core/cpu/kernel_threads.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
@@ -25,8 +25,13 @@ test('threaded matmul is bit-identical to single-threaded on large products', as
   assert.equal(two.threads, 2);
   await fc.assert(
     fc.asyncProperty(
-      fc.integer({ min: 8, max: 300 }), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 64, max: 700 }),
-      fc.integer({ min: 1, max: 2 }), fc.boolean(), fc.boolean(), fc.nat(),
+      fc.integer({ min: 8, max: 300 }),
+      fc.integer({ min: 1, max: 300 }),
+      fc.integer({ min: 64, max: 700 }),
+      fc.integer({ min: 1, max: 2 }),
+      fc.boolean(),
+      fc.boolean(),
+      fc.nat(),
       async (m, n, k, batch, transA, transB, seed) => {
         const a = randomF32(seed, batch * m * k);
         const b = randomF32(seed + 1, batch * k * n);
@@ -62,10 +67,18 @@ test('every shared kernel is bit-identical to single-threaded, and is shared', a
   cases.push(['unary', [N], [], (be, [x]) => be.unary('leakyRelu', x, x, N, 0.1)]); // in place
   // Broadcasts split on different dimensions: [1, 300, 200] + [300, 1] rows, [7, 30, 300]
   // + [1, 1, 300] (split on dim 0), a long vector (split on its only dim).
-  cases.push(['binary', [300 * 200, 300], [300 * 200], (be, [a, b, y]) =>
-    be.binary('mul', a, b, y, { shape: [1, 300, 200], aStrides: [0, 200, 1], bStrides: [0, 1, 0] })]);
-  cases.push(['binary', [7 * 30 * 300, 300], [7 * 30 * 300], (be, [a, b, y]) =>
-    be.binary('sub', a, b, y, { shape: [7, 30, 300], aStrides: [9000, 300, 1], bStrides: [0, 0, 1] })]);
+  cases.push([
+    'binary',
+    [300 * 200, 300],
+    [300 * 200],
+    (be, [a, b, y]) => be.binary('mul', a, b, y, { shape: [1, 300, 200], aStrides: [0, 200, 1], bStrides: [0, 1, 0] }),
+  ]);
+  cases.push([
+    'binary',
+    [7 * 30 * 300, 300],
+    [7 * 30 * 300],
+    (be, [a, b, y]) => be.binary('sub', a, b, y, { shape: [7, 30, 300], aStrides: [9000, 300, 1], bStrides: [0, 0, 1] }),
+  ]);
   cases.push(['binary', [N, N], [N], (be, [a, b, y]) => be.binary('div', a, b, y, { shape: [N], aStrides: [1], bStrides: [1] })]);
   cases.push(['reduce', [129 * 50 * 9], [129 * 9], (be, [x, y]) => be.reduce('sum', x, y, { outer: 129, size: 50, inner: 9 })]);
   cases.push(['reduce', [301 * 200], [301], (be, [x, y]) => be.reduce('max', x, y, { outer: 301, size: 200, inner: 1 })]);
@@ -76,9 +89,29 @@ test('every shared kernel is bit-identical to single-threaded, and is shared', a
     be.free(labels);
   }]);
   const nchw: WindowParams = {
-    n: 9, c: 3, h: 17, w: 15, kh: 5, kw: 3, strideH: 2, strideW: 1, padH: 2, padW: 1, inStrides: [3 * 17 * 15, 17 * 15, 15, 1],
+    n: 9,
+    c: 3,
+    h: 17,
+    w: 15,
+    kh: 5,
+    kw: 3,
+    strideH: 2,
+    strideW: 1,
+    padH: 2,
+    padW: 1,
+    inStrides: [3 * 17 * 15, 17 * 15, 15, 1],
   };
-  const nhwc: WindowParams = { ...nchw, n: 60, kh: 2, kw: 2, strideH: 2, strideW: 2, padH: 0, padW: 0, inStrides: [17 * 15 * 3, 1, 15 * 3, 3] };
+  const nhwc: WindowParams = {
+    ...nchw,
+    n: 60,
+    kh: 2,
+    kw: 2,
+    strideH: 2,
+    strideW: 2,
+    padH: 0,
+    padW: 0,
+    inStrides: [17 * 15 * 3, 1, 15 * 3, 3],
+  };
   for (const p of [nchw, nhwc]) {
     const colsLength = p.n * windowOutSize(p.h, p.kh, p.strideH, p.padH) * windowOutSize(p.w, p.kw, p.strideW, p.padW) * p.c * p.kh * p.kw;
     const xLength = p.n * p.c * p.h * p.w;
@@ -105,7 +138,8 @@ test('every shared kernel is bit-identical to single-threaded, and is shared', a
     });
     assert.equal(two.sharedCalls.get(kernel), before + 1, `case ${i} (${kernel}) was not shared with the helper`);
     results[0].forEach((r, j) =>
-      assert.deepEqual(new Uint32Array(results[1][j].buffer), new Uint32Array(r.buffer), `case ${i} (${kernel}), buffer ${j}`));
+      assert.deepEqual(new Uint32Array(results[1][j].buffer), new Uint32Array(r.buffer), `case ${i} (${kernel}), buffer ${j}`)
+    );
   }
   assert.equal(one.sharedCalls.size, 0);
   two.close();

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Split } from '../core/data/dataset.ts';
-import { AUGMENT_WORDS, augmentBatch, augmentParams, transformImage, type AugmentParams } from '../core/data/augment.ts';
+import { AUGMENT_WORDS, augmentBatch, type AugmentParams, augmentParams, transformImage } from '../core/data/augment.ts';
 import { BatchLoader } from '../core/data/loader.ts';
 import { rngStream } from '../core/rng.ts';
 import { ridgelineError } from './fixtures/data/idx_bytes.ts';
@@ -118,22 +118,27 @@ test('BatchLoader with augmentation: batchAt is a pure function of the step, equ
   const shape = [3, 8, 8];
   const split = imageSplit(23, 192);
   fc.assert(
-    fc.property(fc.array(fc.nat(200), { minLength: 1, maxLength: 8 }), fc.nat(1000), fc.integer({ min: 1, max: 23 }), (steps, seed, batch) => {
-      const opts = { batchSize: batch, orderSeed: 3, augment: { seed } };
-      const a = new BatchLoader(split, shape, opts);
-      const plain = new BatchLoader(split, shape, { batchSize: batch, orderSeed: 3 });
-      const answers = steps.map((s) => a.batchAt(s));
-      const b = new BatchLoader(split, shape, opts);
-      for (let k = steps.length - 1; k >= 0; k--) {
-        const s = steps[k]!;
-        const got = b.batchAt(s);
-        assert.deepEqual(got.x, answers[k]!.x);
-        const base = plain.batchAt(s);
-        assert.deepEqual(got.indices, base.indices);
-        assert.deepEqual(got.y, base.y);
-        assert.deepEqual(got.x, augmentBatch(base.x, batch, shape, { seed }, s));
-      }
-    }),
+    fc.property(
+      fc.array(fc.nat(200), { minLength: 1, maxLength: 8 }),
+      fc.nat(1000),
+      fc.integer({ min: 1, max: 23 }),
+      (steps, seed, batch) => {
+        const opts = { batchSize: batch, orderSeed: 3, augment: { seed } };
+        const a = new BatchLoader(split, shape, opts);
+        const plain = new BatchLoader(split, shape, { batchSize: batch, orderSeed: 3 });
+        const answers = steps.map((s) => a.batchAt(s));
+        const b = new BatchLoader(split, shape, opts);
+        for (let k = steps.length - 1; k >= 0; k--) {
+          const s = steps[k]!;
+          const got = b.batchAt(s);
+          assert.deepEqual(got.x, answers[k]!.x);
+          const base = plain.batchAt(s);
+          assert.deepEqual(got.indices, base.indices);
+          assert.deepEqual(got.y, base.y);
+          assert.deepEqual(got.x, augmentBatch(base.x, batch, shape, { seed }, s));
+        }
+      },
+    ),
     { numRuns: RUNS.heavy },
   );
   // Off by default: the plain loader's batches are the split's rows.
@@ -150,7 +155,8 @@ test('BatchLoader with augmentation: batchAt is a pure function of the step, equ
 
 test('augmentation options are validated (E_SPEC): seed, maxShift, fill length, [C, H, W] input', () => {
   const split = imageSplit(4, 12);
-  const make = (shape: number[], augment: object) => () => new BatchLoader(split, shape, { batchSize: 2, orderSeed: 0, augment: augment as { seed: number } });
+  const make = (shape: number[], augment: object) => () =>
+    new BatchLoader(split, shape, { batchSize: 2, orderSeed: 0, augment: augment as { seed: number } });
   assert.throws(make([12], { seed: 1 }), ridgelineError('E_SPEC', 'needs [C, H, W] images', '[12]'));
   assert.throws(make([3, 2, 2], { seed: -1 }), ridgelineError('E_SPEC', 'augmentation seed'));
   assert.throws(make([3, 2, 2], { seed: 1, maxShift: 1.5 }), ridgelineError('E_SPEC', 'maxShift'));

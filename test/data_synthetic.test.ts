@@ -122,9 +122,17 @@ test('bad synthetic keys and values are E_SPEC errors listing what is valid', ()
 
 test('unknown data set names are E_SPEC errors listing every valid form', async () => {
   for (const name of ['cifar10', 'MNIST', 'fashion-mnist:', 'mnist:', 'synthetic', '']) {
-    await assert.rejects(loadDataset(name, files), ridgelineError('E_SPEC', `unknown dataset '${name}'`,
-      'valid: mnist, mnist:DIR, fashion-mnist[:DIR], synthetic:gauss[...], synthetic:teacher[...], cifar10:DIR, cifar100:DIR, waveform, waveform:FILE.wav'));
+    await assert.rejects(
+      loadDataset(name, files),
+      ridgelineError(
+        'E_SPEC',
+        `unknown dataset '${name}'`,
+        'valid: mnist, mnist:DIR, fashion-mnist[:DIR], synthetic:gauss[...], synthetic:teacher[...], cifar10:DIR, cifar100:DIR, waveform, waveform:FILE.wav',
+      ),
+    );
   }
   assert.deepEqual(DATASET_NAMES.length, 9);
-  for (const form of ['mnist', 'fashion-mnist[:DIR]', 'synthetic:gauss[', 'synthetic:teacher[']) assert.ok(DATASET_HELP.includes(form), form);
+  for (const form of ['mnist', 'fashion-mnist[:DIR]', 'synthetic:gauss[', 'synthetic:teacher[']) {
+    assert.ok(DATASET_HELP.includes(form), form);
+  }
 });

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { DATASET_NAMES, DATASET_HELP, loadDataset, parseDatasetName } from '../core/data/registry.ts';
+import { DATASET_HELP, DATASET_NAMES, loadDataset, parseDatasetName } from '../core/data/registry.ts';
 import { generateWaveform, parseWav, WAVEFORM_COMPONENTS, WAVEFORM_RATE } from '../core/data/waveform.ts';
 import { nodeFileStore } from '../runtimes/node_files.ts';
 import { ridgelineError, withTempDir, writeFiles } from './fixtures/data/idx_bytes.ts';
@@ -26,14 +26,24 @@ function tag(s: string): number[] {
   return [...s].map((c) => c.charCodeAt(0));
 }
 
-interface WavSpec { format?: number; channels?: number; rate?: number; bits?: number; data: number[]; extensible?: boolean; extra?: number[][] }
+interface WavSpec {
+  format?: number;
+  channels?: number;
+  rate?: number;
+  bits?: number;
+  data: number[];
+  extensible?: boolean;
+  extra?: number[][];
+}
 
 /** WAV bytes: RIFF header, optional extra chunks, fmt, data. */
 function wavBytes(spec: WavSpec): Uint8Array {
   const { format = 1, channels = 1, rate = 8000, bits = 16, data, extensible = false, extra = [] } = spec;
   const align = channels * (bits / 8);
   let fmt = [...u16(extensible ? 0xfffe : format), ...u16(channels), ...u32(rate), ...u32(rate * align), ...u16(align), ...u16(bits)];
-  if (extensible) fmt = [...fmt, ...u16(22), ...u16(bits), ...u32(0), ...u16(format), 0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xaa, 0, 0x38, 0x9b, 0x71];
+  if (extensible) {
+    fmt = [...fmt, ...u16(22), ...u16(bits), ...u32(0), ...u16(format), 0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xaa, 0, 0x38, 0x9b, 0x71];
+  }
   const chunks = [...extra.flat(), ...tag('fmt '), ...u32(fmt.length), ...fmt, ...tag('data'), ...u32(data.length), ...data];
   return Uint8Array.from([...tag('RIFF'), ...u32(4 + chunks.length), ...tag('WAVE'), ...chunks]);
 }
@@ -46,21 +56,30 @@ function int16Data(values: number[], channels = 1): number[] {
 
 test('16-bit PCM WAV round-trips (mono and the first of several channels), property', () => {
   fc.assert(
-    fc.property(fc.array(fc.integer({ min: -32768, max: 32767 }), { minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 3 }), (values, channels) => {
-      const wav = parseWav(wavBytes({ channels, data: int16Data(values, channels) }), 'm.wav');
-      assert.equal(wav.channels, channels);
-      assert.equal(wav.sampleRate, 8000);
-      assert.deepEqual(wav.samples, Float32Array.from(values, (v) => v / 32768));
-    }),
+    fc.property(
+      fc.array(fc.integer({ min: -32768, max: 32767 }), { minLength: 1, maxLength: 60 }),
+      fc.integer({ min: 1, max: 3 }),
+      (values, channels) => {
+        const wav = parseWav(wavBytes({ channels, data: int16Data(values, channels) }), 'm.wav');
+        assert.equal(wav.channels, channels);
+        assert.equal(wav.sampleRate, 8000);
+        assert.deepEqual(wav.samples, Float32Array.from(values, (v) => v / 32768));
+      },
+    ),
     { numRuns: RUNS.kernel },
   );
 });
 
 test('8-bit, 24-bit and 32-bit PCM, float32/64 and WAVE_FORMAT_EXTENSIBLE decode exactly; odd-sized chunks are skipped with padding', () => {
   assert.deepEqual(parseWav(wavBytes({ bits: 8, data: [0, 128, 255] }), 'a.wav').samples, Float32Array.of(-1, 0, 127 / 128));
-  assert.deepEqual(parseWav(wavBytes({ bits: 24, data: [0, 0, 0x80, 0xff, 0xff, 0x7f, 1, 0, 0] }), 'a.wav').samples,
-    Float32Array.of(-1, 8388607 / 8388608, 1 / 8388608));
-  assert.deepEqual(parseWav(wavBytes({ bits: 32, data: [...u32(0x80000000), ...u32(0x40000000)] }), 'a.wav').samples, Float32Array.of(-1, 0.5));
+  assert.deepEqual(
+    parseWav(wavBytes({ bits: 24, data: [0, 0, 0x80, 0xff, 0xff, 0x7f, 1, 0, 0] }), 'a.wav').samples,
+    Float32Array.of(-1, 8388607 / 8388608, 1 / 8388608),
+  );
+  assert.deepEqual(
+    parseWav(wavBytes({ bits: 32, data: [...u32(0x80000000), ...u32(0x40000000)] }), 'a.wav').samples,
+    Float32Array.of(-1, 0.5),
+  );
   const f32 = new Uint8Array(Float32Array.of(0.25, -0.75, 1.5).buffer);
   assert.deepEqual(parseWav(wavBytes({ format: 3, bits: 32, data: [...f32] }), 'a.wav').samples, Float32Array.of(0.25, -0.75, 1.5));
   const f64 = new Uint8Array(Float64Array.of(0.125, -0.5).buffer);
@@ -79,7 +98,9 @@ test('malformed WAV files are E_DATA_FORMAT naming the file and the fault', () =
     [Uint8Array.from([...tag('RIFX'), ...good.subarray(4)]), ['not a RIFF file', 'RIFX']],
     [Uint8Array.from([...good.subarray(0, 8), ...tag('AVI '), ...good.subarray(12)]), ['form type', 'AVI ']],
     [good.subarray(0, good.length - 2), ['chunk "data"', 'declares 6 bytes but only 4 remain', 'truncated']],
-    [Uint8Array.from([...tag('RIFF'), ...u32(16), ...tag('WAVE'), ...tag('data'), ...u32(2), 0, 0]), ['data chunk comes before any fmt chunk']],
+    [Uint8Array.from([...tag('RIFF'), ...u32(16), ...tag('WAVE'), ...tag('data'), ...u32(2), 0, 0]), [
+      'data chunk comes before any fmt chunk',
+    ]],
     [Uint8Array.from([...tag('RIFF'), ...u32(4), ...tag('WAVE')]), ['no fmt chunk']],
     [good.subarray(0, 12 + 8 + 16), ['no data chunk']],
     [wavBytes({ format: 2, data: [0, 0] }), ['unsupported audio format 2']],

@@ -11,8 +11,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-test('deno publish --dry-run accepts deno.json\'s package', { timeout: 180_000 }, () => {
-  const r = spawnSync(join(root, 'node_modules/.bin/deno'), ['publish', '--dry-run', '--allow-dirty'], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+test("deno publish --dry-run accepts deno.json's package", { timeout: 180_000 }, () => {
+  const r = spawnSync(join(root, 'node_modules/.bin/deno'), ['publish', '--dry-run', '--allow-dirty'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   assert.equal(r.status, 0, `deno publish --dry-run failed:\n${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout + r.stderr, /core\/gpu\/wgsl\.gen\.ts/, 'the embedded WGSL is not in the package');
   assert.match(r.stdout + r.stderr, /core\/cpu\/kernels_wasm\.gen\.ts/, 'the embedded WASM is not in the package');

@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -49,7 +49,9 @@ function run(what: string, command: string, args: string[], cwd = root): Example
 
 /** FORK_OPTIONS as `ridgeline fork` flags: camelCase → --kebab-case, lists comma-separated. */
 function cliFlags(options: Record<string, string | number | number[]>): string[] {
-  return Object.entries(options).flatMap(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, Array.isArray(v) ? v.join(',') : String(v)]);
+  return Object.entries(options).flatMap((
+    [k, v],
+  ) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, Array.isArray(v) ? v.join(',') : String(v)]);
 }
 
 const cliLines = new Map<string, string>();
@@ -59,7 +61,15 @@ function cliBarrier(backend: string): string {
   if (cached) return cached;
   const out = mkdtempSync(join(tmpdir(), 'ridgeline-examples-cli-'));
   try {
-    const r = spawnSync(process.execPath, [join(root, 'dist/runtimes/node.js'), 'fork', ...cliFlags(FORK_OPTIONS), '--backend', backend, '--out', out], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [
+      join(root, 'dist/runtimes/node.js'),
+      'fork',
+      ...cliFlags(FORK_OPTIONS),
+      '--backend',
+      backend,
+      '--out',
+      out,
+    ], { encoding: 'utf8' });
     assert.equal(r.status, 0, `ridgeline fork failed:\n${r.stdout}\n${r.stderr}`);
     const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ForkResult;
     assert.equal(result.cells.length, 1);
@@ -93,7 +103,12 @@ test('examples/browser.html prints the barrier ridgeline fork computes', { skip:
   // The repository root, so the page reaches ../dist/browser/ridgeline.js as it would in a checkout.
   const server = await serveStatic(root);
   // No WebGPU flags: the page's `auto` takes the CPU, whose result the CLI reproduces bit for bit.
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, timeout: 60_000, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 60_000,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
+  });
   try {
     const page = await browser.newPage();
     const errors: string[] = [];
@@ -134,21 +149,38 @@ test('npm pack: the tarball installs offline into an empty directory, type-check
     assert.ok(!existsSync(join(packed, 'dist/test')), 'the tarball carries the compiled tests');
 
     // The declarations resolve and carry real types: a wrong use must be an error.
-    writeFileSync(join(app, 'consumer.ts'), [
-      "import { type ForkResult, createBackend, forkSpecFrom } from 'ridgeline';",
-      "import type { Model } from 'ridgeline/core';",
-      "const spec = forkSpecFrom({ model: 'mlp-1', steps: 10, k1: [2] });",
-      'const batch: number = spec.batch;',
-      '// @ts-expect-error a ForkSpec has no field `nonsense`',
-      'spec.nonsense;',
-      'export type Used = [ForkResult, Model, typeof createBackend, typeof batch];',
-      '',
-    ].join('\n'));
-    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: true, types: [], lib: ['es2022', 'dom'] },
-      files: ['consumer.ts'],
-    }));
-    const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(app, 'tsconfig.json')], { cwd: app, encoding: 'utf8' });
+    writeFileSync(
+      join(app, 'consumer.ts'),
+      [
+        "import { type ForkResult, createBackend, forkSpecFrom } from 'ridgeline';",
+        "import type { Model } from 'ridgeline/core';",
+        "const spec = forkSpecFrom({ model: 'mlp-1', steps: 10, k1: [2] });",
+        'const batch: number = spec.batch;',
+        '// @ts-expect-error a ForkSpec has no field `nonsense`',
+        'spec.nonsense;',
+        'export type Used = [ForkResult, Model, typeof createBackend, typeof batch];',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: [],
+          lib: ['es2022', 'dom'],
+        },
+        files: ['consumer.ts'],
+      }),
+    );
+    const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(app, 'tsconfig.json')], {
+      cwd: app,
+      encoding: 'utf8',
+    });
     assert.equal(tsc.status, 0, `the consumer does not type-check against the packed declarations:\n${tsc.stdout}\n${tsc.stderr}`);
 
     for (const f of ['node.mjs', 'fork_pair.mjs']) copyFileSync(join(root, 'examples', f), join(app, f));

@@ -12,14 +12,14 @@
  * - screenshots of the views go to build/artifacts/ and must not be blank.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type TestContext, after, before, test } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { ForkResult } from '../core/experiments/result_schema.ts';
 import { serveApp, serveStatic } from '../runtimes/browser/serve.ts';
-import { WEBGPU_ARGS, chromiumMissing, firstDifference, launch } from './browser_harness.ts';
-import { FORK_SPEC, type Fixtures, PAIR, RUN_KINDS_MADE, makeFixtures, ridgeline, root } from './explorer_fixtures.ts';
+import { chromiumMissing, firstDifference, launch, WEBGPU_ARGS } from './browser_harness.ts';
+import { type Fixtures, FORK_SPEC, makeFixtures, PAIR, ridgeline, root, RUN_KINDS_MADE } from './explorer_fixtures.ts';
 import { startWatchdog } from './gpu/watchdog.ts';
 import { skipOutsideCi } from './util.ts';
 
@@ -41,7 +41,13 @@ let page: Page;
 const pageErrors: string[] = [];
 let stopWatchdog = () => {};
 
-type Ridgeline = { result: ForkResult | null; cells: ForkResult['cells']; barrier: Record<string, unknown> | null; error: string | null; log: string[] };
+type Ridgeline = {
+  result: ForkResult | null;
+  cells: ForkResult['cells'];
+  barrier: Record<string, unknown> | null;
+  error: string | null;
+  log: string[];
+};
 const automation = () => page.evaluate(() => (globalThis as unknown as { ridgeline: Ridgeline }).ridgeline);
 
 before(async () => {
@@ -104,73 +110,98 @@ async function hoverValue(chart: string, series: number, index: number): Promise
   return (await tip.textContent()) ?? '';
 }
 
-test('run list and run view: cells shown, hover shows result.json\'s numbers per split, quantity and cell; drag zooms', { timeout: 300_000 }, async (t) => {
-  if (!needsChromium(t)) return;
-  await page.goto(`${server.url}#/runs`);
-  await page.locator('#runs-table tbody tr').first().waitFor();
-  assert.deepEqual(await page.locator('#runs-table tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.path)), RUN_KINDS_MADE.map(([p]) => p));
-  await screenshot('runs');
-  await page.click('#runs-table a[href$="fork-synthetic"]');
-  await page.waitForFunction(() => document.getElementById('view-run')?.dataset.state === 'done');
-  const cells = fx.fork.cells;
-  assert.equal(await page.locator('#run-cells tbody tr').count(), cells.length);
-  const chart = '#run-body figure:first-of-type';
-  // Default: test loss of every cell, one series per cell.
-  for (const [ci, cell] of cells.entries()) {
-    const k = cell.test.curve.length - 2;
-    assert.match(await hoverValue(chart, ci, k), new RegExp(`y = ${String(cell.test.curve[k].loss).replace('.', '\\.')}$`), `cell ${ci} test loss at α=${cell.test.curve[k].alpha}`);
-  }
-  // Toggle: train only, error.
-  await page.locator(`${chart} input[name="split"][value="test"]`).uncheck();
-  await page.locator(`${chart} input[name="split"][value="train"]`).check();
-  await page.locator(`${chart} input[type="radio"][value="error"]`).check();
-  assert.match(await hoverValue(chart, 1, 1), new RegExp(`y = ${String(cells[1].train.curve[1].error).replace('.', '\\.')}$`));
-  // Switch to one cell: the chart holds that cell alone.
-  await page.locator(`${chart} select[name="cell"]`).selectOption('1');
-  assert.equal(await page.locator(`${chart} .hover-point[data-series="1"]`).count(), 0);
-  assert.match(await hoverValue(chart, 0, 2), new RegExp(`y = ${String(cells[1].train.curve[2].error).replace('.', '\\.')}$`));
-  await screenshot('run-fork');
-  // Drag across the middle of the plot: only α inside the dragged range stay.
-  const before = await page.locator(`${chart} .hover-point`).count();
-  const box = (await page.locator(`${chart} svg`).boundingBox())!;
-  await page.mouse.move(box.x + box.width * 0.35, box.y + box.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
-  await page.mouse.up();
-  const xs = await page.locator(`${chart} .hover-point`).evaluateAll((ps) => ps.map((p) => Number((p as SVGElement).dataset.x)));
-  assert.ok(xs.length > 0 && xs.length < before, `zoom kept ${xs.length} of ${before} points`);
-  assert.ok(await page.locator(`${chart} .reset-zoom`).isVisible());
-  await page.click(`${chart} .reset-zoom`);
-  assert.equal(await page.locator(`${chart} .hover-point`).count(), before);
-  // The loss surface `ridgeline surface` wrote into the run: a heat map with F, A and B, loss or error.
-  const surface = JSON.parse(readFileSync(join(fx.runs, 'fork-synthetic', 'surface-k1-0-k2-40.json'), 'utf8')) as { loss: number[][]; error: number[][] };
-  const map = page.locator('#run-body figure', { hasText: 'loss surface' });
-  const mapText = async () => (await map.locator('svg').textContent()) ?? '';
-  assert.match(await mapText(), /train loss/);
-  const cellTexts = async () => map.locator('svg text').allTextContents();
-  for (const mark of ['F', 'A', 'B']) assert.ok((await cellTexts()).includes(mark), `the map marks ${mark}`);
-  assert.equal((await map.locator('svg rect').count()) >= surface.loss.length ** 2, true, 'one cell per grid point');
-  const lossTexts = await cellTexts();
-  await map.locator('input[value="error"]').check();
-  assert.match(await mapText(), /train error/);
-  assert.notDeepEqual(await cellTexts(), lossTexts, 'the error map shows other numbers');
-  // λmax and λmin along training from hessian.json.
-  await page.goto(`${server.url}#/run/hessian-track`);
-  await page.waitForFunction(() => document.getElementById('view-run')?.dataset.state === 'done');
-  const hessian = JSON.parse(readFileSync(join(fx.runs, 'hessian-track', 'hessian.json'), 'utf8')) as { points: { step: number; lambdaMax: number }[] };
-  assert.match(await hoverValue('#run-body figure:first-of-type', 0, 2), new RegExp(`x = ${hessian.points[2].step}, y = ${String(hessian.points[2].lambdaMax).replace('.', '\\.')}$`));
-  // The barrier run draws its curve from barrier.json.
-  await page.goto(`${server.url}#/run/pair-barrier`);
-  await page.waitForFunction(() => document.getElementById('view-run')?.dataset.state === 'done');
-  const test = fx.barrier.test as { curve: { loss: number }[] };
-  assert.match(await hoverValue('#run-body figure', 0, 3), new RegExp(`y = ${String(test.curve[3].loss).replace('.', '\\.')}$`));
-  assert.deepEqual(pageErrors, []);
-});
+test(
+  "run list and run view: cells shown, hover shows result.json's numbers per split, quantity and cell; drag zooms",
+  { timeout: 300_000 },
+  async (t) => {
+    if (!needsChromium(t)) return;
+    await page.goto(`${server.url}#/runs`);
+    await page.locator('#runs-table tbody tr').first().waitFor();
+    assert.deepEqual(
+      await page.locator('#runs-table tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.path)),
+      RUN_KINDS_MADE.map(([p]) => p),
+    );
+    await screenshot('runs');
+    await page.click('#runs-table a[href$="fork-synthetic"]');
+    await page.waitForFunction(() => document.getElementById('view-run')?.dataset.state === 'done');
+    const cells = fx.fork.cells;
+    assert.equal(await page.locator('#run-cells tbody tr').count(), cells.length);
+    const chart = '#run-body figure:first-of-type';
+    // Default: test loss of every cell, one series per cell.
+    for (const [ci, cell] of cells.entries()) {
+      const k = cell.test.curve.length - 2;
+      assert.match(
+        await hoverValue(chart, ci, k),
+        new RegExp(`y = ${String(cell.test.curve[k].loss).replace('.', '\\.')}$`),
+        `cell ${ci} test loss at α=${cell.test.curve[k].alpha}`,
+      );
+    }
+    // Toggle: train only, error.
+    await page.locator(`${chart} input[name="split"][value="test"]`).uncheck();
+    await page.locator(`${chart} input[name="split"][value="train"]`).check();
+    await page.locator(`${chart} input[type="radio"][value="error"]`).check();
+    assert.match(await hoverValue(chart, 1, 1), new RegExp(`y = ${String(cells[1].train.curve[1].error).replace('.', '\\.')}$`));
+    // Switch to one cell: the chart holds that cell alone.
+    await page.locator(`${chart} select[name="cell"]`).selectOption('1');
+    assert.equal(await page.locator(`${chart} .hover-point[data-series="1"]`).count(), 0);
+    assert.match(await hoverValue(chart, 0, 2), new RegExp(`y = ${String(cells[1].train.curve[2].error).replace('.', '\\.')}$`));
+    await screenshot('run-fork');
+    // Drag across the middle of the plot: only α inside the dragged range stay.
+    const before = await page.locator(`${chart} .hover-point`).count();
+    const box = (await page.locator(`${chart} svg`).boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.35, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    const xs = await page.locator(`${chart} .hover-point`).evaluateAll((ps) => ps.map((p) => Number((p as SVGElement).dataset.x)));
+    assert.ok(xs.length > 0 && xs.length < before, `zoom kept ${xs.length} of ${before} points`);
+    assert.ok(await page.locator(`${chart} .reset-zoom`).isVisible());
+    await page.click(`${chart} .reset-zoom`);
+    assert.equal(await page.locator(`${chart} .hover-point`).count(), before);
+    // The loss surface `ridgeline surface` wrote into the run: a heat map with F, A and B, loss or error.
+    const surface = JSON.parse(readFileSync(join(fx.runs, 'fork-synthetic', 'surface-k1-0-k2-40.json'), 'utf8')) as {
+      loss: number[][];
+      error: number[][];
+    };
+    const map = page.locator('#run-body figure', { hasText: 'loss surface' });
+    const mapText = async () => (await map.locator('svg').textContent()) ?? '';
+    assert.match(await mapText(), /train loss/);
+    const cellTexts = async () => map.locator('svg text').allTextContents();
+    for (const mark of ['F', 'A', 'B']) assert.ok((await cellTexts()).includes(mark), `the map marks ${mark}`);
+    assert.equal((await map.locator('svg rect').count()) >= surface.loss.length ** 2, true, 'one cell per grid point');
+    const lossTexts = await cellTexts();
+    await map.locator('input[value="error"]').check();
+    assert.match(await mapText(), /train error/);
+    assert.notDeepEqual(await cellTexts(), lossTexts, 'the error map shows other numbers');
+    // λmax and λmin along training from hessian.json.
+    await page.goto(`${server.url}#/run/hessian-track`);
+    await page.waitForFunction(() => document.getElementById('view-run')?.dataset.state === 'done');
+    const hessian = JSON.parse(readFileSync(join(fx.runs, 'hessian-track', 'hessian.json'), 'utf8')) as {
+      points: { step: number; lambdaMax: number }[];
+    };
+    assert.match(
+      await hoverValue('#run-body figure:first-of-type', 0, 2),
+      new RegExp(`x = ${hessian.points[2].step}, y = ${String(hessian.points[2].lambdaMax).replace('.', '\\.')}$`),
+    );
+    // The barrier run draws its curve from barrier.json.
+    await page.goto(`${server.url}#/run/pair-barrier`);
+    await page.waitForFunction(() => document.getElementById('view-run')?.dataset.state === 'done');
+    const test = fx.barrier.test as { curve: { loss: number }[] };
+    assert.match(await hoverValue('#run-body figure', 0, 3), new RegExp(`y = ${String(test.curve[3].loss).replace('.', '\\.')}$`));
+    assert.deepEqual(pageErrors, []);
+  },
+);
 
 /** Sets the barrier form and runs it; returns the page's result or its error. */
-async function measure(files: { a: string | { name: string; buffer: Buffer }; b: string | { name: string; buffer: Buffer }; data?: string[] }, backend: string, fields: Record<string, string> = PAIR) {
+async function measure(
+  files: { a: string | { name: string; buffer: Buffer }; b: string | { name: string; buffer: Buffer }; data?: string[] },
+  backend: string,
+  fields: Record<string, string> = PAIR,
+) {
   await page.goto(`${server.url}#/barrier`);
-  const asFile = (f: string | { name: string; buffer: Buffer }) => (typeof f === 'string' ? f : { name: f.name, mimeType: 'application/octet-stream', buffer: f.buffer });
+  const asFile = (
+    f: string | { name: string; buffer: Buffer },
+  ) => (typeof f === 'string' ? f : { name: f.name, mimeType: 'application/octet-stream', buffer: f.buffer });
   await page.setInputFiles('#barrier-form input[name="a"]', asFile(files.a));
   await page.setInputFiles('#barrier-form input[name="b"]', asFile(files.b));
   for (const name of ['model', 'width', 'limit', 'alphas']) await page.fill(`#barrier-form input[name="${name}"]`, fields[name] ?? '');
@@ -178,87 +209,101 @@ async function measure(files: { a: string | { name: string; buffer: Buffer }; b:
   if (files.data) await page.setInputFiles('#barrier-form input[name="idx"]', files.data);
   await page.selectOption('#barrier-form select[name="backend"]', backend);
   await page.click('#barrier-run');
-  await page.waitForFunction(() => ['done', 'error', 'cancelled'].includes(document.getElementById('view-barrier')?.dataset.state ?? ''), null, { timeout: RUN_TIMEOUT_MS });
+  await page.waitForFunction(
+    () => ['done', 'error', 'cancelled'].includes(document.getElementById('view-barrier')?.dataset.state ?? ''),
+    null,
+    { timeout: RUN_TIMEOUT_MS },
+  );
   return automation();
 }
 
 const METRIC_KEYS = ['train', 'test', 'weightDistance', 'weightDistanceByLayer'] as const;
 
-test('run view of a sweep, an alignment, re-basin and a hull: hovering shows the numbers of their result files', { timeout: 300_000 }, async (t) => {
-  if (!needsChromium(t)) return;
-  const read = (f: string) => JSON.parse(readFileSync(join(fx.runs, f), 'utf8'));
-  const open = async (path: string) => {
-    await page.goto(`${server.url}#/run/${path}`);
-    await page.waitForFunction(() => document.getElementById('view-run')?.dataset.state === 'done');
-  };
-  const value = (v: number) => new RegExp(`y = ${String(v).replace('.', '\\.')}$`);
-  const first = '#run-body figure:first-of-type';
-  // A sweep: the mean over a point's cells at each k1 (one repeat here, so the cell's own value).
-  const sweep = read('sweep-lr/sweep.json') as { points: { cells: { k1: number; test: { errorBarrier: number } }[] }[] };
-  await open('sweep-lr');
-  const atK1 = sweep.points[1].cells.filter((c) => c.k1 === 10);
-  assert.equal(atK1.length, 1);
-  assert.match(await hoverValue(first, 1, 1), value(atK1[0].test.errorBarrier));
-  // An alignment: series 0 as trained, series 1 after matching.
-  const align = read('align-pair/align.json') as { before: { test: { curve: { loss: number }[] } }; after: typeof align.before };
-  await open('align-pair');
-  assert.match(await hoverValue(first, 0, 2), value(align.before.test.curve[2].loss));
-  assert.match(await hoverValue(first, 1, 2), value(align.after.test.curve[2].loss));
-  // Re-basin: the test error barrier against width, one series per method (as in the rows).
-  const rebasin = read('rebasin-widths/result.json') as { rows: { width: number; method: string; test: { errorBarrier: number } }[] };
-  const methods = [...new Set(rebasin.rows.map((r) => r.method))];
-  await open('rebasin-widths');
-  const row = rebasin.rows.find((r) => r.width === 16 && r.method === methods[1])!;
-  assert.match(await hoverValue(first, 1, 1), value(row.test.errorBarrier));
-  // A hull run: P_conv at each split.
-  const hull = read('hull-synthetic/hull.json') as { splits: { pConv: { mean: number } }[] };
-  await open('hull-synthetic');
-  assert.match(await hoverValue(first, 0, 1), value(hull.splits[1].pConv.mean));
-  assert.deepEqual(pageErrors, []);
-});
+test(
+  'run view of a sweep, an alignment, re-basin and a hull: hovering shows the numbers of their result files',
+  { timeout: 300_000 },
+  async (t) => {
+    if (!needsChromium(t)) return;
+    const read = (f: string) => JSON.parse(readFileSync(join(fx.runs, f), 'utf8'));
+    const open = async (path: string) => {
+      await page.goto(`${server.url}#/run/${path}`);
+      await page.waitForFunction(() => document.getElementById('view-run')?.dataset.state === 'done');
+    };
+    const value = (v: number) => new RegExp(`y = ${String(v).replace('.', '\\.')}$`);
+    const first = '#run-body figure:first-of-type';
+    // A sweep: the mean over a point's cells at each k1 (one repeat here, so the cell's own value).
+    const sweep = read('sweep-lr/sweep.json') as { points: { cells: { k1: number; test: { errorBarrier: number } }[] }[] };
+    await open('sweep-lr');
+    const atK1 = sweep.points[1].cells.filter((c) => c.k1 === 10);
+    assert.equal(atK1.length, 1);
+    assert.match(await hoverValue(first, 1, 1), value(atK1[0].test.errorBarrier));
+    // An alignment: series 0 as trained, series 1 after matching.
+    const align = read('align-pair/align.json') as { before: { test: { curve: { loss: number }[] } }; after: typeof align.before };
+    await open('align-pair');
+    assert.match(await hoverValue(first, 0, 2), value(align.before.test.curve[2].loss));
+    assert.match(await hoverValue(first, 1, 2), value(align.after.test.curve[2].loss));
+    // Re-basin: the test error barrier against width, one series per method (as in the rows).
+    const rebasin = read('rebasin-widths/result.json') as { rows: { width: number; method: string; test: { errorBarrier: number } }[] };
+    const methods = [...new Set(rebasin.rows.map((r) => r.method))];
+    await open('rebasin-widths');
+    const row = rebasin.rows.find((r) => r.width === 16 && r.method === methods[1])!;
+    assert.match(await hoverValue(first, 1, 1), value(row.test.errorBarrier));
+    // A hull run: P_conv at each split.
+    const hull = read('hull-synthetic/hull.json') as { splits: { pConv: { mean: number } }[] };
+    await open('hull-synthetic');
+    assert.match(await hoverValue(first, 0, 1), value(hull.splits[1].pConv.mean));
+    assert.deepEqual(pageErrors, []);
+  },
+);
 
-test('barrier view: two checkpoint files give the CLI\'s curve, bit for bit on WebAssembly and within 1e-5 on WebGPU', { timeout: 400_000 }, async (t) => {
-  if (!needsChromium(t)) return;
-  const cpu = await measure({ a: fx.a, b: fx.b }, 'cpu');
-  assert.equal(cpu.error, null, `the page says: ${cpu.error}`);
-  const page_ = cpu.barrier!;
-  assert.equal(page_.backend, 'cpu');
-  for (const key of METRIC_KEYS) {
-    const d = firstDifference(page_[key], fx.barrier[key], key);
-    assert.equal(d, null, `page vs CLI: ${d}`);
-  }
-  assert.match((await page.textContent('#barrier-backend')) ?? '', /^cpu on /);
-  await screenshot('barrier');
+test(
+  "barrier view: two checkpoint files give the CLI's curve, bit for bit on WebAssembly and within 1e-5 on WebGPU",
+  { timeout: 400_000 },
+  async (t) => {
+    if (!needsChromium(t)) return;
+    const cpu = await measure({ a: fx.a, b: fx.b }, 'cpu');
+    assert.equal(cpu.error, null, `the page says: ${cpu.error}`);
+    const page_ = cpu.barrier!;
+    assert.equal(page_.backend, 'cpu');
+    for (const key of METRIC_KEYS) {
+      const d = firstDifference(page_[key], fx.barrier[key], key);
+      assert.equal(d, null, `page vs CLI: ${d}`);
+    }
+    assert.match((await page.textContent('#barrier-backend')) ?? '', /^cpu on /);
+    await screenshot('barrier');
 
-  const gpu = await measure({ a: fx.a, b: fx.b }, 'webgpu');
-  if (gpu.error?.startsWith('E_NO_ADAPTER')) {
-    t.diagnostic(`WebGPU part not run: this Chromium has no adapter (${gpu.error})`);
-    return;
-  }
-  assert.equal(gpu.error, null, `the page says: ${gpu.error}`);
-  const g = gpu.barrier!;
-  assert.equal(g.backend, 'webgpu');
-  assert.match((await page.textContent('#barrier-backend')) ?? '', /^webgpu on \S/, 'the page names the adapter');
-  let worst = 0;
-  for (const split of ['train', 'test'] as const) {
-    type Metrics = { curve: { loss: number; gap: number; error: number }[]; lossBarrier: number };
-    const [got, want] = [g[split] as Metrics, fx.barrier[split] as Metrics];
-    const n = Number(PAIR.limit); // --limit keeps the first N of each split
-    got.curve.forEach((p, i) => {
-      for (const q of ['loss', 'gap'] as const) {
-        const d = Math.abs(p[q] - want.curve[i][q]);
-        worst = Math.max(worst, d);
-        assert.ok(d <= LOSS_ATOL, `${split} ${q} at point ${i}: webgpu ${p[q]}, cpu ${want.curve[i][q]}`);
-      }
-      // An example flips only if its top two logits tie within rounding: at most one per point.
-      assert.ok(Math.abs(p.error - want.curve[i].error) <= 1 / n + 1e-12, `${split} error at point ${i}`);
-    });
-    assert.ok(Math.abs(got.lossBarrier - want.lossBarrier) <= LOSS_ATOL, `${split} loss barrier`);
-  }
-  t.diagnostic(`webgpu − cpu: largest |Δ| of losses and gaps ${worst.toExponential(2)}`);
-});
+    const gpu = await measure({ a: fx.a, b: fx.b }, 'webgpu');
+    if (gpu.error?.startsWith('E_NO_ADAPTER')) {
+      t.diagnostic(`WebGPU part not run: this Chromium has no adapter (${gpu.error})`);
+      return;
+    }
+    assert.equal(gpu.error, null, `the page says: ${gpu.error}`);
+    const g = gpu.barrier!;
+    assert.equal(g.backend, 'webgpu');
+    assert.match((await page.textContent('#barrier-backend')) ?? '', /^webgpu on \S/, 'the page names the adapter');
+    let worst = 0;
+    for (const split of ['train', 'test'] as const) {
+      type Metrics = { curve: { loss: number; gap: number; error: number }[]; lossBarrier: number };
+      const [got, want] = [g[split] as Metrics, fx.barrier[split] as Metrics];
+      const n = Number(PAIR.limit); // --limit keeps the first N of each split
+      got.curve.forEach((p, i) => {
+        for (const q of ['loss', 'gap'] as const) {
+          const d = Math.abs(p[q] - want.curve[i][q]);
+          worst = Math.max(worst, d);
+          assert.ok(d <= LOSS_ATOL, `${split} ${q} at point ${i}: webgpu ${p[q]}, cpu ${want.curve[i][q]}`);
+        }
+        // An example flips only if its top two logits tie within rounding: at most one per point.
+        assert.ok(Math.abs(p.error - want.curve[i].error) <= 1 / n + 1e-12, `${split} error at point ${i}`);
+      });
+      assert.ok(Math.abs(got.lossBarrier - want.lossBarrier) <= LOSS_ATOL, `${split} loss barrier`);
+    }
+    t.diagnostic(`webgpu − cpu: largest |Δ| of losses and gaps ${worst.toExponential(2)}`);
+  },
+);
 
-test('barrier view: a pair picked from a fork run\'s view gives the run\'s own cell metrics, bit for bit on WebAssembly', { timeout: 300_000 }, async (t) => {
+test("barrier view: a pair picked from a fork run's view gives the run's own cell metrics, bit for bit on WebAssembly", {
+  timeout: 300_000,
+}, async (t) => {
   if (!needsChromium(t)) return;
   await page.goto(`${server.url}#/run/fork-synthetic`);
   await page.waitForFunction(() => document.getElementById('view-run')?.dataset.state === 'done');
@@ -267,7 +312,9 @@ test('barrier view: a pair picked from a fork run\'s view gives the run\'s own c
   assert.equal(await page.locator('#barrier-form input[name="a"]').evaluate((i) => (i as HTMLInputElement).files?.length), 1);
   await page.selectOption('#barrier-form select[name="backend"]', 'cpu');
   await page.click('#barrier-run');
-  await page.waitForFunction(() => ['done', 'error'].includes(document.getElementById('view-barrier')?.dataset.state ?? ''), null, { timeout: RUN_TIMEOUT_MS });
+  await page.waitForFunction(() => ['done', 'error'].includes(document.getElementById('view-barrier')?.dataset.state ?? ''), null, {
+    timeout: RUN_TIMEOUT_MS,
+  });
   const r = await automation();
   assert.equal(r.error, null, `the page says: ${r.error}`);
   const cell = fx.fork.cells[1];
@@ -281,8 +328,32 @@ test('barrier view: dropped Fashion-MNIST IDX files give the curve the CLI gives
   if (!needsChromium(t)) return;
   const dir = '/usr/share/datasets/fashion-mnist';
   if (!existsSync(dir)) return skipOutsideCi(t, `${dir} is missing (apt-get install dataset-fashion-mnist)`);
-  const cli = JSON.parse(ridgeline(['barrier', '--model', PAIR.model, '--width', PAIR.width, '--data', `fashion-mnist:${dir}`, '--limit', PAIR.limit, '--alphas', PAIR.alphas, '--a', fx.a, '--b', fx.b, '--backend', 'cpu', '--json'])) as Record<string, unknown>;
-  const r = await measure({ a: fx.a, b: fx.b, data: readdirSync(dir).map((f) => join(dir, f)) }, 'cpu', { ...PAIR, data: 'fashion-mnist:dropped' });
+  const cli = JSON.parse(
+    ridgeline([
+      'barrier',
+      '--model',
+      PAIR.model,
+      '--width',
+      PAIR.width,
+      '--data',
+      `fashion-mnist:${dir}`,
+      '--limit',
+      PAIR.limit,
+      '--alphas',
+      PAIR.alphas,
+      '--a',
+      fx.a,
+      '--b',
+      fx.b,
+      '--backend',
+      'cpu',
+      '--json',
+    ]),
+  ) as Record<string, unknown>;
+  const r = await measure({ a: fx.a, b: fx.b, data: readdirSync(dir).map((f) => join(dir, f)) }, 'cpu', {
+    ...PAIR,
+    data: 'fashion-mnist:dropped',
+  });
   assert.equal(r.error, null, `the page says: ${r.error}`);
   for (const key of METRIC_KEYS) {
     const d = firstDifference(r.barrier![key], cli[key], key);
@@ -290,13 +361,28 @@ test('barrier view: dropped Fashion-MNIST IDX files give the curve the CLI gives
   }
 });
 
-test('barrier view: not safetensors, truncated, another model\'s: one clear line in the page', { timeout: 300_000 }, async (t) => {
+test("barrier view: not safetensors, truncated, another model's: one clear line in the page", { timeout: 300_000 }, async (t) => {
   if (!needsChromium(t)) return;
   const bytes = readFileSync(fx.a);
   const cases: [string, Parameters<typeof measure>[0], Record<string, string>, RegExp][] = [
-    ['not safetensors', { a: { name: 'notes.safetensors', buffer: Buffer.from('these are my notes, not weights\n') }, b: fx.b }, PAIR, /^E_DATA_FORMAT: .*notes\.safetensors/],
-    ['truncated', { a: fx.a, b: { name: 'half.safetensors', buffer: bytes.subarray(0, bytes.length >> 1) } }, PAIR, /^E_DATA_FORMAT: .*half\.safetensors/],
-    ['another model', { a: fx.a, b: fx.b }, { ...PAIR, width: '32' }, /^E_SHAPE: .*final\.safetensors: tensor '.*' has shape \[.*\] but model mlp-2/],
+    [
+      'not safetensors',
+      { a: { name: 'notes.safetensors', buffer: Buffer.from('these are my notes, not weights\n') }, b: fx.b },
+      PAIR,
+      /^E_DATA_FORMAT: .*notes\.safetensors/,
+    ],
+    [
+      'truncated',
+      { a: fx.a, b: { name: 'half.safetensors', buffer: bytes.subarray(0, bytes.length >> 1) } },
+      PAIR,
+      /^E_DATA_FORMAT: .*half\.safetensors/,
+    ],
+    [
+      'another model',
+      { a: fx.a, b: fx.b },
+      { ...PAIR, width: '32' },
+      /^E_SHAPE: .*final\.safetensors: tensor '.*' has shape \[.*\] but model mlp-2/,
+    ],
   ];
   for (const [what, files, fields, message] of cases) {
     const r = await measure(files, 'cpu', fields);
@@ -321,7 +407,7 @@ async function startFork(spec: Record<string, string>, backend: string, preset =
   await page.click('#run');
 }
 
-test('fork view: the page\'s run equals the CLI\'s fork, cells drawn as they arrive; cancel stops a run', { timeout: 400_000 }, async (t) => {
+test("fork view: the page's run equals the CLI's fork, cells drawn as they arrive; cancel stops a run", { timeout: 400_000 }, async (t) => {
   if (!needsChromium(t)) return;
   await startFork(FORK_SPEC, 'cpu');
   await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: RUN_TIMEOUT_MS });
@@ -334,15 +420,25 @@ test('fork view: the page\'s run equals the CLI\'s fork, cells drawn as they arr
   // paths are still the store's; the result makes them relative to the run directory).
   const byKey = (c: { k1: number; k2: number; repeat: number }) => `${c.k1}/${c.k2}/${c.repeat}`;
   assert.deepEqual(r.cells.map(byKey).sort(), fx.fork.cells.map(byKey).sort());
-  const metrics = ({ train, test, weightDistance, weightDistanceByLayer, seeds }: ForkResult['cells'][number]) => ({ train, test, weightDistance, weightDistanceByLayer, seeds });
-  for (const c of r.cells) assert.equal(firstDifference(metrics(c), metrics(fx.fork.cells.find((f) => byKey(f) === byKey(c))!), 'live cell'), null);
+  const metrics = ({ train, test, weightDistance, weightDistanceByLayer, seeds }: ForkResult['cells'][number]) => ({
+    train,
+    test,
+    weightDistance,
+    weightDistanceByLayer,
+    seeds,
+  });
+  for (const c of r.cells) {
+    assert.equal(firstDifference(metrics(c), metrics(fx.fork.cells.find((f) => byKey(f) === byKey(c))!), 'live cell'), null);
+  }
   assert.equal(await page.textContent('#live-count'), String(fx.fork.cells.length));
   assert.equal(await page.locator('#live-chart .hover-point').count(), fx.fork.cells.length * Number(FORK_SPEC.alphas));
   await screenshot('fork');
 
   // A long run, cancelled once training is under way: it stops, and says so.
   await startFork({ ...FORK_SPEC, steps: '200000', k1: '0,100000' }, 'cpu');
-  await page.waitForFunction(() => /: [1-9]\d*\//.test(document.getElementById('progress')?.textContent ?? ''), null, { timeout: RUN_TIMEOUT_MS });
+  await page.waitForFunction(() => /: [1-9]\d*\//.test(document.getElementById('progress')?.textContent ?? ''), null, {
+    timeout: RUN_TIMEOUT_MS,
+  });
   await page.click('#cancel');
   await page.waitForFunction(() => document.body.dataset.state === 'cancelled', null, { timeout: 10_000 });
   const stopped = await page.textContent('#progress');
@@ -350,7 +446,7 @@ test('fork view: the page\'s run equals the CLI\'s fork, cells drawn as they arr
   // The worker itself is gone (terminated, not merely ignored): within seconds, no worker is left.
   const deadline = Date.now() + 15_000;
   while (page.workers().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-  assert.equal(page.workers().length, 0, 'the cancelled run\'s worker still runs');
+  assert.equal(page.workers().length, 0, "the cancelled run's worker still runs");
   assert.equal(await page.textContent('#progress'), stopped, 'no progress after cancel');
   assert.equal((await automation()).result, null);
   assert.ok(await page.isEnabled('#run') && !(await page.isEnabled('#cancel')));
@@ -366,7 +462,16 @@ test('fork view: a preset with overrides runs as `fork --preset` does, on the bu
   if (!needsChromium(t)) return;
   const overrides = { limit: '300', k1: '0', epochs: '1', alphas: '5' };
   const out = join(fx.dir, 'preset-run');
-  ridgeline(['fork', '--preset', 'mnist-logreg', ...Object.entries(overrides).flatMap(([k, v]) => [`--${k}`, v]), '--backend', 'cpu', '--out', out]);
+  ridgeline([
+    'fork',
+    '--preset',
+    'mnist-logreg',
+    ...Object.entries(overrides).flatMap(([k, v]) => [`--${k}`, v]),
+    '--backend',
+    'cpu',
+    '--out',
+    out,
+  ]);
   const cli = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ForkResult;
   await startFork(overrides, 'cpu', 'mnist-logreg');
   assert.match((await page.getAttribute('#spec input[name="data"]', 'placeholder')) ?? '', /^preset mnist$/);
@@ -382,7 +487,9 @@ test('fork view: a preset with overrides runs as `fork --preset` does, on the bu
   assert.equal(d, null, `page vs CLI: ${d}`);
 });
 
-test('static site (ridgeline report) on a plain static server: the embedded index lists the runs, a run opens with its values', { timeout: 300_000 }, async (t) => {
+test('static site (ridgeline report) on a plain static server: the embedded index lists the runs, a run opens with its values', {
+  timeout: 300_000,
+}, async (t) => {
   if (!needsChromium(t)) return;
   const site = join(fx.dir, 'site-browser');
   ridgeline(['report', '--runs', fx.runs, '--out', site]);
@@ -395,7 +502,10 @@ test('static site (ridgeline report) on a plain static server: the embedded inde
     await page.goto(`${plain.url}#/run/fork-synthetic`);
     await page.waitForFunction(() => document.getElementById('view-run')?.dataset.state === 'done');
     const cell = fx.fork.cells[0];
-    assert.match(await hoverValue('#run-body figure:first-of-type', 0, 1), new RegExp(`y = ${String(cell.test.curve[1].loss).replace('.', '\\.')}$`));
+    assert.match(
+      await hoverValue('#run-body figure:first-of-type', 0, 1),
+      new RegExp(`y = ${String(cell.test.curve[1].loss).replace('.', '\\.')}$`),
+    );
     await screenshot('static-site-run');
   } finally {
     await plain.close();

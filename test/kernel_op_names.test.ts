@@ -6,7 +6,7 @@
  * passes). An op added to a table without a kernel on each backend fails here.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -44,16 +44,24 @@ test('constant names: the table prefix and the op in upper snake case', () => {
   assert.equal(new Set(ops.map((o) => o.name)).size, ops.length, 'two ops share a constant name');
 });
 
-test('the generated constants are the ops\' positions in their tables', () => {
+test("the generated constants are the ops' positions in their tables", () => {
   const assembly = readFileSync(join(asmDir, 'ops.gen.ts'), 'utf8');
   for (const { name, code } of ops) {
-    assert.match(assembly, new RegExp(`^@inline export const ${name}: i32 = ${code};$`, 'm'), `core/cpu/assembly/ops.gen.ts: ${name} (rebuild: npm run build)`);
-    assert.match(WGSL_OP_CONSTANTS, new RegExp(`^const ${name}: u32 = ${code}u;$`, 'm'), `core/gpu/wgsl.gen.ts: ${name} (rebuild: npm run build)`);
+    assert.match(
+      assembly,
+      new RegExp(`^@inline export const ${name}: i32 = ${code};$`, 'm'),
+      `core/cpu/assembly/ops.gen.ts: ${name} (rebuild: npm run build)`,
+    );
+    assert.match(
+      WGSL_OP_CONSTANTS,
+      new RegExp(`^const ${name}: u32 = ${code}u;$`, 'm'),
+      `core/gpu/wgsl.gen.ts: ${name} (rebuild: npm run build)`,
+    );
   }
   const prefixes = Object.keys(OP_TABLES).join('|');
   const declared = (text: string) => text.match(new RegExp(`\\b(${prefixes})_\\w+(?=: )`, 'g')) ?? [];
-  assert.deepEqual(declared(assembly), ops.map((o) => o.name), 'ops.gen.ts declares other constants than the tables\'');
-  assert.deepEqual(declared(WGSL_OP_CONSTANTS), ops.map((o) => o.name), 'WGSL_OP_CONSTANTS declares other constants than the tables\'');
+  assert.deepEqual(declared(assembly), ops.map((o) => o.name), "ops.gen.ts declares other constants than the tables'");
+  assert.deepEqual(declared(WGSL_OP_CONSTANTS), ops.map((o) => o.name), "WGSL_OP_CONSTANTS declares other constants than the tables'");
 });
 
 test('every op has a case under its name in the AssemblyScript and the WGSL kernels', () => {

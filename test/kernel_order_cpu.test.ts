@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { type AdamParams, type SgdParams, type WindowParams, windowOutSize } from '../core/backend.ts';
+import { type AdamParams, type SgdParams, windowOutSize, type WindowParams } from '../core/backend.ts';
 import { type CpuBackend, createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { adamScalars, sgdScalars } from '../core/optim_scalars.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
@@ -43,7 +43,16 @@ function bits(x: Float32Array): Uint32Array {
   return new Uint32Array(x.buffer, x.byteOffset, x.length);
 }
 
-function runMatmul(be: CpuBackend, a: Float32Array, b: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean): Float32Array {
+function runMatmul(
+  be: CpuBackend,
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
+): Float32Array {
   const [ab, bb, out] = [be.alloc(a.length), be.alloc(b.length), be.alloc(m * n)];
   be.upload(ab, a);
   be.upload(bb, b);
@@ -69,7 +78,11 @@ test('matmul equals the f32 emulation of its summation order, 1 and 2 threads, e
       const b = randomF32(seed + 1, k * n);
       const want = bits(matmulF32(a, b, m, n, k, transA, transB));
       for (const be of backends) {
-        assert.deepEqual(bits(runMatmul(be, a, b, m, n, k, transA, transB)), want, `${m}×${k}·${k}×${n} transA=${transA} transB=${transB}, ${be.threads} thread(s)`);
+        assert.deepEqual(
+          bits(runMatmul(be, a, b, m, n, k, transA, transB)),
+          want,
+          `${m}×${k}·${k}×${n} transA=${transA} transB=${transB}, ${be.threads} thread(s)`,
+        );
       }
     }),
     { numRuns: 60 },
@@ -79,14 +92,26 @@ test('matmul equals the f32 emulation of its summation order, 1 and 2 threads, e
 
 test('the mlp-2 and LeNet-5 products equal the emulation on both threads', async () => {
   const two = await createCpuBackend({ spawnWorker: spawnKernelWorker });
-  for (const [m, n, k, transA, transB] of [
-    [128, 512, 784, false, true], [512, 784, 128, true, false], [128, 10, 512, false, true], [10, 512, 128, true, false],
-    [128, 512, 10, false, false], [2048, 6, 25, false, true], [6, 25, 2048, true, false], [16, 150, 1600, true, false],
-    [6, 25, 8192, true, false], // above the threading threshold: too few rows, split by columns
-  ] as const) {
+  for (
+    const [m, n, k, transA, transB] of [
+      [128, 512, 784, false, true],
+      [512, 784, 128, true, false],
+      [128, 10, 512, false, true],
+      [10, 512, 128, true, false],
+      [128, 512, 10, false, false],
+      [2048, 6, 25, false, true],
+      [6, 25, 2048, true, false],
+      [16, 150, 1600, true, false],
+      [6, 25, 8192, true, false], // above the threading threshold: too few rows, split by columns
+    ] as const
+  ) {
     const a = randomF32(m + n, m * k);
     const b = randomF32(k + 7, k * n);
-    assert.deepEqual(bits(runMatmul(two, a, b, m, n, k, transA, transB)), bits(matmulF32(a, b, m, n, k, transA, transB)), `${m}×${k}·${k}×${n}`);
+    assert.deepEqual(
+      bits(runMatmul(two, a, b, m, n, k, transA, transB)),
+      bits(matmulF32(a, b, m, n, k, transA, transB)),
+      `${m}×${k}·${k}×${n}`,
+    );
   }
   two.close();
 });
@@ -100,12 +125,14 @@ test('SGD and Adam equal the scalar f32 emulation of their PyTorch order (vector
   };
   for (const n of [1, 3, 4, 7, 64, 1001]) {
     const [w, g, s1, s2] = [randomF32(n, n), randomF32(n + 1, n), randomF32(n + 2, n), randomF32(n + 3, n, 0, 1)];
-    for (const p of [
-      { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false, firstStep: false },
-      { lr: 0.1, momentum: 0.9, dampening: 0.1, weightDecay: 5e-4, nesterov: true, firstStep: false },
-      { lr: 0.1, momentum: 0.5, dampening: 0, weightDecay: 1e-3, nesterov: false, firstStep: true },
-      { lr: 0.01, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, firstStep: false },
-    ] satisfies SgdParams[]) {
+    for (
+      const p of [
+        { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false, firstStep: false },
+        { lr: 0.1, momentum: 0.9, dampening: 0.1, weightDecay: 5e-4, nesterov: true, firstStep: false },
+        { lr: 0.1, momentum: 0.5, dampening: 0, weightDecay: 1e-3, nesterov: false, firstStep: true },
+        { lr: 0.01, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, firstStep: false },
+      ] satisfies SgdParams[]
+    ) {
       const s = sgdScalars(p);
       const [lr, mom, omd, wd] = [f(s.lr), f(s.momentum), f(s.oneMinusDampening), f(s.weightDecay)];
       const wantW = new Float32Array(n), wantB = Float32Array.from(s1);
@@ -125,13 +152,24 @@ test('SGD and Adam equal the scalar f32 emulation of their PyTorch order (vector
       assert.deepEqual(bits(be.read(pb)), bits(wantB), `sgd momentum n=${n}`);
       [pw, pg, pb].forEach((x) => be.free(x));
     }
-    for (const p of [
-      { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false, step: 1 },
-      { lr: 1e-2, beta1: 0.3, beta2: 0.99, eps: 1e-6, weightDecay: 0.01, decoupled: true, step: 7 },
-      { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4, decoupled: false, step: 3 },
-    ] satisfies AdamParams[]) {
+    for (
+      const p of [
+        { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false, step: 1 },
+        { lr: 1e-2, beta1: 0.3, beta2: 0.99, eps: 1e-6, weightDecay: 0.01, decoupled: true, step: 7 },
+        { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4, decoupled: false, step: 3 },
+      ] satisfies AdamParams[]
+    ) {
       const s = adamScalars(p);
-      const [cd, df, omb1, b2, omb2, eps, step, b2s] = [s.coupledDecay, s.decoupledFactor, s.oneMinusBeta1, s.beta2, s.oneMinusBeta2, s.eps, s.stepSize, s.bias2Sqrt].map(f);
+      const [cd, df, omb1, b2, omb2, eps, step, b2s] = [
+        s.coupledDecay,
+        s.decoupledFactor,
+        s.oneMinusBeta1,
+        s.beta2,
+        s.oneMinusBeta2,
+        s.eps,
+        s.stepSize,
+        s.bias2Sqrt,
+      ].map(f);
       const wantW = new Float32Array(n), wantM = new Float32Array(n), wantV = new Float32Array(n);
       for (let i = 0; i < n; i++) {
         let wi = w[i];
@@ -161,18 +199,24 @@ function col2imF32(cols: Float32Array, p: WindowParams): Float32Array {
   const [oh, ow] = [windowOutSize(p.h, p.kh, p.strideH, p.padH), windowOutSize(p.w, p.kw, p.strideW, p.padW)];
   const [sN, sC, sY, sX] = p.inStrides;
   const x = new Float32Array(p.n * p.c * p.h * p.w);
-  for (let b = 0; b < p.n; b++) for (let ch = 0; ch < p.c; ch++) for (let y = 0; y < p.h; y++) for (let xx = 0; xx < p.w; xx++) {
-    let acc = 0;
-    for (let i = 0; i < p.kh; i++) {
-      const oy = (y + p.padH - i) / p.strideH;
-      if (!Number.isInteger(oy) || oy < 0 || oy >= oh) continue;
-      for (let j = 0; j < p.kw; j++) {
-        const ox = (xx + p.padW - j) / p.strideW;
-        if (!Number.isInteger(ox) || ox < 0 || ox >= ow) continue;
-        acc = f(acc + cols[((((b * oh + oy) * ow + ox) * p.c + ch) * p.kh + i) * p.kw + j]);
+  for (let b = 0; b < p.n; b++) {
+    for (let ch = 0; ch < p.c; ch++) {
+      for (let y = 0; y < p.h; y++) {
+        for (let xx = 0; xx < p.w; xx++) {
+          let acc = 0;
+          for (let i = 0; i < p.kh; i++) {
+            const oy = (y + p.padH - i) / p.strideH;
+            if (!Number.isInteger(oy) || oy < 0 || oy >= oh) continue;
+            for (let j = 0; j < p.kw; j++) {
+              const ox = (xx + p.padW - j) / p.strideW;
+              if (!Number.isInteger(ox) || ox < 0 || ox >= ow) continue;
+              acc = f(acc + cols[((((b * oh + oy) * ow + ox) * p.c + ch) * p.kh + i) * p.kw + j]);
+            }
+          }
+          x[b * sN + ch * sC + y * sY + xx * sX] = acc;
+        }
       }
     }
-    x[b * sN + ch * sC + y * sY + xx * sX] = acc;
   }
   return x;
 }
@@ -180,22 +224,35 @@ function col2imF32(cols: Float32Array, p: WindowParams): Float32Array {
 test('col2im equals the f32 emulation of its gather order, overlapping and disjoint (pooling) windows', async () => {
   const be = await createCpuBackend();
   const geometry = fc.record({
-    n: fc.integer({ min: 1, max: 2 }), c: fc.integer({ min: 1, max: 7 }), h: fc.integer({ min: 1, max: 12 }), w: fc.integer({ min: 1, max: 12 }),
-    kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }), strideH: fc.integer({ min: 1, max: 5 }), strideW: fc.integer({ min: 1, max: 5 }),
-    padH: fc.nat(3), padW: fc.nat(3), nhwc: fc.boolean(),
+    n: fc.integer({ min: 1, max: 2 }),
+    c: fc.integer({ min: 1, max: 7 }),
+    h: fc.integer({ min: 1, max: 12 }),
+    w: fc.integer({ min: 1, max: 12 }),
+    kh: fc.integer({ min: 1, max: 4 }),
+    kw: fc.integer({ min: 1, max: 4 }),
+    strideH: fc.integer({ min: 1, max: 5 }),
+    strideW: fc.integer({ min: 1, max: 5 }),
+    padH: fc.nat(3),
+    padW: fc.nat(3),
+    nhwc: fc.boolean(),
   }).map(({ nhwc, ...g }) => ({ ...g, padH: g.padH % g.kh, padW: g.padW % g.kw, nhwc }))
     .filter((g) => g.h + 2 * g.padH >= g.kh && g.w + 2 * g.padW >= g.kw);
-  await fc.assert(fc.asyncProperty(geometry, fc.nat(), async ({ nhwc, ...g }, seed) => {
-    const inStrides: [number, number, number, number] = nhwc ? [g.h * g.w * g.c, 1, g.w * g.c, g.c] : [g.c * g.h * g.w, g.h * g.w, g.w, 1];
-    const p: WindowParams = { ...g, inStrides };
-    const length = p.n * windowOutSize(p.h, p.kh, p.strideH, p.padH) * windowOutSize(p.w, p.kw, p.strideW, p.padW) * p.c * p.kh * p.kw;
-    const cols = randomF32(seed, length);
-    if (length > 0) cols[0] = -0; // a lone −0 must come out as 0 + (−0) = +0, as the gather's sum gives
-    const [cb, xb] = [be.alloc(length), be.alloc(p.n * p.c * p.h * p.w)];
-    be.upload(cb, cols);
-    be.fill(xb, Number.NaN);
-    be.col2im(cb, xb, p);
-    assert.deepEqual(bits(be.read(xb)), bits(col2imF32(cols, p)), JSON.stringify(p));
-    [cb, xb].forEach((b) => be.free(b));
-  }), { numRuns: 200 });
+  await fc.assert(
+    fc.asyncProperty(geometry, fc.nat(), async ({ nhwc, ...g }, seed) => {
+      const inStrides: [number, number, number, number] = nhwc
+        ? [g.h * g.w * g.c, 1, g.w * g.c, g.c]
+        : [g.c * g.h * g.w, g.h * g.w, g.w, 1];
+      const p: WindowParams = { ...g, inStrides };
+      const length = p.n * windowOutSize(p.h, p.kh, p.strideH, p.padH) * windowOutSize(p.w, p.kw, p.strideW, p.padW) * p.c * p.kh * p.kw;
+      const cols = randomF32(seed, length);
+      if (length > 0) cols[0] = -0; // a lone −0 must come out as 0 + (−0) = +0, as the gather's sum gives
+      const [cb, xb] = [be.alloc(length), be.alloc(p.n * p.c * p.h * p.w)];
+      be.upload(cb, cols);
+      be.fill(xb, Number.NaN);
+      be.col2im(cb, xb, p);
+      assert.deepEqual(bits(be.read(xb)), bits(col2imF32(cols, p)), JSON.stringify(p));
+      [cb, xb].forEach((b) => be.free(b));
+    }),
+    { numRuns: 200 },
+  );
 });

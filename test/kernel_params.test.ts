@@ -81,7 +81,7 @@ test('every struct …Params of wgsl/ has a packer, and every packer a struct', 
   assert.deepEqual(packers, structs, 'core/gpu/kernel_params.ts and the structs of wgsl/ name different blocks');
 });
 
-test('each packer has its struct\'s fields: names, types, order and offsets', async (t) => {
+test("each packer has its struct's fields: names, types, order and offsets", async (t) => {
   const layouts = new Map<string, (typeof KERNEL_PARAMS)[number]>(KERNEL_PARAMS.map((p) => [`${p.family}.${p.struct}`, p]));
   // One subtest per struct, so every mismatch is reported, not just the first.
   for (const struct of paramStructs()) {
@@ -90,7 +90,11 @@ test('each packer has its struct\'s fields: names, types, order and offsets', as
     await t.test(`wgsl/${struct.family}.wgsl ${struct.name}`, () => {
       const { offsets, size } = wgslStructLayout(struct.members);
       const wgsl = describe(struct.members.map(([name, type], i) => ({ name, type, offset: offsets[i] })));
-      assert.deepEqual(describe(packer.fields), wgsl, `core/gpu/kernel_params.ts packs wgsl/${struct.family}.wgsl ${struct.name} differently from the struct (actual: the packer, expected: the WGSL)`);
+      assert.deepEqual(
+        describe(packer.fields),
+        wgsl,
+        `core/gpu/kernel_params.ts packs wgsl/${struct.family}.wgsl ${struct.name} differently from the struct (actual: the packer, expected: the WGSL)`,
+      );
       assert.equal(packer.bytes, size, `${struct.name}: size`);
       // The recorder gives each dispatch's block a 256-byte slot (core/gpu/recorder.ts).
       assert.ok(size <= 256, `${struct.name} is ${size} bytes, over a params slot`);
@@ -98,7 +102,7 @@ test('each packer has its struct\'s fields: names, types, order and offsets', as
   }
 });
 
-test('pack writes each value as its field\'s type at its offset, and zero elsewhere', () => {
+test("pack writes each value as its field's type at its offset, and zero elsewhere", () => {
   // BinaryParams: three array<vec4<u32>, 2> (32 bytes each), then rank, n and the f32 param.
   const words = BINARY_PARAMS.pack({ shape: [2, 3, 4], aStrides: [12, 4, 1], bStrides: [0, 1, 0], rank: 3, n: 24, param: 0.5 });
   assert.equal(words.length, 112 / 4);
@@ -113,8 +117,27 @@ test('pack writes each value as its field\'s type at its offset, and zero elsewh
   assert.deepEqual([sgd[0], sgd[5], sgd[6]], [5, 1, 0]);
   assert.equal(new Float32Array(sgd.buffer)[1], Math.fround(0.1));
   const window = WINDOW_PARAMS.pack({
-    n: 1, c: 2, h: 3, w: 4, kh: 5, kw: 6, strideH: 7, strideW: 8, padH: 9, padW: 10, sN: 11, sC: 12, sY: 13, sX: 14, outH: 15, outW: 16, total: 17,
+    n: 1,
+    c: 2,
+    h: 3,
+    w: 4,
+    kh: 5,
+    kw: 6,
+    strideH: 7,
+    strideW: 8,
+    padH: 9,
+    padW: 10,
+    sN: 11,
+    sC: 12,
+    sY: 13,
+    sX: 14,
+    outH: 15,
+    outW: 16,
+    total: 17,
   });
   assert.deepEqual([...window], Array.from({ length: 17 }, (_, i) => i + 1));
-  assert.throws(() => BINARY_PARAMS.pack({ shape: [1, 1, 1, 1, 1, 1, 1, 1, 1], aStrides: [], bStrides: [], rank: 9, n: 1, param: 0 }), /9 values for a array<vec4<u32>, 2>/);
+  assert.throws(
+    () => BINARY_PARAMS.pack({ shape: [1, 1, 1, 1, 1, 1, 1, 1, 1], aStrides: [], bStrides: [], rank: 9, n: 1, param: 0 }),
+    /9 values for a array<vec4<u32>, 2>/,
+  );
 });

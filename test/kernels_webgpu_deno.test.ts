@@ -22,7 +22,11 @@ test('kernel and autograd suites pass on Deno + lavapipe', { timeout: 720_000 },
   if (!existsSync(deno)) return t.skip(`deno is missing at ${deno} (a devDependency: run npm install)`);
   if (!existsSync(LAVAPIPE_ICD)) return t.skip(`no lavapipe Vulkan driver at ${LAVAPIPE_ICD} (apt-get install mesa-vulkan-drivers)`);
   const r = await runBounded(deno, [
-    'test', '-A', '--no-check', `--import-map=${join(root, 'test/gpu/deno_import_map.json')}`, join(root, 'test/gpu/deno_kernels_entry.ts'),
+    'test',
+    '-A',
+    '--no-check',
+    `--import-map=${join(root, 'test/gpu/deno_import_map.json')}`,
+    join(root, 'test/gpu/deno_kernels_entry.ts'),
   ], { cwd: root, env: { ...process.env, VK_ICD_FILENAMES: LAVAPIPE_ICD, NO_COLOR: '1' }, seconds: 600, rssBytes: 4 * 2 ** 30 });
   const output = `${r.stdout}\n${r.stderr}`;
   const tail = output.trim().split('\n').slice(-40).join('\n');

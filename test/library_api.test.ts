@@ -14,8 +14,26 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
-  type Backend, type Dataset, type Model, RidgelineError, closeBackend, createBackend, createModel, datasetFromArrays, disposeState,
-  forkSpecFrom, hessianEigenvalues, loadDataset, loadWeights, matchNetworks, measureBarrier, nodeFileStore, permuteState, saveWeights, subsetOf, trainRun,
+  type Backend,
+  closeBackend,
+  createBackend,
+  createModel,
+  type Dataset,
+  datasetFromArrays,
+  disposeState,
+  forkSpecFrom,
+  hessianEigenvalues,
+  loadDataset,
+  loadWeights,
+  matchNetworks,
+  measureBarrier,
+  type Model,
+  nodeFileStore,
+  permuteState,
+  RidgelineError,
+  saveWeights,
+  subsetOf,
+  trainRun,
 } from '../runtimes/library.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -81,7 +99,8 @@ test('matchNetworks + permuteState + measureBarrier equal ridgeline barrier --al
   const b = await trained(1);
   const match = await matchNetworks(backend, model, a.weights, b.weights, 'weight', dataset.train, { seed: 0 });
   const aligned = await measureBarrier(backend, model, a.weights, permuteState(model, b.weights, match.perms), dataset);
-  const fromCli = JSON.parse(cli(['barrier', ...FLAGS, '--a', a.file, '--b', b.file, '--align', 'weight', '--align-seed', '0', '--json'])).aligned;
+  const fromCli =
+    JSON.parse(cli(['barrier', ...FLAGS, '--a', a.file, '--b', b.file, '--align', 'weight', '--align-seed', '0', '--json'])).aligned;
   assert.equal(match.objective, fromCli.objective);
   assert.deepEqual(aligned.train, fromCli.train);
   assert.deepEqual(aligned.test, fromCli.test);
@@ -93,7 +112,9 @@ test('hessianEigenvalues equals ridgeline hessian --checkpoint --json', async ()
   const a = await trained(0);
   const api = await hessianEigenvalues(backend, model, a.weights, subsetOf(dataset.train, 1000));
   const [point] = JSON.parse(cli(['hessian', ...FLAGS, '--checkpoint', a.file, '--json'])).points;
-  for (const key of ['lambdaMax', 'lambdaMin', 'ratio', 'iterations', 'hvps', 'converged'] as const) assert.equal(api[key], point[key], key);
+  for (const key of ['lambdaMax', 'lambdaMin', 'ratio', 'iterations', 'hvps', 'converged'] as const) {
+    assert.equal(api[key], point[key], key);
+  }
   assert.ok(api.converged && api.lambdaMax > 0);
 });
 

@@ -17,8 +17,24 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'dist', 'runtimes', 'node.js');
 
 const mainJob = (out: string, jobs: string): ForkResult => {
-  const r = spawnSync(process.execPath, [cli, 'fork', '--preset', 'mnist-mlp2', '--limit', '2000', '--backend', 'cpu', '--jobs', jobs, '--out', out], {
-    cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' }, timeout: 600_000,
+  const r = spawnSync(process.execPath, [
+    cli,
+    'fork',
+    '--preset',
+    'mnist-mlp2',
+    '--limit',
+    '2000',
+    '--backend',
+    'cpu',
+    '--jobs',
+    jobs,
+    '--out',
+    out,
+  ], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true' },
+    timeout: 600_000,
   });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ForkResult;
@@ -41,7 +57,10 @@ test('the main job, reduced to 2 000 digits: the barrier falls with k1 by more t
     assert.ok(f.drop > f.spread, `test error barrier ${f.first.mean} ± ${f.first.sd} at k1 = 0 vs ${f.last.mean} ± ${f.last.sd} at k1 = 2`);
     assert.ok(f.holds);
     const at = (k1: number) => result.summary.find((s) => s.k1 === k1)!.metrics;
-    assert.ok(at(0).trainLossBarrier.mean - at(2).trainLossBarrier.mean > Math.max(at(0).trainLossBarrier.sd, at(2).trainLossBarrier.sd), 'train loss barrier falls with k1');
+    assert.ok(
+      at(0).trainLossBarrier.mean - at(2).trainLossBarrier.mean > Math.max(at(0).trainLossBarrier.sd, at(2).trainLossBarrier.sd),
+      'train loss barrier falls with k1',
+    );
     // Past the fork the barrier is (nearly) its endpoint floor; at k1 = 0 the path adds most of it.
     assert.ok(at(0).testErrorBarrierExcess.mean > 0.5 * at(0).testErrorBarrier.mean);
     const html = readFileSync(join(out, 'report.html'), 'utf8');

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -40,7 +40,12 @@ const RUNTIMES = {
 
 function ridgeline(runtime: keyof typeof RUNTIMES, args: string[]): { status: number | null; stdout: string; stderr: string } {
   const [cmd, pre] = RUNTIMES[runtime];
-  const r = spawnSync(cmd, [...pre, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000, env: { ...process.env, NO_COLOR: '1', CI: 'true' } });
+  const r = spawnSync(cmd, [...pre, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: { ...process.env, NO_COLOR: '1', CI: 'true' },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -62,12 +67,14 @@ test('without relaxed SIMD the CLI prints that one line, no stack, exit 1 (demo,
   if (nativeRelaxed === true) return t.skip(`this Node (${process.version}) has relaxed SIMD without a flag`);
   const dir = tmp();
   const data = ['--data', 'synthetic:gauss:n=100,dim=4,classes=2', '--model', 'mlp-1', '--width', '4'];
-  for (const args of [
-    ['demo', '--math', 'relaxed', '--steps', '1'],
-    ['train', ...data, '--steps', '1', '--out', join(dir, 'train')],
-    ['fork', ...data, '--unit', 'steps', '--k1', '0', '--steps', '2', '--out', join(dir, 'fork')],
-    ['barrier', ...data, '--a', 'missing-a.safetensors', '--b', 'missing-b.safetensors'],
-  ]) {
+  for (
+    const args of [
+      ['demo', '--math', 'relaxed', '--steps', '1'],
+      ['train', ...data, '--steps', '1', '--out', join(dir, 'train')],
+      ['fork', ...data, '--unit', 'steps', '--k1', '0', '--steps', '2', '--out', join(dir, 'fork')],
+      ['barrier', ...data, '--a', 'missing-a.safetensors', '--b', 'missing-b.safetensors'],
+    ]
+  ) {
     const r = ridgeline('node', [...args, '--backend', 'cpu', '--math', 'relaxed']);
     assert.equal(r.status, 1, `${args[0]}: ${r.stderr}`);
     const lines = r.stderr.trim().split('\n');
@@ -77,11 +84,17 @@ test('without relaxed SIMD the CLI prints that one line, no stack, exit 1 (demo,
 });
 
 test('math relaxed with the webgpu backend is refused before any GPU is asked for; auto takes the cpu backend', async () => {
-  await assert.rejects(selectBackend('webgpu', { math: 'relaxed', gpu: () => assert.fail('no adapter should be requested') }), /^RidgelineError: E_SPEC: --math relaxed is a mode of the cpu backend/);
+  await assert.rejects(
+    selectBackend('webgpu', { math: 'relaxed', gpu: () => assert.fail('no adapter should be requested') }),
+    /^RidgelineError: E_SPEC: --math relaxed is a mode of the cpu backend/,
+  );
   const r = ridgeline('node', ['demo', '--backend', 'webgpu', '--math', 'relaxed']);
   assert.equal(r.status, 1);
   assert.match(r.stderr.trim(), /^E_SPEC: --math relaxed is a mode of the cpu backend[^\n]*$/);
-  assert.match(ridgeline('node', ['demo', '--math', 'fast']).stderr.trim(), /^E_SPEC: --math: unknown value 'fast'; valid: strict, relaxed$/);
+  assert.match(
+    ridgeline('node', ['demo', '--math', 'fast']).stderr.trim(),
+    /^E_SPEC: --math: unknown value 'fast'; valid: strict, relaxed$/,
+  );
   // auto never considers WebGPU for relaxed math (the gpu entry point is not even called).
   const auto = await selectBackend('auto', { math: 'relaxed', gpu: () => assert.fail('no adapter should be requested') });
   assert.equal(auto.backend.kind, 'cpu');
@@ -146,7 +159,9 @@ test('relaxed products: other bits than strict where fused, the same bits with o
 });
 
 test('relaxed training learns as strict does (same task, loss within 1 %)', async () => {
-  const runs = await Promise.all([createCpuBackend(), createCpuBackend({ math: 'relaxed' })].map(async (be) => runSmokeTraining(await be, { seed: 3, steps: 300 })));
+  const runs = await Promise.all(
+    [createCpuBackend(), createCpuBackend({ math: 'relaxed' })].map(async (be) => runSmokeTraining(await be, { seed: 3, steps: 300 })),
+  );
   const [strict, relaxed] = runs;
   const first = relaxed.losses[0];
   const last = relaxed.losses[relaxed.losses.length - 1];
@@ -156,19 +171,44 @@ test('relaxed training learns as strict does (same task, loss within 1 %)', asyn
   assert.ok(Math.abs(last - strictLast) <= 0.01 * strictLast, `relaxed ${last} vs strict ${strictLast}`);
 });
 
-const FORK = ['--data', 'synthetic:gauss:n=400,dim=12,classes=4', '--model', 'mlp-2', '--width', '16', '--batch', '32', '--unit', 'steps', '--k1', '0,10', '--steps', '40', '--alphas', '5', '--backend', 'cpu'];
+const FORK = [
+  '--data',
+  'synthetic:gauss:n=400,dim=12,classes=4',
+  '--model',
+  'mlp-2',
+  '--width',
+  '16',
+  '--batch',
+  '32',
+  '--unit',
+  'steps',
+  '--k1',
+  '0,10',
+  '--steps',
+  '40',
+  '--alphas',
+  '5',
+  '--backend',
+  'cpu',
+];
 const readResult = (dir: string) => JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as ForkResult;
 const storeObjects = (store: string) => readdirSync(join(store, 'objects')).flatMap((ab) => readdirSync(join(store, 'objects', ab))).length;
 
-test('under Deno (relaxed SIMD built in): fused results, math recorded, and a shared store keeps them apart from strict ones', { timeout: 600_000 }, (t) => {
+test('under Deno (relaxed SIMD built in): fused results, math recorded, and a shared store keeps them apart from strict ones', {
+  timeout: 600_000,
+}, (t) => {
   if (!existsSync(deno)) return t.skip(`deno is missing at ${deno} (a devDependency: run npm install)`);
-  const demo = (math: string) => JSON.parse(ridgeline('deno', ['demo', '--json', '--backend', 'cpu', '--steps', '20', '--seed', '5', '--math', math]).stdout.trim().split('\n').pop()!);
+  const demo = (math: string) =>
+    JSON.parse(
+      ridgeline('deno', ['demo', '--json', '--backend', 'cpu', '--steps', '20', '--seed', '5', '--math', math]).stdout.trim().split('\n')
+        .pop()!,
+    );
   const [strictDemo, relaxedDemo] = [demo('strict'), demo('relaxed')];
   assert.equal(relaxedDemo.math, 'relaxed');
   assert.equal(strictDemo.math, 'strict');
   if (cpuHasFma) {
     assert.match(relaxedDemo.backendDescription, /relaxed math \(fused multiply-add\)/);
-    assert.notEqual(relaxedDemo.paramsHash, strictDemo.paramsHash, 'relaxed training gave strict\'s bits: FMA was not used');
+    assert.notEqual(relaxedDemo.paramsHash, strictDemo.paramsHash, "relaxed training gave strict's bits: FMA was not used");
   }
 
   // One store, three forks: strict (node), relaxed (deno, a pool of two workers, which must
@@ -190,7 +230,10 @@ test('under Deno (relaxed SIMD built in): fused results, math recorded, and a sh
   assert.match(relaxed.provenance.adapter, /relaxed math/);
   assert.match(readFileSync(join(dir, 'relaxed', 'report.html'), 'utf8'), /<dt>math<\/dt><dd>relaxed<\/dd>/);
   assert.notEqual(relaxed.store?.sweepId, strict.store?.sweepId);
-  assert.ok(afterRelaxed >= 2 * afterStrict, `the relaxed fork added ${afterRelaxed - afterStrict} objects to the strict fork's ${afterStrict}: it reused strict work`);
+  assert.ok(
+    afterRelaxed >= 2 * afterStrict,
+    `the relaxed fork added ${afterRelaxed - afterStrict} objects to the strict fork's ${afterStrict}: it reused strict work`,
+  );
   assert.equal(storeObjects(store), afterRelaxed, 'the second strict fork computed work the store already had');
   assert.deepEqual(again.cells, strict.cells);
   if (cpuHasFma) assert.notDeepEqual(relaxed.cells, strict.cells);

@@ -63,9 +63,15 @@ describe('parameter counts match the papers (docs/models.md)', () => {
   test('alexnet is defined and counted on TinyImageNet shapes (≈ 58 M for 200 classes); too-small images are a clear E_SPEC', () => {
     const m = createModel('alexnet', [3, 64, 64], 200);
     assert.equal(inMillions(m.parameterCount, 1), 57.8);
-    assert.throws(() => createModel('alexnet', CIFAR, 10), (e: unknown) => e instanceof RidgelineError && e.code === 'E_SPEC' && /larger images/.test(e.message));
+    assert.throws(
+      () => createModel('alexnet', CIFAR, 10),
+      (e: unknown) => e instanceof RidgelineError && e.code === 'E_SPEC' && /larger images/.test(e.message),
+    );
     assert.throws(() => createModel('lenet5', [784], 10), (e: unknown) => e instanceof RidgelineError && /image data/.test(e.message));
-    assert.throws(() => createModel('siren', [1, 28, 28], 10), (e: unknown) => e instanceof RidgelineError && /regression dataset/.test(e.message));
+    assert.throws(
+      () => createModel('siren', [1, 28, 28], 10),
+      (e: unknown) => e instanceof RidgelineError && /regression dataset/.test(e.message),
+    );
   });
 });
 
@@ -73,7 +79,6 @@ describe('parameter counts match the papers (docs/models.md)', () => {
 function randomWeights(model: Model, seed: number): Float32Array[] {
   return model.params.map((p, i) => randomF32(seed + i, p.size, -0.3, 0.3));
 }
-
 
 function correspondenceTests(name: string, create: () => Promise<Backend | string>): void {
   describe(`App. D correspondence on ${name}`, async () => {
@@ -117,9 +122,11 @@ function correspondenceTests(name: string, create: () => Promise<Backend | strin
         const [, oh, ow] = lc.params[0].shape;
         const tiedW = new Float32Array(lc.params[0].size);
         const tiedB = new Float32Array(lc.params[1].size);
-        for (let o = 0; o < filters; o++) for (let pos = 0; pos < oh * ow; pos++) {
-          tiedB[o * oh * ow + pos] = w[1][o];
-          tiedW.set(w[0].subarray(o * c * k * k, (o + 1) * c * k * k), (o * oh * ow + pos) * c * k * k);
+        for (let o = 0; o < filters; o++) {
+          for (let pos = 0; pos < oh * ow; pos++) {
+            tiedB[o * oh * ow + pos] = w[1][o];
+            tiedW.set(w[0].subarray(o * c * k * k, (o + 1) * c * k * k), (o * oh * ow + pos) * c * k * k);
+          }
         }
         const want = await logitsOf(be, cnn, w, x, n);
         const got = await logitsOf(be, lc, [tiedW, tiedB, w[2], w[3]], x, n);
@@ -147,7 +154,15 @@ function imageSplit(n: number, shape: number[], classes: number, seed: number): 
 }
 
 const SGD: TrainConfig = {
-  optimizer: 'sgd', momentum: 0.9, nesterov: false, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, clip: null, batch: 16,
+  optimizer: 'sgd',
+  momentum: 0.9,
+  nesterov: false,
+  weightDecay: 0,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  clip: null,
+  batch: 16,
   schedule: { kind: 'constant', lr: 0.05, warmupSteps: 0, milestones: [], gamma: 0.1, totalSteps: 100 },
 };
 
@@ -186,7 +201,11 @@ describe('batch-norm statistics and dropout in training and on paths', async () 
     assert.ok(model.params.some((p) => p.name === 'layer1.0.bn1.running_mean'));
     assert.deepEqual(saved, await readWeights(state));
     const resumed = await loadCheckpoint(files, 'ck', be, model, SGD);
-    assert.equal(resumed.optimizer.state().length, model.params.filter((p) => p.trainable).length, 'one momentum buffer per trainable tensor');
+    assert.equal(
+      resumed.optimizer.state().length,
+      model.params.filter((p) => p.trainable).length,
+      'one momentum buffer per trainable tensor',
+    );
     await trainSteps(be, model, state, loader, 4, SGD);
     await trainSteps(be, model, resumed, loader, 4, SGD);
     assert.deepEqual(await readWeights(resumed), await readWeights(state));
@@ -202,7 +221,10 @@ describe('batch-norm statistics and dropout in training and on paths', async () 
     // The same point from explicitly averaged state (weights and statistics).
     const avg = a.map((t, i) => t.map((v, j) => v + 0.5 * (b[i][j] - v)));
     const direct = (await evaluateCombinations(be, model, [avg], [[1]], data, { batch: 32 })).points[0];
-    assert.ok(Math.abs(plain.loss - direct.loss) < 1e-5 * Math.max(1, direct.loss), `interpolated ${plain.loss} vs averaged ${direct.loss}`);
+    assert.ok(
+      Math.abs(plain.loss - direct.loss) < 1e-5 * Math.max(1, direct.loss),
+      `interpolated ${plain.loss} vs averaged ${direct.loss}`,
+    );
 
     const resetOpts = { batch: 32, resetBn: { split: data, batch: 16 } };
     const reset = (await evaluateCombinations(be, model, [a, b], mid, data, resetOpts)).points[0];

@@ -70,7 +70,12 @@ const skip = torchPython.python ? false : torchPython.reason;
 
 function runScript(args: string[]): string {
   // One thread: the forwards are tiny, and a second OpenMP thread only competes with other tests.
-  const r = spawnSync(torchPython.python!, [script, ...args], { encoding: 'utf8', timeout: 300_000, env: peerEnv({ OMP_NUM_THREADS: '1' }), maxBuffer: 64 << 20 });
+  const r = spawnSync(torchPython.python!, [script, ...args], {
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: peerEnv({ OMP_NUM_THREADS: '1' }),
+    maxBuffer: 64 << 20,
+  });
   assert.equal(r.status, 0, `torch_models.py ${args[0]} failed: ${r.error?.message ?? r.stderr}`);
   return r.stdout;
 }
@@ -78,19 +83,23 @@ function runScript(args: string[]): string {
 const modelArgs = (c: Case) => ['--model', c.model, '--input', c.input.join(','), '--classes', String(c.classes)];
 
 for (const c of CASES) {
-  test(`${c.model} ${c.input.join('×')} → ${c.classes}: state_dict names, shapes, order and parameter count match PyTorch`, { skip }, () => {
-    const torch = JSON.parse(runScript(['count', ...modelArgs(c)])) as { params: number; state: [string, number[]][]; buffers: string[] };
-    assert.equal(torch.params, c.torchParams, 'bench/torch_models.py no longer gives the recorded count');
-    // num_batches_tracked only drives momentum=None running averages; we keep no such counter.
-    const want = torch.state.filter(([key]) => !key.endsWith('num_batches_tracked'));
-    const model = createModel(c.model, c.input, ourClasses(c));
-    assert.deepEqual(model.params.map((p) => p.name), want.map(([key]) => key), 'names in state_dict order');
-    for (const [i, [key, shape]] of want.entries()) {
-      assert.deepEqual(model.params[i].shape, shape, `shape of ${key}`);
-      assert.equal(model.params[i].trainable, !torch.buffers.includes(key), `${key}: trainable in ours iff a parameter in torch`);
-    }
-    assert.equal(model.parameterCount, torch.params, 'trainable parameter count');
-  });
+  test(
+    `${c.model} ${c.input.join('×')} → ${c.classes}: state_dict names, shapes, order and parameter count match PyTorch`,
+    { skip },
+    () => {
+      const torch = JSON.parse(runScript(['count', ...modelArgs(c)])) as { params: number; state: [string, number[]][]; buffers: string[] };
+      assert.equal(torch.params, c.torchParams, 'bench/torch_models.py no longer gives the recorded count');
+      // num_batches_tracked only drives momentum=None running averages; we keep no such counter.
+      const want = torch.state.filter(([key]) => !key.endsWith('num_batches_tracked'));
+      const model = createModel(c.model, c.input, ourClasses(c));
+      assert.deepEqual(model.params.map((p) => p.name), want.map(([key]) => key), 'names in state_dict order');
+      for (const [i, [key, shape]] of want.entries()) {
+        assert.deepEqual(model.params[i].shape, shape, `shape of ${key}`);
+        assert.equal(model.params[i].trainable, !torch.buffers.includes(key), `${key}: trainable in ours iff a parameter in torch`);
+      }
+      assert.equal(model.parameterCount, torch.params, 'trainable parameter count');
+    },
+  );
 }
 
 /**
@@ -120,7 +129,10 @@ for (const c of CASES.filter((k) => k.forward)) {
     const dir = mkdtempSync(join(tmpdir(), 'ridgeline-models-torch-'));
     try {
       const wPath = join(dir, 'w.safetensors');
-      writeFileSync(wPath, encodeSafetensors(model.params.map((p, i) => ({ name: p.name, shape: p.shape, data: weights[i] })), { format: 'pt' }));
+      writeFileSync(
+        wPath,
+        encodeSafetensors(model.params.map((p, i) => ({ name: p.name, shape: p.shape, data: weights[i] })), { format: 'pt' }),
+      );
       writeFileSync(join(dir, 'x.f32'), new Uint8Array(x.buffer));
       runScript(['forward', ...modelArgs(c), '--weights', wPath, '--x', join(dir, 'x.f32'), '--n', String(n), '--out', join(dir, 'y.f32')]);
       const bytes = readFileSync(join(dir, 'y.f32'));
@@ -138,7 +150,12 @@ for (const c of CASES.filter((k) => k.forward)) {
       let worst = 0;
       for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
       t.diagnostic(`max |ours − torch| = ${(worst / scale).toExponential(2)} × max |logit| (${scale.toPrecision(3)})`);
-      assertClose(got, want, LOGIT_RTOL * scale, `${c.model} logits vs torch (tolerance ${LOGIT_RTOL} × max |logit| ${scale.toPrecision(3)})`);
+      assertClose(
+        got,
+        want,
+        LOGIT_RTOL * scale,
+        `${c.model} logits vs torch (tolerance ${LOGIT_RTOL} × max |logit| ${scale.toPrecision(3)})`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -43,7 +43,9 @@ const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench'
 const torchPython = findTorchPython();
 const skip = !torchPython.python
   ? torchPython.reason
-  : !existsSync(FASHION_MNIST_DEFAULT_DIR) ? `${FASHION_MNIST_DEFAULT_DIR} is absent (apt-get install dataset-fashion-mnist)` : false;
+  : !existsSync(FASHION_MNIST_DEFAULT_DIR)
+  ? `${FASHION_MNIST_DEFAULT_DIR} is absent (apt-get install dataset-fashion-mnist)`
+  : false;
 
 const N = 2000;
 const WIDTH = 64;
@@ -65,11 +67,27 @@ const ADAM = { ...SGD, optimizer: 'adam' as const };
 const CASES: Case[] = [
   { name: 'sgd', config: SGD, schedule: { lr: 0.05 } },
   { name: 'sgd, momentum 0.9', config: { ...SGD, momentum: 0.9 }, schedule: { lr: 0.01 } },
-  { name: 'sgd, Nesterov, weight decay 5e-4, step decay at 120', config: { ...SGD, momentum: 0.9, nesterov: true, weightDecay: 5e-4 }, schedule: { lr: 0.01, kind: 'step', milestones: [120] } },
-  { name: 'sgd, momentum 0.8, dampening 0.3, clip 0.5, warm-up 40 + cosine', config: { ...SGD, momentum: 0.8, dampening: 0.3, clip: 0.5 }, schedule: { lr: 0.02, kind: 'cosine', warmupSteps: 40 } },
+  {
+    name: 'sgd, Nesterov, weight decay 5e-4, step decay at 120',
+    config: { ...SGD, momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
+    schedule: { lr: 0.01, kind: 'step', milestones: [120] },
+  },
+  {
+    name: 'sgd, momentum 0.8, dampening 0.3, clip 0.5, warm-up 40 + cosine',
+    config: { ...SGD, momentum: 0.8, dampening: 0.3, clip: 0.5 },
+    schedule: { lr: 0.02, kind: 'cosine', warmupSteps: 40 },
+  },
   { name: 'adam', config: ADAM, schedule: { lr: 1e-4 } },
-  { name: 'adam, β (0.8, 0.99), eps 1e-6, weight decay 1e-3, warm-up 50 + cosine', config: { ...ADAM, beta1: 0.8, beta2: 0.99, eps: 1e-6, weightDecay: 1e-3 }, schedule: { lr: 2e-4, kind: 'cosine', warmupSteps: 50 } },
-  { name: 'adamw, weight decay 0.05, warm-up 30', config: { ...ADAM, optimizer: 'adamw', weightDecay: 0.05 }, schedule: { lr: 2e-4, warmupSteps: 30 } },
+  {
+    name: 'adam, β (0.8, 0.99), eps 1e-6, weight decay 1e-3, warm-up 50 + cosine',
+    config: { ...ADAM, beta1: 0.8, beta2: 0.99, eps: 1e-6, weightDecay: 1e-3 },
+    schedule: { lr: 2e-4, kind: 'cosine', warmupSteps: 50 },
+  },
+  {
+    name: 'adamw, weight decay 0.05, warm-up 30',
+    config: { ...ADAM, optimizer: 'adamw', weightDecay: 0.05 },
+    schedule: { lr: 2e-4, warmupSteps: 30 },
+  },
 ];
 
 /**
@@ -104,57 +122,125 @@ const rawF32 = (file: string) => {
   return new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
 };
 
-test('training against PyTorch: SGD, Adam and AdamW with every option, 200+ full-batch steps, max |Δw| < 1e-4; learning rates as torch schedulers give them', { skip }, async (t) => {
-  const dataset = await loadDataset('fashion-mnist', nodeFileStore(), { limit: N });
-  const model = createModel('mlp-2', dataset.inputShape, dataset.classes, { width: WIDTH, slope: SLOPE });
-  const init = model.init(7);
-  const dir = mkdtempSync(join(tmpdir(), 'ridgeline-optim-torch-'));
-  const backend = await createCpuBackend();
-  try {
-    writeFileSync(join(dir, 'init.safetensors'), encodeSafetensors(model.params.map((p, i) => ({ name: p.name, shape: p.shape, data: init[i] }))));
-    writeFileSync(join(dir, 'x.f32'), new Uint8Array(dataset.train.x.buffer, dataset.train.x.byteOffset, dataset.train.x.byteLength));
-    writeFileSync(join(dir, 'y.f32'), new Uint8Array(dataset.train.y.buffer, dataset.train.y.byteOffset, dataset.train.y.byteLength));
-    const fullBatch = { features: featureCount(dataset.inputShape), batchAt: () => ({ x: dataset.train.x, y: dataset.train.y, size: dataset.train.n }) };
-    for (const c of CASES) {
-      const schedule = { kind: 'constant' as const, warmupSteps: 0, milestones: [], gamma: 0.1, totalSteps: STEPS, ...c.schedule };
-      const config: TrainConfig = { ...c.config, batch: N, schedule };
-      const o = c.config;
-      const args = [
-        script, 'train', '--model', 'mlp-2', '--width', String(WIDTH), '--slope', String(SLOPE), '--input', dataset.inputShape.join(','),
-        '--classes', String(dataset.classes), '--weights', join(dir, 'init.safetensors'), '--x', join(dir, 'x.f32'), '--y', join(dir, 'y.f32'),
-        '--n', String(N), '--steps', String(STEPS), '--optimizer', o.optimizer, '--lr', String(schedule.lr), '--momentum', String(o.momentum),
-        '--dampening', String(o.dampening ?? 0), ...(o.nesterov ? ['--nesterov'] : []), '--weight-decay', String(o.weightDecay),
-        '--beta1', String(o.beta1), '--beta2', String(o.beta2), '--eps', String(o.eps), '--warmup', String(schedule.warmupSteps),
-        '--schedule', schedule.kind, '--milestones', schedule.milestones.join(','), '--total', String(schedule.totalSteps),
-        ...(o.clip === null ? [] : ['--clip', String(o.clip)]), '--threads', '1', '--out', join(dir, 'torch.f32'), '--state-out', join(dir, 'state.f32'),
-      ];
-      const r = spawnSync(torchPython.python!, args, { encoding: 'utf8', timeout: 600_000, env: peerEnv({ OMP_NUM_THREADS: '1' }) });
-      assert.equal(r.status, 0, `torch_models.py train (${c.name}) failed: ${r.error?.message ?? r.stderr}`);
-      const peer = JSON.parse(r.stdout) as { lrs: number[]; losses: number[] };
+test(
+  'training against PyTorch: SGD, Adam and AdamW with every option, 200+ full-batch steps, max |Δw| < 1e-4; learning rates as torch schedulers give them',
+  { skip },
+  async (t) => {
+    const dataset = await loadDataset('fashion-mnist', nodeFileStore(), { limit: N });
+    const model = createModel('mlp-2', dataset.inputShape, dataset.classes, { width: WIDTH, slope: SLOPE });
+    const init = model.init(7);
+    const dir = mkdtempSync(join(tmpdir(), 'ridgeline-optim-torch-'));
+    const backend = await createCpuBackend();
+    try {
+      writeFileSync(
+        join(dir, 'init.safetensors'),
+        encodeSafetensors(model.params.map((p, i) => ({ name: p.name, shape: p.shape, data: init[i] }))),
+      );
+      writeFileSync(join(dir, 'x.f32'), new Uint8Array(dataset.train.x.buffer, dataset.train.x.byteOffset, dataset.train.x.byteLength));
+      writeFileSync(join(dir, 'y.f32'), new Uint8Array(dataset.train.y.buffer, dataset.train.y.byteOffset, dataset.train.y.byteLength));
+      const fullBatch = {
+        features: featureCount(dataset.inputShape),
+        batchAt: () => ({ x: dataset.train.x, y: dataset.train.y, size: dataset.train.n }),
+      };
+      for (const c of CASES) {
+        const schedule = { kind: 'constant' as const, warmupSteps: 0, milestones: [], gamma: 0.1, totalSteps: STEPS, ...c.schedule };
+        const config: TrainConfig = { ...c.config, batch: N, schedule };
+        const o = c.config;
+        const args = [
+          script,
+          'train',
+          '--model',
+          'mlp-2',
+          '--width',
+          String(WIDTH),
+          '--slope',
+          String(SLOPE),
+          '--input',
+          dataset.inputShape.join(','),
+          '--classes',
+          String(dataset.classes),
+          '--weights',
+          join(dir, 'init.safetensors'),
+          '--x',
+          join(dir, 'x.f32'),
+          '--y',
+          join(dir, 'y.f32'),
+          '--n',
+          String(N),
+          '--steps',
+          String(STEPS),
+          '--optimizer',
+          o.optimizer,
+          '--lr',
+          String(schedule.lr),
+          '--momentum',
+          String(o.momentum),
+          '--dampening',
+          String(o.dampening ?? 0),
+          ...(o.nesterov ? ['--nesterov'] : []),
+          '--weight-decay',
+          String(o.weightDecay),
+          '--beta1',
+          String(o.beta1),
+          '--beta2',
+          String(o.beta2),
+          '--eps',
+          String(o.eps),
+          '--warmup',
+          String(schedule.warmupSteps),
+          '--schedule',
+          schedule.kind,
+          '--milestones',
+          schedule.milestones.join(','),
+          '--total',
+          String(schedule.totalSteps),
+          ...(o.clip === null ? [] : ['--clip', String(o.clip)]),
+          '--threads',
+          '1',
+          '--out',
+          join(dir, 'torch.f32'),
+          '--state-out',
+          join(dir, 'state.f32'),
+        ];
+        const r = spawnSync(torchPython.python!, args, { encoding: 'utf8', timeout: 600_000, env: peerEnv({ OMP_NUM_THREADS: '1' }) });
+        assert.equal(r.status, 0, `torch_models.py train (${c.name}) failed: ${r.error?.message ?? r.stderr}`);
+        const peer = JSON.parse(r.stdout) as { lrs: number[]; losses: number[] };
 
-      // The rates torch's schedulers used, step by step (their chainable forms round differently in the last bits).
-      const lrErr = Math.max(...peer.lrs.map((lr, s) => Math.abs(lr - learningRate(schedule, s))));
-      assert.ok(lrErr <= 1e-12 * schedule.lr, `${c.name}: learning rates differ from torch's by ${lrErr}`);
+        // The rates torch's schedulers used, step by step (their chainable forms round differently in the last bits).
+        const lrErr = Math.max(...peer.lrs.map((lr, s) => Math.abs(lr - learningRate(schedule, s))));
+        assert.ok(lrErr <= 1e-12 * schedule.lr, `${c.name}: learning rates differ from torch's by ${lrErr}`);
 
-      const state = stateFromWeights(backend, model, init, config, 0);
-      await trainSteps(backend, model, state, fullBatch, 1, config);
-      const stateErr = adamStateRatioError(await Promise.all(state.optimizer.state().map((t) => t.data())), rawF32(join(dir, 'state.f32')), c.config.optimizer);
-      await trainSteps(backend, model, state, fullBatch, STEPS, config);
-      const ours = (await readWeights(state)).flatMap((w) => Array.from(w));
-      disposeState(state);
-      const theirs = rawF32(join(dir, 'torch.f32'));
-      assert.equal(theirs.length, ours.length, `${c.name}: parameter count`);
-      let maxDiff = 0;
-      for (let i = 0; i < ours.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ours[i] - theirs[i]));
-      const stateNote = stateErr === null ? '' : `; v/m² after step 1 within ${stateErr.toExponential(1)} relative`;
-      t.diagnostic(`${c.name}: loss ${peer.losses[0].toFixed(4)} → ${peer.losses[STEPS - 1].toFixed(4)}${stateNote}; after ${STEPS} steps max |Δw| ${maxDiff.toExponential(2)}`);
-      assert.ok(stateErr === null || stateErr < 1e-6, `${c.name}: v/m² after one step is ${stateErr} (relative) from torch's`);
-      // The run must actually train (the loss falls) for the agreement to mean anything.
-      assert.ok(peer.losses[STEPS - 1] < 0.5 * peer.losses[0], `${c.name}: torch's loss ${peer.losses[0]} → ${peer.losses[STEPS - 1]} did not fall`);
-      assert.ok(maxDiff < TOLERANCE, `${c.name}: max |Δw| = ${maxDiff} after ${STEPS} steps (bound ${TOLERANCE})`);
+        const state = stateFromWeights(backend, model, init, config, 0);
+        await trainSteps(backend, model, state, fullBatch, 1, config);
+        const stateErr = adamStateRatioError(
+          await Promise.all(state.optimizer.state().map((t) => t.data())),
+          rawF32(join(dir, 'state.f32')),
+          c.config.optimizer,
+        );
+        await trainSteps(backend, model, state, fullBatch, STEPS, config);
+        const ours = (await readWeights(state)).flatMap((w) => Array.from(w));
+        disposeState(state);
+        const theirs = rawF32(join(dir, 'torch.f32'));
+        assert.equal(theirs.length, ours.length, `${c.name}: parameter count`);
+        let maxDiff = 0;
+        for (let i = 0; i < ours.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ours[i] - theirs[i]));
+        const stateNote = stateErr === null ? '' : `; v/m² after step 1 within ${stateErr.toExponential(1)} relative`;
+        t.diagnostic(
+          `${c.name}: loss ${peer.losses[0].toFixed(4)} → ${peer.losses[STEPS - 1].toFixed(4)}${stateNote}; after ${STEPS} steps max |Δw| ${
+            maxDiff.toExponential(2)
+          }`,
+        );
+        assert.ok(stateErr === null || stateErr < 1e-6, `${c.name}: v/m² after one step is ${stateErr} (relative) from torch's`);
+        // The run must actually train (the loss falls) for the agreement to mean anything.
+        assert.ok(
+          peer.losses[STEPS - 1] < 0.5 * peer.losses[0],
+          `${c.name}: torch's loss ${peer.losses[0]} → ${peer.losses[STEPS - 1]} did not fall`,
+        );
+        assert.ok(maxDiff < TOLERANCE, `${c.name}: max |Δw| = ${maxDiff} after ${STEPS} steps (bound ${TOLERANCE})`);
+      }
+    } finally {
+      backend.close();
+      rmSync(dir, { recursive: true, force: true });
     }
-  } finally {
-    backend.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  },
+);

@@ -15,8 +15,17 @@ import { exampleForkResult } from './fixtures/fork_result.ts';
 
 /** log Γ by Lanczos (g = 7): an independent route to the t density's constant. */
 function logGamma(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const c = [
+    0.99999999999980993,
+    676.5203681218851,
+    -1259.1392167224028,
+    771.32342877765313,
+    -176.61502916214059,
+    12.507343278686905,
+    -0.13857109526572012,
+    9.9843695780195716e-6,
+    1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
   const z = x - 1;
   let a = c[0];
@@ -80,7 +89,9 @@ test('repeat seeds: repeat 0 keeps the spec seeds; later repeats are a pure func
   assert.deepEqual(repeatSeeds({ ...spec, mode: 'main-branch' }, 0).children, [10]);
   const later = Array.from({ length: 20 }, (_, r) => repeatSeeds(spec, r + 1));
   assert.deepEqual(later[3], repeatSeeds(spec, 4));
-  for (const key of ['init', 'order', 'augment'] as const) assert.equal(new Set([5, 9, 3, ...later.map((s) => s[key])]).size >= 21, true, key);
+  for (const key of ['init', 'order', 'augment'] as const) {
+    assert.equal(new Set([5, 9, 3, ...later.map((s) => s[key])]).size >= 21, true, key);
+  }
   for (const s of later) assert.equal(new Set([s.order, ...s.children]).size, 3);
   // Each base seed moves its own derived seeds only.
   const other = repeatSeeds({ ...spec, seedInit: 6 }, 2);

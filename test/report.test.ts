@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { ForkResult } from '../core/experiments/result_schema.ts';
-import { CELL_COLUMNS, CURVE_COLUMNS, cellsCsv, csvField, curvesCsv, toCsv } from '../core/report/csv.ts';
+import { CELL_COLUMNS, cellsCsv, csvField, CURVE_COLUMNS, curvesCsv, toCsv } from '../core/report/csv.ts';
 import { exampleErrorBarrier, exampleForkResult } from './fixtures/fork_result.ts';
 import { forkReportHtml } from '../core/report/html.ts';
 import { escapeXml, formatTicks, heatMap, lineChart, niceTicks, sequentialColors, smallMultiples, viridis } from '../core/report/svg.ts';
@@ -26,18 +26,43 @@ function parseCsv(text: string): string[][] {
   while (i < text.length) {
     const ch = text[i];
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') { field += '"'; i += 2; continue; }
-      if (ch === '"') { quoted = false; i++; continue; }
-      field += ch; i++; continue;
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i += 2;
+        continue;
+      }
+      if (ch === '"') {
+        quoted = false;
+        i++;
+        continue;
+      }
+      field += ch;
+      i++;
+      continue;
     }
     if (ch === '"') {
       assert.equal(field, '', `quote inside an unquoted field at ${i}`);
-      quoted = true; i++; continue;
+      quoted = true;
+      i++;
+      continue;
     }
-    if (ch === ',') { row.push(field); field = ''; i++; continue; }
-    if (ch === '\r' && text[i + 1] === '\n') { row.push(field); rows.push(row); row = []; field = ''; i += 2; continue; }
+    if (ch === ',') {
+      row.push(field);
+      field = '';
+      i++;
+      continue;
+    }
+    if (ch === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i += 2;
+      continue;
+    }
     assert.ok(ch !== '\r' && ch !== '\n', `bare line break at ${i}`);
-    field += ch; i++;
+    field += ch;
+    i++;
   }
   assert.equal(quoted, false, 'unterminated quoted field');
   assert.ok(field === '' && row.length === 0, 'the last record must end with CRLF');
@@ -84,8 +109,12 @@ function assertCleanReport(html: string, result: ForkResult): void {
   // Heat map of the test error barrier: one row label per k1.
   const heat = /<svg[^>]*aria-label="Test error barrier B\(k1, k2\), %"[\s\S]*?<\/svg>/.exec(html);
   assert.ok(heat, 'heat map present');
-  for (const k1 of new Set(result.cells.map((c) => c.k1))) assert.ok(heat[0].includes(`text-anchor="end">${k1}</text>`), `heat map row k1 = ${k1}`);
-  for (const k2 of new Set(result.cells.map((c) => c.k2))) assert.ok(heat[0].includes(`text-anchor="middle">${k2}</text>`), `heat map column k2 = ${k2}`);
+  for (const k1 of new Set(result.cells.map((c) => c.k1))) {
+    assert.ok(heat[0].includes(`text-anchor="end">${k1}</text>`), `heat map row k1 = ${k1}`);
+  }
+  for (const k2 of new Set(result.cells.map((c) => c.k2))) {
+    assert.ok(heat[0].includes(`text-anchor="middle">${k2}</text>`), `heat map column k2 = ${k2}`);
+  }
 }
 
 // ---------------------------------------------------------------- ticks
@@ -97,22 +126,25 @@ const rangeArb = fc.tuple(
 );
 
 test('niceTicks: cover [min, max], increase, evenly spaced, count within bounds', () => {
-  fc.assert(fc.property(rangeArb, ([a, b, count]) => {
-    const ticks = niceTicks(a, b, count);
-    const [lo, hi] = [Math.min(a, b), Math.max(a, b)];
-    assert.ok(ticks.length >= 2 && ticks.length <= count, `length ${ticks.length} for count ${count}`);
-    // Lower bound: the step is the smallest of 1, 2, 5 × 10^e that fits (ratio ≤ 2.5 apart).
-    if (hi - lo > 1e-9 * Math.max(Math.abs(lo), Math.abs(hi))) assert.ok(ticks.length >= (count - 3) / 2.5 + 1);
-    assert.ok(ticks[0] <= lo && ticks[ticks.length - 1] >= hi, `${ticks} covers [${lo}, ${hi}]`);
-    const step = ticks[1] - ticks[0];
-    assert.ok(step > 0);
-    const mantissa = step / 10 ** Math.floor(Math.log10(step));
-    assert.ok([1, 2, 5, 10].some((m) => Math.abs(mantissa - m) < 1e-9), `nice step ${step}`);
-    for (let i = 1; i < ticks.length; i++) {
-      assert.ok(ticks[i] > ticks[i - 1]);
-      assert.ok(Math.abs(ticks[i] - ticks[i - 1] - step) <= 1e-9 * Math.max(step, Math.abs(ticks[i])), 'even spacing');
-    }
-  }), { numRuns: 2000 });
+  fc.assert(
+    fc.property(rangeArb, ([a, b, count]) => {
+      const ticks = niceTicks(a, b, count);
+      const [lo, hi] = [Math.min(a, b), Math.max(a, b)];
+      assert.ok(ticks.length >= 2 && ticks.length <= count, `length ${ticks.length} for count ${count}`);
+      // Lower bound: the step is the smallest of 1, 2, 5 × 10^e that fits (ratio ≤ 2.5 apart).
+      if (hi - lo > 1e-9 * Math.max(Math.abs(lo), Math.abs(hi))) assert.ok(ticks.length >= (count - 3) / 2.5 + 1);
+      assert.ok(ticks[0] <= lo && ticks[ticks.length - 1] >= hi, `${ticks} covers [${lo}, ${hi}]`);
+      const step = ticks[1] - ticks[0];
+      assert.ok(step > 0);
+      const mantissa = step / 10 ** Math.floor(Math.log10(step));
+      assert.ok([1, 2, 5, 10].some((m) => Math.abs(mantissa - m) < 1e-9), `nice step ${step}`);
+      for (let i = 1; i < ticks.length; i++) {
+        assert.ok(ticks[i] > ticks[i - 1]);
+        assert.ok(Math.abs(ticks[i] - ticks[i - 1] - step) <= 1e-9 * Math.max(step, Math.abs(ticks[i])), 'even spacing');
+      }
+    }),
+    { numRuns: 2000 },
+  );
 });
 
 test('niceTicks: known answers, short decimals, degenerate ranges, bad input', () => {
@@ -141,14 +173,22 @@ test('csvField: RFC 4180 quoting round-trips any string', () => {
   assert.equal(csvField('two\nlines'), '"two\nlines"');
   assert.equal(csvField(-0), '-0');
   assert.equal(csvField(null), '');
-  fc.assert(fc.property(fc.array(fc.array(fc.oneof(fc.string(), fc.constantFrom(',', '"', '\r\n', '\n', '""', ' , ')), { minLength: 1, maxLength: 5 }), { maxLength: 6 }), (rows) => {
-    const width = rows[0]?.length ?? 1;
-    const header = Array.from({ length: width }, (_, i) => `c${i}`);
-    const fitted = rows.map((r) => Array.from({ length: width }, (_, i) => r[i] ?? ''));
-    // A single empty field on a line is indistinguishable from an empty line; RFC 4180 agrees.
-    if (width === 1 && fitted.some((r) => r[0] === '')) return;
-    assert.deepEqual(parseCsv(toCsv(header, fitted)), [header, ...fitted]);
-  }), { numRuns: 500 });
+  fc.assert(
+    fc.property(
+      fc.array(fc.array(fc.oneof(fc.string(), fc.constantFrom(',', '"', '\r\n', '\n', '""', ' , ')), { minLength: 1, maxLength: 5 }), {
+        maxLength: 6,
+      }),
+      (rows) => {
+        const width = rows[0]?.length ?? 1;
+        const header = Array.from({ length: width }, (_, i) => `c${i}`);
+        const fitted = rows.map((r) => Array.from({ length: width }, (_, i) => r[i] ?? ''));
+        // A single empty field on a line is indistinguishable from an empty line; RFC 4180 agrees.
+        if (width === 1 && fitted.some((r) => r[0] === '')) return;
+        assert.deepEqual(parseCsv(toCsv(header, fitted)), [header, ...fitted]);
+      },
+    ),
+    { numRuns: 500 },
+  );
 });
 
 test('cellsCsv and curvesCsv: shape, header, exact numbers, sorted order', () => {
@@ -165,8 +205,10 @@ test('cellsCsv and curvesCsv: shape, header, exact numbers, sorted order', () =>
   assert.deepEqual(keys, [...keys].sort((p, q) => p[0] - q[0] || p[1] - q[1] || p[2] - q[2]), 'sorted by k1, k2, repeat');
   for (const cell of result.cells) {
     for (const split of ['train', 'test'] as const) {
-      const row = rows.find((r) => r[col('k1')] === String(cell.k1) && r[col('k2')] === String(cell.k2)
-        && r[col('repeat')] === String(cell.repeat) && r[col('split')] === split)!;
+      const row = rows.find((r) =>
+        r[col('k1')] === String(cell.k1) && r[col('k2')] === String(cell.k2) &&
+        r[col('repeat')] === String(cell.repeat) && r[col('split')] === split
+      )!;
       assert.ok(row, `row for ${cell.k1}, ${cell.k2}, ${cell.repeat}, ${split}`);
       const m = cell[split];
       for (const [name, v] of Object.entries({ ...m, weightDistance: cell.weightDistance })) {
@@ -196,7 +238,8 @@ test('escapeXml escapes markup and drops characters XML forbids', () => {
 
 test('viridis: endpoints of the matplotlib map, ramp colours distinct', () => {
   for (let t = 0; t <= 1; t += 0.05) assert.match(viridis(t), /^#[0-9a-f]{6}$/);
-  const dist = (a: string, b: string) => [1, 3, 5].reduce((s, i) => s + Math.abs(parseInt(a.slice(i, i + 2), 16) - parseInt(b.slice(i, i + 2), 16)), 0);
+  const dist = (a: string, b: string) =>
+    [1, 3, 5].reduce((s, i) => s + Math.abs(parseInt(a.slice(i, i + 2), 16) - parseInt(b.slice(i, i + 2), 16)), 0);
   assert.ok(dist(viridis(0), '#440154') <= 12, viridis(0));
   assert.ok(dist(viridis(0.5), '#21918c') <= 12, viridis(0.5));
   assert.ok(dist(viridis(1), '#fde725') <= 12, viridis(1));
@@ -223,7 +266,11 @@ test('heatMap: missing and NaN cells are hatched, values labelled, colour bar dr
   assert.ok(svg.includes('>0.1</text>') && svg.includes('>2.5</text>'));
   assert.ok(svg.includes('>missing</text>'));
   assertWellFormed(heatMap([[1]], { rowLabels: ['a'], colLabels: ['b'] }));
-  const panels = smallMultiples([lineChart([], { width: 100, height: 80 }), lineChart([], { width: 100, height: 80 })], { panelWidth: 100, panelHeight: 80, legend: [{ name: 'x', color: '#000' }] });
+  const panels = smallMultiples([lineChart([], { width: 100, height: 80 }), lineChart([], { width: 100, height: 80 })], {
+    panelWidth: 100,
+    panelHeight: 80,
+    legend: [{ name: 'x', color: '#000' }],
+  });
   assertWellFormed(panels);
   assert.equal((panels.match(/<svg/g) ?? []).length, 3);
 });
@@ -234,7 +281,17 @@ test('forkReportHtml: full grid — well-formed, every section, headline from th
   const result = exampleForkResult();
   const html = forkReportHtml(result);
   assertCleanReport(html, result);
-  for (const h of ['Cells', 'Barrier curves along the path', 'Barrier grid', 'Barrier against k1', 'Distances against k2', 'Parent training', 'Provenance']) {
+  for (
+    const h of [
+      'Cells',
+      'Barrier curves along the path',
+      'Barrier grid',
+      'Barrier against k1',
+      'Distances against k2',
+      'Parent training',
+      'Provenance',
+    ]
+  ) {
     assert.ok(html.includes(`<h2>${h}</h2>`), h);
   }
   // Headline: at the largest common k2 the barrier falls from k1 = 0 to k1 = 8.

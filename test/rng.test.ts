@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { RidgelineError } from '../core/errors.ts';
-import { philox4x32, rngStream, seedKey, streamTag, type RngStream } from '../core/rng.ts';
+import { philox4x32, type RngStream, rngStream, seedKey, streamTag } from '../core/rng.ts';
 
 const hex = (w: Uint32Array) => Array.from(w, (x) => x.toString(16).padStart(8, '0')).join(' ');
 const seedArb = fc.maxSafeNat();
@@ -117,8 +117,17 @@ test('uniforms lie in [0, 1)', () => {
 /** A mixed sequence of every kind of draw, as plain numbers. */
 function mixedDraws(r: RngStream): number[] {
   return [
-    r.nextUint32(), r.uniform(), r.normal(), r.intBelow(1000), ...r.uniforms(3), ...r.normals(3, 1, 2),
-    ...r.permutation(5), r.gamma(0.5), r.gamma(3), ...r.dirichlet(3), ...r.dirichlet([0.1, 2]),
+    r.nextUint32(),
+    r.uniform(),
+    r.normal(),
+    r.intBelow(1000),
+    ...r.uniforms(3),
+    ...r.normals(3, 1, 2),
+    ...r.permutation(5),
+    r.gamma(0.5),
+    r.gamma(3),
+    ...r.dirichlet(3),
+    ...r.dirichlet([0.1, 2]),
   ];
 }
 
@@ -294,8 +303,9 @@ function goldenSequences(): Record<string, string> {
   const r = rngStream(12345, 'golden/dirichlet');
   for (let j = 0; j < 100; j++) dirichlet.set(r.dirichlet(10), 10 * j);
   const scalars = rngStream(12345, 'golden/scalars');
-  const mixed = Float64Array.from({ length: 1000 }, (_, i) =>
-    i % 4 === 0 ? scalars.normal() : i % 4 === 1 ? scalars.gamma(0.7) : i % 4 === 2 ? scalars.uniform() : scalars.intBelow(97),
+  const mixed = Float64Array.from(
+    { length: 1000 },
+    (_, i) => i % 4 === 0 ? scalars.normal() : i % 4 === 1 ? scalars.gamma(0.7) : i % 4 === 2 ? scalars.uniform() : scalars.intBelow(97),
   );
   return {
     normals: fingerprint(rngStream(12345, 'golden/normals').normals(1000)),

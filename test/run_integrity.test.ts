@@ -9,7 +9,7 @@
  * In process (one backend, no process start per case), on a tiny real training run.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
@@ -25,8 +25,16 @@ import { nodeFileStore } from '../runtimes/node_files.ts';
 
 const backend = await createCpuBackend();
 const SPEC: ForkSpec = {
-  ...FORK_DEFAULTS, data: 'synthetic:gauss:n=300,dim=8,classes=3', model: 'mlp-2', width: 8, batch: 30,
-  unit: 'steps', k1: [0, 5], total: 15, alphas: 3, lr: 0.05,
+  ...FORK_DEFAULTS,
+  data: 'synthetic:gauss:n=300,dim=8,classes=3',
+  model: 'mlp-2',
+  width: 8,
+  batch: 30,
+  unit: 'steps',
+  k1: [0, 5],
+  total: 15,
+  alphas: 3,
+  lr: 0.05,
 };
 
 function recordingHost(lines: string[]) {
@@ -62,16 +70,25 @@ function copyOfClean(): string {
 /** The store's objects in run `dir`: id, directory, and the record (parsed before any damage). */
 function objectsOf(dir: string): { id: string; path: string; kind: string; payload: Record<string, unknown> }[] {
   const root = join(dir, 'store', 'objects');
-  return readdirSync(root).flatMap((ab) => readdirSync(join(root, ab)).map((id) => {
-    const record = JSON.parse(readFileSync(join(root, ab, id, 'node.json'), 'utf8')).payload;
-    return { id, path: join(root, ab, id), kind: record.kind as string, payload: record.payload as Record<string, unknown> };
-  }));
+  return readdirSync(root).flatMap((ab) =>
+    readdirSync(join(root, ab)).map((id) => {
+      const record = JSON.parse(readFileSync(join(root, ab, id, 'node.json'), 'utf8')).payload;
+      return { id, path: join(root, ab, id), kind: record.kind as string, payload: record.payload as Record<string, unknown> };
+    })
+  );
 }
 
-const objectOf = (dir: string, kind: string, test: (p: Record<string, unknown>) => boolean) => objectsOf(dir).filter((o) => o.kind === kind && test(o.payload));
+const objectOf = (dir: string, kind: string, test: (p: Record<string, unknown>) => boolean) =>
+  objectsOf(dir).filter((o) => o.kind === kind && test(o.payload));
 
 test('a cell object replaced by {}, truncated or edited is reported and recomputed; the result equals the clean one', async () => {
-  for (const damage of [(_t: string) => '{}', (t: string) => t.slice(0, t.length >> 1), (t: string) => t.replace(/"errorBarrier": ([0-9.e-]+)/, '"errorBarrier": 0.5')]) {
+  for (
+    const damage of [
+      (_t: string) => '{}',
+      (t: string) => t.slice(0, t.length >> 1),
+      (t: string) => t.replace(/"errorBarrier": ([0-9.e-]+)/, '"errorBarrier": 0.5'),
+    ]
+  ) {
     const dir = copyOfClean();
     const [cell] = objectOf(dir, 'cell', (p) => p.k1 === 5);
     const record = join(cell.path, 'node.json');
@@ -90,7 +107,8 @@ test('a cell object replaced by {}, truncated or edited is reported and recomput
 
 test('checkpoints: flipped low bits, or another step copied over one, are detected and recomputed, never used', async () => {
   // The parent's checkpoint at the fork point (step 5) and at step 0.
-  const parentAt = (dir: string, step: number) => objectOf(dir, 'checkpoint', (p) => p.step === step && (p.lossLog as unknown[]).length > 0 === (step > 0))[0];
+  const parentAt = (dir: string, step: number) =>
+    objectOf(dir, 'checkpoint', (p) => p.step === step && (p.lossLog as unknown[]).length > 0 === (step > 0))[0];
   // (a) the lowest bit of every float of the fork point's weights.
   const flipped = copyOfClean();
   const fork = parentAt(flipped, 5);
@@ -108,7 +126,11 @@ test('checkpoints: flipped low bits, or another step copied over one, are detect
   assert.equal(a.error, null, String(a.error));
   assert.ok(a.log.some((l) => l.includes(`object ${fork.id} is damaged (checkpoint.safetensors hashes to`)), a.log.join('\n'));
   assert.equal(cellsOf(a.result!), cellsOf(clean));
-  assert.deepEqual(readFileSync(weights), readFileSync(join(parentAt(cleanDir, 5).path, 'checkpoint.safetensors')), 'recomputed bit for bit');
+  assert.deepEqual(
+    readFileSync(weights),
+    readFileSync(join(parentAt(cleanDir, 5).path, 'checkpoint.safetensors')),
+    'recomputed bit for bit',
+  );
   // (b) step 0 copied over step 5 (intact files, but not the ones the record lists).
   const swapped = copyOfClean();
   const [zero, five] = [parentAt(swapped, 0), parentAt(swapped, 5)];
@@ -144,10 +166,13 @@ test('result files are published together: a write failing on the report leaves 
   const dir = join(tmp(), 'run');
   const log: string[] = [];
   const files = nodeFileStore();
-  const failing = { ...files, write: async (path: string, data: string | Uint8Array) => {
-    if (path.endsWith('report.html')) throw new RidgelineError('E_IO', `${path}: no space left on the device (ENOSPC)`);
-    return files.write(path, data);
-  } };
+  const failing = {
+    ...files,
+    write: async (path: string, data: string | Uint8Array) => {
+      if (path.endsWith('report.html')) throw new RidgelineError('E_IO', `${path}: no space left on the device (ENOSPC)`);
+      return files.write(path, data);
+    },
+  };
   const host = { ...recordingHost(log), files: failing as typeof files };
   await assert.rejects(runForkExperiment(SPEC, dir, backend, host), /E_IO/);
   assert.equal(existsSync(join(dir, 'result.json')), false, 'no result.json without its report');
@@ -189,7 +214,7 @@ test('fuzz: 200 restarts after random truncations, bit flips and swaps either re
       }
       what.push(`${['truncate', 'flip', 'swap'][kind]} ${relative(dir, file)}`);
     }
-    if (rng.intBelow(2) === 0) for (const cell of cellObjects) rmSync(cell, { recursive: true, force: true });
+    if (rng.intBelow(2) === 0) { for (const cell of cellObjects) rmSync(cell, { recursive: true, force: true }); }
     const before = readFileSync(join(dir, 'result.json'), 'utf8');
     const r = await run(dir);
     if (r.error === null) {

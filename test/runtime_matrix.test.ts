@@ -30,7 +30,12 @@ function run(name: string, args: string[]): string {
   assert.ok(existsSync(cmd), `${name} is missing at ${cmd} (a devDependency: run npm install)`);
   // Each runtime picks its own Vulkan driver, as for a user who set none (docs/design.md).
   const { VK_ICD_FILENAMES: _chosen, ...env } = process.env;
-  const r = spawnSync(cmd, [...pre, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000, env: { ...env, NO_COLOR: '1', CI: 'true' } });
+  const r = spawnSync(cmd, [...pre, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: { ...env, NO_COLOR: '1', CI: 'true' },
+  });
   assert.equal(r.status, 0, `${name} ${args.join(' ')} exited with ${r.status ?? r.signal}: ${r.stderr || r.error}`);
   return r.stdout;
 }
@@ -48,7 +53,25 @@ test('10 SGD steps of an MLP give bit-identical parameters under Node, Deno and 
   }
 });
 
-const FORK = ['fork', '--data', 'synthetic:gauss:n=400,dim=12,classes=4', '--model', 'mlp-2', '--width', '16', '--batch', '32', '--unit', 'steps', '--k1', '0,10', '--steps', '40', '--alphas', '5'];
+const FORK = [
+  'fork',
+  '--data',
+  'synthetic:gauss:n=400,dim=12,classes=4',
+  '--model',
+  'mlp-2',
+  '--width',
+  '16',
+  '--batch',
+  '32',
+  '--unit',
+  'steps',
+  '--k1',
+  '0,10',
+  '--steps',
+  '40',
+  '--alphas',
+  '5',
+];
 
 /** What must match across runtimes: everything but provenance and timings. */
 const science = (r: ForkResult) => ({ cells: r.cells, parentLoss: r.parentLoss, seeds: r.seeds });
@@ -86,7 +109,9 @@ test('the same fork experiment under Node, Deno and Bun on cpu and webgpu: ident
   assert.match(adapter('node/webgpu'), /swiftshader/i, 'Node runs Dawn on SwiftShader');
   assert.match(adapter('bun/webgpu'), /swiftshader/i, 'Bun runs bun-webgpu on SwiftShader');
   assert.match(adapter('deno/webgpu'), /llvmpipe|lavapipe/i, 'Deno runs wgpu on lavapipe');
-  for (const name of ['deno', 'bun']) assert.deepEqual(science(results[`${name}/cpu`]), science(results['node/cpu']), `${name} cpu = node cpu`);
+  for (const name of ['deno', 'bun']) {
+    assert.deepEqual(science(results[`${name}/cpu`]), science(results['node/cpu']), `${name} cpu = node cpu`);
+  }
   assert.deepEqual(science(results['bun/webgpu']), science(results['node/webgpu']), 'same driver (SwiftShader): Bun = Node');
   assertCurvesClose(results['deno/webgpu'], results['node/webgpu'], 'lavapipe vs SwiftShader');
   for (const name of Object.keys(RUNTIMES)) assertCurvesClose(results[`${name}/webgpu`], results['node/cpu'], `${name} webgpu vs cpu`);

@@ -9,7 +9,11 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { RidgelineError } from '../core/errors.ts';
 import {
-  decodeSafetensors, encodeSafetensors, halfToFloatBits, type DecodedSafetensors, type NamedTensor,
+  type DecodedSafetensors,
+  decodeSafetensors,
+  encodeSafetensors,
+  halfToFloatBits,
+  type NamedTensor,
 } from '../core/io/safetensors.ts';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -38,13 +42,44 @@ function assertRejects(bytes: Uint8Array, fault: RegExp, file = 'bad.safetensors
   });
 }
 
-test('encoder reproduces the reference implementation\'s bytes', () => {
+test("encoder reproduces the reference implementation's bytes", () => {
   // Known answers from huggingface/safetensors safetensors/src/tensor.rs tests
   // (test_serialization, test_serialization_forced_alignement, test_empty).
   const data = Float32Array.from([0, 1, 2, 3, 4, 5]);
   const withData = (headerLen: number, header: string) => [
-    headerLen, 0, 0, 0, 0, 0, 0, 0, ...utf8(header.padEnd(headerLen, ' ')),
-    0, 0, 0, 0, 0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64, 0, 0, 160, 64,
+    headerLen,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    ...utf8(header.padEnd(headerLen, ' ')),
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    128,
+    63,
+    0,
+    0,
+    0,
+    64,
+    0,
+    0,
+    64,
+    64,
+    0,
+    0,
+    128,
+    64,
+    0,
+    0,
+    160,
+    64,
   ];
   assert.deepEqual(
     Array.from(encodeSafetensors([{ name: 'attn.0', shape: [1, 2, 3], data }])),
@@ -64,8 +99,18 @@ test('encoder reproduces the reference implementation\'s bytes', () => {
 // Bit patterns that stress the copy: NaNs with payloads (quiet and signalling), ±0, ±Inf,
 // the smallest and largest subnormals, the largest finite value.
 const SPECIAL_BITS = [
-  0x7fc00000, 0xffc00001, 0x7fa00001, 0x7f800001, 0x00000000, 0x80000000, 0x7f800000, 0xff800000,
-  0x00000001, 0x807fffff, 0x7f7fffff, 0x3f800000,
+  0x7fc00000,
+  0xffc00001,
+  0x7fa00001,
+  0x7f800001,
+  0x00000000,
+  0x80000000,
+  0x7f800000,
+  0xff800000,
+  0x00000001,
+  0x807fffff,
+  0x7f7fffff,
+  0x3f800000,
 ];
 const bitsArb = fc.oneof(fc.constantFrom(...SPECIAL_BITS), fc.integer({ min: 0, max: 0xffffffff }));
 const shapeArb = fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 4 });
@@ -77,7 +122,10 @@ const tensorArb = (name: string) =>
 const fileArb = fc
   .tuple(
     fc.uniqueArray(fc.string({ unit: 'grapheme', maxLength: 12 }).filter((s) => s !== '__metadata__'), { maxLength: 5 }),
-    fc.option(fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ unit: 'grapheme', maxLength: 12 }), { maxKeys: 3, noNullPrototype: true }), { nil: undefined }),
+    fc.option(
+      fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ unit: 'grapheme', maxLength: 12 }), { maxKeys: 3, noNullPrototype: true }),
+      { nil: undefined },
+    ),
   )
   .chain(([names, metadata]) => fc.tuple(fc.tuple(...names.map(tensorArb)), fc.constant(metadata)));
 
@@ -160,32 +208,36 @@ test('BF16: all 65536 bit patterns are the top halves of f32', () => {
 
 test('F64, I64 and I32 round to the nearest f32', () => {
   fc.assert(
-    fc.property(fc.array(fc.double(), { minLength: 1, maxLength: 20 }), fc.array(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), { minLength: 1, maxLength: 20 }), (doubles, ints) => {
-      const d = new Uint8Array(8 * doubles.length);
-      doubles.forEach((x, i) => new DataView(d.buffer).setFloat64(8 * i, x, true));
-      const q = new Uint8Array(8 * ints.length);
-      ints.forEach((x, i) => new DataView(q.buffer).setBigInt64(8 * i, x, true));
-      const l = new Uint8Array(4 * ints.length);
-      ints.forEach((x, i) => new DataView(l.buffer).setInt32(4 * i, Number(BigInt.asIntN(32, x)), true));
-      const a = d.length;
-      const b = a + q.length;
-      const header = `{"d":{"dtype":"F64","shape":[${doubles.length}],"data_offsets":[0,${a}]},` +
-        `"q":{"dtype":"I64","shape":[${ints.length}],"data_offsets":[${a},${b}]},` +
-        `"l":{"dtype":"I32","shape":[${ints.length}],"data_offsets":[${b},${b + l.length}]}}`;
-      const all = new Uint8Array(b + l.length);
-      all.set(d, 0);
-      all.set(q, a);
-      all.set(l, b);
-      const file = decodeSafetensors(rawFile(header, all));
-      doubles.forEach((x, i) => assert.ok(Object.is(file.tensors.get('d')!.data[i], Math.fround(x))));
-      ints.forEach((x, i) => {
-        // Number(x) rounds once to f64, as the reader does: exact below 2^53, and the same
-        // (double-rounded) f32 beyond, where only counters' precision is at stake anyway.
-        assert.equal(file.tensors.get('q')!.data[i], Math.fround(Number(x)));
-        assert.equal(file.tensors.get('l')!.data[i], Math.fround(Number(BigInt.asIntN(32, x))));
-      });
-      assert.deepEqual(file.order, ['d', 'q', 'l']);
-    }),
+    fc.property(
+      fc.array(fc.double(), { minLength: 1, maxLength: 20 }),
+      fc.array(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), { minLength: 1, maxLength: 20 }),
+      (doubles, ints) => {
+        const d = new Uint8Array(8 * doubles.length);
+        doubles.forEach((x, i) => new DataView(d.buffer).setFloat64(8 * i, x, true));
+        const q = new Uint8Array(8 * ints.length);
+        ints.forEach((x, i) => new DataView(q.buffer).setBigInt64(8 * i, x, true));
+        const l = new Uint8Array(4 * ints.length);
+        ints.forEach((x, i) => new DataView(l.buffer).setInt32(4 * i, Number(BigInt.asIntN(32, x)), true));
+        const a = d.length;
+        const b = a + q.length;
+        const header = `{"d":{"dtype":"F64","shape":[${doubles.length}],"data_offsets":[0,${a}]},` +
+          `"q":{"dtype":"I64","shape":[${ints.length}],"data_offsets":[${a},${b}]},` +
+          `"l":{"dtype":"I32","shape":[${ints.length}],"data_offsets":[${b},${b + l.length}]}}`;
+        const all = new Uint8Array(b + l.length);
+        all.set(d, 0);
+        all.set(q, a);
+        all.set(l, b);
+        const file = decodeSafetensors(rawFile(header, all));
+        doubles.forEach((x, i) => assert.ok(Object.is(file.tensors.get('d')!.data[i], Math.fround(x))));
+        ints.forEach((x, i) => {
+          // Number(x) rounds once to f64, as the reader does: exact below 2^53, and the same
+          // (double-rounded) f32 beyond, where only counters' precision is at stake anyway.
+          assert.equal(file.tensors.get('q')!.data[i], Math.fround(Number(x)));
+          assert.equal(file.tensors.get('l')!.data[i], Math.fround(Number(BigInt.asIntN(32, x))));
+        });
+        assert.deepEqual(file.order, ['d', 'q', 'l']);
+      },
+    ),
     { numRuns: 100 },
   );
 });
@@ -195,8 +247,8 @@ test('reader accepts what the format allows: any key order, padding, null metada
   // Header order differs from layout order; `order` follows the layout.
   const file = decodeSafetensors(rawFile(
     '{"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]},"__metadata__":null,' +
-    '"e":{"dtype":"F16","shape":[0,7],"data_offsets":[4,4]},"a":{"dtype":"F32","shape":[],"data_offsets":[0,4]},' +
-    '"z":{"dtype":"F32","shape":[3,0],"data_offsets":[12,12]}}   \n\t ',
+      '"e":{"dtype":"F16","shape":[0,7],"data_offsets":[4,4]},"a":{"dtype":"F32","shape":[],"data_offsets":[0,4]},' +
+      '"z":{"dtype":"F32","shape":[3,0],"data_offsets":[12,12]}}   \n\t ',
     data,
   ));
   assert.deepEqual(file.order, ['a', 'e', 'b', 'z']);
@@ -216,7 +268,8 @@ test('reader accepts what the format allows: any key order, padding, null metada
 });
 
 test('reader refuses each kind of fault with E_DATA_FORMAT naming the file and the fault', () => {
-  const f32 = (name: string, shape: number[], b: number, e: number) => `"${name}":{"dtype":"F32","shape":${JSON.stringify(shape)},"data_offsets":[${b},${e}]}`;
+  const f32 = (name: string, shape: number[], b: number, e: number) =>
+    `"${name}":{"dtype":"F32","shape":${JSON.stringify(shape)},"data_offsets":[${b},${e}]}`;
   assertRejects(new Uint8Array(5), /5 bytes, shorter than the 8-byte header length/);
   const tooLong = rawFile('{}');
   new DataView(tooLong.buffer).setUint32(0, 1000, true);
@@ -303,7 +356,7 @@ test('corrupted bytes (length field, header, data) decode consistently or throw 
       ([tensors, metadata], edits, inHeader) => {
         const bytes = encodeSafetensors(tensors, metadata);
         const headerEnd = 8 + new DataView(bytes.buffer).getUint32(0, true);
-        for (const [at, value] of edits) bytes[(inHeader ? at % headerEnd : at % bytes.length)] = value;
+        for (const [at, value] of edits) bytes[inHeader ? at % headerEnd : at % bytes.length] = value;
         outcomes[decodeOrReject(bytes)]++;
       },
     ),
@@ -318,16 +371,20 @@ test('header text mutations (structural characters) decode consistently or throw
   // validation rules behind the parser (offsets, shapes, dtypes, duplicates).
   const chars = [...'{}[],:"0123456789-.e ', 'F32', 'F16', 'BF16', 'I64', '__metadata__', '"a"', 'null', '1e400'];
   fc.assert(
-    fc.property(fileArb, fc.array(fc.tuple(fc.nat(), fc.constantFrom(...chars), fc.nat({ max: 3 })), { minLength: 1, maxLength: 3 }), ([tensors, metadata], edits) => {
-      const bytes = encodeSafetensors(tensors, metadata);
-      const headerEnd = 8 + new DataView(bytes.buffer).getUint32(0, true);
-      let text = new TextDecoder().decode(bytes.subarray(8, headerEnd));
-      for (const [at, insert, remove] of edits) {
-        const i = at % (text.length + 1);
-        text = text.slice(0, i) + insert + text.slice(i + remove);
-      }
-      decodeOrReject(rawFile(text, bytes.subarray(headerEnd)));
-    }),
+    fc.property(
+      fileArb,
+      fc.array(fc.tuple(fc.nat(), fc.constantFrom(...chars), fc.nat({ max: 3 })), { minLength: 1, maxLength: 3 }),
+      ([tensors, metadata], edits) => {
+        const bytes = encodeSafetensors(tensors, metadata);
+        const headerEnd = 8 + new DataView(bytes.buffer).getUint32(0, true);
+        let text = new TextDecoder().decode(bytes.subarray(8, headerEnd));
+        for (const [at, insert, remove] of edits) {
+          const i = at % (text.length + 1);
+          text = text.slice(0, i) + insert + text.slice(i + remove);
+        }
+        decodeOrReject(rawFile(text, bytes.subarray(headerEnd)));
+      },
+    ),
     { numRuns: 3000 },
   );
 });

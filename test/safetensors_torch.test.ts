@@ -84,13 +84,26 @@ test('torch-written F64 / BF16 / F16 / I64 / I32 / empty tensors convert as torc
 
 const torchPython = findTorchPython();
 
-test('a file written by our encoder loads in PyTorch bit for bit and runs in nn.Sequential', { skip: torchPython.python ? false : torchPython.reason }, () => {
+test('a file written by our encoder loads in PyTorch bit for bit and runs in nn.Sequential', {
+  skip: torchPython.python ? false : torchPython.reason,
+}, () => {
   const special = Int32Array.from([
-    0x7fa00001, 0xffc00123 | 0, 0x00000000, 0x80000000 | 0, 0x7f800000, 0xff800000 | 0, 0x00000001, 0x807fffff | 0, 0x7f7fffff, 0x3eaaaaab,
+    0x7fa00001,
+    0xffc00123 | 0,
+    0x00000000,
+    0x80000000 | 0,
+    0x7f800000,
+    0xff800000 | 0,
+    0x00000001,
+    0x807fffff | 0,
+    0x7f7fffff,
+    0x3eaaaaab,
   ]);
   const tensors: NamedTensor[] = [
     ...Object.entries(MLP_SHAPES).map(([name, shape], i) => ({
-      name, shape, data: randomF32(100 + i, shape.reduce((a, b) => a * b, 1), -0.2, 0.2),
+      name,
+      shape,
+      data: randomF32(100 + i, shape.reduce((a, b) => a * b, 1), -0.2, 0.2),
     })),
     { name: 'special', shape: [2, 5], data: new Float32Array(special.buffer) },
     { name: 'scalar', shape: [], data: Float32Array.from([42.5]) },
@@ -101,10 +114,17 @@ test('a file written by our encoder loads in PyTorch bit for bit and runs in nn.
   try {
     const path = join(dir, 'ours.safetensors');
     writeFileSync(path, encodeSafetensors(tensors, metadata));
-    const r = spawnSync(torchPython.python!, [join(fixtures, 'make_fixture.py'), '--check', path], { encoding: 'utf8', timeout: 120_000, env: peerEnv() });
+    const r = spawnSync(torchPython.python!, [join(fixtures, 'make_fixture.py'), '--check', path], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: peerEnv(),
+    });
     assert.equal(r.status, 0, `make_fixture.py --check failed: ${r.error?.message ?? r.stderr}`);
     const got = JSON.parse(r.stdout) as {
-      metadata: Record<string, string>; order: string[]; logits_f32: number[][]; logits_f64: number[][];
+      metadata: Record<string, string>;
+      order: string[];
+      logits_f32: number[][];
+      logits_f64: number[][];
       tensors: Record<string, { dtype: string; shape: number[]; f32_bits: number[] }>;
     };
     assert.deepEqual(got.metadata, metadata);

@@ -12,10 +12,10 @@ import { alphaGrid, interpolationGaps, lossBarrier } from '../core/lmc/barrier.t
 import { cosine, siblingAngle } from '../core/lmc/geometry.ts';
 import { layerSets, layerwiseBarriers } from '../core/lmc/layerwise.ts';
 import { evaluatePath } from '../core/lmc/path_eval.ts';
-import { type SecondOrderOracle, gradientCorrectedPrediction, pairCurvature, prop1Prediction } from '../core/lmc/predict.ts';
+import { gradientCorrectedPrediction, pairCurvature, prop1Prediction, type SecondOrderOracle } from '../core/lmc/predict.ts';
 import { FOUR_MINIMA, TWO_MINIMA } from '../core/lmc/toy.ts';
 import { createModel } from '../core/nn/registry.ts';
-import { type Tensor, fromArray, keep, tidy } from '../core/tensor.ts';
+import { fromArray, keep, type Tensor, tidy } from '../core/tensor.ts';
 import { randomF32, seeded } from './util.ts';
 
 const be = await createCpuBackend();
@@ -44,7 +44,8 @@ function quadratic(seed: number, n: number): SecondOrderOracle & { loss(t: Float
   const m = Array.from({ length: n * n }, () => 2 * r() - 1);
   const A = Array.from({ length: n * n }, (_, k) => (m[k] + m[(k % n) * n + Math.floor(k / n)]) / 2);
   const b = Array.from({ length: n }, () => 2 * r() - 1);
-  const Av = (v: ArrayLike<number>) => Float64Array.from({ length: n }, (_, i) => A.slice(i * n, i * n + n).reduce((s, a, j) => s + a * v[j], 0));
+  const Av = (v: ArrayLike<number>) =>
+    Float64Array.from({ length: n }, (_, i) => A.slice(i * n, i * n + n).reduce((s, a, j) => s + a * v[j], 0));
   return {
     loss: (t) => 0.5 * Av(t).reduce((s, x, i) => s + x * t[i], 0) + b.reduce((s, x, i) => s + x * t[i], 0) + 0.3,
     gradient: async (t) => Av(t).map((x, i) => x + b[i]),
@@ -96,7 +97,12 @@ test('the same holds through the autograd: a least-squares loss (quadratic in θ
   const c = await pairCurvature(oracle, t1, t2);
   const b = lossBarrier(alphas, losses);
   assert.ok(b.value < 0, 'least squares is convex: the curve lies below the chord');
-  alphas.forEach((a, k) => assert.ok(Math.abs(gradientCorrectedPrediction(a, c) - measured[k]) <= 2e-5 * (1 + Math.abs(c.q1)), `α=${a}: ${gradientCorrectedPrediction(a, c)} vs ${measured[k]}`));
+  alphas.forEach((a, k) =>
+    assert.ok(
+      Math.abs(gradientCorrectedPrediction(a, c) - measured[k]) <= 2e-5 * (1 + Math.abs(c.q1)),
+      `α=${a}: ${gradientCorrectedPrediction(a, c)} vs ${measured[k]}`,
+    )
+  );
 });
 
 function randomSplit(seed: number, n: number, d: number, classes: number): Split {
@@ -138,7 +144,10 @@ test('the toy landscapes: sampled barriers match their closed forms, and the min
         const alphas = alphaGrid(4001);
         const sampled = lossBarrier(alphas, alphas.map((t) => toy.loss((1 - t) * a + t * b)));
         const closed = toy.barrier(a, b);
-        assert.ok(Math.abs(sampled.value - closed.value) <= 1e-5 * (1 + closed.value), `${toy.name} ${a}→${b}: ${sampled.value} vs ${closed.value}`);
+        assert.ok(
+          Math.abs(sampled.value - closed.value) <= 1e-5 * (1 + closed.value),
+          `${toy.name} ${a}→${b}: ${sampled.value} vs ${closed.value}`,
+        );
         assert.ok(Math.abs((1 - sampled.alpha) * a + sampled.alpha * b - closed.theta) < 2e-3, `${toy.name} ${a}→${b} argmax`);
       }
     }

@@ -34,7 +34,8 @@ test('a single-node Slurm cluster runs a throttled job array, refuses one beyond
   const slurm = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8', env: cluster.env, timeout: 30_000 });
   try {
     // Each task records its start and end (ns) and then, atomically, its index.
-    const task = 'i=$SLURM_ARRAY_TASK_ID; s=$(date +%s%N); sleep 0.5; echo "$s $(date +%s%N)" > span-$i; echo $i > task-$i.tmp && mv task-$i.tmp task-$i';
+    const task =
+      'i=$SLURM_ARRAY_TASK_ID; s=$(date +%s%N); sleep 0.5; echo "$s $(date +%s%N)" > span-$i; echo $i > task-$i.tmp && mv task-$i.tmp task-$i';
     const t1 = performance.now();
     const sub = slurm('sbatch', ['--parsable', '--array=0-3%2', `--chdir=${out}`, '--output=/dev/null', '--wrap', task]);
     assert.equal(sub.status, 0, `sbatch: ${sub.stderr}`);
@@ -50,7 +51,9 @@ test('a single-node Slurm cluster runs a throttled job array, refuses one beyond
     }
     t.diagnostic(`4-task array (%2, 0.5 s each) done in ${((performance.now() - t1) / 1000).toFixed(2)} s`);
     assert.deepEqual(readdirSync(out).filter((f) => f.startsWith('task-')).sort(), ['task-0', 'task-1', 'task-2', 'task-3']);
-    for (let i = 0; i < 4; i++) assert.equal(readFileSync(join(out, `task-${i}`), 'utf8'), `${i}\n`, `task ${i} wrote its own SLURM_ARRAY_TASK_ID`);
+    for (let i = 0; i < 4; i++) {
+      assert.equal(readFileSync(join(out, `task-${i}`), 'utf8'), `${i}\n`, `task ${i} wrote its own SLURM_ARRAY_TASK_ID`);
+    }
     // The throttle: at no task's start were more than 2 tasks running.
     const spans = [0, 1, 2, 3].map((i) => readFileSync(join(out, `span-${i}`), 'utf8').trim().split(' ').map(BigInt));
     const most = Math.max(...spans.map(([s]) => spans.filter(([a, b]) => a <= s && s < b).length));
@@ -61,7 +64,15 @@ test('a single-node Slurm cluster runs a throttled job array, refuses one beyond
     const fits = slurm('sbatch', ['--parsable', '--hold', `--array=0-${last}`, `--chdir=${out}`, '--output=/dev/null', '--wrap', 'true']);
     assert.equal(fits.status, 0, `an array of ${cluster.maxArraySize} tasks (held) is accepted: ${fits.stderr}`);
     assert.equal(slurm('scancel', [fits.stdout.trim()]).status, 0);
-    const tooLarge = slurm('sbatch', ['--parsable', '--hold', `--array=0-${last + 1}`, `--chdir=${out}`, '--output=/dev/null', '--wrap', 'true']);
+    const tooLarge = slurm('sbatch', [
+      '--parsable',
+      '--hold',
+      `--array=0-${last + 1}`,
+      `--chdir=${out}`,
+      '--output=/dev/null',
+      '--wrap',
+      'true',
+    ]);
     assert.notEqual(tooLarge.status, 0, `an array of ${cluster.maxArraySize + 1} tasks must be refused, got job ${tooLarge.stdout.trim()}`);
     assert.match(tooLarge.stderr, /array/i, 'sbatch says the array is the problem');
   } finally {

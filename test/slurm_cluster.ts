@@ -74,10 +74,18 @@ function cmdline(pid: number): string {
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once every process is gone. */
 async function killAll(pids: number[], graceMs = 10_000): Promise<void> {
-  for (const pid of pids) try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch { /* already gone */ }
+  }
   const deadline = Date.now() + graceMs;
   while (pids.some(alive) && Date.now() < deadline) await sleep(50);
-  for (const pid of pids.filter(alive)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
+  for (const pid of pids.filter(alive)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch { /* gone meanwhile */ }
+  }
   while (pids.some(alive)) await sleep(20);
 }
 
@@ -198,7 +206,11 @@ function tail(file: string, lines = 15): string {
  */
 export async function startSlurmCluster(opts: { cpus?: number } = {}): Promise<SlurmCluster | { skipped: string }> {
   if (process.getuid?.() !== 0) return { skipped: 'a Slurm cluster needs root (slurmd runs jobs as their user; munged as munge)' };
-  const tools = Object.fromEntries(['slurmctld', 'slurmd', 'sbatch', 'sinfo', 'squeue', 'scancel', 'scontrol', 'munged', 'munge', 'mungekey', 'runuser'].map((n) => [n, which(n)]));
+  const tools = Object.fromEntries(
+    ['slurmctld', 'slurmd', 'sbatch', 'sinfo', 'squeue', 'scancel', 'scontrol', 'munged', 'munge', 'mungekey', 'runuser'].map((
+      n,
+    ) => [n, which(n)]),
+  );
   const missing = Object.keys(tools).filter((n) => !tools[n]);
   if (missing.length) return { skipped: `${missing.join(', ')} not found (apt-get install slurm-wlm munge)` };
   const mungeProblem = await ensureMunge(tools.munge!);

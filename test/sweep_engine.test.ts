@@ -9,20 +9,20 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { FORK_DEFAULTS, applyOptions } from '../core/experiments/fork_spec.ts';
+import { applyOptions, FORK_DEFAULTS } from '../core/experiments/fork_spec.ts';
 import type { ForkResult } from '../core/experiments/result_schema.ts';
 import { memoryFileStore } from '../core/io_memory.ts';
 import { ObjectStore } from '../core/store/object_store.ts';
 import { nodeFileStore } from '../runtimes/node_files.ts';
 import { canonicalJson } from '../core/store/sealed.ts';
 import { splitArray } from '../core/sweep/cluster_scripts.ts';
-import { type GraphNode, type PlanFacts, identityOf, planPoint } from '../core/sweep/graph.ts';
+import { type GraphNode, identityOf, type PlanFacts, planPoint } from '../core/sweep/graph.ts';
 import { expandSweep, parseSweepSpec } from '../core/sweep/sweep_spec.ts';
 import { skipOutsideCi } from './util.ts';
 
@@ -31,7 +31,12 @@ const cli = join(root, 'dist/runtimes/node.js');
 const tmp = () => mkdtempSync(join(tmpdir(), 'ridgeline-sweep-'));
 
 function ridgeline(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 600_000, env: { ...process.env, CI: 'true' } });
+  const r = spawnSync(process.execPath, [cli, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 600_000,
+    env: { ...process.env, CI: 'true' },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -65,7 +70,8 @@ function executions(store: string): Map<string, number> {
   return new Map(existsSync(dir) ? readdirSync(dir).map((id) => [id, readdirSync(join(dir, id)).length]) : []);
 }
 
-const cellPayloads = (store: string) => [...objects(store).entries()].filter(([, o]) => o.kind === 'cell').map(([id, o]) => [id, canonicalJson(o.payload)]).sort();
+const cellPayloads = (store: string) =>
+  [...objects(store).entries()].filter(([, o]) => o.kind === 'cell').map(([id, o]) => [id, canonicalJson(o.payload)]).sort();
 
 // ---- pure parts ------------------------------------------------------------------------
 
@@ -94,7 +100,12 @@ const PINNED = {
 test('what a node depends on decides its id: the threshold changes only cells, another backend everything, more k1 values keep the old nodes', async () => {
   const ids = async (o: Record<string, string>, facts: PlanFacts = FACTS) => {
     const nodes = new Map<string, GraphNode>();
-    await planPoint(applyOptions(FORK_DEFAULTS, { model: 'mlp-2', width: '16', data: 'mnist', k1: '0,1', epochs: '3', ...o }), facts, nodes, '');
+    await planPoint(
+      applyOptions(FORK_DEFAULTS, { model: 'mlp-2', width: '16', data: 'mnist', k1: '0,1', epochs: '3', ...o }),
+      facts,
+      nodes,
+      '',
+    );
     return nodes;
   };
   const base = await ids({});
@@ -107,7 +118,9 @@ test('what a node depends on decides its id: the threshold changes only cells, a
   // A cosine schedule's rate depends on the total length: there only the initial state is shared.
   const cosine = await ids({ schedule: 'cosine' });
   const cosineWider = await ids({ schedule: 'cosine', epochs: '4' });
-  const sharedSteps = [...cosine.values()].filter((n) => cosineWider.has(n.id) && n.task.kind === 'checkpoint').map((n) => (n.task as { step: number }).step);
+  const sharedSteps = [...cosine.values()].filter((n) => cosineWider.has(n.id) && n.task.kind === 'checkpoint').map((n) =>
+    (n.task as { step: number }).step
+  );
   assert.deepEqual(sharedSteps, [0]);
   // Another learning rate trains other lines, but forks k1 = 0 from the same initial state.
   const otherLr = await ids({ lr: '0.2' });
@@ -117,7 +130,12 @@ test('what a node depends on decides its id: the threshold changes only cells, a
 test('--align adds aligned (and with --repair, repaired) evaluations keyed by method and seed; every node of the unaligned plan keeps its id except the cells', async () => {
   const ids = async (o: Record<string, string>) => {
     const nodes = new Map<string, GraphNode>();
-    await planPoint(applyOptions(FORK_DEFAULTS, { model: 'mlp-2', width: '16', data: 'mnist', k1: '0,1', epochs: '3', ...o }), FACTS, nodes, '');
+    await planPoint(
+      applyOptions(FORK_DEFAULTS, { model: 'mlp-2', width: '16', data: 'mnist', k1: '0,1', epochs: '3', ...o }),
+      FACTS,
+      nodes,
+      '',
+    );
     return nodes;
   };
   const base = await ids({});
@@ -127,7 +145,9 @@ test('--align adds aligned (and with --repair, repaired) evaluations keyed by me
   assert.equal(evals(weight).length, 2 * 2, 'an aligned train and test path per cell');
   for (const n of evals(weight)) assert.deepEqual((n.task as { align: unknown }).align, { method: 'weight', seed: 0 });
   const cells = [...weight.values()].filter((n) => n.task.kind === 'cell');
-  for (const c of cells) for (const e of Object.values((c.task as { evalAligned: Record<string, string> }).evalAligned)) assert.ok(c.deps.includes(e));
+  for (const c of cells) {
+    for (const e of Object.values((c.task as { evalAligned: Record<string, string> }).evalAligned)) assert.ok(c.deps.includes(e));
+  }
   // Another seed or method: other aligned evaluations, the same unaligned ones.
   for (const other of [await ids({ align: 'weight', 'align-seed': '1' }), await ids({ align: 'activation' })]) {
     assert.equal(evals(other).filter((n) => weight.has(n.id)).length, 0);
@@ -136,7 +156,10 @@ test('--align adds aligned (and with --repair, repaired) evaluations keyed by me
   const repaired = await ids({ align: 'weight', repair: 'true' });
   assert.equal(evals(repaired).length, 2 * 2 * 2);
   for (const n of evals(weight)) assert.ok(repaired.has(n.id), 'the aligned paths are shared with a run that also repairs');
-  assert.deepEqual(evals(repaired).filter((n) => !weight.has(n.id)).map((n) => (n.task as { repair: unknown }).repair), Array(4).fill({ examples: 2000 }));
+  assert.deepEqual(
+    evals(repaired).filter((n) => !weight.has(n.id)).map((n) => (n.task as { repair: unknown }).repair),
+    Array(4).fill({ examples: 2000 }),
+  );
 });
 
 test('claims: one winner of a race, a live lease blocks, an expired one is taken over and the old owner may not publish', async () => {
@@ -198,10 +221,19 @@ test('sweep specs: unknown keys, empty grids, values out of range and duplicates
     [{ base: {}, grid: { lr: [0.1] }, extra: 1 }, /unknown key 'extra'/],
   ];
   for (const [json, re] of cases) {
-    assert.throws(() => expandSweep(parseSweepSpec(json, 'S.json')), (e: Error) => re.test(e.message) && e.message.startsWith('E_SPEC'), `${JSON.stringify(json)}`);
+    assert.throws(
+      () => expandSweep(parseSweepSpec(json, 'S.json')),
+      (e: Error) => re.test(e.message) && e.message.startsWith('E_SPEC'),
+      `${JSON.stringify(json)}`,
+    );
   }
   const ok = expandSweep(parseSweepSpec({ base: { preset: 'fashion-mlp2' }, grid: { 'seed-init': [0, 1], lr: [0.05, 0.1] } }, 'S.json'));
-  assert.deepEqual(ok.points.map((p) => [p.point.seedInit, p.point.lr, p.spec.seedInit, p.spec.lr]), [[0, 0.05, 0, 0.05], [0, 0.1, 0, 0.1], [1, 0.05, 1, 0.05], [1, 0.1, 1, 0.1]]);
+  assert.deepEqual(ok.points.map((p) => [p.point.seedInit, p.point.lr, p.spec.seedInit, p.spec.lr]), [
+    [0, 0.05, 0, 0.05],
+    [0, 0.1, 0, 0.1],
+    [1, 0.05, 1, 0.05],
+    [1, 0.1, 1, 0.1],
+  ]);
 });
 
 test('Slurm arrays are split to fit MaxArraySize: every task once, no index at or past the limit', () => {
@@ -223,7 +255,33 @@ test('a 4-point sweep with 2 workers: each point equals a plain fork of the same
   assert.equal(r.status, 0, r.stderr + r.stdout);
   assert.match(r.stdout, /4 points, \d+ nodes, 0 already in the store/);
   const out = tmp();
-  const fork = ridgeline(['fork', '--data', DATA, '--model', 'mlp-2', '--width', '16', '--batch', '30', '--unit', 'steps', '--k1', '0,20', '--steps', '60', '--alphas', '5', '--seed-init', '1', '--lr', '0.1', '--backend', 'cpu', '--out', out]);
+  const fork = ridgeline([
+    'fork',
+    '--data',
+    DATA,
+    '--model',
+    'mlp-2',
+    '--width',
+    '16',
+    '--batch',
+    '30',
+    '--unit',
+    'steps',
+    '--k1',
+    '0,20',
+    '--steps',
+    '60',
+    '--alphas',
+    '5',
+    '--seed-init',
+    '1',
+    '--lr',
+    '0.1',
+    '--backend',
+    'cpu',
+    '--out',
+    out,
+  ]);
   assert.equal(fork.status, 0, fork.stderr);
   const forkCells = (JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ForkResult).cells;
   const sweep = JSON.parse(readFileSync(join(storeA, 'collected', 'sweep.json'), 'utf8'));
@@ -239,23 +297,59 @@ test('a 4-point sweep with 2 workers: each point equals a plain fork of the same
   for (const [id, n] of executions(storeA)) assert.equal(n, 1, `node ${id} computed ${n} times`);
 });
 
-test('a WebGPU sweep (pool of 2 processes) gives the cells of an in-process fork on WebGPU bit for bit, and the CPU sweep\'s within float tolerance', (t) => {
+test("a WebGPU sweep (pool of 2 processes) gives the cells of an in-process fork on WebGPU bit for bit, and the CPU sweep's within float tolerance", (t) => {
   const store = tmp();
   const spec = specFile({ seedInit: [1], lr: [0.1] }, 'gpu');
   const r = ridgeline(['sweep', 'run', spec, '--store', store, '--jobs', '2', '--backend', 'webgpu', '--out', join(store, 'collected')]);
-  if (r.status !== 0 && /adapter|WebGPU is not available/i.test(r.stderr)) return skipOutsideCi(t, `no WebGPU adapter: ${r.stderr.trim().split('\n').pop()}`);
+  if (r.status !== 0 && /adapter|WebGPU is not available/i.test(r.stderr)) {
+    return skipOutsideCi(t, `no WebGPU adapter: ${r.stderr.trim().split('\n').pop()}`);
+  }
   assert.equal(r.status, 0, r.stderr + r.stdout);
   const out = tmp();
-  const fork = ridgeline(['fork', '--data', DATA, '--model', 'mlp-2', '--width', '16', '--batch', '30', '--unit', 'steps', '--k1', '0,20', '--steps', '60', '--alphas', '5', '--seed-init', '1', '--lr', '0.1', '--backend', 'webgpu', '--out', out]);
+  const fork = ridgeline([
+    'fork',
+    '--data',
+    DATA,
+    '--model',
+    'mlp-2',
+    '--width',
+    '16',
+    '--batch',
+    '30',
+    '--unit',
+    'steps',
+    '--k1',
+    '0,20',
+    '--steps',
+    '60',
+    '--alphas',
+    '5',
+    '--seed-init',
+    '1',
+    '--lr',
+    '0.1',
+    '--backend',
+    'webgpu',
+    '--out',
+    out,
+  ]);
   assert.equal(fork.status, 0, fork.stderr);
   const strip = (cells: ForkResult['cells']) => cells.map(({ checkpointA: _a, checkpointB: _b, checkpointFork: _f, ...rest }) => rest);
   const gpuCells = JSON.parse(readFileSync(join(store, 'collected', 'sweep.json'), 'utf8')).points[0].cells as ForkResult['cells'];
-  assert.deepEqual(strip(gpuCells), strip((JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ForkResult).cells), 'sweep workers and the fork agree in every number');
-  const cpu = JSON.parse(readFileSync(join(storeA, 'collected', 'sweep.json'), 'utf8')).points.find((p: { point: Record<string, number> }) => p.point.seedInit === 1 && p.point.lr === 0.1).cells as ForkResult['cells'];
+  assert.deepEqual(
+    strip(gpuCells),
+    strip((JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ForkResult).cells),
+    'sweep workers and the fork agree in every number',
+  );
+  const cpu = JSON.parse(readFileSync(join(storeA, 'collected', 'sweep.json'), 'utf8')).points.find((
+    p: { point: Record<string, number> },
+  ) => p.point.seedInit === 1 && p.point.lr === 0.1).cells as ForkResult['cells'];
   for (const [i, c] of gpuCells.entries()) {
     const [g, k] = [c.test.curve.map((p) => p.loss), cpu[i].test.curve.map((p) => p.loss)];
     assert.equal(g.length, k.length);
-    for (const [j, v] of g.entries()) assert.ok(Math.abs(v - k[j]) <= 1e-3 * Math.max(1, Math.abs(k[j])), `cell ${i} α ${j}: WebGPU ${v} vs CPU ${k[j]}`);
+    for (const [j, v] of g.entries()) {
+      assert.ok(Math.abs(v - k[j]) <= 1e-3 * Math.max(1, Math.abs(k[j])), `cell ${i} α ${j}: WebGPU ${v} vs CPU ${k[j]}`);
+    }
   }
 });
 
@@ -306,7 +400,10 @@ test('bad specs and bad stores: one clear line, nothing written', () => {
     [['sweep', 'run', specFile({ model: ['mlp-2', 'resnet99'] }), '--store', fresh], /E_SPEC: unknown model 'resnet99'/],
     [['sweep', 'run', '--grid', 'seed-init=3..1', '--store', fresh], /E_SPEC: --grid seed-init=3\.\.1: the range is empty/],
     [['sweep', 'status', '--store', notStore], /E_SPEC: --store .*: not a ridgeline store/],
-    [['sweep', 'run', specA, '--store', future], /E_SPEC: --store .*: a store of format ridgeline-store version 99; this ridgeline reads ridgeline-store version 1/],
+    [
+      ['sweep', 'run', specA, '--store', future],
+      /E_SPEC: --store .*: a store of format ridgeline-store version 99; this ridgeline reads ridgeline-store version 1/,
+    ],
     [['sweep', 'run', specA, '--store', fresh, '--executor', 'ray'], /E_SPEC: --executor: unknown value 'ray'/],
     [['sweep', 'frobnicate'], /E_SPEC: ridgeline sweep needs a subcommand: run, plan, status, collect, work/],
   ];
@@ -325,7 +422,14 @@ test('bad specs and bad stores: one clear line, nothing written', () => {
 test('workers killed with SIGKILL at random moments, then restarted: results equal the uninterrupted sweep, no published node computed twice', async (t) => {
   // Lines long enough (about a second each) for kills to land inside training nodes.
   const file = join(tmp(), 'killed.json');
-  writeFileSync(file, JSON.stringify({ name: 'killed', base: { ...BASE_SPEC, data: 'synthetic:gauss:n=2000,dim=64,classes=4', width: 128, k1: [0, 400], steps: 1200 }, grid: { seedInit: [3, 4] } }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'killed',
+      base: { ...BASE_SPEC, data: 'synthetic:gauss:n=2000,dim=64,classes=4', width: 128, k1: [0, 400], steps: 1200 },
+      grid: { seedInit: [3, 4] },
+    }),
+  );
   const spec = file;
   const clean = tmp();
   const t0 = performance.now();
@@ -336,8 +440,24 @@ test('workers killed with SIGKILL at random moments, then restarted: results equ
   let midSweep = 0;
   const total = objects(clean).size;
   for (let round = 0; round < 8; round++) {
-    const child: ChildProcess = spawn(process.execPath, [cli, 'sweep', 'run', spec, '--store', store, '--jobs', '2', '--backend', 'cpu', '--lease', '1'], {
-      cwd: root, stdio: 'ignore', detached: true, env: { ...process.env, CI: 'true' },
+    const child: ChildProcess = spawn(process.execPath, [
+      cli,
+      'sweep',
+      'run',
+      spec,
+      '--store',
+      store,
+      '--jobs',
+      '2',
+      '--backend',
+      'cpu',
+      '--lease',
+      '1',
+    ], {
+      cwd: root,
+      stdio: 'ignore',
+      detached: true,
+      env: { ...process.env, CI: 'true' },
     });
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     // A random moment between 15 % and 60 % of an uninterrupted sweep's time: the first
@@ -366,24 +486,49 @@ test('two executors on one store at the same time: no corruption, no duplicate w
   const spec = specFile({ seedInit: [5, 6], lr: [0.05, 0.1] }, 'concurrent');
   const store = tmp();
   assert.equal(ridgeline(['sweep', 'plan', spec]).status, 0);
-  const start = () => new Promise<number | null>((resolve) => {
-    const c = spawn(process.execPath, [cli, 'sweep', 'run', spec, '--store', store, '--jobs', '1', '--backend', 'cpu'], { cwd: root, stdio: 'ignore', env: { ...process.env, CI: 'true' } });
-    c.once('exit', resolve);
-  });
+  const start = () =>
+    new Promise<number | null>((resolve) => {
+      const c = spawn(process.execPath, [cli, 'sweep', 'run', spec, '--store', store, '--jobs', '1', '--backend', 'cpu'], {
+        cwd: root,
+        stdio: 'ignore',
+        env: { ...process.env, CI: 'true' },
+      });
+      c.once('exit', resolve);
+    });
   const codes = await Promise.all([start(), start()]);
   assert.deepEqual(codes, [0, 0]);
   const exec = executions(store);
   const objs = objects(store);
   assert.equal(exec.size, objs.size, 'every node executed');
   for (const [id, n] of exec) assert.equal(n, 1, `node ${id} computed ${n} times`);
-  const owners = new Set([...readdirSync(join(store, 'executions'))].flatMap((id) => readdirSync(join(store, 'executions', id)).map((f) => f.replace(/\.json$/, ''))));
+  const owners = new Set(
+    [...readdirSync(join(store, 'executions'))].flatMap((id) =>
+      readdirSync(join(store, 'executions', id)).map((f) => f.replace(/\.json$/, ''))
+    ),
+  );
   assert.ok(owners.size >= 2, 'both executors did part of the work');
   assert.equal(ridgeline(['sweep', 'status', '--store', store]).status, 0, 'status: finished');
 });
 
 test('--executor print writes the sbatch array script and a Kubernetes Indexed Job for the same work', () => {
   const store = tmp();
-  const r = ridgeline(['sweep', 'run', specA, '--store', store, '--executor', 'print', '--tasks', '5', '--parallel', '2', '--slurm-arg=--partition=gpu', '--slurm-arg=--time=1:00:00', '--backend', 'cpu']);
+  const r = ridgeline([
+    'sweep',
+    'run',
+    specA,
+    '--store',
+    store,
+    '--executor',
+    'print',
+    '--tasks',
+    '5',
+    '--parallel',
+    '2',
+    '--slurm-arg=--partition=gpu',
+    '--slurm-arg=--time=1:00:00',
+    '--backend',
+    'cpu',
+  ]);
   assert.equal(r.status, 0, r.stderr);
   const id = /sweep ([0-9a-f]{32})/.exec(r.stdout)![1];
   assert.match(r.stdout, /#SBATCH --array=0-4%2/);
@@ -399,7 +544,9 @@ test('--executor print writes the sbatch array script and a Kubernetes Indexed J
 test('sweep forget + gc: only the nodes no remaining sweep needs go (a dry run lists them first), live claims stay, the kept sweep is still complete', () => {
   const store = tmp();
   cpSync(storeA, store, { recursive: true });
-  const manifests = readdirSync(join(store, 'sweeps')).map((f) => JSON.parse(readFileSync(join(store, 'sweeps', f), 'utf8')).payload as { sweepId: string; name: string; nodes: { id: string }[] });
+  const manifests = readdirSync(join(store, 'sweeps')).map((f) =>
+    JSON.parse(readFileSync(join(store, 'sweeps', f), 'utf8')).payload as { sweepId: string; name: string; nodes: { id: string }[] }
+  );
   assert.equal(manifests.length, 2, 'store A holds the two sweeps of the tests above');
   const [gone, kept] = manifests[0].nodes.length <= manifests[1].nodes.length ? manifests : [manifests[1], manifests[0]];
   const keptIds = new Set(kept.nodes.map((n) => n.id));
@@ -408,42 +555,95 @@ test('sweep forget + gc: only the nodes no remaining sweep needs go (a dry run l
   // A worker of some other sweep holds a live claim on an id no manifest names yet.
   const busy = 'f'.repeat(32);
   mkdirSync(join(store, 'claims', busy), { recursive: true });
-  writeFileSync(join(store, 'claims', busy, '000000.lock'), JSON.stringify({ owner: 'other', generation: 0, heartbeat: Date.now(), leaseMs: 3_600_000, released: false }));
+  writeFileSync(
+    join(store, 'claims', busy, '000000.lock'),
+    JSON.stringify({ owner: 'other', generation: 0, heartbeat: Date.now(), leaseMs: 3_600_000, released: false }),
+  );
 
   const forget = ridgeline(['sweep', 'forget', '--store', store, '--sweep', gone.sweepId.slice(0, 10)]);
   assert.equal(forget.status, 0, forget.stderr);
   const dry = ridgeline(['sweep', 'gc', '--store', store, '--dry-run']);
   assert.equal(dry.status, 0, dry.stderr);
-  assert.deepEqual([...dry.stderr.matchAll(/would remove ([0-9a-f]{32})/g)].map((m) => m[1]).sort(), orphans, 'the dry run names exactly the orphaned nodes');
+  assert.deepEqual(
+    [...dry.stderr.matchAll(/would remove ([0-9a-f]{32})/g)].map((m) => m[1]).sort(),
+    orphans,
+    'the dry run names exactly the orphaned nodes',
+  );
   assert.ok(orphans.every((id) => existsSync(join(store, 'objects', id.slice(0, 2), id, 'node.json'))), 'a dry run removes nothing');
 
   const gc = ridgeline(['sweep', 'gc', '--store', store]);
   assert.equal(gc.status, 0, gc.stderr);
   assert.match(gc.stdout, new RegExp(`removed ${orphans.length} unreferenced node\\(s\\), left 1 claimed by live workers`));
   for (const id of orphans) {
-    assert.ok(!existsSync(join(store, 'objects', id.slice(0, 2), id)) && !existsSync(join(store, 'executions', id)), `${id} removed with its audit`);
+    assert.ok(
+      !existsSync(join(store, 'objects', id.slice(0, 2), id)) && !existsSync(join(store, 'executions', id)),
+      `${id} removed with its audit`,
+    );
   }
   assert.ok(existsSync(join(store, 'claims', busy, '000000.lock')), 'a live claim is left alone');
-  for (const id of keptIds) assert.ok(existsSync(join(store, 'objects', id.slice(0, 2), id, 'node.json')), `kept node ${id} is still there`);
+  for (const id of keptIds) {
+    assert.ok(existsSync(join(store, 'objects', id.slice(0, 2), id, 'node.json')), `kept node ${id} is still there`);
+  }
   const status = ridgeline(['sweep', 'status', '--store', store]);
   assert.equal(status.status, 0, `the kept sweep is still complete: ${status.stdout}`);
   assert.match(status.stdout, new RegExp(`done ${kept.nodes.length} · running 0 · pending 0`));
-  assert.equal(ridgeline(['sweep', 'status', '--store', store, '--sweep', gone.sweepId]).status, 1, 'the forgotten sweep is gone from the store');
+  assert.equal(
+    ridgeline(['sweep', 'status', '--store', store, '--sweep', gone.sweepId]).status,
+    1,
+    'the forgotten sweep is gone from the store',
+  );
 });
 
-test('fork --jobs 2 --store S runs through the pool and equals the sweep point; a sweep on S then reuses the fork\'s nodes', () => {
+test("fork --jobs 2 --store S runs through the pool and equals the sweep point; a sweep on S then reuses the fork's nodes", () => {
   const store = tmp();
   const out = tmp();
-  const fork = ridgeline(['fork', '--data', DATA, '--model', 'mlp-2', '--width', '16', '--batch', '30', '--unit', 'steps', '--k1', '0,20', '--steps', '60', '--alphas', '5', '--seed-init', '0', '--lr', '0.05', '--backend', 'cpu', '--jobs', '2', '--store', store, '--out', out]);
+  const fork = ridgeline([
+    'fork',
+    '--data',
+    DATA,
+    '--model',
+    'mlp-2',
+    '--width',
+    '16',
+    '--batch',
+    '30',
+    '--unit',
+    'steps',
+    '--k1',
+    '0,20',
+    '--steps',
+    '60',
+    '--alphas',
+    '5',
+    '--seed-init',
+    '0',
+    '--lr',
+    '0.05',
+    '--backend',
+    'cpu',
+    '--jobs',
+    '2',
+    '--store',
+    store,
+    '--out',
+    out,
+  ]);
   assert.equal(fork.status, 0, fork.stderr);
   assert.match(fork.stderr, /\[worker \d\] .*: done in/, 'pool workers computed the nodes');
   const cells = (JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ForkResult).cells;
-  for (const c of cells) assert.ok(existsSync(c.checkpointA.startsWith('/') ? c.checkpointA : join(out, c.checkpointA)), 'the result names checkpoints in the shared store');
+  for (const c of cells) {
+    assert.ok(
+      existsSync(c.checkpointA.startsWith('/') ? c.checkpointA : join(out, c.checkpointA)),
+      'the result names checkpoints in the shared store',
+    );
+  }
   const sweep = ridgeline(['sweep', 'run', specA, '--store', store, '--jobs', '2', '--backend', 'cpu', '--out', join(store, 'collected')]);
   assert.equal(sweep.status, 0, sweep.stderr);
   const [, nodes, reused] = /(\d+) nodes, (\d+) already in the store/.exec(sweep.stdout)!.map(Number);
   assert.ok(reused > 0 && reused < nodes, `the fork's point is reused (${reused} of ${nodes})`);
-  const point = JSON.parse(readFileSync(join(store, 'collected', 'sweep.json'), 'utf8')).points.find((p: { point: Record<string, number> }) => p.point.seedInit === 0 && p.point.lr === 0.05);
+  const point = JSON.parse(readFileSync(join(store, 'collected', 'sweep.json'), 'utf8')).points.find((
+    p: { point: Record<string, number> },
+  ) => p.point.seedInit === 0 && p.point.lr === 0.05);
   const strip = (cs: ForkResult['cells']) => cs.map(({ checkpointA: _a, checkpointB: _b, checkpointFork: _f, ...rest }) => rest);
   assert.deepEqual(strip(point.cells), strip(cells));
   for (const [id, n] of executions(store)) assert.equal(n, 1, `node ${id} computed ${n} times`);
@@ -451,9 +651,22 @@ test('fork --jobs 2 --store S runs through the pool and equals the sweep point; 
 
 test('the same sweep under Deno and Bun (their own worker pools) gives the cells of Node bit for bit', () => {
   const node = new Map(cellPayloads(storeA) as [string, string][]);
-  for (const [runtime, args] of [['deno', ['run', '-A', join(root, 'runtimes/deno.ts')]], ['bun', [join(root, 'runtimes/bun.ts')]]] as const) {
+  for (
+    const [runtime, args] of [['deno', ['run', '-A', join(root, 'runtimes/deno.ts')]], ['bun', [join(root, 'runtimes/bun.ts')]]] as const
+  ) {
     const store = tmp();
-    const r = spawnSync(join(root, 'node_modules/.bin', runtime), [...args, 'sweep', 'run', specA, '--store', store, '--jobs', '2', '--backend', 'cpu'], { cwd: root, encoding: 'utf8', timeout: 600_000, env: { ...process.env, CI: 'true' } });
+    const r = spawnSync(join(root, 'node_modules/.bin', runtime), [
+      ...args,
+      'sweep',
+      'run',
+      specA,
+      '--store',
+      store,
+      '--jobs',
+      '2',
+      '--backend',
+      'cpu',
+    ], { cwd: root, encoding: 'utf8', timeout: 600_000, env: { ...process.env, CI: 'true' } });
     assert.equal(r.status, 0, `${runtime}: ${r.stderr}`);
     const cells = cellPayloads(store);
     assert.equal(cells.length, 8, `${runtime}: 4 points × 2 cells`);

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -43,11 +43,20 @@ function cells(store: string): [string, string][] {
   return out.sort();
 }
 
-const SMALL = { data: 'synthetic:gauss:n=600,dim=16,classes=4', model: 'mlp-2', width: 16, batch: 30, unit: 'steps', k1: [0, 20], steps: 60, alphas: 5 };
+const SMALL = {
+  data: 'synthetic:gauss:n=600,dim=16,classes=4',
+  model: 'mlp-2',
+  width: 16,
+  batch: 30,
+  unit: 'steps',
+  k1: [0, 20],
+  steps: 60,
+  alphas: 5,
+};
 // A longer line, so that a kill or a requeue lands in the middle of a training node.
 const LONG = { ...SMALL, data: 'synthetic:gauss:n=3000,dim=256,classes=4', width: 512, k1: [0, 1000], steps: 1200 };
 
-test('sbatch arrays of pull workers: results equal the local executor\'s bit for bit; arrays past MaxArraySize are split; task logs kept', async (t) => {
+test("sbatch arrays of pull workers: results equal the local executor's bit for bit; arrays past MaxArraySize are split; task logs kept", async (t) => {
   const cluster = await startSlurmCluster({ cpus: 2 });
   if ('skipped' in cluster) return skipOutsideCi(t, cluster.skipped);
   try {
@@ -56,14 +65,27 @@ test('sbatch arrays of pull workers: results equal the local executor\'s bit for
     assert.equal(ridgeline(['sweep', 'run', spec, '--store', local, '--jobs', '2', '--backend', 'cpu']).status, 0);
     const store = tmp();
     const t0 = performance.now();
-    const r = ridgeline(['sweep', 'run', spec, '--store', store, '--executor', 'slurm', '--tasks', '3', '--backend', 'cpu', '--slurm-arg=--time=10:00'], cluster.env);
+    const r = ridgeline([
+      'sweep',
+      'run',
+      spec,
+      '--store',
+      store,
+      '--executor',
+      'slurm',
+      '--tasks',
+      '3',
+      '--backend',
+      'cpu',
+      '--slurm-arg=--time=10:00',
+    ], cluster.env);
     t.diagnostic(`slurm sweep: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     assert.equal(r.status, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /submitted Slurm job \d+ \(3 tasks\)/);
     assert.deepEqual(cells(store), cells(local), 'Slurm and local results are identical');
     // Tasks still queued when the sweep finished start, find nothing to do, and exit.
     for (const t1 = Date.now(); spawnSync('squeue', ['-h'], { encoding: 'utf8', env: cluster.env }).stdout.trim() !== '';) {
-      assert.ok(Date.now() - t1 < 60_000, 'the array\'s tasks did not all end');
+      assert.ok(Date.now() - t1 < 60_000, "the array's tasks did not all end");
       await new Promise((r) => setTimeout(r, 250));
     }
     const logs = readdirSync(join(store, 'logs')).filter((f) => /^slurm-[0-9a-f]{12}-p0-\d+_\d\.out$/.test(f));
@@ -71,7 +93,20 @@ test('sbatch arrays of pull workers: results equal the local executor\'s bit for
     const script = readFileSync(join(store, 'slurm', readdirSync(join(store, 'slurm'))[0]), 'utf8');
     assert.match(script, /#SBATCH --time=10:00/);
     // More tasks than MaxArraySize: split into several arrays (they find the sweep done and exit).
-    const split = ridgeline(['sweep', 'run', spec, '--store', store, '--executor', 'slurm', '--tasks', String(cluster.maxArraySize + 2), '--backend', 'cpu', '--detach'], cluster.env);
+    const split = ridgeline([
+      'sweep',
+      'run',
+      spec,
+      '--store',
+      store,
+      '--executor',
+      'slurm',
+      '--tasks',
+      String(cluster.maxArraySize + 2),
+      '--backend',
+      'cpu',
+      '--detach',
+    ], cluster.env);
     assert.equal(split.status, 0, split.stderr);
     assert.match(split.stdout, /submitted Slurm jobs \d+, \d+ \(/);
     spawnSync('scancel', ['--name', `ridgeline-${readdirSync(join(store, 'sweeps'))[0].slice(0, 12)}`], { env: cluster.env });
@@ -88,20 +123,56 @@ test('preemption on Slurm: a task requeued mid-node resumes the node from its pa
     const local = tmp();
     assert.equal(ridgeline(['sweep', 'run', spec, '--store', local, '--jobs', '1', '--backend', 'cpu']).status, 0);
     const store = tmp();
-    const sub = ridgeline(['sweep', 'run', spec, '--store', store, '--executor', 'slurm', '--tasks', '1', '--backend', 'cpu', '--lease', '2', '--partial-every', '0.5', '--detach'], cluster.env);
+    const sub = ridgeline([
+      'sweep',
+      'run',
+      spec,
+      '--store',
+      store,
+      '--executor',
+      'slurm',
+      '--tasks',
+      '1',
+      '--backend',
+      'cpu',
+      '--lease',
+      '2',
+      '--partial-every',
+      '0.5',
+      '--detach',
+    ], cluster.env);
     assert.equal(sub.status, 0, sub.stderr);
     const job = /submitted Slurm job (\d+)/.exec(sub.stdout)![1];
     // Wait for a partial checkpoint of the trunk, then preempt the task (requeue).
     const partial = join(store, 'partial');
     const t0 = Date.now();
-    while (!(existsSync(partial) && readdirSync(partial).some((id) => readdirSync(join(partial, id)).some((f) => f.endsWith('.optim.safetensors'))))) {
+    while (
+      !(existsSync(partial) &&
+        readdirSync(partial).some((id) => readdirSync(join(partial, id)).some((f) => f.endsWith('.optim.safetensors'))))
+    ) {
       assert.ok(Date.now() - t0 < 240_000, 'no partial checkpoint within 4 minutes');
       await new Promise((r) => setTimeout(r, 100));
     }
     const rq = spawnSync('scontrol', ['requeue', `${job}_0`], { encoding: 'utf8', env: cluster.env });
     assert.equal(rq.status, 0, rq.stderr);
     // The requeued task finishes the sweep; the run command (waiting) reports it done.
-    const wait = ridgeline(['sweep', 'run', spec, '--store', store, '--executor', 'slurm', '--tasks', '1', '--backend', 'cpu', '--lease', '2', '--partial-every', '0.5'], cluster.env);
+    const wait = ridgeline([
+      'sweep',
+      'run',
+      spec,
+      '--store',
+      store,
+      '--executor',
+      'slurm',
+      '--tasks',
+      '1',
+      '--backend',
+      'cpu',
+      '--lease',
+      '2',
+      '--partial-every',
+      '0.5',
+    ], cluster.env);
     assert.equal(wait.status, 0, wait.stderr + wait.stdout);
     assert.deepEqual(cells(store), cells(local), 'the preempted sweep equals the local one');
     const logs = readdirSync(join(store, 'logs')).map((f) => readFileSync(join(store, 'logs', f), 'utf8')).join('\n');
@@ -122,7 +193,9 @@ test('a worker killed mid-node (SIGKILL) resumes the node from its partial check
   const child: ChildProcess = spawn(process.execPath, [cli, ...work], { cwd: root, stdio: 'ignore', env: { ...process.env, CI: 'true' } });
   const partial = join(store, 'partial');
   const t0 = Date.now();
-  while (!(existsSync(partial) && readdirSync(partial).some((id) => readdirSync(join(partial, id)).some((f) => f.endsWith('.loss.json'))))) {
+  while (
+    !(existsSync(partial) && readdirSync(partial).some((id) => readdirSync(join(partial, id)).some((f) => f.endsWith('.loss.json'))))
+  ) {
     assert.ok(Date.now() - t0 < 240_000, 'no partial checkpoint within 4 minutes');
     assert.equal(child.exitCode, null, 'the worker finished before it could be killed');
     await new Promise((r) => setTimeout(r, 50));

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import * as ag from '../core/autograd/mod.ts';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { RidgelineError } from '../core/errors.ts';
-import { type Tensor, fromArray, keep, tidy, zeros } from '../core/tensor.ts';
+import { fromArray, keep, type Tensor, tidy, zeros } from '../core/tensor.ts';
 import { Adam, Sgd } from '../core/train/optimizers.ts';
 import * as oracle from './oracle/ops.ts';
 import { assertClose, randomF32, relTol } from './util.ts';
@@ -43,10 +43,11 @@ test('tidy keeps its result and kept tensors, frees the rest, and frees everythi
   kept.sum.dispose();
   kept.b.dispose();
   assert.equal(be.liveBytes, before);
-  assert.throws(() => tidy(() => {
-    zeros(be, [100]);
-    throw new Error('boom');
-  }), /boom/);
+  assert.throws(() =>
+    tidy(() => {
+      zeros(be, [100]);
+      throw new Error('boom');
+    }), /boom/);
   assert.equal(be.liveBytes, before, 'a throwing scope leaks nothing');
   const t = zeros(be, [2]);
   t.dispose();
@@ -55,10 +56,12 @@ test('tidy keeps its result and kept tensors, frees the rest, and frees everythi
 
 test('Sgd and Adam classes follow PyTorch semantics step after step (state kept between steps)', async () => {
   const p0 = randomF32(7, 10);
-  for (const make of [
-    () => ({ opt: new Sgd({ lr: 0.1, momentum: 0.9, weightDecay: 1e-3, nesterov: true }), kind: 'sgd' as const }),
-    () => ({ opt: new Adam({ lr: 0.01, weightDecay: 0.1, decoupled: true }), kind: 'adamw' as const }),
-  ]) {
+  for (
+    const make of [
+      () => ({ opt: new Sgd({ lr: 0.1, momentum: 0.9, weightDecay: 1e-3, nesterov: true }), kind: 'sgd' as const }),
+      () => ({ opt: new Adam({ lr: 0.01, weightDecay: 0.1, decoupled: true }), kind: 'adamw' as const }),
+    ]
+  ) {
     const { opt, kind } = make();
     const p = keep(fromArray(be, p0, [10]));
     const want = Float64Array.from(p0);
@@ -66,8 +69,9 @@ test('Sgd and Adam classes follow PyTorch semantics step after step (state kept 
     for (let s = 0; s < 6; s++) {
       const g = randomF32(100 + s, 10);
       tidy(() => opt.step([p], [fromArray(be, g, [10])]));
-      if (kind === 'sgd') oracle.sgd(want, g, buf, { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 1e-3, nesterov: true, firstStep: s === 0 });
-      else oracle.adam(want, g, m, v, { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, decoupled: true, step: s + 1 });
+      if (kind === 'sgd') {
+        oracle.sgd(want, g, buf, { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 1e-3, nesterov: true, firstStep: s === 0 });
+      } else oracle.adam(want, g, m, v, { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, decoupled: true, step: s + 1 });
     }
     assert.equal(opt.steps, 6);
     assertClose(await p.data(), want, relTol(want, 1e-5, 1e-6), kind);

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
-import { OPENBLAS_OPENMP_DIR, SYSTEM_PYTHON, TORCH_OPENBLAS_PROBE, describeBlas, runPythonJson } from '../bench/harness.ts';
+import { describeBlas, OPENBLAS_OPENMP_DIR, runPythonJson, SYSTEM_PYTHON, TORCH_OPENBLAS_PROBE } from '../bench/harness.ts';
 import { findTorchPython, peerEnv } from './torch_python.ts';
 
 test('peerEnv prepends the OpenMP OpenBLAS directory to LD_LIBRARY_PATH (when installed) and keeps what was there', () => {
@@ -28,7 +28,9 @@ test('peerEnv prepends the OpenMP OpenBLAS directory to LD_LIBRARY_PATH (when in
 const torchPython = findTorchPython();
 const skip = !torchPython.python
   ? torchPython.reason
-  : !existsSync(OPENBLAS_OPENMP_DIR) ? `${OPENBLAS_OPENMP_DIR} is absent (apt-get install libopenblas0-openmp)` : false;
+  : !existsSync(OPENBLAS_OPENMP_DIR)
+  ? `${OPENBLAS_OPENMP_DIR} is absent (apt-get install libopenblas0-openmp)`
+  : false;
 
 test('torch under peerEnv maps the OpenMP OpenBLAS, whatever the libblas.so.3 alternative says', { skip }, (t) => {
   const info = runPythonJson(SYSTEM_PYTHON, TORCH_OPENBLAS_PROBE, [], peerEnv(), 120_000) as Record<string, unknown>;

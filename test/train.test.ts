@@ -69,11 +69,24 @@ test('learning-rate schedules: warm-up, step decay and cosine give the hand-comp
   assert.throws(() => learningRate(base, -1), /E_ARG/);
 });
 
-const spec = (over: Partial<ForkSpec>): ForkSpec => ({ ...FORK_DEFAULTS, data: 'synthetic:gauss:n=600,dim=12,classes=4', width: 24, batch: 32, ...over });
+const spec = (over: Partial<ForkSpec>): ForkSpec => ({
+  ...FORK_DEFAULTS,
+  data: 'synthetic:gauss:n=600,dim=12,classes=4',
+  width: 24,
+  batch: 32,
+  ...over,
+});
 
 for (const optimizer of ['sgd', 'adam'] as const) {
   test(`resume is exact (${optimizer}): k1 + k2 steps straight = k1 steps, checkpoint, reload, k2 steps — bit for bit`, async () => {
-    const s = spec({ optimizer, lr: optimizer === 'sgd' ? 0.05 : 0.003, momentum: 0.9, weightDecay: 1e-3, warmup: 0.5, schedule: 'cosine' });
+    const s = spec({
+      optimizer,
+      lr: optimizer === 'sgd' ? 0.05 : 0.003,
+      momentum: 0.9,
+      weightDecay: 1e-3,
+      warmup: 0.5,
+      schedule: 'cosine',
+    });
     const data = await loadDataset(s.data, files);
     const model = createModel('mlp-2', 12, 4, { width: s.width });
     const loader = new BatchLoader(data.train, data.inputShape, { batchSize: s.batch, orderSeed: 3 });
@@ -147,9 +160,15 @@ test('checkpoints: weights round-trip bit for bit; a file whose shapes do not fi
   const back = await loadWeights(files, join(dir, 'w.safetensors'), model);
   w.forEach((x, i) => assert.deepEqual(back[i], x));
   const wider = createModel('mlp-2', 12, 4, { width: 9 });
-  await assert.rejects(loadWeights(files, join(dir, 'w.safetensors'), wider), /E_SHAPE: .*w\.safetensors: tensor '0\.weight' has shape \[8, 12\] but model mlp-2 .* needs \[9, 12\]/);
+  await assert.rejects(
+    loadWeights(files, join(dir, 'w.safetensors'), wider),
+    /E_SHAPE: .*w\.safetensors: tensor '0\.weight' has shape \[8, 12\] but model mlp-2 .* needs \[9, 12\]/,
+  );
   const deeper = createModel('mlp-3', 12, 4, { width: 8 });
-  await assert.rejects(loadWeights(files, join(dir, 'w.safetensors'), deeper), /tensor '2\.weight' has shape \[4, 8\] but .* needs \[8, 8\]/);
+  await assert.rejects(
+    loadWeights(files, join(dir, 'w.safetensors'), deeper),
+    /tensor '2\.weight' has shape \[4, 8\] but .* needs \[8, 8\]/,
+  );
   const logreg = createModel('logreg', 12, 4);
   await assert.rejects(loadWeights(files, join(dir, 'w.safetensors'), logreg), /E_SHAPE/);
   await assert.rejects(loadWeights(files, join(dir, 'missing.safetensors'), model), /E_DATA_FORMAT: cannot read .*missing\.safetensors/);

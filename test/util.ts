@@ -27,7 +27,10 @@ export function randomF32(seed: number, n: number, lo = -1, hi = 1): Float32Arra
  * `tol` is a number (absolute) or a function of the index.
  */
 export function assertClose(
-  got: ArrayLike<number>, want: ArrayLike<number>, tol: number | ((i: number) => number), what: string,
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  tol: number | ((i: number) => number),
+  what: string,
 ): void {
   assert.equal(got.length, want.length, `${what}: length ${got.length} vs ${want.length}`);
   let worst = -1;
@@ -45,7 +48,9 @@ export function assertClose(
   }
   if (worst >= 0) {
     const t = typeof tol === 'number' ? tol : tol(worst);
-    assert.fail(`${what}: element ${worst} is ${got[worst]}, oracle ${want[worst]} (|err| ${Math.abs(got[worst] - want[worst])} > tol ${t})`);
+    assert.fail(
+      `${what}: element ${worst} is ${got[worst]}, oracle ${want[worst]} (|err| ${Math.abs(got[worst] - want[worst])} > tol ${t})`,
+    );
   }
 }
 

@@ -63,14 +63,24 @@ test('no adapter: a missing GPU object, requestAdapter → null, or a throwing r
   await assert.rejects(createWebGpuBackend(undefined), isCode('E_NO_ADAPTER', /no WebGPU/));
   const none = { requestAdapter: async () => null } as unknown as GPU;
   await assert.rejects(createWebGpuBackend(none), isCode('E_NO_ADAPTER', /found no adapter.*VK_ICD_FILENAMES/));
-  const broken = { requestAdapter: async () => { throw new Error('driver exploded'); } } as unknown as GPU;
+  const broken = {
+    requestAdapter: async () => {
+      throw new Error('driver exploded');
+    },
+  } as unknown as GPU;
   await assert.rejects(createWebGpuBackend(broken), isCode('E_NO_ADAPTER', /requestAdapter failed: driver exploded/));
 });
 
 test('an adapter whose results read back as zeros (or garbage) fails the known-answer check: E_NO_ADAPTER', { skip }, async () => {
   const real = gpu as GPU;
-  await assert.rejects(createWebGpuBackend(lyingReadback(real, 0)), isCode('E_NO_ADAPTER', /known-answer check: every output was 0.*null-backend/));
-  await assert.rejects(createWebGpuBackend(lyingReadback(real, 7)), isCode('E_NO_ADAPTER', /known-answer check: matmul gave \[7,7,7,7,7,7\], expected/));
+  await assert.rejects(
+    createWebGpuBackend(lyingReadback(real, 0)),
+    isCode('E_NO_ADAPTER', /known-answer check: every output was 0.*null-backend/),
+  );
+  await assert.rejects(
+    createWebGpuBackend(lyingReadback(real, 7)),
+    isCode('E_NO_ADAPTER', /known-answer check: matmul gave \[7,7,7,7,7,7\], expected/),
+  );
 });
 
 test('device lost: after device.destroy() every call fails with E_BACKEND "device lost"; free still works', { skip }, async () => {
@@ -122,34 +132,42 @@ test('download copies at call time: freeing the buffer right after, and reusing 
   be.free(reused);
 });
 
-test('ordering: kernels recorded before an upload read the old contents; a freed input reused by alloc keeps queued reads intact', { skip }, async () => {
-  const old = randomF32(3, 1000);
-  const x = upload(be, old);
-  const [y, z] = [be.alloc(1000), be.alloc(1000)];
-  be.unary('neg', x, y, 1000);
-  be.upload(x, new Float32Array(1000).fill(2));
-  be.unary('neg', x, z, 1000);
-  be.free(x);
-  const again = be.alloc(1000); // the same GPU buffer as x, from the pool
-  be.upload(again, new Float32Array(1000).fill(9));
-  assert.deepEqual(await be.download(y), old.map((v) => -v));
-  assert.deepEqual(await be.download(z), new Float32Array(1000).fill(-2));
-  [y, z, again].forEach((b) => be.free(b));
-});
+test(
+  'ordering: kernels recorded before an upload read the old contents; a freed input reused by alloc keeps queued reads intact',
+  { skip },
+  async () => {
+    const old = randomF32(3, 1000);
+    const x = upload(be, old);
+    const [y, z] = [be.alloc(1000), be.alloc(1000)];
+    be.unary('neg', x, y, 1000);
+    be.upload(x, new Float32Array(1000).fill(2));
+    be.unary('neg', x, z, 1000);
+    be.free(x);
+    const again = be.alloc(1000); // the same GPU buffer as x, from the pool
+    be.upload(again, new Float32Array(1000).fill(9));
+    assert.deepEqual(await be.download(y), old.map((v) => -v));
+    assert.deepEqual(await be.download(z), new Float32Array(1000).fill(-2));
+    [y, z, again].forEach((b) => be.free(b));
+  },
+);
 
-test('batching: a burst of 600 kernel calls is 3 submits (256 dispatches per batch), submitted by the next microtask', { skip }, async () => {
-  const x = upload(be, new Float32Array(300).fill(0.5));
-  const y = be.alloc(300);
-  const before = be.stats;
-  be.unary('addScalar', x, y, 300, 1);
-  for (let i = 1; i < 600; i++) be.unary('addScalar', y, y, 300, 1); // in place: via a temporary copy
-  await Promise.resolve();
-  const after = be.stats;
-  assert.equal(after.dispatches - before.dispatches, 600);
-  assert.equal(after.submits - before.submits, 3);
-  assert.deepEqual(await be.download(y), new Float32Array(300).fill(600.5));
-  [x, y].forEach((b) => be.free(b));
-});
+test(
+  'batching: a burst of 600 kernel calls is 3 submits (256 dispatches per batch), submitted by the next microtask',
+  { skip },
+  async () => {
+    const x = upload(be, new Float32Array(300).fill(0.5));
+    const y = be.alloc(300);
+    const before = be.stats;
+    be.unary('addScalar', x, y, 300, 1);
+    for (let i = 1; i < 600; i++) be.unary('addScalar', y, y, 300, 1); // in place: via a temporary copy
+    await Promise.resolve();
+    const after = be.stats;
+    assert.equal(after.dispatches - before.dispatches, 600);
+    assert.equal(after.submits - before.submits, 3);
+    assert.deepEqual(await be.download(y), new Float32Array(300).fill(600.5));
+    [x, y].forEach((b) => be.free(b));
+  },
+);
 
 test('the adapter is described, and SwiftShader is flagged as a software (CPU-emulated) adapter', { skip }, () => {
   assert.ok(be.description.length > 0 && be.description !== 'unnamed adapter', be.description);
@@ -205,7 +223,8 @@ test('special values (NaN, ±∞, ±0, overflow, |x| < 6000 for sin/cos) give wh
   const xs = SPECIAL.flatMap((a) => SPECIAL.map(() => a));
   const ys = SPECIAL.flatMap(() => SPECIAL);
   for (const op of BINARY_OPS) {
-    const f = (b: Backend, x: Buf, y: Buf, out: Buf) => b.binary(op, x, y, out, { shape: [xs.length], aStrides: [1], bStrides: [1], param: 0.25 });
+    const f = (b: Backend, x: Buf, y: Buf, out: Buf) =>
+      b.binary(op, x, y, out, { shape: [xs.length], aStrides: [1], bStrides: [1], param: 0.25 });
     const [g, c] = [await run(be, f, xs, ys), await run(cpu, f, xs, ys)];
     xs.forEach((v, i) => {
       if (!sameValue(g[i], c[i], true)) bad.push(`${op}(${v}, ${ys[i]}): webgpu ${g[i]}, cpu ${c[i]}`);

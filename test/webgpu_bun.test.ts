@@ -40,7 +40,9 @@ test('bun-webgpu without a Vulkan driver: the null-backend adapter is refused by
   assert.match(r.error ?? '', /known-answer check|no adapter/);
 });
 
-test('bun-webgpu on SwiftShader: accepted, and exp is right', { skip: skip || (existsSync(SWIFTSHADER_ICD) ? false : `no SwiftShader ICD at ${SWIFTSHADER_ICD}`) }, () => {
+test('bun-webgpu on SwiftShader: accepted, and exp is right', {
+  skip: skip || (existsSync(SWIFTSHADER_ICD) ? false : `no SwiftShader ICD at ${SWIFTSHADER_ICD}`),
+}, () => {
   const r = runBun(SWIFTSHADER_ICD);
   assert.ok(r.exp, JSON.stringify(r));
   assert.match(r.adapter ?? '', /swiftshader/i);

@@ -9,24 +9,42 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RidgelineError } from '../core/errors.ts';
-import { FORK_DEFAULTS, applyOptions } from '../core/experiments/fork_spec.ts';
-import { type RunHost, runForkExperiment } from '../core/sweep/fork_runner.ts';
+import { applyOptions, FORK_DEFAULTS } from '../core/experiments/fork_spec.ts';
+import { runForkExperiment, type RunHost } from '../core/sweep/fork_runner.ts';
 import { createWebGpuBackend } from '../core/gpu/create_backend.ts';
 import { type Progress, silentProgress } from '../core/progress.ts';
 import { nodeFileStore } from '../runtimes/node_files.ts';
 import { nodeGpu } from '../runtimes/webgpu_host.ts';
 
 const spec = applyOptions(FORK_DEFAULTS, {
-  data: 'synthetic:gauss:n=400,dim=12,classes=4', model: 'mlp-2', width: '16', batch: '32', unit: 'steps', k1: '0,10', steps: '60', alphas: '5',
+  data: 'synthetic:gauss:n=400,dim=12,classes=4',
+  model: 'mlp-2',
+  width: '16',
+  batch: '32',
+  unit: 'steps',
+  k1: '0,10',
+  steps: '60',
+  alphas: '5',
 });
-const host = (progress: Progress): RunHost => ({ files: nodeFileStore(), progress, runtime: `node ${process.versions.node}`, version: 'test', gitCommit: null });
+const host = (progress: Progress): RunHost => ({
+  files: nodeFileStore(),
+  progress,
+  runtime: `node ${process.versions.node}`,
+  version: 'test',
+  gitCommit: null,
+});
 
 const made = await nodeGpu().then((gpu) => createWebGpuBackend(gpu)).then(
-  (b) => { b.destroy(); return null; },
+  (b) => {
+    b.destroy();
+    return null;
+  },
   (e: Error) => e.message,
 );
 
-test('device lost mid-run: E_BACKEND naming the loss, then the restarted run resumes and matches an uninterrupted one', { skip: made ?? false }, async () => {
+test('device lost mid-run: E_BACKEND naming the loss, then the restarted run resumes and matches an uninterrupted one', {
+  skip: made ?? false,
+}, async () => {
   const out = mkdtempSync(join(tmpdir(), 'ridgeline-lost-'));
   const first = await createWebGpuBackend(await nodeGpu());
   let syncs = 0;

@@ -78,7 +78,12 @@ async function gridKernels(b: Backend): Promise<Float32Array[]> {
   b.reduce('max', a, tree, { outer: 3, size: 9900, inner: 1 });
   const sm = b.alloc(300 * 99);
   b.softmax(a, sm, 300, 99);
-  const [logits, labels, loss, grad] = [upload(b, randomF32(8, 2000 * 10)), upload(b, Float32Array.from({ length: 2000 }, (_, i) => i % 10)), b.alloc(2000), b.alloc(20000)];
+  const [logits, labels, loss, grad] = [
+    upload(b, randomF32(8, 2000 * 10)),
+    upload(b, Float32Array.from({ length: 2000 }, (_, i) => i % 10)),
+    b.alloc(2000),
+    b.alloc(20000),
+  ];
   b.softmaxXent(logits, labels, loss, grad, 2000, 10);
   const sumOut = b.alloc(3000);
   b.binary('mul', a, w, sumOut, { shape: [30, 100], aStrides: [100, 1], bStrides: [0, 1] });
@@ -101,7 +106,9 @@ test('a unary op on 65535·256 + 300 elements: more workgroups than one grid dim
   [x, y].forEach((b) => be.free(b));
 });
 
-test('grids split over x, y and z past maxComputeWorkgroupsPerDimension (capped to 7): results equal the uncapped ones bit for bit', { skip }, async () => {
+test('grids split over x, y and z past maxComputeWorkgroupsPerDimension (capped to 7): results equal the uncapped ones bit for bit', {
+  skip,
+}, async () => {
   // 7 per dimension: the 300-row softmax needs a 7×7×7 grid, the matmul's 18 tiles 6×3.
   const small = await capped({ maxComputeWorkgroupsPerDimension: 7 });
   const [want, got] = [await gridKernels(be), await gridKernels(small)];
@@ -111,32 +118,41 @@ test('grids split over x, y and z past maxComputeWorkgroupsPerDimension (capped 
   small.destroy();
 });
 
-test('bindings over maxStorageBufferBindingSize (capped to 4 KiB): elementwise kernels chunk bit-identically, the others refuse with E_BACKEND', { skip }, async () => {
-  const small = await capped({ maxStorageBufferBindingSize: 4096 });
-  const before = [be.stats.dispatches, small.stats.dispatches];
-  const [want, got] = [await everyKernel(be), await everyKernel(small)];
-  got.forEach((g, i) => assert.deepEqual(bitsOf(g), bitsOf(want[i]), `chunked output ${i}`));
-  // 8 kernels over 5000 elements: one dispatch each uncapped, five 1024-element chunks capped.
-  assert.deepEqual([be.stats.dispatches - before[0], small.stats.dispatches - before[1]], [8, 40]);
-  const big = upload(small, randomF32(9, 2000));
-  const out = upload(small, new Float32Array(2000).fill(7));
-  const refused = (fn: () => void, op: string) => assert.throws(fn, (e: unknown) =>
-    e instanceof RidgelineError && e.code === 'E_BACKEND' && e.message.includes(op) &&
-    e.message.includes('8000 bytes') && e.message.includes('maxStorageBufferBindingSize of 4096 bytes'));
-  refused(() => small.matmul(big, big, out, { batch: 1, m: 1, n: 1, k: 2000, transA: false, transB: true }), 'matmul');
-  refused(() => small.binary('add', big, big, out, { shape: [2000], aStrides: [1], bStrides: [1] }), 'binary(add)');
-  refused(() => small.reduce('sum', big, out, { outer: 1, size: 2000, inner: 1 }), 'reduce(sum)');
-  refused(() => small.softmax(big, out, 1, 2000), 'softmax');
-  assert.deepEqual(await small.download(out), new Float32Array(2000).fill(7), 'refused calls wrote nothing');
-  small.destroy();
-});
+test(
+  'bindings over maxStorageBufferBindingSize (capped to 4 KiB): elementwise kernels chunk bit-identically, the others refuse with E_BACKEND',
+  { skip },
+  async () => {
+    const small = await capped({ maxStorageBufferBindingSize: 4096 });
+    const before = [be.stats.dispatches, small.stats.dispatches];
+    const [want, got] = [await everyKernel(be), await everyKernel(small)];
+    got.forEach((g, i) => assert.deepEqual(bitsOf(g), bitsOf(want[i]), `chunked output ${i}`));
+    // 8 kernels over 5000 elements: one dispatch each uncapped, five 1024-element chunks capped.
+    assert.deepEqual([be.stats.dispatches - before[0], small.stats.dispatches - before[1]], [8, 40]);
+    const big = upload(small, randomF32(9, 2000));
+    const out = upload(small, new Float32Array(2000).fill(7));
+    const refused = (fn: () => void, op: string) =>
+      assert.throws(fn, (e: unknown) =>
+        e instanceof RidgelineError && e.code === 'E_BACKEND' && e.message.includes(op) &&
+        e.message.includes('8000 bytes') && e.message.includes('maxStorageBufferBindingSize of 4096 bytes'));
+    refused(() => small.matmul(big, big, out, { batch: 1, m: 1, n: 1, k: 2000, transA: false, transB: true }), 'matmul');
+    refused(() => small.binary('add', big, big, out, { shape: [2000], aStrides: [1], bStrides: [1] }), 'binary(add)');
+    refused(() => small.reduce('sum', big, out, { outer: 1, size: 2000, inner: 1 }), 'reduce(sum)');
+    refused(() => small.softmax(big, out, 1, 2000), 'softmax');
+    assert.deepEqual(await small.download(out), new Float32Array(2000).fill(7), 'refused calls wrote nothing');
+    small.destroy();
+  },
+);
 
 test('alloc over maxBufferSize fails with E_BACKEND naming the size and the limit', { skip }, async () => {
   const over = Math.floor(be.limits.maxBufferSize / 4) + 1;
-  assert.throws(() => be.alloc(over), (e: unknown) => e instanceof RidgelineError && e.code === 'E_BACKEND' &&
+  assert.throws(() => be.alloc(over), (e: unknown) =>
+    e instanceof RidgelineError && e.code === 'E_BACKEND' &&
     e.message.includes(`maxBufferSize of ${be.limits.maxBufferSize} bytes`) && e.message.includes(String(over)));
   const small = await capped({ maxBufferSize: 2 ** 20 });
-  assert.throws(() => small.alloc(2 ** 18 + 1), /E_BACKEND: webgpu.alloc: 262145 f32 values need 1048592 bytes, over this device's maxBufferSize of 1048576 bytes/);
+  assert.throws(
+    () => small.alloc(2 ** 18 + 1),
+    /E_BACKEND: webgpu.alloc: 262145 f32 values need 1048592 bytes, over this device's maxBufferSize of 1048576 bytes/,
+  );
   small.free(small.alloc(2 ** 18));
   small.destroy();
 });

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { RidgelineError } from '../core/errors.ts';
 import { kernelSource, specialize } from '../core/gpu/shaders.ts';
-import { DEFAULT_TILE_LIMITS, type TileLimits, chooseReduce, chooseSoftmax, chooseTiles, grid, tileBytes } from '../core/gpu/tiles.ts';
+import { chooseReduce, chooseSoftmax, chooseTiles, DEFAULT_TILE_LIMITS, grid, tileBytes, type TileLimits } from '../core/gpu/tiles.ts';
 import { WGSL } from '../core/gpu/wgsl.gen.ts';
 
 const dims = fc.oneof(fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 1 << 20 }));
@@ -18,18 +18,21 @@ const limits = fc.record({
   maxComputeWorkgroupStorageSize: fc.constantFrom(1024, 4096, 16384, 32768),
 });
 
-test('chooseTiles: every choice fits the limits and the kernel\'s constraints (TM 4 or 8, BK a multiple of 4)', () => {
-  fc.assert(fc.property(dims, dims, dims, limits, (m, n, k, lim: TileLimits) => {
-    const t = chooseTiles(m, n, k, lim);
-    assert.ok(t.wgX * t.wgY <= lim.maxComputeInvocationsPerWorkgroup, `${JSON.stringify(t)} invocations`);
-    assert.ok(t.wgX <= lim.maxComputeWorkgroupSizeX && t.wgY <= lim.maxComputeWorkgroupSizeY, `${JSON.stringify(t)} sizes`);
-    assert.ok(tileBytes(t) <= lim.maxComputeWorkgroupStorageSize, `${JSON.stringify(t)} uses ${tileBytes(t)} bytes`);
-    assert.ok(t.tm === 4 || t.tm === 8);
-    assert.equal(t.bk % 4, 0);
-    assert.equal(t.bm, t.wgY * t.tm);
-    assert.equal(t.bn, 4 * t.wgX);
-    assert.deepEqual(chooseTiles(m, n, k, lim), t, 'a pure function of its arguments');
-  }), { numRuns: 500 });
+test("chooseTiles: every choice fits the limits and the kernel's constraints (TM 4 or 8, BK a multiple of 4)", () => {
+  fc.assert(
+    fc.property(dims, dims, dims, limits, (m, n, k, lim: TileLimits) => {
+      const t = chooseTiles(m, n, k, lim);
+      assert.ok(t.wgX * t.wgY <= lim.maxComputeInvocationsPerWorkgroup, `${JSON.stringify(t)} invocations`);
+      assert.ok(t.wgX <= lim.maxComputeWorkgroupSizeX && t.wgY <= lim.maxComputeWorkgroupSizeY, `${JSON.stringify(t)} sizes`);
+      assert.ok(tileBytes(t) <= lim.maxComputeWorkgroupStorageSize, `${JSON.stringify(t)} uses ${tileBytes(t)} bytes`);
+      assert.ok(t.tm === 4 || t.tm === 8);
+      assert.equal(t.bk % 4, 0);
+      assert.equal(t.bm, t.wgY * t.tm);
+      assert.equal(t.bn, 4 * t.wgX);
+      assert.deepEqual(chooseTiles(m, n, k, lim), t, 'a pure function of its arguments');
+    }),
+    { numRuns: 500 },
+  );
 });
 
 test('chooseTiles: square products get 128×64 tiles; a 10-column output layer gets a 16-wide tile', () => {
@@ -40,14 +43,17 @@ test('chooseTiles: square products get 128×64 tiles; a 10-column output layer g
 });
 
 test('grid: covers every workgroup within the per-dimension limit, overshooting by less than one x·y plane', () => {
-  fc.assert(fc.property(fc.integer({ min: 1, max: 2 ** 40 }), fc.integer({ min: 1, max: 65535 }), (groups, max) => {
-    fc.pre(groups <= max ** 3);
-    const [x, y, z] = grid(groups, max);
-    assert.ok(x <= max && y <= max && z <= max && x >= 1 && y >= 1 && z >= 1, `${[x, y, z]} within ${max}`);
-    assert.ok(x * y * z >= groups, `${[x, y, z]} covers ${groups}`);
-    assert.ok(x * y * (z - 1) < groups, `${[x, y, z]} has no empty plane`);
-    if (groups <= max) assert.deepEqual([x, y, z], [groups, 1, 1]);
-  }), { numRuns: 2000 });
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 2 ** 40 }), fc.integer({ min: 1, max: 65535 }), (groups, max) => {
+      fc.pre(groups <= max ** 3);
+      const [x, y, z] = grid(groups, max);
+      assert.ok(x <= max && y <= max && z <= max && x >= 1 && y >= 1 && z >= 1, `${[x, y, z]} within ${max}`);
+      assert.ok(x * y * z >= groups, `${[x, y, z]} covers ${groups}`);
+      assert.ok(x * y * (z - 1) < groups, `${[x, y, z]} has no empty plane`);
+      if (groups <= max) assert.deepEqual([x, y, z], [groups, 1, 1]);
+    }),
+    { numRuns: 2000 },
+  );
   assert.throws(() => grid(9, 2), RangeError);
 });
 
@@ -62,7 +68,10 @@ test('chooseReduce and chooseSoftmax depend on the shape only', () => {
 test('specialize substitutes declared constants and refuses unknown names or wrong types', () => {
   const src = 'const A: u32 = 1u;\nconst B: bool = false;\nconst C: u32 = A * 2u;\n';
   assert.equal(specialize(src, { A: 7, B: true }), 'const A: u32 = 7u;\nconst B: bool = true;\nconst C: u32 = A * 2u;\n');
-  assert.throws(() => specialize(src, { D: 1 }), (e: unknown) => e instanceof RidgelineError && /constant D is not declared/.test(e.message));
+  assert.throws(
+    () => specialize(src, { D: 1 }),
+    (e: unknown) => e instanceof RidgelineError && /constant D is not declared/.test(e.message),
+  );
   assert.throws(() => specialize(src, { B: 1 }), /constant B is bool/);
 });
 

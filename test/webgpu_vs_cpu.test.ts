@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import type { Backend } from '../core/backend.ts';
 import * as ag from '../core/autograd/mod.ts';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
-import { type Tensor, fromArray, tidy } from '../core/tensor.ts';
+import { fromArray, type Tensor, tidy } from '../core/tensor.ts';
 import { createNodeBackend } from './gpu/node_gpu.ts';
 import { startWatchdog } from './gpu/watchdog.ts';
 import { F32_U, gamma } from './tolerances.ts';
@@ -65,7 +65,11 @@ test('MLP (64-48-32-10, tanh, 96 rows): loss, gradient and HVP on WebGPU match t
   const gScale = Math.max(...gc.map(Math.abs));
   const hScale = Math.max(...hc.map(Math.abs));
   const worst = (a: Float32Array, b: Float32Array, scale: number) => Math.max(...a.map((v, i) => Math.abs(v - b[i]))) / scale;
-  t.diagnostic(`worst |webgpu − cpu| / max: gradient ${worst(gg, gc, gScale).toExponential(2)} (tol ${GRAD_RTOL.toExponential(2)}), HVP ${worst(hg, hc, hScale).toExponential(2)} (tol ${HVP_RTOL.toExponential(2)})`);
+  t.diagnostic(
+    `worst |webgpu − cpu| / max: gradient ${worst(gg, gc, gScale).toExponential(2)} (tol ${GRAD_RTOL.toExponential(2)}), HVP ${
+      worst(hg, hc, hScale).toExponential(2)
+    } (tol ${HVP_RTOL.toExponential(2)})`,
+  );
   assert.ok(Math.abs(lg - lc) <= GRAD_RTOL * Math.abs(lc), `loss ${lg} vs ${lc}`);
   assertClose(gg, gc, GRAD_RTOL * gScale, 'gradient');
   assertClose(hg, hc, HVP_RTOL * hScale, 'HVP');

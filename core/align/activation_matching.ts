@@ -10,10 +10,10 @@ import type { Backend } from '../backend.ts';
 import type { Split } from '../data/dataset.ts';
 import { RidgelineError } from '../errors.ts';
 import type { Model } from '../nn/model.ts';
-import { type Tensor, fromArray, keep, tidy } from '../tensor.ts';
+import { fromArray, keep, type Tensor, tidy } from '../tensor.ts';
 import { linearAssignment } from './assignment.ts';
-import { type Permutations, permuteState, permutationsOf } from './permute.ts';
-import { type MatchResult, backendGram, objectiveOf } from './weight_matching.ts';
+import { type Permutations, permutationsOf, permuteState } from './permute.ts';
+import { backendGram, type MatchResult, objectiveOf } from './weight_matching.ts';
 
 /** Running sums of one group: Σa, Σb, Σa², Σb², Σ a_i b_j over rows. */
 interface Moments {
@@ -31,12 +31,21 @@ interface Moments {
  * the nonlinearity (`capture`, matching) or before it (`capturePre`, REPAIR).
  */
 export async function activations(
-  backend: Backend, model: Model, weights: readonly Float32Array[], x: Float32Array, n: number, hook: 'capture' | 'capturePre' = 'capture',
+  backend: Backend,
+  model: Model,
+  weights: readonly Float32Array[],
+  x: Float32Array,
+  n: number,
+  hook: 'capture' | 'capturePre' = 'capture',
 ): Promise<Map<string, Float32Array>> {
   const captured: [string, Tensor][] = [];
   tidy(() => {
     const ps = model.params.map((p, i) => fromArray(backend, weights[i], p.shape));
-    ag.noGrad(() => model.forward(ps, fromArray(backend, x, [n, model.inputSize]), { [hook]: (perm: string, t: Tensor) => void captured.push([perm, keep(t)]) }));
+    ag.noGrad(() =>
+      model.forward(ps, fromArray(backend, x, [n, model.inputSize]), {
+        [hook]: (perm: string, t: Tensor) => void captured.push([perm, keep(t)]),
+      })
+    );
   });
   const out = new Map<string, Float32Array>();
   for (const [perm, t] of captured) {
@@ -75,7 +84,11 @@ function correlation(m: Moments): Float64Array {
 }
 
 export async function activationMatching(
-  backend: Backend, model: Model, a: readonly Float32Array[], b: readonly Float32Array[], split: Split,
+  backend: Backend,
+  model: Model,
+  a: readonly Float32Array[],
+  b: readonly Float32Array[],
+  split: Split,
   o: { limit?: number; batch?: number; seed?: number } = {},
 ): Promise<MatchResult & { examples: number; meanCorrelation: Record<string, number> }> {
   const groups = permutationsOf(model);
@@ -84,7 +97,13 @@ export async function activationMatching(
   const batch = o.batch ?? 500;
   const gram = backendGram(backend);
   const moments = new Map<string, Moments>(groups.map((g) => [g.name, {
-    units: g.size, rows: 0, sa: new Float64Array(g.size), sb: new Float64Array(g.size), saa: new Float64Array(g.size), sbb: new Float64Array(g.size), sab: new Float64Array(g.size * g.size),
+    units: g.size,
+    rows: 0,
+    sa: new Float64Array(g.size),
+    sb: new Float64Array(g.size),
+    saa: new Float64Array(g.size),
+    sbb: new Float64Array(g.size),
+    sab: new Float64Array(g.size * g.size),
   }]));
   for (let start = 0; start < examples; start += batch) {
     const n = Math.min(batch, examples - start);
@@ -93,7 +112,12 @@ export async function activationMatching(
     for (const g of groups) {
       const m = moments.get(g.name)!;
       const [xa, xb] = [actsA.get(g.name), actsB.get(g.name)];
-      if (!xa || !xb) throw new RidgelineError('E_SPEC', `${model.name}: the forward pass does not report the activations of ${g.name}; activation matching needs them`);
+      if (!xa || !xb) {
+        throw new RidgelineError(
+          'E_SPEC',
+          `${model.name}: the forward pass does not report the activations of ${g.name}; activation matching needs them`,
+        );
+      }
       const rows = xa.length / g.size;
       for (let r = 0; r < rows; r++) {
         const o2 = r * g.size;
@@ -122,5 +146,14 @@ export async function activationMatching(
     perms[g.name] = Int32Array.from(rowToCol);
     meanCorrelation[g.name] = total / g.size;
   }
-  return { perms, objectiveBefore: objectiveOf(a, b), objective: objectiveOf(a, permuteState(model, b, perms)), passes: 1, order: groups.map((_, k) => k), seed: o.seed ?? 0, examples, meanCorrelation };
+  return {
+    perms,
+    objectiveBefore: objectiveOf(a, b),
+    objective: objectiveOf(a, permuteState(model, b, perms)),
+    passes: 1,
+    order: groups.map((_, k) => k),
+    seed: o.seed ?? 0,
+    examples,
+    meanCorrelation,
+  };
 }

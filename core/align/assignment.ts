@@ -63,13 +63,18 @@ const SCALE_LIMIT = 2 ** 900;
  * order; a length that is not rows · cols with E_SHAPE.
  */
 export function linearAssignment(
-  cost: Float64Array | Float32Array, rows: number, cols: number, o: AssignmentOptions = {},
+  cost: Float64Array | Float32Array,
+  rows: number,
+  cols: number,
+  o: AssignmentOptions = {},
 ): Assignment {
   const op = 'linearAssignment';
   if (!Number.isInteger(rows) || rows < 0) argError(op, `rows must be a non-negative integer, got ${rows}`);
   if (!Number.isInteger(cols) || cols < 0) argError(op, `cols must be a non-negative integer, got ${cols}`);
   if (!(cost instanceof Float64Array || cost instanceof Float32Array)) argError(op, 'cost must be a Float64Array or Float32Array');
-  if (cost.length !== rows * cols) shapeError(op, `cost has ${cost.length} entries, expected rows · cols = ${rows * cols}`, [cost.length], [rows, cols]);
+  if (cost.length !== rows * cols) {
+    shapeError(op, `cost has ${cost.length} entries, expected rows · cols = ${rows * cols}`, [cost.length], [rows, cols]);
+  }
   const maximize = o.maximize === true;
   const rowToCol = new Int32Array(rows).fill(-1);
   if (rows === 0 || cols === 0) return { rowToCol, total: 0 };

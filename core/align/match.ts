@@ -5,7 +5,7 @@ import type { Model } from '../nn/model.ts';
 import { activationMatching } from './activation_matching.ts';
 import { permutationsOf } from './permute.ts';
 import { repairLayers } from './repair.ts';
-import { type MatchResult, backendGram, weightMatching } from './weight_matching.ts';
+import { backendGram, type MatchResult, weightMatching } from './weight_matching.ts';
 
 export const ALIGN_METHODS = ['weight', 'activation'] as const;
 export type AlignMethod = (typeof ALIGN_METHODS)[number];
@@ -15,7 +15,12 @@ export type AlignMethod = (typeof ALIGN_METHODS)[number];
  * `examples` of `train`; seeded, so the same call gives the same permutations.
  */
 export async function matchNetworks(
-  backend: Backend, model: Model, a: readonly Float32Array[], b: readonly Float32Array[], method: AlignMethod, train: Split,
+  backend: Backend,
+  model: Model,
+  a: readonly Float32Array[],
+  b: readonly Float32Array[],
+  method: AlignMethod,
+  train: Split,
   o: { seed?: number; examples?: number } = {},
 ): Promise<MatchResult> {
   return method === 'weight'

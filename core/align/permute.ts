@@ -12,7 +12,10 @@ export type Permutations = Record<string, Int32Array>;
 /** The model's permutations, or E_SPEC saying why the model has none declared. */
 export function permutationsOf(model: Model): HiddenPermutation[] {
   if ('unsupported' in model.symmetry) {
-    throw new RidgelineError('E_SPEC', `${model.name}: alignment is not supported (${model.symmetry.unsupported}); supported: every model in the registry`);
+    throw new RidgelineError(
+      'E_SPEC',
+      `${model.name}: alignment is not supported (${model.symmetry.unsupported}); supported: every model in the registry`,
+    );
   }
   return model.symmetry.permutations;
 }
@@ -29,10 +32,14 @@ export function invertPermutation(perm: Int32Array): Int32Array {
 
 /** Checks that `perm` is a permutation of 0 … size − 1. */
 export function checkPermutation(name: string, perm: Int32Array, size: number): void {
-  if (perm.length !== size) throw new RidgelineError('E_SHAPE', `permutation ${name} has ${perm.length} entries, the model's group has ${size} units`);
+  if (perm.length !== size) {
+    throw new RidgelineError('E_SHAPE', `permutation ${name} has ${perm.length} entries, the model's group has ${size} units`);
+  }
   const seen = new Uint8Array(size);
   for (const p of perm) {
-    if (p < 0 || p >= size || seen[p]) throw new RidgelineError('E_ARG', `permutation ${name} is not a permutation of 0…${size - 1} (entry ${p})`);
+    if (p < 0 || p >= size || seen[p]) {
+      throw new RidgelineError('E_ARG', `permutation ${name} is not a permutation of 0…${size - 1} (entry ${p})`);
+    }
     seen[p] = 1;
   }
 }
@@ -42,7 +49,14 @@ export function checkPermutation(name: string, perm: Int32Array, size: number): 
  * pos[i] of the result is the block at pos[perm[i]] of the input (pos = `positions`, or the
  * identity when the group covers the whole axis); other blocks stay where they are.
  */
-export function permuteAxis(data: Float32Array, shape: readonly number[], axis: number, block: number, perm: Int32Array, positions?: readonly number[]): Float32Array {
+export function permuteAxis(
+  data: Float32Array,
+  shape: readonly number[],
+  axis: number,
+  block: number,
+  perm: Int32Array,
+  positions?: readonly number[],
+): Float32Array {
   const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
   const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1) * block;
   const blocks = shape[axis] / block;
@@ -51,7 +65,9 @@ export function permuteAxis(data: Float32Array, shape: readonly number[], axis: 
   for (let o = 0; o < outer; o++) {
     const base = o * blocks * inner;
     if (inner >= 16) {
-      for (let i = 0; i < perm.length; i++) out.set(data.subarray(base + at(perm[i]) * inner, base + (at(perm[i]) + 1) * inner), base + at(i) * inner);
+      for (let i = 0; i < perm.length; i++) {
+        out.set(data.subarray(base + at(perm[i]) * inner, base + (at(perm[i]) + 1) * inner), base + at(i) * inner);
+      }
       continue;
     }
     // Short runs (a weight's input axis: one entry per unit) are copied in a loop: a
@@ -86,7 +102,14 @@ export function permuteState(model: Model, state: readonly Float32Array[], perms
  * One tensor with the given groups applied in order (or their inverses, when `inverse`, in
  * the order given): what weight matching moves to each side of ⟨A, π(B)⟩ for one group.
  */
-export function applyGroups(model: Model, param: number, data: Float32Array, groups: readonly HiddenPermutation[], perms: Permutations, inverse = false): Float32Array {
+export function applyGroups(
+  model: Model,
+  param: number,
+  data: Float32Array,
+  groups: readonly HiddenPermutation[],
+  perms: Permutations,
+  inverse = false,
+): Float32Array {
   let out = data;
   for (const p of groups) {
     const perm = perms[p.name];

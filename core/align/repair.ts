@@ -21,7 +21,7 @@ import type { Backend } from '../backend.ts';
 import type { Split } from '../data/dataset.ts';
 import { RidgelineError } from '../errors.ts';
 import { combine } from '../lmc/combination_eval.ts';
-import { type HiddenPermutation, type Model, hasBuffers } from '../nn/model.ts';
+import { hasBuffers, type HiddenPermutation, type Model } from '../nn/model.ts';
 import { fromArray, keep, tidy } from '../tensor.ts';
 import { activations } from './activation_matching.ts';
 import { permutationsOf } from './permute.ts';
@@ -57,7 +57,10 @@ export interface RepairLayer {
  */
 export function repairLayers(model: Model): RepairLayer[] {
   if (hasBuffers(model)) {
-    throw new RidgelineError('E_SPEC', `${model.name} has batch norm: REPAIR is for networks without it; use --reset-bn, which recomputes the batch-norm statistics of every interpolated network`);
+    throw new RidgelineError(
+      'E_SPEC',
+      `${model.name} has batch norm: REPAIR is for networks without it; use --reset-bn, which recomputes the batch-norm statistics of every interpolated network`,
+    );
   }
   return permutationsOf(model).map((group) => {
     const producing = group.axes.filter((a) => a.axis === 0);
@@ -66,14 +69,22 @@ export function repairLayers(model: Model): RepairLayer[] {
     const plain = producing.every((a) => a.block === 1 && a.positions === undefined);
     if (weights.length !== 1 || biases.length !== 1 || !plain) {
       const names = producing.map((a) => model.params[a.param].name).join(', ') || 'no tensor';
-      throw new RidgelineError('E_SPEC', `${model.name}: REPAIR needs each hidden group produced by one layer with a bias; ${group.name} is produced by ${names}`);
+      throw new RidgelineError(
+        'E_SPEC',
+        `${model.name}: REPAIR needs each hidden group produced by one layer with a bias; ${group.name} is produced by ${names}`,
+      );
     }
     return { group, weight: weights[0].param, bias: biases[0].param };
   }).sort((p, q) => p.weight - q.weight);
 }
 
 /** Mean and standard deviation of every group's pre-activations over the first examples. */
-export async function preActivationStats(backend: Backend, model: Model, weights: readonly Float32Array[], o: RepairOptions): Promise<Map<string, ChannelStats>> {
+export async function preActivationStats(
+  backend: Backend,
+  model: Model,
+  weights: readonly Float32Array[],
+  o: RepairOptions,
+): Promise<Map<string, ChannelStats>> {
   const groups = permutationsOf(model);
   const n = Math.min(o.split.n, o.examples ?? REPAIR_EXAMPLES);
   if (n < 2) throw new RidgelineError('E_SPEC', `REPAIR needs at least 2 training examples, the data has ${o.split.n}`);
@@ -81,10 +92,22 @@ export async function preActivationStats(backend: Backend, model: Model, weights
   const batch = 500;
   for (let start = 0; start < n; start += batch) {
     const rows = Math.min(batch, n - start);
-    const acts = await activations(backend, model, weights, o.split.x.subarray(start * model.inputSize, (start + rows) * model.inputSize), rows, 'capturePre');
+    const acts = await activations(
+      backend,
+      model,
+      weights,
+      o.split.x.subarray(start * model.inputSize, (start + rows) * model.inputSize),
+      rows,
+      'capturePre',
+    );
     for (const g of groups) {
       const z = acts.get(g.name);
-      if (!z) throw new RidgelineError('E_SPEC', `${model.name}: the forward pass does not report the pre-activations of ${g.name}; REPAIR needs them`);
+      if (!z) {
+        throw new RidgelineError(
+          'E_SPEC',
+          `${model.name}: the forward pass does not report the pre-activations of ${g.name}; REPAIR needs them`,
+        );
+      }
       const acc = sums.get(g.name)!;
       for (let r = 0; r < z.length; r += g.size) {
         for (let c = 0; c < g.size; c++) {
@@ -112,7 +135,11 @@ export function targetStats(a: ChannelStats, b: ChannelStats, alpha: number): Ch
  * changed). A channel without spread (a dead unit) is only shifted: there is nothing to scale.
  */
 export async function repairNetwork(
-  backend: Backend, model: Model, weights: readonly Float32Array[], targets: (group: string) => ChannelStats, o: RepairOptions,
+  backend: Backend,
+  model: Model,
+  weights: readonly Float32Array[],
+  targets: (group: string) => ChannelStats,
+  o: RepairOptions,
 ): Promise<Float32Array[]> {
   const out = [...weights];
   for (const layer of repairLayers(model)) {
@@ -134,8 +161,18 @@ export async function repairNetwork(
 }
 
 /** θ(α) = (1 − α)·θA + α·θB exactly as the path evaluator forms it (combine), read back. */
-async function interpolate(backend: Backend, model: Model, a: readonly Float32Array[], b: readonly Float32Array[], alpha: number): Promise<Float32Array[]> {
-  const mixed = tidy(() => ag.noGrad(() => model.params.map((p, i) => keep(combine([fromArray(backend, a[i], p.shape), fromArray(backend, b[i], p.shape)], [1 - alpha, alpha])))));
+async function interpolate(
+  backend: Backend,
+  model: Model,
+  a: readonly Float32Array[],
+  b: readonly Float32Array[],
+  alpha: number,
+): Promise<Float32Array[]> {
+  const mixed = tidy(() =>
+    ag.noGrad(() =>
+      model.params.map((p, i) => keep(combine([fromArray(backend, a[i], p.shape), fromArray(backend, b[i], p.shape)], [1 - alpha, alpha])))
+    )
+  );
   try {
     return await Promise.all(mixed.map((t) => t.data()));
   } finally {
@@ -147,21 +184,36 @@ async function interpolate(backend: Backend, model: Model, a: readonly Float32Ar
  * The last path repaired from each A: a pair's train and test evaluations (barrier, align,
  * rebasin) ask for the same repaired networks, which cost a forward pass per group and α.
  */
-const lastRepaired = new WeakMap<readonly Float32Array[], { b: readonly Float32Array[]; model: Model; alphas: string; split: Split; examples: number | undefined; nets: Float32Array[][] }>();
+const lastRepaired = new WeakMap<
+  readonly Float32Array[],
+  { b: readonly Float32Array[]; model: Model; alphas: string; split: Split; examples: number | undefined; nets: Float32Array[][] }
+>();
 
 /** The repaired network at every α of the path from A to B (the ends are A and B themselves). */
 export async function repairedPath(
-  backend: Backend, model: Model, a: readonly Float32Array[], b: readonly Float32Array[], alphas: readonly number[], o: RepairOptions,
+  backend: Backend,
+  model: Model,
+  a: readonly Float32Array[],
+  b: readonly Float32Array[],
+  alphas: readonly number[],
+  o: RepairOptions,
 ): Promise<Float32Array[][]> {
   const memo = lastRepaired.get(a);
-  if (memo && memo.b === b && memo.model === model && memo.alphas === alphas.join() && memo.split === o.split && memo.examples === o.examples) return memo.nets;
+  if (
+    memo && memo.b === b && memo.model === model && memo.alphas === alphas.join() && memo.split === o.split && memo.examples === o.examples
+  ) return memo.nets;
   const nets = await computeRepairedPath(backend, model, a, b, alphas, o);
   lastRepaired.set(a, { b, model, alphas: alphas.join(), split: o.split, examples: o.examples, nets });
   return nets;
 }
 
 async function computeRepairedPath(
-  backend: Backend, model: Model, a: readonly Float32Array[], b: readonly Float32Array[], alphas: readonly number[], o: RepairOptions,
+  backend: Backend,
+  model: Model,
+  a: readonly Float32Array[],
+  b: readonly Float32Array[],
+  alphas: readonly number[],
+  o: RepairOptions,
 ): Promise<Float32Array[][]> {
   repairLayers(model);
   const [statsA, statsB] = [await preActivationStats(backend, model, a, o), await preActivationStats(backend, model, b, o)];

@@ -12,7 +12,7 @@ import type { Model } from '../nn/model.ts';
 import { rngStream } from '../rng.ts';
 import { fromArray, keep, tidy } from '../tensor.ts';
 import { linearAssignment } from './assignment.ts';
-import { type Permutations, applyGroups, identityPermutations, permuteState, permutationsOf } from './permute.ts';
+import { applyGroups, identityPermutations, type Permutations, permutationsOf, permuteState } from './permute.ts';
 
 export interface MatchResult {
   perms: Permutations;
@@ -30,7 +30,14 @@ export interface MatchResult {
  * The group's units along axis `axis` (in blocks of `block`, at `positions` or all of the
  * axis) as a units × rest matrix: row i = unit i's entries.
  */
-export function unitRows(data: Float32Array, shape: readonly number[], axis: number, block: number, units: number, positions?: readonly number[]): Float32Array {
+export function unitRows(
+  data: Float32Array,
+  shape: readonly number[],
+  axis: number,
+  block: number,
+  units: number,
+  positions?: readonly number[],
+): Float32Array {
   const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
   const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1) * block;
   const blocks = shape[axis] / block;
@@ -92,7 +99,10 @@ function addInto(c: Float64Array, part: ArrayLike<number>): void {
 }
 
 export async function weightMatching(
-  model: Model, a: readonly Float32Array[], b: readonly Float32Array[], o: { seed?: number; maxPasses?: number; gram?: Gram } = {},
+  model: Model,
+  a: readonly Float32Array[],
+  b: readonly Float32Array[],
+  o: { seed?: number; maxPasses?: number; gram?: Gram } = {},
 ): Promise<MatchResult> {
   const gram = o.gram ?? f64Gram;
   const seed = o.seed ?? 0;
@@ -128,7 +138,14 @@ export async function weightMatching(
         let part = hit && hit.deps.length === deps.length && hit.deps.every((d, i) => d === deps[i]) ? hit.part : null;
         if (!part) {
           const shape = model.params[ax.param].shape;
-          const rowsA = unitRows(applyGroups(model, ax.param, a[ax.param], after, perms, true), shape, ax.axis, ax.block, g.size, ax.positions);
+          const rowsA = unitRows(
+            applyGroups(model, ax.param, a[ax.param], after, perms, true),
+            shape,
+            ax.axis,
+            ax.block,
+            g.size,
+            ax.positions,
+          );
           const rowsB = unitRows(applyGroups(model, ax.param, b[ax.param], before, perms), shape, ax.axis, ax.block, g.size, ax.positions);
           part = await gram(rowsA, rowsB, g.size, rowsA.length / g.size);
           cache.set(key, { deps, part });

@@ -5,7 +5,7 @@
  */
 import { argError } from '../errors.ts';
 import { sameShape } from '../shape.ts';
-import { type Tensor, full, zeros } from '../tensor.ts';
+import { full, type Tensor, zeros } from '../tensor.ts';
 import { add } from './ops.ts';
 import { tracks, withRecording } from './record.ts';
 

@@ -6,8 +6,8 @@
  */
 import { MAX_RANK } from '../backend.ts';
 import { argError, shapeError } from '../errors.ts';
-import { type Shape, coalesce, contiguousStrides } from '../shape.ts';
-import { type Tensor, empty } from '../tensor.ts';
+import { coalesce, contiguousStrides, type Shape } from '../shape.ts';
+import { empty, type Tensor } from '../tensor.ts';
 import { zeroScalar } from './ops.ts';
 import { record } from './record.ts';
 

@@ -1,6 +1,6 @@
 /** Softmax, softmax cross-entropy and mean squared error, differentiable to any order. */
 import { shapeError } from '../errors.ts';
-import { type Tensor, empty } from '../tensor.ts';
+import { empty, type Tensor } from '../tensor.ts';
 import { mean, mul, reshape, square, sub, sum } from './ops.ts';
 import { record } from './record.ts';
 
@@ -52,4 +52,3 @@ export function mse(pred: Tensor, target: Tensor, reduction: Reduction = 'mean')
   if (reduction === 'none') return err;
   return reduction === 'sum' ? sum(err) : mean(err);
 }
-

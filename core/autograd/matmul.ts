@@ -1,6 +1,6 @@
 /** Differentiable matrix products: 2-D, or 3-D batched with a shared batch size. */
 import { shapeError } from '../errors.ts';
-import { type Tensor, empty } from '../tensor.ts';
+import { empty, type Tensor } from '../tensor.ts';
 import { record } from './record.ts';
 
 export interface MatmulOptions {

@@ -1,5 +1,5 @@
 /** The differentiable maximum over the last axis, the reduction of max pooling. */
-import { type Tensor, empty } from '../tensor.ts';
+import { empty, type Tensor } from '../tensor.ts';
 import { addScalar, div, mul, neg, sign, sub, sum } from './ops.ts';
 import { noGrad, record } from './record.ts';
 

@@ -5,6 +5,6 @@ export * from './losses.ts';
 export { maxLast } from './max.ts';
 export { grad, type GradOptions } from './grad.ts';
 export { hvp, valueAndGrad } from './hvp.ts';
-export { noGrad, param, isRecording, layer, type GradNode } from './record.ts';
+export { type GradNode, isRecording, layer, noGrad, param } from './record.ts';
 export * from './layout.ts';
 export * from './window.ts';

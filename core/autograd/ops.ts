@@ -9,10 +9,8 @@
 import type { Backend, BinaryOp, Buf, UnaryOp } from '../backend.ts';
 import { MAX_RANK } from '../backend.ts';
 import { shapeError } from '../errors.ts';
-import {
-  type Shape, broadcastShapes, broadcastStrides, coalesce, normalizeAxes, sameShape, sizeOf,
-} from '../shape.ts';
-import { type Tensor, empty } from '../tensor.ts';
+import { broadcastShapes, broadcastStrides, coalesce, normalizeAxes, sameShape, type Shape, sizeOf } from '../shape.ts';
+import { empty, type Tensor } from '../tensor.ts';
 import { record } from './record.ts';
 
 // ---------------------------------------------------------------------------------------
@@ -168,7 +166,7 @@ function sumKeepDims(x: Tensor, axes: number[]): Tensor {
   let shape = [...x.shape];
   let cur = x;
   // Reduce runs of adjacent axes in one kernel call each, last run first.
-  for (let i = axes.length - 1; i >= 0; ) {
+  for (let i = axes.length - 1; i >= 0;) {
     let j = i;
     while (j > 0 && axes[j - 1] === axes[j] - 1) j--;
     const first = axes[j];

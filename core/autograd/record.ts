@@ -66,7 +66,6 @@ export function param(t: Tensor): Tensor {
   return t;
 }
 
-
 /**
  * Runs one layer. Without recording, its intermediates (im2col buffers, normalization
  * temporaries) are freed as soon as it returns, instead of living until the enclosing

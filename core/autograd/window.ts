@@ -12,7 +12,7 @@
 import type { WindowParams } from '../backend.ts';
 import { windowOutSize } from '../backend.ts';
 import { argError, shapeError } from '../errors.ts';
-import { type Tensor, empty } from '../tensor.ts';
+import { empty, type Tensor } from '../tensor.ts';
 import { record } from './record.ts';
 
 export type Layout = 'nchw' | 'nhwc';
@@ -47,9 +47,7 @@ export function windowParams(x: Tensor, layout: Layout, win: Window, op = 'unfol
   }
   // The kernels refuse these too, but under their own name (im2col), not the layer's.
   if (padH >= kh || padW >= kw) argError(op, `padding ${padH}×${padW} must be smaller than the window ${kh}×${kw}`);
-  const inStrides: [number, number, number, number] = layout === 'nchw'
-    ? [c * h * w, h * w, w, 1]
-    : [h * w * c, 1, w * c, c];
+  const inStrides: [number, number, number, number] = layout === 'nchw' ? [c * h * w, h * w, w, 1] : [h * w * c, 1, w * c, c];
   const p = { n, c, h, w, kh, kw, strideH, strideW, padH, padW, inStrides };
   // Without this an output extent of 0 would give an empty result with no error (the
   // kernels are skipped for empty outputs) and a negative one a bare "invalid shape".

@@ -5,19 +5,25 @@
  * second module with relaxed SIMD (fused multiply-add), used only under `math: 'relaxed'`.
  */
 import type {
-  AdamParams, BinaryOp, Buf, BroadcastParams, MatmulParams, ReduceOp, ReduceParams, SgdParams, UnaryOp,
+  AdamParams,
+  BinaryOp,
+  BroadcastParams,
+  Buf,
+  MatmulParams,
+  ReduceOp,
+  ReduceParams,
+  SgdParams,
+  UnaryOp,
   WindowParams,
 } from '../backend.ts';
 import { MAX_RANK } from '../backend.ts';
 import { CheckedBackend } from '../backend_contract.ts';
 import { adamScalars, sgdScalars } from '../optim_scalars.ts';
-import { RidgelineError, argError } from '../errors.ts';
+import { argError, RidgelineError } from '../errors.ts';
 import type { MathMode } from '../math_mode.ts';
 import { KERNELS_WASM_BASE64 } from './kernels_wasm.gen.ts';
 import { KERNELS_RELAXED_WASM_BASE64 } from './kernels_relaxed_wasm.gen.ts';
-import {
-  CONTROL_BYTES, KernelThread, type KernelWorkerSpawner, type SharedKernel, imports,
-} from './kernel_threads.ts';
+import { CONTROL_BYTES, imports, KernelThread, type KernelWorkerSpawner, type SharedKernel } from './kernel_threads.ts';
 import { WasmHeap } from './wasm_heap.ts';
 
 /**
@@ -56,8 +62,22 @@ const MAXIMUM_PAGES = 65536;
  * padW, the four input strides, outH, outW.
  */
 type WindowArgs = [
-  n: number, c: number, h: number, w: number, kh: number, kw: number, strideH: number, strideW: number,
-  padH: number, padW: number, sN: number, sC: number, sY: number, sX: number, outH: number, outW: number,
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  kh: number,
+  kw: number,
+  strideH: number,
+  strideW: number,
+  padH: number,
+  padW: number,
+  sN: number,
+  sC: number,
+  sY: number,
+  sX: number,
+  outH: number,
+  outW: number,
 ];
 
 function windowArgs(p: WindowParams, outH: number, outW: number): WindowArgs {
@@ -79,20 +99,52 @@ interface KernelExports {
   softmax(x: number, out: number, rows: number, cols: number): void;
   softmaxXent(x: number, labels: number, loss: number, grad: number, rows: number, cols: number): void;
   matmul(
-    a: number, b: number, c: number, batch: number, m: number, n: number, k: number, transA: number,
-    transB: number, strideA: number, strideB: number, rowStart: number, rowEnd: number, colStart: number,
-    colEnd: number, scratch: number,
+    a: number,
+    b: number,
+    c: number,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transA: number,
+    transB: number,
+    strideA: number,
+    strideB: number,
+    rowStart: number,
+    rowEnd: number,
+    colStart: number,
+    colEnd: number,
+    scratch: number,
   ): void;
   maddProbe(a: number, b: number, c: number): number;
   im2col(...args: WindowKernelArgs): void;
   col2im(...args: WindowKernelArgs): void;
   sgd(
-    p: number, g: number, buf: number, n: number, lr: number, momentum: number,
-    oneMinusDampening: number, wd: number, nesterov: number, firstStep: number,
+    p: number,
+    g: number,
+    buf: number,
+    n: number,
+    lr: number,
+    momentum: number,
+    oneMinusDampening: number,
+    wd: number,
+    nesterov: number,
+    firstStep: number,
   ): void;
   adam(
-    p: number, g: number, m: number, v: number, n: number, coupledDecay: number, decoupledFactor: number,
-    oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, stepSize: number, bias2Sqrt: number,
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    n: number,
+    coupledDecay: number,
+    decoupledFactor: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    eps: number,
+    stepSize: number,
+    bias2Sqrt: number,
   ): void;
 }
 
@@ -127,7 +179,10 @@ export interface CpuBackendOptions {
 function relaxedKernels(): Uint8Array<ArrayBuffer> {
   const bytes = decodeBase64(KERNELS_RELAXED_WASM_BASE64);
   if (!WebAssembly.validate(bytes)) {
-    throw new RidgelineError('E_BACKEND', "math 'relaxed': this runtime's WebAssembly has no relaxed SIMD (Node 20 has it only behind a flag): run under Deno or Bun, start node with --experimental-wasm-relaxed-simd (not allowed in NODE_OPTIONS), or use --math strict");
+    throw new RidgelineError(
+      'E_BACKEND',
+      "math 'relaxed': this runtime's WebAssembly has no relaxed SIMD (Node 20 has it only behind a flag): run under Deno or Bun, start node with --experimental-wasm-relaxed-simd (not allowed in NODE_OPTIONS), or use --math strict",
+    );
   }
   return bytes;
 }
@@ -144,7 +199,10 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
   try {
     memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
   } catch (e) {
-    throw new RidgelineError('E_BACKEND', `cpu: shared WebAssembly memory is unavailable here (a browser page needs cross-origin isolation): ${e}`);
+    throw new RidgelineError(
+      'E_BACKEND',
+      `cpu: shared WebAssembly memory is unavailable here (a browser page needs cross-origin isolation): ${e}`,
+    );
   }
   const instance = await WebAssembly.instantiate(module, imports(memory));
   const backend = new CpuBackend(instance.exports as unknown as KernelExports, memory, math);
@@ -183,8 +241,11 @@ export class CpuBackend extends CheckedBackend {
   }
 
   get description(): string {
-    const relaxed = this.math !== 'relaxed' ? ''
-      : this.fusesMultiplyAdd ? ', relaxed math (fused multiply-add)' : ', relaxed math (not fused by this engine: strict\'s results)';
+    const relaxed = this.math !== 'relaxed'
+      ? ''
+      : this.fusesMultiplyAdd
+      ? ', relaxed math (fused multiply-add)'
+      : ", relaxed math (not fused by this engine: strict's results)";
     return `WebAssembly SIMD128 (AssemblyScript), ${this.threads} thread${this.threads > 1 ? 's' : ''}${relaxed}`;
   }
 
@@ -229,7 +290,9 @@ export class CpuBackend extends CheckedBackend {
    * helper and the work is worth sharing; otherwise `kernel(...whole)` here alone.
    */
   private shared<K extends SharedKernel>(
-    kernel: K, whole: Parameters<KernelExports[K]>, split: (() => [Parameters<KernelExports[K]>, Parameters<KernelExports[K]>]) | null,
+    kernel: K,
+    whole: Parameters<KernelExports[K]>,
+    split: (() => [Parameters<KernelExports[K]>, Parameters<KernelExports[K]>]) | null,
   ): void {
     const run = this.k[kernel] as (...args: number[]) => void;
     const helper = this.helper;
@@ -319,23 +382,44 @@ export class CpuBackend extends CheckedBackend {
 
   protected runMatmul(a: Buf, b: Buf, out: Buf, p: MatmulParams): void {
     const whole: MatmulArgs = [
-      this.ptr(a, 'matmul'), this.ptr(b, 'matmul'), this.ptr(out, 'matmul'), p.batch, p.m, p.n, p.k,
-      p.transA ? 1 : 0, p.transB ? 1 : 0, p.strideA ?? p.m * p.k, p.strideB ?? p.k * p.n, 0, p.m, 0, p.n, this.scratch,
+      this.ptr(a, 'matmul'),
+      this.ptr(b, 'matmul'),
+      this.ptr(out, 'matmul'),
+      p.batch,
+      p.m,
+      p.n,
+      p.k,
+      p.transA ? 1 : 0,
+      p.transB ? 1 : 0,
+      p.strideA ?? p.m * p.k,
+      p.strideB ?? p.k * p.n,
+      0,
+      p.m,
+      0,
+      p.n,
+      this.scratch,
     ];
     const byColumns = p.n >= COLUMN_SPLIT_MIN_N && p.n > p.m;
     const worth = (byColumns || p.m >= 2 * TILE_ROWS) && p.batch * p.m * p.n * p.k >= THREADED_MIN_MACS;
-    this.shared('matmul', whole, worth ? () => {
-      // The helper takes rows (or columns) [split, end), this thread [0, split).
-      const [lo, hi, tile] = byColumns
-        ? [MATMUL_ARG.colStart, MATMUL_ARG.colEnd, TILE_COLS] : [MATMUL_ARG.rowStart, MATMUL_ARG.rowEnd, TILE_ROWS];
-      const split = CpuBackend.half(whole[hi], tile);
-      const mine = whole.slice() as MatmulArgs;
-      const theirs = whole.slice() as MatmulArgs;
-      mine[hi] = split;
-      theirs[lo] = split;
-      theirs[MATMUL_ARG.scratch] = this.helperScratch;
-      return [mine, theirs];
-    } : null);
+    this.shared(
+      'matmul',
+      whole,
+      worth
+        ? () => {
+          // The helper takes rows (or columns) [split, end), this thread [0, split).
+          const [lo, hi, tile] = byColumns
+            ? [MATMUL_ARG.colStart, MATMUL_ARG.colEnd, TILE_COLS]
+            : [MATMUL_ARG.rowStart, MATMUL_ARG.rowEnd, TILE_ROWS];
+          const split = CpuBackend.half(whole[hi], tile);
+          const mine = whole.slice() as MatmulArgs;
+          const theirs = whole.slice() as MatmulArgs;
+          mine[hi] = split;
+          theirs[lo] = split;
+          theirs[MATMUL_ARG.scratch] = this.helperScratch;
+          return [mine, theirs];
+        }
+        : null,
+    );
   }
 
   protected runUnary(code: number, op: UnaryOp, x: Buf, out: Buf, length: number, param: number): void {
@@ -358,49 +442,67 @@ export class CpuBackend extends CheckedBackend {
     // have extent 1); each share is a broadcast of its own, with its own meta block.
     const d = p.shape.findIndex((e) => e > 1);
     const size = p.shape.reduce((x, e) => x * e, 1);
-    this.shared('binary', [code, ap, bp, outp, rank, this.meta, param], d < 0 || size < THREADED_MIN_ELEMENTS ? null : () => {
-      const s = CpuBackend.half(p.shape[d], d === rank - 1 ? LANES : 1);
-      const inner = size / p.shape[d];
-      const mine = p.shape.slice();
-      const theirs = p.shape.slice();
-      mine[d] = s;
-      theirs[d] -= s;
-      writeMeta(this.meta, mine);
-      writeMeta(this.helperMeta, theirs);
-      return [
-        [code, ap, bp, outp, rank, this.meta, param],
-        [code, ap + 4 * s * p.aStrides[d], bp + 4 * s * p.bStrides[d], outp + 4 * s * inner, rank, this.helperMeta, param],
-      ];
-    });
+    this.shared(
+      'binary',
+      [code, ap, bp, outp, rank, this.meta, param],
+      d < 0 || size < THREADED_MIN_ELEMENTS ? null : () => {
+        const s = CpuBackend.half(p.shape[d], d === rank - 1 ? LANES : 1);
+        const inner = size / p.shape[d];
+        const mine = p.shape.slice();
+        const theirs = p.shape.slice();
+        mine[d] = s;
+        theirs[d] -= s;
+        writeMeta(this.meta, mine);
+        writeMeta(this.helperMeta, theirs);
+        return [
+          [code, ap, bp, outp, rank, this.meta, param],
+          [code, ap + 4 * s * p.aStrides[d], bp + 4 * s * p.bStrides[d], outp + 4 * s * inner, rank, this.helperMeta, param],
+        ];
+      },
+    );
   }
 
   protected runReduce(code: number, _op: ReduceOp, x: Buf, out: Buf, p: ReduceParams): void {
     const [xp, outp, { outer, size, inner }] = [this.ptr(x, 'reduce'), this.ptr(out, 'reduce'), p];
     const worth = outer > 1 && outer * size * inner >= THREADED_MIN_ELEMENTS;
-    this.shared('reduce', [code, xp, outp, outer, size, inner], worth ? () => {
-      const s = CpuBackend.half(outer, 1);
-      return [[code, xp, outp, s, size, inner], [code, xp + 4 * s * size * inner, outp + 4 * s * inner, outer - s, size, inner]];
-    } : null);
+    this.shared(
+      'reduce',
+      [code, xp, outp, outer, size, inner],
+      worth
+        ? () => {
+          const s = CpuBackend.half(outer, 1);
+          return [[code, xp, outp, s, size, inner], [code, xp + 4 * s * size * inner, outp + 4 * s * inner, outer - s, size, inner]];
+        }
+        : null,
+    );
   }
 
   protected runSoftmax(x: Buf, out: Buf, rows: number, cols: number): void {
     const [xp, outp] = [this.ptr(x, 'softmax'), this.ptr(out, 'softmax')];
-    this.shared('softmax', [xp, outp, rows, cols], !this.rowsWorthSharing(rows, cols) ? null : () => {
-      const s = CpuBackend.half(rows, 1);
-      return [[xp, outp, s, cols], [xp + 4 * s * cols, outp + 4 * s * cols, rows - s, cols]];
-    });
+    this.shared(
+      'softmax',
+      [xp, outp, rows, cols],
+      !this.rowsWorthSharing(rows, cols) ? null : () => {
+        const s = CpuBackend.half(rows, 1);
+        return [[xp, outp, s, cols], [xp + 4 * s * cols, outp + 4 * s * cols, rows - s, cols]];
+      },
+    );
   }
 
   protected runSoftmaxXent(logits: Buf, labels: Buf, loss: Buf, grad: Buf, rows: number, cols: number): void {
     const ptrs = [logits, labels, loss, grad].map((buf) => this.ptr(buf, 'softmaxXent'));
     const [xp, lp, lossp, gp] = ptrs;
-    this.shared('softmaxXent', [xp, lp, lossp, gp, rows, cols], !this.rowsWorthSharing(rows, cols) ? null : () => {
-      const s = CpuBackend.half(rows, 1);
-      return [
-        [xp, lp, lossp, gp, s, cols],
-        [xp + 4 * s * cols, lp + 4 * s, lossp + 4 * s, gp + 4 * s * cols, rows - s, cols],
-      ];
-    });
+    this.shared(
+      'softmaxXent',
+      [xp, lp, lossp, gp, rows, cols],
+      !this.rowsWorthSharing(rows, cols) ? null : () => {
+        const s = CpuBackend.half(rows, 1);
+        return [
+          [xp, lp, lossp, gp, s, cols],
+          [xp + 4 * s * cols, lp + 4 * s, lossp + 4 * s, gp + 4 * s * cols, rows - s, cols],
+        ];
+      },
+    );
   }
 
   /** Row-wise kernels (softmax) cost an exp per element: shared from fewer elements. */
@@ -429,17 +531,32 @@ export class CpuBackend extends CheckedBackend {
       return kernel === 'im2col' ? [xAt, colsAt, ...geometry] : [colsAt, xAt, ...geometry];
     };
     const worth = p.n > 1 && p.n * colsPerImage >= THREADED_MIN_ELEMENTS;
-    this.shared(kernel, args(x, cols, p.n), worth ? () => {
-      const s = CpuBackend.half(p.n, 1);
-      return [args(x, cols, s), args(x + 4 * s * p.inStrides[0], cols + 4 * s * colsPerImage, p.n - s)];
-    } : null);
+    this.shared(
+      kernel,
+      args(x, cols, p.n),
+      worth
+        ? () => {
+          const s = CpuBackend.half(p.n, 1);
+          return [args(x, cols, s), args(x + 4 * s * p.inStrides[0], cols + 4 * s * colsPerImage, p.n - s)];
+        }
+        : null,
+    );
   }
 
   protected runSgd(param: Buf, grad: Buf, momentum: Buf, length: number, p: SgdParams): void {
     const sc = sgdScalars(p);
     const [pp, gp, bp] = [this.ptr(param, 'sgd'), this.ptr(grad, 'sgd'), this.ptr(momentum, 'sgd')];
     const args = (at: number, n: number): Parameters<KernelExports['sgd']> => [
-      pp + at, gp + at, bp + at, n, sc.lr, sc.momentum, sc.oneMinusDampening, sc.weightDecay, p.nesterov ? 1 : 0, p.firstStep ? 1 : 0,
+      pp + at,
+      gp + at,
+      bp + at,
+      n,
+      sc.lr,
+      sc.momentum,
+      sc.oneMinusDampening,
+      sc.weightDecay,
+      p.nesterov ? 1 : 0,
+      p.firstStep ? 1 : 0,
     ];
     this.shared('sgd', args(0, length), this.elementSplit(length, args));
   }
@@ -448,8 +565,19 @@ export class CpuBackend extends CheckedBackend {
     const sc = adamScalars(p);
     const [pp, gp, mp, vp] = [this.ptr(param, 'adam'), this.ptr(grad, 'adam'), this.ptr(m, 'adam'), this.ptr(v, 'adam')];
     const args = (at: number, n: number): Parameters<KernelExports['adam']> => [
-      pp + at, gp + at, mp + at, vp + at, n,
-      sc.coupledDecay, sc.decoupledFactor, sc.oneMinusBeta1, sc.beta2, sc.oneMinusBeta2, sc.eps, sc.stepSize, sc.bias2Sqrt,
+      pp + at,
+      gp + at,
+      mp + at,
+      vp + at,
+      n,
+      sc.coupledDecay,
+      sc.decoupledFactor,
+      sc.oneMinusBeta1,
+      sc.beta2,
+      sc.oneMinusBeta2,
+      sc.eps,
+      sc.stepSize,
+      sc.bias2Sqrt,
     ];
     this.shared('adam', args(0, length), this.elementSplit(length, args));
   }

@@ -25,7 +25,16 @@ export type KernelWorkerSpawner = (init: KernelWorkerInit) => Promise<{ terminat
 
 /** The kernel exports a helper thread can run; control word 1 holds the position. */
 export const SHARED_KERNELS = [
-  'matmul', 'unary', 'binary', 'reduce', 'softmax', 'softmaxXent', 'im2col', 'col2im', 'sgd', 'adam',
+  'matmul',
+  'unary',
+  'binary',
+  'reduce',
+  'softmax',
+  'softmaxXent',
+  'im2col',
+  'col2im',
+  'sgd',
+  'adam',
 ] as const;
 export type SharedKernel = (typeof SHARED_KERNELS)[number];
 

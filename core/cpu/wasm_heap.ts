@@ -68,7 +68,7 @@ export class WasmHeap {
 
   private pushFree(ptr: number, size: number): void {
     let list = this.freeLists.get(size);
-    if (!list) this.freeLists.set(size, (list = []));
+    if (!list) this.freeLists.set(size, list = []);
     list.push(ptr);
   }
 

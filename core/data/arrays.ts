@@ -4,8 +4,8 @@
  * model trained on it sees what it would have seen through `loadDataset`.
  */
 import { RidgelineError } from '../errors.ts';
-import { type Dataset, type Split, featureCount } from './dataset.ts';
-import { NORMALIZE_MODES, type NormalizeMode, normalizeDataset } from './normalize.ts';
+import { type Dataset, featureCount, type Split } from './dataset.ts';
+import { NORMALIZE_MODES, normalizeDataset, type NormalizeMode } from './normalize.ts';
 
 /** One split as plain arrays: `x` row-major n × features, `y` a class index (or target) per row. */
 export interface ArraySplit {
@@ -30,7 +30,10 @@ function splitOf(which: string, s: ArraySplit, features: number, classes: number
   const n = s.y.length;
   if (n < 1) throw new RidgelineError('E_DATA_FORMAT', `arrays: the ${which} split has no examples`);
   if (s.x.length !== n * features) {
-    throw new RidgelineError('E_DATA_FORMAT', `arrays: the ${which} split has ${s.x.length} input values for ${n} labels; expected ${n} × ${features}`);
+    throw new RidgelineError(
+      'E_DATA_FORMAT',
+      `arrays: the ${which} split has ${s.x.length} input values for ${n} labels; expected ${n} × ${features}`,
+    );
   }
   const x = Float32Array.from(s.x);
   const y = Float32Array.from(s.y);
@@ -40,7 +43,10 @@ function splitOf(which: string, s: ArraySplit, features: number, classes: number
     const v = y[i];
     // Labels travel as f32, exact for integers below 2^24; anything else is a wrong label, not a class.
     if (classes > 0 ? !(Number.isInteger(v) && v >= 0 && v < classes) : !Number.isFinite(v)) {
-      throw new RidgelineError('E_DATA_FORMAT', `arrays: ${which} label ${i} is ${s.y[i]}; expected ${classes > 0 ? `an integer in [0, ${classes})` : 'a finite target'}`);
+      throw new RidgelineError(
+        'E_DATA_FORMAT',
+        `arrays: ${which} label ${i} is ${s.y[i]}; expected ${classes > 0 ? `an integer in [0, ${classes})` : 'a finite target'}`,
+      );
     }
   }
   return { x, y, n };
@@ -51,7 +57,9 @@ export function datasetFromArrays(o: ArrayDatasetOptions): Dataset {
   if (o.inputShape.length === 0 || !o.inputShape.every((d) => Number.isSafeInteger(d) && d > 0)) {
     throw new RidgelineError('E_SPEC', `arrays: inputShape must be positive integers, got [${o.inputShape.join(', ')}]`);
   }
-  if (!Number.isSafeInteger(o.classes) || o.classes < 0) throw new RidgelineError('E_SPEC', `arrays: classes must be an integer ≥ 0, got ${o.classes}`);
+  if (!Number.isSafeInteger(o.classes) || o.classes < 0) {
+    throw new RidgelineError('E_SPEC', `arrays: classes must be an integer ≥ 0, got ${o.classes}`);
+  }
   const normalize = o.normalize ?? 'standard';
   if (!NORMALIZE_MODES.includes(normalize)) {
     throw new RidgelineError('E_SPEC', `arrays: unknown normalization '${String(normalize)}'; valid: ${NORMALIZE_MODES.join(', ')}`);

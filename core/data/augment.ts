@@ -73,7 +73,9 @@ export function checkAugmentOptions(options: AugmentOptions, inputShape?: readon
 /** The transform of batch position `index` at global step `step` (see the module comment). */
 export function augmentParams(seed: number, step: number, index: number, maxShift = 4, flip = true): AugmentParams {
   if (!Number.isSafeInteger(step) || step < 0) throw new RidgelineError('E_ARG', `augmentParams: step must be an integer ≥ 0, got ${step}`);
-  if (!Number.isSafeInteger(index) || index < 0) throw new RidgelineError('E_ARG', `augmentParams: index must be an integer ≥ 0, got ${index}`);
+  if (!Number.isSafeInteger(index) || index < 0) {
+    throw new RidgelineError('E_ARG', `augmentParams: index must be an integer ≥ 0, got ${index}`);
+  }
   const rng = rngStream(seed, `augment/step-${step}`).seek(AUGMENT_WORDS * index);
   return drawParams(rng, maxShift, flip);
 }
@@ -90,8 +92,13 @@ function drawParams(rng: { intBelow(n: number): number }, maxShift: number, flip
  * `src` and `dst` must not overlap.
  */
 export function transformImage(
-  src: Float32Array, srcOffset: number, dst: Float32Array, dstOffset: number,
-  shape: readonly number[], params: AugmentParams, fill?: readonly number[],
+  src: Float32Array,
+  srcOffset: number,
+  dst: Float32Array,
+  dstOffset: number,
+  shape: readonly number[],
+  params: AugmentParams,
+  fill?: readonly number[],
 ): void {
   const [C, H, W] = shape as [number, number, number];
   const { dy, dx, flip } = params;
@@ -118,7 +125,13 @@ export function transformImage(
  * Augments a batch in place: `x` holds `size` images of shape `inputShape` = [C, H, W],
  * position i transformed by `augmentParams(options.seed, step, i, …)`.
  */
-export function augmentBatch(x: Float32Array, size: number, inputShape: readonly number[], options: AugmentOptions, step: number): Float32Array {
+export function augmentBatch(
+  x: Float32Array,
+  size: number,
+  inputShape: readonly number[],
+  options: AugmentOptions,
+  step: number,
+): Float32Array {
   checkAugmentOptions(options, inputShape);
   const { seed, maxShift = 4, flip = true, fill } = options;
   const f = inputShape[0]! * inputShape[1]! * inputShape[2]!;

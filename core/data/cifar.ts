@@ -15,7 +15,7 @@
  * accepted (tests and subsets), a size that is not a whole number of records is not.
  */
 import { RidgelineError } from '../errors.ts';
-import { joinPath, type FileStore } from '../io.ts';
+import { type FileStore, joinPath } from '../io.ts';
 import type { Dataset, Split } from './dataset.ts';
 
 export const CIFAR_PIXELS = 3 * 32 * 32;
@@ -90,7 +90,9 @@ export function parseCifarRecords(bytes: Uint8Array, path: string, variant: Cifa
     if (label >= classes) {
       throw new RidgelineError(
         'E_DATA_FORMAT',
-        `${path}: record ${i} (byte offset ${at + labelBytes - 1}) has ${variant === 'cifar100' ? 'fine ' : ''}label ${label}, outside [0, ${classes - 1}]`,
+        `${path}: record ${i} (byte offset ${at + labelBytes - 1}) has ${
+          variant === 'cifar100' ? 'fine ' : ''
+        }label ${label}, outside [0, ${classes - 1}]`,
       );
     }
     y[i] = label;
@@ -123,7 +125,10 @@ export async function loadCifar(files: FileStore, dir: string, variant: CifarVar
   const missing = expected.filter((f) => !entries.includes(f));
   if (missing.length > 0) {
     const state = entries.length === 0 ? 'is missing or empty' : `lacks ${missing.join(', ')}`;
-    throw new RidgelineError('E_DATA_FORMAT', `${variant}: directory ${dir} ${state}; expected the binary files ${expected.join(', ')}. ${HINT[variant]}`);
+    throw new RidgelineError(
+      'E_DATA_FORMAT',
+      `${variant}: directory ${dir} ${state}; expected the binary files ${expected.join(', ')}. ${HINT[variant]}`,
+    );
   }
   const read = async (name: string): Promise<Split> => {
     const path = joinPath(dir, name);
@@ -135,7 +140,10 @@ export async function loadCifar(files: FileStore, dir: string, variant: CifarVar
   // Zero-byte files parse as zero records; refused here, naming the files, rather than
   // later as an impossible batch size or a NaN loss over no examples.
   if (train.every((t) => t.n === 0)) {
-    throw new RidgelineError('E_DATA_FORMAT', `${variant}: the train split is empty: ${layout.train.map((f) => joinPath(dir, f)).join(', ')} hold no records`);
+    throw new RidgelineError(
+      'E_DATA_FORMAT',
+      `${variant}: the train split is empty: ${layout.train.map((f) => joinPath(dir, f)).join(', ')} hold no records`,
+    );
   }
   if (test.n === 0) {
     throw new RidgelineError('E_DATA_FORMAT', `${variant}: the test split is empty: ${joinPath(dir, layout.test[0]!)} holds no records`);

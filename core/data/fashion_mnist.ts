@@ -16,7 +16,8 @@ export function loadFashionMnist(files: FileStore, dir = FASHION_MNIST_DEFAULT_D
     name: 'fashion-mnist',
     classes: 10,
     expect: { train: 60000, test: 10000 },
-    hint: `Debian's dataset-fashion-mnist package provides them in ${FASHION_MNIST_DEFAULT_DIR} (apt-get install dataset-fashion-mnist), or give another directory as fashion-mnist:DIR.`,
+    hint:
+      `Debian's dataset-fashion-mnist package provides them in ${FASHION_MNIST_DEFAULT_DIR} (apt-get install dataset-fashion-mnist), or give another directory as fashion-mnist:DIR.`,
   });
 }
 
@@ -28,6 +29,6 @@ export function loadMnistIdx(files: FileStore, dir: string): Promise<Dataset> {
   return loadIdxFolder(files, dir, {
     name: `mnist:${dir}`,
     classes: 10,
-    hint: 'They are the files of http://yann.lecun.com/exdb/mnist/ (same names as Fashion-MNIST\'s).',
+    hint: "They are the files of http://yann.lecun.com/exdb/mnist/ (same names as Fashion-MNIST's).",
   });
 }

@@ -72,7 +72,10 @@ export function idxDeclaredSize(head: Uint8Array): number | null {
  * to gigabytes (a "gzip bomb" or a wrong file) costs at most one chunk past the limit.
  */
 export async function gunzip(
-  bytes: Uint8Array, file: string, maxBytes = IDX_MAX_BYTES, limitOf: (head: Uint8Array) => number | null = () => null,
+  bytes: Uint8Array,
+  file: string,
+  maxBytes = IDX_MAX_BYTES,
+  limitOf: (head: Uint8Array) => number | null = () => null,
 ): Promise<Uint8Array> {
   const stream = new DecompressionStream('gzip');
   const writer = stream.writable.getWriter();
@@ -101,7 +104,9 @@ export async function gunzip(
         }
       }
       if (limit !== null && total > limit) {
-        await refuse(`gzip stream inflates past ${limit} bytes, the size its header declares: damaged or not this file (inflation stopped there)`);
+        await refuse(
+          `gzip stream inflates past ${limit} bytes, the size its header declares: damaged or not this file (inflation stopped there)`,
+        );
       }
       if (total > maxBytes) await refuse(`gzip stream inflates past the ${maxBytes}-byte limit (inflation stopped there)`);
     }
@@ -158,7 +163,10 @@ export async function parseIdx(raw: Uint8Array, file: string): Promise<IdxArray>
   const found = bytes.length - headerSize;
   if (found !== expected) {
     const what = found < expected ? 'truncated data' : 'trailing bytes after the data';
-    formatError(file, `${what}: dims [${dims.join(', ')}] of ${type.name} need ${expected} data bytes after the ${headerSize}-byte header, found ${found}`);
+    formatError(
+      file,
+      `${what}: dims [${dims.join(', ')}] of ${type.name} need ${expected} data bytes after the ${headerSize}-byte header, found ${found}`,
+    );
   }
   return { dtype: type.name, dims, data: decodeElements(view, headerSize, count, type.name) };
 }
@@ -205,7 +213,10 @@ export async function readIdx(files: FileStore, path: string): Promise<IdxArray>
  * ([1, H, W] or [d]). Labels must lie in [0, classes).
  */
 export function idxSplit(
-  images: IdxArray, labels: IdxArray, files: { images: string; labels: string }, classes: number,
+  images: IdxArray,
+  labels: IdxArray,
+  files: { images: string; labels: string },
+  classes: number,
 ): { split: Split; inputShape: number[] } {
   if (images.dtype !== 'ubyte') formatError(files.images, `images must be ubyte (0x08) pixels, got ${images.dtype}`);
   if (labels.dtype !== 'ubyte') formatError(files.labels, `labels must be ubyte (0x08), got ${labels.dtype}`);

@@ -4,7 +4,7 @@
  * plain, and the `.idx3-ubyte` spelling some mirrors use is accepted too.
  */
 import { RidgelineError } from '../errors.ts';
-import { joinPath, type FileStore } from '../io.ts';
+import { type FileStore, joinPath } from '../io.ts';
 import type { Dataset } from './dataset.ts';
 import { idxSplit, readIdx } from './idx.ts';
 
@@ -56,19 +56,28 @@ export async function loadIdxFolder(files: FileStore, dir: string, options: IdxF
   }
   const paths = found as Record<keyof typeof PARTS, string>;
   const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
-    readIdx(files, paths.trainImages), readIdx(files, paths.trainLabels),
-    readIdx(files, paths.testImages), readIdx(files, paths.testLabels),
+    readIdx(files, paths.trainImages),
+    readIdx(files, paths.trainLabels),
+    readIdx(files, paths.testImages),
+    readIdx(files, paths.testLabels),
   ]);
   const train = idxSplit(trainImages, trainLabels, { images: paths.trainImages, labels: paths.trainLabels }, options.classes);
   const test = idxSplit(testImages, testLabels, { images: paths.testImages, labels: paths.testLabels }, options.classes);
   if (train.inputShape.join('x') !== test.inputShape.join('x')) {
-    throw new RidgelineError('E_DATA_FORMAT', `${paths.testImages}: example shape [${test.inputShape.join(', ')}] differs from ${paths.trainImages}'s [${train.inputShape.join(', ')}]`);
+    throw new RidgelineError(
+      'E_DATA_FORMAT',
+      `${paths.testImages}: example shape [${test.inputShape.join(', ')}] differs from ${paths.trainImages}'s [${
+        train.inputShape.join(', ')
+      }]`,
+    );
   }
   if (options.expect) {
-    for (const [split, path, want] of [
-      [train.split, paths.trainImages, options.expect.train],
-      [test.split, paths.testImages, options.expect.test],
-    ] as const) {
+    for (
+      const [split, path, want] of [
+        [train.split, paths.trainImages, options.expect.train],
+        [test.split, paths.testImages, options.expect.test],
+      ] as const
+    ) {
       if (split.n !== want) {
         throw new RidgelineError('E_DATA_FORMAT', `${path}: ${options.name} should have ${want} examples, found ${split.n}`);
       }

@@ -20,7 +20,7 @@
  */
 import { argError, RidgelineError } from '../errors.ts';
 import { rngStream } from '../rng.ts';
-import { augmentBatch, checkAugmentOptions, type AugmentOptions } from './augment.ts';
+import { augmentBatch, type AugmentOptions, checkAugmentOptions } from './augment.ts';
 import { featureCount, type Split } from './dataset.ts';
 
 /** The visiting order of epoch `epoch`: a permutation of 0..n-1 (see the module comment). */
@@ -72,7 +72,10 @@ export class BatchLoader {
     }
     this.features = featureCount(inputShape);
     if (split.x.length !== split.n * this.features || split.y.length !== split.n) {
-      argError('BatchLoader', `split holds ${split.x.length} inputs and ${split.y.length} targets, expected ${split.n}×${this.features} and ${split.n}`);
+      argError(
+        'BatchLoader',
+        `split holds ${split.x.length} inputs and ${split.y.length} targets, expected ${split.n}×${this.features} and ${split.n}`,
+      );
     }
     if (options.augment !== undefined) checkAugmentOptions(options.augment, inputShape);
     this.augment = options.augment === undefined ? null : { ...options.augment };

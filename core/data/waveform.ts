@@ -120,14 +120,18 @@ export function parseWav(bytes: Uint8Array, path: string): WavData {
 }
 
 function decode(
-  data: Uint8Array, view: DataView, start: number,
+  data: Uint8Array,
+  view: DataView,
+  start: number,
   fmt: { format: number; channels: number; rate: number; blockAlign: number; bits: number },
   bad: (what: string) => never,
 ): WavData {
   const { format, channels, rate, blockAlign, bits } = fmt;
   const pcmBits = [8, 16, 24, 32];
   const floatBits = [32, 64];
-  if (format !== 1 && format !== 3) bad(`unsupported audio format ${format} (supported: 1 = PCM, 3 = IEEE float, or extensible with one of them)`);
+  if (format !== 1 && format !== 3) {
+    bad(`unsupported audio format ${format} (supported: 1 = PCM, 3 = IEEE float, or extensible with one of them)`);
+  }
   if (format === 1 && !pcmBits.includes(bits)) bad(`unsupported PCM sample size ${bits} bits (supported: ${pcmBits.join(', ')})`);
   if (format === 3 && !floatBits.includes(bits)) bad(`unsupported float sample size ${bits} bits (supported: ${floatBits.join(', ')})`);
   if (channels < 1) bad('fmt chunk declares 0 channels');
@@ -148,7 +152,9 @@ function decode(
     else if (bits === 24) v = (((view.getUint8(p + 2) << 24) | (view.getUint8(p + 1) << 16) | (view.getUint8(p) << 8)) >> 8) / 8388608;
     else v = view.getInt32(p, true) / 2147483648;
     if (!Number.isFinite(v)) bad(`sample ${k} is not finite (${v})`);
-    if (Math.abs(v) > WAV_MAX_FLOAT_SAMPLE) bad(`sample ${k} is ${v}: not audio (float samples lie near [−1, 1]; the limit is ±${WAV_MAX_FLOAT_SAMPLE})`);
+    if (Math.abs(v) > WAV_MAX_FLOAT_SAMPLE) {
+      bad(`sample ${k} is ${v}: not audio (float samples lie near [−1, 1]; the limit is ±${WAV_MAX_FLOAT_SAMPLE})`);
+    }
     samples[k] = v; // |v| ≤ WAV_MAX_FLOAT_SAMPLE, so the f32 conversion cannot overflow
   }
   return { sampleRate: rate, channels, bitsPerSample: bits, format: format as 1 | 3, samples };

@@ -9,7 +9,7 @@ import { RidgelineError } from '../errors.ts';
 import { type FileStore, joinPath } from '../io.ts';
 import { flatten, planeCosine, siblingAngle } from '../lmc/geometry.ts';
 import type { Model } from '../nn/model.ts';
-import { WEIGHTS_SUFFIX, loadWeights } from '../train/checkpoint.ts';
+import { loadWeights, WEIGHTS_SUFFIX } from '../train/checkpoint.ts';
 import { inRun } from './pair_source.ts';
 import type { ForkCell, ForkResult } from './result_schema.ts';
 
@@ -28,7 +28,9 @@ export interface EvolvePoint {
 export function forkCheckpoint(dir: string, cell: ForkCell): string {
   if (cell.checkpointFork) return inRun(dir, cell.checkpointFork);
   const m = /k1-(\d+)\/child-/.exec(cell.checkpointB);
-  if (!m) throw new RidgelineError('E_SPEC', `evolve: cell k1 = ${cell.k1} has no child checkpoint to find its fork point (${cell.checkpointB})`);
+  if (!m) {
+    throw new RidgelineError('E_SPEC', `evolve: cell k1 = ${cell.k1} has no child checkpoint to find its fork point (${cell.checkpointB})`);
+  }
   return joinPath(dir, 'checkpoints', `parent-step-${m[1]}${WEIGHTS_SUFFIX}`);
 }
 
@@ -44,7 +46,8 @@ export async function evolveRun(files: FileStore, dir: string, result: ForkResul
     for (const c of row) {
       const [t1, t2] = c === last ? [final1, final2] : [await load(inRun(dir, c.checkpointA)), await load(inRun(dir, c.checkpointB))];
       out.push({
-        k1, k2: c.k2,
+        k1,
+        k2: c.k2,
         angleFromOrigin: siblingAngle(t1, t2),
         angleFromFork: siblingAngle(t1, t2, fork),
         planeCosine: planeCosine(t1, t2, final1, final2),

@@ -6,14 +6,16 @@
 import { ALIGN_METHODS, type AlignMethod } from '../align/match.ts';
 import { RidgelineError } from '../errors.ts';
 import { OPTIMIZERS, type TrainConfig } from '../train/config.ts';
-import { SCHEDULES, type ScheduleKind } from '../train/schedule.ts';
+import { type ScheduleKind, SCHEDULES } from '../train/schedule.ts';
 
 export const FORK_MODES = ['pairs', 'main-branch'] as const;
 export const UNITS = ['steps', 'epochs'] as const;
 export const NORMALIZATIONS = ['standard', 'none'] as const;
 
 /** The optimizer settings a spec shares verbatim with TrainConfig. */
-type OptimizerFields = Required<Pick<TrainConfig, 'optimizer' | 'momentum' | 'dampening' | 'nesterov' | 'weightDecay' | 'beta1' | 'beta2' | 'eps' | 'clip' | 'batch'>>;
+type OptimizerFields = Required<
+  Pick<TrainConfig, 'optimizer' | 'momentum' | 'dampening' | 'nesterov' | 'weightDecay' | 'beta1' | 'beta2' | 'eps' | 'clip' | 'batch'>
+>;
 
 export interface ForkSpec extends OptimizerFields {
   preset: string | null;

@@ -21,17 +21,17 @@ import type { Backend } from '../backend.ts';
 import { BatchLoader } from '../data/loader.ts';
 import { loadDataset } from '../data/registry.ts';
 import { RidgelineError } from '../errors.ts';
-import { type Diversity, type HullMetrics, type Proportion, diversity, evaluateHull, proportion } from '../lmc/hull.ts';
+import { type Diversity, diversity, evaluateHull, type HullMetrics, type Proportion, proportion } from '../lmc/hull.ts';
 import type { Model } from '../nn/model.ts';
 import { createModel } from '../nn/registry.ts';
 import { hullCsv, hullReportHtml } from '../report/hull_html.ts';
-import { WEIGHTS_SUFFIX, loadCheckpoint, loadWeights, saveCheckpoint } from '../train/checkpoint.ts';
+import { loadCheckpoint, loadWeights, saveCheckpoint, WEIGHTS_SUFFIX } from '../train/checkpoint.ts';
 import type { TrainConfig } from '../train/config.ts';
-import { type TrainState, disposeState, stateFromWeights } from '../train/state.ts';
+import { disposeState, stateFromWeights, type TrainState } from '../train/state.ts';
 import { trainSteps } from '../train/trainer.ts';
 import type { RunHost } from './run_host.ts';
 import { trainConfigOf } from './train_config.ts';
-import { FORK_DEFAULTS, type ForkSpec, applyOptions } from './fork_spec.ts';
+import { applyOptions, FORK_DEFAULTS, type ForkSpec } from './fork_spec.ts';
 import type { PhaseTiming, Provenance } from './result_schema.ts';
 import { RunStore } from './run_store.ts';
 
@@ -54,7 +54,9 @@ export interface HullSpec extends SharedFields {
   seedHull: number;
 }
 
-const SHARED_DEFAULTS: SharedFields = (({ k1: _a, k2: _b, total: _c, mode: _d, repeats: _e, alphas: _f, threshold: _g, ...rest }) => rest)(FORK_DEFAULTS);
+const SHARED_DEFAULTS: SharedFields = (({ k1: _a, k2: _b, total: _c, mode: _d, repeats: _e, alphas: _f, threshold: _g, ...rest }) => rest)(
+  FORK_DEFAULTS,
+);
 
 /** Defaults; `splits` and `train` have none (empty / 0) and must be given. */
 export const HULL_DEFAULTS: HullSpec = { ...SHARED_DEFAULTS, splits: [], train: 0, children: 6, samples: 50, hulls: 2, seedHull: 0 };
@@ -167,12 +169,26 @@ function poolSplit(split: number, step: number, endStep: number, hulls: HullReco
   const p = hulls[0].singularValues.length;
   const sv = (f: (h: HullRecord) => number[]) => Array.from({ length: p }, (_, k) => meanOf(hulls, (h) => f(h)[k]));
   return {
-    split, step, endStep,
+    split,
+    step,
+    endStep,
     pConv: proportion(samples.map((s) => s.conv)),
     pRand: proportion(samples.map((s) => s.rand)),
-    accuracy: { endpoints: meanOf(hulls, (h) => h.accuracy.endpoints), convex: meanOf(samples, (s) => s.accuracyConv), random: meanOf(samples, (s) => s.accuracyRand) },
-    loss: { endpoints: meanOf(hulls, (h) => h.loss.endpoints), convex: meanOf(samples, (s) => s.lossConv), random: meanOf(samples, (s) => s.lossRand) },
-    distance: { endpointEndpoint: meanOf(hulls, (h) => h.distance.endpointEndpoint), convEnd: meanOf(samples, (s) => s.distanceConvEnd), randEnd: meanOf(samples, (s) => s.distanceRandEnd) },
+    accuracy: {
+      endpoints: meanOf(hulls, (h) => h.accuracy.endpoints),
+      convex: meanOf(samples, (s) => s.accuracyConv),
+      random: meanOf(samples, (s) => s.accuracyRand),
+    },
+    loss: {
+      endpoints: meanOf(hulls, (h) => h.loss.endpoints),
+      convex: meanOf(samples, (s) => s.lossConv),
+      random: meanOf(samples, (s) => s.lossRand),
+    },
+    distance: {
+      endpointEndpoint: meanOf(hulls, (h) => h.distance.endpointEndpoint),
+      convEnd: meanOf(samples, (s) => s.distanceConvEnd),
+      randEnd: meanOf(samples, (s) => s.distanceRandEnd),
+    },
     singularValues: sv((h) => h.singularValues),
     singularValuesCentered: sv((h) => h.singularValuesCentered),
     diversity: div,
@@ -180,22 +196,34 @@ function poolSplit(split: number, step: number, endStep: number, hulls: HullReco
   };
 }
 
-interface Ctx { backend: Backend; model: Model; train: TrainConfig; store: RunStore; host: RunHost }
+interface Ctx {
+  backend: Backend;
+  model: Model;
+  train: TrainConfig;
+  store: RunStore;
+  host: RunHost;
+}
 
 /**
  * Makes sure `line` has a checkpoint at every step of `needed`, training from the latest
  * checkpoint before the first missing one (or from `start`) with `orderSeed`.
  */
-async function trainLine(ctx: Ctx, loader: BatchLoader, line: string, start: () => Promise<TrainState>, needed: number[], onLoss?: (first: number, l: Float32Array) => void, onCheckpoint?: () => Promise<void>): Promise<void> {
+async function trainLine(
+  ctx: Ctx,
+  loader: BatchLoader,
+  line: string,
+  start: () => Promise<TrainState>,
+  needed: number[],
+  onLoss?: (first: number, l: Float32Array) => void,
+  onCheckpoint?: () => Promise<void>,
+): Promise<void> {
   const { store, host } = ctx;
   const want = [...new Set(needed)].sort((a, b) => a - b);
   const have = await Promise.all(want.map((s) => store.hasCheckpoint(ckpt(line, s), line, s)));
   store.drainDamaged((m) => host.progress.log(m));
   const firstMissing = have.indexOf(false);
   if (firstMissing < 0) return;
-  const state = firstMissing > 0
-    ? await loadStep(ctx, ckpt(line, want[firstMissing - 1]), want[firstMissing - 1])
-    : await start();
+  const state = firstMissing > 0 ? await loadStep(ctx, ckpt(line, want[firstMissing - 1]), want[firstMissing - 1]) : await start();
   try {
     host.progress.start(`${line} (order seed ${loader.orderSeed})`, want[want.length - 1]);
     for (const target of want.slice(firstMissing)) {
@@ -205,7 +233,10 @@ async function trainLine(ctx: Ctx, loader: BatchLoader, line: string, start: () 
           host.progress.update(first + losses.length, `loss ${losses[losses.length - 1].toFixed(4)}`);
         },
       });
-      await saveCheckpoint(store.files, store.checkpointBase(ckpt(line, target)), ctx.model, state, { ...store.checkpointMeta(line, target), orderSeed: String(loader.orderSeed) });
+      await saveCheckpoint(store.files, store.checkpointBase(ckpt(line, target)), ctx.model, state, {
+        ...store.checkpointMeta(line, target),
+        orderSeed: String(loader.orderSeed),
+      });
       await onCheckpoint?.();
     }
     host.progress.finish();
@@ -219,7 +250,12 @@ async function loadStep(ctx: Ctx, name: string, step: number): Promise<TrainStat
   const state = await loadCheckpoint(ctx.store.files, ctx.store.checkpointBase(name), ctx.backend, ctx.model, ctx.train);
   if (state.step !== step) {
     disposeState(state);
-    throw new RidgelineError('E_SPEC', `checkpoint ${ctx.store.checkpointBase(name)} holds step ${state.step}, but this run needs step ${step}: the run directory does not belong to this spec; use another --out`);
+    throw new RidgelineError(
+      'E_SPEC',
+      `checkpoint ${
+        ctx.store.checkpointBase(name)
+      } holds step ${state.step}, but this run needs step ${step}: the run directory does not belong to this spec; use another --out`,
+    );
   }
   return state;
 }
@@ -237,12 +273,17 @@ export async function runHullExperiment(spec: HullSpec, outDir: string, backend:
     return r;
   };
   const store = new RunStore(host.files, outDir);
-  const dataset = await timed('load data', () => loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize }));
+  const dataset = await timed(
+    'load data',
+    () => loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize }),
+  );
   const model = createModel(spec.model, dataset.inputShape, dataset.classes, { width: spec.width, slope: spec.slope });
   const loader = (seed: number) => new BatchLoader(dataset.train, dataset.inputShape, { batchSize: spec.batch, orderSeed: seed });
   const stepsPerEpoch = loader(spec.seedOrder).stepsPerEpoch;
   // Only now, with data, model and batch size checked, is the directory claimed (nothing written before).
-  if (await store.claim(spec as unknown as Record<string, unknown>)) host.progress.log(`resuming the run in ${outDir}: finished splits and checkpoints are reused`);
+  if (await store.claim(spec as unknown as Record<string, unknown>)) {
+    host.progress.log(`resuming the run in ${outDir}: finished splits and checkpoints are reused`);
+  }
   store.drainDamaged((m) => host.progress.log(m));
   const toSteps = (v: number) => (spec.unit === 'steps' ? v : Math.round(v * stepsPerEpoch));
   const splitSteps = spec.splits.map(toSteps);
@@ -250,7 +291,14 @@ export async function runHullExperiment(spec: HullSpec, outDir: string, backend:
   if (T < 1) bad('train', `${spec.train} ${spec.unit} is 0 steps at ${stepsPerEpoch} steps per epoch; the children would not train`);
   splitSteps.forEach((k, i) => {
     const j = splitSteps.indexOf(k);
-    if (j !== i) bad('splits', `split points ${spec.splits[j]} and ${spec.splits[i]} ${spec.unit} both fall at step ${k} (${stepsPerEpoch} steps per epoch); give distinct points`);
+    if (j !== i) {
+      bad(
+        'splits',
+        `split points ${spec.splits[j]} and ${
+          spec.splits[i]
+        } ${spec.unit} both fall at step ${k} (${stepsPerEpoch} steps per epoch); give distinct points`,
+      );
+    }
   });
   const lastStep = Math.max(...splitSteps) + T;
   const forkLike: ForkSpec = { ...FORK_DEFAULTS, ...spec, k1: splitSteps, k2: [T], total: null };
@@ -260,13 +308,27 @@ export async function runHullExperiment(spec: HullSpec, outDir: string, backend:
   const lossFile = store.path('logs', 'parent-loss.json');
   const parentLoss = await store.readLossLog(lossFile, (m) => host.progress.log(m));
   const cellName = (k: number) => `split-${k}`;
-  const pending = (await Promise.all(splitSteps.map(async (k) => ((await store.readCell(cellName(k))) === null ? k : -1)))).filter((k) => k >= 0);
-  await timed('parent', () => trainLine(ctx, loader(spec.seedOrder), 'parent', async () => stateFromWeights(backend, model, initWeights, ctx.train, 0), pending, (first, losses) => {
-    // Every 10th step's loss, for the report; saved with each checkpoint so a resume keeps it.
-    losses.forEach((l, i) => {
-      if ((first + i) % 10 === 0 && !parentLoss.some((q) => q.step === first + i)) parentLoss.push({ step: first + i, loss: l });
-    });
-  }, () => host.files.write(lossFile, JSON.stringify(parentLoss))));
+  const pending = (await Promise.all(splitSteps.map(async (k) => ((await store.readCell(cellName(k))) === null ? k : -1)))).filter((k) =>
+    k >= 0
+  );
+  await timed(
+    'parent',
+    () =>
+      trainLine(
+        ctx,
+        loader(spec.seedOrder),
+        'parent',
+        async () => stateFromWeights(backend, model, initWeights, ctx.train, 0),
+        pending,
+        (first, losses) => {
+          // Every 10th step's loss, for the report; saved with each checkpoint so a resume keeps it.
+          losses.forEach((l, i) => {
+            if ((first + i) % 10 === 0 && !parentLoss.some((q) => q.step === first + i)) parentLoss.push({ step: first + i, loss: l });
+          });
+        },
+        () => host.files.write(lossFile, JSON.stringify(parentLoss)),
+      ),
+  );
 
   const seeds = Array.from({ length: spec.hulls }, (_, h) => Array.from({ length: spec.children }, (_, i) => childSeed(spec, h, i)));
   const results: HullSplitResult[] = [];
@@ -291,9 +353,15 @@ export async function runHullExperiment(spec: HullSpec, outDir: string, backend:
       for (let h = 0; h < spec.hulls; h++) {
         const files = seeds[h].map((_, i) => store.checkpointBase(ckpt(line(h, i), k + T)) + WEIGHTS_SUFFIX);
         const endpoints = await Promise.all(files.map((f) => loadWeights(host.files, f, model)));
-        host.progress.start(`split ${spec.splits[n]} ${spec.unit}: hull ${h + 1}/${spec.hulls}, ${spec.samples} convex + ${spec.samples} random samples`, spec.samples);
+        host.progress.start(
+          `split ${spec.splits[n]} ${spec.unit}: hull ${h + 1}/${spec.hulls}, ${spec.samples} convex + ${spec.samples} random samples`,
+          spec.samples,
+        );
         const r = await evaluateHull(backend, model, endpoints, dataset.train, {
-          samples: spec.samples, seed: spec.seedHull, stream: `hull/${k}/${h}`, batch: spec.evalBatch,
+          samples: spec.samples,
+          seed: spec.seedHull,
+          stream: `hull/${k}/${h}`,
+          batch: spec.evalBatch,
           onChunk: (d) => host.progress.update(d),
         });
         host.progress.finish(`P_conv ${r.metrics.pConv.mean.toFixed(2)}, P_rand ${r.metrics.pRand.mean.toFixed(2)}`);
@@ -312,8 +380,16 @@ export async function runHullExperiment(spec: HullSpec, outDir: string, backend:
     spec: {
       ...spec,
       resolved: {
-        modelDescription: model.description, parameters: model.parameterCount, dataset: dataset.name, dataSource: dataset.source,
-        trainExamples: dataset.train.n, normalization: dataset.normalization, stepsPerEpoch, splitSteps, trainSteps: T, train: ctx.train,
+        modelDescription: model.description,
+        parameters: model.parameterCount,
+        dataset: dataset.name,
+        dataSource: dataset.source,
+        trainExamples: dataset.train.n,
+        normalization: dataset.normalization,
+        stepsPerEpoch,
+        splitSteps,
+        trainSteps: T,
+        train: ctx.train,
         lossSplit: 'train (indicators, accuracies and correct sets are all on the train split)',
       },
     },
@@ -321,8 +397,14 @@ export async function runHullExperiment(spec: HullSpec, outDir: string, backend:
     units: spec.unit,
     stepsPerEpoch,
     provenance: {
-      backend: backend.kind, adapter: backend.description, math: backend.math, runtime: host.runtime, ridgelineVersion: host.version,
-      gitCommit: host.gitCommit, startedAt, finishedAt: new Date().toISOString(),
+      backend: backend.kind,
+      adapter: backend.description,
+      math: backend.math,
+      runtime: host.runtime,
+      ridgelineVersion: host.version,
+      gitCommit: host.gitCommit,
+      startedAt,
+      finishedAt: new Date().toISOString(),
     },
     timings,
     parentLoss: [...parentLoss].sort((a, b) => a.step - b.step),

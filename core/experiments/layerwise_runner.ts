@@ -32,7 +32,11 @@ export interface LayerwisePair {
 }
 
 export async function layerwisePairs(
-  backend: Backend, files: FileStore, source: PairSource, o: { subset: number; alphas: number; batch: number }, progress: Progress,
+  backend: Backend,
+  files: FileStore,
+  source: PairSource,
+  o: { subset: number; alphas: number; batch: number },
+  progress: Progress,
 ): Promise<{ subset: number; pairs: LayerwisePair[] }> {
   const split = subsetOf(source.dataset.train, o.subset);
   const alphas = alphaGrid(o.alphas);
@@ -51,8 +55,13 @@ export async function layerwisePairs(
         const c = await pairCurvature(oracle, t1, t2, layerMask(source.model, s));
         const { prop2, eq21 } = layerwisePrediction(alphas, c);
         results.push({
-          set: s.name, kind, measured: curves[k].barrier, prop2, eq21,
-          measuredMax: Math.max(...curves[k].barrier.slice(1, -1)), prop2Max: Math.max(...prop2.slice(1, -1)),
+          set: s.name,
+          kind,
+          measured: curves[k].barrier,
+          prop2,
+          eq21,
+          measuredMax: Math.max(...curves[k].barrier.slice(1, -1)),
+          prop2Max: Math.max(...prop2.slice(1, -1)),
         });
       }
     } finally {

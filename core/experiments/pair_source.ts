@@ -67,7 +67,10 @@ export async function pairsFromRun(files: FileStore, dir: string): Promise<PairS
  */
 function parseForkResult(file: string, text: string): ForkResult {
   const damaged = (why: string): never => {
-    throw new RidgelineError('E_DAMAGED', `${file} is damaged (${why}); run the same 'ridgeline fork … --out' again to rebuild it from the run's verified cells`);
+    throw new RidgelineError(
+      'E_DAMAGED',
+      `${file} is damaged (${why}); run the same 'ridgeline fork … --out' again to rebuild it from the run's verified cells`,
+    );
   };
   let result: ForkResult;
   try {
@@ -76,10 +79,14 @@ function parseForkResult(file: string, text: string): ForkResult {
     return damaged('not JSON');
   }
   if (!result || typeof result !== 'object' || result.kind !== 'fork') damaged("not a fork result (no kind 'fork')");
-  if (!result.spec || typeof result.spec !== 'object' || typeof result.spec.model !== 'string' || typeof result.spec.data !== 'string') damaged('its spec lacks model and data');
+  if (!result.spec || typeof result.spec !== 'object' || typeof result.spec.model !== 'string' || typeof result.spec.data !== 'string') {
+    damaged('its spec lacks model and data');
+  }
   if (!Array.isArray(result.cells)) damaged('no list of cells');
   result.cells.forEach((c, i) => {
-    if (!c || typeof c.checkpointA !== 'string' || typeof c.checkpointB !== 'string' || !Number.isFinite(c.k1) || !Number.isFinite(c.k2)) damaged(`cell ${i} lacks its checkpoints or k1/k2`);
+    if (!c || typeof c.checkpointA !== 'string' || typeof c.checkpointB !== 'string' || !Number.isFinite(c.k1) || !Number.isFinite(c.k2)) {
+      damaged(`cell ${i} lacks its checkpoints or k1/k2`);
+    }
   });
   return result;
 }

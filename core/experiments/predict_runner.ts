@@ -7,7 +7,7 @@ import { alphaGrid, interpolationGaps, lossBarrier } from '../lmc/barrier.ts';
 import { subsetOf } from '../lmc/dataset_derivatives.ts';
 import { DatasetOracle } from '../lmc/dataset_oracle.ts';
 import { flatten, siblingAngle } from '../lmc/geometry.ts';
-import { type PairCurvature, gradientCorrectedPrediction, pairCurvature, prop1Prediction } from '../lmc/predict.ts';
+import { gradientCorrectedPrediction, type PairCurvature, pairCurvature, prop1Prediction } from '../lmc/predict.ts';
 import { evaluatePath } from '../lmc/path_eval.ts';
 import type { Progress } from '../progress.ts';
 import type { FileStore } from '../io.ts';
@@ -30,7 +30,11 @@ export interface PredictedPair {
 }
 
 export async function predictPairs(
-  backend: Backend, files: FileStore, source: PairSource, o: { subset: number; alphas: number; batch: number }, progress: Progress,
+  backend: Backend,
+  files: FileStore,
+  source: PairSource,
+  o: { subset: number; alphas: number; batch: number },
+  progress: Progress,
 ): Promise<{ subset: number; pairs: PredictedPair[] }> {
   const split = subsetOf(source.dataset.train, o.subset);
   const alphas = alphaGrid(o.alphas);
@@ -51,7 +55,14 @@ export async function predictPairs(
     const prop1 = alphas.map((a) => prop1Prediction(a, curvature));
     const corrected = alphas.map((a) => gradientCorrectedPrediction(a, curvature));
     out.push({
-      label: pair.label, k1: pair.k1, k2: pair.k2, alphas, measured, prop1, corrected, curvature,
+      label: pair.label,
+      k1: pair.k1,
+      k2: pair.k2,
+      alphas,
+      measured,
+      prop1,
+      corrected,
+      curvature,
       measuredBarrier: lossBarrier(alphas, measuredPath.points.map((p) => p.loss)).value,
       prop1Barrier: Math.max(...prop1.slice(1, -1)),
       correctedBarrier: Math.max(...corrected.slice(1, -1)),

@@ -50,7 +50,13 @@ export interface RebasinResult {
   provenance: { backend: string; runtime: string; ridgelineVersion: string; gitCommit: string | null; finishedAt: string };
 }
 
-export async function runRebasin(spec: ForkSpec, widths: number[], outDir: string, backend: Backend, host: RunHost): Promise<RebasinResult> {
+export async function runRebasin(
+  spec: ForkSpec,
+  widths: number[],
+  outDir: string,
+  backend: Backend,
+  host: RunHost,
+): Promise<RebasinResult> {
   const dataset = await loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize });
   const stepsPerEpoch = Math.floor(dataset.train.n / spec.batch);
   const steps = spec.unit === 'steps' ? spec.total! : Math.round(spec.total! * stepsPerEpoch);
@@ -75,7 +81,10 @@ export async function runRebasin(spec: ForkSpec, widths: number[], outDir: strin
       } finally {
         disposeState(state);
       }
-      await saveWeights(host.files, joinPath(outDir, `width-${width}`, `${'ab'[k]}.safetensors`), model, nets[k], { initSeed: String(s.init), orderSeed: String(s.order) });
+      await saveWeights(host.files, joinPath(outDir, `width-${width}`, `${'ab'[k]}.safetensors`), model, nets[k], {
+        initSeed: String(s.init),
+        orderSeed: String(s.order),
+      });
     }
     const [a, b] = nets;
     for (const method of ALIGN_METHODS) {
@@ -83,13 +92,25 @@ export async function runRebasin(spec: ForkSpec, widths: number[], outDir: strin
       const match = method === 'none' ? null : await matchNetworks(backend, model, a, b, method, dataset.train);
       const seconds = (performance.now() - t0) / 1000;
       const bb = match ? permuteState(model, b, match.perms) : b;
-      if (match) await saveWeights(host.files, joinPath(outDir, `width-${width}`, `b-${method}-aligned.safetensors`), model, bb, { method, objective: String(match.objective) });
+      if (match) {
+        await saveWeights(host.files, joinPath(outDir, `width-${width}`, `b-${method}-aligned.safetensors`), model, bb, {
+          method,
+          objective: String(match.objective),
+        });
+      }
       host.progress.log(`width ${width}: evaluating the path ${method === 'none' ? 'as trained' : `after ${method} matching`}`);
       const metrics = pairMetrics(
         await evaluatePath(backend, model, a, bb, alphas, dataset.train, spec.evalBatch),
         await evaluatePath(backend, model, a, bb, alphas, dataset.test, spec.evalBatch),
       );
-      rows.push({ width, method, ...metrics, weightDistance: weightDistance(a, bb), objective: match ? match.objective : objectiveOf(a, b), seconds });
+      rows.push({
+        width,
+        method,
+        ...metrics,
+        weightDistance: weightDistance(a, bb),
+        objective: match ? match.objective : objectiveOf(a, b),
+        seconds,
+      });
       if (match && spec.repair) {
         host.progress.log(`width ${width}: evaluating the path after ${method} matching and REPAIR`);
         const repair = { split: dataset.train };
@@ -97,7 +118,15 @@ export async function runRebasin(spec: ForkSpec, widths: number[], outDir: strin
           await evaluatePath(backend, model, a, bb, alphas, dataset.train, spec.evalBatch, undefined, repair),
           await evaluatePath(backend, model, a, bb, alphas, dataset.test, spec.evalBatch, undefined, repair),
         );
-        rows.push({ width, method, repaired: true, ...repaired, weightDistance: weightDistance(a, bb), objective: match.objective, seconds });
+        rows.push({
+          width,
+          method,
+          repaired: true,
+          ...repaired,
+          weightDistance: weightDistance(a, bb),
+          objective: match.objective,
+          seconds,
+        });
       }
     }
   }
@@ -106,6 +135,12 @@ export async function runRebasin(spec: ForkSpec, widths: number[], outDir: strin
     spec: { ...spec, widths },
     seeds: { a: { init: seeds[0].init, order: seeds[0].order }, b: { init: seeds[1].init, order: seeds[1].order } },
     rows,
-    provenance: { backend: backend.description, runtime: host.runtime, ridgelineVersion: host.version, gitCommit: host.gitCommit, finishedAt: new Date().toISOString() },
+    provenance: {
+      backend: backend.description,
+      runtime: host.runtime,
+      ridgelineVersion: host.version,
+      gitCommit: host.gitCommit,
+      finishedAt: new Date().toISOString(),
+    },
   };
 }

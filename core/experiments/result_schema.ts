@@ -10,8 +10,14 @@ export const RESULT_SCHEMA_VERSION = 2;
 
 /** The metrics summarised over repeats, per cell. */
 export const SUMMARY_METRICS = [
-  'testErrorBarrier', 'testErrorFloor', 'testErrorBarrierExcess', 'trainErrorBarrier',
-  'trainLossBarrier', 'testLossBarrier', 'testAccuracy', 'weightDistance',
+  'testErrorBarrier',
+  'testErrorFloor',
+  'testErrorBarrierExcess',
+  'trainErrorBarrier',
+  'trainLossBarrier',
+  'testLossBarrier',
+  'testAccuracy',
+  'weightDistance',
 ] as const;
 export type SummaryMetric = (typeof SUMMARY_METRICS)[number];
 

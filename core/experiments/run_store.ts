@@ -68,7 +68,10 @@ export class RunStore {
       }
       const diff = specDifferences(old, spec);
       if (diff.length > 0) {
-        throw new RidgelineError('E_SPEC', `${this.dir} holds a run with a different spec (${diff.join('; ')}); resume with the same options or choose another --out`);
+        throw new RidgelineError(
+          'E_SPEC',
+          `${this.dir} holds a run with a different spec (${diff.join('; ')}); resume with the same options or choose another --out`,
+        );
       }
       return true;
     }
@@ -100,7 +103,9 @@ export class RunStore {
     if (!problem) {
       try {
         const { weights, optim } = await checkpointIdentity(this.files, base);
-        const wrong = Object.entries(want).filter(([k, v]) => weights[k] !== v || optim[k] !== v).map(([k, v]) => `${k} ${weights[k] ?? '(none)'} instead of ${v}`);
+        const wrong = Object.entries(want).filter(([k, v]) => weights[k] !== v || optim[k] !== v).map(([k, v]) =>
+          `${k} ${weights[k] ?? '(none)'} instead of ${v}`
+        );
         if (wrong.length > 0) problem = `it belongs elsewhere (${wrong.join(', ')})`;
       } catch (e) {
         if (!(e instanceof RidgelineError)) throw e;

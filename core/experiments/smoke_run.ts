@@ -8,7 +8,7 @@ import type { Backend } from '../backend.ts';
 import * as ag from '../autograd/mod.ts';
 import { fnv1a64Hex } from '../hash.ts';
 import { rngStream } from '../rng.ts';
-import { type Tensor, fromArray, keep, tidy } from '../tensor.ts';
+import { fromArray, keep, type Tensor, tidy } from '../tensor.ts';
 import { Sgd } from '../train/optimizers.ts';
 
 export interface SmokeOptions {
@@ -54,7 +54,9 @@ export async function runSmokeTraining(backend: Backend, o: SmokeOptions): Promi
   const params: Tensor[] = [];
   for (let l = 0; l + 1 < sizes.length; l++) {
     // He initialisation for ReLU layers: N(0, 2 / fan_in).
-    params.push(ag.param(keep(fromArray(backend, init.normals(sizes[l] * sizes[l + 1], 0, Math.sqrt(2 / sizes[l])), [sizes[l], sizes[l + 1]]))));
+    params.push(
+      ag.param(keep(fromArray(backend, init.normals(sizes[l] * sizes[l + 1], 0, Math.sqrt(2 / sizes[l])), [sizes[l], sizes[l + 1]]))),
+    );
     params.push(ag.param(keep(fromArray(backend, new Float32Array(sizes[l + 1]), [sizes[l + 1]]))));
   }
   const forward = (ps: readonly Tensor[], x: Tensor) => {

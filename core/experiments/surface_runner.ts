@@ -32,7 +32,14 @@ export function surfaceAxis(lo: number, hi: number, count: number): number[] {
 }
 
 export async function lossSurface(
-  backend: Backend, model: Model, fork: Float32Array[], a: Float32Array[], b: Float32Array[], axis: number[], split: Split, batch = 1000,
+  backend: Backend,
+  model: Model,
+  fork: Float32Array[],
+  a: Float32Array[],
+  b: Float32Array[],
+  axis: number[],
+  split: Split,
+  batch = 1000,
 ): Promise<SurfaceResult> {
   const coefs = axis.flatMap((t) => axis.map((s) => [1 - s - t, s, t]));
   const { points } = await evaluateCombinations(backend, model, [fork, a, b], coefs, split, { batch });
@@ -40,8 +47,12 @@ export async function lossSurface(
   const [fF, fA, fB] = [flatten(fork), flatten(a), flatten(b)];
   const [u, w] = [subtract(fA, fF), subtract(fB, fF)];
   return {
-    s: axis, t: axis,
-    loss: rows((k) => points[k].loss), error: rows((k) => points[k].error),
-    lengthA: norm(u), lengthB: norm(w), angle: (Math.acos(cosine(u, w)) * 180) / Math.PI,
+    s: axis,
+    t: axis,
+    loss: rows((k) => points[k].loss),
+    error: rows((k) => points[k].error),
+    lengthA: norm(u),
+    lengthB: norm(w),
+    angle: (Math.acos(cosine(u, w)) * 180) / Math.PI,
   };
 }

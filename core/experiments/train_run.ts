@@ -9,7 +9,7 @@ import type { Dataset } from '../data/dataset.ts';
 import { RidgelineError } from '../errors.ts';
 import type { Model } from '../nn/model.ts';
 import type { TrainConfig } from '../train/config.ts';
-import { type TrainState, disposeState, readWeights, stateFromWeights } from '../train/state.ts';
+import { disposeState, readWeights, stateFromWeights, type TrainState } from '../train/state.ts';
 import { trainSteps } from '../train/trainer.ts';
 import type { ForkSpec } from './fork_spec.ts';
 import { trainConfigOf } from './train_config.ts';
@@ -39,10 +39,17 @@ export interface TrainRun {
   steps: number;
 }
 
-export async function trainRun(backend: Backend, model: Model, dataset: Dataset, spec: ForkSpec, o: TrainRunOptions = {}): Promise<TrainRun> {
+export async function trainRun(
+  backend: Backend,
+  model: Model,
+  dataset: Dataset,
+  spec: ForkSpec,
+  o: TrainRunOptions = {},
+): Promise<TrainRun> {
   const orderSeed = o.orderSeed ?? spec.seedOrder;
   const loader = trainingLoader(dataset, spec, orderSeed);
-  const steps = o.steps ?? (spec.total === null ? null : spec.unit === 'steps' ? spec.total : Math.round(spec.total * loader.stepsPerEpoch));
+  const steps = o.steps ??
+    (spec.total === null ? null : spec.unit === 'steps' ? spec.total : Math.round(spec.total * loader.stepsPerEpoch));
   if (steps === null || !Number.isSafeInteger(steps) || steps < 0) {
     throw new RidgelineError('E_SPEC', `trainRun: give steps (an integer ≥ 0) or a spec with a total length, got ${steps}`);
   }

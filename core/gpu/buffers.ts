@@ -61,7 +61,7 @@ export class BufferPool {
       return;
     }
     let list = this.idle.get(size);
-    if (!list) this.idle.set(size, (list = []));
+    if (!list) this.idle.set(size, list = []);
     list.push(buffer);
     this.idleBytes += size;
   }

@@ -7,13 +7,19 @@
  * E_NO_ADAPTER rather than allowed to compute garbage.
  */
 import { RidgelineError } from '../errors.ts';
-import { type WebGpuBackendOptions, WebGpuBackend } from './webgpu_backend.ts';
+import { WebGpuBackend, type WebGpuBackendOptions } from './webgpu_backend.ts';
 
 /** Limits requested at the adapter's maximum: big bindings and big workgroups. */
 const REQUESTED_LIMITS = [
-  'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize',
-  'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY',
-  'maxComputeWorkgroupSizeZ', 'maxComputeWorkgroupsPerDimension', 'maxStorageBuffersPerShaderStage',
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
 ] as const;
 
 function noAdapter(why: string): never {
@@ -34,8 +40,8 @@ const SOFTWARE_DRIVERS = /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic
 async function describeAdapter(adapter: GPUAdapter): Promise<{ description: string; software: boolean }> {
   type Legacy = GPUAdapter & { requestAdapterInfo?: () => Promise<GPUAdapterInfo>; isFallbackAdapter?: boolean };
   const legacy = adapter as Legacy;
-  const info: Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean } =
-    adapter.info ?? (await legacy.requestAdapterInfo?.().catch(() => undefined)) ?? {};
+  const info: Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean } = adapter.info ??
+    (await legacy.requestAdapterInfo?.().catch(() => undefined)) ?? {};
   const head = [info.vendor, info.architecture].filter((s) => s).join(' ');
   const description = [head, info.description ? `(${info.description})` : ''].filter((s) => s).join(' ') || 'unnamed adapter';
   const software = Boolean(info.isFallbackAdapter ?? legacy.isFallbackAdapter) || SOFTWARE_DRIVERS.test(description);
@@ -57,7 +63,9 @@ export async function createWebGpuBackend(gpu: GPU | null | undefined, options: 
     noAdapter(`requestAdapter failed: ${message(e)}`);
   }
   if (!adapter) {
-    noAdapter('requestAdapter() found no adapter (on a machine without a GPU, install a Vulkan driver such as SwiftShader or Mesa lavapipe and point VK_ICD_FILENAMES at its ICD file)');
+    noAdapter(
+      'requestAdapter() found no adapter (on a machine without a GPU, install a Vulkan driver such as SwiftShader or Mesa lavapipe and point VK_ICD_FILENAMES at its ICD file)',
+    );
   }
   const named = await describeAdapter(adapter);
   const description = named.description;
@@ -123,7 +131,7 @@ async function knownAnswer(be: WebGpuBackend): Promise<string | null> {
     be.matmul(ab, bb, cb, { batch: 1, m: 3, n: 2, k: 5, transA: false, transB: false });
     be.softmax(xb, sb, 1, 3);
     const [c, s] = [await be.download(cb), await be.download(sb)];
-    const zeros = 'every output was 0 (an adapter that runs no kernels, like Bun\'s null-backend without a Vulkan driver, writes zeros)';
+    const zeros = "every output was 0 (an adapter that runs no kernels, like Bun's null-backend without a Vulkan driver, writes zeros)";
     if (!close(c, want)) return c.every((v) => v === 0) ? zeros : `matmul gave [${Array.from(c)}], expected [${want}]`;
     if (!close(s, wantSoftmax)) return s.every((v) => v === 0) ? zeros : `softmax gave [${Array.from(s)}], expected [${wantSoftmax}]`;
     return null;

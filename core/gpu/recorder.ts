@@ -78,7 +78,8 @@ export class Recorder {
     const slot = this.slots++;
     new Uint32Array(this.host, slot * SLOT_BYTES, params.length).set(params);
     const entries: GPUBindGroupEntry[] = ranges.map((r) => ({
-      binding: r.binding, resource: { buffer: r.buffer, offset: r.offset, size: r.size },
+      binding: r.binding,
+      resource: { buffer: r.buffer, offset: r.offset, size: r.size },
     }));
     entries.push({ binding: paramsBinding, resource: { buffer: this.params, offset: slot * SLOT_BYTES, size: SLOT_BYTES } });
     const group = this.device.createBindGroup({ layout: kernel.layout, entries });

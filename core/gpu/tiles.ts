@@ -129,7 +129,12 @@ function perThread(d: number): number {
  * the summation order, the bits — depends on the call alone, never on the device.
  */
 export function chooseMatmul(
-  batch: number, m: number, n: number, k: number, largestOperand: number, limits: TileLimits = DEFAULT_TILE_LIMITS,
+  batch: number,
+  m: number,
+  n: number,
+  k: number,
+  largestOperand: number,
+  limits: TileLimits = DEFAULT_TILE_LIMITS,
 ): MatmulPlan {
   const t = chooseTiles(m, n, k, limits);
   if (Math.min(m, n) > 16 && m >= t.bm && n >= t.bn && k > 2 * t.bk) return { kernel: 'tiled', tiles: t };
@@ -140,7 +145,12 @@ export function chooseMatmul(
   const outputs = batch * m * n;
   let splits = 1;
   if (threads < SPLIT_BELOW_THREADS && k >= 2 * SPLIT_MIN_CHUNK) {
-    splits = Math.min(Math.ceil(SPLIT_BELOW_THREADS / threads), SPLIT_MAX, Math.floor(k / SPLIT_MIN_CHUNK), Math.floor(largestOperand / outputs));
+    splits = Math.min(
+      Math.ceil(SPLIT_BELOW_THREADS / threads),
+      SPLIT_MAX,
+      Math.floor(k / SPLIT_MIN_CHUNK),
+      Math.floor(largestOperand / outputs),
+    );
     splits = Math.max(1, splits);
   }
   // Equal chunks; recounting drops chunks that would start past k.

@@ -56,7 +56,10 @@ export function wgslTypeLayout(type: string): TypeLayout {
     const element = wgslTypeLayout(array[1]);
     const stride = roundUp(element.align, element.size);
     if (stride % 16 !== 0) {
-      throw new RidgelineError('E_BACKEND', `wgsl: ${type} has an element stride of ${stride} bytes; a uniform array's stride must be a multiple of 16`);
+      throw new RidgelineError(
+        'E_BACKEND',
+        `wgsl: ${type} has an element stride of ${stride} bytes; a uniform array's stride must be a multiple of 16`,
+      );
     }
     return { align: roundUp(16, element.align), size: Number(array[2]) * stride };
   }
@@ -133,7 +136,10 @@ export class UniformLayout<S extends Readonly<Record<string, WgslFieldType>>> {
       const value = (values as Readonly<Record<string, number | boolean | readonly number[]>>)[field.name];
       const list = typeof value === 'object' ? value : [Number(value)];
       if (list.length > at.length) {
-        throw new RidgelineError('E_BACKEND', `wgsl/${this.family}.wgsl ${this.struct}.${field.name}: ${list.length} values for a ${field.type}`);
+        throw new RidgelineError(
+          'E_BACKEND',
+          `wgsl/${this.family}.wgsl ${this.struct}.${field.name}: ${list.length} values for a ${field.type}`,
+        );
       }
       list.forEach((v, i) => {
         views[scalar][at[i]] = v;

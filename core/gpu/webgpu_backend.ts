@@ -13,20 +13,36 @@
  * copied to a temporary buffer.
  */
 import type {
-  AdamParams, BinaryOp, Buf, BroadcastParams, MatmulParams, ReduceOp, ReduceParams, SgdParams, UnaryOp,
+  AdamParams,
+  BinaryOp,
+  BroadcastParams,
+  Buf,
+  MatmulParams,
+  ReduceOp,
+  ReduceParams,
+  SgdParams,
+  UnaryOp,
   WindowParams,
 } from '../backend.ts';
 import { CheckedBackend } from '../backend_contract.ts';
 import { adamScalars, sgdScalars } from '../optim_scalars.ts';
-import { RidgelineError, argError } from '../errors.ts';
-import { BufferPool, GpuBuf, MAP_MODE_READ, USAGE, bufferBytes } from './buffers.ts';
+import { argError, RidgelineError } from '../errors.ts';
+import { bufferBytes, BufferPool, GpuBuf, MAP_MODE_READ, USAGE } from './buffers.ts';
 import {
-  ADAM_PARAMS, BINARY_PARAMS, FILL_PARAMS, MATMUL_DIRECT_PARAMS, MATMUL_PARAMS, REDUCE_PARAMS, SGD_PARAMS, SOFTMAX_PARAMS,
-  UNARY_PARAMS, WINDOW_PARAMS,
+  ADAM_PARAMS,
+  BINARY_PARAMS,
+  FILL_PARAMS,
+  MATMUL_DIRECT_PARAMS,
+  MATMUL_PARAMS,
+  REDUCE_PARAMS,
+  SGD_PARAMS,
+  SOFTMAX_PARAMS,
+  UNARY_PARAMS,
+  WINDOW_PARAMS,
 } from './kernel_params.ts';
 import { type BoundRange, Recorder } from './recorder.ts';
 import { type Constants, type KernelFamily, PipelineCache } from './shaders.ts';
-import { type TileLimits, chooseMatmul, chooseReduce, chooseSoftmax } from './tiles.ts';
+import { chooseMatmul, chooseReduce, chooseSoftmax, type TileLimits } from './tiles.ts';
 
 /** The device limits the backend works within. */
 export interface WebGpuLimits extends TileLimits {
@@ -92,7 +108,9 @@ export class WebGpuBackend extends CheckedBackend {
    *   an unexpected error code"), in about one run of three.
    */
   constructor(
-    readonly device: GPUDevice, adapter: { description: string; software: boolean }, options: WebGpuBackendOptions = {},
+    readonly device: GPUDevice,
+    adapter: { description: string; software: boolean },
+    options: WebGpuBackendOptions = {},
     private readonly retained: readonly object[] = [],
   ) {
     super();
@@ -165,7 +183,10 @@ export class WebGpuBackend extends CheckedBackend {
   private checkBinding(op: string, name: string, elems: number): void {
     const bytes = 4 * elems;
     if (bytes > this.limits.maxStorageBufferBindingSize) {
-      throw new RidgelineError('E_BACKEND', `${op}: ${name} spans ${bytes} bytes, over this device's maxStorageBufferBindingSize of ${this.limits.maxStorageBufferBindingSize} bytes; split the call into smaller ones`);
+      throw new RidgelineError(
+        'E_BACKEND',
+        `${op}: ${name} spans ${bytes} bytes, over this device's maxStorageBufferBindingSize of ${this.limits.maxStorageBufferBindingSize} bytes; split the call into smaller ones`,
+      );
     }
   }
 
@@ -174,7 +195,16 @@ export class WebGpuBackend extends CheckedBackend {
   }
 
   /** Records a dispatch; `binds` give element ranges (vec4 kernels round their sizes up to 16 bytes). */
-  private run(family: KernelFamily, entry: string, constants: Constants, binds: Bind[], paramsBinding: number, params: Uint32Array, groups: number, vec4 = false): void {
+  private run(
+    family: KernelFamily,
+    entry: string,
+    constants: Constants,
+    binds: Bind[],
+    paramsBinding: number,
+    params: Uint32Array,
+    groups: number,
+    vec4 = false,
+  ): void {
     const ranges: BoundRange[] = binds.map(([binding, buffer, start, elems]) => {
       const bytes = Math.max(4, 4 * elems);
       const size = vec4 ? Math.min(buffer.size - 4 * start, Math.ceil(bytes / 16) * 16) : bytes;
@@ -208,7 +238,10 @@ export class WebGpuBackend extends CheckedBackend {
     this.live('alloc');
     const size = bufferBytes(length);
     if (size > this.limits.maxBufferSize) {
-      throw new RidgelineError('E_BACKEND', `webgpu.alloc: ${length} f32 values need ${size} bytes, over this device's maxBufferSize of ${this.limits.maxBufferSize} bytes`);
+      throw new RidgelineError(
+        'E_BACKEND',
+        `webgpu.alloc: ${length} f32 values need ${size} bytes, over this device's maxBufferSize of ${this.limits.maxBufferSize} bytes`,
+      );
     }
     return new GpuBuf(length, this.pool.take(size), this);
   }
@@ -294,31 +327,78 @@ export class WebGpuBackend extends CheckedBackend {
       const tilesN = Math.ceil(n / t.bn);
       const perItem = tilesN * Math.ceil(m / t.bm);
       const constants = {
-        TRANS_A: p.transA, TRANS_B: p.transB,
+        TRANS_A: p.transA,
+        TRANS_B: p.transB,
         VEC_A: (p.transA ? m : k) % 4 === 0 && strideA % 4 === 0,
         VEC_B: (p.transB ? k : n) % 4 === 0 && strideB % 4 === 0,
-        WG_X: t.wgX, WG_Y: t.wgY, TM: t.tm, BK: t.bk,
+        WG_X: t.wgX,
+        WG_Y: t.wgY,
+        TM: t.tm,
+        BK: t.bk,
       };
       const params = MATMUL_PARAMS.pack({ m, n, k, strideA, strideB, tilesN, tilesPerItem: perItem, tiles: perItem * batch });
-      this.run('matmul', 'matmul', constants, [[0, ga, 0, needA], [1, gb, 0, needB], [2, gc, 0, outputs]], 3, params, perItem * batch, true);
+      this.run(
+        'matmul',
+        'matmul',
+        constants,
+        [[0, ga, 0, needA], [1, gb, 0, needB], [2, gc, 0, outputs]],
+        3,
+        params,
+        perItem * batch,
+        true,
+      );
     } else {
       const { tm, tn, wg, splits, kChunk } = plan;
       const tilesN = Math.ceil(n / tn);
       const perItem = tilesN * Math.ceil(m / tm);
       const constants = { TRANS_A: p.transA, TRANS_B: p.transB, TM: tm, TN: tn, WG: wg };
       const params = MATMUL_DIRECT_PARAMS.pack({
-        m, n, k, strideA, strideB, tilesN, tilesPerItem: perItem, tiles: perItem * batch, kChunk, splits, outputs,
+        m,
+        n,
+        k,
+        strideA,
+        strideB,
+        tilesN,
+        tilesPerItem: perItem,
+        tiles: perItem * batch,
+        kChunk,
+        splits,
+        outputs,
       });
       const groups = Math.ceil((perItem * batch * splits) / wg);
       if (splits === 1) {
-        this.run('matmul_direct', 'matmulDirect', constants, [[0, ga, 0, needA], [1, gb, 0, needB], [2, gc, 0, outputs]], 3, params, groups);
+        this.run(
+          'matmul_direct',
+          'matmulDirect',
+          constants,
+          [[0, ga, 0, needA], [1, gb, 0, needB], [2, gc, 0, outputs]],
+          3,
+          params,
+          groups,
+        );
       } else {
         // Partial products per chunk of k, then their sum in split order (deterministic).
         // chooseMatmul keeps splits·outputs within the larger operand, so the scratch fits a
         // binding. The pool may hand it out again at once: later work is queued behind these.
         const scratch = this.pool.take(bufferBytes(splits * outputs));
-        this.run('matmul_direct', 'matmulDirect', constants, [[0, ga, 0, needA], [1, gb, 0, needB], [2, scratch, 0, splits * outputs]], 3, params, groups);
-        this.run('matmul_direct', 'sumSplits', { WG: wg }, [[0, scratch, 0, splits * outputs], [2, gc, 0, outputs]], 3, params, Math.ceil(outputs / wg));
+        this.run(
+          'matmul_direct',
+          'matmulDirect',
+          constants,
+          [[0, ga, 0, needA], [1, gb, 0, needB], [2, scratch, 0, splits * outputs]],
+          3,
+          params,
+          groups,
+        );
+        this.run(
+          'matmul_direct',
+          'sumSplits',
+          { WG: wg },
+          [[0, scratch, 0, splits * outputs], [2, gc, 0, outputs]],
+          3,
+          params,
+          Math.ceil(outputs / wg),
+        );
         this.pool.give(scratch);
       }
     }
@@ -331,7 +411,15 @@ export class WebGpuBackend extends CheckedBackend {
     const src = length > 0 ? this.unalias(gx, length, gy, temps) : gx;
     this.chunked(length, (start, count) => {
       const params = UNARY_PARAMS.pack({ n: count, param });
-      this.run('elementwise', 'unary', { UNARY_OP: code }, [[0, src, start, count], [1, gy, start, count]], 2, params, Math.ceil(count / WG));
+      this.run(
+        'elementwise',
+        'unary',
+        { UNARY_OP: code },
+        [[0, src, start, count], [1, gy, start, count]],
+        2,
+        params,
+        Math.ceil(count / WG),
+      );
     });
     this.release(temps);
   }
@@ -345,12 +433,25 @@ export class WebGpuBackend extends CheckedBackend {
     this.checkBinding(`binary(${op})`, 'b', needB);
     this.checkBinding(`binary(${op})`, 'out', size);
     const params = BINARY_PARAMS.pack({
-      shape: p.shape, aStrides: p.aStrides, bStrides: p.bStrides, rank: p.shape.length, n: size, param: p.param ?? 0,
+      shape: p.shape,
+      aStrides: p.aStrides,
+      bStrides: p.bStrides,
+      rank: p.shape.length,
+      n: size,
+      param: p.param ?? 0,
     });
     const temps: GPUBuffer[] = [];
     const srcA = this.unalias(ga, needA, gc, temps);
     const srcB = this.unalias(gb, needB, gc, temps);
-    this.run('elementwise', 'binary', { BINARY_OP: code }, [[3, srcA, 0, needA], [4, srcB, 0, needB], [5, gc, 0, size]], 6, params, Math.ceil(size / WG));
+    this.run(
+      'elementwise',
+      'binary',
+      { BINARY_OP: code },
+      [[3, srcA, 0, needA], [4, srcB, 0, needB], [5, gc, 0, size]],
+      6,
+      params,
+      Math.ceil(size / WG),
+    );
     this.release(temps);
   }
 
@@ -440,8 +541,13 @@ export class WebGpuBackend extends CheckedBackend {
     const s = sgdScalars(p);
     this.chunked(length, (start, count) => {
       const params = SGD_PARAMS.pack({
-        n: count, lr: s.lr, momentum: s.momentum, oneMinusDampening: s.oneMinusDampening, weightDecay: s.weightDecay,
-        nesterov: p.nesterov, firstStep: p.firstStep,
+        n: count,
+        lr: s.lr,
+        momentum: s.momentum,
+        oneMinusDampening: s.oneMinusDampening,
+        weightDecay: s.weightDecay,
+        nesterov: p.nesterov,
+        firstStep: p.firstStep,
       });
       const mom: Bind = useMomentum ? [2, buf, start, count] : [2, buf, 0, 1];
       this.run('optim', 'sgd', {}, [[0, gp, start, count], [1, gg, start, count], mom], 3, params, Math.ceil(count / WG));

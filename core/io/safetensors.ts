@@ -11,7 +11,7 @@
  * of the file), which is what rules out overlaps, holes and polyglot files.
  * The writer produces the reference writer's bytes for F32 tensors in the given order.
  */
-import { RidgelineError, argError, shapeError } from '../errors.ts';
+import { argError, RidgelineError, shapeError } from '../errors.ts';
 
 /** The dtypes this reader converts to f32; all others are refused with `E_DATA_FORMAT`. */
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32';
@@ -38,7 +38,20 @@ export interface DecodedSafetensors {
 const DTYPE_BYTES: Record<SafetensorsDtype, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4 };
 // Valid in the format (reference `Dtype` enum) but with no lossless or meaningful f32 reading here.
 const UNSUPPORTED_DTYPES = new Set([
-  'BOOL', 'F4', 'F6_E2M3', 'F6_E3M2', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'I16', 'U16', 'U32', 'C64', 'U64',
+  'BOOL',
+  'F4',
+  'F6_E2M3',
+  'F6_E3M2',
+  'U8',
+  'I8',
+  'F8_E5M2',
+  'F8_E4M3',
+  'F8_E8M0',
+  'I16',
+  'U16',
+  'U32',
+  'C64',
+  'U64',
 ]);
 /** The reference reader's `MAX_HEADER_SIZE`: bounds the JSON a hostile file can make us parse. */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -67,7 +80,9 @@ export function encodeSafetensors(tensors: NamedTensor[], metadata?: Record<stri
     }
     if (count !== t.data.length) shapeError(op, `tensor ${JSON.stringify(t.name)} has ${t.data.length} values`, t.shape);
     const end = offset + 4 * count;
-    entries.push(`${JSON.stringify(t.name)}:{"dtype":"F32","shape":[${t.shape.map((d) => d + 0).join(',')}],"data_offsets":[${offset},${end}]}`);
+    entries.push(
+      `${JSON.stringify(t.name)}:{"dtype":"F32","shape":[${t.shape.map((d) => d + 0).join(',')}],"data_offsets":[${offset},${end}]}`,
+    );
     offset = end;
   }
   const metaKeys = metadata ? Object.keys(metadata).sort() : [];
@@ -156,8 +171,12 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
   let covered = 0;
   let previous = '';
   for (const e of entries) {
-    if (e.begin < covered) fail(`tensor ${JSON.stringify(e.name)} data_offsets [${e.begin}, ${e.end}] overlap tensor ${JSON.stringify(previous)}`);
-    if (e.begin > covered) fail(`${e.begin - covered} bytes before tensor ${JSON.stringify(e.name)} (data_offsets [${e.begin}, ${e.end}]) belong to no tensor`);
+    if (e.begin < covered) {
+      fail(`tensor ${JSON.stringify(e.name)} data_offsets [${e.begin}, ${e.end}] overlap tensor ${JSON.stringify(previous)}`);
+    }
+    if (e.begin > covered) {
+      fail(`${e.begin - covered} bytes before tensor ${JSON.stringify(e.name)} (data_offsets [${e.begin}, ${e.end}]) belong to no tensor`);
+    }
     covered = e.end;
     previous = e.name;
   }
@@ -231,7 +250,9 @@ function readEntry(name: string, value: unknown, headerIndex: number, fail: (det
   if (UNSUPPORTED_DTYPES.has(type)) fail(`${what}: dtype ${type} is not supported (only F32, F64, F16, BF16, I64, I32)`);
   if (!Object.hasOwn(DTYPE_BYTES, type)) fail(`${what}: unknown dtype ${JSON.stringify(type)}`);
   const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
-  if (!Array.isArray(shape) || !shape.every(isCount)) fail(`${what}: shape ${JSON.stringify(shape) ?? 'missing'} is not a list of integers >= 0`);
+  if (!Array.isArray(shape) || !shape.every(isCount)) {
+    fail(`${what}: shape ${JSON.stringify(shape) ?? 'missing'} is not a list of integers >= 0`);
+  }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
     fail(`${what}: data_offsets ${JSON.stringify(offsets) ?? 'missing'} is not a pair of integers >= 0`);
   }
@@ -245,7 +266,9 @@ function readEntry(name: string, value: unknown, headerIndex: number, fail: (det
   }
   const size = DTYPE_BYTES[type as SafetensorsDtype];
   if (count * size !== end - begin) {
-    fail(`${what}: shape [${dims.join(', ')}] of ${type} needs ${count * size} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`);
+    fail(
+      `${what}: shape [${dims.join(', ')}] of ${type} needs ${count * size} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`,
+    );
   }
   return { name, dtype: type as SafetensorsDtype, shape: dims, begin, end, headerIndex };
 }

@@ -6,7 +6,9 @@ import { argError } from '../errors.ts';
 
 /** T equidistant points in [0, 1] with exact endpoints (α = 0 is A); T ≥ 3. */
 export function alphaGrid(count: number): number[] {
-  if (!Number.isInteger(count) || count < 3) argError('alphas', `need an integer ≥ 3 points (both ends and at least one between), got ${count}`);
+  if (!Number.isInteger(count) || count < 3) {
+    argError('alphas', `need an integer ≥ 3 points (both ends and at least one between), got ${count}`);
+  }
   return Array.from({ length: count }, (_, i) => (i === count - 1 ? 1 : i / (count - 1)));
 }
 

@@ -29,7 +29,12 @@ export interface CheckpointPair {
  * refuses a model the caller cannot use (e.g. one that cannot be aligned) before any file is read.
  */
 export async function loadCheckpointPair(
-  files: FileStore, spec: ForkSpec, fileA: string, fileB: string, onStage: (stage: number) => void = () => {}, checkModel: (model: Model) => void = () => {},
+  files: FileStore,
+  spec: ForkSpec,
+  fileA: string,
+  fileB: string,
+  onStage: (stage: number) => void = () => {},
+  checkModel: (model: Model) => void = () => {},
 ): Promise<CheckpointPair> {
   onStage(0);
   const dataset = await loadDataset(spec.data, files, { limit: spec.limit ?? undefined, normalize: spec.normalize });
@@ -40,10 +45,17 @@ export async function loadCheckpointPair(
 }
 
 /** Path metrics on train and test, and the weight distances, of a loaded pair (`measureBarrier` with the spec's settings). */
-export async function measureCheckpointPair(backend: Backend, pair: CheckpointPair, spec: ForkSpec, onStage: (stage: number) => void = () => {}) {
+export async function measureCheckpointPair(
+  backend: Backend,
+  pair: CheckpointPair,
+  spec: ForkSpec,
+  onStage: (stage: number) => void = () => {},
+) {
   const { model, dataset, weightsA, weightsB } = pair;
   const measured = await measureBarrier(backend, model, weightsA, weightsB, dataset, {
-    alphas: spec.alphas, evalBatch: spec.evalBatch, onPath: (split) => onStage(split === 'train' ? 2 : 3),
+    alphas: spec.alphas,
+    evalBatch: spec.evalBatch,
+    onPath: (split) => onStage(split === 'train' ? 2 : 3),
   });
   return { model: model.name, modelDescription: model.description, data: dataset.name, ...measured };
 }

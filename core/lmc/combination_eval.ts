@@ -11,12 +11,12 @@
 import * as ag from '../autograd/mod.ts';
 import type { Backend } from '../backend.ts';
 import type { Split } from '../data/dataset.ts';
-import { RidgelineError, argError } from '../errors.ts';
-import { type Model, hasBuffers } from '../nn/model.ts';
-import { type ResetBnOptions, recomputeBatchNorm } from './reset_bn.ts';
+import { argError, RidgelineError } from '../errors.ts';
+import { hasBuffers, type Model } from '../nn/model.ts';
+import { recomputeBatchNorm, type ResetBnOptions } from './reset_bn.ts';
 import { evalRows } from '../nn/footprint.ts';
 import { exp, log } from '../portable_math.ts';
-import { type Tensor, fromArray, keep, tidy } from '../tensor.ts';
+import { fromArray, keep, type Tensor, tidy } from '../tensor.ts';
 
 /** Coefficients over the basis networks: one list for all tensors, or one list per tensor. */
 export type Coefficients = readonly number[] | readonly (readonly number[])[];
@@ -76,7 +76,15 @@ function coefOf(c: Coefficients, tensor: number): readonly number[] {
  * versions differ in the last bit of Math.exp/Math.log (Node 20 vs Chromium 156 on ~10 %
  * of inputs), and barrier curves must be identical in every runtime.
  */
-function accumulate(z: Float32Array, y: Float32Array, rows: number, classes: number, start: number, out: { loss: number; right: number; correct?: Uint8Array }, probs: Float64Array | null): void {
+function accumulate(
+  z: Float32Array,
+  y: Float32Array,
+  rows: number,
+  classes: number,
+  start: number,
+  out: { loss: number; right: number; correct?: Uint8Array },
+  probs: Float64Array | null,
+): void {
   for (let r = 0; r < rows; r++) {
     const o = r * classes;
     let max = -Infinity;
@@ -90,7 +98,7 @@ function accumulate(z: Float32Array, y: Float32Array, rows: number, classes: num
     let s = 0;
     for (let c = 0; c < classes; c++) s += exp(z[o + c] - max);
     const lse = max + log(s);
-    if (probs) for (let c = 0; c < classes; c++) probs[o + c] = exp(z[o + c] - lse);
+    if (probs) { for (let c = 0; c < classes; c++) probs[o + c] = exp(z[o + c] - lse); }
     out.loss += lse - z[o + y[r]];
     const ok = arg === y[r];
     if (ok) out.right++;
@@ -129,7 +137,11 @@ function crossEntropySum(p: Float64Array, q: Float64Array): number {
 const RESIDENT_FLOATS = 2 ** 25;
 
 export async function evaluateCombinations(
-  backend: Backend, model: Model, basis: readonly Float32Array[][], points: readonly Coefficients[], split: Split,
+  backend: Backend,
+  model: Model,
+  basis: readonly Float32Array[][],
+  points: readonly Coefficients[],
+  split: Split,
   options: CombinationOptions = {},
 ): Promise<CombinationResult> {
   const group = Math.max(1, Math.floor(RESIDENT_FLOATS / Math.max(1, model.stateSize)));
@@ -143,7 +155,11 @@ export async function evaluateCombinations(
 }
 
 async function evaluateGroup(
-  backend: Backend, model: Model, basis: readonly Float32Array[][], points: readonly Coefficients[], split: Split,
+  backend: Backend,
+  model: Model,
+  basis: readonly Float32Array[][],
+  points: readonly Coefficients[],
+  split: Split,
   options: CombinationOptions,
 ): Promise<CombinationResult> {
   const batch = evalRows(model, backend, options.batch ?? 1000);
@@ -155,14 +171,14 @@ async function evaluateGroup(
       const base = basis.map((w) => model.params.map((p, i) => fromArray(backend, w[i], p.shape)));
       const reset = options.resetBn !== undefined && hasBuffers(model);
       // With reset BN every point gets buffers of its own (recomputed below), never a shared endpoint's.
-      const mixed = points.map((c) => model.params.map((p, i) => (reset && !p.trainable
-        ? ag.scale(base[0][i], 0)
-        : combine(base.map((b) => b[i]), coefOf(c, i)))));
+      const mixed = points.map((c) =>
+        model.params.map((p, i) => (reset && !p.trainable ? ag.scale(base[0][i], 0) : combine(base.map((b) => b[i]), coefOf(c, i))))
+      );
       if (reset) mixed.forEach((ps) => recomputeBatchNorm(backend, model, ps, options.resetBn!));
       const all = new Set([...base.flat(), ...mixed.flat()]);
       all.forEach((t) => keep(t));
       return { base, mixed, all: [...all] };
-    }),
+    })
   );
   const acc = points.map(() => ({ loss: 0, right: 0, correct: options.keepCorrect ? new Uint8Array(split.n) : undefined }));
   const h = pairs.map(() => 0);
@@ -172,19 +188,24 @@ async function evaluateGroup(
       const y = split.y.subarray(start, start + rows);
       const logits = tidy(() =>
         ag.noGrad(() => {
-          const x = fromArray(backend, split.x.subarray(start * model.inputSize, (start + rows) * model.inputSize), [rows, model.inputSize]);
+          const x = fromArray(backend, split.x.subarray(start * model.inputSize, (start + rows) * model.inputSize), [
+            rows,
+            model.inputSize,
+          ]);
           const first = model.firstLayer;
           // Each point's forward runs in a scope of its own, so only one point's activations
           // are resident at a time (eleven vit-lite forwards on one batch held 4 GiB at once).
           if (!first) return points.map((_, k) => tidy(() => keep(model.forward(held.mixed[k], x))));
           const product = first.product ?? ((xs: Tensor, w: Tensor) => ag.matmul(xs, w, { transB: true }));
           const z = held.base.map((b) => product(x, b[first.weight]));
-          return points.map((c, k) => tidy(() => {
-            let z1 = combine(z, coefOf(c, first.weight));
-            if (first.bias !== null) z1 = ag.add(z1, held.mixed[k][first.bias]);
-            return keep(model.forwardFromFirst(held.mixed[k], z1));
-          }));
-        }),
+          return points.map((c, k) =>
+            tidy(() => {
+              let z1 = combine(z, coefOf(c, first.weight));
+              if (first.bias !== null) z1 = ag.add(z1, held.mixed[k][first.bias]);
+              return keep(model.forwardFromFirst(held.mixed[k], z1));
+            })
+          );
+        })
       );
       const probs = new Map<number, Float64Array>();
       for (let k = 0; k < points.length; k++) {
@@ -209,6 +230,8 @@ async function evaluateGroup(
   const errorOf = (a: (typeof acc)[number]) => (model.task === 'regression' ? Math.sqrt(a.loss / split.n) : 1 - a.right / split.n);
   const results = acc.map((a) => ({ loss: a.loss / split.n, error: errorOf(a), ...(a.correct ? { correct: a.correct } : {}) }));
   const bad = results.findIndex((r) => !Number.isFinite(r.loss));
-  if (bad >= 0) throw new RidgelineError('E_DIVERGED', `loss of evaluated point ${bad} is ${results[bad].loss}: the networks' weights are not finite`);
+  if (bad >= 0) {
+    throw new RidgelineError('E_DIVERGED', `loss of evaluated point ${bad} is ${results[bad].loss}: the networks' weights are not finite`);
+  }
   return { points: results, crossEntropies: h.map((v) => v / split.n) };
 }

@@ -26,7 +26,7 @@ import { argError } from '../errors.ts';
 import type { Model } from '../nn/model.ts';
 import { rngStream } from '../rng.ts';
 import type { TrainConfig } from '../train/config.ts';
-import { type TrainState, cloneState, disposeState, readWeights } from '../train/state.ts';
+import { cloneState, disposeState, readWeights, type TrainState } from '../train/state.ts';
 import { type BatchSource, trainSteps } from '../train/trainer.ts';
 import { datasetLoss } from './dataset_derivatives.ts';
 
@@ -74,8 +74,13 @@ export function pairOrderSeeds(seed: number, pair: number): [number, number] {
  * `train` is the split the minibatches come from; `evaluation` the split L is measured on.
  */
 export async function localConvexity(
-  backend: Backend, model: Model, state: TrainState, config: TrainConfig,
-  train: { split: Split; inputShape: readonly number[] }, evaluation: Split, options: ConvexityOptions,
+  backend: Backend,
+  model: Model,
+  state: TrainState,
+  config: TrainConfig,
+  train: { split: Split; inputShape: readonly number[] },
+  evaluation: Split,
+  options: ConvexityOptions,
 ): Promise<ConvexityResult> {
   const { pairs, seed } = options;
   if (!Number.isSafeInteger(pairs) || pairs < 1) argError('localConvexity', `pairs must be an integer ≥ 1, got ${pairs}`);
@@ -117,12 +122,19 @@ export async function localConvexity(
  * between updates and must leave it unchanged.
  */
 export async function measureAlongTraining<T>(
-  backend: Backend, model: Model, state: TrainState, source: BatchSource, config: TrainConfig,
-  plan: { every: number; toStep: number }, measure: (state: TrainState) => Promise<T>,
+  backend: Backend,
+  model: Model,
+  state: TrainState,
+  source: BatchSource,
+  config: TrainConfig,
+  plan: { every: number; toStep: number },
+  measure: (state: TrainState) => Promise<T>,
 ): Promise<T[]> {
   const { every, toStep } = plan;
   if (!Number.isSafeInteger(every) || every < 1) argError('measureAlongTraining', `every must be an integer ≥ 1, got ${every}`);
-  if (!Number.isSafeInteger(toStep) || toStep < state.step) argError('measureAlongTraining', `toStep must be an integer ≥ the current step ${state.step}, got ${toStep}`);
+  if (!Number.isSafeInteger(toStep) || toStep < state.step) {
+    argError('measureAlongTraining', `toStep must be an integer ≥ the current step ${state.step}, got ${toStep}`);
+  }
   const results: T[] = [await measure(state)];
   while (state.step < toStep) {
     await trainSteps(backend, model, state, source, Math.min(state.step + every, toStep), config);

@@ -21,8 +21,8 @@ import { headOfSplit, type Split } from '../data/dataset.ts';
 import { argError, RidgelineError, shapeError } from '../errors.ts';
 import { graphRows } from '../nn/footprint.ts';
 import { taskLoss } from '../nn/loss.ts';
-import { type Model, hasBuffers } from '../nn/model.ts';
-import { type Tensor, fromArray, keep, tidy } from '../tensor.ts';
+import { hasBuffers, type Model } from '../nn/model.ts';
+import { fromArray, keep, type Tensor, tidy } from '../tensor.ts';
 
 export interface DerivativeOptions {
   /** Rows per batch (default 1000); any value gives the same result up to f32 rounding. */
@@ -58,7 +58,9 @@ function checkWeights(op: string, model: Model, weights: readonly ArrayLike<numb
     shapeError(op, `${weights.length} weight arrays for ${model.params.length} parameters of ${model.name}`);
   }
   model.params.forEach((p, i) => {
-    if (weights[i].length !== p.size) shapeError(op, `'${p.name}' has ${weights[i].length} values, model ${model.name} needs ${p.size}`, p.shape);
+    if (weights[i].length !== p.size) {
+      shapeError(op, `'${p.name}' has ${weights[i].length} values, model ${model.name} needs ${p.size}`, p.shape);
+    }
   });
 }
 
@@ -84,7 +86,10 @@ export class DatasetDerivatives {
     if (hasBuffers(model)) {
       // Running statistics are not parameters: a Hessian over them would be meaningless, and
       // one over the rest would not be the canonical flat vector every caller indexes.
-      throw new RidgelineError('E_SPEC', `second-order analyses need a model without batch-norm statistics; ${model.name} has them (use e.g. resnet20-nobn)`);
+      throw new RidgelineError(
+        'E_SPEC',
+        `second-order analyses need a model without batch-norm statistics; ${model.name} has them (use e.g. resnet20-nobn)`,
+      );
     }
     this.#backend = backend;
     this.#model = model;
@@ -115,8 +120,12 @@ export class DatasetDerivatives {
 
   /** H·v of the dataset loss (canonical order); v is rounded to f32 for the device. */
   async hvp(v: Float64Array | Float32Array): Promise<Float64Array> {
-    if (v.length !== this.dim) shapeError('DatasetDerivatives.hvp', `direction has ${v.length} entries, model ${this.#model.name} has ${this.dim} parameters`);
-    const dir = this.#model.params.map((p) => keep(fromArray(this.#backend, Float32Array.from(v.subarray(p.offset, p.offset + p.size)), p.shape)));
+    if (v.length !== this.dim) {
+      shapeError('DatasetDerivatives.hvp', `direction has ${v.length} entries, model ${this.#model.name} has ${this.dim} parameters`);
+    }
+    const dir = this.#model.params.map((p) =>
+      keep(fromArray(this.#backend, Float32Array.from(v.subarray(p.offset, p.offset + p.size)), p.shape))
+    );
     try {
       return await this.#accumulate('hvp', (x, y) => ag.hvp((ps) => this.#lossOf(ps, x, y), this.#params, dir));
     } finally {
@@ -171,13 +180,21 @@ export class DatasetDerivatives {
   }
 
   #finite(what: string, value: number): number {
-    if (!Number.isFinite(value)) throw new RidgelineError('E_DIVERGED', `dataset ${what} is ${value}: the weights are not finite or the loss overflowed`);
+    if (!Number.isFinite(value)) {
+      throw new RidgelineError('E_DIVERGED', `dataset ${what} is ${value}: the weights are not finite or the loss overflowed`);
+    }
     return value;
   }
 }
 
 /** L(weights) on `split`, allocating and freeing the device copies. */
-export async function datasetLoss(backend: Backend, model: Model, weights: readonly Float32Array[], split: Split, options: DerivativeOptions = {}): Promise<number> {
+export async function datasetLoss(
+  backend: Backend,
+  model: Model,
+  weights: readonly Float32Array[],
+  split: Split,
+  options: DerivativeOptions = {},
+): Promise<number> {
   const d = new DatasetDerivatives(backend, model, weights, split, options);
   try {
     return await d.loss();
@@ -187,7 +204,13 @@ export async function datasetLoss(backend: Backend, model: Model, weights: reado
 }
 
 /** ∇L(weights) on `split` (canonical order). */
-export async function datasetGradient(backend: Backend, model: Model, weights: readonly Float32Array[], split: Split, options: DerivativeOptions = {}): Promise<Float64Array> {
+export async function datasetGradient(
+  backend: Backend,
+  model: Model,
+  weights: readonly Float32Array[],
+  split: Split,
+  options: DerivativeOptions = {},
+): Promise<Float64Array> {
   const d = new DatasetDerivatives(backend, model, weights, split, options);
   try {
     return await d.gradient();

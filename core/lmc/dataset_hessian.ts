@@ -11,7 +11,11 @@ import { type EigenOptions, type ExtremeEigenvalues, extremeEigenvalues } from '
 
 /** The extreme eigenvalues of ∇²L(weights), L the mean loss over `split` (pass a fixed subset to bound the cost). */
 export async function hessianEigenvalues(
-  backend: Backend, model: Model, weights: readonly Float32Array[], split: Split, options: EigenOptions & DerivativeOptions = {},
+  backend: Backend,
+  model: Model,
+  weights: readonly Float32Array[],
+  split: Split,
+  options: EigenOptions & DerivativeOptions = {},
 ): Promise<ExtremeEigenvalues> {
   const d = new DatasetDerivatives(backend, model, weights, split, { batch: options.batch });
   try {

@@ -13,7 +13,12 @@ export class DatasetOracle implements SecondOrderOracle {
   readonly #at = new Map<Float64Array, DatasetDerivatives>();
   readonly #gradients = new Map<Float64Array, Float64Array>();
 
-  constructor(private readonly backend: Backend, private readonly model: Model, private readonly split: Split, private readonly batch = 1000) {}
+  constructor(
+    private readonly backend: Backend,
+    private readonly model: Model,
+    private readonly split: Split,
+    private readonly batch = 1000,
+  ) {}
 
   #derivatives(theta: Float64Array): DatasetDerivatives {
     let d = this.#at.get(theta);

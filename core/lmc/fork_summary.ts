@@ -4,9 +4,7 @@
  * and falls as k1 grows. The finding compares the first and the last k1 with the spread
  * between repeats, so a reader sees whether the fall is larger than the noise.
  */
-import {
-  type CellSummary, type Finding, type ForkCell, SUMMARY_METRICS, type SummaryMetric,
-} from '../experiments/result_schema.ts';
+import { type CellSummary, type Finding, type ForkCell, SUMMARY_METRICS, type SummaryMetric } from '../experiments/result_schema.ts';
 import { summarize } from './repeat_stats.ts';
 
 /** How each summarised metric is read off a cell (shared with the sweep's summaries). */
@@ -27,7 +25,9 @@ export function summarizeCells(cells: readonly ForkCell[]): CellSummary[] {
   for (const c of cells) if (!keys.some((k) => k.k1 === c.k1 && k.k2 === c.k2)) keys.push({ k1: c.k1, k2: c.k2 });
   return keys.map(({ k1, k2 }) => {
     const here = cells.filter((c) => c.k1 === k1 && c.k2 === k2);
-    const metrics = Object.fromEntries(SUMMARY_METRICS.map((m) => [m, summarize(here.map(SUMMARY_METRIC_OF[m]))])) as CellSummary['metrics'];
+    const metrics = Object.fromEntries(
+      SUMMARY_METRICS.map((m) => [m, summarize(here.map(SUMMARY_METRIC_OF[m]))]),
+    ) as CellSummary['metrics'];
     return { k1, k2, metrics };
   });
 }
@@ -50,11 +50,31 @@ export function forkFinding(cells: readonly ForkCell[], metric: SummaryMetric = 
   const holds = drop > 0 && drop > spread;
   const n = `${first.n} pair${first.n === 1 ? '' : 's'} each`;
   const verdict = holds
-    ? `falls from ${pct(first.mean)} ± ${pct(first.sd)} at k1 = ${firstK1} to ${pct(last.mean)} ± ${pct(last.sd)} at k1 = ${lastK1} (mean ± sd over ${n}): a drop of ${pct(drop)}, larger than the spread between repeats (${pct(spread)}), as the k1/k2 paper reports`
-    : `goes from ${pct(first.mean)} ± ${pct(first.sd)} at k1 = ${firstK1} to ${pct(last.mean)} ± ${pct(last.sd)} at k1 = ${lastK1} (mean ± sd over ${n}): ${drop > 0 ? `a drop of ${pct(drop)}, within the spread between repeats (${pct(spread)})` : 'no drop'}, so this run does not show the barrier falling with k1`;
+    ? `falls from ${pct(first.mean)} ± ${pct(first.sd)} at k1 = ${firstK1} to ${pct(last.mean)} ± ${
+      pct(last.sd)
+    } at k1 = ${lastK1} (mean ± sd over ${n}): a drop of ${pct(drop)}, larger than the spread between repeats (${
+      pct(spread)
+    }), as the k1/k2 paper reports`
+    : `goes from ${pct(first.mean)} ± ${pct(first.sd)} at k1 = ${firstK1} to ${pct(last.mean)} ± ${
+      pct(last.sd)
+    } at k1 = ${lastK1} (mean ± sd over ${n}): ${
+      drop > 0 ? `a drop of ${pct(drop)}, within the spread between repeats (${pct(spread)})` : 'no drop'
+    }, so this run does not show the barrier falling with k1`;
   // How much of the first cell's barrier is only the endpoints disagreeing (docs/metrics.md#barriers).
   const floorNote = metric === 'testErrorBarrier'
-    ? ` At k1 = ${firstK1}, ${pct(summarize(cells.filter((c) => c.k1 === firstK1).map(SUMMARY_METRIC_OF.testErrorFloor)).mean)} of it is the endpoint floor ½|E(A) − E(B)|.`
+    ? ` At k1 = ${firstK1}, ${
+      pct(summarize(cells.filter((c) => c.k1 === firstK1).map(SUMMARY_METRIC_OF.testErrorFloor)).mean)
+    } of it is the endpoint floor ½|E(A) − E(B)|.`
     : '';
-  return { metric, firstK1, lastK1, first, last, drop, spread, holds, text: `The ${metric === 'testErrorBarrier' ? 'test error barrier' : metric} ${verdict}.${floorNote}` };
+  return {
+    metric,
+    firstK1,
+    lastK1,
+    first,
+    last,
+    drop,
+    spread,
+    holds,
+    text: `The ${metric === 'testErrorBarrier' ? 'test error barrier' : metric} ${verdict}.${floorNote}`,
+  };
 }

@@ -32,7 +32,9 @@ export function checkStackable(op: string, rows: readonly (readonly Float32Array
   rows.forEach((row, i) => {
     if (row.length !== first.length) shapeError(op, `vector ${i} has ${row.length} tensors, vector 0 has ${first.length}`);
     row.forEach((t, k) => {
-      if (t.length !== first[k].length) shapeError(op, `tensor ${k} of vector ${i} has ${t.length} values, vector 0 has ${first[k].length}`, [t.length], [first[k].length]);
+      if (t.length !== first[k].length) {
+        shapeError(op, `tensor ${k} of vector ${i} has ${t.length} values, vector 0 has ${first[k].length}`, [t.length], [first[k].length]);
+      }
     });
   });
 }
@@ -87,7 +89,9 @@ export interface SymmetricEigen {
  * a handful of sweeps for n ≤ 100), capped at 100 sweeps.
  */
 export function symmetricEigen(matrix: ArrayLike<number>, n: number): SymmetricEigen {
-  if (!Number.isSafeInteger(n) || n < 1 || matrix.length !== n * n) shapeError('symmetricEigen', `expected an n × n matrix, got ${matrix.length} values for n = ${n}`);
+  if (!Number.isSafeInteger(n) || n < 1 || matrix.length !== n * n) {
+    shapeError('symmetricEigen', `expected an n × n matrix, got ${matrix.length} values for n = ${n}`);
+  }
   const a = Float64Array.from(matrix);
   const v = new Float64Array(n * n);
   for (let i = 0; i < n; i++) v[i * n + i] = 1;

@@ -104,7 +104,9 @@ function checkOptions(dim: number, o: EigenOptions): Required<EigenOptions> {
   if (!(tol > 0 && tol < 1)) argError('hessianEigenvalues', `tol must be in (0, 1), got ${tol}`);
   if (!Number.isSafeInteger(maxIter) || maxIter < 1) argError('hessianEigenvalues', `maxIter must be an integer ≥ 1, got ${maxIter}`);
   if (!Number.isSafeInteger(seed) || seed < 0) argError('hessianEigenvalues', `seed must be an integer ≥ 0, got ${seed}`);
-  if (!(EIGEN_METHODS as readonly string[]).includes(method)) argError('hessianEigenvalues', `unknown method '${method}'; valid: ${EIGEN_METHODS.join(', ')}`);
+  if (!(EIGEN_METHODS as readonly string[]).includes(method)) {
+    argError('hessianEigenvalues', `unknown method '${method}'; valid: ${EIGEN_METHODS.join(', ')}`);
+  }
   return { tol, maxIter, seed, method };
 }
 
@@ -218,7 +220,7 @@ async function power(hvp: HvpFn, dim: number, shift: number, stream: string, o: 
   let result = { theta: 0, residual: Infinity, iterations: 0 };
   for (let k = 1; k <= o.maxIter; k++) {
     const w = await hvp(v);
-    if (shift !== 0) for (let i = 0; i < dim; i++) w[i] -= shift * v[i];
+    if (shift !== 0) { for (let i = 0; i < dim; i++) w[i] -= shift * v[i]; }
     const mu = dot(v, w);
     const r = residualNorm(w, mu, v);
     result = { theta: mu + shift, residual: r, iterations: k };
@@ -262,7 +264,7 @@ export function tridiagonalEigen(d: readonly number[], e: readonly number[]): { 
     let m = l;
     while (m < n - 1 && Math.abs(ee[m]) > eps * tst1) m++;
     if (m > l) {
-      for (let iter = 0; ; iter++) {
+      for (let iter = 0;; iter++) {
         if (iter > 60) argError('tridiagonalEigen', 'QL iteration did not converge');
         let g = dd[l];
         let p = (dd[l + 1] - g) / (2 * ee[l]);

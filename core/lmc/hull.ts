@@ -103,7 +103,9 @@ export function dirichletSamples(seed: number, stream: string, p: number, count:
 
 /** ‖Σ_k a_k W_k − W_i‖ for every i, from the centered Gram matrix (p × p). */
 export function convexDistances(centeredGram: ArrayLike<number>, p: number, a: ArrayLike<number>): number[] {
-  if (a.length !== p || centeredGram.length !== p * p) shapeError('convexDistances', `${a.length} weights for a ${p}-point hull with a ${centeredGram.length}-entry Gram matrix`);
+  if (a.length !== p || centeredGram.length !== p * p) {
+    shapeError('convexDistances', `${a.length} weights for a ${p}-point hull with a ${centeredGram.length}-entry Gram matrix`);
+  }
   return Array.from({ length: p }, (_, i) => {
     let s = 0;
     for (let r = 0; r < p; r++) {
@@ -126,7 +128,11 @@ export function argmin(xs: readonly number[]): number {
  * W_end + (distance / ‖ε‖)·ε in f32 (one rounding per entry), with ε the flat normal vector
  * laid over the tensors in order; also returns ‖W_rand − W_end‖ of the rounded result.
  */
-export function randomPoint(end: readonly Float32Array[], eps: Float32Array, distance: number): { weights: Float32Array[]; distance: number } {
+export function randomPoint(
+  end: readonly Float32Array[],
+  eps: Float32Array,
+  distance: number,
+): { weights: Float32Array[]; distance: number } {
   const d = end.reduce((s, t) => s + t.length, 0);
   if (eps.length !== d) shapeError('randomPoint', `ε has ${eps.length} values for ${d} parameters`, [eps.length], [d]);
   let norm = 0;
@@ -154,7 +160,9 @@ const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.lengt
 export function meanPairDistance(centeredGram: ArrayLike<number>, p: number): number {
   const ds: number[] = [];
   for (let i = 0; i < p; i++) {
-    for (let k = i + 1; k < p; k++) ds.push(Math.sqrt(Math.max(0, centeredGram[i * p + i] + centeredGram[k * p + k] - 2 * centeredGram[i * p + k])));
+    for (let k = i + 1; k < p; k++) {
+      ds.push(Math.sqrt(Math.max(0, centeredGram[i * p + i] + centeredGram[k * p + k] - 2 * centeredGram[i * p + k])));
+    }
   }
   return mean(ds);
 }
@@ -165,20 +173,36 @@ export function meanPairDistance(centeredGram: ArrayLike<number>, p: number): nu
  * per-example correct mask C_i (for `diversity`).
  */
 export async function evaluateHull(
-  backend: Backend, model: Model, endpoints: readonly Float32Array[][], split: Split, options: HullOptions,
+  backend: Backend,
+  model: Model,
+  endpoints: readonly Float32Array[][],
+  split: Split,
+  options: HullOptions,
 ): Promise<{ metrics: HullMetrics; correct: Uint8Array[] }> {
   const p = endpoints.length;
   const J = options.samples;
   if (p < 2) argError('evaluateHull', `a hull needs at least 2 endpoints, got ${p}`);
   if (!Number.isSafeInteger(J) || J < 1) argError('evaluateHull', `samples must be an integer ≥ 1, got ${J}`);
   checkStackable('evaluateHull', endpoints);
-  endpoints.forEach((e, i) => e.forEach((t, k) => {
-    if (t.length !== model.params[k]?.size) shapeError('evaluateHull', `endpoint ${i} tensor ${k} has ${t.length} values; model ${model.description} needs ${model.params[k]?.size}`);
-  }));
-  if (endpoints[0].length !== model.params.length) shapeError('evaluateHull', `endpoints have ${endpoints[0].length} tensors; model ${model.description} has ${model.params.length}`);
+  endpoints.forEach((e, i) =>
+    e.forEach((t, k) => {
+      if (t.length !== model.params[k]?.size) {
+        shapeError(
+          'evaluateHull',
+          `endpoint ${i} tensor ${k} has ${t.length} values; model ${model.description} needs ${model.params[k]?.size}`,
+        );
+      }
+    })
+  );
+  if (endpoints[0].length !== model.params.length) {
+    shapeError('evaluateHull', `endpoints have ${endpoints[0].length} tensors; model ${model.description} has ${model.params.length}`);
+  }
   const evalOpts = { batch: options.batch };
   const gram = stackedGram(endpoints);
-  const ends = await evaluateCombinations(backend, model, endpoints, endpoints.map((_, i) => unit(p, i)), split, { ...evalOpts, keepCorrect: true });
+  const ends = await evaluateCombinations(backend, model, endpoints, endpoints.map((_, i) => unit(p, i)), split, {
+    ...evalOpts,
+    keepCorrect: true,
+  });
   const endLoss = ends.points.map((r) => r.loss);
   const endAcc = ends.points.map((r) => 1 - r.error);
 
@@ -194,7 +218,9 @@ export async function evaluateHull(
   const samples: HullSample[] = [];
   for (let start = 0; start < J; start += chunk) {
     const here = draws.slice(start, start + chunk);
-    const rand = here.map((s, c) => randomPoint(endpoints[s.end], rngStream(options.seed, `${options.stream}/eps/${start + c}`).normals(d), s.distance));
+    const rand = here.map((s, c) =>
+      randomPoint(endpoints[s.end], rngStream(options.seed, `${options.stream}/eps/${start + c}`).normals(d), s.distance)
+    );
     const basis = [...endpoints, ...rand.map((r) => r.weights)];
     const width = basis.length;
     const conv: Coefficients[] = here.map((s) => (s.distance === 0 ? unit(width, s.end) : [...s.a, ...here.map(() => 0)]));
@@ -205,8 +231,17 @@ export async function evaluateHull(
       const rr = r.points[here.length + c];
       const lossEnd = endLoss[s.end];
       samples.push({
-        a: s.a, end: s.end, lossEnd, lossConv: rc.loss, lossRand: rr.loss, accuracyConv: 1 - rc.error, accuracyRand: 1 - rr.error,
-        distanceConvEnd: s.distance, distanceRandEnd: rand[c].distance, conv: rc.loss < lossEnd, rand: rr.loss < lossEnd,
+        a: s.a,
+        end: s.end,
+        lossEnd,
+        lossConv: rc.loss,
+        lossRand: rr.loss,
+        accuracyConv: 1 - rc.error,
+        accuracyRand: 1 - rr.error,
+        distanceConvEnd: s.distance,
+        distanceRandEnd: rand[c].distance,
+        conv: rc.loss < lossEnd,
+        rand: rr.loss < lossEnd,
       });
     });
     options.onChunk?.(samples.length, J);
@@ -218,7 +253,11 @@ export async function evaluateHull(
     endpointAccuracy: endAcc,
     pConv: proportion(samples.map((s) => s.conv)),
     pRand: proportion(samples.map((s) => s.rand)),
-    accuracy: { endpoints: mean(endAcc), convex: mean(samples.map((s) => s.accuracyConv)), random: mean(samples.map((s) => s.accuracyRand)) },
+    accuracy: {
+      endpoints: mean(endAcc),
+      convex: mean(samples.map((s) => s.accuracyConv)),
+      random: mean(samples.map((s) => s.accuracyRand)),
+    },
     loss: { endpoints: mean(endLoss), convex: mean(samples.map((s) => s.lossConv)), random: mean(samples.map((s) => s.lossRand)) },
     distance: {
       endpointEndpoint: meanPairDistance(gram.centered, p),
@@ -247,12 +286,17 @@ export interface Diversity {
 
 /** Functional diversity (docs/metrics.md#convex-hulls, Yunis §4) from correct masks [hull j][endpoint i][example]. */
 export function diversity(correct: readonly (readonly Uint8Array[])[]): Diversity {
-  if (correct.length === 0 || correct.some((h) => h.length === 0)) argError('diversity', 'needs at least one hull with at least one endpoint');
+  if (correct.length === 0 || correct.some((h) => h.length === 0)) {
+    argError('diversity', 'needs at least one hull with at least one endpoint');
+  }
   const n = correct[0][0].length;
-  if (correct.some((h) => h.some((c) => c.length !== n))) shapeError('diversity', `correct masks differ in length (expected ${n} examples each)`);
+  if (correct.some((h) => h.some((c) => c.length !== n))) {
+    shapeError('diversity', `correct masks differ in length (expected ${n} examples each)`);
+  }
   if (n === 0) argError('diversity', 'the masks cover no examples');
   const count = (m: Uint8Array) => m.reduce((s, v) => s + (v ? 1 : 0), 0);
-  const and = (ms: readonly Uint8Array[]) => ms.reduce((acc, m) => acc.map((v, k) => (v && m[k] ? 1 : 0)), Uint8Array.from(ms[0], (v) => (v ? 1 : 0)));
+  const and = (ms: readonly Uint8Array[]) =>
+    ms.reduce((acc, m) => acc.map((v, k) => (v && m[k] ? 1 : 0)), Uint8Array.from(ms[0], (v) => (v ? 1 : 0)));
   const shared = correct.map(and);
   return {
     interHull: count(and(shared)) / n,

@@ -51,8 +51,14 @@ export interface LayerwiseCurve {
 
 /** Measured layer-wise barrier curves of every set on a data split. */
 export async function layerwiseBarriers(
-  backend: Backend, model: Model, w1: Float32Array[], w2: Float32Array[], sets: readonly LayerSet[], alphas: readonly number[],
-  split: Split, batch = 1000,
+  backend: Backend,
+  model: Model,
+  w1: Float32Array[],
+  w2: Float32Array[],
+  sets: readonly LayerSet[],
+  alphas: readonly number[],
+  split: Split,
+  batch = 1000,
 ): Promise<LayerwiseCurve[]> {
   const tensorsIn = sets.map((s) => new Set(s.layers.flatMap((l) => model.layers[l].params)));
   const interior = alphas.filter((a) => a > 0 && a < 1);

@@ -36,7 +36,12 @@ export interface PairBarrier {
 
 /** Evaluates θ(α) = (1 − α)·θA + α·θB on both splits of `dataset` and measures its barriers. */
 export async function measureBarrier(
-  backend: Backend, model: Model, weightsA: Float32Array[], weightsB: Float32Array[], dataset: Dataset, options: BarrierOptions = {},
+  backend: Backend,
+  model: Model,
+  weightsA: Float32Array[],
+  weightsB: Float32Array[],
+  dataset: Dataset,
+  options: BarrierOptions = {},
 ): Promise<PairBarrier> {
   const alphas = alphaGrid(options.alphas ?? 11);
   const evalBatch = options.evalBatch ?? 1000;

@@ -6,7 +6,7 @@ import type { Backend } from '../backend.ts';
 import type { Split } from '../data/dataset.ts';
 import type { Model } from '../nn/model.ts';
 import type { ResetBnOptions } from './reset_bn.ts';
-import { type RepairOptions, repairedPath } from '../align/repair.ts';
+import { repairedPath, type RepairOptions } from '../align/repair.ts';
 import { evaluateCombinations } from './combination_eval.ts';
 
 export interface PathPoint {
@@ -24,13 +24,23 @@ export interface PathEvaluation {
 }
 
 export async function evaluatePath(
-  backend: Backend, model: Model, weightsA: Float32Array[], weightsB: Float32Array[], alphas: readonly number[],
-  split: Split, batchSize = 1000, resetBn?: ResetBnOptions, repair?: RepairOptions,
+  backend: Backend,
+  model: Model,
+  weightsA: Float32Array[],
+  weightsB: Float32Array[],
+  alphas: readonly number[],
+  split: Split,
+  batchSize = 1000,
+  resetBn?: ResetBnOptions,
+  repair?: RepairOptions,
 ): Promise<PathEvaluation> {
   const last = alphas.length - 1;
   // REPAIR: every point is a network of its own (θ(α) with corrected channels), evaluated as itself.
   const [basis, points] = repair
-    ? [await repairedPath(backend, model, weightsA, weightsB, alphas, repair), alphas.map((_, k) => alphas.map((__, j) => (j === k ? 1 : 0)))]
+    ? [
+      await repairedPath(backend, model, weightsA, weightsB, alphas, repair),
+      alphas.map((_, k) => alphas.map((__, j) => (j === k ? 1 : 0))),
+    ]
     : [[weightsA, weightsB], alphas.map((a) => [1 - a, a])];
   const r = await evaluateCombinations(backend, model, basis, points, split, {
     batch: batchSize,

@@ -39,10 +39,15 @@ export interface SecondOrderOracle {
  * q1, q2, g1, g2 for the pair (θ1, θ2) — optionally along a masked direction P·Δ (layer-wise
  * predictions, docs/metrics.md#second-order): `mask` keeps the coordinates of the chosen layers.
  */
-export async function pairCurvature(oracle: SecondOrderOracle, theta1: Float64Array, theta2: Float64Array, mask?: Uint8Array): Promise<PairCurvature> {
+export async function pairCurvature(
+  oracle: SecondOrderOracle,
+  theta1: Float64Array,
+  theta2: Float64Array,
+  mask?: Uint8Array,
+): Promise<PairCurvature> {
   if (theta1.length !== theta2.length) argError('predict', `parameter counts differ (${theta1.length} vs ${theta2.length})`);
   const delta = subtract(theta2, theta1);
-  if (mask) for (let i = 0; i < delta.length; i++) if (!mask[i]) delta[i] = 0;
+  if (mask) { for (let i = 0; i < delta.length; i++) if (!mask[i]) delta[i] = 0; }
   const [h1, h2, grad1, grad2] = [
     await oracle.hvp(theta1, delta),
     await oracle.hvp(theta2, delta),

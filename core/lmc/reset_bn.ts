@@ -9,7 +9,7 @@ import type { Backend } from '../backend.ts';
 import type { Split } from '../data/dataset.ts';
 import { evalRows } from '../nn/footprint.ts';
 import type { Model } from '../nn/model.ts';
-import { type Tensor, fromArray, tidy } from '../tensor.ts';
+import { fromArray, type Tensor, tidy } from '../tensor.ts';
 
 export interface ResetBnOptions {
   /** Training data the statistics are computed on. */
@@ -27,9 +27,14 @@ export function recomputeBatchNorm(backend: Backend, model: Model, params: reado
   let seen = 0;
   for (let start = 0; start < n; start += batch, seen++) {
     const rows = Math.min(batch, n - start);
-    tidy(() => ag.noGrad(() => {
-      const x = fromArray(backend, o.split.x.subarray(start * model.inputSize, (start + rows) * model.inputSize), [rows, model.inputSize]);
-      model.forward(params, x, { train: true, bnUpdate: { kind: 'cumulative', seen } });
-    }));
+    tidy(() =>
+      ag.noGrad(() => {
+        const x = fromArray(backend, o.split.x.subarray(start * model.inputSize, (start + rows) * model.inputSize), [
+          rows,
+          model.inputSize,
+        ]);
+        model.forward(params, x, { train: true, bnUpdate: { kind: 'cumulative', seen } });
+      })
+    );
   }
 }

@@ -24,7 +24,10 @@ function adaptiveAvgPool6(x: Tensor): Tensor {
   const [n, h, w, c] = x.shape;
   if (h === 1 && w === 1) return ag.broadcastTo(x, [n, POOLED, POOLED, c]);
   if (h % POOLED === 0 && w % POOLED === 0) return avgPool2d(x, { kernel: [h / POOLED, w / POOLED] });
-  throw new RidgelineError('E_SPEC', `alexnet: adaptive pooling of a ${h}×${w} feature map to 6×6 is not supported (use 64×64 or 224×224 images)`);
+  throw new RidgelineError(
+    'E_SPEC',
+    `alexnet: adaptive pooling of a ${h}×${w} feature map to 6×6 is not supported (use 64×64 or 224×224 images)`,
+  );
 }
 
 export function alexnet(inputShape: readonly number[], classes: number): Model {
@@ -33,7 +36,15 @@ export function alexnet(inputShape: readonly number[], classes: number): Model {
   const b = new ModelBuilder();
   // Every conv's channels (with their batch norm) and every hidden linear's units are
   // interchangeable; classifier.1 sees the pooled maps flattened (C, 6, 6).
-  const [p0, p4, p8, p10, p12, q1, q4] = [['features.0', 64], ['features.4', 192], ['features.8', 384], ['features.10', 256], ['features.12', 256], ['classifier.1', 4096], ['classifier.4', 4096]]
+  const [p0, p4, p8, p10, p12, q1, q4] = [
+    ['features.0', 64],
+    ['features.4', 192],
+    ['features.8', 384],
+    ['features.10', 256],
+    ['features.12', 256],
+    ['classifier.1', 4096],
+    ['classifier.4', 4096],
+  ]
     .map(([name, size]) => b.hidden(name as string, size as number));
   const c0 = b.conv('features.0', c, 64, 11, true, { out: p0 });
   const bn1 = b.batchNorm('features.1', 64, p0);
@@ -47,7 +58,8 @@ export function alexnet(inputShape: readonly number[], classes: number): Model {
   const f6 = b.linear('classifier.6', 4096, classes, true, { in: q4 });
   const forward = (ps: readonly Tensor[], x: Tensor, o: ForwardOptions) => {
     const train = o.train ?? false;
-    const bn = (t: Tensor, s: typeof bn1) => batchNorm(t, { weight: ps[s.w], bias: ps[s.b], runningMean: ps[s.mean], runningVar: ps[s.var] }, train, o.bnUpdate);
+    const bn = (t: Tensor, s: typeof bn1) =>
+      batchNorm(t, { weight: ps[s.w], bias: ps[s.b], runningMean: ps[s.mean], runningVar: ps[s.var] }, train, o.bnUpdate);
     const drop = (t: Tensor, layer: string) => (train ? dropout(t, 0.5, o.noiseSeed ?? 0, layer, o.step ?? 0) : t);
     const pool = (t: Tensor) => maxPool2d(t, { kernel: 3, stride: 2 });
     let t = pool(ag.relu(bn(conv2d(imageOf(x, inputShape), ps[c0.w], ps[c0.b!], 'nchw', { kernel: 11, stride: 4, padding: 2 }), bn1)));
@@ -62,7 +74,8 @@ export function alexnet(inputShape: readonly number[], classes: number): Model {
   };
   return b.build({
     name: 'alexnet',
-    description: `AlexNet (5 conv with batch norm on the first two, 3 fc with dropout) on ${c}×${h}×${w} → ${classes} (large-machine model)`,
+    description:
+      `AlexNet (5 conv with batch norm on the first two, 3 fc with dropout) on ${c}×${h}×${w} → ${classes} (large-machine model)`,
     inputShape,
     classes,
     forward,

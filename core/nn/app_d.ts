@@ -55,7 +55,10 @@ export function appDModel(kind: AppDKind, inputShape: readonly number[], classes
   const head = b.linear(kind === 'mlp-toeplitz' ? '2' : '3', hidden, classes, true, { in: units, inBlock: unitBlock });
   // Biases: per filter for the CNN (broadcast over positions), per unit otherwise; all in
   // the flattened (filter, y, x) order after this reshape.
-  const addBias = (z: Tensor, bias: Tensor) => (kind === 'cnn'
+  const addBias = (
+    z: Tensor,
+    bias: Tensor,
+  ) => (kind === 'cnn'
     ? ag.reshape(ag.add(ag.reshape(z, [z.shape[0], filters, oh * ow]), ag.reshape(bias, [filters, 1])), [z.shape[0], hidden])
     : ag.add(z, ag.reshape(bias, [hidden])));
   const rest = (ps: readonly Tensor[], z1: Tensor, o: ForwardOptions = {}) => {
@@ -69,11 +72,15 @@ export function appDModel(kind: AppDKind, inputShape: readonly number[], classes
     return linear(h1, ps[head.w], ps[head.b!]);
   };
   const names: Record<AppDKind, string> = {
-    cnn: 'convolution', 'lc-cnn': 'locally connected layer', 'mlp-toeplitz': 'dense (Toeplitz-equivalent) layer',
+    cnn: 'convolution',
+    'lc-cnn': 'locally connected layer',
+    'mlp-toeplitz': 'dense (Toeplitz-equivalent) layer',
   };
   return b.build({
     name: kind,
-    description: `${names[kind]} of ${filters} filters ${k}×${k} stride ${k} on ${c}×${h}×${w}, ReLU, linear → ${classes} (Disentangling App. D)`,
+    description: `${
+      names[kind]
+    } of ${filters} filters ${k}×${k} stride ${k} on ${c}×${h}×${w}, ReLU, linear → ${classes} (Disentangling App. D)`,
     inputShape,
     classes,
     forward: (ps, x, o) => rest(ps, addBias(product(x, ps[first.w]), ps[first.b!]), o),
@@ -89,20 +96,32 @@ export function appDModel(kind: AppDKind, inputShape: readonly number[], classes
  * (weights as stored), and the matching dense bias: what `mlp-toeplitz` computes with
  * when given these, it computes exactly what the convolution computes.
  */
-export function toeplitzEmbedding(kind: 'cnn' | 'lc-cnn', inputShape: readonly number[], weight: Float32Array, bias: Float32Array, filters = APP_D_FILTERS): { weight: Float32Array; bias: Float32Array } {
+export function toeplitzEmbedding(
+  kind: 'cnn' | 'lc-cnn',
+  inputShape: readonly number[],
+  weight: Float32Array,
+  bias: Float32Array,
+  filters = APP_D_FILTERS,
+): { weight: Float32Array; bias: Float32Array } {
   const [c, h, w] = imageShape(inputShape, kind);
   const k = APP_D_KERNEL;
   const [oh, ow] = spatialAfter([h, w], [[k, k, 0]], kind);
   const dense = new Float32Array(filters * oh * ow * c * h * w);
   const denseBias = new Float32Array(filters * oh * ow);
-  for (let o = 0; o < filters; o++) for (let y = 0; y < oh; y++) for (let x = 0; x < ow; x++) {
-    const unit = (o * oh + y) * ow + x;
-    denseBias[unit] = kind === 'cnn' ? bias[o] : bias[unit];
-    for (let ch = 0; ch < c; ch++) for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
-      const kernelAt = kind === 'cnn'
-        ? ((o * c + ch) * k + i) * k + j
-        : ((((o * oh + y) * ow + x) * c + ch) * k + i) * k + j;
-      dense[unit * c * h * w + (ch * h + y * k + i) * w + x * k + j] = weight[kernelAt];
+  for (let o = 0; o < filters; o++) {
+    for (let y = 0; y < oh; y++) {
+      for (let x = 0; x < ow; x++) {
+        const unit = (o * oh + y) * ow + x;
+        denseBias[unit] = kind === 'cnn' ? bias[o] : bias[unit];
+        for (let ch = 0; ch < c; ch++) {
+          for (let i = 0; i < k; i++) {
+            for (let j = 0; j < k; j++) {
+              const kernelAt = kind === 'cnn' ? ((o * c + ch) * k + i) * k + j : ((((o * oh + y) * ow + x) * c + ch) * k + i) * k + j;
+              dense[unit * c * h * w + (ch * h + y * k + i) * w + x * k + j] = weight[kernelAt];
+            }
+          }
+        }
+      }
     }
   }
   return { weight: dense, bias: denseBias };

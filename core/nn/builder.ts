@@ -4,7 +4,7 @@
  */
 import { type RngStream, rngStream } from '../rng.ts';
 import type { Tensor } from '../tensor.ts';
-import { type ForwardOptions, type HiddenPermutation, type LayerSlice, type Model, type Task, layoutParams } from './model.ts';
+import { type ForwardOptions, type HiddenPermutation, type LayerSlice, layoutParams, type Model, type Task } from './model.ts';
 
 /** Which hidden permutations act on a layer's input and output units (names from `hidden`). */
 export interface LayerPerm {
@@ -75,11 +75,15 @@ export class ModelBuilder {
     if (!p) throw new Error(`hidden permutation ${perm} is not declared`);
     const length = this.#entries[param].shape[axis];
     if (positions) {
-      if (positions.length !== p.size || positions.some((q) => q < 0 || (q + 1) * block > length)) throw new Error(`${this.#entries[param].name} axis ${axis}: ${p.size} positions within ${length / block} blocks expected`);
+      if (positions.length !== p.size || positions.some((q) => q < 0 || (q + 1) * block > length)) {
+        throw new Error(`${this.#entries[param].name} axis ${axis}: ${p.size} positions within ${length / block} blocks expected`);
+      }
       p.axes.push({ param, axis, block, positions });
       return;
     }
-    if (length !== p.size * block) throw new Error(`${this.#entries[param].name} axis ${axis} has ${length} entries, not ${p.size} units × ${block}`);
+    if (length !== p.size * block) {
+      throw new Error(`${this.#entries[param].name} axis ${axis} has ${length} entries, not ${p.size} units × ${block}`);
+    }
     p.axes.push({ param, axis, block });
   }
 
@@ -180,8 +184,8 @@ export class ModelBuilder {
       symmetry: this.#unsupported !== null
         ? { unsupported: this.#unsupported }
         : this.#declared
-          ? { permutations: [...this.#perms.values()] }
-          : { unsupported: `${spec.name} declares no permutation symmetry yet` },
+        ? { permutations: [...this.#perms.values()] }
+        : { unsupported: `${spec.name} declares no permutation symmetry yet` },
     };
   }
 }

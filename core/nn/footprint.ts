@@ -22,14 +22,16 @@ export function footprint(model: Model, backend: Backend): { largest: number; to
   let f = footprints.get(model);
   if (!f) {
     let measured = { largest: 0, total: 0 };
-    tidy(() => ag.noGrad(() => {
-      // Zero weights suffice to see the shapes (and cost nothing to generate).
-      const ps = model.params.map((p) => zeros(backend, p.shape));
-      const x = zeros(backend, [2, model.inputSize]);
-      measured = measureAllocations(() => {
-        model.forward(ps, x);
-      });
-    }));
+    tidy(() =>
+      ag.noGrad(() => {
+        // Zero weights suffice to see the shapes (and cost nothing to generate).
+        const ps = model.params.map((p) => zeros(backend, p.shape));
+        const x = zeros(backend, [2, model.inputSize]);
+        measured = measureAllocations(() => {
+          model.forward(ps, x);
+        });
+      })
+    );
     f = { largest: Math.ceil(measured.largest / 2), total: Math.ceil(measured.total / 2) };
     footprints.set(model, f);
   }

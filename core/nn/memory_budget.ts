@@ -28,7 +28,9 @@ export function checkTrainable(model: Model): Model {
   if (!(bytes <= BACKEND_MAX_BYTES)) {
     throw new RidgelineError(
       'E_SPEC',
-      `model ${model.name} (${model.description}) has ${model.stateSize} parameters: training needs ${model.stateSize} × 4 bytes × ${TRAINING_COPIES} (weights, gradients, optimizer state) = ${(bytes / GIB).toFixed(1)} GiB, more than the ${BACKEND_MAX_BYTES / GIB} GiB a backend can hold; use a smaller --width`,
+      `model ${model.name} (${model.description}) has ${model.stateSize} parameters: training needs ${model.stateSize} × 4 bytes × ${TRAINING_COPIES} (weights, gradients, optimizer state) = ${
+        (bytes / GIB).toFixed(1)
+      } GiB, more than the ${BACKEND_MAX_BYTES / GIB} GiB a backend can hold; use a smaller --width`,
     );
   }
   return model;

@@ -19,8 +19,19 @@ export interface ModelOptions {
 }
 
 export const MODEL_NAMES = [
-  'logreg', 'linear-L', 'mlp-L', 'cnn', 'lc-cnn', 'mlp-toeplitz', 'vit-lite', 'lenet5', 'vgg-reduced',
-  'resnet20', 'resnet20-nobn', 'siren', 'alexnet',
+  'logreg',
+  'linear-L',
+  'mlp-L',
+  'cnn',
+  'lc-cnn',
+  'mlp-toeplitz',
+  'vit-lite',
+  'lenet5',
+  'vgg-reduced',
+  'resnet20',
+  'resnet20-nobn',
+  'siren',
+  'alexnet',
 ] as const;
 
 /** Concrete names to list (the L-families at their usual depth). */
@@ -56,7 +67,16 @@ function buildModel(name: string, inputShape: readonly number[] | number, classe
   const outputs = Math.max(classes, 1);
   switch (name) {
     case 'logreg':
-      return withTask(sequentialModel({ sizes: [inputs, outputs], slope: null, name, description: `logistic regression ${inputs} → ${outputs}`, inputShape: shape }), isRegression);
+      return withTask(
+        sequentialModel({
+          sizes: [inputs, outputs],
+          slope: null,
+          name,
+          description: `logistic regression ${inputs} → ${outputs}`,
+          inputShape: shape,
+        }),
+        isRegression,
+      );
     case 'cnn':
     case 'lc-cnn':
     case 'mlp-toeplitz':
@@ -82,13 +102,16 @@ function buildModel(name: string, inputShape: readonly number[] | number, classe
     const sizes = [inputs, ...Array(layers - 1).fill(hidden), outputs];
     const isMlp = m[1] === 'mlp';
     const act = slope === 0 ? 'ReLU' : slope === 1 ? 'identity' : `LeakyReLU(${slope})`;
-    return withTask(sequentialModel({
-      sizes,
-      slope: isMlp ? slope : null,
-      name,
-      description: isMlp ? `${layers}-layer MLP, width ${hidden}, ${act}` : `${layers}-layer deep linear network, width ${hidden}`,
-      inputShape: shape,
-    }), isRegression);
+    return withTask(
+      sequentialModel({
+        sizes,
+        slope: isMlp ? slope : null,
+        name,
+        description: isMlp ? `${layers}-layer MLP, width ${hidden}, ${act}` : `${layers}-layer deep linear network, width ${hidden}`,
+        inputShape: shape,
+      }),
+      isRegression,
+    );
   }
   spec(`unknown model '${name}'; valid: ${MODEL_NAMES.join(', ')} (L = number of linear layers, e.g. mlp-2)`);
 }

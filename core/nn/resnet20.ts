@@ -8,11 +8,11 @@
  * `batchNorm: false` drops every batch norm (the "BN off" variant of docs/models.md).
  */
 import * as ag from '../autograd/mod.ts';
-import { type Tensor, fromArray } from '../tensor.ts';
+import { fromArray, type Tensor } from '../tensor.ts';
 import { ModelBuilder, normalInit } from './builder.ts';
 import { imageOf, linear } from './functional/basic.ts';
 import { conv2d } from './functional/conv.ts';
-import { type RunningUpdate, batchNorm } from './functional/norm.ts';
+import { batchNorm, type RunningUpdate } from './functional/norm.ts';
 import { globalAvgPool } from './functional/pool.ts';
 import { unfold } from '../autograd/window.ts';
 import type { ForwardOptions, Model } from './model.ts';
@@ -73,10 +73,17 @@ export function resnet20(inputShape: readonly number[], classes: number, withBat
       const stride = stage > 0 && i === 0 ? 2 : 1;
       const p = `layer${stage + 1}.${i}`;
       const inner = b.hidden(`${p}.inner`, planes);
-      const blk = { conv1: conv(`${p}.conv1`, inC, planes), bn1: bn(`${p}.bn1`, planes), conv2: conv(`${p}.conv2`, planes, planes), bn2: bn(`${p}.bn2`, planes), stride, inner };
+      const blk = {
+        conv1: conv(`${p}.conv1`, inC, planes),
+        bn1: bn(`${p}.bn1`, planes),
+        conv2: conv(`${p}.conv2`, planes, planes),
+        bn2: bn(`${p}.bn2`, planes),
+        stride,
+        inner,
+      };
       onStream(stride === 2 ? stage - 1 : stage, blk.conv1, 1);
       b.acts(inner, blk.conv1, 0);
-      if (blk.bn1) for (const t of [blk.bn1.w, blk.bn1.b, blk.bn1.mean, blk.bn1.var]) b.acts(inner, t, 0);
+      if (blk.bn1) { for (const t of [blk.bn1.w, blk.bn1.b, blk.bn1.mean, blk.bn1.var]) b.acts(inner, t, 0); }
       b.acts(inner, blk.conv2, 1);
       onStream(stage, blk.conv2, 0);
       onBn(stage, blk.bn2);
@@ -90,9 +97,10 @@ export function resnet20(inputShape: readonly number[], classes: number, withBat
   const forwardFrom = (ps: readonly Tensor[], z1: Tensor, o: ForwardOptions) => {
     const train = o.train ?? false;
     const update: RunningUpdate = o.bnUpdate ?? { kind: 'ema' };
-    const norm = (x: Tensor, s: Bn | null) => (s
-      ? batchNorm(x, { weight: ps[s.w], bias: ps[s.b], runningMean: ps[s.mean], runningVar: ps[s.var] }, train, update)
-      : x);
+    const norm = (
+      x: Tensor,
+      s: Bn | null,
+    ) => (s ? batchNorm(x, { weight: ps[s.w], bias: ps[s.b], runningMean: ps[s.mean], runningVar: ps[s.var] }, train, update) : x);
     let x = ag.relu(norm(z1, stem.bn));
     for (const blk of blocks) {
       const input = x;
@@ -108,7 +116,9 @@ export function resnet20(inputShape: readonly number[], classes: number, withBat
   const first = (x: Tensor, wt: Tensor) => conv2d(imageOf(x, inputShape), wt, null, 'nchw', { kernel: 3, padding: 1 });
   return b.build({
     name,
-    description: `ResNet-20 (16/32/64 channels, 3×3 blocks, option-A shortcuts)${withBatchNorm ? ' with batch norm' : ' without batch norm'}`,
+    description: `ResNet-20 (16/32/64 channels, 3×3 blocks, option-A shortcuts)${
+      withBatchNorm ? ' with batch norm' : ' without batch norm'
+    }`,
     inputShape,
     classes,
     forward: (ps, x, o) => forwardFrom(ps, first(x, ps[stem.conv]), o),

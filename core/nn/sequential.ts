@@ -29,7 +29,9 @@ export function sequentialModel(o: SequentialOptions): Model {
   const hiddenPerm = (l: number) => (l > 0 && l < sizes.length - 1 ? `h${l}` : undefined);
   for (let l = 1; l < sizes.length - 1; l++) b.hidden(`h${l}`, sizes[l]);
   if (sizes.length === 2) b.noHiddenUnits();
-  const fc = sizes.slice(1).map((out, l) => b.linear(String(moduleIndex(l)), sizes[l], out, true, { in: hiddenPerm(l), out: hiddenPerm(l + 1) }));
+  const fc = sizes.slice(1).map((out, l) =>
+    b.linear(String(moduleIndex(l)), sizes[l], out, true, { in: hiddenPerm(l), out: hiddenPerm(l + 1) })
+  );
   const activate = (h: Tensor) => (slope === null ? h : ag.leakyRelu(h, slope));
   const rest = (ps: readonly Tensor[], z1: Tensor, options: ForwardOptions = {}) => {
     let h = z1;

@@ -57,7 +57,8 @@ export function vitLite(inputShape: readonly number[], classes: number, width = 
   };
   return b.build({
     name: 'vit-lite',
-    description: `ViT-lite: patch ${VIT_PATCH} embedding to ${width}, class token, one attention block (${VIT_HEADS} heads × ${VIT_HEAD_DIM}, no skip, no MLP), layer norms, linear → ${classes}`,
+    description:
+      `ViT-lite: patch ${VIT_PATCH} embedding to ${width}, class token, one attention block (${VIT_HEADS} heads × ${VIT_HEAD_DIM}, no skip, no MLP), layer norms, linear → ${classes}`,
     inputShape,
     classes,
     forward: (ps, x) => rest(ps, ag.add(first(x, ps[patch.w]), ps[patch.b!])),
@@ -77,13 +78,26 @@ export function vitLite(inputShape: readonly number[], classes: number, width = 
  */
 function declareVitSymmetry(
   b: ModelBuilder,
-  t: { cls: number; pos: number; patch: { w: number; b: number | null }; norm1: { w: number; b: number }; qkv: { w: number; b: number | null }; proj: { w: number; b: number | null }; norm: { w: number; b: number }; head: { w: number; b: number | null } },
+  t: {
+    cls: number;
+    pos: number;
+    patch: { w: number; b: number | null };
+    norm1: { w: number; b: number };
+    qkv: { w: number; b: number | null };
+    proj: { w: number; b: number | null };
+    norm: { w: number; b: number };
+    head: { w: number; b: number | null };
+  },
   width: number,
 ): void {
   const embed = b.hidden('embedding', width);
-  for (const [param, axis] of [[t.cls, 2], [t.pos, 2], [t.patch.w, 0], [t.patch.b!, 0], [t.norm1.w, 0], [t.norm1.b, 0], [t.qkv.w, 1]] as const) b.acts(embed, param, axis);
+  for (
+    const [param, axis] of [[t.cls, 2], [t.pos, 2], [t.patch.w, 0], [t.patch.b!, 0], [t.norm1.w, 0], [t.norm1.b, 0], [t.qkv.w, 1]] as const
+  ) b.acts(embed, param, axis);
   const out = b.hidden('attention-out', width);
-  for (const [param, axis] of [[t.proj.w, 0], [t.proj.b!, 0], [t.norm.w, 0], [t.norm.b, 0], [t.head.w, 1]] as const) b.acts(out, param, axis);
+  for (const [param, axis] of [[t.proj.w, 0], [t.proj.b!, 0], [t.norm.w, 0], [t.norm.b, 0], [t.head.w, 1]] as const) {
+    b.acts(out, param, axis);
+  }
   const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
   const inner = VIT_HEADS * VIT_HEAD_DIM;
   for (let h = 0; h < VIT_HEADS; h++) {

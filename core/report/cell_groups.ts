@@ -4,9 +4,13 @@
  */
 import type { CurvePoint, ForkCell, SplitMetrics } from '../experiments/result_schema.ts';
 import { sortedCells } from './csv.ts';
-import { type Point, displayMinus, formatSig } from './svg.ts';
+import { displayMinus, formatSig, type Point } from './svg.ts';
 
-export interface Group { k1: number; k2: number; cells: ForkCell[] }
+export interface Group {
+  k1: number;
+  k2: number;
+  cells: ForkCell[];
+}
 
 export const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 export const avg = (g: Group, f: (c: ForkCell) => number) => mean(g.cells.map(f));
@@ -29,7 +33,9 @@ export type PathOf = (c: ForkCell) => { train: SplitMetrics; test: SplitMetrics 
 /** Pointwise mean of the repeats' curves, matched by α (grids are equal within a run). */
 export function meanCurve(g: Group, split: 'train' | 'test', f: (p: CurvePoint) => number, path: PathOf = (c) => c): Point[] {
   const byAlpha = new Map<number, number[]>();
-  for (const cell of g.cells) for (const p of path(cell)?.[split].curve ?? []) byAlpha.set(p.alpha, [...(byAlpha.get(p.alpha) ?? []), f(p)]);
+  for (const cell of g.cells) {
+    for (const p of path(cell)?.[split].curve ?? []) byAlpha.set(p.alpha, [...(byAlpha.get(p.alpha) ?? []), f(p)]);
+  }
   return [...byAlpha.entries()].sort((a, b) => a[0] - b[0]).map(([x, ys]) => ({ x, y: mean(ys) }));
 }
 // ---------------------------------------------------------------- number formats
@@ -38,4 +44,3 @@ export const finite = (v: number) => typeof v === 'number' && Number.isFinite(v)
 /** Percent with two decimals (docs/metrics.md: percent tables print 100·B). */
 export const pct = (v: number, digits = 2) => (finite(v) ? displayMinus((100 * v).toFixed(digits)) : 'n/a');
 export const num = (v: number, digits = 4) => (finite(v) ? formatSig(v, digits) : 'n/a');
-

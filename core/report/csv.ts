@@ -6,7 +6,7 @@
  * differences of nearby losses and rounding here would hide exactly what they measure.
  * −0 keeps its sign (String(-0) is "0"). Lines end in CRLF as the RFC asks, header first.
  */
-import { type ForkCell, type ForkResult, SUMMARY_METRICS, type SplitMetrics } from '../experiments/result_schema.ts';
+import { type ForkCell, type ForkResult, type SplitMetrics, SUMMARY_METRICS } from '../experiments/result_schema.ts';
 
 export type CsvValue = string | number | boolean | null | undefined;
 
@@ -35,16 +35,37 @@ export function sortedCells(cells: readonly ForkCell[]): ForkCell[] {
 }
 
 export const CELL_COLUMNS = [
-  'k1', 'k2', 'repeat', 'a', 'b', 'split',
-  'lossBarrier', 'lossBarrierAlpha', 'errorBarrier', 'errorFloor', 'errorBarrierExcess', 'normalizedBarrier',
-  'lossA', 'lossB', 'accuracyA', 'accuracyB',
-  'predictionDistance', 'predictionDistanceSymmetric', 'weightDistance', 'connected',
+  'k1',
+  'k2',
+  'repeat',
+  'a',
+  'b',
+  'split',
+  'lossBarrier',
+  'lossBarrierAlpha',
+  'errorBarrier',
+  'errorFloor',
+  'errorBarrierExcess',
+  'normalizedBarrier',
+  'lossA',
+  'lossB',
+  'accuracyA',
+  'accuracyB',
+  'predictionDistance',
+  'predictionDistanceSymmetric',
+  'weightDistance',
+  'connected',
 ] as const;
 
 /** Columns a run with --align adds to cells.csv (and --repair fills the repaired ones). */
 export const ALIGNED_CELL_COLUMNS = [
-  'alignMethod', 'alignedLossBarrier', 'alignedErrorBarrier', 'alignedErrorFloor', 'alignedWeightDistance',
-  'repairedLossBarrier', 'repairedErrorBarrier',
+  'alignMethod',
+  'alignedLossBarrier',
+  'alignedErrorBarrier',
+  'alignedErrorFloor',
+  'alignedWeightDistance',
+  'repairedLossBarrier',
+  'repairedErrorBarrier',
 ] as const;
 
 const aligned = (result: ForkResult) => result.cells.some((c) => c.aligned);
@@ -62,14 +83,37 @@ export function cellsCsv(result: ForkResult): string {
       const m: SplitMetrics = cell[split];
       const al = cell.aligned;
       rows.push([
-        cell.k1, cell.k2, cell.repeat, cell.a, cell.b, split,
-        m.lossBarrier, m.lossBarrierAlpha, m.errorBarrier, m.errorFloor, m.errorBarrierExcess, m.normalizedBarrier,
-        m.lossA, m.lossB, m.accuracyA, m.accuracyB,
-        m.predictionDistance, m.predictionDistanceSymmetric, cell.weightDistance, cell.connected,
-        ...(withAligned ? [
-          al?.method, al?.[split].lossBarrier, al?.[split].errorBarrier, al?.[split].errorFloor, al?.weightDistance,
-          al?.repaired?.[split].lossBarrier, al?.repaired?.[split].errorBarrier,
-        ] : []),
+        cell.k1,
+        cell.k2,
+        cell.repeat,
+        cell.a,
+        cell.b,
+        split,
+        m.lossBarrier,
+        m.lossBarrierAlpha,
+        m.errorBarrier,
+        m.errorFloor,
+        m.errorBarrierExcess,
+        m.normalizedBarrier,
+        m.lossA,
+        m.lossB,
+        m.accuracyA,
+        m.accuracyB,
+        m.predictionDistance,
+        m.predictionDistanceSymmetric,
+        cell.weightDistance,
+        cell.connected,
+        ...(withAligned
+          ? [
+            al?.method,
+            al?.[split].lossBarrier,
+            al?.[split].errorBarrier,
+            al?.[split].errorFloor,
+            al?.weightDistance,
+            al?.repaired?.[split].lossBarrier,
+            al?.repaired?.[split].errorBarrier,
+          ]
+          : []),
       ]);
     }
   }
@@ -87,7 +131,9 @@ export function curvesCsv(result: ForkResult): string {
   const rows: CsvValue[][] = [];
   for (const cell of sortedCells(result.cells)) {
     const paths: [string, { train: SplitMetrics; test: SplitMetrics } | undefined][] = [
-      ['trained', cell], ['aligned', cell.aligned], ['repaired', cell.aligned?.repaired],
+      ['trained', cell],
+      ['aligned', cell.aligned],
+      ['repaired', cell.aligned?.repaired],
     ];
     for (const [path, metrics] of withAligned ? paths : paths.slice(0, 1)) {
       if (!metrics) continue;

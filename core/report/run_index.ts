@@ -116,7 +116,9 @@ export function describeResult(kind: RunKind, j: Json): { title: string; numbers
       return { title: `align (${j.method}): ${[j.model, j.data].join(' on ')}`, numbers };
     case 'rebasin': {
       const rows = (j.rows ?? []) as Json[];
-      for (const r of rows.filter((r) => r.method !== 'none').slice(0, 3)) add(pct(`test error barrier, width ${r.width}, ${r.method}`, r.test?.errorBarrier));
+      for (const r of rows.filter((r) => r.method !== 'none').slice(0, 3)) {
+        add(pct(`test error barrier, width ${r.width}, ${r.method}`, r.test?.errorBarrier));
+      }
       return { title: `rebasin: ${modelData(spec)}`, numbers };
     }
   }
@@ -136,7 +138,9 @@ async function runIn(files: FileStore, dir: string, rel: string, names: string[]
     if (!kind) continue;
     const fileNames: string[] = [];
     // FileStore has no stat: what lists nothing is taken for a file (an empty directory would be too, harmlessly).
-    for (const name of names) if ((await files.list(joinPath(dir, name))).length === 0 && (await admit(joinPath(dir, name)))) fileNames.push(name);
+    for (const name of names) {
+      if ((await files.list(joinPath(dir, name))).length === 0 && (await admit(joinPath(dir, name)))) fileNames.push(name);
+    }
     const report = ['report.html', 'hull.html'].find((r) => fileNames.includes(r)) ?? null;
     return { path: rel, kind, result: file, ...describeResult(kind, json as Json), files: fileNames, report };
   }

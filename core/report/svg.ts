@@ -146,10 +146,18 @@ export const MARKERS: readonly MarkerShape[] = ['circle', 'square', 'triangle', 
 
 export function marker(shape: MarkerShape, x: number, y: number, color: string, r = 3): string {
   switch (shape) {
-    case 'circle': return `<circle cx="${c(x)}" cy="${c(y)}" r="${c(r)}" fill="${color}"/>`;
-    case 'square': return `<rect x="${c(x - r)}" y="${c(y - r)}" width="${c(2 * r)}" height="${c(2 * r)}" fill="${color}"/>`;
-    case 'triangle': return `<polygon points="${c(x)},${c(y - 1.3 * r)} ${c(x + 1.2 * r)},${c(y + 0.9 * r)} ${c(x - 1.2 * r)},${c(y + 0.9 * r)}" fill="${color}"/>`;
-    case 'diamond': return `<polygon points="${c(x)},${c(y - 1.4 * r)} ${c(x + 1.4 * r)},${c(y)} ${c(x)},${c(y + 1.4 * r)} ${c(x - 1.4 * r)},${c(y)}" fill="${color}"/>`;
+    case 'circle':
+      return `<circle cx="${c(x)}" cy="${c(y)}" r="${c(r)}" fill="${color}"/>`;
+    case 'square':
+      return `<rect x="${c(x - r)}" y="${c(y - r)}" width="${c(2 * r)}" height="${c(2 * r)}" fill="${color}"/>`;
+    case 'triangle':
+      return `<polygon points="${c(x)},${c(y - 1.3 * r)} ${c(x + 1.2 * r)},${c(y + 0.9 * r)} ${c(x - 1.2 * r)},${
+        c(y + 0.9 * r)
+      }" fill="${color}"/>`;
+    case 'diamond':
+      return `<polygon points="${c(x)},${c(y - 1.4 * r)} ${c(x + 1.4 * r)},${c(y)} ${c(x)},${c(y + 1.4 * r)} ${c(x - 1.4 * r)},${
+        c(y)
+      }" fill="${color}"/>`;
   }
 }
 
@@ -162,8 +170,8 @@ export interface LegendEntry {
 
 function legendSwatch(e: LegendEntry, x: number, y: number): string {
   const dash = e.dash ? ` stroke-dasharray="${e.dash}"` : '';
-  return `<line x1="${c(x)}" y1="${c(y)}" x2="${c(x + 22)}" y2="${c(y)}" stroke="${e.color}" stroke-width="2"${dash}/>`
-    + (e.marker ? marker(e.marker, x + 11, y, e.color) : '');
+  return `<line x1="${c(x)}" y1="${c(y)}" x2="${c(x + 22)}" y2="${c(y)}" stroke="${e.color}" stroke-width="2"${dash}/>` +
+    (e.marker ? marker(e.marker, x + 11, y, e.color) : '');
 }
 
 /** Legend entries laid out in rows that wrap at `width`; returns the markup and its height. */
@@ -173,7 +181,10 @@ export function legendRows(entries: readonly LegendEntry[], x0: number, y0: numb
   const parts: string[] = [];
   for (const e of entries) {
     const w = 30 + textWidth(e.name, 11) + 14;
-    if (x > x0 && x + w > x0 + width) { x = x0; y += 18; }
+    if (x > x0 && x + w > x0 + width) {
+      x = x0;
+      y += 18;
+    }
     parts.push(legendSwatch(e, x, y), `<text x="${c(x + 28)}" y="${c(y + 4)}" font-size="11">${escapeXml(e.name)}</text>`);
     x += w;
   }
@@ -235,8 +246,10 @@ const hasInterval = (p: Point) => Number.isFinite(p.yLow) && Number.isFinite(p.y
 const FRAME = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="11" fill="#222"';
 
 function svgOpen(width: number, height: number, label: string): string {
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${c(width)}" height="${c(height)}" viewBox="0 0 ${c(width)} ${c(height)}" role="img" aria-label="${escapeXml(label)}" ${FRAME}>`
-    + (label ? `<title>${escapeXml(label)}</title>` : '');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${c(width)}" height="${c(height)}" viewBox="0 0 ${c(width)} ${
+    c(height)
+  }" role="img" aria-label="${escapeXml(label)}" ${FRAME}>` +
+    (label ? `<title>${escapeXml(label)}</title>` : '');
 }
 
 /** Line chart of several series; non-finite points break a line rather than poison it. */
@@ -253,8 +266,7 @@ export function lineChart(series: readonly Series[], options: LineChartOptions =
   }));
 
   const top = options.title ? 24 : 10;
-  const legendW = options.legend === 'none' || series.length === 0
-    ? 0 : 40 + Math.max(...series.map((s) => textWidth(s.name, 11)));
+  const legendW = options.legend === 'none' || series.length === 0 ? 0 : 40 + Math.max(...series.map((s) => textWidth(s.name, 11)));
   const yTicks = ys.length ? niceTicks(Math.min(...ys), Math.max(...ys), Math.max(3, Math.round((height - top - 40) / 38))) : [0, 1];
   const yLabels = formatTicks(yTicks);
   const left = (options.yLabel ? 20 : 4) + Math.max(...yLabels.map((t) => textWidth(t, 11))) + 10;
@@ -276,13 +288,17 @@ export function lineChart(series: readonly Series[], options: LineChartOptions =
   yTicks.forEach((t, i) => {
     const y = sy(t);
     const stroke = t === 0 && y0 < 0 ? '#666' : '#e3e3e3';
-    out.push(`<line x1="${c(left)}" y1="${c(y)}" x2="${c(left + pw)}" y2="${c(y)}" stroke="${stroke}"/>`,
-      `<text x="${c(left - 6)}" y="${c(y + 4)}" text-anchor="end">${escapeXml(yLabels[i])}</text>`);
+    out.push(
+      `<line x1="${c(left)}" y1="${c(y)}" x2="${c(left + pw)}" y2="${c(y)}" stroke="${stroke}"/>`,
+      `<text x="${c(left - 6)}" y="${c(y + 4)}" text-anchor="end">${escapeXml(yLabels[i])}</text>`,
+    );
   });
   xTicks.forEach((t, i) => {
     const x = sx(t);
-    out.push(`<line x1="${c(x)}" y1="${c(top)}" x2="${c(x)}" y2="${c(top + ph)}" stroke="#efefef"/>`,
-      `<text x="${c(x)}" y="${c(top + ph + 15)}" text-anchor="middle">${escapeXml(xLabels[i])}</text>`);
+    out.push(
+      `<line x1="${c(x)}" y1="${c(top)}" x2="${c(x)}" y2="${c(top + ph)}" stroke="#efefef"/>`,
+      `<text x="${c(x)}" y="${c(top + ph + 15)}" text-anchor="middle">${escapeXml(xLabels[i])}</text>`,
+    );
   });
   out.push(`<rect x="${c(left)}" y="${c(top)}" width="${c(pw)}" height="${c(ph)}" fill="none" stroke="#999"/>`);
   for (const m of options.xMarks ?? []) {
@@ -290,8 +306,16 @@ export function lineChart(series: readonly Series[], options: LineChartOptions =
     out.push(`<line x1="${c(sx(m.x))}" y1="${c(top)}" x2="${c(sx(m.x))}" y2="${c(top + ph)}" stroke="#888" stroke-dasharray="2 3"/>`);
     if (m.label) out.push(`<text x="${c(sx(m.x) + 3)}" y="${c(top + 11)}" font-size="10" fill="#555">${escapeXml(m.label)}</text>`);
   }
-  if (options.xLabel) out.push(`<text x="${c(left + pw / 2)}" y="${c(height - 6)}" text-anchor="middle" font-size="12">${escapeXml(options.xLabel)}</text>`);
-  if (options.yLabel) out.push(`<text transform="translate(13 ${c(top + ph / 2)}) rotate(-90)" text-anchor="middle" font-size="12">${escapeXml(options.yLabel)}</text>`);
+  if (options.xLabel) {
+    out.push(`<text x="${c(left + pw / 2)}" y="${c(height - 6)}" text-anchor="middle" font-size="12">${escapeXml(options.xLabel)}</text>`);
+  }
+  if (options.yLabel) {
+    out.push(
+      `<text transform="translate(13 ${c(top + ph / 2)}) rotate(-90)" text-anchor="middle" font-size="12">${
+        escapeXml(options.yLabel)
+      }</text>`,
+    );
+  }
   if (finite.length === 0) out.push(`<text x="${c(left + pw / 2)}" y="${c(top + ph / 2)}" text-anchor="middle" fill="#777">no data</text>`);
 
   for (const s of styled) {
@@ -304,8 +328,14 @@ export function lineChart(series: readonly Series[], options: LineChartOptions =
     // Error bars first, so that lines and markers stay on top of them.
     for (const p of runs.flat().filter(hasInterval)) {
       const [x, lo, hi] = [sx(p.x), sy(p.yLow!), sy(p.yHigh!)];
-      const text = `${s.name}, x = ${formatSig(p.x, 4)}: ${options.intervalLabel ?? 'interval'} [${formatSig(p.yLow!, 4)}, ${formatSig(p.yHigh!, 4)}]`;
-      out.push(`<path d="M${c(x)} ${c(lo)}V${c(hi)}M${c(x - 3)} ${c(lo)}h6M${c(x - 3)} ${c(hi)}h6" fill="none" stroke="${s.color}" stroke-width="1.2"><title>${escapeXml(text)}</title></path>`);
+      const text = `${s.name}, x = ${formatSig(p.x, 4)}: ${options.intervalLabel ?? 'interval'} [${formatSig(p.yLow!, 4)}, ${
+        formatSig(p.yHigh!, 4)
+      }]`;
+      out.push(
+        `<path d="M${c(x)} ${c(lo)}V${c(hi)}M${c(x - 3)} ${c(lo)}h6M${c(x - 3)} ${
+          c(hi)
+        }h6" fill="none" stroke="${s.color}" stroke-width="1.2"><title>${escapeXml(text)}</title></path>`,
+      );
     }
     for (const run of runs) {
       if (run.length > 1) {
@@ -313,14 +343,18 @@ export function lineChart(series: readonly Series[], options: LineChartOptions =
         out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.8" stroke-linejoin="round"${dash}/>`);
       }
       // A lone point would be invisible without a marker, so it always gets one.
-      if (s.marker || run.length === 1) for (const p of run) out.push(marker(s.marker ?? 'circle', sx(p.x), sy(p.y), s.color));
+      if (s.marker || run.length === 1) { for (const p of run) out.push(marker(s.marker ?? 'circle', sx(p.x), sy(p.y), s.color)); }
     }
   }
   // Targets last, above every line, so the pointer finds them wherever lines cross.
   if (options.hoverTargets) {
     styled.forEach((s, i) => {
       for (const p of s.points.filter((q) => Number.isFinite(q.x) && Number.isFinite(q.y))) {
-        out.push(`<circle class="hover-point" cx="${c(sx(p.x))}" cy="${c(sy(p.y))}" r="7" fill="transparent" data-series="${i}" data-name="${escapeXml(s.name)}" data-color="${s.color}" data-x="${p.x}" data-y="${p.y}"/>`);
+        out.push(
+          `<circle class="hover-point" cx="${c(sx(p.x))}" cy="${c(sy(p.y))}" r="7" fill="transparent" data-series="${i}" data-name="${
+            escapeXml(s.name)
+          }" data-color="${s.color}" data-x="${p.x}" data-y="${p.y}"/>`,
+        );
       }
     });
   }
@@ -376,7 +410,8 @@ export function heatMap(values: readonly (readonly (number | null | undefined)[]
   const fmt = options.format ?? ((v: number) => formatSig(v));
   const at = (r: number, k: number) => values[r]?.[k];
   const finite = values.flat().filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-  let [lo, hi] = options.domain ?? (finite.length ? ((t) => [t[0], t[t.length - 1]])(niceTicks(Math.min(...finite), Math.max(...finite), 5)) : [0, 1]);
+  let [lo, hi] = options.domain ??
+    (finite.length ? ((t) => [t[0], t[t.length - 1]])(niceTicks(Math.min(...finite), Math.max(...finite), 5)) : [0, 1]);
   if (!(hi > lo)) [lo, hi] = [lo - 0.5, lo + 0.5];
 
   const top = (options.title ? 26 : 8) + 4;
@@ -389,8 +424,15 @@ export function heatMap(values: readonly (readonly (number | null | undefined)[]
   const barLabels = formatTicks(barTicks);
   const barX = left + gw + 24;
   const hasMissing = finite.length < rows * cols;
-  const width = Math.max(options.title ? left + textWidth(options.title, 13) + 8 : 0, barX + 20 + Math.max(textWidth(options.legendLabel ?? '', 11) - 24, hasMissing ? textWidth('missing', 11) - 2 : 0,
-    ...barLabels.map((s) => textWidth(s, 11))) + 12);
+  const width = Math.max(
+    options.title ? left + textWidth(options.title, 13) + 8 : 0,
+    barX + 20 +
+      Math.max(
+        textWidth(options.legendLabel ?? '', 11) - 24,
+        hasMissing ? textWidth('missing', 11) - 2 : 0,
+        ...barLabels.map((s) => textWidth(s, 11)),
+      ) + 12,
+  );
   const height = top + Math.max(gh + 22 + (options.xLabel ? 18 : 0), barH + 40) + 6;
   const t = (v: number) => (v - lo) / (hi - lo);
 
@@ -409,32 +451,57 @@ export function heatMap(values: readonly (readonly (number | null | undefined)[]
       const fill = viridis(t(v));
       const label = options.cellText ? options.cellText(r, k, v) : fmt(v);
       const size = Math.min(11, (cw - 6) / (label.length * 0.6));
-      out.push(`<rect x="${c(x)}" y="${c(y)}" width="${cw}" height="${ch}" fill="${fill}" stroke="#fff"><title>${escapeXml(`${options.rowLabels[r]}, ${options.colLabels[k]}: ${label}`)}</title></rect>`,
-        `<text x="${c(x + cw / 2)}" y="${c(y + ch / 2 + size / 3)}" text-anchor="middle" font-size="${c(size)}" fill="${prefersDarkText(fill) ? '#111' : '#fff'}">${escapeXml(label)}</text>`);
+      out.push(
+        `<rect x="${c(x)}" y="${c(y)}" width="${cw}" height="${ch}" fill="${fill}" stroke="#fff"><title>${
+          escapeXml(`${options.rowLabels[r]}, ${options.colLabels[k]}: ${label}`)
+        }</title></rect>`,
+        `<text x="${c(x + cw / 2)}" y="${c(y + ch / 2 + size / 3)}" text-anchor="middle" font-size="${c(size)}" fill="${
+          prefersDarkText(fill) ? '#111' : '#fff'
+        }">${escapeXml(label)}</text>`,
+      );
     }
   }
   options.colLabels.forEach((s, k) => {
     out.push(`<text x="${c(left + k * cw + cw / 2)}" y="${c(top + gh + 14)}" text-anchor="middle">${escapeXml(s)}</text>`);
   });
-  if (options.xLabel) out.push(`<text x="${c(left + gw / 2)}" y="${c(top + gh + 32)}" text-anchor="middle" font-size="12">${escapeXml(options.xLabel)}</text>`);
-  if (options.yLabel) out.push(`<text transform="translate(13 ${c(top + gh / 2)}) rotate(-90)" text-anchor="middle" font-size="12">${escapeXml(options.yLabel)}</text>`);
+  if (options.xLabel) {
+    out.push(
+      `<text x="${c(left + gw / 2)}" y="${c(top + gh + 32)}" text-anchor="middle" font-size="12">${escapeXml(options.xLabel)}</text>`,
+    );
+  }
+  if (options.yLabel) {
+    out.push(
+      `<text transform="translate(13 ${c(top + gh / 2)}) rotate(-90)" text-anchor="middle" font-size="12">${
+        escapeXml(options.yLabel)
+      }</text>`,
+    );
+  }
 
   // Colour bar as stacked slices (a gradient would need an id); high values on top.
   const slices = 48;
   for (let i = 0; i < slices; i++) {
-    out.push(`<rect x="${c(barX)}" y="${c(top + barH - ((i + 1) * barH) / slices)}" width="14" height="${c(barH / slices + 0.5)}" fill="${viridis((i + 0.5) / slices)}"/>`);
+    out.push(
+      `<rect x="${c(barX)}" y="${c(top + barH - ((i + 1) * barH) / slices)}" width="14" height="${c(barH / slices + 0.5)}" fill="${
+        viridis((i + 0.5) / slices)
+      }"/>`,
+    );
   }
   out.push(`<rect x="${c(barX)}" y="${c(top)}" width="14" height="${c(barH)}" fill="none" stroke="#999"/>`);
   barTicks.forEach((v, i) => {
     const y = top + barH - t(v) * barH;
-    out.push(`<line x1="${c(barX + 14)}" y1="${c(y)}" x2="${c(barX + 18)}" y2="${c(y)}" stroke="#666"/>`,
-      `<text x="${c(barX + 21)}" y="${c(y + 4)}">${escapeXml(barLabels[i])}</text>`);
+    out.push(
+      `<line x1="${c(barX + 14)}" y1="${c(y)}" x2="${c(barX + 18)}" y2="${c(y)}" stroke="#666"/>`,
+      `<text x="${c(barX + 21)}" y="${c(y + 4)}">${escapeXml(barLabels[i])}</text>`,
+    );
   });
   if (options.legendLabel) out.push(`<text x="${c(barX - 4)}" y="${c(top + barH + 16)}">${escapeXml(options.legendLabel)}</text>`);
   if (hasMissing) {
     const y = top + barH + 22;
-    out.push(`<rect x="${c(barX)}" y="${c(y)}" width="14" height="10" fill="#e6e6e6"/>`, hatch(barX, y, 14, 10, 4),
-      `<text x="${c(barX + 18)}" y="${c(y + 9)}">missing</text>`);
+    out.push(
+      `<rect x="${c(barX)}" y="${c(y)}" width="14" height="10" fill="#e6e6e6"/>`,
+      hatch(barX, y, 14, 10, 4),
+      `<text x="${c(barX + 18)}" y="${c(y + 9)}">missing</text>`,
+    );
   }
   out.push('</svg>');
   return out.join('');

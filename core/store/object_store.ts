@@ -62,7 +62,18 @@ export interface Claim {
 const GEN_DIGITS = 6;
 
 /** The names a store holds at its top level. */
-const STORE_ENTRIES = new Set(['store.json', 'objects', 'partial', 'claims', 'executions', 'failures', 'damaged', 'sweeps', 'logs', 'slurm']);
+const STORE_ENTRIES = new Set([
+  'store.json',
+  'objects',
+  'partial',
+  'claims',
+  'executions',
+  'failures',
+  'damaged',
+  'sweeps',
+  'logs',
+  'slurm',
+]);
 
 export class ObjectStore {
   /** One line per damaged object found (and set aside), for the progress log. */
@@ -87,19 +98,34 @@ export class ObjectStore {
         }
       }
       if (info === null) {
-        throw new RidgelineError('E_DAMAGED', `${marker} is damaged (not JSON); it marks ${root} as a ridgeline store — restore it as {"format": "${STORE_FORMAT}", "version": ${STORE_VERSION}}`);
+        throw new RidgelineError(
+          'E_DAMAGED',
+          `${marker} is damaged (not JSON); it marks ${root} as a ridgeline store — restore it as {"format": "${STORE_FORMAT}", "version": ${STORE_VERSION}}`,
+        );
       }
       if (info.format !== STORE_FORMAT || info.version !== STORE_VERSION) {
-        throw new RidgelineError('E_SPEC', `--store ${root}: a store of format ${String(info.format)} version ${String(info.version)}; this ridgeline reads ${STORE_FORMAT} version ${STORE_VERSION}`);
+        throw new RidgelineError(
+          'E_SPEC',
+          `--store ${root}: a store of format ${String(info.format)} version ${
+            String(info.version)
+          }; this ridgeline reads ${STORE_FORMAT} version ${STORE_VERSION}`,
+        );
       }
       return new ObjectStore(files, root);
     }
-    if (!o.create) throw new RidgelineError('E_SPEC', `--store ${root}: not a ridgeline store (no store.json); 'ridgeline sweep run' creates one`);
+    if (!o.create) {
+      throw new RidgelineError('E_SPEC', `--store ${root}: not a ridgeline store (no store.json); 'ridgeline sweep run' creates one`);
+    }
     const entries = await files.list(root);
     // Another process creating the same store at this moment has written only its own names.
     const foreign = entries.filter((e) => !STORE_ENTRIES.has(e) && !e.startsWith('store.json.tmp-') && !e.startsWith('.ridgeline-probe'));
     if (foreign.length > 0) {
-      throw new RidgelineError('E_SPEC', `--store ${root} is a non-empty directory that is not a ridgeline store (${foreign.slice(0, 3).join(', ')}…); choose an empty or new directory`);
+      throw new RidgelineError(
+        'E_SPEC',
+        `--store ${root} is a non-empty directory that is not a ridgeline store (${
+          foreign.slice(0, 3).join(', ')
+        }…); choose an empty or new directory`,
+      );
     }
     await files.mkdir(root);
     await files.probeWritable(root);
@@ -169,7 +195,9 @@ export class ObjectStore {
   /** The ids the store holds anything for: objects (published or being written), partial checkpoints, claims, failures, executions. */
   async knownIds(): Promise<Set<string>> {
     const ids = new Set<string>();
-    for (const ab of await this.files.list(this.path('objects'))) for (const id of await this.files.list(this.path('objects', ab))) ids.add(id);
+    for (const ab of await this.files.list(this.path('objects'))) {
+      for (const id of await this.files.list(this.path('objects', ab))) ids.add(id);
+    }
     for (const dir of ['partial', 'claims', 'executions']) for (const id of await this.files.list(this.path(dir))) ids.add(id);
     for (const f of await this.files.list(this.path('failures'))) if (f.endsWith('.json')) ids.add(f.slice(0, -5));
     return ids;
@@ -193,13 +221,24 @@ export class ObjectStore {
    * Publishes object `id`: its files (already written into stagingDir(id) by the caller,
    * each atomically) are hashed, and the sealed record is written last.
    */
-  async publish<P>(id: string, kind: string, identity: unknown, fileNames: string[], payload: P, producedBy: string, seconds: number): Promise<void> {
+  async publish<P>(
+    id: string,
+    kind: string,
+    identity: unknown,
+    fileNames: string[],
+    payload: P,
+    producedBy: string,
+    seconds: number,
+  ): Promise<void> {
     const dir = this.objectDir(id);
     const files: Record<string, string> = {};
     for (const name of fileNames) files[name] = fnv1a64Hex(await this.files.read(joinPath(dir, name)));
     const record: ObjectRecord<P> = { id, kind, identity, files, payload, producedBy, seconds };
     await this.files.write(joinPath(dir, 'node.json'), seal({ object: id }, record));
-    await this.files.write(this.path('executions', id, `${producedBy}.json`), JSON.stringify({ owner: producedBy, seconds, at: new Date(this.now()).toISOString() }) + '\n');
+    await this.files.write(
+      this.path('executions', id, `${producedBy}.json`),
+      JSON.stringify({ owner: producedBy, seconds, at: new Date(this.now()).toISOString() }) + '\n',
+    );
     await this.files.remove(this.path('partial', id));
     await this.files.remove(this.path('failures', `${id}.json`));
     // A published node needs no claim: later workers see the record and skip it. Removing
@@ -266,7 +305,13 @@ export class ObjectStore {
   /** Renews the lease; false if the claim was taken over meanwhile. */
   async heartbeat(claim: Claim): Promise<boolean> {
     if (!(await this.stillOwns(claim))) return false;
-    const info: ClaimInfo = { owner: claim.owner, generation: claim.generation, heartbeat: this.now(), leaseMs: claim.leaseMs, released: false };
+    const info: ClaimInfo = {
+      owner: claim.owner,
+      generation: claim.generation,
+      heartbeat: this.now(),
+      leaseMs: claim.leaseMs,
+      released: false,
+    };
     try {
       await this.files.write(this.claimFile(claim.id, claim.generation), JSON.stringify(info));
     } catch (e) {
@@ -281,14 +326,23 @@ export class ObjectStore {
   /** Gives the node up (after publishing it, or on failure) so others need not wait for the lease. */
   async release(claim: Claim): Promise<void> {
     if (!(await this.stillOwns(claim))) return;
-    const info: ClaimInfo = { owner: claim.owner, generation: claim.generation, heartbeat: this.now(), leaseMs: claim.leaseMs, released: true };
+    const info: ClaimInfo = {
+      owner: claim.owner,
+      generation: claim.generation,
+      heartbeat: this.now(),
+      leaseMs: claim.leaseMs,
+      released: true,
+    };
     await this.files.write(this.claimFile(claim.id, claim.generation), JSON.stringify(info));
   }
 
   // ---- failures -----------------------------------------------------------------------
 
   async recordFailure(id: string, reason: string, owner: string): Promise<void> {
-    await this.files.write(this.path('failures', `${id}.json`), JSON.stringify({ reason, owner, at: new Date(this.now()).toISOString() }) + '\n');
+    await this.files.write(
+      this.path('failures', `${id}.json`),
+      JSON.stringify({ reason, owner, at: new Date(this.now()).toISOString() }) + '\n',
+    );
   }
 
   async failure(id: string): Promise<string | null> {

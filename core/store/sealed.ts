@@ -14,8 +14,14 @@ export interface Sealed<T> {
 
 /** Stable JSON: keys sorted, so equal values give equal text. */
 export function canonicalJson(value: unknown, indent?: number): string {
-  return JSON.stringify(value, (_k, v) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v, indent);
+  return JSON.stringify(
+    value,
+    (_k, v) =>
+      v && typeof v === 'object' && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        : v,
+    indent,
+  );
 }
 
 export function seal<T>(identity: Record<string, string>, payload: T): string {
@@ -31,8 +37,12 @@ export function unseal<T>(text: string, identity: Record<string, string>): { pay
   } catch {
     return { problem: 'not JSON' };
   }
-  if (!sealed || typeof sealed !== 'object' || sealed.payload === undefined || typeof sealed.checksum !== 'string') return { problem: 'no sealed payload' };
+  if (!sealed || typeof sealed !== 'object' || sealed.payload === undefined || typeof sealed.checksum !== 'string') {
+    return { problem: 'no sealed payload' };
+  }
   if (textChecksum(JSON.stringify(sealed.payload)) !== sealed.checksum) return { problem: 'checksum mismatch' };
-  if (canonicalJson(sealed.identity) !== canonicalJson(identity)) return { problem: `it belongs elsewhere (identity ${JSON.stringify(sealed.identity)})` };
+  if (canonicalJson(sealed.identity) !== canonicalJson(identity)) {
+    return { problem: `it belongs elsewhere (identity ${JSON.stringify(sealed.identity)})` };
+  }
   return { payload: sealed.payload };
 }

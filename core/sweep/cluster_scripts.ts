@@ -25,7 +25,9 @@ export interface ArrayPlan {
  */
 export function splitArray(tasks: number, maxArraySize: number): { from: number; to: number }[] {
   if (!Number.isSafeInteger(tasks) || tasks < 1) throw new RidgelineError('E_SPEC', `--tasks must be an integer ≥ 1, got ${tasks}`);
-  if (!Number.isSafeInteger(maxArraySize) || maxArraySize < 1) throw new RidgelineError('E_SPEC', `MaxArraySize ${maxArraySize} is not a positive integer`);
+  if (!Number.isSafeInteger(maxArraySize) || maxArraySize < 1) {
+    throw new RidgelineError('E_SPEC', `MaxArraySize ${maxArraySize} is not a positive integer`);
+  }
   const out: { from: number; to: number }[] = [];
   for (let left = tasks; left > 0; left -= Math.min(left, maxArraySize)) out.push({ from: 0, to: Math.min(left, maxArraySize) - 1 });
   return out;
@@ -63,7 +65,9 @@ export function sbatchScript(o: SbatchOptions): string {
     '',
     '# One kernel thread per CPU Slurm gave the task.',
     'export RIDGELINE_THREADS="${SLURM_CPUS_PER_TASK:-1}"',
-    `exec ${o.self.map(shellQuote).join(' ')} sweep work --store ${shellQuote(o.store)} --sweep ${o.sweepId} ${o.workerArgs.map(shellQuote).join(' ')} \\`,
+    `exec ${o.self.map(shellQuote).join(' ')} sweep work --store ${shellQuote(o.store)} --sweep ${o.sweepId} ${
+      o.workerArgs.map(shellQuote).join(' ')
+    } \\`,
     '  --owner "slurm-${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}-r${SLURM_RESTART_COUNT:-0}-$(hostname)-$$"',
     '',
   ].join('\n');
@@ -85,7 +89,9 @@ export interface IndexedJobOptions {
 /** A Kubernetes Indexed Job (batch/v1) running the same tasks; JOB_COMPLETION_INDEX names each. */
 export function indexedJobManifest(o: IndexedJobOptions): string {
   const name = `ridgeline-${o.sweepId.slice(0, 12)}`;
-  const command = `exec ridgeline sweep work --store ${shellQuote(o.store)} --sweep ${o.sweepId} ${o.workerArgs.map(shellQuote).join(' ')} --owner "k8s-$JOB_COMPLETION_INDEX-$HOSTNAME"`;
+  const command = `exec ridgeline sweep work --store ${shellQuote(o.store)} --sweep ${o.sweepId} ${
+    o.workerArgs.map(shellQuote).join(' ')
+  } --owner "k8s-$JOB_COMPLETION_INDEX-$HOSTNAME"`;
   return [
     'apiVersion: batch/v1',
     'kind: Job',

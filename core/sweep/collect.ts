@@ -20,9 +20,9 @@
  */
 import { argError } from '../errors.ts';
 import { FORK_DEFAULTS } from '../experiments/fork_spec.ts';
-import { type ForkCell, SUMMARY_METRICS, type SplitMetrics } from '../experiments/result_schema.ts';
+import { type ForkCell, type SplitMetrics, SUMMARY_METRICS } from '../experiments/result_schema.ts';
 import { SUMMARY_METRIC_OF } from '../lmc/fork_summary.ts';
-import { type Summary, summarize } from '../lmc/repeat_stats.ts';
+import { summarize, type Summary } from '../lmc/repeat_stats.ts';
 import { type CsvValue, sortedCells, toCsv } from '../report/csv.ts';
 import { type GridValue, REPLICATE_KEYS, type SweepCollection, type SweepPointResult } from './sweep_result.ts';
 
@@ -35,7 +35,9 @@ export function csvValue(v: unknown): CsvValue {
   return JSON.stringify(v);
 }
 
-const rank = (v: unknown) => (v === null || v === undefined ? 0 : typeof v === 'boolean' ? 1 : typeof v === 'number' ? 2 : typeof v === 'string' ? 3 : 4);
+const rank = (
+  v: unknown,
+) => (v === null || v === undefined ? 0 : typeof v === 'boolean' ? 1 : typeof v === 'number' ? 2 : typeof v === 'string' ? 3 : 4);
 
 /**
  * A total order on grid values: null, booleans, numbers (numerically), strings (by code
@@ -91,16 +93,32 @@ function uniqueName(name: string, taken: Set<string>): string {
 
 const SPLITS = ['train', 'test'] as const;
 const SPLIT_FIELDS = [
-  'lossBarrier', 'errorBarrier', 'errorFloor', 'errorBarrierExcess', 'normalizedBarrier',
-  'accuracyA', 'accuracyB', 'lossA', 'lossB', 'predictionDistance',
+  'lossBarrier',
+  'errorBarrier',
+  'errorFloor',
+  'errorBarrierExcess',
+  'normalizedBarrier',
+  'accuracyA',
+  'accuracyB',
+  'lossA',
+  'lossB',
+  'predictionDistance',
 ] as const satisfies readonly (keyof SplitMetrics)[];
 const cap = (s: string) => s[0].toUpperCase() + s.slice(1);
 
 /** The cell columns of the tidy CSV, after the spec's: where, which seeds, then the metrics. */
 export const TIDY_CELL_COLUMNS = [
-  'task', 'k1', 'k2', 'repeat', 'repeatSeedInit', 'repeatSeedOrder', 'repeatSeedAugment', 'repeatSeedChildren',
+  'task',
+  'k1',
+  'k2',
+  'repeat',
+  'repeatSeedInit',
+  'repeatSeedOrder',
+  'repeatSeedAugment',
+  'repeatSeedChildren',
   ...SPLITS.flatMap((split) => SPLIT_FIELDS.map((f) => `${split}${cap(f)}`)),
-  'weightDistance', 'connected',
+  'weightDistance',
+  'connected',
 ] as const;
 
 /**
@@ -129,9 +147,17 @@ function pointColumns(c: SweepCollection): { header: string[]; values: (p: Sweep
 
 function cellValues(task: SweepPointResult['task'], cell: ForkCell): CsvValue[] {
   return [
-    task, cell.k1, cell.k2, cell.repeat, cell.seeds.init, cell.seeds.order, cell.seeds.augment, csvValue(cell.seeds.children),
+    task,
+    cell.k1,
+    cell.k2,
+    cell.repeat,
+    cell.seeds.init,
+    cell.seeds.order,
+    cell.seeds.augment,
+    csvValue(cell.seeds.children),
     ...SPLITS.flatMap((split) => SPLIT_FIELDS.map((f) => cell[split][f])),
-    cell.weightDistance, cell.connected,
+    cell.weightDistance,
+    cell.connected,
   ];
 }
 
@@ -197,7 +223,17 @@ export interface SweepSummary {
  */
 export function summarizeSweep(c: SweepCollection): SweepSummary {
   const pointKeys = pointKeysOf(c);
-  const byKey = new Map<string, { point: Record<string, GridValue>; k1: number; k2: number; task: SweepPointResult['task']; unit: SweepGroup['unit']; cells: ForkCell[] }>();
+  const byKey = new Map<
+    string,
+    {
+      point: Record<string, GridValue>;
+      k1: number;
+      k2: number;
+      task: SweepPointResult['task'];
+      unit: SweepGroup['unit'];
+      cells: ForkCell[];
+    }
+  >();
   // Sorted points and cells: each group's replicates are summed in one order whatever the
   // order of the collection, so the summary is bit-for-bit the same for the same sweep.
   for (const p of sortedPoints(c)) {
@@ -219,7 +255,12 @@ export function summarizeSweep(c: SweepCollection): SweepSummary {
       return a.k1 - b.k1 || a.k2 - b.k2;
     })
     .map(({ cells, ...g }): SweepGroup => ({
-      point: { ...g.point }, k1: g.k1, k2: g.k2, n: cells.length, task: g.task, unit: g.unit,
+      point: { ...g.point },
+      k1: g.k1,
+      k2: g.k2,
+      n: cells.length,
+      task: g.task,
+      unit: g.unit,
       metrics: Object.fromEntries(SWEEP_METRICS.map((m) => [m, summarize(cells.map(SWEEP_METRIC_OF[m]))])) as Record<SweepMetric, Summary>,
     }));
   return { sweepId: c.sweepId, name: c.name, gridKeys: [...c.gridKeys], pointKeys, replicateKeys: replicateKeysOf(c), groups };
@@ -238,7 +279,10 @@ export function sweepSummaryCsv(summary: SweepSummary): string {
   const taken = new Set<string>(['k1', 'k2', 'n', ...stats]);
   const pointHeader = summary.pointKeys.map((k) => uniqueName(k, taken));
   const rows = summary.groups.map((g) => [
-    ...summary.pointKeys.map((k) => csvValue(g.point[k])), g.k1, g.k2, g.n,
+    ...summary.pointKeys.map((k) => csvValue(g.point[k])),
+    g.k1,
+    g.k2,
+    g.n,
     ...SWEEP_METRICS.flatMap((m) => {
       const s = g.metrics[m];
       return [s.mean, s.sd, s.ci95[0], s.ci95[1]];

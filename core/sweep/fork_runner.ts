@@ -26,11 +26,11 @@ import { cellsCsv, curvesCsv, summaryCsv } from '../report/csv.ts';
 import { forkReportHtml } from '../report/html.ts';
 import { ObjectStore } from '../store/object_store.ts';
 import { loadWeights } from '../train/checkpoint.ts';
-import { type SweepManifest, planSweep, writeManifest } from './manifest.ts';
+import { planSweep, type SweepManifest, writeManifest } from './manifest.ts';
 import { type CheckpointPayload, Resources } from './node_exec.ts';
 import { clearFailures, rethrowFailure } from './sweep_failures.ts';
 import { verifySweep } from './sweep_status.ts';
-import { WORKER_DEFAULTS, runWorker } from './worker.ts';
+import { runWorker, WORKER_DEFAULTS } from './worker.ts';
 
 export type { RunHost };
 
@@ -65,7 +65,13 @@ function relativeTo(dir: string, storeRoot: string, path: string): string {
   return full.startsWith(prefix) ? full.slice(prefix.length) : full;
 }
 
-export async function runForkExperiment(spec: ForkSpec, outDir: string, backend: Backend, host: RunHost, o: ForkRunOptions = {}): Promise<ForkResult> {
+export async function runForkExperiment(
+  spec: ForkSpec,
+  outDir: string,
+  backend: Backend,
+  host: RunHost,
+  o: ForkRunOptions = {},
+): Promise<ForkResult> {
   const startedAt = new Date().toISOString();
   const timings: PhaseTiming[] = [];
   const timed = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
@@ -79,7 +85,9 @@ export async function runForkExperiment(spec: ForkSpec, outDir: string, backend:
   const data = { data: spec.data, limit: spec.limit, normalize: spec.normalize };
   const dataset = await timed('load data', () => resources.dataset(data));
   const model = await resources.model({ model: spec.model, width: spec.width, slope: spec.slope }, data);
-  if (spec.batch > dataset.train.n) throw new RidgelineError('E_SPEC', `--batch ${spec.batch} is larger than the ${dataset.train.n} training examples of ${spec.data}`);
+  if (spec.batch > dataset.train.n) {
+    throw new RidgelineError('E_SPEC', `--batch ${spec.batch} is larger than the ${dataset.train.n} training examples of ${spec.data}`);
+  }
   if (spec.from) await loadWeights(host.files, spec.from, model);
   checkAlignable(model, spec);
   // Only now, with data, model, batch and --from checked, is the directory claimed: a refused start writes nothing.
@@ -93,7 +101,10 @@ export async function runForkExperiment(spec: ForkSpec, outDir: string, backend:
   run.drainDamaged((m) => host.progress.log(m));
   const storeRoot = o.store ?? joinPath(outDir, 'store');
   const store = await ObjectStore.open(host.files, storeRoot);
-  const manifest = await timed('plan', () => planSweep({ name: `fork ${outDir}`, base: {}, grid: {} }, [], [{ point: {}, spec }], host.files, resultsKey(backend), resources));
+  const manifest = await timed(
+    'plan',
+    () => planSweep({ name: `fork ${outDir}`, base: {}, grid: {} }, [], [{ point: {}, spec }], host.files, resultsKey(backend), resources),
+  );
   await writeManifest(store, manifest);
   await verifySweep(store, manifest);
   store.drainDamaged((m) => host.progress.log(m));
@@ -105,7 +116,12 @@ export async function runForkExperiment(spec: ForkSpec, outDir: string, backend:
   const cells: ForkCell[] = [];
   for (const c of point.plan.cells) {
     const record = await store.read<ForkCell>(c.node);
-    if (!record) throw new RidgelineError('E_DAMAGED', `cell k1 = ${c.k1}, k2 = ${c.k2} of ${outDir} was damaged after it was computed; run the same fork again to recompute it`);
+    if (!record) {
+      throw new RidgelineError(
+        'E_DAMAGED',
+        `cell k1 = ${c.k1}, k2 = ${c.k2} of ${outDir} was damaged after it was computed; run the same fork again to recompute it`,
+      );
+    }
     const cell = record.payload;
     cells.push({
       ...cell,
@@ -167,8 +183,11 @@ export async function runForkExperiment(spec: ForkSpec, outDir: string, backend:
   // "this run is finished" — is written last, so a failure (a full disk) never leaves a new
   // result.json beside missing or stale tables and report.
   const outputs: [string, string][] = [
-    ['cells.csv', cellsCsv(result)], ['curves.csv', curvesCsv(result)], ['summary.csv', summaryCsv(result)],
-    ['report.html', forkReportHtml(result)], ['result.json', JSON.stringify(result, null, 1)],
+    ['cells.csv', cellsCsv(result)],
+    ['curves.csv', curvesCsv(result)],
+    ['summary.csv', summaryCsv(result)],
+    ['report.html', forkReportHtml(result)],
+    ['result.json', JSON.stringify(result, null, 1)],
   ];
   for (const [name, text] of outputs) await host.files.write(run.path(name), text);
   return result;

@@ -164,7 +164,9 @@ export function identityOf(task: Task, backend: string): unknown {
     // training settings is in it yet, so every line starting there (other learning rates,
     // orders, optimizers) shares it as the fork point of k1 = 0.
     const { start, data, model } = task.line;
-    if (task.step === 0 && !('checkpoint' in start)) return { kind: 'initial-state', start: lineIdentity(task.line).start, data, model, ...versions };
+    if (task.step === 0 && !('checkpoint' in start)) {
+      return { kind: 'initial-state', start: lineIdentity(task.line).start, data, model, ...versions };
+    }
     return { kind: 'checkpoint', line: lineIdentity(task.line), step: task.step, ...versions };
   }
   return { ...task, ...versions };
@@ -199,7 +201,12 @@ export async function planPoint(spec: ForkSpec, facts: PlanFacts, nodes: Map<str
     let prevStep = startStep;
     for (const s of [...new Set(wanted)].sort((a, b) => a - b)) {
       const task: CheckpointTask = { kind: 'checkpoint', line: spec_, step: s, from: prev };
-      const id: string = await add(task, [prev ?? startDep], 3 * spec.batch * (s - prevStep), `${tag}${name} step ${s} (order seed ${spec_.orderSeed})`);
+      const id: string = await add(
+        task,
+        [prev ?? startDep],
+        3 * spec.batch * (s - prevStep),
+        `${tag}${name} step ${s} (order seed ${spec_.orderSeed})`,
+      );
       ids.set(s, id);
       prev = id;
       prevStep = s;
@@ -212,41 +219,96 @@ export async function planPoint(spec: ForkSpec, facts: PlanFacts, nodes: Map<str
     const seeds: RepeatSeeds = repeatSeeds(spec, r);
     const prefix = spec.repeats > 1 ? `r${r} ` : '';
     const lineOf = (start: LineStart, orderSeed: number): LineSpec => ({
-      start, orderSeed, augmentSeed: spec.augment ? seeds.augment : null, data, model, train,
+      start,
+      orderSeed,
+      augmentSeed: spec.augment ? seeds.augment : null,
+      data,
+      model,
+      train,
     });
     const trunkStart: LineStart = spec.from ? { file: spec.from, checksum: fromChecksum! } : { init: seeds.init };
     const parentNeeded = cells.flatMap((c) => (spec.mode === 'main-branch' ? [steps(c.k1), steps(c.k1) + steps(c.k2)] : [steps(c.k1)]));
-    const trunk = await line(lineOf(trunkStart, seeds.order), 0, '', parentNeeded, `${prefix}${spec.mode === 'pairs' ? 'parent' : 'main run'}`);
+    const trunk = await line(
+      lineOf(trunkStart, seeds.order),
+      0,
+      '',
+      parentNeeded,
+      `${prefix}${spec.mode === 'pairs' ? 'parent' : 'main run'}`,
+    );
     if (r === 0) plan.trunk = [...trunk.entries()].sort(([a], [b]) => a - b).map(([, id]) => id);
     for (const k1 of [...new Set(cells.map((c) => c.k1))]) {
       const k1Steps = steps(k1);
       const forkId = trunk.get(k1Steps)!;
       const here = cells.filter((c) => c.k1 === k1);
-      const children = await Promise.all(seeds.children.map((seed, c) =>
-        line(lineOf({ checkpoint: forkId }, seed), k1Steps, forkId, here.map((cell) => k1Steps + steps(cell.k2)), `${prefix}k1 ${k1} child ${c}`)));
+      const children = await Promise.all(
+        seeds.children.map((seed, c) =>
+          line(
+            lineOf({ checkpoint: forkId }, seed),
+            k1Steps,
+            forkId,
+            here.map((cell) => k1Steps + steps(cell.k2)),
+            `${prefix}k1 ${k1} child ${c}`,
+          )
+        ),
+      );
       for (const cell of here) {
         const at = k1Steps + steps(cell.k2);
         const [a, b, labelA, labelB] = spec.mode === 'pairs'
-          ? [children[0].get(at)!, children[1].get(at)!, `child (order seed ${seeds.children[0]})`, `child (order seed ${seeds.children[1]})`]
+          ? [
+            children[0].get(at)!,
+            children[1].get(at)!,
+            `child (order seed ${seeds.children[0]})`,
+            `child (order seed ${seeds.children[1]})`,
+          ]
           : [trunk.get(at)!, children[0].get(at)!, `main run (order seed ${seeds.order})`, `child (order seed ${seeds.children[0]})`];
         // Aligned and repaired paths are evaluations of their own, keyed by the alignment (and REPAIR).
-        const evalOf = (split: 'train' | 'test', n: number, variant: { align?: AlignId; repair?: { examples: number } } = {}) => add(
-          { kind: 'eval', a, b, split, alphas: spec.alphas, evalBatch: spec.evalBatch, resetBnBatch: spec.resetBn ? spec.batch : null, data, model, ...variant },
-          [a, b], spec.alphas * (n + (variant.repair ? variant.repair.examples : 0)),
-          `${tag}${prefix}k1 ${k1} k2 ${cell.k2} ${split} path${variant.align ? ` after ${variant.align.method} matching` : ''}${variant.repair ? ' and REPAIR' : ''}`,
-        );
+        const evalOf = (split: 'train' | 'test', n: number, variant: { align?: AlignId; repair?: { examples: number } } = {}) =>
+          add(
+            {
+              kind: 'eval',
+              a,
+              b,
+              split,
+              alphas: spec.alphas,
+              evalBatch: spec.evalBatch,
+              resetBnBatch: spec.resetBn ? spec.batch : null,
+              data,
+              model,
+              ...variant,
+            },
+            [a, b],
+            spec.alphas * (n + (variant.repair ? variant.repair.examples : 0)),
+            `${tag}${prefix}k1 ${k1} k2 ${cell.k2} ${split} path${variant.align ? ` after ${variant.align.method} matching` : ''}${
+              variant.repair ? ' and REPAIR' : ''
+            }`,
+          );
         const testN = facts.testExamples(spec);
         const evalTrain = await evalOf('train', trainN);
         const evalTest = await evalOf('test', testN);
         const align: AlignId | undefined = spec.align ? { method: spec.align, seed: spec.alignSeed } : undefined;
-        const pathsOf = async (variant: { align?: AlignId; repair?: { examples: number } }) => ({ train: await evalOf('train', trainN, variant), test: await evalOf('test', testN, variant) });
+        const pathsOf = async (variant: { align?: AlignId; repair?: { examples: number } }) => ({
+          train: await evalOf('train', trainN, variant),
+          test: await evalOf('test', testN, variant),
+        });
         const evalAligned = align ? await pathsOf({ align }) : undefined;
         const evalRepaired = align && spec.repair ? await pathsOf({ align, repair: { examples: REPAIR_EXAMPLES } }) : undefined;
         const cellTask: CellTask = {
-          kind: 'cell', k1, k2: cell.k2, repeat: r,
+          kind: 'cell',
+          k1,
+          k2: cell.k2,
+          repeat: r,
           seeds: { init: seeds.init, order: seeds.order, children: seeds.children, augment: seeds.augment },
-          labelA, labelB, checkpointA: a, checkpointB: b, checkpointFork: spec.mode === 'pairs' ? forkId : null,
-          evalTrain, evalTest, ...(align ? { align, evalAligned, ...(evalRepaired ? { evalRepaired } : {}) } : {}), threshold: spec.threshold, model, data,
+          labelA,
+          labelB,
+          checkpointA: a,
+          checkpointB: b,
+          checkpointFork: spec.mode === 'pairs' ? forkId : null,
+          evalTrain,
+          evalTest,
+          ...(align ? { align, evalAligned, ...(evalRepaired ? { evalRepaired } : {}) } : {}),
+          threshold: spec.threshold,
+          model,
+          data,
         };
         const variantEvals = [evalAligned, evalRepaired].flatMap((e) => (e ? [e.train, e.test] : []));
         const node = await add(cellTask, [a, b, evalTrain, evalTest, ...variantEvals], 1, `${tag}${prefix}cell k1 ${k1} k2 ${cell.k2}`);

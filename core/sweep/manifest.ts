@@ -11,7 +11,17 @@ import { fnv1a64Hex } from '../hash.ts';
 import type { FileStore } from '../io.ts';
 import type { ObjectStore } from '../store/object_store.ts';
 import { seal, unseal } from '../store/sealed.ts';
-import { GRAPH_SCHEMA, type GraphNode, chainLines, type PlanFacts, type PointPlan, NUMERICS_VERSION, nodeId, planPoint, topological } from './graph.ts';
+import {
+  chainLines,
+  GRAPH_SCHEMA,
+  type GraphNode,
+  nodeId,
+  NUMERICS_VERSION,
+  type PlanFacts,
+  planPoint,
+  type PointPlan,
+  topological,
+} from './graph.ts';
 import { Resources } from './node_exec.ts';
 import type { GridValue } from './sweep_result.ts';
 import type { SweepPoint, SweepSpec } from './sweep_spec.ts';
@@ -35,7 +45,11 @@ export interface SweepManifest {
 }
 
 /** Loads what planning needs (dataset sizes, model tasks, --from checksums) for the points. */
-export async function planFacts(resources: Resources, points: SweepPoint[], backend: string): Promise<{ facts: PlanFacts; task: (s: ForkSpec) => 'classification' | 'regression' }> {
+export async function planFacts(
+  resources: Resources,
+  points: SweepPoint[],
+  backend: string,
+): Promise<{ facts: PlanFacts; task: (s: ForkSpec) => 'classification' | 'regression' }> {
   const files = resources.files;
   const sizes = new Map<ForkSpec, { train: number; test: number; task: 'classification' | 'regression' }>();
   const checksums = new Map<string, string>();
@@ -44,7 +58,9 @@ export async function planFacts(resources: Resources, points: SweepPoint[], back
     const ds = await resources.dataset(data);
     const model = await resources.model({ model: spec.model, width: spec.width, slope: spec.slope }, data);
     checkAlignable(model, spec);
-    if (spec.batch > ds.train.n) throw new RidgelineError('E_SPEC', `--batch ${spec.batch} is larger than the ${ds.train.n} training examples of ${spec.data}`);
+    if (spec.batch > ds.train.n) {
+      throw new RidgelineError('E_SPEC', `--batch ${spec.batch} is larger than the ${ds.train.n} training examples of ${spec.data}`);
+    }
     sizes.set(spec, { train: ds.train.n, test: ds.test.n, task: model.task });
     if (spec.from && !checksums.has(spec.from)) checksums.set(spec.from, fnv1a64Hex(await files.read(spec.from)));
   }
@@ -60,7 +76,14 @@ export async function planFacts(resources: Resources, points: SweepPoint[], back
 }
 
 /** Plans the sweep; `resources` (datasets, models) may be the ones its in-process worker then uses. */
-export async function planSweep(spec: SweepSpec, gridKeys: string[], points: SweepPoint[], files: FileStore, backend: string, resources = new Resources(files)): Promise<SweepManifest> {
+export async function planSweep(
+  spec: SweepSpec,
+  gridKeys: string[],
+  points: SweepPoint[],
+  files: FileStore,
+  backend: string,
+  resources = new Resources(files),
+): Promise<SweepManifest> {
   const { facts, task } = await planFacts(resources, points, backend);
   const nodes = new Map<string, GraphNode>();
   const planned: ManifestPoint[] = [];
@@ -69,7 +92,13 @@ export async function planSweep(spec: SweepSpec, gridKeys: string[], points: Swe
     planned.push({ ...p, task: task(p.spec), plan: await planPoint(p.spec, facts, nodes, tag) });
   }
   chainLines(nodes);
-  const sweepId = await nodeId({ kind: 'sweep', schema: GRAPH_SCHEMA, numerics: NUMERICS_VERSION, backend, points: points.map((p) => ({ point: p.point, spec: p.spec })) });
+  const sweepId = await nodeId({
+    kind: 'sweep',
+    schema: GRAPH_SCHEMA,
+    numerics: NUMERICS_VERSION,
+    backend,
+    points: points.map((p) => ({ point: p.point, spec: p.spec })),
+  });
   return { sweepId, name: spec.name ?? sweepId.slice(0, 12), backend, spec, gridKeys, points: planned, nodes: topological(nodes) };
 }
 
@@ -91,11 +120,28 @@ export async function writeManifest(store: ObjectStore, m: SweepManifest): Promi
 /** The manifest of a sweep by id (or a unique prefix of it), verified. */
 export async function readManifest(store: ObjectStore, idOrPrefix: string): Promise<SweepManifest> {
   const ids = (await listSweeps(store)).filter((id) => id.startsWith(idOrPrefix));
-  if (ids.length === 0) throw new RidgelineError('E_SPEC', `--sweep ${idOrPrefix}: no such sweep in ${store.root} (known: ${(await listSweeps(store)).map((i) => i.slice(0, 12)).join(', ') || 'none'})`);
-  if (ids.length > 1) throw new RidgelineError('E_SPEC', `--sweep ${idOrPrefix}: ambiguous, matches ${ids.map((i) => i.slice(0, 12)).join(', ')}`);
+  if (ids.length === 0) {
+    throw new RidgelineError(
+      'E_SPEC',
+      `--sweep ${idOrPrefix}: no such sweep in ${store.root} (known: ${
+        (await listSweeps(store)).map((i) => i.slice(0, 12)).join(', ') || 'none'
+      })`,
+    );
+  }
+  if (ids.length > 1) {
+    throw new RidgelineError(
+      'E_SPEC',
+      `--sweep ${idOrPrefix}: ambiguous, matches ${ids.map((i) => i.slice(0, 12)).join(', ')}`,
+    );
+  }
   const file = manifestFile(store, ids[0]);
   const opened = unseal<SweepManifest>(await store.files.readText(file), { sweep: ids[0] });
-  if ('problem' in opened) throw new RidgelineError('E_DAMAGED', `${file} is damaged (${opened.problem}); run 'ridgeline sweep run' with the sweep's spec again to rewrite it`);
+  if ('problem' in opened) {
+    throw new RidgelineError(
+      'E_DAMAGED',
+      `${file} is damaged (${opened.problem}); run 'ridgeline sweep run' with the sweep's spec again to rewrite it`,
+    );
+  }
   return opened.payload;
 }
 

@@ -18,14 +18,14 @@ import { joinPath } from '../io.ts';
 import { alphaGrid } from '../lmc/barrier.ts';
 import { layerDistances, weightDistance } from '../lmc/distances.ts';
 import { pairMetrics } from '../lmc/metrics.ts';
-import { type PathEvaluation, evaluatePath } from '../lmc/path_eval.ts';
+import { evaluatePath, type PathEvaluation } from '../lmc/path_eval.ts';
 import type { Model } from '../nn/model.ts';
 import { createModel } from '../nn/registry.ts';
 import type { Progress } from '../progress.ts';
 import type { ObjectStore } from '../store/object_store.ts';
 import { canonicalJson } from '../store/sealed.ts';
 import { checkpointIdentity, loadCheckpoint, loadWeights, saveCheckpoint, WEIGHTS_SUFFIX } from '../train/checkpoint.ts';
-import { type TrainState, disposeState, stateFromWeights } from '../train/state.ts';
+import { disposeState, stateFromWeights, type TrainState } from '../train/state.ts';
 import { trainSteps } from '../train/trainer.ts';
 import type { AlignId, CellTask, CheckpointTask, DataId, EvalTask, GraphNode, ModelId } from './graph.ts';
 
@@ -54,7 +54,12 @@ export class Resources {
 
   dataset(d: DataId): Promise<Dataset> {
     const key = canonicalJson(d);
-    if (!this.datasets.has(key)) this.datasets.set(key, loadDataset(d.data, this.files, { limit: d.limit ?? undefined, normalize: d.normalize as 'standard' | 'none' }));
+    if (!this.datasets.has(key)) {
+      this.datasets.set(
+        key,
+        loadDataset(d.data, this.files, { limit: d.limit ?? undefined, normalize: d.normalize as 'standard' | 'none' }),
+      );
+    }
     return this.datasets.get(key)!;
   }
 
@@ -112,7 +117,9 @@ export async function executeNode(node: GraphNode, ctx: ExecContext): Promise<No
 /** The newest partial checkpoint of `id` that passes its checksums and identity, or null. */
 async function latestPartial(ctx: ExecContext, id: string): Promise<{ base: string; lossLog: CheckpointPayload['lossLog'] } | null> {
   const dir = ctx.store.partialDir(id);
-  const steps = (await ctx.store.files.list(dir)).map((n) => /^step-(\d+)\.safetensors$/.exec(n)).filter((m) => m !== null).map((m) => Number(m![1])).sort((a, b) => b - a);
+  const steps = (await ctx.store.files.list(dir)).map((n) => /^step-(\d+)\.safetensors$/.exec(n)).filter((m) => m !== null).map((m) =>
+    Number(m![1])
+  ).sort((a, b) => b - a);
   for (const step of steps) {
     const base = joinPath(dir, `step-${step}`);
     try {
@@ -140,7 +147,12 @@ async function startState(t: CheckpointTask, ctx: ExecContext, model: Model): Pr
   }
   if ('file' in start) {
     const sum = fnv1a64Hex(await store.files.read(start.file));
-    if (sum !== start.checksum) throw new RidgelineError('E_SPEC', `--from ${start.file} changed since the sweep was planned (checksum ${sum}, planned ${start.checksum}); plan the sweep again`);
+    if (sum !== start.checksum) {
+      throw new RidgelineError(
+        'E_SPEC',
+        `--from ${start.file} changed since the sweep was planned (checksum ${sum}, planned ${start.checksum}); plan the sweep again`,
+      );
+    }
     return stateFromWeights(backend, model, await loadWeights(store.files, start.file, model), t.line.train, 0);
   }
   return stateFromWeights(backend, model, model.init(start.init), t.line.train, 0);
@@ -151,13 +163,19 @@ async function runCheckpoint(node: GraphNode, t: CheckpointTask, ctx: ExecContex
   const dataset = await ctx.resources.dataset(t.line.data);
   const model = await ctx.resources.model(t.line.model, t.line.data);
   const partial = await latestPartial(ctx, node.id);
-  const state = partial ? await loadCheckpoint(store.files, partial.base, ctx.backend, model, t.line.train) : await startState(t, ctx, model);
+  const state = partial
+    ? await loadCheckpoint(store.files, partial.base, ctx.backend, model, t.line.train)
+    : await startState(t, ctx, model);
   const lossLog = partial ? partial.lossLog : [];
   if (partial) ctx.progress.log(`${node.label}: resuming from its partial checkpoint at step ${state.step}`);
   // The files' bytes depend on the node id alone (so a node recomputed anywhere is the same file).
   const meta = (step: number) => ({ node: node.id, step: String(step) });
   try {
-    const loader = trainingLoader(dataset, { batch: t.line.train.batch, augment: t.line.augmentSeed !== null, seedAugment: t.line.augmentSeed ?? 0 }, t.line.orderSeed);
+    const loader = trainingLoader(dataset, {
+      batch: t.line.train.batch,
+      augment: t.line.augmentSeed !== null,
+      seedAugment: t.line.augmentSeed ?? 0,
+    }, t.line.orderSeed);
     let lastPartial = ctx.now();
     ctx.progress.start(node.label, t.step);
     ctx.progress.update(state.step);
@@ -211,7 +229,15 @@ async function runEval(t: EvalTask, ctx: ExecContext): Promise<NodeOutput> {
   const repair = t.repair ? { split: dataset.train, examples: t.repair.examples } : undefined;
   const path = await evaluatePath(ctx.backend, model, wA, wB, alphaGrid(t.alphas), dataset[t.split], t.evalBatch, resetBn, repair);
   const payload = match
-    ? { ...path, alignment: { objectiveBefore: match.objectiveBefore, objective: match.objective, passes: match.passes, weightDistance: weightDistance(wA, wB) } }
+    ? {
+      ...path,
+      alignment: {
+        objectiveBefore: match.objectiveBefore,
+        objective: match.objective,
+        passes: match.passes,
+        weightDistance: weightDistance(wA, wB),
+      },
+    }
     : path;
   return { files: [], payload };
 }
@@ -248,12 +274,28 @@ async function runCell(t: CellTask, ctx: ExecContext): Promise<NodeOutput> {
 }
 
 /** A cell's pair after alignment, from its aligned (and repaired) evaluations. */
-async function alignedPair(ctx: ExecContext, align: AlignId, evals: { train: string; test: string }, repairedEvals?: { train: string; test: string }): Promise<AlignedPair> {
+async function alignedPair(
+  ctx: ExecContext,
+  align: AlignId,
+  evals: { train: string; test: string },
+  repairedEvals?: { train: string; test: string },
+): Promise<AlignedPair> {
   const train = await requireObject<AlignedEvaluation>(ctx.store, evals.train);
   const test = await requireObject<AlignedEvaluation>(ctx.store, evals.test);
   const { objectiveBefore, objective, weightDistance: distance } = train.alignment;
   const repaired = repairedEvals
-    ? pairMetrics(await requireObject<PathEvaluation>(ctx.store, repairedEvals.train), await requireObject<PathEvaluation>(ctx.store, repairedEvals.test))
+    ? pairMetrics(
+      await requireObject<PathEvaluation>(ctx.store, repairedEvals.train),
+      await requireObject<PathEvaluation>(ctx.store, repairedEvals.test),
+    )
     : null;
-  return { method: align.method, seed: align.seed, objectiveBefore, objective, ...pairMetrics(train, test), weightDistance: distance, ...(repaired ? { repaired } : {}) };
+  return {
+    method: align.method,
+    seed: align.seed,
+    objectiveBefore,
+    objective,
+    ...pairMetrics(train, test),
+    weightDistance: distance,
+    ...(repaired ? { repaired } : {}),
+  };
 }

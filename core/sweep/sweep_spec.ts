@@ -12,7 +12,7 @@
  * `epochs` / `steps` set the total length in that unit, as the CLI flags do.
  */
 import { RidgelineError } from '../errors.ts';
-import { FORK_DEFAULTS, type ForkSpec, applyOptions } from '../experiments/fork_spec.ts';
+import { applyOptions, FORK_DEFAULTS, type ForkSpec } from '../experiments/fork_spec.ts';
 import { presetSpec } from '../experiments/presets.ts';
 import type { GridValue } from './sweep_result.ts';
 
@@ -49,7 +49,9 @@ function checkKey(where: string, key: string): string {
 /** A JSON value as the CLI option text the fork spec parser takes. */
 function asOption(where: string, key: string, v: unknown): string {
   if (Array.isArray(v)) {
-    if (v.length === 0 || !v.every((x) => typeof x === 'number')) bad(`${where} '${key}': a list value must be a non-empty list of numbers, got ${JSON.stringify(v)}`);
+    if (v.length === 0 || !v.every((x) => typeof x === 'number')) {
+      bad(`${where} '${key}': a list value must be a non-empty list of numbers, got ${JSON.stringify(v)}`);
+    }
     return v.join(',');
   }
   if (v === null) return key === 'clip' ? 'none' : bad(`${where} '${key}': null is not a value of this key`);
@@ -66,7 +68,9 @@ export function parseSweepSpec(json: unknown, source: string): SweepSpec {
   if (o.name !== undefined && typeof o.name !== 'string') bad(`${source}: "name" must be a string`);
   const base = (o.base ?? {}) as Record<string, unknown>;
   if (typeof base !== 'object' || Array.isArray(base)) bad(`${source}: "base" must be an object of fork options (and "preset")`);
-  if (!o.grid || typeof o.grid !== 'object' || Array.isArray(o.grid)) bad(`${source}: "grid" must be an object mapping keys to lists of values`);
+  if (!o.grid || typeof o.grid !== 'object' || Array.isArray(o.grid)) {
+    bad(`${source}: "grid" must be an object mapping keys to lists of values`);
+  }
   const grid = o.grid as Record<string, unknown>;
   if (Object.keys(grid).length === 0) bad(`${source}: the grid is empty; give at least one key with a list of values`);
   const spec: SweepSpec = { name: (o.name as string | undefined) ?? null, base: {}, grid: {} };
@@ -78,7 +82,9 @@ export function parseSweepSpec(json: unknown, source: string): SweepSpec {
   }
   for (const [k, v] of Object.entries(grid)) {
     const key = checkKey(`${source}: grid`, k);
-    if (!Array.isArray(v) || v.length === 0) bad(`${source}: grid '${k}' is ${Array.isArray(v) ? 'an empty list' : 'not a list'}; give a non-empty list of values`);
+    if (!Array.isArray(v) || v.length === 0) {
+      bad(`${source}: grid '${k}' is ${Array.isArray(v) ? 'an empty list' : 'not a list'}; give a non-empty list of values`);
+    }
     if (key in spec.grid) bad(`${source}: grid key '${k}' is given twice`);
     spec.grid[key] = v as GridValue[];
   }
@@ -97,7 +103,9 @@ function parseGridValues(key: string, text: string): GridValue[] {
   const listKey = ['k1', 'k2', 'milestones'].includes(toCamel(key));
   const parts = text.split(listKey ? ';' : ',').map((s) => s.trim()).filter((s) => s !== '');
   if (parts.length === 0) bad(`--grid ${key}=: no values; give a list (a,b,c) or a range (A..B)`);
-  const scalar = (s: string): GridValue => (s === 'true' ? true : s === 'false' ? false : s !== '' && Number.isFinite(Number(s)) ? Number(s) : s);
+  const scalar = (
+    s: string,
+  ): GridValue => (s === 'true' ? true : s === 'false' ? false : s !== '' && Number.isFinite(Number(s)) ? Number(s) : s);
   return parts.map((p) => (listKey ? p.split(',').map((x) => Number(x)) : scalar(p)));
 }
 

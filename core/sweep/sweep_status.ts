@@ -26,7 +26,17 @@ export interface SweepStatus {
 
 export async function sweepStatus(store: ObjectStore, m: SweepManifest, now = Date.now()): Promise<SweepStatus> {
   const { published, failed } = await scanSweep(store, m.nodes);
-  const status: SweepStatus = { nodes: m.nodes.length, done: [], running: [], pending: [], failed: [], blocked: [], doneCost: 0, totalCost: 0, secondsPerCost: null };
+  const status: SweepStatus = {
+    nodes: m.nodes.length,
+    done: [],
+    running: [],
+    pending: [],
+    failed: [],
+    blocked: [],
+    doneCost: 0,
+    totalCost: 0,
+    secondsPerCost: null,
+  };
   const bad = new Set(failed.keys());
   let seconds = 0;
   let timedCost = 0;
@@ -75,7 +85,11 @@ export async function verifySweep(store: ObjectStore, m: SweepManifest): Promise
 }
 
 /** Every point's cells, verified; E_STATE naming how much is missing when the sweep is not finished. */
-export async function collectSweep(store: ObjectStore, m: SweepManifest, provenance: SweepCollection['provenance']): Promise<SweepCollection> {
+export async function collectSweep(
+  store: ObjectStore,
+  m: SweepManifest,
+  provenance: SweepCollection['provenance'],
+): Promise<SweepCollection> {
   const points: SweepCollection['points'] = [];
   let missing = 0;
   for (const p of m.points) {
@@ -90,7 +104,12 @@ export async function collectSweep(store: ObjectStore, m: SweepManifest, provena
   store.drainDamaged(() => {});
   if (missing > 0) {
     const total = m.points.reduce((a, p) => a + p.plan.cells.length, 0);
-    throw new RidgelineError('E_STATE', `sweep ${m.sweepId.slice(0, 12)} is not finished: ${missing} of ${total} cells are not computed (or were damaged and set aside); 'ridgeline sweep status' shows why, 'sweep run' or 'sweep work' computes them`);
+    throw new RidgelineError(
+      'E_STATE',
+      `sweep ${
+        m.sweepId.slice(0, 12)
+      } is not finished: ${missing} of ${total} cells are not computed (or were damaged and set aside); 'ridgeline sweep status' shows why, 'sweep run' or 'sweep work' computes them`,
+    );
   }
   return { sweepId: m.sweepId, name: m.name, gridKeys: m.gridKeys, points, provenance };
 }

@@ -15,7 +15,7 @@ import type { Claim, ObjectStore } from '../store/object_store.ts';
 import type { GraphNode } from './graph.ts';
 import type { SweepManifest } from './manifest.ts';
 import { ENVIRONMENT_CODES } from './sweep_failures.ts';
-import { DependencyDamaged, type ExecContext, Resources, executeNode } from './node_exec.ts';
+import { DependencyDamaged, type ExecContext, executeNode, Resources } from './node_exec.ts';
 
 export interface WorkerOptions {
   /** Unique per worker process (host, pid, random): claims and executions carry it. */
@@ -52,7 +52,11 @@ class LostClaim extends Error {}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The state of every node of a sweep in the store: published, failed, or pending. */
-export async function scanSweep(store: ObjectStore, nodes: readonly GraphNode[], known: Set<string> = new Set()): Promise<{ published: Set<string>; failed: Map<string, string> }> {
+export async function scanSweep(
+  store: ObjectStore,
+  nodes: readonly GraphNode[],
+  known: Set<string> = new Set(),
+): Promise<{ published: Set<string>; failed: Map<string, string> }> {
   const published = known;
   const failed = new Map<string, string>();
   for (const n of nodes) {
@@ -75,7 +79,12 @@ function blockedByFailure(nodes: readonly GraphNode[], failed: Map<string, strin
 
 export async function runWorker(store: ObjectStore, manifest: SweepManifest, backend: Backend, o: WorkerOptions): Promise<WorkerReport> {
   if (resultsKey(backend) !== manifest.backend) {
-    throw new RidgelineError('E_SPEC', `sweep ${manifest.sweepId.slice(0, 12)} was planned for the ${manifest.backend} backend, but this worker has ${resultsKey(backend)}: results of the two differ in the last bits, so they may not share a sweep`);
+    throw new RidgelineError(
+      'E_SPEC',
+      `sweep ${manifest.sweepId.slice(0, 12)} was planned for the ${manifest.backend} backend, but this worker has ${
+        resultsKey(backend)
+      }: results of the two differ in the last bits, so they may not share a sweep`,
+    );
   }
   const now = o.now ?? Date.now;
   const resources = o.resources ?? new Resources(store.files);
@@ -89,7 +98,11 @@ export async function runWorker(store: ObjectStore, manifest: SweepManifest, bac
     const blocked = blockedByFailure(nodes, scan.failed);
     const runnable = pending.filter((n) => !blocked.has(n.id));
     if (runnable.length === 0) {
-      const failed = pending.filter((n) => scan.failed.has(n.id)).map((n) => ({ id: n.id, label: n.label, reason: scan.failed.get(n.id)! }));
+      const failed = pending.filter((n) => scan.failed.has(n.id)).map((n) => ({
+        id: n.id,
+        label: n.label,
+        reason: scan.failed.get(n.id)!,
+      }));
       return { executed, failed, done: pending.length === 0 };
     }
     const ready = runnable.filter((n) => n.deps.every((d) => published.has(d)));
@@ -123,7 +136,13 @@ export async function runWorker(store: ObjectStore, manifest: SweepManifest, bac
 type Outcome = 'published' | 'failed' | 'input damaged' | 'lost';
 
 async function computeClaimed(
-  store: ObjectStore, node: GraphNode, claim: Claim, backend: Backend, resources: Resources, o: WorkerOptions, now: () => number,
+  store: ObjectStore,
+  node: GraphNode,
+  claim: Claim,
+  backend: Backend,
+  resources: Resources,
+  o: WorkerOptions,
+  now: () => number,
 ): Promise<Outcome> {
   let lost = false;
   let lastBeat = now();
@@ -146,7 +165,12 @@ async function computeClaimed(
     await inFlight.catch(() => {});
   };
   const ctx: ExecContext = {
-    store, backend, resources, progress: o.progress, partialEveryMs: o.partialEveryMs, now,
+    store,
+    backend,
+    resources,
+    progress: o.progress,
+    partialEveryMs: o.partialEveryMs,
+    now,
     keepAlive: async () => {
       if (now() - lastBeat > o.leaseMs / 4) await beat();
       if (lost) throw new LostClaim();

@@ -12,18 +12,24 @@ import { RidgelineError } from '../errors.ts';
 import { fnv1a64HexOf } from '../hash.ts';
 import type { FileStore } from '../io.ts';
 import type { ReadLimit } from '../io.ts';
-import { MAX_HEADER_BYTES, decodeSafetensors, encodeSafetensors } from '../io/safetensors.ts';
+import { decodeSafetensors, encodeSafetensors, MAX_HEADER_BYTES } from '../io/safetensors.ts';
 import type { Model } from '../nn/model.ts';
 import type { Backend } from '../backend.ts';
-import { type Tensor, fromArray, keep } from '../tensor.ts';
+import { fromArray, keep, type Tensor } from '../tensor.ts';
 import type { TrainConfig } from './config.ts';
-import { type TrainState, readWeights, stateFromWeights } from './state.ts';
+import { readWeights, stateFromWeights, type TrainState } from './state.ts';
 
 export const WEIGHTS_SUFFIX = '.safetensors';
 export const OPTIM_SUFFIX = '.optim.safetensors';
 
 /** Writes `base.safetensors` and `base.optim.safetensors` (each atomically). */
-export async function saveCheckpoint(files: FileStore, base: string, model: Model, state: TrainState, meta: Record<string, string> = {}): Promise<void> {
+export async function saveCheckpoint(
+  files: FileStore,
+  base: string,
+  model: Model,
+  state: TrainState,
+  meta: Record<string, string> = {},
+): Promise<void> {
   const weights = await readWeights(state);
   await saveWeights(files, base + WEIGHTS_SUFFIX, model, weights, { ...meta, step: String(state.step) });
   const names = state.optimizer.stateNames;
@@ -35,13 +41,25 @@ export async function saveCheckpoint(files: FileStore, base: string, model: Mode
       data: await t.data(),
     })),
   );
-  await files.write(base + OPTIM_SUFFIX, encodeSafetensors(tensors, {
-    format: 'ridgeline-optimizer', ...meta, step: String(state.step), optimizerSteps: String(state.optimizer.steps),
-    checksum: fnv1a64HexOf(tensors.map((t) => t.data)),
-  }));
+  await files.write(
+    base + OPTIM_SUFFIX,
+    encodeSafetensors(tensors, {
+      format: 'ridgeline-optimizer',
+      ...meta,
+      step: String(state.step),
+      optimizerSteps: String(state.optimizer.steps),
+      checksum: fnv1a64HexOf(tensors.map((t) => t.data)),
+    }),
+  );
 }
 
-export async function saveWeights(files: FileStore, path: string, model: Model, weights: Float32Array[], meta: Record<string, string> = {}): Promise<void> {
+export async function saveWeights(
+  files: FileStore,
+  path: string,
+  model: Model,
+  weights: Float32Array[],
+  meta: Record<string, string> = {},
+): Promise<void> {
   const tensors = model.params.map((p, i) => ({ name: p.name, shape: p.shape, data: weights[i] }));
   await files.write(path, encodeSafetensors(tensors, { format: 'pt', model: model.name, ...meta, checksum: fnv1a64HexOf(weights) }));
 }
@@ -56,7 +74,10 @@ function verifyChecksum(path: string, metadata: Record<string, string>, data: re
 }
 
 /** The metadata of a checkpoint's two files, after their checksums are verified; throws E_DAMAGED or E_DATA_FORMAT. */
-export async function checkpointIdentity(files: FileStore, base: string): Promise<{ weights: Record<string, string>; optim: Record<string, string> }> {
+export async function checkpointIdentity(
+  files: FileStore,
+  base: string,
+): Promise<{ weights: Record<string, string>; optim: Record<string, string> }> {
   const read = async (path: string) => {
     const { tensors, order, metadata } = decodeSafetensors(await files.read(path), path);
     verifyChecksum(path, metadata, order.map((n) => tensors.get(n)!.data));
@@ -73,7 +94,10 @@ export async function checkpointIdentity(files: FileStore, base: string): Promis
  * such as /dev/zero, refused as not a regular file, would otherwise be read forever).
  */
 function safetensorsLimit(model: Model, copies: number): ReadLimit {
-  return { bytes: 8 + MAX_HEADER_BYTES + 8 * copies * (model.stateSize + model.params.length), what: `a safetensors file of ${model.name}` };
+  return {
+    bytes: 8 + MAX_HEADER_BYTES + 8 * copies * (model.stateSize + model.params.length),
+    what: `a safetensors file of ${model.name}`,
+  };
 }
 
 /**
@@ -89,10 +113,18 @@ export async function loadWeights(files: FileStore, path: string, model: Model):
   const out = model.params.map((p) => {
     const t = tensors.get(p.name);
     if (!t) {
-      throw new RidgelineError('E_SHAPE', `${path}: tensor '${p.name}' is missing (model ${model.name} has ${model.params.map((q) => q.name).join(', ')})`);
+      throw new RidgelineError(
+        'E_SHAPE',
+        `${path}: tensor '${p.name}' is missing (model ${model.name} has ${model.params.map((q) => q.name).join(', ')})`,
+      );
     }
     if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
-      throw new RidgelineError('E_SHAPE', `${path}: tensor '${p.name}' has shape [${t.shape.join(', ')}] but model ${model.name} (${model.description}) needs [${p.shape.join(', ')}]`);
+      throw new RidgelineError(
+        'E_SHAPE',
+        `${path}: tensor '${p.name}' has shape [${t.shape.join(', ')}] but model ${model.name} (${model.description}) needs [${
+          p.shape.join(', ')
+        }]`,
+      );
     }
     requireFinite(path, p.name, t.data, 'weights');
     return t.data;
@@ -117,7 +149,13 @@ function requireFinite(path: string, name: string, data: Float32Array, what: str
 }
 
 /** Restores a full training state (weights, optimizer state, step) written by saveCheckpoint. */
-export async function loadCheckpoint(files: FileStore, base: string, backend: Backend, model: Model, config: TrainConfig): Promise<TrainState> {
+export async function loadCheckpoint(
+  files: FileStore,
+  base: string,
+  backend: Backend,
+  model: Model,
+  config: TrainConfig,
+): Promise<TrainState> {
   const weights = await loadWeights(files, base + WEIGHTS_SUFFIX, model);
   const optimPath = base + OPTIM_SUFFIX;
   const { tensors, order, metadata } = decodeSafetensors(await files.read(optimPath, safetensorsLimit(model, 2)), optimPath);
@@ -133,7 +171,10 @@ export async function loadCheckpoint(files: FileStore, base: string, backend: Ba
   // Before the first update an optimizer has no state yet (a checkpoint at step 0).
   const fresh = order.length === 0 && optimizerSteps === 0;
   if (!fresh && wanted.some((w) => !tensors.has(w))) {
-    throw new RidgelineError('E_DATA_FORMAT', `${optimPath}: optimizer state does not match ${config.optimizer} (expected ${wanted.join(', ')}; found ${order.join(', ')})`);
+    throw new RidgelineError(
+      'E_DATA_FORMAT',
+      `${optimPath}: optimizer state does not match ${config.optimizer} (expected ${wanted.join(', ')}; found ${order.join(', ')})`,
+    );
   }
   const restored: Tensor[] = fresh ? [] : wanted.map((w) => {
     const t = tensors.get(w)!;

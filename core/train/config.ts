@@ -25,11 +25,21 @@ export interface TrainConfig {
 export function createOptimizer(c: TrainConfig): Optimizer {
   switch (c.optimizer) {
     case 'sgd':
-      return new Sgd({ lr: c.schedule.lr, momentum: c.momentum, dampening: c.dampening ?? 0, weightDecay: c.weightDecay, nesterov: c.nesterov });
+      return new Sgd({
+        lr: c.schedule.lr,
+        momentum: c.momentum,
+        dampening: c.dampening ?? 0,
+        weightDecay: c.weightDecay,
+        nesterov: c.nesterov,
+      });
     case 'adam':
     case 'adamw':
       return new Adam({
-        lr: c.schedule.lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, weightDecay: c.weightDecay,
+        lr: c.schedule.lr,
+        beta1: c.beta1,
+        beta2: c.beta2,
+        eps: c.eps,
+        weightDecay: c.weightDecay,
         decoupled: c.optimizer === 'adamw',
       });
     default:

@@ -5,7 +5,7 @@
  */
 import type { AdamParams, SgdParams } from '../backend.ts';
 import { argError } from '../errors.ts';
-import { type Tensor, keep, zeros } from '../tensor.ts';
+import { keep, type Tensor, zeros } from '../tensor.ts';
 
 export interface SgdOptions {
   lr: number;

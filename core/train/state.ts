@@ -6,8 +6,8 @@
 import * as ag from '../autograd/mod.ts';
 import type { Backend } from '../backend.ts';
 import type { Model } from '../nn/model.ts';
-import { type Tensor, empty, fromArray, keep } from '../tensor.ts';
-import { type TrainConfig, createOptimizer } from './config.ts';
+import { empty, fromArray, keep, type Tensor } from '../tensor.ts';
+import { createOptimizer, type TrainConfig } from './config.ts';
 import type { Optimizer } from './optimizers.ts';
 
 export interface TrainState {

@@ -10,7 +10,7 @@ import type { Backend } from '../backend.ts';
 import { RidgelineError } from '../errors.ts';
 import { taskLoss, withTrainable } from '../nn/loss.ts';
 import { type Model, trainableIndices } from '../nn/model.ts';
-import { type Tensor, fromArray, keep, tidy, zeros } from '../tensor.ts';
+import { fromArray, keep, type Tensor, tidy, zeros } from '../tensor.ts';
 import type { TrainConfig } from './config.ts';
 import { learningRate } from './schedule.ts';
 import type { TrainState } from './state.ts';
@@ -53,11 +53,13 @@ export const WEIGHT_GROWTH_BOUND = 1e4;
  * back with the losses of a sync in the same download (no extra readback).
  */
 function writeWeightNorm(params: Tensor[], dst: Tensor, at: number): void {
-  tidy(() => ag.noGrad(() => {
-    let t = ag.sum(ag.square(params[0]));
-    for (let i = 1; i < params.length; i++) t = ag.add(t, ag.sum(ag.square(params[i])));
-    dst.backend.copy(ag.sqrt(t).buf, dst.buf, 1, 0, at);
-  }));
+  tidy(() =>
+    ag.noGrad(() => {
+      let t = ag.sum(ag.square(params[0]));
+      for (let i = 1; i < params.length; i++) t = ag.add(t, ag.sum(ag.square(params[i])));
+      dst.backend.copy(ag.sqrt(t).buf, dst.buf, 1, 0, at);
+    })
+  );
 }
 
 /** Scales gradients in place so their global L2 norm is at most `maxNorm` (torch's clip_grad_norm_). */
@@ -74,7 +76,12 @@ function clipGlobalNorm(grads: Tensor[], maxNorm: number): Tensor[] {
 
 /** Trains `state` from its current step up to global step `toStep`. */
 export async function trainSteps(
-  backend: Backend, model: Model, state: TrainState, source: BatchSource, toStep: number, config: TrainConfig,
+  backend: Backend,
+  model: Model,
+  state: TrainState,
+  source: BatchSource,
+  toStep: number,
+  config: TrainConfig,
   hooks: TrainHooks = {},
 ): Promise<void> {
   const syncEvery = hooks.syncEvery ?? 50;
@@ -105,19 +112,29 @@ export async function trainSteps(
       // The first loss of a segment comes from the starting weights and the data, before
       // any update: lowering the learning rate would not help.
       if (!Number.isFinite(firstLoss) || !Number.isFinite(startNorm)) {
-        throw new RidgelineError('E_DIVERGED', `at step ${first}, before any update of this run, the loss is ${firstLoss} and the weight norm ${startNorm}: the starting weights or the data hold non-finite or huge values, not the optimisation`);
+        throw new RidgelineError(
+          'E_DIVERGED',
+          `at step ${first}, before any update of this run, the loss is ${firstLoss} and the weight norm ${startNorm}: the starting weights or the data hold non-finite or huge values, not the optimisation`,
+        );
       }
     }
     const bound = LOSS_GROWTH_BOUND * Math.max(firstLoss, 1);
     const bad = losses.findIndex((l) => !Number.isFinite(l) || l > bound);
     if (bad >= 0) {
-      const what = Number.isFinite(losses[bad]) ? `loss ${losses[bad]} exceeds ${LOSS_GROWTH_BOUND} × max(first loss ${firstLoss} at step ${segmentStart}, 1)` : `loss ${losses[bad]}`;
+      const what = Number.isFinite(losses[bad])
+        ? `loss ${losses[bad]} exceeds ${LOSS_GROWTH_BOUND} × max(first loss ${firstLoss} at step ${segmentStart}, 1)`
+        : `loss ${losses[bad]}`;
       throw new RidgelineError('E_DIVERGED', `training diverged at step ${first + bad} (${what}); lower the learning rate or add --clip`);
     }
     const norm = read[NORM];
     const normBound = WEIGHT_GROWTH_BOUND * Math.max(startNorm, 1);
     if (checkNorms && !(norm <= normBound)) {
-      throw new RidgelineError('E_DIVERGED', `training diverged by step ${state.step - 1}: weight norm ${norm} exceeds ${WEIGHT_GROWTH_BOUND} × max(norm ${startNorm} at step ${segmentStart}, 1); lower the learning rate or add --clip`);
+      throw new RidgelineError(
+        'E_DIVERGED',
+        `training diverged by step ${
+          state.step - 1
+        }: weight norm ${norm} exceeds ${WEIGHT_GROWTH_BOUND} × max(norm ${startNorm} at step ${segmentStart}, 1); lower the learning rate or add --clip`,
+      );
     }
     hooks.onSync?.(first, losses);
   };
@@ -131,7 +148,8 @@ export async function trainSteps(
         const y = fromArray(backend, batch.y, [batch.size]);
         const options = { train: true, noiseSeed: source.orderSeed ?? 0, step: state.step };
         const { value, grads } = ag.valueAndGrad(
-          (tp) => taskLoss(model, model.forward(withTrainable(state.params, trainable, tp), x, options), y), trainableParams,
+          (tp) => taskLoss(model, model.forward(withTrainable(state.params, trainable, tp), x, options), y),
+          trainableParams,
         );
         state.optimizer.step(trainableParams, config.clip === null ? grads : clipGlobalNorm(grads, config.clip), lr);
         backend.copy(value.buf, history.buf, 1, 0, pending);

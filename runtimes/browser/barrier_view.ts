@@ -10,7 +10,7 @@ import { LISTED_MODELS } from '../../core/nn/registry.ts';
 import type { ResultJson } from '../../core/report/run_index.ts';
 import { formatSig } from '../../core/report/svg.ts';
 import { $, automation, messageOf, showError } from './automation.ts';
-import { type CurveView, curveChart, curveControls } from './curves.ts';
+import { curveChart, curveControls, type CurveView } from './curves.ts';
 import { progressInto } from './progress_line.ts';
 import { mountChart } from './plot.ts';
 import { type BarrierResult, type BrowserBackendChoice, DROPPED, type GivenFile } from './protocol.ts';
@@ -32,9 +32,11 @@ function barrierOptions(form: HTMLFormElement): Record<string, string> {
 function numbers(r: BarrierResult): string {
   const pct = (v: number) => `${formatSig(100 * v, 4)} %`;
   const items = [
-    ['test error barrier', pct(r.test.errorBarrier)], ['endpoint floor', pct(r.test.errorFloor)],
+    ['test error barrier', pct(r.test.errorBarrier)],
+    ['endpoint floor', pct(r.test.errorFloor)],
     ['train loss barrier', `${formatSig(r.train.lossBarrier, 5)} at α = ${r.train.lossBarrierAlpha}`],
-    ['test accuracy A / B', `${pct(r.test.accuracyA)} / ${pct(r.test.accuracyB)}`], ['‖θA − θB‖', formatSig(r.weightDistance, 5)],
+    ['test accuracy A / B', `${pct(r.test.accuracyA)} / ${pct(r.test.accuracyB)}`],
+    ['‖θA − θB‖', formatSig(r.weightDistance, 5)],
   ];
   return items.map(([k, v]) => `<span><b>${k}</b> ${v}</span>`).join('');
 }
@@ -58,18 +60,26 @@ export async function pickFromRun(runUrl: string, runName: string, cellIndex: nu
     const spec = result.spec as Json;
     for (const [field, path] of [['a', cell.checkpointA], ['b', cell.checkpointB]] as const) {
       const file = await fetch(`${runUrl}/${String(path).split('/').map(encodeURIComponent).join('/')}`);
-      if (!file.ok) throw new Error(`${runName}/${path}: HTTP ${file.status} (checkpoints live in the run's store, which a static site does not copy)`);
+      if (!file.ok) {
+        throw new Error(`${runName}/${path}: HTTP ${file.status} (checkpoints live in the run's store, which a static site does not copy)`);
+      }
       const list = new DataTransfer();
       list.items.add(new File([await file.arrayBuffer()], `${field === 'a' ? 'A' : 'B'}-${String(path).split('/').pop()}`));
       (form.elements.namedItem(field) as HTMLInputElement).files = list.files;
     }
-    const set = (name: string, value: unknown) => ((form.elements.namedItem(name) as HTMLInputElement).value = value === null || value === undefined ? '' : String(value));
+    const set = (
+      name: string,
+      value: unknown,
+    ) => ((form.elements.namedItem(name) as HTMLInputElement).value = value === null || value === undefined ? '' : String(value));
     const data = form.elements.namedItem('data') as HTMLSelectElement;
     if (!Array.from(data.options).some((o) => o.value === spec.data)) data.add(new Option(`${spec.data} (the run's)`, String(spec.data)));
     set('data', spec.data);
     for (const name of ['model', 'width', 'limit', 'alphas', 'normalize', 'slope']) set(name, spec[name]);
     const picked = $('barrier-picked');
-    picked.textContent = `From run ${runName}, cell k1 = ${cell.k1}, k2 = ${cell.k2}: ${cell.a} (A) and ${cell.b} (B). The run measured a test error barrier of ${(100 * cell.test.errorBarrier).toFixed(2)} %.`;
+    picked.textContent =
+      `From run ${runName}, cell k1 = ${cell.k1}, k2 = ${cell.k2}: ${cell.a} (A) and ${cell.b} (B). The run measured a test error barrier of ${
+        (100 * cell.test.errorBarrier).toFixed(2)
+      } %.`;
     picked.hidden = false;
   } catch (e) {
     showError(errorBox, messageOf(e));
@@ -91,7 +101,10 @@ export function setupBarrierView(): void {
   // Dropping a file onto a field's box sets that field (the input itself accepts drops too).
   for (const box of Array.from(section.querySelectorAll<HTMLElement>('.drop'))) {
     const input = box.querySelector('input')!;
-    box.addEventListener('dragover', (e: DragEvent) => { e.preventDefault(); box.classList.add('over'); });
+    box.addEventListener('dragover', (e: DragEvent) => {
+      e.preventDefault();
+      box.classList.add('over');
+    });
     box.addEventListener('dragleave', () => box.classList.remove('over'));
     box.addEventListener('drop', (e: DragEvent) => {
       e.preventDefault();
@@ -110,7 +123,9 @@ export function setupBarrierView(): void {
   });
 
   // A pair picked from a run stops being that pair when a file is changed by hand.
-  for (const name of ['a', 'b']) (form.elements.namedItem(name) as HTMLInputElement).addEventListener('change', () => ($('barrier-picked').hidden = true));
+  for (const name of ['a', 'b']) {
+    (form.elements.namedItem(name) as HTMLInputElement).addEventListener('change', () => ($('barrier-picked').hidden = true));
+  }
   cancelButton.addEventListener('click', () => cancelWorker());
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -134,7 +149,8 @@ export function setupBarrierView(): void {
       const progress = progressInto(status, null, bar);
       const result = await runOnWorker((w, live) => w.barrier(request, backend, Comlink.proxy(live(progress))));
       automation.barrier = last = result;
-      $('barrier-backend').textContent = `${result.backend} on ${result.adapter} · ${result.runtime} · ${result.model} (${result.modelDescription}) on ${result.data}`;
+      $('barrier-backend').textContent =
+        `${result.backend} on ${result.adapter} · ${result.runtime} · ${result.model} (${result.modelDescription}) on ${result.data}`;
       $('barrier-numbers').innerHTML = numbers(result);
       $('barrier-result').hidden = false;
       redraw();

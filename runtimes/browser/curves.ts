@@ -27,11 +27,13 @@ export interface CurveSource {
 const Y_LABEL: Record<Quantity, string> = { loss: 'loss L(θ(α))', error: 'error E(θ(α))', gap: 'loss gap' };
 
 export function curveChart(sources: readonly CurveSource[], view: CurveView, title: string): ChartSpec {
-  const series = sources.flatMap((s) => view.splits.map((split) => ({
-    name: `${s.name} ${split}`,
-    points: s[split].curve.map((p) => ({ x: p.alpha, y: p[view.quantity] })),
-    dash: split === 'train' ? '5 3' : undefined,
-  })));
+  const series = sources.flatMap((s) =>
+    view.splits.map((split) => ({
+      name: `${s.name} ${split}`,
+      points: s[split].curve.map((p) => ({ x: p.alpha, y: p[view.quantity] })),
+      dash: split === 'train' ? '5 3' : undefined,
+    }))
+  );
   return { series, options: { title, xLabel: 'α (0 = A, 1 = B)', yLabel: Y_LABEL[view.quantity], markers: true, width: 720, height: 360 } };
 }
 
@@ -41,8 +43,21 @@ export function curveChart(sources: readonly CurveSource[], view: CurveView, tit
  */
 export function curveControls(host: HTMLElement, view: CurveView, onChange: (v: CurveView) => void): void {
   const id = host.id || 'curves';
-  host.innerHTML = `<fieldset><legend>split</legend>${SPLITS.map((s) => `<label style="display:inline"><input type="checkbox" name="split" value="${s}"${view.splits.includes(s) ? ' checked' : ''}> ${s}</label> `).join('')}</fieldset>`
-    + `<fieldset><legend>quantity</legend>${QUANTITIES.map((q) => `<label style="display:inline"><input type="radio" name="${id}-quantity" value="${q}"${view.quantity === q ? ' checked' : ''}> ${q}</label> `).join('')}</fieldset>`;
+  host.innerHTML =
+    `<fieldset><legend>split</legend>${
+      SPLITS.map((s) =>
+        `<label style="display:inline"><input type="checkbox" name="split" value="${s}"${
+          view.splits.includes(s) ? ' checked' : ''
+        }> ${s}</label> `
+      ).join('')
+    }</fieldset>` +
+    `<fieldset><legend>quantity</legend>${
+      QUANTITIES.map((q) =>
+        `<label style="display:inline"><input type="radio" name="${id}-quantity" value="${q}"${
+          view.quantity === q ? ' checked' : ''
+        }> ${q}</label> `
+      ).join('')
+    }</fieldset>`;
   host.addEventListener('change', () => {
     const splits = Array.from(host.querySelectorAll<HTMLInputElement>('input[name="split"]:checked')).map((i) => i.value as SplitName);
     const quantity = (host.querySelector<HTMLInputElement>(`input[name="${id}-quantity"]:checked`)?.value ?? 'loss') as Quantity;

@@ -10,7 +10,7 @@ import type { ForkResult } from '../../core/experiments/result_schema.ts';
 import { forkReportHtml } from '../../core/report/html.ts';
 import { $, automation, messageOf, showError } from './automation.ts';
 import { cellName, cellsTable } from './cells_table.ts';
-import { type CurveView, curveChart, curveControls } from './curves.ts';
+import { curveChart, curveControls, type CurveView } from './curves.ts';
 import { mountChart } from './plot.ts';
 import { BROWSER_BACKENDS, type BrowserBackendChoice, type ProgressEvent } from './protocol.ts';
 import { progressInto } from './progress_line.ts';
@@ -108,13 +108,25 @@ export function setupForkView(): void {
   });
 
   // An emptied field means the default (the preset's, if one is chosen), which its placeholder shows.
-  const DEFAULT_OF: Record<string, keyof ForkSpec> = { data: 'data', model: 'model', width: 'width', batch: 'batch', lr: 'lr', k1: 'k1', steps: 'total', alphas: 'alphas', 'seed-init': 'seedInit' };
+  const DEFAULT_OF: Record<string, keyof ForkSpec> = {
+    data: 'data',
+    model: 'model',
+    width: 'width',
+    batch: 'batch',
+    lr: 'lr',
+    k1: 'k1',
+    steps: 'total',
+    alphas: 'alphas',
+    'seed-init': 'seedInit',
+  };
   const showDefaults = (base: ForkSpec, what: string) => {
     for (const [name, key] of Object.entries(DEFAULT_OF)) {
       const field = form.elements.namedItem(name);
       const v = base[key];
       const unit = key === 'total' || key === 'k1' ? ` ${base.unit}` : ''; // a preset's lengths may be in epochs
-      if (field instanceof HTMLInputElement) field.placeholder = v === null || v === undefined ? '' : `${what} ${Array.isArray(v) ? v.join(',') : String(v)}${unit}`;
+      if (field instanceof HTMLInputElement) {
+        field.placeholder = v === null || v === undefined ? '' : `${what} ${Array.isArray(v) ? v.join(',') : String(v)}${unit}`;
+      }
     }
   };
   showDefaults(FORK_DEFAULTS, 'default');
@@ -127,7 +139,9 @@ export function setupForkView(): void {
   presetSelect.addEventListener('change', () => {
     const preset = PRESETS.find((p) => p.name === presetSelect.value);
     presetSelect.title = preset?.reproduces ?? '';
-    for (const input of Array.from(form.querySelectorAll<HTMLInputElement>('input'))) input.value = preset ? '' : (custom.get(input.name) ?? '');
+    for (const input of Array.from(form.querySelectorAll<HTMLInputElement>('input'))) {
+      input.value = preset ? '' : (custom.get(input.name) ?? '');
+    }
     showDefaults(preset ? presetSpec(preset.name) : FORK_DEFAULTS, preset ? 'preset' : 'default');
   });
   // Any field can be preset from the query string, e.g. ?backend=cpu&steps=80.
@@ -135,5 +149,8 @@ export function setupForkView(): void {
     const field = form.elements.namedItem(name);
     if (field instanceof HTMLInputElement || field instanceof HTMLSelectElement) field.value = value;
   });
-  if (!crossOriginIsolated) logBox.textContent = 'this page is not cross-origin isolated: the CPU backend needs SharedArrayBuffer (serve it with COOP/COEP headers: ridgeline serve)\n';
+  if (!crossOriginIsolated) {
+    logBox.textContent =
+      'this page is not cross-origin isolated: the CPU backend needs SharedArrayBuffer (serve it with COOP/COEP headers: ridgeline serve)\n';
+  }
 }

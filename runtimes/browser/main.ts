@@ -13,7 +13,11 @@ import { runFolderUrl, showRuns } from './runs_view.ts';
 const VIEWS = ['runs', 'run', 'barrier', 'fork'] as const;
 
 /** What each form's backend menu says of the CLI's --backend choices (one list for every form). */
-const BACKEND_LABELS: Record<BackendChoice, string> = { auto: 'auto (hardware WebGPU, else CPU)', cpu: 'cpu (WebAssembly)', webgpu: 'webgpu' };
+const BACKEND_LABELS: Record<BackendChoice, string> = {
+  auto: 'auto (hardware WebGPU, else CPU)',
+  cpu: 'cpu (WebAssembly)',
+  webgpu: 'webgpu',
+};
 for (const select of Array.from(document.querySelectorAll<HTMLSelectElement>('select[data-backend-choices]'))) {
   for (const choice of BACKEND_CHOICES) select.add(new Option(BACKEND_LABELS[choice], choice));
 }
@@ -22,7 +26,9 @@ function route(): void {
   const [, name = 'runs', ...rest] = location.hash.split('/');
   const view = (VIEWS as readonly string[]).includes(name) ? name : 'runs';
   for (const v of VIEWS) document.getElementById(`view-${v}`)!.hidden = v !== view;
-  for (const a of Array.from(document.querySelectorAll<HTMLAnchorElement>('nav a'))) a.classList.toggle('active', a.dataset.view === (view === 'run' ? 'runs' : view));
+  for (const a of Array.from(document.querySelectorAll<HTMLAnchorElement>('nav a'))) {
+    a.classList.toggle('active', a.dataset.view === (view === 'run' ? 'runs' : view));
+  }
   if (view === 'runs') void showRuns();
   if (view === 'run') void showRun(decodeURIComponent(rest.join('/')));
   // #/barrier/RUN/CELL: a fork cell's pair, picked from its run view.

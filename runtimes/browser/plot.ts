@@ -6,7 +6,7 @@
  * double-click (or the reset button) zooms back out. Redrawing is cheap (a few hundred
  * points), so a zoom redraws the chart from the data rather than transforming the SVG.
  */
-import { type LineChartOptions, type Series, lineChart } from '../../core/report/svg.ts';
+import { lineChart, type LineChartOptions, type Series } from '../../core/report/svg.ts';
 
 export interface ChartSpec {
   series: Series[];
@@ -34,7 +34,8 @@ export function mountChart(host: HTMLElement, spec: ChartSpec): { update(next: C
   let current = spec;
   let range: [number, number] | null = null;
   host.classList.add('chart');
-  host.innerHTML = '<div class="chart-svg"></div><div class="tooltip" hidden></div><button type="button" class="reset-zoom" hidden>reset zoom</button>';
+  host.innerHTML =
+    '<div class="chart-svg"></div><div class="tooltip" hidden></div><button type="button" class="reset-zoom" hidden>reset zoom</button>';
   const holder = host.querySelector<HTMLDivElement>('.chart-svg')!;
   const tip = host.querySelector<HTMLDivElement>('.tooltip')!;
   const reset = host.querySelector<HTMLButtonElement>('.reset-zoom')!;

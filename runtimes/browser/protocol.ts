@@ -60,7 +60,11 @@ export interface WorkerApi {
    * says which backend was chosen and why.
    * @throws the core's RidgelineError messages (`E_SPEC: …`, `E_NO_ADAPTER: …`) unchanged.
    */
-  run(specOptions: Record<string, string>, backendChoice: BrowserBackendChoice, onProgress?: (e: ProgressEvent) => void): Promise<ForkResult>;
+  run(
+    specOptions: Record<string, string>,
+    backendChoice: BrowserBackendChoice,
+    onProgress?: (e: ProgressEvent) => void,
+  ): Promise<ForkResult>;
   /**
    * The barrier between two checkpoints, computed as the CLI's `barrier` computes it
    * (core/lmc/checkpoint_barrier.ts). Progress: one `start` with the stage count, an

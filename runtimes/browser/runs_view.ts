@@ -35,10 +35,19 @@ export async function showRuns(): Promise<void> {
   const table = $('runs-table');
   try {
     const index = await runsIndex();
-    $('runs-source').textContent = index.runsDir ? `${index.runs.length} run${index.runs.length === 1 ? '' : 's'} under ${index.runsDir}` : 'no runs folder: start the app with ridgeline serve --runs DIR';
-    const rows = index.runs.map((r) => `<tr data-path="${escapeXml(r.path)}"><td class="l"><a href="${runHref(r.path)}">${escapeXml(r.path || '.')}</a></td><td class="l">${r.kind}</td><td class="l">${escapeXml(r.title)}</td>`
-      + `<td class="l">${r.numbers.map((n) => `${escapeXml(n.label)} <b>${escapeXml(n.text)}</b>`).join(' · ')}</td></tr>`);
-    table.innerHTML = `<thead><tr><th class="l">run</th><th class="l">kind</th><th class="l">what</th><th class="l">key numbers</th></tr></thead><tbody>${rows.join('')}</tbody>`;
+    $('runs-source').textContent = index.runsDir
+      ? `${index.runs.length} run${index.runs.length === 1 ? '' : 's'} under ${index.runsDir}`
+      : 'no runs folder: start the app with ridgeline serve --runs DIR';
+    const rows = index.runs.map((r) =>
+      `<tr data-path="${escapeXml(r.path)}"><td class="l"><a href="${runHref(r.path)}">${
+        escapeXml(r.path || '.')
+      }</a></td><td class="l">${r.kind}</td><td class="l">${escapeXml(r.title)}</td>` +
+      `<td class="l">${r.numbers.map((n) => `${escapeXml(n.label)} <b>${escapeXml(n.text)}</b>`).join(' · ')}</td></tr>`
+    );
+    table.innerHTML =
+      `<thead><tr><th class="l">run</th><th class="l">kind</th><th class="l">what</th><th class="l">key numbers</th></tr></thead><tbody>${
+        rows.join('')
+      }</tbody>`;
     showError($('runs-error'), null);
   } catch (e) {
     showError($('runs-error'), messageOf(e));

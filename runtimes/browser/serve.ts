@@ -11,7 +11,7 @@
  * memory — needs, and no-store so a rebuilt bundle is never served stale.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { type Server, createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -154,10 +154,11 @@ export async function serveApp(o: AppServerOptions = {}): Promise<StaticServer> 
     url: `http://${urlHost}:${port}/`,
     host: (server.address() as AddressInfo).address,
     port,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

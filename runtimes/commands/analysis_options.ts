@@ -1,10 +1,10 @@
 /** Options shared by the pair analyses (`predict`, `layerwise`): which pairs, on what data. */
 import { prepareOutDir } from '../../core/out_dir.ts';
 import type { Backend } from '../../core/backend.ts';
-import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
+import { applyOptions, FORK_DEFAULTS } from '../../core/experiments/fork_spec.ts';
 import { joinPath } from '../../core/io.ts';
 import { selectBackend } from '../../core/select_backend.ts';
-import { type PairSource, pairFromFiles, pairsFromRun } from '../../core/experiments/pair_source.ts';
+import { pairFromFiles, pairsFromRun, type PairSource } from '../../core/experiments/pair_source.ts';
 import { RidgelineError } from '../../core/errors.ts';
 import { BACKEND_OPTION, type OptionSpec } from '../command.ts';
 import type { RuntimeHost } from '../host.ts';
@@ -23,10 +23,16 @@ export const ANALYSIS_OPTIONS: OptionSpec[] = [
   { name: 'json', value: '', help: 'print the result as JSON on stdout' },
 ];
 
-export async function analysisSource(command: string, opts: Record<string, string>, host: RuntimeHost): Promise<{ source: PairSource; out: string | null; subset: number; alphas: number; batch: number }> {
+export async function analysisSource(
+  command: string,
+  opts: Record<string, string>,
+  host: RuntimeHost,
+): Promise<{ source: PairSource; out: string | null; subset: number; alphas: number; batch: number }> {
   const count = (name: string, fallback: number, min: number) => {
     const v = Number(opts[name] ?? fallback);
-    if (!Number.isSafeInteger(v) || v < min) throw new RidgelineError('E_SPEC', `--${name}: expected an integer ≥ ${min}, got '${opts[name]}'`);
+    if (!Number.isSafeInteger(v) || v < min) {
+      throw new RidgelineError('E_SPEC', `--${name}: expected an integer ≥ ${min}, got '${opts[name]}'`);
+    }
     return v;
   };
   const settings = { subset: count('subset', 1000, 1), alphas: count('alphas', 11, 3), batch: count('batch', 1000, 1) };
@@ -62,13 +68,24 @@ export async function prepareAnalysis(command: string, opts: Record<string, stri
 /** The JSON result of an analysis: schema, what was analysed, provenance, and the pairs. */
 export function analysisResult<T>(kind: string, a: PreparedAnalysis, subset: number, host: RuntimeHost, pairs: T[]) {
   return {
-    schemaVersion: 1, kind, source: { run: a.source.run, spec: a.source.spec, subset }, runtime: host.runtime,
-    backend: a.backend.description, gitCommit: host.gitCommit, ridgeline: host.version, pairs,
+    schemaVersion: 1,
+    kind,
+    source: { run: a.source.run, spec: a.source.spec, subset },
+    runtime: host.runtime,
+    backend: a.backend.description,
+    gitCommit: host.gitCommit,
+    ridgeline: host.version,
+    pairs,
   };
 }
 
 /** Writes OUT/NAME.json, .csv and .html (when there is an output directory). */
-export async function writeAnalysis(host: RuntimeHost, out: string | null, name: string, files: { json: unknown; csv: string; html: () => string }): Promise<void> {
+export async function writeAnalysis(
+  host: RuntimeHost,
+  out: string | null,
+  name: string,
+  files: { json: unknown; csv: string; html: () => string },
+): Promise<void> {
   if (!out) return;
   await host.files.write(joinPath(out, `${name}.json`), JSON.stringify(files.json, null, 1));
   await host.files.write(joinPath(out, `${name}.csv`), files.csv);

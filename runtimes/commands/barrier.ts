@@ -1,7 +1,7 @@
 /** `ridgeline barrier`: the barrier between two checkpoints, ours or PyTorch's. */
 import { checkAlignable, matchNetworks } from '../../core/align/match.ts';
 import { permuteState } from '../../core/align/permute.ts';
-import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
+import { applyOptions, FORK_DEFAULTS } from '../../core/experiments/fork_spec.ts';
 import { joinPath } from '../../core/io.ts';
 import { alphaGrid } from '../../core/lmc/barrier.ts';
 import { loadCheckpointPair, measureCheckpointPair } from '../../core/lmc/checkpoint_barrier.ts';
@@ -10,7 +10,7 @@ import { pairMetrics } from '../../core/lmc/metrics.ts';
 import { evaluatePath } from '../../core/lmc/path_eval.ts';
 import { selectBackend } from '../../core/select_backend.ts';
 import { prepareOutDir } from '../../core/out_dir.ts';
-import { BACKEND_OPTION, type Command, MATH_OPTION, backendOptions, requireOption } from '../command.ts';
+import { BACKEND_OPTION, backendOptions, type Command, MATH_OPTION, requireOption } from '../command.ts';
 import { ALIGN_OPTIONS, MODEL_OPTIONS } from './spec_options.ts';
 
 export const barrierCommand: Command = {
@@ -47,15 +47,23 @@ export const barrierCommand: Command = {
       const alphas = alphaGrid(spec.alphas);
       const repair = { split: dataset.train };
       aligned = {
-        method: align, seed: spec.alignSeed, objectiveBefore: match.objectiveBefore, objective: match.objective,
-        ...pairMetrics(await evaluatePath(backend, model, wA, wP, alphas, dataset.train, spec.evalBatch), await evaluatePath(backend, model, wA, wP, alphas, dataset.test, spec.evalBatch)),
+        method: align,
+        seed: spec.alignSeed,
+        objectiveBefore: match.objectiveBefore,
+        objective: match.objective,
+        ...pairMetrics(
+          await evaluatePath(backend, model, wA, wP, alphas, dataset.train, spec.evalBatch),
+          await evaluatePath(backend, model, wA, wP, alphas, dataset.test, spec.evalBatch),
+        ),
         weightDistance: weightDistance(wA, wP),
-        ...(spec.repair ? {
-          repaired: pairMetrics(
-            await evaluatePath(backend, model, wA, wP, alphas, dataset.train, spec.evalBatch, undefined, repair),
-            await evaluatePath(backend, model, wA, wP, alphas, dataset.test, spec.evalBatch, undefined, repair),
-          ),
-        } : {}),
+        ...(spec.repair
+          ? {
+            repaired: pairMetrics(
+              await evaluatePath(backend, model, wA, wP, alphas, dataset.train, spec.evalBatch, undefined, repair),
+              await evaluatePath(backend, model, wA, wP, alphas, dataset.test, spec.evalBatch, undefined, repair),
+            ),
+          }
+          : {}),
       };
     }
     const { model: modelName, modelDescription, data, ...metrics } = measured;
@@ -77,14 +85,30 @@ export const barrierCommand: Command = {
     else {
       for (const split of ['train', 'test'] as const) {
         const m = result[split];
-        host.print(`${split}: loss barrier ${m.lossBarrier.toFixed(5)} at α = ${m.lossBarrierAlpha}, error barrier ${(100 * m.errorBarrier).toFixed(2)} % (endpoint floor ${(100 * m.errorFloor).toFixed(2)} %), accuracies ${(100 * m.accuracyA).toFixed(2)} / ${(100 * m.accuracyB).toFixed(2)} %`);
+        host.print(
+          `${split}: loss barrier ${m.lossBarrier.toFixed(5)} at α = ${m.lossBarrierAlpha}, error barrier ${
+            (100 * m.errorBarrier).toFixed(2)
+          } % (endpoint floor ${(100 * m.errorFloor).toFixed(2)} %), accuracies ${(100 * m.accuracyA).toFixed(2)} / ${
+            (100 * m.accuracyB).toFixed(2)
+          } %`,
+        );
       }
       host.print(`weight distance ${result.weightDistance.toFixed(4)}${out ? `; written to ${joinPath(out, 'barrier.json')}` : ''}`);
       if (aligned) {
         const m = aligned as unknown as ReturnType<typeof pairMetrics> & { weightDistance: number };
-        host.print(`after ${align} matching: train loss barrier ${m.train.lossBarrier.toFixed(5)}, test error barrier ${(100 * m.test.errorBarrier).toFixed(2)} %, weight distance ${m.weightDistance.toFixed(4)}`);
+        host.print(
+          `after ${align} matching: train loss barrier ${m.train.lossBarrier.toFixed(5)}, test error barrier ${
+            (100 * m.test.errorBarrier).toFixed(2)
+          } %, weight distance ${m.weightDistance.toFixed(4)}`,
+        );
         const r = (aligned as { repaired?: ReturnType<typeof pairMetrics> }).repaired;
-        if (r) host.print(`after ${align} matching and REPAIR: train loss barrier ${r.train.lossBarrier.toFixed(5)}, test error barrier ${(100 * r.test.errorBarrier).toFixed(2)} %`);
+        if (r) {
+          host.print(
+            `after ${align} matching and REPAIR: train loss barrier ${r.train.lossBarrier.toFixed(5)}, test error barrier ${
+              (100 * r.test.errorBarrier).toFixed(2)
+            } %`,
+          );
+        }
       }
     }
     return 0;

@@ -1,7 +1,7 @@
 /** `ridgeline demo`: a quick fixed training run (also the cross-runtime determinism check). */
 import { runSmokeTraining } from '../../core/experiments/smoke_run.ts';
 import { selectBackend } from '../../core/select_backend.ts';
-import { BACKEND_OPTION, type Command, MATH_OPTION, backendOptions, optionOr } from '../command.ts';
+import { BACKEND_OPTION, backendOptions, type Command, MATH_OPTION, optionOr } from '../command.ts';
 import { RidgelineError } from '../../core/errors.ts';
 
 function count(flag: string, text: string): number {
@@ -41,7 +41,11 @@ export const demoCommand: Command = {
       seconds,
     };
     if (quiet) host.print(JSON.stringify(summary));
-    else host.print(`done in ${seconds.toFixed(2)} s: final loss ${summary.finalLoss.toFixed(4)}, train accuracy ${(100 * result.accuracy).toFixed(1)} %, parameters ${result.hash}`);
+    else {host.print(
+        `done in ${seconds.toFixed(2)} s: final loss ${summary.finalLoss.toFixed(4)}, train accuracy ${
+          (100 * result.accuracy).toFixed(1)
+        } %, parameters ${result.hash}`,
+      );}
     return 0;
   },
 };

@@ -15,14 +15,22 @@ import type { RuntimeHost } from '../host.ts';
 
 async function readRun(host: RuntimeHost, dir: string): Promise<ForkResult> {
   const result = await readForkResult(host.files, dir);
-  if (result.spec.mode !== 'pairs') throw new RidgelineError('E_SPEC', `--run ${dir}: sibling geometry needs a pairs-mode run (this one is ${result.spec.mode})`);
+  if (result.spec.mode !== 'pairs') {
+    throw new RidgelineError('E_SPEC', `--run ${dir}: sibling geometry needs a pairs-mode run (this one is ${result.spec.mode})`);
+  }
   return result;
 }
 
-const provenance = (host: RuntimeHost, backend?: string) => ({ runtime: host.runtime, ...(backend ? { backend } : {}), 'git commit': host.gitCommit ?? 'not recorded', ridgeline: host.version });
+const provenance = (host: RuntimeHost, backend?: string) => ({
+  runtime: host.runtime,
+  ...(backend ? { backend } : {}),
+  'git commit': host.gitCommit ?? 'not recorded',
+  ridgeline: host.version,
+});
 
 export const evolveCommand: Command = {
-  summary: 'sibling angles (from the origin and the fork point), solution-plane cosine and barriers at every recorded child checkpoint of a fork run (give fork several --k2 values)',
+  summary:
+    'sibling angles (from the origin and the fork point), solution-plane cosine and barriers at every recorded child checkpoint of a fork run (give fork several --k2 values)',
   options: [
     { name: 'run', value: 'DIR', help: 'a finished pairs-mode fork run' },
     { name: 'json', value: '', help: 'print the points as JSON' },
@@ -35,13 +43,25 @@ export const evolveCommand: Command = {
     const points = await evolveRun(host.files, dir, result, model);
     await host.files.write(joinPath(dir, 'evolve.json'), JSON.stringify({ schemaVersion: 1, kind: 'evolve', run: dir, points }, null, 1));
     await host.files.write(joinPath(dir, 'evolve.csv'), toCsv(Object.keys(points[0]), points.map((p) => Object.values(p))));
-    await host.files.write(joinPath(dir, 'evolve.html'), evolveReportHtml({
-      title: `Sibling geometry: ${model.name}`, summary: `Fork run ${dir}: ${points.length} (k1, k2) checkpoints.`, provenance: provenance(host), spec: result.spec,
-    }, points));
+    await host.files.write(
+      joinPath(dir, 'evolve.html'),
+      evolveReportHtml({
+        title: `Sibling geometry: ${model.name}`,
+        summary: `Fork run ${dir}: ${points.length} (k1, k2) checkpoints.`,
+        provenance: provenance(host),
+        spec: result.spec,
+      }, points),
+    );
     if (opts.json) host.print(JSON.stringify(points));
     else {
       host.print(`${'k1'.padStart(6)} ${'k2'.padStart(6)}  angle(origin)°  angle(fork)°  plane cos  train loss barrier`);
-      for (const p of points) host.print(`${String(p.k1).padStart(6)} ${String(p.k2).padStart(6)}  ${p.angleFromOrigin.toFixed(3).padStart(13)}  ${p.angleFromFork.toFixed(2).padStart(12)}  ${p.planeCosine.toFixed(4).padStart(9)}  ${p.trainLossBarrier.toFixed(5).padStart(18)}`);
+      for (const p of points) {
+        host.print(
+          `${String(p.k1).padStart(6)} ${String(p.k2).padStart(6)}  ${p.angleFromOrigin.toFixed(3).padStart(13)}  ${
+            p.angleFromFork.toFixed(2).padStart(12)
+          }  ${p.planeCosine.toFixed(4).padStart(9)}  ${p.trainLossBarrier.toFixed(5).padStart(18)}`,
+        );
+      }
       host.print(`report: ${joinPath(dir, 'evolve.html')}`);
     }
     return 0;
@@ -66,28 +86,63 @@ export const surfaceCommand: Command = {
     const result = await readRun(host, dir);
     const k1 = opts.k1 !== undefined ? Number(opts.k1) : result.cells[0].k1;
     const row = result.cells.filter((c) => c.k1 === k1 && c.repeat === 0);
-    if (row.length === 0) throw new RidgelineError('E_SPEC', `--k1: no cell with k1 = ${opts.k1}; valid: ${[...new Set(result.cells.map((c) => c.k1))].join(', ')}`);
+    if (row.length === 0) {
+      throw new RidgelineError(
+        'E_SPEC',
+        `--k1: no cell with k1 = ${opts.k1}; valid: ${[...new Set(result.cells.map((c) => c.k1))].join(', ')}`,
+      );
+    }
     const cell = opts.k2 !== undefined ? row.find((c) => c.k2 === Number(opts.k2)) : row.reduce((a, b) => (b.k2 > a.k2 ? b : a));
-    if (!cell) throw new RidgelineError('E_SPEC', `--k2: no cell with k1 = ${k1}, k2 = ${opts.k2}; valid: ${row.map((c) => c.k2).join(', ')}`);
+    if (!cell) {
+      throw new RidgelineError(
+        'E_SPEC',
+        `--k2: no cell with k1 = ${k1}, k2 = ${opts.k2}; valid: ${row.map((c) => c.k2).join(', ')}`,
+      );
+    }
     const [lo, hi] = (opts.range ?? '-0.5,1.5').split(',').map(Number);
     if (!(lo < 0 && hi > 1)) throw new RidgelineError('E_SPEC', `--range: expected LO,HI with LO < 0 < 1 < HI, got '${opts.range}'`);
     const grid = Number(opts.grid ?? 9);
     const axis = surfaceAxis(lo, hi, grid);
-    if (!axis.includes(0) || !axis.includes(1)) throw new RidgelineError('E_SPEC', `--grid ${grid} with --range ${lo},${hi} does not hit 0 and 1 exactly; e.g. --grid 9 with -0.5,1.5`);
+    if (!axis.includes(0) || !axis.includes(1)) {
+      throw new RidgelineError(
+        'E_SPEC',
+        `--grid ${grid} with --range ${lo},${hi} does not hit 0 and 1 exactly; e.g. --grid 9 with -0.5,1.5`,
+      );
+    }
     const source = await pairsFromRun(host.files, dir);
     const { backend, reason } = await selectBackend(opts.backend ?? 'auto', host.backends);
     host.progress.log(reason);
     const load = (file: string) => loadWeights(host.files, file, source.model);
     const subset = subsetOf(source.dataset.train, Number(opts.subset ?? 1000));
-    const r = await lossSurface(backend, source.model, await load(forkCheckpoint(dir, cell)), await load(inRun(dir, cell.checkpointA)), await load(inRun(dir, cell.checkpointB)), axis, subset);
+    const r = await lossSurface(
+      backend,
+      source.model,
+      await load(forkCheckpoint(dir, cell)),
+      await load(inRun(dir, cell.checkpointA)),
+      await load(inRun(dir, cell.checkpointB)),
+      axis,
+      subset,
+    );
     const base = joinPath(dir, `surface-k1-${cell.k1}-k2-${cell.k2}`);
-    await host.files.write(`${base}.json`, JSON.stringify({ schemaVersion: 1, kind: 'surface', run: dir, k1: cell.k1, k2: cell.k2, subset: subset.n, ...r }, null, 1));
-    await host.files.write(`${base}.html`, surfaceReportHtml({
-      title: `Loss surface: k1 = ${cell.k1}, k2 = ${cell.k2}`, summary: `Fork run ${dir}, ${subset.n} training examples, ${grid} × ${grid} grid.`,
-      provenance: provenance(host, backend.description), spec: result.spec,
-    }, r));
+    await host.files.write(
+      `${base}.json`,
+      JSON.stringify({ schemaVersion: 1, kind: 'surface', run: dir, k1: cell.k1, k2: cell.k2, subset: subset.n, ...r }, null, 1),
+    );
+    await host.files.write(
+      `${base}.html`,
+      surfaceReportHtml({
+        title: `Loss surface: k1 = ${cell.k1}, k2 = ${cell.k2}`,
+        summary: `Fork run ${dir}, ${subset.n} training examples, ${grid} × ${grid} grid.`,
+        provenance: provenance(host, backend.description),
+        spec: result.spec,
+      }, r),
+    );
     if (opts.json) host.print(JSON.stringify(r));
-    else host.print(`loss at F, A, B: ${r.loss[axis.indexOf(0)][axis.indexOf(0)].toFixed(4)}, ${r.loss[axis.indexOf(0)][axis.indexOf(1)].toFixed(4)}, ${r.loss[axis.indexOf(1)][axis.indexOf(0)].toFixed(4)}\nreport: ${base}.html`);
+    else {host.print(
+        `loss at F, A, B: ${r.loss[axis.indexOf(0)][axis.indexOf(0)].toFixed(4)}, ${r.loss[axis.indexOf(0)][axis.indexOf(1)].toFixed(4)}, ${
+          r.loss[axis.indexOf(1)][axis.indexOf(0)].toFixed(4)
+        }\nreport: ${base}.html`,
+      );}
     return 0;
   },
 };

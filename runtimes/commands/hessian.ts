@@ -10,10 +10,10 @@ import { BatchLoader } from '../../core/data/loader.ts';
 import { loadDataset } from '../../core/data/registry.ts';
 import { RidgelineError } from '../../core/errors.ts';
 import { trainConfigOf } from '../../core/experiments/train_config.ts';
-import { FORK_DEFAULTS, type ForkSpec, applyOptions } from '../../core/experiments/fork_spec.ts';
+import { applyOptions, FORK_DEFAULTS, type ForkSpec } from '../../core/experiments/fork_spec.ts';
 import { joinPath } from '../../core/io.ts';
 import { measureAlongTraining } from '../../core/lmc/convexity.ts';
-import { DEFAULT_DERIVATIVE_BATCH, DatasetDerivatives, subsetOf } from '../../core/lmc/dataset_derivatives.ts';
+import { DatasetDerivatives, DEFAULT_DERIVATIVE_BATCH, subsetOf } from '../../core/lmc/dataset_derivatives.ts';
 import { EIGEN_DEFAULTS, EIGEN_METHODS, type EigenMethod, type ExtremeEigenvalues, extremeEigenvalues } from '../../core/lmc/hessian.ts';
 import type { Model } from '../../core/nn/model.ts';
 import { createModel } from '../../core/nn/registry.ts';
@@ -22,7 +22,7 @@ import { selectBackend } from '../../core/select_backend.ts';
 import type { TrainConfig } from '../../core/train/config.ts';
 import { prepareOutDir } from '../../core/out_dir.ts';
 import { loadWeights } from '../../core/train/checkpoint.ts';
-import { type TrainState, disposeState, readWeights, stateFromWeights } from '../../core/train/state.ts';
+import { disposeState, readWeights, stateFromWeights, type TrainState } from '../../core/train/state.ts';
 import { BACKEND_OPTION, type Command, type OptionSpec } from '../command.ts';
 import type { RuntimeHost } from '../host.ts';
 import { MODEL_OPTIONS, OPTIMIZER_OPTIONS } from './spec_options.ts';
@@ -39,8 +39,18 @@ export const TRACKING_OPTIONS: OptionSpec[] = [
 ];
 
 export const COMMON_OPTIONS: OptionSpec[] = [
-  { name: 'subset', value: 'N', help: 'the loss is the mean over the first N training examples (recorded)', default: String(SUBSET_DEFAULT) },
-  { name: 'eval-batch', value: 'N', help: 'rows per batch of loss / HVP evaluation (results do not depend on it)', default: String(DEFAULT_DERIVATIVE_BATCH) },
+  {
+    name: 'subset',
+    value: 'N',
+    help: 'the loss is the mean over the first N training examples (recorded)',
+    default: String(SUBSET_DEFAULT),
+  },
+  {
+    name: 'eval-batch',
+    value: 'N',
+    help: 'rows per batch of loss / HVP evaluation (results do not depend on it)',
+    default: String(DEFAULT_DERIVATIVE_BATCH),
+  },
   BACKEND_OPTION,
   { name: 'json', value: '', help: 'print the result as JSON on stdout' },
   { name: 'out', value: 'DIR', help: 'write the JSON and CSV files into DIR' },
@@ -76,7 +86,11 @@ export interface Setup {
  * `withCheckpoint` the tracking options that still mean something with --checkpoint.
  */
 export async function setupSecondOrder(
-  command: string, opts: Record<string, string>, host: RuntimeHost, own: string[], withCheckpoint: string[] = [],
+  command: string,
+  opts: Record<string, string>,
+  host: RuntimeHost,
+  own: string[],
+  withCheckpoint: string[] = [],
 ): Promise<Setup> {
   const checkpoint = opts.checkpoint;
   const misplaced = TRACKING_OPTIONS.map((o) => o.name).find((n) => opts[n] !== undefined && !withCheckpoint.includes(n));
@@ -142,8 +156,13 @@ export function provenance(s: Setup, host: RuntimeHost, checkpoint: string | und
     subset: s.subset.n,
     evalBatch: s.evalBatch,
     training: s.tracking && {
-      steps: s.tracking.steps, every: s.tracking.every, stepsPerEpoch: s.tracking.loader.stepsPerEpoch,
-      init: s.tracking.init, seedInit: s.tracking.init ? null : s.spec.seedInit, seedOrder: s.spec.seedOrder, config: s.tracking.config,
+      steps: s.tracking.steps,
+      every: s.tracking.every,
+      stepsPerEpoch: s.tracking.loader.stepsPerEpoch,
+      init: s.tracking.init,
+      seedInit: s.tracking.init ? null : s.spec.seedInit,
+      seedOrder: s.spec.seedOrder,
+      config: s.tracking.config,
     },
     backend: s.backend.description,
     runtime: host.runtime,
@@ -168,8 +187,18 @@ export const hessianCommand: Command = {
   options: [
     ...MODEL_OPTIONS,
     { name: 'checkpoint', value: 'FILE', help: 'weights (safetensors, PyTorch nn.Sequential names) to measure' },
-    { name: 'method', value: EIGEN_METHODS.join('|'), help: 'Lanczos (full reorthogonalisation) or power iteration + shifted power iteration', default: EIGEN_DEFAULTS.method },
-    { name: 'tol', value: 'X', help: 'relative residual tolerance: ‖Hy − λy‖ ≤ tol·|λ_max| and ≤ tol·(λ_max − λ_min)', default: String(EIGEN_DEFAULTS.tol) },
+    {
+      name: 'method',
+      value: EIGEN_METHODS.join('|'),
+      help: 'Lanczos (full reorthogonalisation) or power iteration + shifted power iteration',
+      default: EIGEN_DEFAULTS.method,
+    },
+    {
+      name: 'tol',
+      value: 'X',
+      help: 'relative residual tolerance: ‖Hy − λy‖ ≤ tol·|λ_max| and ≤ tol·(λ_max − λ_min)',
+      default: String(EIGEN_DEFAULTS.tol),
+    },
     { name: 'max-iter', value: 'N', help: 'Lanczos steps (or power iterations per end)', default: String(EIGEN_DEFAULTS.maxIter) },
     { name: 'seed', value: 'N', help: 'seed of the start vector', default: String(EIGEN_DEFAULTS.seed) },
     { name: 'allow-unconverged', value: '', help: 'exit 0 even when a point did not reach --tol (it is still flagged)' },
@@ -188,11 +217,14 @@ export const hessianCommand: Command = {
       bad('hessian', '--batch is the training minibatch of tracking mode; the rows per HVP batch are --eval-batch');
     }
     const method = opts.method ?? EIGEN_DEFAULTS.method;
-    if (!(EIGEN_METHODS as readonly string[]).includes(method)) bad('hessian', `--method: unknown value '${method}'; valid: ${EIGEN_METHODS.join(', ')}`);
+    if (!(EIGEN_METHODS as readonly string[]).includes(method)) {
+      bad('hessian', `--method: unknown value '${method}'; valid: ${EIGEN_METHODS.join(', ')}`);
+    }
     const tol = opts.tol === undefined ? EIGEN_DEFAULTS.tol : Number(opts.tol);
     if (!(tol > 0 && tol < 1)) bad('hessian', `--tol: expected a number in (0, 1), got '${opts.tol}'`);
     const eigen = {
-      method: method as EigenMethod, tol,
+      method: method as EigenMethod,
+      tol,
       maxIter: integerOption('hessian', opts, 'max-iter', EIGEN_DEFAULTS.maxIter, 1),
       seed: integerOption('hessian', opts, 'seed', EIGEN_DEFAULTS.seed, 0),
     };
@@ -216,27 +248,79 @@ export const hessianCommand: Command = {
     const result = { kind: 'hessian', ...provenance(s, host, opts.checkpoint), ...eigen, points };
     if (opts.out) {
       await host.files.write(joinPath(opts.out, 'hessian.json'), JSON.stringify(result, null, 1));
-      await host.files.write(joinPath(opts.out, 'hessian.csv'), toCsv(
-        ['step', 'epoch', 'loss', 'lambda_max', 'lambda_min', 'ratio', 'converged', 'residual_max', 'residual_min', 'relative_residual_max', 'relative_residual_min', 'iterations', 'hvps', 'seconds'],
-        points.map((p) => [p.step, p.epoch, p.loss, p.lambdaMax, p.lambdaMin, p.ratio, p.converged, p.residuals.max, p.residuals.min, p.relativeResiduals.max, p.relativeResiduals.min, p.iterations, p.hvps, p.seconds]),
-      ));
+      await host.files.write(
+        joinPath(opts.out, 'hessian.csv'),
+        toCsv(
+          [
+            'step',
+            'epoch',
+            'loss',
+            'lambda_max',
+            'lambda_min',
+            'ratio',
+            'converged',
+            'residual_max',
+            'residual_min',
+            'relative_residual_max',
+            'relative_residual_min',
+            'iterations',
+            'hvps',
+            'seconds',
+          ],
+          points.map((
+            p,
+          ) => [
+            p.step,
+            p.epoch,
+            p.loss,
+            p.lambdaMax,
+            p.lambdaMin,
+            p.ratio,
+            p.converged,
+            p.residuals.max,
+            p.residuals.min,
+            p.relativeResiduals.max,
+            p.relativeResiduals.min,
+            p.iterations,
+            p.hvps,
+            p.seconds,
+          ]),
+        ),
+      );
     }
     const failed = points.filter((p) => !p.converged);
-    const why = (p: HessianPoint) => `did not converge (residual ${p.residuals.max.toExponential(3)} for λ_max, ${p.residuals.min.toExponential(3)} for λ_min; relative ${p.relativeResiduals.max.toExponential(2)} / ${p.relativeResiduals.min.toExponential(2)} > tol ${tol} after ${p.iterations} iterations)`;
+    const why = (p: HessianPoint) =>
+      `did not converge (residual ${p.residuals.max.toExponential(3)} for λ_max, ${p.residuals.min.toExponential(3)} for λ_min; relative ${
+        p.relativeResiduals.max.toExponential(2)
+      } / ${p.relativeResiduals.min.toExponential(2)} > tol ${tol} after ${p.iterations} iterations)`;
     if (opts.json) host.print(JSON.stringify(result));
     else {
-      host.print(`${s.model.description}, ${result.parameters} parameters; ${s.dataset.name}, first ${s.subset.n} training examples; ${method}, tol ${tol}`);
-      host.print(`${'step'.padStart(7)} ${'loss'.padStart(11)} ${'λ_max'.padStart(11)} ${'λ_min'.padStart(11)} ${'λmin/λmax'.padStart(11)} ${'iters'.padStart(6)} ${'seconds'.padStart(8)}`);
+      host.print(
+        `${s.model.description}, ${result.parameters} parameters; ${s.dataset.name}, first ${s.subset.n} training examples; ${method}, tol ${tol}`,
+      );
+      host.print(
+        `${'step'.padStart(7)} ${'loss'.padStart(11)} ${'λ_max'.padStart(11)} ${'λ_min'.padStart(11)} ${'λmin/λmax'.padStart(11)} ${
+          'iters'.padStart(6)
+        } ${'seconds'.padStart(8)}`,
+      );
       for (const p of points) {
         const head = `${String(p.step ?? '-').padStart(7)} ${fmt(p.loss)}`;
-        host.print(p.converged
-          ? `${head} ${fmt(p.lambdaMax)} ${fmt(p.lambdaMin)} ${fmt(p.ratio)} ${String(p.iterations).padStart(6)} ${p.seconds.toFixed(1).padStart(8)}`
-          : `${head} ${why(p)}`);
+        host.print(
+          p.converged
+            ? `${head} ${fmt(p.lambdaMax)} ${fmt(p.lambdaMin)} ${fmt(p.ratio)} ${String(p.iterations).padStart(6)} ${
+              p.seconds.toFixed(1).padStart(8)
+            }`
+            : `${head} ${why(p)}`,
+        );
       }
       if (opts.out) host.print(`written: ${joinPath(opts.out, 'hessian.json')}, ${joinPath(opts.out, 'hessian.csv')}`);
     }
     if (failed.length > 0 && !opts['allow-unconverged']) {
-      host.error(`hessian: ${failed.length} of ${points.length} point${points.length > 1 ? 's' : ''} ${why(failed[0])}${failed[0].step !== null ? ` at step ${failed[0].step}` : ''}; raise --max-iter or --tol, or pass --allow-unconverged`);
+      host.error(
+        `hessian: ${failed.length} of ${points.length} point${points.length > 1 ? 's' : ''} ${why(failed[0])}${
+          failed[0].step !== null ? ` at step ${failed[0].step}` : ''
+        }; raise --max-iter or --tol, or pass --allow-unconverged`,
+      );
       return 1;
     }
     return 0;

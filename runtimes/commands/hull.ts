@@ -1,6 +1,6 @@
 /** `ridgeline hull`: convex mode connectivity (Yunis et al. Algorithm 1) with its result files and report. */
 import { prepareOutDir } from '../../core/out_dir.ts';
-import { HULL_DEFAULTS, applyHullOptions, runHullExperiment } from '../../core/experiments/hull_runner.ts';
+import { applyHullOptions, HULL_DEFAULTS, runHullExperiment } from '../../core/experiments/hull_runner.ts';
 import { UNITS } from '../../core/experiments/fork_spec.ts';
 import { hullPreset } from '../../core/experiments/presets.ts';
 import { joinPath } from '../../core/io.ts';
@@ -20,7 +20,12 @@ export const hullCommand: Command = {
     { name: 'unit', value: UNITS.join('|'), help: 'unit of --splits and --train', default: d.unit },
     { name: 'children', value: 'P', help: 'endpoints per hull (≥ 2)', default: String(d.children) },
     { name: 'samples', value: 'J', help: 'convex and random samples per hull (≥ 1)', default: String(d.samples) },
-    { name: 'hulls', value: 'H', help: 'independent hulls per split (≥ 1), for the shared-correct set S* across hulls', default: String(d.hulls) },
+    {
+      name: 'hulls',
+      value: 'H',
+      help: 'independent hulls per split (≥ 1), for the shared-correct set S* across hulls',
+      default: String(d.hulls),
+    },
     ...OPTIMIZER_OPTIONS,
     { name: 'seed-hull', value: 'N', help: 'seed of the Dirichlet weights and random directions', default: String(d.seedHull) },
     { name: 'from', value: 'FILE', help: 'start the parent from these weights (safetensors) instead of --seed-init' },
@@ -46,13 +51,19 @@ export const hullCommand: Command = {
       return 0;
     }
     const u = spec.unit === 'epochs' ? 'ep' : 'st';
-    host.print(`\n${`k (${u})`.padStart(8)}   P_conv ± std    P_rand ± std   acc end / conv / rand %   ‖Wi−Wk‖  ‖Wc−We‖   |C| / |S_j| / |S*| %   σ centered`);
+    host.print(
+      `\n${
+        `k (${u})`.padStart(8)
+      }   P_conv ± std    P_rand ± std   acc end / conv / rand %   ‖Wi−Wk‖  ‖Wc−We‖   |C| / |S_j| / |S*| %   σ centered`,
+    );
     for (const s of result.splits) {
       host.print([
         String(s.split).padStart(8),
-        `${s.pConv.mean.toFixed(2)} ± ${s.pConv.std.toFixed(2)}`.padStart(14), `${s.pRand.mean.toFixed(2)} ± ${s.pRand.std.toFixed(2)}`.padStart(14),
+        `${s.pConv.mean.toFixed(2)} ± ${s.pConv.std.toFixed(2)}`.padStart(14),
+        `${s.pRand.mean.toFixed(2)} ± ${s.pRand.std.toFixed(2)}`.padStart(14),
         [s.accuracy.endpoints, s.accuracy.convex, s.accuracy.random].map((v) => (100 * v).toFixed(1)).join(' / ').padStart(25),
-        s.distance.endpointEndpoint.toFixed(2).padStart(8), s.distance.convEnd.toFixed(2).padStart(8),
+        s.distance.endpointEndpoint.toFixed(2).padStart(8),
+        s.distance.convEnd.toFixed(2).padStart(8),
         [s.diversity.endpoint, s.diversity.intraHull, s.diversity.interHull].map((v) => (100 * v).toFixed(1)).join(' / ').padStart(22),
         `  ${s.singularValuesCentered.map((v) => v.toPrecision(3)).join(' ')}`,
       ].join(' '));

@@ -20,18 +20,27 @@ export const layerwiseCommand: Command = {
         ['pair', 'k1', 'k2', 'kind', 'layers', 'measuredBarrier', 'prop2Barrier', 'eq21'],
         pairs.flatMap((p) => p.sets.map((s) => [p.label, p.k1 ?? '', p.k2 ?? '', s.kind, s.set, s.measuredMax, s.prop2Max, s.eq21])),
       ),
-      html: () => layerwiseReportHtml({
-        title: `Layer-wise barriers: ${a.source.model.name} on ${a.source.dataset.name}`,
-        summary: `${pairs.length} pair(s), ${subset} training examples, ${a.settings.alphas} α points; ${a.source.run ? `fork run ${a.source.run}` : 'two checkpoints'}.`,
-        provenance: analysisProvenance(host, a.backend),
-        spec: result.source,
-      }, pairs),
+      html: () =>
+        layerwiseReportHtml({
+          title: `Layer-wise barriers: ${a.source.model.name} on ${a.source.dataset.name}`,
+          summary: `${pairs.length} pair(s), ${subset} training examples, ${a.settings.alphas} α points; ${
+            a.source.run ? `fork run ${a.source.run}` : 'two checkpoints'
+          }.`,
+          provenance: analysisProvenance(host, a.backend),
+          spec: result.source,
+        }, pairs),
     });
     if (opts.json) host.print(JSON.stringify(result));
     else {
       for (const p of pairs) {
         host.print(p.label);
-        for (const s of p.sets) host.print(`  ${s.kind.padEnd(10)} ${s.set.padEnd(12)} measured ${s.measuredMax.toFixed(5).padStart(9)}  Prop. 2 ${s.prop2Max.toFixed(5).padStart(9)}  Eq. 21 ${s.eq21.toFixed(5).padStart(9)}`);
+        for (const s of p.sets) {
+          host.print(
+            `  ${s.kind.padEnd(10)} ${s.set.padEnd(12)} measured ${s.measuredMax.toFixed(5).padStart(9)}  Prop. 2 ${
+              s.prop2Max.toFixed(5).padStart(9)
+            }  Eq. 21 ${s.eq21.toFixed(5).padStart(9)}`,
+          );
+        }
       }
       if (a.out) host.print(`report: ${joinPath(a.out, 'layerwise.html')}`);
     }

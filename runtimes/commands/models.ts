@@ -1,7 +1,7 @@
 /** `ridgeline models`: every model of docs/models.md with its parameter count on a dataset's shapes. */
 import { loadDataset } from '../../core/data/registry.ts';
 import { RidgelineError } from '../../core/errors.ts';
-import { LISTED_MODELS, createModel } from '../../core/nn/registry.ts';
+import { createModel, LISTED_MODELS } from '../../core/nn/registry.ts';
 import type { Command } from '../command.ts';
 
 /** Example shape and classes of the datasets whose shapes are known without reading them. */
@@ -49,14 +49,22 @@ const millions = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1
 export const modelsCommand: Command = {
   summary: "list every model with its parameter count on a dataset's example shape",
   options: [
-    { name: 'data', value: 'D', help: 'dataset whose shapes to use (mnist, fashion-mnist, cifar10, cifar100, waveform and tinyimagenet are known without reading files; others are loaded)', default: 'cifar10' },
+    {
+      name: 'data',
+      value: 'D',
+      help:
+        'dataset whose shapes to use (mnist, fashion-mnist, cifar10, cifar100, waveform and tinyimagenet are known without reading files; others are loaded)',
+      default: 'cifar10',
+    },
     { name: 'width', value: 'N', help: 'hidden width for the models that take one (see fork --help)' },
     { name: 'json', value: '', help: 'print JSON (with every tensor name and shape) instead of a table' },
   ],
   async run(opts, host) {
     const data = opts.data ?? 'cifar10';
     const width = opts.width === undefined ? undefined : Number(opts.width);
-    if (width !== undefined && !(Number.isInteger(width) && width > 0)) throw new RidgelineError('E_SPEC', `models: --width must be a positive integer, got '${opts.width}'`);
+    if (width !== undefined && !(Number.isInteger(width) && width > 0)) {
+      throw new RidgelineError('E_SPEC', `models: --width must be a positive integer, got '${opts.width}'`);
+    }
     const known = KNOWN_SHAPES[data];
     const { inputShape, classes } = known ?? (await loadDataset(data, host.files));
     const rows = modelRows(inputShape, classes, width);
@@ -72,7 +80,11 @@ export const modelsCommand: Command = {
         continue;
       }
       const extra = r.buffers > 0 ? ` (+${r.buffers} BN statistics)` : '';
-      host.print(`${r.model.padEnd(15)}${r.parameters.toLocaleString('en-US').padStart(14)}  ${millions(r.parameters).padEnd(9)}${r.description}${extra}`);
+      host.print(
+        `${r.model.padEnd(15)}${r.parameters.toLocaleString('en-US').padStart(14)}  ${
+          millions(r.parameters).padEnd(9)
+        }${r.description}${extra}`,
+      );
     }
     return 0;
   },

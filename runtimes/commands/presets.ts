@@ -11,11 +11,15 @@ export const presetsCommand: Command = {
       return 0;
     }
     const show = (p: { name: string; reproduces: string; spec: object }) =>
-      host.print(`${p.name}\n  ${p.reproduces}\n  ${Object.entries(p.spec).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : v}`).join(' ')}\n`);
+      host.print(
+        `${p.name}\n  ${p.reproduces}\n  ${
+          Object.entries(p.spec).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : v}`).join(' ')
+        }\n`,
+      );
     PRESETS.forEach(show);
-    host.print("run one with: ridgeline fork --preset NAME [--out DIR] [overrides…]\n");
+    host.print('run one with: ridgeline fork --preset NAME [--out DIR] [overrides…]\n');
     HULL_PRESETS.forEach(show);
-    host.print("run one with: ridgeline hull --preset NAME [--out DIR] [overrides…]");
+    host.print('run one with: ridgeline hull --preset NAME [--out DIR] [overrides…]');
     return 0;
   },
 };

@@ -24,7 +24,8 @@ export const reportCommand: Command = {
     { name: 'runs', value: 'DIR', help: 'the runs folder', default: 'runs' },
     { name: 'out', value: 'SITE', help: 'the site directory to write (index.html, runs/, data/)' },
   ],
-  notes: 'Open SITE through any static web server (the app loads ES modules, which browsers refuse from file://). Viewing runs works anywhere; computing in the page on WebAssembly needs cross-origin isolation (COOP/COEP headers), which `ridgeline serve` sends.',
+  notes:
+    'Open SITE through any static web server (the app loads ES modules, which browsers refuse from file://). Viewing runs works anywhere; computing in the page on WebAssembly needs cross-origin isolation (COOP/COEP headers), which `ridgeline serve` sends.',
   async run(opts, host) {
     const out = requireOption('report', opts, 'out', 'SITE');
     const runsDir = await runsFolder('report', optionOr(reportCommand, opts, 'runs'));
@@ -40,11 +41,20 @@ export const reportCommand: Command = {
       await copy(joinPath(appRoot, name), joinPath(out, name));
     }
     const page = await host.files.readText(joinPath(appRoot, 'index.html'));
-    await host.files.write(joinPath(out, 'index.html'), page.replace(INDEX_SLOT, `<script type="application/json" id="run-index">${scriptJson({ runsDir, runs })}</script>`));
+    await host.files.write(
+      joinPath(out, 'index.html'),
+      page.replace(INDEX_SLOT, `<script type="application/json" id="run-index">${scriptJson({ runsDir, runs })}</script>`),
+    );
     if (mnistDir) {
-      for (const name of ['package.json', ...Array.from({ length: 10 }, (_, d) => `src/digits/${d}.json`)]) await copy(joinPath(mnistDir, name), joinPath(out, 'data/mnist', name));
+      for (const name of ['package.json', ...Array.from({ length: 10 }, (_, d) => `src/digits/${d}.json`)]) {
+        await copy(joinPath(mnistDir, name), joinPath(out, 'data/mnist', name));
+      }
     }
-    host.print(`site: ${joinPath(out, 'index.html')} (${runs.length} run${runs.length === 1 ? '' : 's'} from ${runsDir}${mnistDir ? ', bundled MNIST digits' : ''}); serve the folder from any static host`);
+    host.print(
+      `site: ${joinPath(out, 'index.html')} (${runs.length} run${runs.length === 1 ? '' : 's'} from ${runsDir}${
+        mnistDir ? ', bundled MNIST digits' : ''
+      }); serve the folder from any static host`,
+    );
     return 0;
   },
 };

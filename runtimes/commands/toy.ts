@@ -13,15 +13,22 @@ export const toyCommand: Command = {
   async run(opts, host) {
     const alphas = alphaGrid(Number(opts.alphas ?? 1001));
     const rows = TOY_LANDSCAPES.flatMap((toy) =>
-      toy.minima.flatMap((a, i) => toy.minima.slice(i + 1).map((b) => {
-        const sampled = lossBarrier(alphas, alphas.map((t) => toy.loss((1 - t) * a + t * b)));
-        const d = b - a;
-        const c = { q1: d * toy.hessian(a) * d, q2: d * toy.hessian(b) * d, g1: toy.gradient(a) * d, g2: toy.gradient(b) * d };
-        return {
-          landscape: toy.name, from: a, to: b, closedForm: toy.barrier(a, b).value, sampled: sampled.value,
-          prop1AtHalf: prop1Prediction(0.5, c), correctedAtHalf: gradientCorrectedPrediction(0.5, c),
-        };
-      })),
+      toy.minima.flatMap((a, i) =>
+        toy.minima.slice(i + 1).map((b) => {
+          const sampled = lossBarrier(alphas, alphas.map((t) => toy.loss((1 - t) * a + t * b)));
+          const d = b - a;
+          const c = { q1: d * toy.hessian(a) * d, q2: d * toy.hessian(b) * d, g1: toy.gradient(a) * d, g2: toy.gradient(b) * d };
+          return {
+            landscape: toy.name,
+            from: a,
+            to: b,
+            closedForm: toy.barrier(a, b).value,
+            sampled: sampled.value,
+            prop1AtHalf: prop1Prediction(0.5, c),
+            correctedAtHalf: gradientCorrectedPrediction(0.5, c),
+          };
+        })
+      )
     );
     if (opts.json) {
       host.print(JSON.stringify(rows));
@@ -29,7 +36,11 @@ export const toyCommand: Command = {
     }
     host.print(`${'landscape'.padEnd(12)} ${'pair'.padEnd(12)} closed form   sampled   Prop. 1 (α=½)`);
     for (const r of rows) {
-      host.print(`${r.landscape.padEnd(12)} ${`${r.from} → ${r.to}`.padEnd(12)} ${r.closedForm.toFixed(6).padStart(11)} ${r.sampled.toFixed(6).padStart(9)} ${r.prop1AtHalf.toFixed(4).padStart(14)}`);
+      host.print(
+        `${r.landscape.padEnd(12)} ${`${r.from} → ${r.to}`.padEnd(12)} ${r.closedForm.toFixed(6).padStart(11)} ${
+          r.sampled.toFixed(6).padStart(9)
+        } ${r.prop1AtHalf.toFixed(4).padStart(14)}`,
+      );
     }
     host.print('Barriers grow with the distance between minima; Prop. 1 (local curvature only) tracks the order but not the size.');
     return 0;

@@ -2,14 +2,14 @@
 import { loadDataset } from '../../core/data/registry.ts';
 import { RidgelineError } from '../../core/errors.ts';
 import { trainRun } from '../../core/experiments/train_run.ts';
-import { FORK_DEFAULTS, applyOptions } from '../../core/experiments/fork_spec.ts';
+import { applyOptions, FORK_DEFAULTS } from '../../core/experiments/fork_spec.ts';
 import { joinPath } from '../../core/io.ts';
 import { prepareOutDir } from '../../core/out_dir.ts';
 import { createModel } from '../../core/nn/registry.ts';
 import { selectBackend } from '../../core/select_backend.ts';
 import { loadWeights, saveCheckpoint } from '../../core/train/checkpoint.ts';
 import { disposeState } from '../../core/train/state.ts';
-import { BACKEND_OPTION, type Command, MATH_OPTION, backendOptions, requireOption } from '../command.ts';
+import { BACKEND_OPTION, backendOptions, type Command, MATH_OPTION, requireOption } from '../command.ts';
 import { MODEL_OPTIONS, OPTIMIZER_OPTIONS } from './spec_options.ts';
 
 export const trainCommand: Command = {
@@ -27,7 +27,9 @@ export const trainCommand: Command = {
   ],
   async run(opts, host) {
     const out = requireOption('train', opts, 'out', 'DIR');
-    if ((opts.steps === undefined) === (opts.epochs === undefined)) throw new RidgelineError('E_SPEC', 'train: give exactly one of --steps N or --epochs N');
+    if ((opts.steps === undefined) === (opts.epochs === undefined)) {
+      throw new RidgelineError('E_SPEC', 'train: give exactly one of --steps N or --epochs N');
+    }
     const { out: _o, init, backend: choice, math: _math, force, ...rest } = opts;
     const spec = applyOptions({ ...FORK_DEFAULTS, k1: [0] }, rest);
     // A train run does not resume: writing into a directory with files in it would
@@ -46,7 +48,22 @@ export const trainCommand: Command = {
     try {
       host.progress.finish(`final loss ${run.losses[run.losses.length - 1]?.toFixed(4)}`);
       await saveCheckpoint(host.files, joinPath(out, 'final'), model, run.state, { orderSeed: String(spec.seedOrder) });
-      await host.files.write(joinPath(out, 'train.json'), JSON.stringify({ spec, init: init ?? null, steps: run.steps, runtime: host.runtime, backend: backend.description, math: backend.math, losses: run.losses }, null, 1));
+      await host.files.write(
+        joinPath(out, 'train.json'),
+        JSON.stringify(
+          {
+            spec,
+            init: init ?? null,
+            steps: run.steps,
+            runtime: host.runtime,
+            backend: backend.description,
+            math: backend.math,
+            losses: run.losses,
+          },
+          null,
+          1,
+        ),
+      );
     } finally {
       disposeState(run.state);
     }

@@ -27,7 +27,9 @@ function rssOf(pid: number): number {
 }
 
 export function runBounded(
-  cmd: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd: string; seconds: number; rssBytes: number },
+  cmd: string,
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv; cwd: string; seconds: number; rssBytes: number },
 ): Promise<BoundedResult> {
   return new Promise((resolve) => {
     const start = Date.now();
@@ -43,7 +45,9 @@ export function runBounded(
       peak = Math.max(peak, rss);
       const elapsed = (Date.now() - start) / 1000;
       if (elapsed > opts.seconds) killed = `ran over its bound of ${opts.seconds} s`;
-      else if (rss > opts.rssBytes) killed = `resident memory ${(rss / 2 ** 20).toFixed(0)} MiB went over its bound of ${(opts.rssBytes / 2 ** 20).toFixed(0)} MiB`;
+      else if (rss > opts.rssBytes) {
+        killed = `resident memory ${(rss / 2 ** 20).toFixed(0)} MiB went over its bound of ${(opts.rssBytes / 2 ** 20).toFixed(0)} MiB`;
+      }
       if (killed) child.kill('SIGKILL');
     }, 250);
     child.on('close', (code, signal) => {

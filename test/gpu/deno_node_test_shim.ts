@@ -6,7 +6,9 @@
  * `ridgeline-skip: <name>: <reason>` so the Node-side runner can report the reason.
  */
 interface StepContext {
-  step(def: { name: string; ignore?: boolean; fn: () => Promise<void>; sanitizeOps?: boolean; sanitizeResources?: boolean }): Promise<boolean>;
+  step(
+    def: { name: string; ignore?: boolean; fn: () => Promise<void>; sanitizeOps?: boolean; sanitizeResources?: boolean },
+  ): Promise<boolean>;
 }
 declare const Deno: {
   test(def: { name: string; ignore?: boolean; fn: (t: StepContext) => unknown; sanitizeOps?: boolean; sanitizeResources?: boolean }): void;
@@ -37,7 +39,15 @@ export function describe(name: string, fn: Body): void {
       }
       for (const c of tests) {
         if (c.skip) console.log(`ridgeline-skip: ${c.name}: ${c.skip}`);
-        await t.step({ name: c.name, ignore: c.skip !== undefined, sanitizeOps: false, sanitizeResources: false, fn: async () => { await c.fn?.(); } });
+        await t.step({
+          name: c.name,
+          ignore: c.skip !== undefined,
+          sanitizeOps: false,
+          sanitizeResources: false,
+          fn: async () => {
+            await c.fn?.();
+          },
+        });
       }
     },
   });
@@ -48,7 +58,15 @@ export function test(name: string, optionsOrFn?: { skip?: boolean | string } | B
   const fn = typeof optionsOrFn === 'function' ? optionsOrFn : maybeFn;
   const skip = options.skip === true ? 'skipped' : typeof options.skip === 'string' ? options.skip : undefined;
   if (collecting) collecting.push({ name, skip, fn });
-  else Deno.test({ name, ignore: skip !== undefined, sanitizeOps: false, sanitizeResources: false, fn: async () => { await fn?.(); } });
+  else {Deno.test({
+      name,
+      ignore: skip !== undefined,
+      sanitizeOps: false,
+      sanitizeResources: false,
+      fn: async () => {
+        await fn?.();
+      },
+    });}
 }
 
 export const it = test;

@@ -34,7 +34,9 @@ export async function createNodeBackend(options: WebGpuBackendOptions = {}): Pro
     return await createWebGpuBackend(gpu, options);
   } catch (e) {
     if (!(e instanceof RidgelineError && e.code === 'E_NO_ADAPTER')) throw e;
-    const hint = process.env.VK_ICD_FILENAMES ? '' : `; for Dawn without a GPU set VK_ICD_FILENAMES=${SWIFTSHADER_ICD} (from the chromium package)`;
+    const hint = process.env.VK_ICD_FILENAMES
+      ? ''
+      : `; for Dawn without a GPU set VK_ICD_FILENAMES=${SWIFTSHADER_ICD} (from the chromium package)`;
     return `${e.message}${hint}`;
   }
 }

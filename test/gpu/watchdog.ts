@@ -15,7 +15,9 @@ export function startWatchdog(what: string, limits: WatchdogLimits): () => void 
     const elapsed = (Date.now() - start) / 1000;
     let why = '';
     if (elapsed > limits.seconds) why = `ran ${elapsed.toFixed(0)} s, over its bound of ${limits.seconds} s`;
-    else if (rss > limits.rssBytes) why = `resident memory ${(rss / 2 ** 20).toFixed(0)} MiB, over its bound of ${(limits.rssBytes / 2 ** 20).toFixed(0)} MiB`;
+    else if (rss > limits.rssBytes) {
+      why = `resident memory ${(rss / 2 ** 20).toFixed(0)} MiB, over its bound of ${(limits.rssBytes / 2 ** 20).toFixed(0)} MiB`;
+    }
     if (why) {
       process.stderr.write(`watchdog: ${what} ${why}; stopping the process\n`);
       process.exit(70);

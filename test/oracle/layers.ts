@@ -13,8 +13,16 @@ export type Layout = 'nchw' | 'nhwc';
 
 /** A window sweep over an [n, c, h, w] input: kernel, stride and zero padding per axis. */
 export interface Geometry {
-  n: number; c: number; h: number; w: number;
-  kh: number; kw: number; sh: number; sw: number; ph: number; pw: number;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
 }
 
 /** Positions a window of `k` takes along an axis of `size` padded by `p` on both sides. */
@@ -35,7 +43,17 @@ export function indexOf(layout: Layout, g: Geometry, b: number, ch: number, y: n
 }
 
 /** The input value under window offset (i, j) of output position (oy, ox), 0 in the padding. */
-function tap(x: ArrayLike<number>, layout: Layout, g: Geometry, b: number, ch: number, oy: number, ox: number, i: number, j: number): number {
+function tap(
+  x: ArrayLike<number>,
+  layout: Layout,
+  g: Geometry,
+  b: number,
+  ch: number,
+  oy: number,
+  ox: number,
+  i: number,
+  j: number,
+): number {
   const y = oy * g.sh - g.ph + i;
   const xx = ox * g.sw - g.pw + j;
   return y < 0 || y >= g.h || xx < 0 || xx >= g.w ? 0 : x[indexOf(layout, g, b, ch, y, xx)];
@@ -45,16 +63,31 @@ function tap(x: ArrayLike<number>, layout: Layout, g: Geometry, b: number, ch: n
  * nn.Conv2d: out[b, oy, ox, o] = bias[o] + Σ_{ch,i,j} weight[o, ch, i, j] · x(b, ch, oy·s + i − p, ox·s + j − p).
  * weight is [outC, C, kh, kw] (PyTorch's layout); the result is NHWC.
  */
-export function conv2d(x: ArrayLike<number>, layout: Layout, g: Geometry, weight: ArrayLike<number>, outC: number, bias: ArrayLike<number> | null): Vec {
+export function conv2d(
+  x: ArrayLike<number>,
+  layout: Layout,
+  g: Geometry,
+  weight: ArrayLike<number>,
+  outC: number,
+  bias: ArrayLike<number> | null,
+): Vec {
   const [oh, ow] = outDims(g);
   const out = new Float64Array(g.n * oh * ow * outC);
-  for (let b = 0; b < g.n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
-    for (let o = 0; o < outC; o++) {
-      let s = bias ? bias[o] : 0;
-      for (let ch = 0; ch < g.c; ch++) for (let i = 0; i < g.kh; i++) for (let j = 0; j < g.kw; j++) {
-        s += weight[((o * g.c + ch) * g.kh + i) * g.kw + j] * tap(x, layout, g, b, ch, oy, ox, i, j);
+  for (let b = 0; b < g.n; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        for (let o = 0; o < outC; o++) {
+          let s = bias ? bias[o] : 0;
+          for (let ch = 0; ch < g.c; ch++) {
+            for (let i = 0; i < g.kh; i++) {
+              for (let j = 0; j < g.kw; j++) {
+                s += weight[((o * g.c + ch) * g.kh + i) * g.kw + j] * tap(x, layout, g, b, ch, oy, ox, i, j);
+              }
+            }
+          }
+          out[((b * oh + oy) * ow + ox) * outC + o] = s;
+        }
       }
-      out[((b * oh + oy) * ow + ox) * outC + o] = s;
     }
   }
   return out;
@@ -64,17 +97,32 @@ export function conv2d(x: ArrayLike<number>, layout: Layout, g: Geometry, weight
  * A locally connected layer: a convolution with its own kernel at every output position.
  * weight [outC, outH, outW, C, kh, kw], bias [outC, outH, outW]; the result is NHWC.
  */
-export function locallyConnected2d(x: ArrayLike<number>, layout: Layout, g: Geometry, weight: ArrayLike<number>, outC: number, bias: ArrayLike<number> | null): Vec {
+export function locallyConnected2d(
+  x: ArrayLike<number>,
+  layout: Layout,
+  g: Geometry,
+  weight: ArrayLike<number>,
+  outC: number,
+  bias: ArrayLike<number> | null,
+): Vec {
   const [oh, ow] = outDims(g);
   const out = new Float64Array(g.n * oh * ow * outC);
-  for (let b = 0; b < g.n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
-    for (let o = 0; o < outC; o++) {
-      const pos = (o * oh + oy) * ow + ox;
-      let s = bias ? bias[pos] : 0;
-      for (let ch = 0; ch < g.c; ch++) for (let i = 0; i < g.kh; i++) for (let j = 0; j < g.kw; j++) {
-        s += weight[((pos * g.c + ch) * g.kh + i) * g.kw + j] * tap(x, layout, g, b, ch, oy, ox, i, j);
+  for (let b = 0; b < g.n; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        for (let o = 0; o < outC; o++) {
+          const pos = (o * oh + oy) * ow + ox;
+          let s = bias ? bias[pos] : 0;
+          for (let ch = 0; ch < g.c; ch++) {
+            for (let i = 0; i < g.kh; i++) {
+              for (let j = 0; j < g.kw; j++) {
+                s += weight[((pos * g.c + ch) * g.kh + i) * g.kw + j] * tap(x, layout, g, b, ch, oy, ox, i, j);
+              }
+            }
+          }
+          out[((b * oh + oy) * ow + ox) * outC + o] = s;
+        }
       }
-      out[((b * oh + oy) * ow + ox) * outC + o] = s;
     }
   }
   return out;
@@ -84,10 +132,16 @@ export function locallyConnected2d(x: ArrayLike<number>, layout: Layout, g: Geom
 export function avgPool2d(x: ArrayLike<number>, g: Geometry): Vec {
   const [oh, ow] = outDims(g);
   const out = new Float64Array(g.n * oh * ow * g.c);
-  for (let b = 0; b < g.n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) for (let ch = 0; ch < g.c; ch++) {
-    let s = 0;
-    for (let i = 0; i < g.kh; i++) for (let j = 0; j < g.kw; j++) s += tap(x, 'nhwc', g, b, ch, oy, ox, i, j);
-    out[((b * oh + oy) * ow + ox) * g.c + ch] = s / (g.kh * g.kw);
+  for (let b = 0; b < g.n; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        for (let ch = 0; ch < g.c; ch++) {
+          let s = 0;
+          for (let i = 0; i < g.kh; i++) for (let j = 0; j < g.kw; j++) s += tap(x, 'nhwc', g, b, ch, oy, ox, i, j);
+          out[((b * oh + oy) * ow + ox) * g.c + ch] = s / (g.kh * g.kw);
+        }
+      }
+    }
   }
   return out;
 }
@@ -96,14 +150,22 @@ export function avgPool2d(x: ArrayLike<number>, g: Geometry): Vec {
 export function maxPool2d(x: ArrayLike<number>, g: Geometry): Vec {
   const [oh, ow] = outDims(g);
   const out = new Float64Array(g.n * oh * ow * g.c);
-  for (let b = 0; b < g.n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) for (let ch = 0; ch < g.c; ch++) {
-    let m = -Infinity;
-    for (let i = 0; i < g.kh; i++) for (let j = 0; j < g.kw; j++) {
-      const y = oy * g.sh - g.ph + i;
-      const xx = ox * g.sw - g.pw + j;
-      if (y >= 0 && y < g.h && xx >= 0 && xx < g.w) m = Math.max(m, x[indexOf('nhwc', g, b, ch, y, xx)]);
+  for (let b = 0; b < g.n; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        for (let ch = 0; ch < g.c; ch++) {
+          let m = -Infinity;
+          for (let i = 0; i < g.kh; i++) {
+            for (let j = 0; j < g.kw; j++) {
+              const y = oy * g.sh - g.ph + i;
+              const xx = ox * g.sw - g.pw + j;
+              if (y >= 0 && y < g.h && xx >= 0 && xx < g.w) m = Math.max(m, x[indexOf('nhwc', g, b, ch, y, xx)]);
+            }
+          }
+          out[((b * oh + oy) * ow + ox) * g.c + ch] = m;
+        }
+      }
     }
-    out[((b * oh + oy) * ow + ox) * g.c + ch] = m;
   }
   return out;
 }
@@ -132,7 +194,14 @@ export function channelStats(x: ArrayLike<number>, channels: number): { mean: Ve
 }
 
 /** y = γ·(x − μ)/√(σ² + ε) + β per channel (channels last), with the given μ and σ². */
-function normalizeChannels(x: ArrayLike<number>, channels: number, mean: ArrayLike<number>, variance: ArrayLike<number>, gamma: ArrayLike<number>, beta: ArrayLike<number>): Vec {
+function normalizeChannels(
+  x: ArrayLike<number>,
+  channels: number,
+  mean: ArrayLike<number>,
+  variance: ArrayLike<number>,
+  gamma: ArrayLike<number>,
+  beta: ArrayLike<number>,
+): Vec {
   const out = new Float64Array(x.length);
   for (let i = 0; i < x.length; i++) {
     const ch = i % channels;
@@ -149,8 +218,12 @@ export function batchNormTrain(x: ArrayLike<number>, channels: number, gamma: Ar
 
 /** nn.BatchNorm in evaluation mode: the running statistics normalize. */
 export function batchNormEval(
-  x: ArrayLike<number>, channels: number, gamma: ArrayLike<number>, beta: ArrayLike<number>,
-  runningMean: ArrayLike<number>, runningVar: ArrayLike<number>,
+  x: ArrayLike<number>,
+  channels: number,
+  gamma: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  runningMean: ArrayLike<number>,
+  runningVar: ArrayLike<number>,
 ): Vec {
   return normalizeChannels(x, channels, runningMean, runningVar, gamma, beta);
 }
@@ -159,7 +232,13 @@ export function batchNormEval(
  * PyTorch's running-statistics update after a training batch:
  * running ← (1 − momentum)·running + momentum·batch, with the unbiased batch variance.
  */
-export function runningUpdate(runningMean: ArrayLike<number>, runningVar: ArrayLike<number>, x: ArrayLike<number>, channels: number, momentum = MOMENTUM): { mean: Vec; variance: Vec } {
+export function runningUpdate(
+  runningMean: ArrayLike<number>,
+  runningVar: ArrayLike<number>,
+  x: ArrayLike<number>,
+  channels: number,
+  momentum = MOMENTUM,
+): { mean: Vec; variance: Vec } {
   const s = channelStats(x, channels);
   const mix = (old: ArrayLike<number>, fresh: Vec) => fresh.map((f, ch) => (1 - momentum) * old[ch] + momentum * f);
   return { mean: mix(runningMean, s.mean), variance: mix(runningVar, s.unbiasedVar) };
@@ -180,7 +259,13 @@ export function layerNorm(x: ArrayLike<number>, features: number, gamma: ArrayLi
   return out;
 }
 
-export interface AttentionDims { n: number; t: number; d: number; heads: number; headDim: number }
+export interface AttentionDims {
+  n: number;
+  t: number;
+  d: number;
+  heads: number;
+  headDim: number;
+}
 
 /**
  * timm's Attention: qkv = x·Wᵀ + b viewed as [N, T, 3, heads, headDim] (so feature
@@ -190,8 +275,12 @@ export interface AttentionDims { n: number; t: number; d: number; heads: number;
  * projW [D, heads·headDim]. Returns the output and the merged heads (for error bounds).
  */
 export function selfAttention(
-  x: ArrayLike<number>, dims: AttentionDims,
-  qkvW: ArrayLike<number>, qkvB: ArrayLike<number>, projW: ArrayLike<number>, projB: ArrayLike<number>,
+  x: ArrayLike<number>,
+  dims: AttentionDims,
+  qkvW: ArrayLike<number>,
+  qkvB: ArrayLike<number>,
+  projW: ArrayLike<number>,
+  projB: ArrayLike<number>,
 ): { out: Vec; merged: Vec } {
   const { n, t, d, heads, headDim } = dims;
   const inner = heads * headDim;
@@ -203,31 +292,35 @@ export function selfAttention(
   };
   const merged = new Float64Array(n * t * inner);
   const scale = 1 / Math.sqrt(headDim);
-  for (let b = 0; b < n; b++) for (let h = 0; h < heads; h++) {
-    const q = (tok: number, e: number) => qkvAt(b, tok, 0, h, e);
-    const k = (tok: number, e: number) => qkvAt(b, tok, 1, h, e);
-    const v = (tok: number, e: number) => qkvAt(b, tok, 2, h, e);
-    for (let i = 0; i < t; i++) {
-      const scores = Array.from({ length: t }, (_, j) => {
-        let s = 0;
-        for (let e = 0; e < headDim; e++) s += q(i, e) * k(j, e);
-        return s * scale;
-      });
-      const top = Math.max(...scores);
-      const weights = scores.map((s) => Math.exp(s - top));
-      const total = weights.reduce((a, c) => a + c, 0);
-      for (let e = 0; e < headDim; e++) {
-        let s = 0;
-        for (let j = 0; j < t; j++) s += (weights[j] / total) * v(j, e);
-        merged[(b * t + i) * inner + h * headDim + e] = s;
+  for (let b = 0; b < n; b++) {
+    for (let h = 0; h < heads; h++) {
+      const q = (tok: number, e: number) => qkvAt(b, tok, 0, h, e);
+      const k = (tok: number, e: number) => qkvAt(b, tok, 1, h, e);
+      const v = (tok: number, e: number) => qkvAt(b, tok, 2, h, e);
+      for (let i = 0; i < t; i++) {
+        const scores = Array.from({ length: t }, (_, j) => {
+          let s = 0;
+          for (let e = 0; e < headDim; e++) s += q(i, e) * k(j, e);
+          return s * scale;
+        });
+        const top = Math.max(...scores);
+        const weights = scores.map((s) => Math.exp(s - top));
+        const total = weights.reduce((a, c) => a + c, 0);
+        for (let e = 0; e < headDim; e++) {
+          let s = 0;
+          for (let j = 0; j < t; j++) s += (weights[j] / total) * v(j, e);
+          merged[(b * t + i) * inner + h * headDim + e] = s;
+        }
       }
     }
   }
   const out = new Float64Array(n * t * d);
-  for (let r = 0; r < n * t; r++) for (let o = 0; o < d; o++) {
-    let s = projB[o];
-    for (let j = 0; j < inner; j++) s += projW[o * inner + j] * merged[r * inner + j];
-    out[r * d + o] = s;
+  for (let r = 0; r < n * t; r++) {
+    for (let o = 0; o < d; o++) {
+      let s = projB[o];
+      for (let j = 0; j < inner; j++) s += projW[o * inner + j] * merged[r * inner + j];
+      out[r * d + o] = s;
+    }
   }
   return { out, merged };
 }
@@ -241,4 +334,3 @@ export function dropout(x: ArrayLike<number>, mask: ArrayLike<number>): Vec {
 export function sine(x: ArrayLike<number>, omega0 = 30): Vec {
   return Float64Array.from(x, (v) => Math.sin(omega0 * v));
 }
-

@@ -17,7 +17,13 @@ export function parameterCount(sizes: number[]): number {
   return n;
 }
 
-export function mlpLoss(theta: ArrayLike<number>, layout: MlpLayout, x: ArrayLike<number>, labels: ArrayLike<number>, rows: number): number {
+export function mlpLoss(
+  theta: ArrayLike<number>,
+  layout: MlpLayout,
+  x: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  rows: number,
+): number {
   let h: ArrayLike<number> = x;
   let off = 0;
   const { sizes } = layout;
@@ -29,7 +35,9 @@ export function mlpLoss(theta: ArrayLike<number>, layout: MlpLayout, x: ArrayLik
     for (let r = 0; r < rows; r++) for (let j = 0; j < dout; j++) z[r * dout + j] += theta[off + j];
     off += dout;
     if (l + 2 < sizes.length) {
-      for (let i = 0; i < z.length; i++) z[i] = layout.activation === 'tanh' ? Math.tanh(z[i]) : unaryScalar('leakyRelu', z[i], layout.slope);
+      for (let i = 0; i < z.length; i++) {
+        z[i] = layout.activation === 'tanh' ? Math.tanh(z[i]) : unaryScalar('leakyRelu', z[i], layout.slope);
+      }
     }
     h = z;
   }

@@ -8,7 +8,8 @@ export type Vec = Float64Array;
 
 /** Batched `op(A)·op(B)` with the Backend's layout conventions. */
 export function matmul(
-  a: ArrayLike<number>, b: ArrayLike<number>,
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
   p: { batch: number; m: number; n: number; k: number; transA: boolean; transB: boolean },
 ): Vec {
   const { batch, m, n, k, transA, transB } = p;
@@ -33,39 +34,66 @@ export function matmul(
 
 export function unaryScalar(op: UnaryOp, x: number, p = 0): number {
   switch (op) {
-    case 'neg': return -x;
-    case 'abs': return Math.abs(x);
-    case 'sign': return x > 0 ? 1 : x < 0 ? -1 : x;
-    case 'square': return x * x;
-    case 'sqrt': return Math.sqrt(x);
-    case 'reciprocal': return 1 / x;
-    case 'exp': return Math.exp(x);
-    case 'log': return Math.log(x);
-    case 'sin': return Math.sin(x);
-    case 'cos': return Math.cos(x);
-    case 'tanh': return Math.tanh(x);
-    case 'sigmoid': return 1 / (1 + Math.exp(-x));
-    case 'leakyRelu': return x > 0 ? x : p * x;
-    case 'step': return x > 0 ? 1 : 0;
-    case 'scale': return p * x;
-    case 'addScalar': return x + p;
-    case 'powScalar': return Math.pow(x, p);
+    case 'neg':
+      return -x;
+    case 'abs':
+      return Math.abs(x);
+    case 'sign':
+      return x > 0 ? 1 : x < 0 ? -1 : x;
+    case 'square':
+      return x * x;
+    case 'sqrt':
+      return Math.sqrt(x);
+    case 'reciprocal':
+      return 1 / x;
+    case 'exp':
+      return Math.exp(x);
+    case 'log':
+      return Math.log(x);
+    case 'sin':
+      return Math.sin(x);
+    case 'cos':
+      return Math.cos(x);
+    case 'tanh':
+      return Math.tanh(x);
+    case 'sigmoid':
+      return 1 / (1 + Math.exp(-x));
+    case 'leakyRelu':
+      return x > 0 ? x : p * x;
+    case 'step':
+      return x > 0 ? 1 : 0;
+    case 'scale':
+      return p * x;
+    case 'addScalar':
+      return x + p;
+    case 'powScalar':
+      return Math.pow(x, p);
   }
 }
 
 export function binaryScalar(op: BinaryOp, a: number, b: number, p = 0): number {
   switch (op) {
-    case 'add': return a + b;
-    case 'sub': return a - b;
-    case 'mul': return a * b;
-    case 'div': return a / b;
-    case 'leakyReluGrad': return a > 0 ? b : p * b;
+    case 'add':
+      return a + b;
+    case 'sub':
+      return a - b;
+    case 'mul':
+      return a * b;
+    case 'div':
+      return a / b;
+    case 'leakyReluGrad':
+      return a > 0 ? b : p * b;
   }
 }
 
 /** NumPy-broadcast binary op of two row-major arrays; returns the output and its shape. */
 export function binary(
-  op: BinaryOp, a: ArrayLike<number>, aShape: number[], b: ArrayLike<number>, bShape: number[], p = 0,
+  op: BinaryOp,
+  a: ArrayLike<number>,
+  aShape: number[],
+  b: ArrayLike<number>,
+  bShape: number[],
+  p = 0,
 ): { out: Vec; shape: number[] } {
   const rank = Math.max(aShape.length, bShape.length);
   const pa = [...Array(rank - aShape.length).fill(1), ...aShape];
@@ -120,7 +148,8 @@ export function softmax(x: ArrayLike<number>, rows: number, cols: number): Vec {
 
 /** Per-row loss and (softmax − onehot) of softmax cross-entropy. */
 export function softmaxXent(x: ArrayLike<number>, labels: ArrayLike<number>, rows: number, cols: number): {
-  loss: Vec; grad: Vec;
+  loss: Vec;
+  grad: Vec;
 } {
   const grad = softmax(x, rows, cols);
   const loss = new Float64Array(rows);
@@ -163,8 +192,16 @@ export function adam(param: Vec, grad: ArrayLike<number>, m: Vec, v: Vec, p: Ada
 
 /** Window geometry of the oracle (the Backend's WindowParams without the import cycle). */
 export interface Window {
-  n: number; c: number; h: number; w: number;
-  kh: number; kw: number; strideH: number; strideW: number; padH: number; padW: number;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
   inStrides: readonly [number, number, number, number];
 }
 
@@ -180,11 +217,19 @@ function eachWindowEntry(p: Window, visit: (col: number, input: number | null) =
   const [oh, ow] = windowOut(p);
   const [sn, sc, sh, sw] = p.inStrides;
   let o = 0;
-  for (let b = 0; b < p.n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
-    for (let ch = 0; ch < p.c; ch++) for (let i = 0; i < p.kh; i++) for (let j = 0; j < p.kw; j++) {
-      const y = oy * p.strideH + i - p.padH;
-      const xx = ox * p.strideW + j - p.padW;
-      visit(o++, y >= 0 && y < p.h && xx >= 0 && xx < p.w ? b * sn + ch * sc + y * sh + xx * sw : null);
+  for (let b = 0; b < p.n; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        for (let ch = 0; ch < p.c; ch++) {
+          for (let i = 0; i < p.kh; i++) {
+            for (let j = 0; j < p.kw; j++) {
+              const y = oy * p.strideH + i - p.padH;
+              const xx = ox * p.strideW + j - p.padW;
+              visit(o++, y >= 0 && y < p.h && xx >= 0 && xx < p.w ? b * sn + ch * sc + y * sh + xx * sw : null);
+            }
+          }
+        }
+      }
     }
   }
 }

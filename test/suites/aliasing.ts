@@ -12,7 +12,7 @@ import type { Backend, Buf } from '../../core/backend.ts';
 import { BINARY_OPS, IN_PLACE, UNARY_OPS } from '../../core/backend.ts';
 import { RidgelineError } from '../../core/errors.ts';
 import { broadcastStrides, contiguousStrides } from '../../core/shape.ts';
-import { RUNS, randomF32 } from '../util.ts';
+import { randomF32, RUNS } from '../util.ts';
 
 type Method = keyof typeof IN_PLACE;
 
@@ -24,7 +24,17 @@ const N = 16;
 
 /** A 1×1×4×4 input in 2×2 windows of stride 2: 16 elements on both sides. */
 const WINDOW = {
-  n: 1, c: 1, h: 4, w: 4, kh: 2, kw: 2, strideH: 2, strideW: 2, padH: 0, padW: 0, inStrides: [16, 16, 4, 1] as const,
+  n: 1,
+  c: 1,
+  h: 4,
+  w: 4,
+  kh: 2,
+  kw: 2,
+  strideH: 2,
+  strideW: 2,
+  padH: 0,
+  padW: 0,
+  inStrides: [16, 16, 4, 1] as const,
 };
 
 /**
@@ -35,39 +45,59 @@ const WINDOW = {
 const CALLS = {
   copy: { outputs: ['dst'], inputs: ['src'], call: (be, b) => be.copy(b.src, b.dst, N) },
   matmul: {
-    outputs: ['out'], inputs: ['a', 'b'],
+    outputs: ['out'],
+    inputs: ['a', 'b'],
     call: (be, b) => be.matmul(b.a, b.b, b.out, { batch: 1, m: 4, n: 4, k: 4, transA: false, transB: false }),
   },
   unary: { outputs: ['out'], inputs: ['x'], call: (be, b) => be.unary('neg', b.x, b.out, N) },
   binary: {
-    outputs: ['out'], inputs: ['a', 'b'],
+    outputs: ['out'],
+    inputs: ['a', 'b'],
     call: (be, b) => be.binary('add', b.a, b.b, b.out, { shape: [N], aStrides: [1], bStrides: [1] }),
   },
   reduce: { outputs: ['out'], inputs: ['x'], call: (be, b) => be.reduce('sum', b.x, b.out, { outer: 4, size: 4, inner: 1 }) },
   softmax: { outputs: ['out'], inputs: ['x'], call: (be, b) => be.softmax(b.x, b.out, 4, 4) },
   softmaxXent: {
-    outputs: ['loss', 'grad'], inputs: ['logits', 'labels'],
+    outputs: ['loss', 'grad'],
+    inputs: ['logits', 'labels'],
     call: (be, b) => be.softmaxXent(b.logits, b.labels, b.loss, b.grad, 4, 4),
   },
   im2col: {
-    outputs: ['cols'], inputs: ['x'],
+    outputs: ['cols'],
+    inputs: ['x'],
     call: (be, b) => be.im2col(b.x, b.cols, WINDOW),
   },
   col2im: {
-    outputs: ['x'], inputs: ['cols'],
+    outputs: ['x'],
+    inputs: ['cols'],
     call: (be, b) => be.col2im(b.cols, b.x, WINDOW),
   },
   sgd: {
-    outputs: ['param', 'momentum'], inputs: ['grad'],
-    call: (be, b) => be.sgd(b.param, b.grad, b.momentum, N, {
-      lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false, firstStep: true,
-    }),
+    outputs: ['param', 'momentum'],
+    inputs: ['grad'],
+    call: (be, b) =>
+      be.sgd(b.param, b.grad, b.momentum, N, {
+        lr: 0.1,
+        momentum: 0.9,
+        dampening: 0,
+        weightDecay: 0,
+        nesterov: false,
+        firstStep: true,
+      }),
   },
   adam: {
-    outputs: ['param', 'm', 'v'], inputs: ['grad'],
-    call: (be, b) => be.adam(b.param, b.grad, b.m, b.v, N, {
-      lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: true, step: 1,
-    }),
+    outputs: ['param', 'm', 'v'],
+    inputs: ['grad'],
+    call: (be, b) =>
+      be.adam(b.param, b.grad, b.m, b.v, N, {
+        lr: 0.1,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        weightDecay: 0,
+        decoupled: true,
+        step: 1,
+      }),
   },
 } satisfies Record<Method, { outputs: string[]; inputs: string[]; call: (be: Backend, b: Record<string, Buf>) => void }>;
 
@@ -85,7 +115,8 @@ export function aliasingTests(be: Backend): void {
 
   test('aliasing: every pair IN_PLACE allows is tested in place below', () => {
     const pairs = Object.entries(IN_PLACE).flatMap(([method, outs]) =>
-      Object.entries(outs as Readonly<Record<string, readonly string[]>>).flatMap(([out, ins]) => ins.map((i) => `${method}.${out}=${i}`)));
+      Object.entries(outs as Readonly<Record<string, readonly string[]>>).flatMap(([out, ins]) => ins.map((i) => `${method}.${out}=${i}`))
+    );
     assert.deepEqual(pairs.sort(), [...IN_PLACE_TESTED].sort());
   });
 
@@ -102,7 +133,8 @@ export function aliasingTests(be: Backend): void {
           if (allowed(method, output, other) || allowed(method, other, output)) {
             call();
           } else {
-            assert.throws(call, (e: unknown) => e instanceof RidgelineError && e.code === 'E_ARG' &&
+            assert.throws(call, (e: unknown) =>
+              e instanceof RidgelineError && e.code === 'E_ARG' &&
               e.message.includes(output) && e.message.includes(other), `${method}: ${output} = ${other}`);
           }
           await be.download(bufs[output]);
@@ -142,36 +174,51 @@ export function aliasingTests(be: Backend): void {
     const shapes = fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 4 })
       .chain((shape) => fc.tuple(fc.constant(shape), fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length })));
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...BINARY_OPS), fc.constantFrom('a' as const, 'b' as const), shapes, fc.nat(), async (op, into, [shape, ones], seed) => {
-        const size = shape.reduce((x, y) => x * y, 1);
-        const otherShape = shape.map((d, i) => (ones[i] ? 1 : d));
-        const full = randomF32(seed, size, 0.5, 4);
-        const other = randomF32(seed + 1, otherShape.reduce((x, y) => x * y, 1), 0.5, 4);
-        const own = contiguousStrides(shape);
-        const broadcast = broadcastStrides(otherShape, shape);
-        const p = into === 'a'
-          ? { shape, aStrides: own, bStrides: broadcast, param: 0.25 }
-          : { shape, aStrides: broadcast, bStrides: own, param: 0.25 };
-        const [fb, ob, out] = [upload(full), upload(other), be.alloc(size)];
-        const [a, b] = into === 'a' ? [fb, ob] : [ob, fb];
-        be.binary(op, a, b, out, p);
-        be.binary(op, a, b, fb, p);
-        assert.deepEqual(bits(await be.download(fb)), bits(await be.download(out)), `${op} into ${into} ${JSON.stringify([shape, otherShape])}`);
-        [fb, ob, out].forEach((x) => be.free(x));
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...BINARY_OPS),
+        fc.constantFrom('a' as const, 'b' as const),
+        shapes,
+        fc.nat(),
+        async (op, into, [shape, ones], seed) => {
+          const size = shape.reduce((x, y) => x * y, 1);
+          const otherShape = shape.map((d, i) => (ones[i] ? 1 : d));
+          const full = randomF32(seed, size, 0.5, 4);
+          const other = randomF32(seed + 1, otherShape.reduce((x, y) => x * y, 1), 0.5, 4);
+          const own = contiguousStrides(shape);
+          const broadcast = broadcastStrides(otherShape, shape);
+          const p = into === 'a'
+            ? { shape, aStrides: own, bStrides: broadcast, param: 0.25 }
+            : { shape, aStrides: broadcast, bStrides: own, param: 0.25 };
+          const [fb, ob, out] = [upload(full), upload(other), be.alloc(size)];
+          const [a, b] = into === 'a' ? [fb, ob] : [ob, fb];
+          be.binary(op, a, b, out, p);
+          be.binary(op, a, b, fb, p);
+          assert.deepEqual(
+            bits(await be.download(fb)),
+            bits(await be.download(out)),
+            `${op} into ${into} ${JSON.stringify([shape, otherShape])}`,
+          );
+          [fb, ob, out].forEach((x) => be.free(x));
+        },
+      ),
       { numRuns: RUNS.kernel },
     );
   });
 
   test('aliasing: softmax in place equals out of place bit for bit', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 20 }), fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constant(1030)), fc.nat(), async (rows, cols, seed) => {
-        const [xb, out] = [upload(randomF32(seed, rows * cols, -10, 10)), be.alloc(rows * cols)];
-        be.softmax(xb, out, rows, cols);
-        be.softmax(xb, xb, rows, cols);
-        assert.deepEqual(bits(await be.download(xb)), bits(await be.download(out)), `softmax [${rows}, ${cols}]`);
-        [xb, out].forEach((b) => be.free(b));
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 20 }),
+        fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constant(1030)),
+        fc.nat(),
+        async (rows, cols, seed) => {
+          const [xb, out] = [upload(randomF32(seed, rows * cols, -10, 10)), be.alloc(rows * cols)];
+          be.softmax(xb, out, rows, cols);
+          be.softmax(xb, xb, rows, cols);
+          assert.deepEqual(bits(await be.download(xb)), bits(await be.download(out)), `softmax [${rows}, ${cols}]`);
+          [xb, out].forEach((b) => be.free(b));
+        },
+      ),
       { numRuns: RUNS.kernel },
     );
   });
@@ -184,7 +231,11 @@ export function aliasingTests(be: Backend): void {
         const length = n - Math.max(src, dst);
         const xb = upload(x);
         be.copy(xb, xb, length, src, dst);
-        assert.deepEqual(bits(await be.download(xb)), bits(x.slice().copyWithin(dst, src, src + length)), `copy ${length} from ${src} to ${dst} of ${n}`);
+        assert.deepEqual(
+          bits(await be.download(xb)),
+          bits(x.slice().copyWithin(dst, src, src + length)),
+          `copy ${length} from ${src} to ${dst} of ${n}`,
+        );
         be.free(xb);
       }),
       { numRuns: RUNS.kernel },

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { Backend } from '../../core/backend.ts';
 import * as ag from '../../core/autograd/mod.ts';
-import { type Tensor, fromArray, tidy } from '../../core/tensor.ts';
+import { fromArray, type Tensor, tidy } from '../../core/tensor.ts';
 import { gradientFd, hessianFd, hvpFd } from '../oracle/finite_diff.ts';
 import { type MlpLayout, mlpLoss, parameterCount } from '../oracle/mlp.ts';
 import * as oracle from '../oracle/ops.ts';
@@ -24,18 +24,37 @@ type OpCase = {
 };
 
 const un = (op: Parameters<typeof oracle.unaryScalar>[0], p = 0) => (xs: Float64Array[]) => xs[0].map((v) => oracle.unaryScalar(op, v, p));
-const bin = (op: Parameters<typeof oracle.binary>[0], sa: number[], sb: number[]) => (xs: Float64Array[]) => oracle.binary(op, xs[0], sa, xs[1], sb).out;
+const bin = (op: Parameters<typeof oracle.binary>[0], sa: number[], sb: number[]) => (xs: Float64Array[]) =>
+  oracle.binary(op, xs[0], sa, xs[1], sb).out;
 const mm = (m: number, n: number, k: number, transA: boolean, transB: boolean, batch = 1) => (xs: Float64Array[]) =>
   oracle.matmul(xs[0], xs[1], { batch, m, n, k, transA, transB });
 
 /** Awkward leakyRelu inputs avoid the kink: values are pushed away from 0. */
 const CASES: OpCase[] = [
   { name: 'add (broadcast)', shapes: [[3, 4], [4]], range: [-2, 2], ours: ([a, b]) => ag.add(a, b), oracle: bin('add', [3, 4], [4]) },
-  { name: 'sub (broadcast)', shapes: [[3, 1], [2, 1, 5]], range: [-2, 2], ours: ([a, b]) => ag.sub(a, b), oracle: bin('sub', [3, 1], [2, 1, 5]) },
-  { name: 'mul (broadcast)', shapes: [[2, 3, 4], [3, 1]], range: [-2, 2], ours: ([a, b]) => ag.mul(a, b), oracle: bin('mul', [2, 3, 4], [3, 1]) },
+  {
+    name: 'sub (broadcast)',
+    shapes: [[3, 1], [2, 1, 5]],
+    range: [-2, 2],
+    ours: ([a, b]) => ag.sub(a, b),
+    oracle: bin('sub', [3, 1], [2, 1, 5]),
+  },
+  {
+    name: 'mul (broadcast)',
+    shapes: [[2, 3, 4], [3, 1]],
+    range: [-2, 2],
+    ours: ([a, b]) => ag.mul(a, b),
+    oracle: bin('mul', [2, 3, 4], [3, 1]),
+  },
   { name: 'div (broadcast)', shapes: [[4, 3], [3]], range: [0.5, 2], ours: ([a, b]) => ag.div(a, b), oracle: bin('div', [4, 3], [3]) },
   { name: 'neg', shapes: [[7]], range: [-2, 2], ours: ([x]) => ag.neg(x), oracle: un('neg') },
-  { name: 'abs', shapes: [[7]], range: [0.2, 2], ours: ([x]) => ag.abs(ag.addScalar(x, -1.1)), oracle: (xs) => xs[0].map((v) => Math.abs(v - 1.1)) },
+  {
+    name: 'abs',
+    shapes: [[7]],
+    range: [0.2, 2],
+    ours: ([x]) => ag.abs(ag.addScalar(x, -1.1)),
+    oracle: (xs) => xs[0].map((v) => Math.abs(v - 1.1)),
+  },
   { name: 'square', shapes: [[7]], range: [-2, 2], ours: ([x]) => ag.square(x), oracle: un('square') },
   { name: 'sqrt', shapes: [[7]], range: [0.5, 3], ours: ([x]) => ag.sqrt(x), oracle: un('sqrt') },
   { name: 'reciprocal', shapes: [[7]], range: [0.5, 3], ours: ([x]) => ag.reciprocal(x), oracle: un('reciprocal') },
@@ -45,28 +64,112 @@ const CASES: OpCase[] = [
   { name: 'cos', shapes: [[7]], range: [-3, 3], ours: ([x]) => ag.cos(x), oracle: un('cos') },
   { name: 'tanh', shapes: [[7]], range: [-2, 2], ours: ([x]) => ag.tanh(x), oracle: un('tanh') },
   { name: 'sigmoid', shapes: [[7]], range: [-3, 3], ours: ([x]) => ag.sigmoid(x), oracle: un('sigmoid') },
-  { name: 'leakyRelu', shapes: [[9]], range: [0.1, 1], ours: ([x]) => ag.leakyRelu(ag.mul(x, alternating(x)), 0.1), oracle: (xs) => xs[0].map((v, i) => oracle.unaryScalar('leakyRelu', v * (i % 2 ? -1 : 1), 0.1)) },
+  {
+    name: 'leakyRelu',
+    shapes: [[9]],
+    range: [0.1, 1],
+    ours: ([x]) => ag.leakyRelu(ag.mul(x, alternating(x)), 0.1),
+    oracle: (xs) => xs[0].map((v, i) => oracle.unaryScalar('leakyRelu', v * (i % 2 ? -1 : 1), 0.1)),
+  },
   { name: 'scale', shapes: [[5]], range: [-2, 2], ours: ([x]) => ag.scale(x, -1.5), oracle: un('scale', -1.5) },
   { name: 'addScalar', shapes: [[5]], range: [-2, 2], ours: ([x]) => ag.addScalar(x, 0.75), oracle: un('addScalar', 0.75) },
   { name: 'powScalar', shapes: [[5]], range: [0.5, 2], ours: ([x]) => ag.powScalar(x, 2.5), oracle: un('powScalar', 2.5) },
   { name: 'matmul', shapes: [[3, 5], [5, 4]], range: [-1, 1], ours: ([a, b]) => ag.matmul(a, b), oracle: mm(3, 4, 5, false, false) },
-  { name: 'matmul transA', shapes: [[5, 3], [5, 4]], range: [-1, 1], ours: ([a, b]) => ag.matmul(a, b, { transA: true }), oracle: mm(3, 4, 5, true, false) },
-  { name: 'matmul transB', shapes: [[3, 5], [4, 5]], range: [-1, 1], ours: ([a, b]) => ag.matmul(a, b, { transB: true }), oracle: mm(3, 4, 5, false, true) },
-  { name: 'matmul transA transB', shapes: [[5, 3], [4, 5]], range: [-1, 1], ours: ([a, b]) => ag.matmul(a, b, { transA: true, transB: true }), oracle: mm(3, 4, 5, true, true) },
-  { name: 'matmul batched', shapes: [[2, 3, 5], [2, 5, 4]], range: [-1, 1], ours: ([a, b]) => ag.matmul(a, b), oracle: mm(3, 4, 5, false, false, 2) },
+  {
+    name: 'matmul transA',
+    shapes: [[5, 3], [5, 4]],
+    range: [-1, 1],
+    ours: ([a, b]) => ag.matmul(a, b, { transA: true }),
+    oracle: mm(3, 4, 5, true, false),
+  },
+  {
+    name: 'matmul transB',
+    shapes: [[3, 5], [4, 5]],
+    range: [-1, 1],
+    ours: ([a, b]) => ag.matmul(a, b, { transB: true }),
+    oracle: mm(3, 4, 5, false, true),
+  },
+  {
+    name: 'matmul transA transB',
+    shapes: [[5, 3], [4, 5]],
+    range: [-1, 1],
+    ours: ([a, b]) => ag.matmul(a, b, { transA: true, transB: true }),
+    oracle: mm(3, 4, 5, true, true),
+  },
+  {
+    name: 'matmul batched',
+    shapes: [[2, 3, 5], [2, 5, 4]],
+    range: [-1, 1],
+    ours: ([a, b]) => ag.matmul(a, b),
+    oracle: mm(3, 4, 5, false, false, 2),
+  },
   // Products make the Hessian of these linear ops non-zero: x ⊙ x feeds them.
-  { name: 'sum over axes', shapes: [[2, 3, 4]], range: [-1, 1], ours: ([x]) => ag.sum(ag.square(x), [0, 2]), oracle: (xs) => sumAxes02(xs[0]) },
-  { name: 'mean', shapes: [[3, 4]], range: [-1, 1], ours: ([x]) => ag.mean(ag.square(x), [1]), oracle: (xs) => oracle.reduce('sum', xs[0].map((v) => (v * v) / 4), 3, 4, 1) },
-  { name: 'broadcastTo + reshape', shapes: [[3, 1]], range: [-1, 1], ours: ([x]) => ag.reshape(ag.square(ag.broadcastTo(x, [2, 3, 4])), [6, 4]), oracle: (xs) => oracle.binary('mul', xs[0], [3, 1], new Float64Array(8).fill(1), [2, 1, 4]).out.map((v) => v * v) },
+  {
+    name: 'sum over axes',
+    shapes: [[2, 3, 4]],
+    range: [-1, 1],
+    ours: ([x]) => ag.sum(ag.square(x), [0, 2]),
+    oracle: (xs) => sumAxes02(xs[0]),
+  },
+  {
+    name: 'mean',
+    shapes: [[3, 4]],
+    range: [-1, 1],
+    ours: ([x]) => ag.mean(ag.square(x), [1]),
+    oracle: (xs) => oracle.reduce('sum', xs[0].map((v) => (v * v) / 4), 3, 4, 1),
+  },
+  {
+    name: 'broadcastTo + reshape',
+    shapes: [[3, 1]],
+    range: [-1, 1],
+    ours: ([x]) => ag.reshape(ag.square(ag.broadcastTo(x, [2, 3, 4])), [6, 4]),
+    oracle: (xs) => oracle.binary('mul', xs[0], [3, 1], new Float64Array(8).fill(1), [2, 1, 4]).out.map((v) => v * v),
+  },
   { name: 'softmax', shapes: [[3, 5]], range: [-3, 3], ours: ([x]) => ag.softmax(x), oracle: (xs) => oracle.softmax(xs[0], 3, 5) },
-  { name: 'softmaxCrossEntropy', shapes: [[4, 5]], range: [-3, 3], ours: ([x]) => ag.softmaxCrossEntropy(x, LABELS4(x)), oracle: (xs) => [oracle.softmaxXent(xs[0], [1, 0, 4, 2], 4, 5).loss.reduce((a, b) => a + b, 0) / 4] },
-  { name: 'mse', shapes: [[6], [6]], range: [-2, 2], ours: ([a, b]) => ag.mse(a, b), oracle: (xs) => [xs[0].reduce((s, v, i) => s + (v - xs[1][i]) ** 2, 0) / 6] },
+  {
+    name: 'softmaxCrossEntropy',
+    shapes: [[4, 5]],
+    range: [-3, 3],
+    ours: ([x]) => ag.softmaxCrossEntropy(x, LABELS4(x)),
+    oracle: (xs) => [oracle.softmaxXent(xs[0], [1, 0, 4, 2], 4, 5).loss.reduce((a, b) => a + b, 0) / 4],
+  },
+  {
+    name: 'mse',
+    shapes: [[6], [6]],
+    range: [-2, 2],
+    ours: ([a, b]) => ag.mse(a, b),
+    oracle: (xs) => [xs[0].reduce((s, v, i) => s + (v - xs[1][i]) ** 2, 0) / 6],
+  },
   // The layout ops move values without arithmetic; squaring their output makes the HVP
   // pass through their VJPs twice (and through the VJPs' own VJPs).
-  { name: 'permute', shapes: [[2, 3, 4]], range: [-1, 1], ours: ([x]) => ag.square(ag.permute(x, [2, 0, 1])), oracle: (xs) => permute3(xs[0], [2, 3, 4], [2, 0, 1]).map((v) => v * v) },
-  { name: 'takeRows', shapes: [[5, 3]], range: [-1, 1], ours: ([x]) => ag.square(ag.takeRows(x, 1, 3)), oracle: (xs) => xs[0].slice(3, 12).map((v) => v * v) },
-  { name: 'placeRows', shapes: [[2, 3]], range: [-1, 1], ours: ([x]) => ag.square(ag.placeRows(x, 2, 5)), oracle: (xs) => Float64Array.from({ length: 15 }, (_, i) => (i >= 6 && i < 12 ? xs[0][i - 6] ** 2 : 0)) },
-  { name: 'concatRows', shapes: [[1, 3], [2, 3]], range: [-1, 1], ours: ([a, b]) => ag.square(ag.concatRows([b, a, b])), oracle: (xs) => Float64Array.from([...xs[1], ...xs[0], ...xs[1]], (v) => v * v) },
+  {
+    name: 'permute',
+    shapes: [[2, 3, 4]],
+    range: [-1, 1],
+    ours: ([x]) => ag.square(ag.permute(x, [2, 0, 1])),
+    oracle: (xs) => permute3(xs[0], [2, 3, 4], [2, 0, 1]).map((v) => v * v),
+  },
+  {
+    name: 'takeRows',
+    shapes: [[5, 3]],
+    range: [-1, 1],
+    ours: ([x]) => ag.square(ag.takeRows(x, 1, 3)),
+    oracle: (xs) => xs[0].slice(3, 12).map((v) => v * v),
+  },
+  {
+    name: 'placeRows',
+    shapes: [[2, 3]],
+    range: [-1, 1],
+    ours: ([x]) => ag.square(ag.placeRows(x, 2, 5)),
+    oracle: (xs) => Float64Array.from({ length: 15 }, (_, i) => (i >= 6 && i < 12 ? xs[0][i - 6] ** 2 : 0)),
+  },
+  {
+    name: 'concatRows',
+    shapes: [[1, 3], [2, 3]],
+    range: [-1, 1],
+    ours: ([a, b]) => ag.square(ag.concatRows([b, a, b])),
+    oracle: (xs) => Float64Array.from([...xs[1], ...xs[0], ...xs[1]], (v) => v * v),
+  },
 ];
 
 /** numpy's transpose of a row-major [d0, d1, d2] array: out.shape[i] = shape[axes[i]]. */
@@ -75,7 +178,11 @@ function permute3(x: Float64Array, shape: number[], axes: number[]): Float64Arra
   const [o0, o1, o2] = axes.map((a) => shape[a]);
   const out = new Float64Array(x.length);
   let k = 0;
-  for (let i = 0; i < o0; i++) for (let j = 0; j < o1; j++) for (let l = 0; l < o2; l++) out[k++] = x[i * strides[axes[0]] + j * strides[axes[1]] + l * strides[axes[2]]];
+  for (let i = 0; i < o0; i++) {
+    for (let j = 0; j < o1; j++) {
+      for (let l = 0; l < o2; l++) out[k++] = x[i * strides[axes[0]] + j * strides[axes[1]] + l * strides[axes[2]]];
+    }
+  }
   return out;
 }
 
@@ -98,7 +205,7 @@ const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce
 /** Splits a flat f64 vector into pieces of the given sizes. */
 function split(flat: Float64Array, shapes: number[][]): Float64Array[] {
   let off = 0;
-  return shapes.map((s) => flat.subarray(off, (off += sizeOf(s))));
+  return shapes.map((s) => flat.subarray(off, off += sizeOf(s)));
 }
 
 export function autogradSuite(name: string, create: () => Promise<Backend | string>): void {
@@ -204,7 +311,8 @@ export function autogradSuite(name: string, create: () => Promise<Backend | stri
           const w = randomF32(sw + 1e6, m.theta.length, -1, 1);
           const [hv, hw] = await tidy(() => {
             const ps = m.params();
-            const asTensors = (d: Float32Array) => split(Float64Array.from(d), m.shapes).map((p, i) => fromArray(be, Float32Array.from(p), m.shapes[i]));
+            const asTensors = (d: Float32Array) =>
+              split(Float64Array.from(d), m.shapes).map((p, i) => fromArray(be, Float32Array.from(p), m.shapes[i]));
             return [flatten(ag.hvp(m.lossOf, ps, asTensors(v))), flatten(ag.hvp(m.lossOf, ps, asTensors(w)))];
           });
           const [Hv, Hw] = [await hv, await hw];
@@ -250,7 +358,10 @@ export function autogradSuite(name: string, create: () => Promise<Backend | stri
         assert.throws(() => ag.matmul(a, b), /E_SHAPE: matmul: inner dimensions differ \(3 vs 2.*\[2, 3\] and \[2, 2\]/);
         assert.throws(() => ag.add(a, b), /E_SHAPE: add: shapes do not broadcast \(shapes \[2, 3\] and \[2, 2\]\)/);
         assert.throws(() => ag.reshape(a, [4, 2]), /E_SHAPE: reshape/);
-        assert.throws(() => ag.softmaxCrossEntropy(a, fromArray(be, [0, 1, 2], [3])), /E_SHAPE: softmaxCrossEntropy: need one label per row/);
+        assert.throws(
+          () => ag.softmaxCrossEntropy(a, fromArray(be, [0, 1, 2], [3])),
+          /E_SHAPE: softmaxCrossEntropy: need one label per row/,
+        );
         assert.throws(() => ag.sum(a, [2]), /E_SHAPE: sum: axis 2 is out of range for rank 2/);
         assert.throws(() => ag.grad(ag.sum(a), [a]), /E_ARG: grad: input 0 \[2, 3\] is not tracked/);
         const p = ag.param(fromArray(be, [1, 2], [2]));

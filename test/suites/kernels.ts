@@ -11,10 +11,8 @@ import { RidgelineError } from '../../core/errors.ts';
 import { CheckedBackend } from '../../core/backend_contract.ts';
 import { broadcastStrides, coalesce, contiguousStrides } from '../../core/shape.ts';
 import * as oracle from '../oracle/ops.ts';
-import {
-  ROUNDED_RTOL, SUBNORMAL_ATOL, TRANSCENDENTAL_ATOL, TRANSCENDENTAL_RTOL, gamma, softmaxAtol,
-} from '../tolerances.ts';
-import { RUNS, assertClose, randomF32, relTol } from '../util.ts';
+import { gamma, ROUNDED_RTOL, softmaxAtol, SUBNORMAL_ATOL, TRANSCENDENTAL_ATOL, TRANSCENDENTAL_RTOL } from '../tolerances.ts';
+import { assertClose, randomF32, relTol, RUNS } from '../util.ts';
 import { aliasingTests } from './aliasing.ts';
 
 /** Dimension sizes that stress the kernels: 1, odd, not a multiple of 4 or 8, and ≥ 1024. */
@@ -32,10 +30,23 @@ const upload = (be: Backend, data: Float32Array): Buf => {
 
 /** Inputs each unary op is defined and well conditioned on. */
 const UNARY_DOMAIN: Record<UnaryOp, [number, number]> = {
-  neg: [-100, 100], abs: [-100, 100], sign: [-2, 2], square: [-100, 100], sqrt: [0, 100],
-  reciprocal: [0.01, 100], exp: [-80, 80], log: [1e-3, 1e3], sin: [-20, 20], cos: [-20, 20],
-  tanh: [-10, 10], sigmoid: [-30, 30], leakyRelu: [-10, 10], step: [-2, 2], scale: [-100, 100],
-  addScalar: [-100, 100], powScalar: [0.01, 10],
+  neg: [-100, 100],
+  abs: [-100, 100],
+  sign: [-2, 2],
+  square: [-100, 100],
+  sqrt: [0, 100],
+  reciprocal: [0.01, 100],
+  exp: [-80, 80],
+  log: [1e-3, 1e3],
+  sin: [-20, 20],
+  cos: [-20, 20],
+  tanh: [-10, 10],
+  sigmoid: [-30, 30],
+  leakyRelu: [-10, 10],
+  step: [-2, 2],
+  scale: [-100, 100],
+  addScalar: [-100, 100],
+  powScalar: [0.01, 10],
 };
 const TRANSCENDENTAL = new Set<UnaryOp>(['exp', 'log', 'sin', 'cos', 'tanh', 'sigmoid', 'powScalar']);
 
@@ -62,8 +73,7 @@ function windowStrides(layout: WindowLayout, [n, c, h, w]: readonly number[]): [
 }
 
 /** Elements a strided [n, c, h, w] input spans. */
-const windowExtent = (p: WindowParams): number =>
-  [p.n, p.c, p.h, p.w].reduce((e, d, i) => e + (d - 1) * p.inStrides[i], 1);
+const windowExtent = (p: WindowParams): number => [p.n, p.c, p.h, p.w].reduce((e, d, i) => e + (d - 1) * p.inStrides[i], 1);
 
 /**
  * Random window geometries: sizes 1..9 (odd and 1 included), kernels 1..5, strides 1..4,
@@ -72,14 +82,21 @@ const windowExtent = (p: WindowParams): number =>
  */
 const windowGeometry = fc
   .record({
-    n: fc.integer({ min: 1, max: 3 }), c: fc.integer({ min: 1, max: 5 }), h: dim(9), w: dim(9),
-    kh: fc.integer({ min: 1, max: 5 }), kw: fc.integer({ min: 1, max: 5 }),
-    strideH: fc.integer({ min: 1, max: 4 }), strideW: fc.integer({ min: 1, max: 4 }),
-    padH: fc.nat(4), padW: fc.nat(4), pool: fc.integer({ min: 0, max: 2 }),
+    n: fc.integer({ min: 1, max: 3 }),
+    c: fc.integer({ min: 1, max: 5 }),
+    h: dim(9),
+    w: dim(9),
+    kh: fc.integer({ min: 1, max: 5 }),
+    kw: fc.integer({ min: 1, max: 5 }),
+    strideH: fc.integer({ min: 1, max: 4 }),
+    strideW: fc.integer({ min: 1, max: 4 }),
+    padH: fc.nat(4),
+    padW: fc.nat(4),
+    pool: fc.integer({ min: 0, max: 2 }),
   })
-  .map(({ pool, ...g }) => (pool === 0
-    ? { ...g, strideH: g.kh, strideW: g.kw, padH: 0, padW: 0 }
-    : { ...g, padH: g.padH % g.kh, padW: g.padW % g.kw }))
+  .map((
+    { pool, ...g },
+  ) => (pool === 0 ? { ...g, strideH: g.kh, strideW: g.kw, padH: 0, padW: 0 } : { ...g, padH: g.padH % g.kh, padW: g.padW % g.kw }))
   .filter((g) => g.h + 2 * g.padH >= g.kh && g.w + 2 * g.padW >= g.kw);
 
 function windowParams(g: Omit<WindowParams, 'inStrides'>, layout: WindowLayout): WindowParams {
@@ -154,7 +171,12 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
         fc.record({ batch: fc.integer({ min: 1, max: 2 }), dims: skinny, wide: fc.boolean() })
           .map(({ batch, dims: [thin, long, k], wide }) => (wide ? { batch, m: thin, n: long, k } : { batch, m: long, n: thin, k })),
         // Around the sizes where the WebGPU backend switches between its two kernels.
-        fc.record({ batch: fc.integer({ min: 1, max: 2 }), m: fc.integer({ min: 100, max: 160 }), n: fc.integer({ min: 14, max: 80 }), k: fc.integer({ min: 24, max: 48 }) }),
+        fc.record({
+          batch: fc.integer({ min: 1, max: 2 }),
+          m: fc.integer({ min: 100, max: 160 }),
+          n: fc.integer({ min: 14, max: 80 }),
+          k: fc.integer({ min: 24, max: 48 }),
+        }),
       );
       await fc.assert(
         fc.asyncProperty(shapes, fc.boolean(), fc.boolean(), fc.nat(), matmulAgrees),
@@ -177,23 +199,29 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
 
     test('unary ops, every op, sizes around the SIMD width', async () => {
       await fc.assert(
-        fc.asyncProperty(fc.constantFrom(...UNARY_OPS), dim(2000), fc.nat(), fc.double({ min: -3, max: 3, noNaN: true }), async (op, n, seed, param) => {
-          const [lo, hi] = UNARY_DOMAIN[op];
-          const x = randomF32(seed, n, lo, hi);
-          const p32 = Math.fround(op === 'powScalar' ? Math.abs(param) : param);
-          // WGSL may flush a subnormal uniform to zero (SwiftShader does), and x·p then differs
-          // by |x|·p > 2^-126 from the oracle: a subnormal parameter is tested as the 0 it may become.
-          const p = Math.abs(p32) < SUBNORMAL_ATOL ? 0 : p32;
-          const [xb, out] = [upload(be, x), be.alloc(n)];
-          be.unary(op, xb, out, n, p);
-          const got = await read(out);
-          const want = Float64Array.from(x, (v) => oracle.unaryScalar(op, v, p));
-          const tol = TRANSCENDENTAL.has(op)
-            ? relTol(want, TRANSCENDENTAL_RTOL, TRANSCENDENTAL_ATOL)
-            : relTol(want, ROUNDED_RTOL, SUBNORMAL_ATOL);
-          assertClose(got, want, tol, `unary ${op} (param ${p}, n ${n})`);
-          [xb, out].forEach((b) => be.free(b));
-        }),
+        fc.asyncProperty(
+          fc.constantFrom(...UNARY_OPS),
+          dim(2000),
+          fc.nat(),
+          fc.double({ min: -3, max: 3, noNaN: true }),
+          async (op, n, seed, param) => {
+            const [lo, hi] = UNARY_DOMAIN[op];
+            const x = randomF32(seed, n, lo, hi);
+            const p32 = Math.fround(op === 'powScalar' ? Math.abs(param) : param);
+            // WGSL may flush a subnormal uniform to zero (SwiftShader does), and x·p then differs
+            // by |x|·p > 2^-126 from the oracle: a subnormal parameter is tested as the 0 it may become.
+            const p = Math.abs(p32) < SUBNORMAL_ATOL ? 0 : p32;
+            const [xb, out] = [upload(be, x), be.alloc(n)];
+            be.unary(op, xb, out, n, p);
+            const got = await read(out);
+            const want = Float64Array.from(x, (v) => oracle.unaryScalar(op, v, p));
+            const tol = TRANSCENDENTAL.has(op)
+              ? relTol(want, TRANSCENDENTAL_RTOL, TRANSCENDENTAL_ATOL)
+              : relTol(want, ROUNDED_RTOL, SUBNORMAL_ATOL);
+            assertClose(got, want, tol, `unary ${op} (param ${p}, n ${n})`);
+            [xb, out].forEach((b) => be.free(b));
+          },
+        ),
         { numRuns: RUNS.kernel * 2 },
       );
     });
@@ -208,7 +236,7 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
             fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }),
             fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }),
             fc.nat(shape.length),
-          ),
+          )
         );
       await fc.assert(
         fc.asyncProperty(fc.constantFrom(...BINARY_OPS), shapes, fc.nat(), async (op, [shape, onesA, onesB, drop], seed) => {
@@ -242,15 +270,22 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
 
     test('reduce sum and max over the middle axis', async () => {
       await fc.assert(
-        fc.asyncProperty(fc.constantFrom('sum' as const, 'max' as const), dim(12), fc.oneof(dim(), fc.integer({ min: 1024, max: 3000 })), dim(12), fc.nat(), async (op, outer, size, inner, seed) => {
-          const x = randomF32(seed, outer * size * inner, -5, 5);
-          const [xb, out] = [upload(be, x), be.alloc(outer * inner)];
-          be.reduce(op, xb, out, { outer, size, inner });
-          const want = oracle.reduce(op, x, outer, size, inner);
-          const mag = oracle.reduce('sum', x.map(Math.abs), outer, size, inner);
-          assertClose(await read(out), want, op === 'max' ? 0 : (i) => gamma(size) * mag[i], `${op} [${outer}, ${size}, ${inner}]`);
-          [xb, out].forEach((b) => be.free(b));
-        }),
+        fc.asyncProperty(
+          fc.constantFrom('sum' as const, 'max' as const),
+          dim(12),
+          fc.oneof(dim(), fc.integer({ min: 1024, max: 3000 })),
+          dim(12),
+          fc.nat(),
+          async (op, outer, size, inner, seed) => {
+            const x = randomF32(seed, outer * size * inner, -5, 5);
+            const [xb, out] = [upload(be, x), be.alloc(outer * inner)];
+            be.reduce(op, xb, out, { outer, size, inner });
+            const want = oracle.reduce(op, x, outer, size, inner);
+            const mag = oracle.reduce('sum', x.map(Math.abs), outer, size, inner);
+            assertClose(await read(out), want, op === 'max' ? 0 : (i) => gamma(size) * mag[i], `${op} [${outer}, ${size}, ${inner}]`);
+            [xb, out].forEach((b) => be.free(b));
+          },
+        ),
         { numRuns: RUNS.kernel },
       );
     });
@@ -266,21 +301,33 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
 
     test('softmax and fused softmax cross-entropy, extreme finite logits (±80) without NaN', async () => {
       await fc.assert(
-        fc.asyncProperty(dim(20), fc.oneof(dim(40), fc.constant(1030)), fc.nat(), fc.constantFrom(1, 10, 80), async (rows, cols, seed, spread) => {
-          const x = randomF32(seed, rows * cols, -spread, spread);
-          const labels = Float32Array.from({ length: rows }, (_, r) => (seed + r * 7) % cols);
-          const [xb, lb, sm, loss, grad] = [upload(be, x), upload(be, labels), be.alloc(rows * cols), be.alloc(rows), be.alloc(rows * cols)];
-          be.softmax(xb, sm, rows, cols);
-          be.softmaxXent(xb, lb, loss, grad, rows, cols);
-          const want = oracle.softmaxXent(x, labels, rows, cols);
-          const atol = softmaxAtol(cols, spread);
-          const gotSm = await read(sm);
-          assert.ok(gotSm.every(Number.isFinite), 'softmax is finite');
-          assertClose(gotSm, oracle.softmax(x, rows, cols), atol, `softmax [${rows}, ${cols}] ±${spread}`);
-          assertClose(await read(grad), want.grad, atol, `xent grad [${rows}, ${cols}] ±${spread}`);
-          assertClose(await read(loss), want.loss, relTol(want.loss, 8 * 2 ** -24, atol), `xent loss [${rows}, ${cols}] ±${spread}`);
-          [xb, lb, sm, loss, grad].forEach((b) => be.free(b));
-        }),
+        fc.asyncProperty(
+          dim(20),
+          fc.oneof(dim(40), fc.constant(1030)),
+          fc.nat(),
+          fc.constantFrom(1, 10, 80),
+          async (rows, cols, seed, spread) => {
+            const x = randomF32(seed, rows * cols, -spread, spread);
+            const labels = Float32Array.from({ length: rows }, (_, r) => (seed + r * 7) % cols);
+            const [xb, lb, sm, loss, grad] = [
+              upload(be, x),
+              upload(be, labels),
+              be.alloc(rows * cols),
+              be.alloc(rows),
+              be.alloc(rows * cols),
+            ];
+            be.softmax(xb, sm, rows, cols);
+            be.softmaxXent(xb, lb, loss, grad, rows, cols);
+            const want = oracle.softmaxXent(x, labels, rows, cols);
+            const atol = softmaxAtol(cols, spread);
+            const gotSm = await read(sm);
+            assert.ok(gotSm.every(Number.isFinite), 'softmax is finite');
+            assertClose(gotSm, oracle.softmax(x, rows, cols), atol, `softmax [${rows}, ${cols}] ±${spread}`);
+            assertClose(await read(grad), want.grad, atol, `xent grad [${rows}, ${cols}] ±${spread}`);
+            assertClose(await read(loss), want.loss, relTol(want.loss, 8 * 2 ** -24, atol), `xent loss [${rows}, ${cols}] ±${spread}`);
+            [xb, lb, sm, loss, grad].forEach((b) => be.free(b));
+          },
+        ),
         { numRuns: RUNS.kernel },
       );
     });
@@ -407,7 +454,17 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
 
     test('bad input: im2col / col2im reject bad windows and short buffers, naming the op', async () => {
       const base: WindowParams = {
-        n: 1, c: 2, h: 4, w: 4, kh: 3, kw: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, inStrides: [32, 16, 4, 1],
+        n: 1,
+        c: 2,
+        h: 4,
+        w: 4,
+        kh: 3,
+        kw: 3,
+        strideH: 1,
+        strideW: 1,
+        padH: 1,
+        padW: 1,
+        inStrides: [32, 16, 4, 1],
       };
       // x has 8 spare elements, so that strides with gaps still fit and fail for their layout.
       const [x, cols, shortCols] = [be.alloc(40), be.alloc(colsLength(base)), be.alloc(colsLength(base) - 1)];
@@ -449,12 +506,18 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
       throwsShape(() => be.matmul(a, b, out, { batch: 1, m: 2, n: 2, k: 4, transA: false, transB: false }), 'matmul');
       throwsShape(() => be.matmul(a, b, out, { batch: 2, m: 2, n: 2, k: 3, transA: false, transB: false }), 'matmul');
       throwsShape(() => be.unary('exp', a, out, 6), 'unary(exp)');
-      throwsShape(() => be.binary('add', a, b, out, { shape: [2, 3], aStrides: contiguousStrides([2, 3]), bStrides: [3, 1] }), 'binary(add)');
+      throwsShape(
+        () => be.binary('add', a, b, out, { shape: [2, 3], aStrides: contiguousStrides([2, 3]), bStrides: [3, 1] }),
+        'binary(add)',
+      );
       throwsShape(() => be.binary('add', a, b, out, { shape: [2, 2], aStrides: [5, 1], bStrides: [2, 1] }), 'binary(add)');
       throwsShape(() => be.reduce('sum', a, out, { outer: 2, size: 4, inner: 1 }), 'reduce(sum)');
       throwsShape(() => be.softmax(a, out, 2, 3), 'softmax');
       throwsShape(() => be.softmaxXent(a, out, out, b, 4, 2), 'softmaxXent');
-      throwsShape(() => be.sgd(a, b, out, 6, { lr: 1, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false, firstStep: true }), 'sgd');
+      throwsShape(
+        () => be.sgd(a, b, out, 6, { lr: 1, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false, firstStep: true }),
+        'sgd',
+      );
       throwsShape(() => be.copy(a, out, 5), 'copy');
       throwsShape(() => be.upload(out, new Float32Array(5)), 'upload');
       assert.throws(() => be.matmul(a, b, out, { batch: 1, m: -1, n: 2, k: 3, transA: false, transB: false }), /E_ARG: matmul: m/);

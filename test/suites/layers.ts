@@ -13,19 +13,29 @@ import { RidgelineError } from '../../core/errors.ts';
 import { selfAttention } from '../../core/nn/functional/attention.ts';
 import { conv2d, locallyConnected2d } from '../../core/nn/functional/conv.ts';
 import { dropout, dropoutMask } from '../../core/nn/functional/dropout.ts';
-import { type BatchNormState, type RunningUpdate, batchNorm, layerNorm } from '../../core/nn/functional/norm.ts';
+import { batchNorm, type BatchNormState, layerNorm, type RunningUpdate } from '../../core/nn/functional/norm.ts';
 import { avgPool2d, maxPool2d } from '../../core/nn/functional/pool.ts';
 import { SIREN_OMEGA } from '../../core/nn/siren.ts';
-import { type Tensor, fromArray, tidy } from '../../core/tensor.ts';
+import { fromArray, type Tensor, tidy } from '../../core/tensor.ts';
 import { gradientFd, hvpFd } from '../oracle/finite_diff.ts';
 import * as oracle from '../oracle/layers.ts';
 import {
-  F32_U, GRAD_RTOL, HVP_RTOL, ROUNDED_RTOL, SUBNORMAL_ATOL, TRANSCENDENTAL_ATOL, TRANSCENDENTAL_RTOL, gamma,
+  F32_U,
+  gamma,
+  GRAD_RTOL,
+  HVP_RTOL,
+  ROUNDED_RTOL,
+  SUBNORMAL_ATOL,
+  TRANSCENDENTAL_ATOL,
+  TRANSCENDENTAL_RTOL,
 } from '../tolerances.ts';
-import { RUNS, assertClose, randomF32, seeded } from '../util.ts';
+import { assertClose, randomF32, RUNS, seeded } from '../util.ts';
 
 /** One differentiated input of a layer: its shape and (f32) starting values. */
-interface Input { shape: number[]; data: Float32Array }
+interface Input {
+  shape: number[];
+  data: Float32Array;
+}
 
 /**
  * A layer under test: `ours` on tensors, `oracle` on the same values in f64, and the
@@ -47,7 +57,7 @@ const maxAbs = (v: ArrayLike<number>) => Array.from(v).reduce((m, x) => Math.max
 
 function split(flat: Float64Array, shapes: readonly number[][]): Float64Array[] {
   let off = 0;
-  return shapes.map((s) => flat.subarray(off, (off += sizeOf(s))));
+  return shapes.map((s) => flat.subarray(off, off += sizeOf(s)));
 }
 
 /** Geometry of a window sweep plus the layer's own choices, as fast-check generates them. */
@@ -73,15 +83,21 @@ function windowOf(g: Sweep): ag.Window {
  */
 function sweeps(opts: { maxC: number; maxOutC: number; pool: boolean; padding: boolean }): fc.Arbitrary<Sweep> {
   return fc.record({
-    n: fc.integer({ min: 1, max: 2 }), c: fc.integer({ min: 1, max: opts.maxC }),
-    h: fc.integer({ min: 1, max: 7 }), w: fc.integer({ min: 1, max: 7 }),
-    kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }),
-    sh: fc.integer({ min: 1, max: 3 }), sw: fc.integer({ min: 1, max: 3 }),
-    ph: fc.nat(3), pw: fc.nat(3),
+    n: fc.integer({ min: 1, max: 2 }),
+    c: fc.integer({ min: 1, max: opts.maxC }),
+    h: fc.integer({ min: 1, max: 7 }),
+    w: fc.integer({ min: 1, max: 7 }),
+    kh: fc.integer({ min: 1, max: 4 }),
+    kw: fc.integer({ min: 1, max: 4 }),
+    sh: fc.integer({ min: 1, max: 3 }),
+    sw: fc.integer({ min: 1, max: 3 }),
+    ph: fc.nat(3),
+    pw: fc.nat(3),
     // 0: explicit stride 1–3; 1: stride = kernel, no padding; 2: the op's default stride.
     strideKind: fc.integer({ min: 0, max: 2 }),
     layout: fc.constantFrom<oracle.Layout>('nchw', 'nhwc'),
-    outC: fc.integer({ min: 1, max: opts.maxOutC }), bias: fc.boolean(),
+    outC: fc.integer({ min: 1, max: opts.maxOutC }),
+    bias: fc.boolean(),
   }).map(({ strideKind, ...g }): Sweep => {
     const ph = opts.padding ? g.ph % g.kh : 0;
     const pw = opts.padding ? g.pw % g.kw : 0;
@@ -168,9 +184,7 @@ function poolCase(kind: 'avg' | 'max', g: Sweep, seed: number): LayerCase {
     ours: ([x]) => pool(ag.square(x), windowOf(g)),
     oracle: f64,
     // avg: a sum of kh·kw rounded squares, scaled; max: exact up to the squares' rounding.
-    forwardTol: kind === 'avg'
-      ? (xs) => dotTol(f64(xs), g.kh * g.kw + 2)
-      : (_, want) => (i) => ROUNDED_RTOL * Math.abs(want[i]),
+    forwardTol: kind === 'avg' ? (xs) => dotTol(f64(xs), g.kh * g.kw + 2) : (_, want) => (i) => ROUNDED_RTOL * Math.abs(want[i]),
   };
 }
 
@@ -195,7 +209,9 @@ function batchNormCase(shape: number[], train: boolean, seed: number): LayerCase
   const c = shape[shape.length - 1];
   const runningMean = randomF32(seed + 10, c, -0.3, 0.3);
   const runningVar = randomF32(seed + 11, c, 0.3, 1.5);
-  const f64 = ([x, g, b]: Float64Array[]) => (train ? oracle.batchNormTrain(x, c, g, b) : oracle.batchNormEval(x, c, g, b, runningMean, runningVar));
+  const f64 = (
+    [x, g, b]: Float64Array[],
+  ) => (train ? oracle.batchNormTrain(x, c, g, b) : oracle.batchNormEval(x, c, g, b, runningMean, runningVar));
   return {
     what: `batchNorm ${train ? 'train' : 'eval'} [${shape.join(', ')}]`,
     inputs: [
@@ -206,7 +222,12 @@ function batchNormCase(shape: number[], train: boolean, seed: number): LayerCase
     ours: ([x, weight, bias]) => {
       const be = x.backend;
       // 'none': the loss is evaluated many times; the statistics update has its own test.
-      const state: BatchNormState = { weight, bias, runningMean: fromArray(be, runningMean, [c]), runningVar: fromArray(be, runningVar, [c]) };
+      const state: BatchNormState = {
+        weight,
+        bias,
+        runningMean: fromArray(be, runningMean, [c]),
+        runningVar: fromArray(be, runningVar, [c]),
+      };
       return batchNorm(x, state, train, { kind: 'none' });
     },
     oracle: f64,
@@ -250,14 +271,20 @@ function layerNormCase(shape: number[], seed: number): LayerCase {
  * values errs by ≤ A·(2ΔS + γ_{T+16} + γ_T + γ_{D+1}); the projection adds Σ|P|·that plus
  * its own γ_{inner+1}·(Σ|P||merged| + |b|). Doubled for second-order terms.
  */
-function attentionTol(dims: oracle.AttentionDims, [x, qkvW, qkvB, projW, projB]: Float64Array[], merged: Float64Array): (i: number) => number {
+function attentionTol(
+  dims: oracle.AttentionDims,
+  [x, qkvW, qkvB, projW, projB]: Float64Array[],
+  merged: Float64Array,
+): (i: number) => number {
   const { n, t, d, headDim } = dims;
   const inner = dims.heads * headDim;
   let a = 0;
-  for (let r = 0; r < n * t; r++) for (let j = 0; j < 3 * inner; j++) {
-    let s = Math.abs(qkvB[j]);
-    for (let k = 0; k < d; k++) s += Math.abs(qkvW[j * d + k] * x[r * d + k]);
-    a = Math.max(a, s);
+  for (let r = 0; r < n * t; r++) {
+    for (let j = 0; j < 3 * inner; j++) {
+      let s = Math.abs(qkvB[j]);
+      for (let k = 0; k < d; k++) s += Math.abs(qkvW[j * d + k] * x[r * d + k]);
+      a = Math.max(a, s);
+    }
   }
   const dS = (gamma(d + headDim + 4) * 2 * headDim * a * a) / Math.sqrt(headDim);
   const dMerged = a * (2 * dS + gamma(t + 16) + gamma(t) + gamma(d + 1));
@@ -381,7 +408,11 @@ export function layerSuite(name: string, create: () => Promise<Backend | string>
     });
 
     test('selfAttention (timm qkv split): forward, gradient and HVP in x and all weights', async () => {
-      const dims = fc.record({ t: fc.integer({ min: 3, max: 5 }), d: fc.integer({ min: 3, max: 4 }), headDim: fc.integer({ min: 2, max: 3 }) });
+      const dims = fc.record({
+        t: fc.integer({ min: 3, max: 5 }),
+        d: fc.integer({ min: 3, max: 4 }),
+        headDim: fc.integer({ min: 2, max: 3 }),
+      });
       await property(dims, RUNS.heavy, (g, s) => attentionCase(g.t, g.d, g.headDim, s));
     });
 
@@ -423,7 +454,12 @@ export function layerSuite(name: string, create: () => Promise<Backend | string>
         assert.deepEqual(dropoutMask(5, 'fc1', 17, n, p), m, `p ${p}: same (seed, layer, step), same mask`);
         const keep = Math.fround(1 / (1 - p));
         assert.ok(m.every((v) => v === 0 || v === keep), `p ${p}: entries are 0 or 1/(1 − p)`);
-        for (const [what, other] of [['step', dropoutMask(5, 'fc1', 18, n, p)], ['seed', dropoutMask(6, 'fc1', 17, n, p)], ['layer', dropoutMask(5, 'fc2', 17, n, p)]] as const) {
+        for (
+          const [what, other] of [['step', dropoutMask(5, 'fc1', 18, n, p)], ['seed', dropoutMask(6, 'fc1', 17, n, p)], [
+            'layer',
+            dropoutMask(5, 'fc2', 17, n, p),
+          ]] as const
+        ) {
           // Independent masks agree on a fraction p² + (1 − p)² of the entries; identical ones on all.
           const same = m.reduce((k, v, i) => k + (v === other[i] ? 1 : 0), 0);
           assert.ok(same < n * 0.9, `p ${p}: another ${what} gives another mask (${same} of ${n} entries agree)`);
@@ -439,9 +475,19 @@ export function layerSuite(name: string, create: () => Promise<Backend | string>
     });
 
     /** Runs batch norm in training mode on `batches`, reading back the running statistics after each. */
-    async function runningStats(batches: Float32Array[], shape: number[], init: [Float32Array, Float32Array], update: (i: number) => RunningUpdate) {
+    async function runningStats(
+      batches: Float32Array[],
+      shape: number[],
+      init: [Float32Array, Float32Array],
+      update: (i: number) => RunningUpdate,
+    ) {
       const c = shape[shape.length - 1];
-      const state: BatchNormState = { weight: null, bias: null, runningMean: fromArray(be, init[0], [c]), runningVar: fromArray(be, init[1], [c]) };
+      const state: BatchNormState = {
+        weight: null,
+        bias: null,
+        runningMean: fromArray(be, init[0], [c]),
+        runningVar: fromArray(be, init[1], [c]),
+      };
       const seen: [Float32Array, Float32Array][] = [];
       for (let i = 0; i < batches.length; i++) {
         tidy(() => {
@@ -474,7 +520,12 @@ export function layerSuite(name: string, create: () => Promise<Backend | string>
       }
       // Training normalizes with the batch's biased variance whatever the running state is.
       const unaffected = await read(() => {
-        const s: BatchNormState = { weight: null, bias: null, runningMean: fromArray(be, [9, 9, 9], [c]), runningVar: fromArray(be, [9, 9, 9], [c]) };
+        const s: BatchNormState = {
+          weight: null,
+          bias: null,
+          runningMean: fromArray(be, [9, 9, 9], [c]),
+          runningVar: fromArray(be, [9, 9, 9], [c]),
+        };
         return batchNorm(fromArray(be, batches[0], shape), s, true, { kind: 'none' });
       });
       const wantY = oracle.batchNormTrain(batches[0], c, [1, 1, 1], [0, 0, 0]);
@@ -486,10 +537,16 @@ export function layerSuite(name: string, create: () => Promise<Backend | string>
       const c = 2;
       const batches = [0, 1, 2, 3].map((k) => randomF32(81 + k, sizeOf(shape), -1 - k, 1 + 2 * k));
       // The initial state is forgotten: seen = 0 replaces it by the first batch's statistics.
-      const got = await runningStats(batches, shape, [Float32Array.of(7, -7), Float32Array.of(50, 50)], (i) => ({ kind: 'cumulative', seen: i }));
+      const got = await runningStats(
+        batches,
+        shape,
+        [Float32Array.of(7, -7), Float32Array.of(50, 50)],
+        (i) => ({ kind: 'cumulative', seen: i }),
+      );
       const stats = batches.map((b) => oracle.channelStats(b, c));
       for (let i = 0; i < batches.length; i++) {
-        const avg = (pick: (s: (typeof stats)[number]) => Float64Array) => Float64Array.from({ length: c }, (_, ch) => stats.slice(0, i + 1).reduce((a, s) => a + pick(s)[ch], 0) / (i + 1));
+        const avg = (pick: (s: (typeof stats)[number]) => Float64Array) =>
+          Float64Array.from({ length: c }, (_, ch) => stats.slice(0, i + 1).reduce((a, s) => a + pick(s)[ch], 0) / (i + 1));
         const wantMean = avg((s) => s.mean);
         const wantVar = avg((s) => s.unbiasedVar);
         const scale = Math.max(...batches.slice(0, i + 1).map(maxAbs)) ** 2;
@@ -514,8 +571,16 @@ export function layerSuite(name: string, create: () => Promise<Backend | string>
         refuses(() => conv2d(x, w([1, 3, 7, 7]), null, 'nchw', { kernel: 7, padding: 0 }), 'conv2d', 'window much larger than the input');
         refuses(() => conv2d(x, w([1, 3, 3, 3]), null, 'nchw', { kernel: 3, padding: 3 }), 'conv2d', 'padding as large as the window');
         refuses(() => conv2d(fromArray(be, [1, 2, 3], [3]), w([1, 1, 1, 1]), null, 'nchw', { kernel: 1 }), 'conv2d', 'a 1-D input');
-        refuses(() => locallyConnected2d(x, w([1, 4, 4, 3, 3, 3]), null, 'nchw', { kernel: 3 }), 'locallyConnected2d', 'weight for another output size (3×3 here)');
-        refuses(() => locallyConnected2d(x, w([1, 1, 1, 3, 6, 6]), null, 'nchw', { kernel: 6 }), 'locallyConnected2d', 'window larger than the input');
+        refuses(
+          () => locallyConnected2d(x, w([1, 4, 4, 3, 3, 3]), null, 'nchw', { kernel: 3 }),
+          'locallyConnected2d',
+          'weight for another output size (3×3 here)',
+        );
+        refuses(
+          () => locallyConnected2d(x, w([1, 1, 1, 3, 6, 6]), null, 'nchw', { kernel: 6 }),
+          'locallyConnected2d',
+          'window larger than the input',
+        );
         const fmap = fromArray(be, randomF32(92, 2 * 3 * 3 * 2), [2, 3, 3, 2]);
         refuses(() => maxPool2d(fmap, { kernel: 4 }), 'maxPool2d', 'window larger than the input');
         refuses(() => avgPool2d(fmap, { kernel: [2, 4] }), 'avgPool2d', 'window wider than the input');

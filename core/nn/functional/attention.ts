@@ -22,7 +22,12 @@ export function selfAttention(x: Tensor, w: AttentionWeights, heads: number): Te
     const inner = w.qkvWeight.shape[0] / 3;
     const headDim = inner / heads;
     if (x.shape.length !== 3 || w.qkvWeight.shape[1] !== d || !Number.isInteger(headDim)) {
-      shapeError('selfAttention', `tokens must be [N, T, ${w.qkvWeight.shape[1]}] and qkv rows divisible by 3·${heads}`, x.shape, w.qkvWeight.shape);
+      shapeError(
+        'selfAttention',
+        `tokens must be [N, T, ${w.qkvWeight.shape[1]}] and qkv rows divisible by 3·${heads}`,
+        x.shape,
+        w.qkvWeight.shape,
+      );
     }
     const qkv = ag.add(ag.matmul(ag.reshape(x, [n * t, d]), w.qkvWeight, { transB: true }), w.qkvBias);
     // [N, T, 3, H, Dh] → [3, N, H, T, Dh]: q, k and v become contiguous thirds.

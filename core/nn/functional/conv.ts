@@ -7,7 +7,7 @@
 import * as ag from '../../autograd/mod.ts';
 import { shapeError } from '../../errors.ts';
 import type { Tensor } from '../../tensor.ts';
-import { type Layout, type Window, outSize, unfold, windowParams } from '../../autograd/window.ts';
+import { type Layout, outSize, unfold, type Window, windowParams } from '../../autograd/window.ts';
 
 /** Convolutions step by 1 unless told (pooling windows default to their own size). */
 const convWindow = (win: Window): Window => ({ ...win, stride: win.stride ?? 1 });
@@ -44,7 +44,10 @@ export function locallyConnected2d(x: Tensor, weight: Tensor, bias: Tensor | nul
     const [oh, ow] = outSize(p);
     const [outC] = weight.shape;
     const k = p.c * p.kh * p.kw;
-    if (weight.shape.length !== 6 || weight.shape[1] !== oh || weight.shape[2] !== ow || weight.shape[3] !== p.c || weight.shape[4] !== p.kh || weight.shape[5] !== p.kw) {
+    if (
+      weight.shape.length !== 6 || weight.shape[1] !== oh || weight.shape[2] !== ow || weight.shape[3] !== p.c ||
+      weight.shape[4] !== p.kh || weight.shape[5] !== p.kw
+    ) {
       shapeError('locallyConnected2d', `weight must be [outC, ${oh}, ${ow}, ${p.c}, ${p.kh}, ${p.kw}]`, weight.shape, x.shape);
     }
     const positions = oh * ow;

@@ -7,7 +7,7 @@
 import * as ag from '../../autograd/mod.ts';
 import { argError } from '../../errors.ts';
 import { rngStream } from '../../rng.ts';
-import { type Tensor, fromArray } from '../../tensor.ts';
+import { fromArray, type Tensor } from '../../tensor.ts';
 
 /** Keep-mask scaled by 1/(1 − p): entries are 0 or 1/(1 − p). */
 export function dropoutMask(seed: number, layer: string, step: number, size: number, p: number): Float32Array {

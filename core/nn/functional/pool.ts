@@ -4,7 +4,7 @@
  * count_include_pad; our models pool without padding).
  */
 import * as ag from '../../autograd/mod.ts';
-import { type Window, outSize, unfold, windowParams } from '../../autograd/window.ts';
+import { outSize, unfold, type Window, windowParams } from '../../autograd/window.ts';
 import type { Tensor } from '../../tensor.ts';
 
 /** `nn.AvgPool2d(kernel, stride)` on [N, H, W, C]. */
