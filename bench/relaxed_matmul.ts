@@ -7,19 +7,33 @@
  *   deno run -A bench/relaxed_matmul.ts [--sizes 1024] [--rounds 5]
  *   node --experimental-wasm-relaxed-simd dist/bench/relaxed_matmul.js [--sizes 1024] [--rounds 5]
  */
-import { parseArgs } from 'node:util';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { MATH_CHOICES, type MathMode } from '../core/math_mode.ts';
-import { fmt, formatTable, median, timeIt } from './harness.ts';
+import { benchOptions, fmt, formatTable, median, timeIt, usageExit } from './harness.ts';
 
-const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1024' }, rounds: { type: 'string', default: '5' } } });
+const USAGE = `Usage: node --experimental-wasm-relaxed-simd dist/bench/relaxed_matmul.js [options]
+       deno run -A bench/relaxed_matmul.ts [options]
+
+The CPU backend's N×N f32 product, strict kernels against relaxed ones (fused multiply-add),
+one thread each, rounds interleaved; prints GFLOP/s and the relaxed/strict ratio.
+
+Options:
+  --sizes LIST   comma-separated N values in 1..4096 (default 1024)
+  --rounds R     interleaved rounds; the ratio is the median of per-round ratios (default 5)
+  --help         this text`;
+
+const values = benchOptions('relaxed_matmul bench', USAGE, {
+  sizes: { type: 'string', default: '1024' },
+  rounds: { type: 'string', default: '5' },
+  help: { type: 'boolean', default: false },
+});
 const sizes = values.sizes.split(',').map(Number);
 const rounds = Number(values.rounds);
 if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 4096) || !Number.isInteger(rounds) || rounds < 1) {
-  console.error(
-    `relaxed_matmul bench: --sizes takes integers in 1..4096, --rounds a positive integer (got '${values.sizes}', '${values.rounds}')`,
+  usageExit(
+    'relaxed_matmul bench',
+    `--sizes takes integers in 1..4096, --rounds a positive integer (got '${values.sizes}', '${values.rounds}')`,
   );
-  process.exit(2);
 }
 
 const backends = Object.fromEntries(await Promise.all(MATH_CHOICES.map(async (m) => [m, await createCpuBackend({ math: m })] as const)));

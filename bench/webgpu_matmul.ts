@@ -12,8 +12,8 @@
  *   VK_ICD_FILENAMES=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json node_modules/.bin/deno run -A bench/webgpu_matmul.ts
  *   options: --sizes 256,512,1024  --rounds 5  --variants  --no-conv
  */
+import { MATMUL_PARAMS } from '../core/gpu/kernel_params.ts';
 import { existsSync, readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { GpuBuf } from '../core/gpu/buffers.ts';
 import { createWebGpuBackend } from '../core/gpu/create_backend.ts';
@@ -24,7 +24,22 @@ import type { Backend, MatmulParams } from '../core/backend.ts';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import { secondsPerEpoch } from './epoch_time.ts';
-import { fmt, formatTable, median, timeIt, writeJsonAtomic } from './harness.ts';
+import { benchOptions, fmt, formatTable, median, timeIt, usageExit, writeJsonAtomic } from './harness.ts';
+
+const USAGE = `Usage: node dist/bench/webgpu_matmul.js [options]
+       node_modules/.bin/deno run -A bench/webgpu_matmul.ts [options]
+
+WebGPU f32 N×N matmul GFLOP/s: the backend's tiled kernel against a naive one-thread-per-output
+kernel, then LeNet-5's conv-shaped products next to the CPU backend. Without a GPU, set
+VK_ICD_FILENAMES to a software Vulkan driver (SwiftShader under Node, lavapipe under Deno).
+
+Options:
+  --sizes LIST        comma-separated N values (default 256,512,1024,2048)
+  --rounds R          timed rounds (default 5)
+  --variants          also time other tilings (the tuning behind chooseTiles)
+  --no-conv           skip the conv-shaped products
+  --epoch-steps N     steps timed for the mlp-2 epoch figure (default 30)
+  --help              this text`;
 
 /** Tilings timed by --variants (wgX, wgY, tm, bk); chooseTiles picks 16×16, TM 8, BK 16 for square products. */
 const VARIANTS: [number, number, number, number][] = [
@@ -137,21 +152,33 @@ function variantKernel(be: WebGpuBackend, n: number, t: MatmulTiles, bufs: GPUBu
     BK: t.bk,
   });
   const tiles = Math.ceil(n / t.bm) * Math.ceil(n / t.bn);
-  return rawKernel(be, code, 'matmul', bufs, new Uint32Array([n, n, n, n * n, n * n, Math.ceil(n / t.bn), tiles, tiles]), [tiles, 1]);
+  return rawKernel(
+    be,
+    code,
+    'matmul',
+    bufs,
+    MATMUL_PARAMS.pack({ m: n, n, k: n, strideA: n * n, strideB: n * n, tilesN: Math.ceil(n / t.bn), tilesPerItem: tiles, tiles }),
+    [tiles, 1],
+  );
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      sizes: { type: 'string', default: '256,512,1024,2048' },
-      rounds: { type: 'string', default: '5' },
-      variants: { type: 'boolean', default: false },
-      'no-conv': { type: 'boolean', default: false },
-      'epoch-steps': { type: 'string', default: '30' },
-    },
+  const values = benchOptions('webgpu_matmul bench', USAGE, {
+    sizes: { type: 'string', default: '256,512,1024,2048' },
+    rounds: { type: 'string', default: '5' },
+    variants: { type: 'boolean', default: false },
+    'no-conv': { type: 'boolean', default: false },
+    'epoch-steps': { type: 'string', default: '30' },
+    help: { type: 'boolean', default: false },
   });
   const sizes = values.sizes.split(',').map(Number);
   const rounds = Number(values.rounds);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(rounds) || rounds < 1) {
+    usageExit(
+      'webgpu_matmul bench',
+      `--sizes takes positive integers, --rounds a positive integer (got '${values.sizes}', '${values.rounds}')`,
+    );
+  }
   const { gpu, runtime } = await getGpu();
   const be = await createWebGpuBackend(gpu);
   console.log(`${runtime}, adapter ${be.description}`);
