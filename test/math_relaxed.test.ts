@@ -21,7 +21,7 @@ import { parseResultsKey, resultsKey } from '../core/math_mode.ts';
 import { selectBackend } from '../core/select_backend.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
 import { kernelSuite } from './suites/kernels.ts';
-import { randomF32 } from './util.ts';
+import { randomF32, SMALL_FORK_ARGS } from './util.ts';
 
 // dist/test/ → repository root
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -171,26 +171,7 @@ test('relaxed training learns as strict does (same task, loss within 1 %)', asyn
   assert.ok(Math.abs(last - strictLast) <= 0.01 * strictLast, `relaxed ${last} vs strict ${strictLast}`);
 });
 
-const FORK = [
-  '--data',
-  'synthetic:gauss:n=400,dim=12,classes=4',
-  '--model',
-  'mlp-2',
-  '--width',
-  '16',
-  '--batch',
-  '32',
-  '--unit',
-  'steps',
-  '--k1',
-  '0,10',
-  '--steps',
-  '40',
-  '--alphas',
-  '5',
-  '--backend',
-  'cpu',
-];
+const FORK = [...SMALL_FORK_ARGS, '--backend', 'cpu'];
 const readResult = (dir: string) => JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as ForkResult;
 const storeObjects = (store: string) => readdirSync(join(store, 'objects')).flatMap((ab) => readdirSync(join(store, 'objects', ab))).length;
 

@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { ForkResult } from '../core/experiments/result_schema.ts';
+import { SMALL_FORK_ARGS } from './util.ts';
 
 // dist/test/ → repository root
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -53,25 +54,7 @@ test('10 SGD steps of an MLP give bit-identical parameters under Node, Deno and 
   }
 });
 
-const FORK = [
-  'fork',
-  '--data',
-  'synthetic:gauss:n=400,dim=12,classes=4',
-  '--model',
-  'mlp-2',
-  '--width',
-  '16',
-  '--batch',
-  '32',
-  '--unit',
-  'steps',
-  '--k1',
-  '0,10',
-  '--steps',
-  '40',
-  '--alphas',
-  '5',
-];
+const FORK = ['fork', ...SMALL_FORK_ARGS];
 
 /** What must match across runtimes: everything but provenance and timings. */
 const science = (r: ForkResult) => ({ cells: r.cells, parentLoss: r.parentLoss, seeds: r.seeds });

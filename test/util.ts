@@ -74,3 +74,27 @@ export const RUNS = { kernel: 40, heavy: 12 } as const;
 
 // Show the failing assertion's own message in fast-check reports, not only the inputs.
 fc.configureGlobal({ includeErrorInReport: true });
+
+/**
+ * `ridgeline fork` options for a fork experiment of a few seconds (a 16-wide MLP on 400
+ * synthetic points, fork at steps 0 and 10, 40 steps, 5 path points): what the runtime and
+ * math-mode tests run end to end.
+ */
+export const SMALL_FORK_ARGS: readonly string[] = [
+  '--data',
+  'synthetic:gauss:n=400,dim=12,classes=4',
+  '--model',
+  'mlp-2',
+  '--width',
+  '16',
+  '--batch',
+  '32',
+  '--unit',
+  'steps',
+  '--k1',
+  '0,10',
+  '--steps',
+  '40',
+  '--alphas',
+  '5',
+];

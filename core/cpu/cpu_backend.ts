@@ -267,6 +267,7 @@ export class CpuBackend extends CheckedBackend {
     this.helperScratch = this.heap.alloc(this.scratchBytes);
     this.helperMeta = this.heap.alloc(4 * 4 * MAX_RANK);
     const control = this.heap.alloc(CONTROL_BYTES);
+    // Zeroed (state Idle) before the helper starts reading it.
     new Uint8Array(this.memory.buffer, control, CONTROL_BYTES).fill(0);
     this.reservedBytes = this.heap.live;
     return control;

@@ -93,7 +93,6 @@ export class KernelThread {
   constructor(memory: WebAssembly.Memory, control: number) {
     this.ctl = new Int32Array(memory.buffer, control, ARGS_BYTE / 4);
     this.args = new Float64Array(memory.buffer, control + ARGS_BYTE, MAX_KERNEL_ARGS);
-    this.ctl.fill(0);
   }
 
   /** Posts `kernel(...args)` for the helper; `finish` makes sure it ran. */
