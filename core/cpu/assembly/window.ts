@@ -2,18 +2,55 @@
 // Geometry follows WindowParams of core/backend.ts; the caller has run checkWindow, so
 // every window overlaps the input and every input stride stays inside `x`.
 //
-// im2col is a pure copy: `cols` is written sequentially, and per window row only the
-// first/last in-bounds column is computed, so the inner loop is a strided (or, for a unit
-// w-stride, SIMD) copy of the in-bounds run between two short zero runs.
+// Two loop orders, chosen by measurement on LeNet-5's shapes (2026-12-04, 1 thread):
+// - By window: cols is written sequentially, one run per window row (the in-bounds run
+//   between two short zero runs, a SIMD copy for a unit w-stride). Each run costs some
+//   10 cycles of bookkeeping, so short runs are slow: pooling's 2-element runs moved
+//   1.0–1.7 GB/s.
+// - By output row (b, oy): that block of cols (outW windows) stays in L1 while, for each
+//   window entry (ch, i, j), an inner loop over ox moves one element per window with two
+//   pointer increments. A pass costs some 25 cycles, paid c·kh·kw times per block, so it
+//   wins when windows have few entries: im2col of LeNet-5's first convolution (25
+//   entries) took 0.55× the time, its poolings 0.34× and 0.58×; its second convolution
+//   (150 entries) 1.5× (by-row strided stores, short passes), so it stays by window.
 //
-// col2im is a gather, not a scatter: each input element sums its own cols entries in a
-// fixed order (window rows ascending, then columns ascending, starting from 0), which is
-// exactly what wgsl/window.wgsl does per thread, so both backends give the same bits.
-// The set of contributing (i, oy) pairs is tracked incrementally as y advances (and
-// likewise (j, ox) as x advances), so the loops have no division or modulo.
+// col2im is the adjoint: each input element sums its cols entries in a fixed order, window
+// rows ascending, then columns ascending, starting from 0, which is what wgsl/window.wgsl
+// does per thread, so both backends give the same bits. Overlapping windows gather (each
+// element walks its own entries; the set of contributing (i, oy) pairs is tracked
+// incrementally as y advances, and likewise (j, ox), so the loops have no division).
+// Disjoint windows (pooling: stride ≥ kernel) scatter by output row, each element being
+// written once as 0 + entry (the gather's sum of one term, −0 becoming +0 alike).
+
+/** Window entries (c·kh·kw) up to which im2col runs by output row; see above. */
+const BY_ROW_MAX_ENTRIES = 64;
 
 @inline function zeros(dst: usize, n: i32): void {
   for (let k = 0; k < n; k++) store<f32>(dst + (<usize>k << 2), 0);
+}
+
+@inline function zerosStrided(dst: usize, n: i32, step: usize): void {
+  for (let k = 0; k < n; k++) {
+    store<f32>(dst, 0);
+    dst += step;
+  }
+}
+
+// Output columns [lo, hi) are those whose window column j reads inside the input
+// (0 ≤ ox·strideW + j − padW < w). Without padding that is every column (outW was sized
+// so); with stride 1 it needs no division. Integer division (some 15 cycles) in the
+// general case was a third of the time of LeNet-5's 10-column rows.
+@inline function firstInside(j: i32, strideW: i32, padW: i32, outW: i32): i32 {
+  const lo = padW - j;
+  if (lo <= 0) return 0;
+  return min(outW, strideW == 1 ? lo : (lo + strideW - 1) / strideW);
+}
+
+@inline function endInside(j: i32, strideW: i32, padW: i32, w: i32, outW: i32): i32 {
+  if (padW == 0) return outW;
+  const hi = w - 1 + padW - j;
+  if (hi < 0) return 0;
+  return min(outW, strideW == 1 ? hi + 1 : hi / strideW + 1);
 }
 
 // Copies n elements read every `step` bytes from src to consecutive f32 at dst.
@@ -40,6 +77,10 @@ export function im2col(
   strideH: i32, strideW: i32, padH: i32, padW: i32, sN: i32, sC: i32, sY: i32, sX: i32,
   outH: i32, outW: i32,
 ): void {
+  if (c * kh * kw <= BY_ROW_MAX_ENTRIES) {
+    im2colByRow(x, cols, n, c, h, w, kh, kw, strideH, strideW, padH, padW, sN, sC, sY, sX, outH, outW);
+    return;
+  }
   const stepX = <usize>sX << 2;
   const stepY = <usize>sY << 2;
   const stepC = <usize>sC << 2;
@@ -77,6 +118,48 @@ export function im2col(
           zeros(dst, zeroBelow);
           dst += <usize>zeroBelow << 2;
           chPtr += stepC;
+        }
+      }
+    }
+  }
+}
+
+/** im2col by output row (see the top of the file). */
+function im2colByRow(
+  x: usize, cols: usize, n: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32,
+  strideH: i32, strideW: i32, padH: i32, padW: i32, sN: i32, sC: i32, sY: i32, sX: i32,
+  outH: i32, outW: i32,
+): void {
+  const entries = c * kh * kw;
+  const nextWindow = <usize>entries << 2;
+  const nextSource = <usize>(sX * strideW) << 2;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < outH; oy++) {
+      const block = cols + (<usize>((b * outH + oy) * outW * entries) << 2);
+      const y0 = oy * strideH - padH;
+      for (let ch = 0; ch < c; ch++) {
+        for (let i = 0; i < kh; i++) {
+          const y = y0 + i;
+          let dst = block + (<usize>((ch * kh + i) * kw) << 2);
+          if (y < 0 || y >= h) {
+            for (let j = 0; j < kw; j++) zerosStrided(dst + (<usize>j << 2), outW, nextWindow);
+            continue;
+          }
+          const row = x + (<usize>(b * sN + ch * sC + y * sY) << 2);
+          for (let j = 0; j < kw; j++) {
+            const lo = firstInside(j, strideW, padW, outW);
+            const hi = max(lo, endInside(j, strideW, padW, w, outW));
+            let d = dst + (<usize>j << 2);
+            zerosStrided(d, lo, nextWindow);
+            d += <usize>lo * nextWindow;
+            let s = row + (<usize>((lo * strideW + j - padW) * sX) << 2);
+            for (let ox = lo; ox < hi; ox++) {
+              store<f32>(d, load<f32>(s));
+              d += nextWindow;
+              s += nextSource;
+            }
+            zerosStrided(d, outW - hi, nextWindow);
+          }
         }
       }
     }
@@ -190,44 +273,46 @@ export function col2im(
 }
 
 /**
- * col2im when windows do not overlap (pooling: stride ≥ kernel): each input element has
- * at most one cols entry, so a pass over cols in order writes every covered element as
- * 0 + entry (the gather's sum of one term, −0 becoming +0 alike) and the rest stay 0.
- * The gather spent ~4 ns per element of LeNet-5's first pooling gradient (2026-12-04,
- * 2.5 ms of a 39 ms step).
+ * col2im when windows do not overlap (stride ≥ kernel), by output row: the image is
+ * zeroed, then every cols entry is added to its input element, which has at most one.
+ * Written for any geometry: the order would also be the gather's for overlapping windows
+ * (output rows from the last to the first meet an element's window rows ascending), but
+ * there its read-modify-write of x took 1.25–1.5× the gather's time.
  */
 function disjointCol2im(
   cols: usize, x: usize, n: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32,
   strideH: i32, strideW: i32, padH: i32, padW: i32, sN: i32, sC: i32, sY: i32, sX: i32,
   outH: i32, outW: i32,
 ): void {
-  const covered = padH == 0 && padW == 0 && strideH == kh && strideW == kw && outH * kh == h && outW * kw == w;
-  // The strides are a permutation of a contiguous layout: x is n·c·h·w floats from x.
-  if (!covered) zeros(x, n * c * h * w);
-  const zero: f32 = 0;
-  const stepX = <usize>sX << 2, stepY = <usize>sY << 2, stepC = <usize>sC << 2;
-  let src = cols;
+  const entries = c * kh * kw;
+  const nextWindow = <usize>entries << 2;
+  const nextTarget = <usize>(sX * strideW) << 2;
+  const stepX = <usize>sX << 2;
   for (let b = 0; b < n; b++) {
-    const xb = x + (<usize>(b * sN) << 2);
-    for (let oy = 0; oy < outH; oy++) {
+    const image = x + (<usize>(b * sN) << 2);
+    for (let ch = 0; ch < c; ch++) {
+      for (let y = 0; y < h; y++) zerosStrided(image + (<usize>(ch * sC + y * sY) << 2), w, stepX);
+    }
+    for (let oy = outH - 1; oy >= 0; oy--) {
+      const block = cols + (<usize>((b * outH + oy) * outW * entries) << 2);
       const y0 = oy * strideH - padH;
-      // Window rows [iLo, iHi) and columns [jLo, jHi) fall inside the input.
-      const iLo = max(0, -y0), iHi = max(iLo, min(kh, h - y0));
-      for (let ox = 0; ox < outW; ox++) {
-        const x0 = ox * strideW - padW;
-        const jLo = max(0, -x0), jHi = max(jLo, min(kw, w - x0));
-        // Only dereferenced inside the window's in-bounds part.
-        const corner = xb + (<usize>(y0 * sY + x0 * sX) << 2);
-        for (let ch = 0; ch < c; ch++) {
-          const plane = corner + <usize>ch * stepC;
-          for (let i = iLo; i < iHi; i++) {
-            const row = plane + <usize>i * stepY;
-            const from = src + (<usize>(i * kw) << 2);
-            for (let j = jLo; j < jHi; j++) {
-              store<f32>(row + <usize>j * stepX, zero + load<f32>(from + (<usize>j << 2)));
+      for (let ch = 0; ch < c; ch++) {
+        for (let i = 0; i < kh; i++) {
+          const y = y0 + i;
+          if (y < 0 || y >= h) continue;
+          const row = image + (<usize>(ch * sC + y * sY) << 2);
+          const src = block + (<usize>((ch * kh + i) * kw) << 2);
+          for (let j = 0; j < kw; j++) {
+            const lo = firstInside(j, strideW, padW, outW);
+            const hi = endInside(j, strideW, padW, w, outW);
+            let s = src + (<usize>(lo * entries + j) << 2);
+            let d = row + (<usize>((lo * strideW + j - padW) * sX) << 2);
+            for (let ox = lo; ox < hi; ox++) {
+              store<f32>(d, load<f32>(d) + load<f32>(s));
+              s += nextWindow;
+              d += nextTarget;
             }
           }
-          src += <usize>(kh * kw) << 2;
         }
       }
     }
