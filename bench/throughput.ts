@@ -34,6 +34,7 @@ import {
 } from './harness.ts';
 import type { JaxjsEpoch } from './jaxjs_peer.ts';
 import { type Backend, gflops, measureOurs, type PeerRun, runPeer } from './matmul.ts';
+import { matmulPairRate } from './matmul_pair.ts';
 import { torchSecondsPerStep, WORKLOADS } from './model_epoch.ts';
 import { type ModelProfile, profileModel } from './profile.ts';
 import { ProfilingBackend } from './profile_backend.ts';
@@ -49,7 +50,9 @@ Issue 14's goals in one run, each as a ratio (ours / reference) against its targ
   matmul 1024²: 2 threads vs 1 thread (≥ 1.8);
   the skinny and long-k products of mlp-2 and lenet5 vs the 1024² rate (≥ 0.60);
   lenet5, mlp-toeplitz, vit-lite epochs vs PyTorch 2 threads (≤ 2.0); cnn, lc-cnn (≤ 1.1).
-Context rows (no target): ours 1 thread vs jax-js, the 1024² product vs PyTorch.
+Context rows (no target): ours 1 thread vs jax-js, the 1024² product vs PyTorch, and the
+machine's two-core ceiling: two independent 1-thread 1024² products at once vs one alone
+(bench/matmul_pair.ts), our 2 threads against that pair, PyTorch's 2 threads vs its 1.
 
 Options:
   --quick        one round of a few steps, mlp-2 and lenet5 only: a check that everything runs
@@ -128,7 +131,13 @@ function parseCli(): Options {
 /** One round's figures: seconds per step, GFLOP/s, or null where a peer is missing or failed. */
 interface Round {
   busyBefore: number;
-  matmul: { ours1T: number; ours2T: number; torch1T: number | null; torch2T: number | null };
+  matmul: {
+    ours1T: number;
+    ours2T: number;
+    torch1T: number | null;
+    torch2T: number | null;
+    pair: { soloGflops: number; pairGflops: number };
+  };
   mlp2: { ours2T: number; ours1T: number; torch2T: number | null; jaxjs: JaxjsEpoch | null; ours2TFinalLoss: number };
   epochs: Record<string, { ours2T: number; torch2T: number | null }>;
   products: Record<string, { gflopPerStep: number; skinnyLongK: ReturnType<typeof skinnyLongKRate>; profile: ModelProfile }>;
@@ -218,6 +227,8 @@ async function main(): Promise<void> {
       ours2T: gflops(1024, measureOurs(ours2T, 1024).medianS),
       torch1T: torchMm(1),
       torch2T: torchMm(2),
+      // What two cores give with nothing shared: the ceiling for 2 threads over 1.
+      pair: await matmulPairRate(1024, opts.quick ? 0.2 : 1, opts.quick ? 1 : 5),
     };
 
     const products: Round['products'] = {};
@@ -311,6 +322,18 @@ async function main(): Promise<void> {
     goalRow('mlp-2 epoch, ours 1 thread vs jax-js', 's', mlp2Epoch(m((r) => r.mlp2.ours1T)), 'jax-js Wasm', jaxjsEpoch, null),
     goalRow('matmul 1024², 1 thread vs PyTorch', 'GFLOP/s', mm1, 'PyTorch 1T', m((r) => r.matmul.torch1T), null),
     goalRow('matmul 1024², 2 threads vs PyTorch', 'GFLOP/s', mm2, 'PyTorch 2T', m((r) => r.matmul.torch2T), null),
+    // The machine's side of the 2-thread goal: two independent products at once over one
+    // alone (bench/matmul_pair.ts), and PyTorch's own 2-thread gain.
+    goalRow(
+      'matmul 1024², two independent 1T products vs one',
+      'GFLOP/s',
+      m((r) => r.matmul.pair.pairGflops),
+      'ours 1T alone',
+      m((r) => r.matmul.pair.soloGflops),
+      null,
+    ),
+    goalRow('matmul 1024², 2 threads vs that pair', 'GFLOP/s', mm2, 'two 1T at once', m((r) => r.matmul.pair.pairGflops), null),
+    goalRow('PyTorch 1024², 2 threads vs 1', 'GFLOP/s', m((r) => r.matmul.torch2T), 'PyTorch 1T', m((r) => r.matmul.torch1T), null),
   ];
 
   const measuredClock = estimateClockGHz();

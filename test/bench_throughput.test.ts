@@ -81,6 +81,8 @@ test('throughput --quick prints every goal with ratios computed from its own fig
       'matmul 1024², 2 threads vs 1',
       'mlp-2 skinny/long-k products vs 1024²',
       'lenet5 epoch vs PyTorch',
+      'matmul 1024², two independent 1T products vs one',
+      'matmul 1024², 2 threads vs that pair',
     ];
     for (const goal of wanted) assert.ok(rows.some((row) => row.goal === goal), `missing row '${goal}' in\n${r.stdout}`);
     assert.equal(rows.length, result.goals.length, 'the JSON holds the printed rows');
@@ -124,6 +126,11 @@ test('throughput --quick prints every goal with ratios computed from its own fig
         }
       }
     }
+    // The pair's worker really multiplied alongside this thread: with two cores, two
+    // products at once outrun one alone (1.7–2.0× here; 1 would mean the worker idled,
+    // far above 2 that it did not compute what it counted).
+    const pair = result.goals.find((g) => g.goal === 'matmul 1024², two independent 1T products vs one')!;
+    if (result.machine.cores >= 2) assert.ok(pair.ratio! > 1.2 && pair.ratio! < 3, `two products at once gave ${pair.ratio}× one`);
     // The same ratios are ≥ goals for rates and ≤ goals for times.
     for (const row of rows.filter((x) => x.target)) assert.equal(row.target[0], row.unit === 's' ? '≤' : '≥', `${row.goal}: direction`);
 
