@@ -13,6 +13,7 @@
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { createCpuBackend } from '../core/cpu/cpu_backend.ts';
+import type { MathMode } from '../core/math_mode.ts';
 import { median } from './harness.ts';
 import { gflops } from './matmul.ts';
 
@@ -25,6 +26,7 @@ const STOP = 1;
 interface PairWorkerData {
   matmulPair: true;
   n: number;
+  math: MathMode;
   flags: SharedArrayBuffer;
 }
 
@@ -64,12 +66,13 @@ export async function matmulPairRate(
   n: number,
   seconds = 1,
   rounds = 5,
+  math: MathMode = 'strict',
 ): Promise<{ soloGflops: number; pairGflops: number; ratio: number }> {
-  const backend = await createCpuBackend();
+  const backend = await createCpuBackend({ math });
   const mine = product(backend, n);
   const flags = new Int32Array(new SharedArrayBuffer(8));
   const worker = new Worker(new URL(import.meta.url), {
-    workerData: { matmulPair: true, n, flags: flags.buffer } satisfies PairWorkerData,
+    workerData: { matmulPair: true, n, math, flags: flags.buffer } satisfies PairWorkerData,
   });
   const failed = new Promise<never>((_, reject) => worker.once('error', reject));
   const next = (): Promise<Partial<Counted>> =>
@@ -106,9 +109,9 @@ const deadline = (seconds: number): () => boolean => {
 
 // The worker: the same product on its own backend, in each round from "go" until "stop".
 if (!isMainThread && (workerData as PairWorkerData | null)?.matmulPair) {
-  const { n, flags: buffer } = workerData as PairWorkerData;
+  const { n, math, flags: buffer } = workerData as PairWorkerData;
   const flags = new Int32Array(buffer);
-  const backend = await createCpuBackend();
+  const backend = await createCpuBackend({ math });
   const theirs = product(backend, n);
   for (let i = 0; i < 3; i++) theirs.run();
   parentPort!.postMessage({});

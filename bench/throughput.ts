@@ -228,7 +228,7 @@ async function main(): Promise<void> {
       torch1T: torchMm(1),
       torch2T: torchMm(2),
       // What two cores give with nothing shared: the ceiling for 2 threads over 1.
-      pair: await matmulPairRate(1024, opts.quick ? 0.2 : 1, opts.quick ? 1 : 5),
+      pair: await matmulPairRate(1024, opts.quick ? 0.2 : 1, opts.quick ? 1 : 5, opts.math),
     };
 
     const products: Round['products'] = {};
