@@ -324,6 +324,11 @@ export class CpuBackend extends CheckedBackend {
     return this.heap.live - this.reservedBytes;
   }
 
+  /** Allocations not served by a freed buffer of the same size, since the backend was made. */
+  get freshAllocations(): number {
+    return this.heap.fresh;
+  }
+
   /** The most bytes live buffers held at once since the last `resetPeak()`. */
   get peakLiveBytes(): number {
     return this.heap.peak - this.reservedBytes;

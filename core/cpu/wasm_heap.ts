@@ -25,6 +25,7 @@ export class WasmHeap {
   private readonly freeLists = new Map<number, number[]>();
   private liveBytes = 0;
   private peakBytes = 0;
+  private freshBlocks = 0;
 
   constructor(private readonly memory: WebAssembly.Memory, base: number) {
     this.top = Math.ceil(base / ALIGN) * ALIGN;
@@ -37,6 +38,7 @@ export class WasmHeap {
     this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
     const reuse = this.freeLists.get(size);
     if (reuse && reuse.length > 0) return reuse.pop()!;
+    this.freshBlocks++;
     if (this.top + size > this.memory.buffer.byteLength) {
       const fit = this.reclaim(size);
       if (fit !== null) return fit;
@@ -109,6 +111,15 @@ export class WasmHeap {
   /** Bytes of memory the heap has reached (its bump pointer), for fragmentation tests. */
   get extent(): number {
     return this.top;
+  }
+
+  /**
+   * Blocks not served by a freed block of their exact size (bumped, or carved from merged
+   * free space). A training loop in steady state reuses every block, so this stops
+   * growing after its first steps (test/steady_state_step.test.ts).
+   */
+  get fresh(): number {
+    return this.freshBlocks;
   }
 
   /** Bytes in blocks currently handed out (for leak checks in tests). */
