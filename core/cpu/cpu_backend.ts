@@ -529,22 +529,32 @@ export class CpuBackend extends CheckedBackend {
 
   // The fused kernels (core/cpu/assembly/pool.ts) give the bits of CheckedBackend's
   // composition, which the WebGPU backend runs.
+  // Pooling moves each image whole, one value per window and channel on the other side:
+  // the image's size decides whether sharing is worth it.
   protected override runAvgPool(x: Buf, out: Buf, p: WindowParams, outH: number, outW: number): void {
-    // Pooling reads the whole input once but writes only one value per window and channel.
-    const [read, written] = [p.c * p.h * p.w, outH * outW * p.c];
-    this.imageKernel('avgPool', this.ptr(x, 'avgPool'), this.ptr(out, 'avgPool'), written, read, p, outH, outW);
+    const pooledPerImage = outH * outW * p.c;
+    this.imageKernel('avgPool', this.ptr(x, 'avgPool'), this.ptr(out, 'avgPool'), pooledPerImage, p.c * p.h * p.w, p, outH, outW);
   }
 
   protected override runAvgPoolGrad(g: Buf, dx: Buf, p: WindowParams, outH: number, outW: number): void {
-    const [written, read] = [p.c * p.h * p.w, outH * outW * p.c];
-    this.imageKernel('avgPoolGrad', this.ptr(dx, 'avgPoolGrad'), this.ptr(g, 'avgPoolGrad'), read, written, p, outH, outW);
+    const pooledPerImage = outH * outW * p.c;
+    this.imageKernel(
+      'avgPoolGrad',
+      this.ptr(dx, 'avgPoolGrad'),
+      this.ptr(g, 'avgPoolGrad'),
+      pooledPerImage,
+      p.c * p.h * p.w,
+      p,
+      outH,
+      outW,
+    );
   }
 
   /**
    * The window kernels treat each image on its own, so the helper takes the images
    * [split, n). `image` points at the input side (x, or the dx / x being written), `windows`
    * at the window side (cols, out or g), which holds `windowsPerImage` values per image;
-   * `workPerImage` (elements moved) decides whether sharing is worth it. im2col and avgPool
+   * `workPerImage`, the elements moved per image, decides whether sharing is worth it. im2col and avgPool
    * take (image, windows, …), col2im and avgPoolGrad (windows, image, …); the pooling
    * kernels add the scale f32(1/(kh·kw)), rounded from the same double as unary('scale')'s.
    */
