@@ -139,6 +139,12 @@ export class ProfilingBackend implements Backend {
   col2im(cols: Buf, x: Buf, p: WindowParams): void {
     this.time('col2im (fold)', () => this.inner.col2im(cols, x, p));
   }
+  avgPool(x: Buf, out: Buf, p: WindowParams): void {
+    this.time('pooling (average and its gradient)', () => this.inner.avgPool(x, out, p));
+  }
+  avgPoolGrad(g: Buf, dx: Buf, p: WindowParams): void {
+    this.time('pooling (average and its gradient)', () => this.inner.avgPoolGrad(g, dx, p));
+  }
 
   sgd(param: Buf, grad: Buf, momentum: Buf, length: number, p: SgdParams): void {
     this.time('optimizer update', () => this.inner.sgd(param, grad, momentum, length, p));

@@ -166,6 +166,21 @@ export interface Backend {
    * order (window rows, then columns, ascending).
    */
   col2im(cols: Buf, x: Buf, p: WindowParams): void;
+  /**
+   * Average pooling: `out` is contiguous [n, outH, outW, c] and `out[b, oy, ox, ch]` is the
+   * mean of the kh·kw window entries of channel ch, padding counting as zeros. Bit-identical
+   * to `im2col`, `reduce('sum')` over each window's entries and `unary('scale', 1/(kh·kw))`,
+   * which is what a backend without a fused kernel runs.
+   */
+  avgPool(x: Buf, out: Buf, p: WindowParams): void;
+  /**
+   * The adjoint of `avgPool`: every input element receives the sum, in `col2im`'s order, of
+   * f32(g · 1/(kh·kw)) over the windows covering it. `dx` is written completely in the layout
+   * `p.inStrides` (a permutation of a contiguous layout); `g` is contiguous
+   * [n, outH, outW, c]. Bit-identical to `unary('scale')`, a broadcast over the window's
+   * entries and `col2im`.
+   */
+  avgPoolGrad(g: Buf, dx: Buf, p: WindowParams): void;
   /** One SGD update of `length` parameters, in place on `param` and `momentum`. */
   sgd(param: Buf, grad: Buf, momentum: Buf, length: number, p: SgdParams): void;
   /** One Adam update of `length` parameters, in place on `param`, `m` and `v`. */
@@ -186,7 +201,7 @@ export interface Backend {
  *   operand would be overwritten before other outputs read it;
  * - `copy`: overlapping ranges behave as `copyWithin` (memmove).
  * Not listed, because a kernel reads other elements after writing some (or in parallel):
- * matmul and the window sweeps read whole rows and columns, reduce reads a span per
+ * matmul and the window sweeps (pooling included) read whole rows and columns, reduce reads a span per
  * output, softmaxXent reads the label's logit after writing the gradient row, and the
  * optimizers update several state buffers per element (no caller passes one twice).
  */
@@ -200,6 +215,8 @@ export const IN_PLACE = {
   softmaxXent: {},
   im2col: {},
   col2im: {},
+  avgPool: {},
+  avgPoolGrad: {},
   sgd: {},
   adam: {},
 } as const satisfies Record<string, Readonly<Record<string, readonly string[]>>>;

@@ -85,12 +85,20 @@ export function checkRows(op: string, rows: number, cols: number, bufs: Record<s
 }
 
 /**
- * Checks a window sweep (im2col / col2im): positive sizes, a window that fits the padded
- * input, input strides that stay inside `x`, and for col2im (`bijective`) strides that
- * are a permutation of a contiguous layout, so writing every input element once fills
- * exactly the first n·c·h·w elements. Returns [outH, outW].
+ * Checks a window sweep (im2col / col2im, avgPool / avgPoolGrad): positive sizes, a window
+ * that fits the padded input, input strides that stay inside `x`, a window-side buffer of
+ * `entries` values per window and channel (kh·kw for im2col's copies, 1 for pooling), and
+ * for col2im and avgPoolGrad (`bijective`) strides that are a permutation of a contiguous
+ * layout, so writing every input element once fills exactly the first n·c·h·w elements.
+ * Returns [outH, outW].
  */
-export function checkWindow(op: string, x: Buf, cols: Buf, p: WindowParams, bijective: boolean): [number, number] {
+export function checkWindow(
+  op: string,
+  x: Buf,
+  p: WindowParams,
+  bijective: boolean,
+  [name, windows, entries]: readonly [name: string, buf: Buf, entries: number],
+): [number, number] {
   for (const key of ['n', 'c', 'h', 'w', 'kh', 'kw', 'strideH', 'strideW'] as const) {
     checkCount(op, key, p[key]);
     if (p[key] === 0) argError(op, `${key} must be positive`);
@@ -107,7 +115,7 @@ export function checkWindow(op: string, x: Buf, cols: Buf, p: WindowParams, bije
   }
   const dims = [p.n, p.c, p.h, p.w];
   checkFits(op, 'x', x, extent(dims, p.inStrides));
-  checkFits(op, 'cols', cols, p.n * outH * outW * p.c * p.kh * p.kw);
+  checkFits(op, name, windows, p.n * outH * outW * p.c * entries);
   if (bijective) {
     // Size-1 axes never move, so their strides do not matter.
     const order = [0, 1, 2, 3].filter((d) => dims[d] > 1).sort((a, b) => p.inStrides[a] - p.inStrides[b]);

@@ -179,16 +179,70 @@ export abstract class CheckedBackend implements Backend {
   }
 
   im2col(x: Buf, cols: Buf, p: WindowParams): void {
-    const [outH, outW] = checkWindow('im2col', x, cols, p, false);
+    const [outH, outW] = checkWindow('im2col', x, p, false, ['cols', cols, p.kh * p.kw]);
     checkAlias('im2col', 'cols', cols, 'x', x);
     this.runIm2col(x, cols, p, outH, outW);
   }
 
   col2im(cols: Buf, x: Buf, p: WindowParams): void {
     // bijective: x is written whole, once per element, so its strides must tile it exactly.
-    const [outH, outW] = checkWindow('col2im', x, cols, p, true);
+    const [outH, outW] = checkWindow('col2im', x, p, true, ['cols', cols, p.kh * p.kw]);
     checkAlias('col2im', 'x', x, 'cols', cols);
     this.runCol2im(cols, x, p, outH, outW);
+  }
+
+  avgPool(x: Buf, out: Buf, p: WindowParams): void {
+    const [outH, outW] = checkWindow('avgPool', x, p, false, ['out', out, 1]);
+    checkAlias('avgPool', 'out', out, 'x', x);
+    this.runAvgPool(x, out, p, outH, outW);
+  }
+
+  avgPoolGrad(g: Buf, dx: Buf, p: WindowParams): void {
+    // bijective, as for col2im: dx is written whole.
+    const [outH, outW] = checkWindow('avgPoolGrad', dx, p, true, ['g', g, 1]);
+    checkAlias('avgPoolGrad', 'dx', dx, 'g', g);
+    this.runAvgPoolGrad(g, dx, p, outH, outW);
+  }
+
+  /**
+   * Average pooling as the ops it fuses: im2col, a sum over each window's entries, a
+   * scale. A backend with a fused kernel (the CPU's) overrides this with the same bits.
+   */
+  protected runAvgPool(x: Buf, out: Buf, p: WindowParams, outH: number, outW: number): void {
+    const windows = p.n * outH * outW * p.c;
+    const cols = this.alloc(windows * p.kh * p.kw);
+    const sums = this.alloc(windows);
+    try {
+      this.im2col(x, cols, p);
+      this.reduce('sum', cols, sums, { outer: windows, size: p.kh * p.kw, inner: 1 });
+      this.unary('scale', sums, out, windows, 1 / (p.kh * p.kw));
+    } finally {
+      this.free(cols);
+      this.free(sums);
+    }
+  }
+
+  /**
+   * avgPool's adjoint as the ops autograd would record for the composition: scale g,
+   * broadcast it over each window's entries (an add of a broadcast zero, as
+   * autograd's broadcastTo copies), col2im.
+   */
+  protected runAvgPoolGrad(g: Buf, dx: Buf, p: WindowParams, outH: number, outW: number): void {
+    const windows = p.n * outH * outW * p.c;
+    const entries = p.kh * p.kw;
+    const scaled = this.alloc(windows);
+    const zero = this.alloc(1);
+    const cols = this.alloc(windows * entries);
+    try {
+      this.unary('scale', g, scaled, windows, 1 / entries);
+      this.fill(zero, 0);
+      this.binary('add', scaled, zero, cols, { shape: [windows, entries], aStrides: [1, 0], bStrides: [0, 0] });
+      this.col2im(cols, dx, p);
+    } finally {
+      this.free(scaled);
+      this.free(zero);
+      this.free(cols);
+    }
   }
 
   sgd(param: Buf, grad: Buf, momentum: Buf, length: number, p: SgdParams): void {

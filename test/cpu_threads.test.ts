@@ -118,6 +118,16 @@ test('every shared kernel is bit-identical to single-threaded, and is shared', a
     cases.push(['im2col', [xLength], [colsLength], (be, [x, cols]) => be.im2col(x, cols, p)]);
     cases.push(['col2im', [colsLength], [xLength], (be, [cols, x]) => be.col2im(cols, x, p)]);
   }
+  // Pooling writes one value per window, so enough images that the input passes the
+  // threshold: overlapping padded windows over NCHW (one channel at a time), and a 2×2
+  // stride-2 pooling as LeNet-5's over 6 NHWC channels (a group of four, then one
+  // overlapping it forward; a group and two single channels backward).
+  for (const p of [{ ...nchw, n: 60 }, { ...nhwc, c: 6, inStrides: [17 * 15 * 6, 1, 15 * 6, 6] as const }]) {
+    const pooledLength = p.n * windowOutSize(p.h, p.kh, p.strideH, p.padH) * windowOutSize(p.w, p.kw, p.strideW, p.padW) * p.c;
+    const xLength = p.n * p.c * p.h * p.w;
+    cases.push(['avgPool', [xLength], [pooledLength], (be, [x, out]) => be.avgPool(x, out, p)]);
+    cases.push(['avgPoolGrad', [pooledLength], [xLength], (be, [g, dx]) => be.avgPoolGrad(g, dx, p)]);
+  }
   const sgd: SgdParams = { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 1e-3, nesterov: true, firstStep: false };
   cases.push(['sgd', [N, N, N], [], (be, [w, g, m]) => be.sgd(w, g, m, N, sgd)]);
   const adam: AdamParams = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled: true, step: 3 };

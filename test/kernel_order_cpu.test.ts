@@ -4,6 +4,7 @@
  * This is what lets a faster kernel path (in-place operands, column splits between threads,
  * vectorised updates, a scatter col2im for disjoint windows) become the default without changing any result: every path must meet
  * the same emulation, on shapes that reach each of them (skinny, long-k, transposed, edges).
+ * Fused kernels (average pooling) meet the composition of kernels they replace instead.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -254,5 +255,73 @@ test('col2im equals the f32 emulation of its gather order, overlapping and disjo
       [cb, xb].forEach((b) => be.free(b));
     }),
     { numRuns: 200 },
+  );
+});
+
+/**
+ * avgPool and avgPoolGrad are fused kernels for compositions of other kernels (the
+ * WebGPU backend still runs those), so they must give those compositions' bits: forward
+ * im2col, reduce('sum') over each window's entries, unary('scale', 1/(kh·kw)); backward
+ * that scale, the broadcast over the window's entries (an add of a broadcast zero, as
+ * autograd copies), col2im.
+ */
+test('avgPool / avgPoolGrad equal the composed kernels they fuse, bit for bit, 1 and 2 threads', async () => {
+  const backends = [await createCpuBackend(), await createCpuBackend({ spawnWorker: spawnKernelWorker })];
+  const geometry = fc.record({
+    n: fc.integer({ min: 1, max: 2 }),
+    c: fc.integer({ min: 1, max: 9 }),
+    h: fc.integer({ min: 1, max: 12 }),
+    w: fc.integer({ min: 1, max: 12 }),
+    kh: fc.integer({ min: 1, max: 4 }),
+    kw: fc.integer({ min: 1, max: 4 }),
+    strideH: fc.integer({ min: 1, max: 5 }),
+    strideW: fc.integer({ min: 1, max: 5 }),
+    padH: fc.nat(3),
+    padW: fc.nat(3),
+    nhwc: fc.boolean(),
+  }).map(({ nhwc, ...g }) => ({ ...g, padH: g.padH % g.kh, padW: g.padW % g.kw, nhwc }))
+    .filter((g) => g.h + 2 * g.padH >= g.kh && g.w + 2 * g.padW >= g.kw);
+  await fc.assert(
+    fc.asyncProperty(geometry, fc.nat(), async ({ nhwc, ...g }, seed) => {
+      const inStrides: [number, number, number, number] = nhwc
+        ? [g.h * g.w * g.c, 1, g.w * g.c, g.c]
+        : [g.c * g.h * g.w, g.h * g.w, g.w, 1];
+      const p: WindowParams = { ...g, inStrides };
+      const k = p.kh * p.kw;
+      const windows = p.n * windowOutSize(p.h, p.kh, p.strideH, p.padH) * windowOutSize(p.w, p.kw, p.strideW, p.padW) * p.c;
+      const x = randomF32(seed, p.n * p.c * p.h * p.w);
+      const gy = randomF32(seed + 1, windows);
+      x[0] = -0; // alone in a 1×1 window: 0 + (−0) = +0, as the reduction's sum gives
+      gy[0] = -0; // scaled to −0, then summed from 0 as col2im does: +0
+      for (const be of backends) {
+        const [xb, gb, cols, sums, fused, composed, dxFused, dxComposed, zero] = [
+          x.length,
+          windows,
+          windows * k,
+          windows,
+          windows,
+          windows,
+          x.length,
+          x.length,
+          1,
+        ].map((n) => be.alloc(n));
+        be.upload(xb, x);
+        be.upload(gb, gy);
+        be.fill(zero, 0);
+        be.avgPool(xb, fused, p);
+        be.im2col(xb, cols, p);
+        be.reduce('sum', cols, sums, { outer: windows, size: k, inner: 1 });
+        be.unary('scale', sums, composed, windows, 1 / k);
+        assert.deepEqual(bits(be.read(fused)), bits(be.read(composed)), `avgPool ${JSON.stringify(p)}`);
+        be.fill(dxFused, Number.NaN);
+        be.avgPoolGrad(gb, dxFused, p);
+        be.unary('scale', gb, sums, windows, 1 / k);
+        be.binary('add', sums, zero, cols, { shape: [windows, k], aStrides: [1, 0], bStrides: [0, 0] });
+        be.col2im(cols, dxComposed, p);
+        assert.deepEqual(bits(be.read(dxFused)), bits(be.read(dxComposed)), `avgPoolGrad ${JSON.stringify(p)}`);
+        [xb, gb, cols, sums, fused, composed, dxFused, dxComposed, zero].forEach((b) => be.free(b));
+      }
+    }),
+    { numRuns: 300 },
   );
 });

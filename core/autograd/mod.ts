@@ -8,3 +8,4 @@ export { hvp, valueAndGrad } from './hvp.ts';
 export { type GradNode, isRecording, layer, noGrad, param } from './record.ts';
 export * from './layout.ts';
 export * from './window.ts';
+export { avgPool } from './pool.ts';

@@ -87,6 +87,10 @@ function windowArgs(p: WindowParams, outH: number, outW: number): WindowArgs {
 
 /** im2col(x, cols, …geometry) and col2im(cols, x, …geometry). */
 type WindowKernelArgs = [number, number, ...WindowArgs];
+/** avgPool(x, out, …geometry, scale) and avgPoolGrad(g, dx, …geometry, scale). */
+type PoolKernelArgs = [number, number, ...WindowArgs, number];
+/** The kernels that sweep windows over whole images, each image on its own. */
+type ImageKernel = 'im2col' | 'col2im' | 'avgPool' | 'avgPoolGrad';
 
 /** The exports of the kernel module (see core/cpu/assembly/index.ts). */
 interface KernelExports {
@@ -119,6 +123,8 @@ interface KernelExports {
   maddProbe(a: number, b: number, c: number): number;
   im2col(...args: WindowKernelArgs): void;
   col2im(...args: WindowKernelArgs): void;
+  avgPool(...args: PoolKernelArgs): void;
+  avgPoolGrad(...args: PoolKernelArgs): void;
   sgd(
     p: number,
     g: number,
@@ -517,33 +523,72 @@ export class CpuBackend extends CheckedBackend {
   }
 
   protected runIm2col(x: Buf, cols: Buf, p: WindowParams, outH: number, outW: number): void {
-    this.windowKernel('im2col', this.ptr(x, 'im2col'), this.ptr(cols, 'im2col'), p, outH, outW);
+    const colsPerImage = outH * outW * p.c * p.kh * p.kw;
+    this.imageKernel('im2col', this.ptr(x, 'im2col'), this.ptr(cols, 'im2col'), colsPerImage, colsPerImage, p, outH, outW);
   }
 
   protected runCol2im(cols: Buf, x: Buf, p: WindowParams, outH: number, outW: number): void {
-    this.windowKernel('col2im', this.ptr(cols, 'col2im'), this.ptr(x, 'col2im'), p, outH, outW);
+    const colsPerImage = outH * outW * p.c * p.kh * p.kw;
+    this.imageKernel('col2im', this.ptr(x, 'col2im'), this.ptr(cols, 'col2im'), colsPerImage, colsPerImage, p, outH, outW);
+  }
+
+  // The fused kernels (core/cpu/assembly/pool.ts) give the bits of CheckedBackend's
+  // composition, which the WebGPU backend runs.
+  // Pooling moves each image whole, one value per window and channel on the other side:
+  // the image's size decides whether sharing is worth it.
+  protected override runAvgPool(x: Buf, out: Buf, p: WindowParams, outH: number, outW: number): void {
+    const pooledPerImage = outH * outW * p.c;
+    this.imageKernel('avgPool', this.ptr(x, 'avgPool'), this.ptr(out, 'avgPool'), pooledPerImage, p.c * p.h * p.w, p, outH, outW);
+  }
+
+  protected override runAvgPoolGrad(g: Buf, dx: Buf, p: WindowParams, outH: number, outW: number): void {
+    const pooledPerImage = outH * outW * p.c;
+    this.imageKernel(
+      'avgPoolGrad',
+      this.ptr(dx, 'avgPoolGrad'),
+      this.ptr(g, 'avgPoolGrad'),
+      pooledPerImage,
+      p.c * p.h * p.w,
+      p,
+      outH,
+      outW,
+    );
   }
 
   /**
-   * im2col(x, cols) and col2im(cols, x) both treat each image on its own, so the helper
-   * takes the images [split, n).
+   * The window kernels treat each image on its own, so the helper takes the images
+   * [split, n). `image` points at the input side (x, or the dx / x being written), `windows`
+   * at the window side (cols, out or g), which holds `windowsPerImage` values per image;
+   * `workPerImage`, the elements moved per image, decides whether sharing is worth it. im2col and avgPool
+   * take (image, windows, …), col2im and avgPoolGrad (windows, image, …); the pooling
+   * kernels add the scale f32(1/(kh·kw)), rounded from the same double as unary('scale')'s.
    */
-  private windowKernel(kernel: 'im2col' | 'col2im', from: number, to: number, p: WindowParams, outH: number, outW: number): void {
-    const colsPerImage = outH * outW * p.c * p.kh * p.kw;
-    const [x, cols] = kernel === 'im2col' ? [from, to] : [to, from];
-    const args = (xAt: number, colsAt: number, images: number): WindowKernelArgs => {
+  private imageKernel(
+    kernel: ImageKernel,
+    image: number,
+    windows: number,
+    windowsPerImage: number,
+    workPerImage: number,
+    p: WindowParams,
+    outH: number,
+    outW: number,
+  ): void {
+    const readsImage = kernel === 'im2col' || kernel === 'avgPool';
+    const pooling = kernel === 'avgPool' || kernel === 'avgPoolGrad';
+    const args = (imageAt: number, windowsAt: number, images: number): WindowKernelArgs | PoolKernelArgs => {
       const geometry = windowArgs(p, outH, outW);
       geometry[0] = images;
-      return kernel === 'im2col' ? [xAt, colsAt, ...geometry] : [colsAt, xAt, ...geometry];
+      const [first, second] = readsImage ? [imageAt, windowsAt] : [windowsAt, imageAt];
+      return pooling ? [first, second, ...geometry, 1 / (p.kh * p.kw)] : [first, second, ...geometry];
     };
-    const worth = p.n > 1 && p.n * colsPerImage >= THREADED_MIN_ELEMENTS;
+    const worth = p.n > 1 && p.n * workPerImage >= THREADED_MIN_ELEMENTS;
     this.shared(
       kernel,
-      args(x, cols, p.n),
+      args(image, windows, p.n),
       worth
         ? () => {
           const s = CpuBackend.half(p.n, 1);
-          return [args(x, cols, s), args(x + 4 * s * p.inStrides[0], cols + 4 * s * colsPerImage, p.n - s)];
+          return [args(image, windows, s), args(image + 4 * s * p.inStrides[0], windows + 4 * s * windowsPerImage, p.n - s)];
         }
         : null,
     );

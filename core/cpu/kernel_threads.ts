@@ -33,12 +33,14 @@ export const SHARED_KERNELS = [
   'softmaxXent',
   'im2col',
   'col2im',
+  'avgPool',
+  'avgPoolGrad',
   'sgd',
   'adam',
 ] as const;
 export type SharedKernel = (typeof SHARED_KERNELS)[number];
 
-/** Most arguments any shared kernel takes (im2col and col2im: 18). */
+/** Most arguments any shared kernel takes (avgPool and avgPoolGrad: 19). */
 const MAX_KERNEL_ARGS = 20;
 /**
  * Control block: i32 words 0 (state), 1 (kernel), 2 (argument count), then from byte 16

@@ -22,7 +22,7 @@ const allowed = (method: Method, output: string, input: string): boolean =>
 /** Elements of every buffer in the refusal calls: enough for each call below. */
 const N = 16;
 
-/** A 1×1×4×4 input in 2×2 windows of stride 2: 16 elements on both sides. */
+/** A 1×1×4×4 input in 2×2 windows of stride 2: 16 elements on both sides (4 pooled). */
 const WINDOW = {
   n: 1,
   c: 1,
@@ -71,6 +71,16 @@ const CALLS = {
     outputs: ['x'],
     inputs: ['cols'],
     call: (be, b) => be.col2im(b.cols, b.x, WINDOW),
+  },
+  avgPool: {
+    outputs: ['out'],
+    inputs: ['x'],
+    call: (be, b) => be.avgPool(b.x, b.out, WINDOW),
+  },
+  avgPoolGrad: {
+    outputs: ['dx'],
+    inputs: ['g'],
+    call: (be, b) => be.avgPoolGrad(b.g, b.dx, WINDOW),
   },
   sgd: {
     outputs: ['param', 'momentum'],

@@ -452,7 +452,42 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
       );
     });
 
-    test('bad input: im2col / col2im reject bad windows and short buffers, naming the op', async () => {
+    test('avgPool is the mean of each window, avgPoolGrad its adjoint, any permuted layout', async () => {
+      const layouts = fc.constantFrom<WindowLayout>('nchw', 'nhwc', 'cnhw', 'hwcn');
+      await fc.assert(
+        fc.asyncProperty(windowGeometry, layouts, fc.nat(), async (g, layout, seed) => {
+          const p = windowParams(g, layout);
+          const k = p.kh * p.kw;
+          const pooledLength = colsLength(p) / k;
+          const x = randomF32(seed, p.n * p.c * p.h * p.w);
+          const gy = randomF32(seed + 1, pooledLength);
+          const [xb, out, gb, dx] = [upload(be, x), be.alloc(pooledLength), upload(be, gy), be.alloc(x.length)];
+          be.fill(out, Number.NaN); // every element must be written
+          be.fill(dx, Number.NaN); // uncovered elements too, with 0
+          be.avgPool(xb, out, p);
+          be.avgPoolGrad(gb, dx, p);
+          // Window sums of k terms, then the scale f32(1/k) and its product: γ_{k+2} of the
+          // mean of the magnitudes; the gradient likewise per covering window.
+          const windowMeans = (cols: ArrayLike<number>) =>
+            Float64Array.from({ length: pooledLength }, (_, w) => {
+              let s = 0;
+              for (let t = 0; t < k; t++) s += cols[w * k + t];
+              return s / k;
+            });
+          const spread = (v: ArrayLike<number>) =>
+            oracle.col2im(Float64Array.from({ length: v.length * k }, (_, i) => v[Math.floor(i / k)] / k), p);
+          const cols = oracle.im2col(x, p);
+          const magnitude = windowMeans(cols.map(Math.abs));
+          assertClose(await read(out), windowMeans(cols), (i) => gamma(k + 2) * magnitude[i], `avgPool ${layout} ${JSON.stringify(g)}`);
+          const gradMagnitude = spread(gy.map(Math.abs));
+          assertClose(await read(dx), spread(gy), (i) => gamma(k + 2) * gradMagnitude[i], `avgPoolGrad ${layout} ${JSON.stringify(g)}`);
+          [xb, out, gb, dx].forEach((b) => be.free(b));
+        }),
+        { numRuns: RUNS.kernel / 2 },
+      );
+    });
+
+    test('bad input: the window kernels (im2col, col2im, avgPool, avgPoolGrad) reject bad windows and short buffers, naming the op', async () => {
       const base: WindowParams = {
         n: 1,
         c: 2,
@@ -468,31 +503,42 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
       };
       // x has 8 spare elements, so that strides with gaps still fit and fail for their layout.
       const [x, cols, shortCols] = [be.alloc(40), be.alloc(colsLength(base)), be.alloc(colsLength(base) - 1)];
+      const pooledLength = colsLength(base) / (base.kh * base.kw);
+      const [pooled, shortPooled] = [be.alloc(pooledLength), be.alloc(pooledLength - 1)];
       const sentinel = randomF32(11, 40);
       be.upload(x, sentinel);
       const throwsCode = (code: string, fn: () => void, op: string) =>
         assert.throws(fn, (e: unknown) => e instanceof RidgelineError && e.code === code && e.message.includes(`${op}:`));
-      for (const op of ['im2col', 'col2im'] as const) {
-        const call = (p: WindowParams, cb = cols) => (op === 'im2col' ? be.im2col(x, cb, p) : be.col2im(cb, x, p));
+      // Each op on x and its window-side buffer, or that buffer one element short.
+      const calls = {
+        im2col: (p: WindowParams, short = false) => be.im2col(x, short ? shortCols : cols, p),
+        col2im: (p: WindowParams, short = false) => be.col2im(short ? shortCols : cols, x, p),
+        avgPool: (p: WindowParams, short = false) => be.avgPool(x, short ? shortPooled : pooled, p),
+        avgPoolGrad: (p: WindowParams, short = false) => be.avgPoolGrad(short ? shortPooled : pooled, x, p),
+      };
+      for (const [op, call] of Object.entries(calls)) {
         throwsCode('E_SHAPE', () => call({ ...base, kh: 7, padH: 1 }), op); // window 7 > 4 + 2·1
         throwsCode('E_SHAPE', () => call({ ...base, w: 2, kw: 5, padW: 1 }), op);
         throwsCode('E_ARG', () => call({ ...base, padH: 3 }), op); // padding ≥ kernel
         throwsCode('E_ARG', () => call({ ...base, kw: 2, padW: 2 }), op);
         throwsCode('E_ARG', () => call({ ...base, strideW: 0 }), op);
         throwsCode('E_SHAPE', () => call({ ...base, n: 2 }), op); // x too short (64 > 40)
-        throwsCode('E_SHAPE', () => call(base, shortCols), op); // cols too short
+        throwsCode('E_SHAPE', () => call(base, true), op); // the window side too short
         throwsCode('E_ARG', () => call({ ...base, inStrides: [32, 16, 4] as unknown as WindowParams['inStrides'] }), op);
       }
-      // col2im writes every element once: strides must be a permutation of a contiguous layout.
-      throwsCode('E_ARG', () => be.col2im(cols, x, { ...base, inStrides: [32, 8, 4, 1] }), 'col2im'); // channels overlap
-      throwsCode('E_ARG', () => be.col2im(cols, x, { ...base, inStrides: [40, 17, 4, 1] }), 'col2im'); // a gap
-      throwsCode('E_ARG', () => be.col2im(cols, x, { ...base, c: 1, inStrides: [16, 0, 4, 2] }), 'col2im'); // w-stride 2
+      // col2im and avgPoolGrad write every element once: strides must be a permutation of a
+      // contiguous layout.
+      for (const op of ['col2im', 'avgPoolGrad'] as const) {
+        throwsCode('E_ARG', () => calls[op]({ ...base, inStrides: [32, 8, 4, 1] }), op); // channels overlap
+        throwsCode('E_ARG', () => calls[op]({ ...base, inStrides: [40, 17, 4, 1] }), op); // a gap
+        throwsCode('E_ARG', () => calls[op]({ ...base, c: 1, inStrides: [16, 0, 4, 2] }), op); // w-stride 2
+      }
       assert.deepEqual(await read(x), sentinel, 'rejected calls wrote nothing');
       // Overlapping strides are a valid im2col input.
       const p = { ...base, inStrides: [32, 8, 4, 1] as const };
       be.im2col(x, cols, p);
       assertClose(await read(cols), oracle.im2col(sentinel, p), 0, 'im2col of overlapping channels');
-      [x, cols, shortCols].forEach((b) => be.free(b));
+      [x, cols, shortCols, pooled, shortPooled].forEach((b) => be.free(b));
     });
 
     test('bad input: mismatched extents throw E_SHAPE naming the op, before any kernel runs', async () => {

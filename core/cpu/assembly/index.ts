@@ -7,6 +7,7 @@ export { matmul, MATMUL_SCRATCH_FLOATS } from './matmul';
 export { maddProbe } from './madd';
 export { sgd, adam } from './optim';
 export { im2col, col2im } from './window';
+export { avgPool, avgPoolGrad } from './pool';
 
 export function heapBase(): usize {
   return __heap_base;

@@ -1,7 +1,8 @@
 /**
  * Pooling over NHWC feature maps: average and max over windows, global average.
- * Windows come from `unfold` (padding counts as zeros, like PyTorch's AvgPool2d with
- * count_include_pad; our models pool without padding).
+ * Padding counts as zeros (like PyTorch's AvgPool2d with count_include_pad; our models
+ * pool without padding). Average pooling is one fused op (autograd/pool.ts); max pooling
+ * takes its windows from `unfold`.
  */
 import * as ag from '../../autograd/mod.ts';
 import { outSize, unfold, type Window, windowParams } from '../../autograd/window.ts';
@@ -9,12 +10,7 @@ import type { Tensor } from '../../tensor.ts';
 
 /** `nn.AvgPool2d(kernel, stride)` on [N, H, W, C]. */
 export function avgPool2d(x: Tensor, win: Window): Tensor {
-  return ag.layer(() => {
-    const p = windowParams(x, 'nhwc', win, 'avgPool2d');
-    const [oh, ow] = outSize(p);
-    const cols = ag.reshape(unfold(x, 'nhwc', win), [p.n, oh, ow, p.c, p.kh * p.kw]);
-    return ag.mean(cols, [4]);
-  });
+  return ag.layer(() => ag.avgPool(x, win, 'avgPool2d'));
 }
 
 /** `nn.MaxPool2d(kernel, stride)` on [N, H, W, C]. */
