@@ -34,11 +34,6 @@ const DIRECT_A_COLS = 2 * NR;
  */
 export const MATMUL_SCRATCH_FLOATS: i32 = MC * KC + KC * NC + MR * NR;
 
-// Reads A[i, p] of an m×k operand stored either m×k (row-major) or k×m (transposed).
-@inline function at(base: usize, i: i32, p: i32, rowStride: i32, colStride: i32): f32 {
-  return load<f32>(base + (<usize>(i * rowStride + p * colStride) << 2));
-}
-
 function packA(a: usize, rs: i32, cs: i32, i0: i32, mc: i32, k0: i32, kc: i32, dst: usize): void {
   for (let ip = 0; ip < mc; ip += MR) {
     const panel = dst + (<usize>(ip * kc) << 2);
@@ -48,12 +43,18 @@ function packA(a: usize, rs: i32, cs: i32, i0: i32, mc: i32, k0: i32, kc: i32, d
       for (let p = 0; p < kc; p++) v128.store(panel + (<usize>(p * MR) << 2), v128.load(src + (<usize>(p * cs) << 2)));
       continue;
     }
+    // Edge panel or row-major A: per k-step the valid rows, then zeros.
+    const valid = min(MR, mc - ip);
+    const rowStep = <usize>rs << 2;
     for (let p = 0; p < kc; p++) {
       const o = panel + (<usize>(p * MR) << 2);
-      for (let r = 0; r < MR; r++) {
-        const i = ip + r;
-        store<f32>(o + (<usize>r << 2), i < mc ? at(a, i0 + i, k0 + p, rs, cs) : 0);
+      let src = a + (<usize>((i0 + ip) * rs + (k0 + p) * cs) << 2);
+      let r = 0;
+      for (; r < valid; r++) {
+        store<f32>(o + (<usize>r << 2), load<f32>(src));
+        src += rowStep;
       }
+      for (; r < MR; r++) store<f32>(o + (<usize>r << 2), 0);
     }
   }
 }
@@ -85,12 +86,21 @@ function packB(b: usize, rs: i32, cs: i32, k0: i32, kc: i32, j0: i32, nc: i32, j
         transpose4(src + 4 * colStride, colStride, o + 16);
       }
     }
+    // The rest: an edge panel (its valid columns, then zeros), or the k-steps the fast
+    // paths left. One pointer per k-step instead of an index product and a bounds test per
+    // float: LeNet-5's first weight gradient (6×50176·50176×25, one column in its edge
+    // panel) ran 1.03–1.25× faster (2026-12-04, 1 thread, alternating processes).
+    const valid = min(NR, nc - jp);
+    const colStep = <usize>cs << 2;
     for (; p < kc; p++) {
       const o = panel + (<usize>(p * NR) << 2);
-      for (let c = 0; c < NR; c++) {
-        const j = jp + c;
-        store<f32>(o + (<usize>c << 2), j < nc ? at(b, k0 + p, j0 + j, rs, cs) : 0);
+      let src = b + (<usize>((k0 + p) * rs + (j0 + jp) * cs) << 2);
+      let c = 0;
+      for (; c < valid; c++) {
+        store<f32>(o + (<usize>c << 2), load<f32>(src));
+        src += colStep;
       }
+      for (; c < NR; c++) store<f32>(o + (<usize>c << 2), 0);
     }
   }
 }
