@@ -34,6 +34,17 @@ const DIRECT_A_COLS = 2 * NR;
  */
 export const MATMUL_SCRATCH_FLOATS: i32 = MC * KC + KC * NC + MR * NR;
 
+// One k-step of a panel: `valid` floats read `step` bytes apart from src, then zeros up
+// to the panel's `width`.
+@inline function packEdge(src: usize, step: usize, valid: i32, width: i32, dst: usize): void {
+  let q = 0;
+  for (; q < valid; q++) {
+    store<f32>(dst + (<usize>q << 2), load<f32>(src));
+    src += step;
+  }
+  for (; q < width; q++) store<f32>(dst + (<usize>q << 2), 0);
+}
+
 function packA(a: usize, rs: i32, cs: i32, i0: i32, mc: i32, k0: i32, kc: i32, dst: usize): void {
   for (let ip = 0; ip < mc; ip += MR) {
     const panel = dst + (<usize>(ip * kc) << 2);
@@ -48,13 +59,7 @@ function packA(a: usize, rs: i32, cs: i32, i0: i32, mc: i32, k0: i32, kc: i32, d
     const rowStep = <usize>rs << 2;
     for (let p = 0; p < kc; p++) {
       const o = panel + (<usize>(p * MR) << 2);
-      let src = a + (<usize>((i0 + ip) * rs + (k0 + p) * cs) << 2);
-      let r = 0;
-      for (; r < valid; r++) {
-        store<f32>(o + (<usize>r << 2), load<f32>(src));
-        src += rowStep;
-      }
-      for (; r < MR; r++) store<f32>(o + (<usize>r << 2), 0);
+      packEdge(a + (<usize>((i0 + ip) * rs + (k0 + p) * cs) << 2), rowStep, valid, MR, o);
     }
   }
 }
@@ -94,13 +99,7 @@ function packB(b: usize, rs: i32, cs: i32, k0: i32, kc: i32, j0: i32, nc: i32, j
     const colStep = <usize>cs << 2;
     for (; p < kc; p++) {
       const o = panel + (<usize>(p * NR) << 2);
-      let src = b + (<usize>((k0 + p) * rs + (j0 + jp) * cs) << 2);
-      let c = 0;
-      for (; c < valid; c++) {
-        store<f32>(o + (<usize>c << 2), load<f32>(src));
-        src += colStep;
-      }
-      for (; c < NR; c++) store<f32>(o + (<usize>c << 2), 0);
+      packEdge(b + (<usize>((k0 + p) * rs + (j0 + jp) * cs) << 2), colStep, valid, NR, o);
     }
   }
 }
