@@ -117,7 +117,9 @@ test('the mlp-2 and LeNet-5 products equal the emulation on both threads', async
   two.close();
 });
 
-test('SGD and Adam equal the scalar f32 emulation of their PyTorch order (vector body and tail)', async () => {
+// The kernels have loops specialised for the usual settings (SGD with momentum alone; Adam
+// and AdamW with β1 > 0.5 and no coupled decay) and a general loop: the cases cover both.
+test('SGD and Adam equal the scalar f32 emulation of their PyTorch order (vector body and tail, usual and general settings)', async () => {
   const be = await createCpuBackend();
   const upload = (x: Float32Array) => {
     const buf = be.alloc(x.length);
@@ -158,6 +160,7 @@ test('SGD and Adam equal the scalar f32 emulation of their PyTorch order (vector
         { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false, step: 1 },
         { lr: 1e-2, beta1: 0.3, beta2: 0.99, eps: 1e-6, weightDecay: 0.01, decoupled: true, step: 7 },
         { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4, decoupled: false, step: 3 },
+        { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.05, decoupled: true, step: 2 },
       ] satisfies AdamParams[]
     ) {
       const s = adamScalars(p);
