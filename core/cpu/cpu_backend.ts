@@ -29,9 +29,11 @@ import { WasmHeap } from './wasm_heap.ts';
 /**
  * Products below this many multiply-adds stay on one thread: handing the helper its share
  * and waiting for it costs a few microseconds while it polls (kernel_threads.ts), tens
- * when it sleeps — about what 2^20 multiply-adds take at ~30 GFLOP/s.
+ * when it sleeps. mlp-2's three 10-wide products (655k multiply-adds, ~60 µs on one
+ * thread) took 0.60–0.75× the time in training steps on two (2026-12-04, bench/profile.ts,
+ * against 2^20 before).
  */
-const THREADED_MIN_MACS = 2 ** 20;
+const THREADED_MIN_MACS = 2 ** 18;
 /**
  * Memory-bound kernels (elementwise, reductions, window copies, optimizer updates) with
  * fewer output elements than this stay on one thread, for the same reason: 2^15 floats
@@ -53,6 +55,13 @@ const LANES = 4;
  * rows and ran on one thread until columns were allowed down to two tiles.
  */
 const COLUMN_SPLIT_MIN_N = 2 * TILE_COLS;
+/**
+ * ... unless B is small (k×n floats below this) and there are rows enough to split: both
+ * threads copying B then costs little, and a row split leaves each thread's share of C
+ * contiguous, as the next elementwise kernel splits it (mlp-2's 128×10·10×512 input
+ * gradient).
+ */
+const COLUMN_SPLIT_MIN_B = 2 ** 16;
 /** Initial and maximum shared memory, in 64 KiB pages (the maximum is wasm32's 4 GiB). */
 const INITIAL_PAGES = 16;
 const MAXIMUM_PAGES = 65536;
@@ -411,7 +420,7 @@ export class CpuBackend extends CheckedBackend {
       p.n,
       this.scratch,
     ];
-    const byColumns = p.n >= COLUMN_SPLIT_MIN_N && p.n > p.m;
+    const byColumns = p.n >= COLUMN_SPLIT_MIN_N && p.n > p.m && (p.k * p.n >= COLUMN_SPLIT_MIN_B || p.m < 2 * TILE_ROWS);
     const worth = (byColumns || p.m >= 2 * TILE_ROWS) && p.batch * p.m * p.n * p.k >= THREADED_MIN_MACS;
     this.shared(
       'matmul',
