@@ -48,6 +48,12 @@ export interface MatmulParams {
   strideA?: number;
   /** Elements between consecutive batch items of B (default k·n; 0 to broadcast). */
   strideB?: number;
+  /**
+   * n floats added to every row of every batch item's C once its sum is complete: bit for
+   * bit the product followed by `binary('add')` of the bias broadcast over the rows, which
+   * is what a backend without this fused epilogue runs. May not be `out`'s buffer.
+   */
+  bias?: Buf;
 }
 
 /**

@@ -36,6 +36,7 @@ export function checkMatmul(a: Buf, b: Buf, out: Buf, p: MatmulParams): void {
   checkFits(op, 'A', a, (p.batch - 1) * strideA + p.m * p.k);
   checkFits(op, 'B', b, (p.batch - 1) * strideB + p.k * p.n);
   checkFits(op, 'out', out, p.batch * p.m * p.n);
+  if (p.bias) checkFits(op, 'bias', p.bias, p.n);
 }
 
 /** Largest element index (plus one) that a strided view of `shape` touches. */

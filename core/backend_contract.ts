@@ -126,7 +126,24 @@ export abstract class CheckedBackend implements Backend {
     checkMatmul(a, b, out, p);
     checkAlias('matmul', 'out', out, 'a', a);
     checkAlias('matmul', 'out', out, 'b', b);
-    this.runMatmul(a, b, out, p);
+    if (p.bias) {
+      checkAlias('matmul', 'out', out, 'bias', p.bias);
+      this.runMatmulBias(a, b, out, p as MatmulParams & { bias: Buf });
+    } else {
+      this.runMatmul(a, b, out, p);
+    }
+  }
+
+  /**
+   * The product with its bias epilogue as the two ops it fuses: the product, then an add
+   * of the bias broadcast over the rows, in place. A backend with a fused kernel (the
+   * CPU's) overrides this with the same bits.
+   */
+  protected runMatmulBias(a: Buf, b: Buf, out: Buf, p: MatmulParams & { bias: Buf }): void {
+    const { bias, ...product } = p;
+    this.runMatmul(a, b, out, product);
+    const rows = p.batch * p.m;
+    if (rows * p.n > 0) this.binary('add', out, bias, out, { shape: [rows, p.n], aStrides: [p.n, 1], bStrides: [0, 1] });
   }
 
   unary(op: UnaryOp, x: Buf, out: Buf, length: number, param = 0): void {

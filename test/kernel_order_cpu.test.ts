@@ -19,8 +19,20 @@ const f = Math.fround;
 /** The matmul kernel's K-block: products are summed per block from 0, blocks added in order. */
 const KC = 256;
 
-/** C = op(A)·op(B) in the kernel's documented order: no FMA, k ascending, per K-block. */
-function matmulF32(a: Float32Array, b: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean): Float32Array {
+/**
+ * C = op(A)·op(B) in the kernel's documented order: no FMA, k ascending, per K-block; then
+ * the bias, if any, added as one more f32 addition (what a broadcast add after the product gives).
+ */
+function matmulF32(
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
+  bias?: Float32Array,
+): Float32Array {
   const c = new Float32Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
@@ -34,7 +46,7 @@ function matmulF32(a: Float32Array, b: Float32Array, m: number, n: number, k: nu
         }
         total = k0 === 0 ? acc : f(total + acc);
       }
-      c[i * n + j] = total;
+      c[i * n + j] = bias ? f(total + bias[j]) : total;
     }
   }
   return c;
@@ -53,17 +65,26 @@ function runMatmul(
   k: number,
   transA: boolean,
   transB: boolean,
+  bias?: Float32Array,
 ): Float32Array {
-  const [ab, bb, out] = [be.alloc(a.length), be.alloc(b.length), be.alloc(m * n)];
+  const [ab, bb, out, biasBuf] = [be.alloc(a.length), be.alloc(b.length), be.alloc(m * n), bias ? be.alloc(n) : undefined];
   be.upload(ab, a);
   be.upload(bb, b);
-  be.matmul(ab, bb, out, { batch: 1, m, n, k, transA, transB });
+  if (biasBuf) be.upload(biasBuf, bias!);
+  be.matmul(ab, bb, out, { batch: 1, m, n, k, transA, transB, bias: biasBuf });
   const r = be.read(out);
-  [ab, bb, out].forEach((x) => be.free(x));
+  [ab, bb, out, biasBuf].forEach((x) => x && be.free(x));
   return r;
 }
 
-test('matmul equals the f32 emulation of its summation order, 1 and 2 threads, every path', async () => {
+/** A bias with a −0 among its values: the fused add must keep the sign rules of a separate one. */
+function randomBias(seed: number, n: number): Float32Array {
+  const bias = randomF32(seed, n);
+  bias[seed % n] = -0;
+  return bias;
+}
+
+test('matmul (with and without its fused bias) equals the f32 emulation of its summation order, 1 and 2 threads, every path', async () => {
   const backends = [await createCpuBackend(), await createCpuBackend({ spawnWorker: spawnKernelWorker })];
   // Dimensions around the tile (4×8), the direct-B row limit (16), the K-block (256), the
   // column-split threshold (64) and the N-block (512); plus the models' skinny shapes.
@@ -77,13 +98,13 @@ test('matmul equals the f32 emulation of its summation order, 1 and 2 threads, e
     fc.asyncProperty(shapes, fc.boolean(), fc.boolean(), fc.nat(), async ([m, n, k], transA, transB, seed) => {
       const a = randomF32(seed, m * k);
       const b = randomF32(seed + 1, k * n);
+      const bias = randomBias(seed + 2, n);
       const want = bits(matmulF32(a, b, m, n, k, transA, transB));
+      const wantBiased = bits(matmulF32(a, b, m, n, k, transA, transB, bias));
       for (const be of backends) {
-        assert.deepEqual(
-          bits(runMatmul(be, a, b, m, n, k, transA, transB)),
-          want,
-          `${m}×${k}·${k}×${n} transA=${transA} transB=${transB}, ${be.threads} thread(s)`,
-        );
+        const what = `${m}×${k}·${k}×${n} transA=${transA} transB=${transB}, ${be.threads} thread(s)`;
+        assert.deepEqual(bits(runMatmul(be, a, b, m, n, k, transA, transB)), want, what);
+        assert.deepEqual(bits(runMatmul(be, a, b, m, n, k, transA, transB, bias)), wantBiased, `${what}, bias`);
       }
     }),
     { numRuns: 60 },
@@ -108,13 +129,45 @@ test('the mlp-2 and LeNet-5 products equal the emulation on both threads', async
   ) {
     const a = randomF32(m + n, m * k);
     const b = randomF32(k + 7, k * n);
+    const bias = randomBias(m + k, n);
     assert.deepEqual(
       bits(runMatmul(two, a, b, m, n, k, transA, transB)),
       bits(matmulF32(a, b, m, n, k, transA, transB)),
       `${m}×${k}·${k}×${n}`,
     );
+    assert.deepEqual(
+      bits(runMatmul(two, a, b, m, n, k, transA, transB, bias)),
+      bits(matmulF32(a, b, m, n, k, transA, transB, bias)),
+      `${m}×${k}·${k}×${n}, bias`,
+    );
   }
   two.close();
+});
+
+test('the fused bias of an empty sum (k = 0) and of a batch is the broadcast add of the bias', async () => {
+  const be = await createCpuBackend();
+  const bias = Float32Array.from([1.5, -0, 0, -2]);
+  const out = be.alloc(12);
+  const biasBuf = be.alloc(4);
+  be.upload(biasBuf, bias);
+  const empty = be.alloc(1);
+  be.fill(out, 7);
+  be.matmul(empty, empty, out, { batch: 3, m: 1, n: 4, k: 0, transA: false, transB: false, bias: biasBuf });
+  // 0 + b: +0 for a −0 bias, as the add after an empty product gives.
+  const row = Float32Array.from(bias, (x) => 0 + x);
+  assert.deepEqual(bits(be.read(out)), bits(Float32Array.from([...row, ...row, ...row])));
+  // A batch of 2 items, each 3×4 · 4×4: the bias goes on every row of every item.
+  const [m, n, k] = [3, 4, 4];
+  const a = randomF32(5, 2 * m * k);
+  const b = randomF32(6, 2 * k * n);
+  const [ab, bb, c] = [be.alloc(a.length), be.alloc(b.length), be.alloc(2 * m * n)];
+  be.upload(ab, a);
+  be.upload(bb, b);
+  be.matmul(ab, bb, c, { batch: 2, m, n, k, transA: false, transB: false, bias: biasBuf });
+  const want = [0, 1].flatMap((t) => [
+    ...matmulF32(a.subarray(t * m * k, (t + 1) * m * k), b.subarray(t * k * n, (t + 1) * k * n), m, n, k, false, false, bias),
+  ]);
+  assert.deepEqual(bits(be.read(c)), bits(Float32Array.from(want)));
 });
 
 // The kernels have loops specialised for the usual settings (SGD with momentum alone; Adam

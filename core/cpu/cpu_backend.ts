@@ -128,6 +128,7 @@ interface KernelExports {
     colStart: number,
     colEnd: number,
     scratch: number,
+    bias: number,
   ): void;
   maddProbe(a: number, b: number, c: number): number;
   im2col(...args: WindowKernelArgs): void;
@@ -419,6 +420,7 @@ export class CpuBackend extends CheckedBackend {
       0,
       p.n,
       this.scratch,
+      p.bias ? this.ptr(p.bias, 'matmul') : 0,
     ];
     const byColumns = p.n >= COLUMN_SPLIT_MIN_N && p.n > p.m && (p.k * p.n >= COLUMN_SPLIT_MIN_B || p.m < 2 * TILE_ROWS);
     const worth = (byColumns || p.m >= 2 * TILE_ROWS) && p.batch * p.m * p.n * p.k >= THREADED_MIN_MACS;
@@ -441,6 +443,11 @@ export class CpuBackend extends CheckedBackend {
         }
         : null,
     );
+  }
+
+  /** The kernel adds the bias in its last store (core/cpu/assembly/matmul.ts). */
+  protected override runMatmulBias(a: Buf, b: Buf, out: Buf, p: MatmulParams & { bias: Buf }): void {
+    this.runMatmul(a, b, out, p);
   }
 
   protected runUnary(code: number, op: UnaryOp, x: Buf, out: Buf, length: number, param: number): void {

@@ -34,13 +34,16 @@ export function lenet5(inputShape: readonly number[], classes: number): Model {
     x = seen(p4, ag.relu(pre(p4, linear(x, ps[f2.w], ps[f2.b!]))));
     return linear(x, ps[f3.w], ps[f3.b!]);
   };
-  const first = (x: Tensor, wt: Tensor) => conv2d(imageOf(x, inputShape), wt, null, 'nchw', { kernel: 5, padding: 2 });
+  // The first layer's product; the forward passes the bias too (the product's fused
+  // epilogue: the same bits as adding it after, one pass fewer).
+  const first = (x: Tensor, wt: Tensor, bias: Tensor | null = null) =>
+    conv2d(imageOf(x, inputShape), wt, bias, 'nchw', { kernel: 5, padding: 2 });
   return b.build({
     name: 'lenet5',
     description: `LeNet-5 (conv 6@5×5 pad 2, avg-pool, conv 16@5×5, avg-pool, fc 120, 84, ${classes}; ReLU)`,
     inputShape,
     classes,
-    forward: (ps, x, o) => rest(ps, ag.add(first(x, ps[c1.w]), ps[c1.b!]), o),
+    forward: (ps, x, o) => rest(ps, first(x, ps[c1.w], ps[c1.b!]), o),
     firstLayer: { weight: c1.w, bias: c1.b, product: first },
     forwardFromFirst: (ps, z1) => rest(ps, z1),
   });

@@ -29,7 +29,10 @@ export function vggReduced(inputShape: readonly number[], classes: number, hidde
   const c2 = b.conv('3', 64, 128, 3, true, { in: p1, out: p2 });
   const f1 = b.linear('7', 128 * fh * fw, hidden, true, { in: p2, inBlock: fh * fw, out: p3 });
   const f2 = b.linear('10', hidden, classes, true, { in: p3 });
-  const first = (x: Tensor, wt: Tensor) => conv2d(imageOf(x, inputShape), wt, null, 'nchw', { kernel: 3, padding: 1 });
+  // The first layer's product; the forward passes the bias too (the product's fused
+  // epilogue: the same bits as adding it after, one pass fewer).
+  const first = (x: Tensor, wt: Tensor, bias: Tensor | null = null) =>
+    conv2d(imageOf(x, inputShape), wt, bias, 'nchw', { kernel: 3, padding: 1 });
   const rest = (ps: readonly Tensor[], z1: Tensor, o: ForwardOptions = {}) => {
     const seen = (perm: string, t: Tensor) => (o.capture?.(perm, t), t);
     const pre = (perm: string, t: Tensor) => (o.capturePre?.(perm, t), t);
@@ -44,7 +47,7 @@ export function vggReduced(inputShape: readonly number[], classes: number, hidde
     description: `reduced VGG (conv 64@3×3, max-pool, conv 128@3×3, max-pool, fc ${hidden} + dropout ${VGG_DROPOUT}, fc ${classes}; ReLU)`,
     inputShape,
     classes,
-    forward: (ps, x, o) => rest(ps, ag.add(first(x, ps[c1.w]), ps[c1.b!]), o),
+    forward: (ps, x, o) => rest(ps, first(x, ps[c1.w], ps[c1.b!]), o),
     firstLayer: { weight: c1.w, bias: c1.b, product: first },
     forwardFromFirst: (ps, z1) => rest(ps, z1),
   });

@@ -41,7 +41,10 @@ export function vitLite(inputShape: readonly number[], classes: number, width = 
   const norm = b.layerNorm('norm', width);
   const head = b.linear('head', width, classes);
   declareVitSymmetry(b, { cls, pos, patch, norm1, qkv, proj, norm, head }, width);
-  const first = (x: Tensor, wt: Tensor) => conv2d(imageOf(x, inputShape), wt, null, 'nchw', { kernel: VIT_PATCH, stride: VIT_PATCH });
+  // The first layer's product; the forward passes the bias too (the product's fused
+  // epilogue: the same bits as adding it after, one pass fewer).
+  const first = (x: Tensor, wt: Tensor, bias: Tensor | null = null) =>
+    conv2d(imageOf(x, inputShape), wt, bias, 'nchw', { kernel: VIT_PATCH, stride: VIT_PATCH });
   const rest = (ps: readonly Tensor[], z1: Tensor) => {
     const n = z1.shape[0];
     // [N, ph, pw, D] → token-major [T−1, N, D] so the class token is prepended as a row.
@@ -61,7 +64,7 @@ export function vitLite(inputShape: readonly number[], classes: number, width = 
       `ViT-lite: patch ${VIT_PATCH} embedding to ${width}, class token, one attention block (${VIT_HEADS} heads × ${VIT_HEAD_DIM}, no skip, no MLP), layer norms, linear → ${classes}`,
     inputShape,
     classes,
-    forward: (ps, x) => rest(ps, ag.add(first(x, ps[patch.w]), ps[patch.b!])),
+    forward: (ps, x) => rest(ps, first(x, ps[patch.w], ps[patch.b!])),
     firstLayer: { weight: patch.w, bias: patch.b, product: first },
     forwardFromFirst: rest,
   });

@@ -46,8 +46,8 @@ const CALLS = {
   copy: { outputs: ['dst'], inputs: ['src'], call: (be, b) => be.copy(b.src, b.dst, N) },
   matmul: {
     outputs: ['out'],
-    inputs: ['a', 'b'],
-    call: (be, b) => be.matmul(b.a, b.b, b.out, { batch: 1, m: 4, n: 4, k: 4, transA: false, transB: false }),
+    inputs: ['a', 'b', 'bias'],
+    call: (be, b) => be.matmul(b.a, b.b, b.out, { batch: 1, m: 4, n: 4, k: 4, transA: false, transB: false, bias: b.bias }),
   },
   unary: { outputs: ['out'], inputs: ['x'], call: (be, b) => be.unary('neg', b.x, b.out, N) },
   binary: {

@@ -103,6 +103,14 @@ const CASES: OpCase[] = [
     ours: ([a, b]) => ag.matmul(a, b),
     oracle: mm(3, 4, 5, false, false, 2),
   },
+  {
+    // The fused bias epilogue: a gradient for the bias too, on a batched product.
+    name: 'matmul transB with a bias, batched',
+    shapes: [[2, 3, 5], [2, 4, 5], [4]],
+    range: [-1, 1],
+    ours: ([a, b, bias]) => ag.matmul(a, b, { transB: true, bias }),
+    oracle: (xs) => mm(3, 4, 5, false, true, 2)(xs).map((v, i) => v + xs[2][i % 4]),
+  },
   // Products make the Hessian of these linear ops non-zero: x ⊙ x feeds them.
   {
     name: 'sum over axes',

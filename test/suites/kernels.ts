@@ -184,6 +184,28 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
       );
     });
 
+    test('matmul with a bias: the product plus the bias on every row of every batch item', async () => {
+      const shapes = fc.record({ batch: fc.integer({ min: 1, max: 3 }), m: dim(), n: dim(), k: fc.integer({ min: 1, max: 600 }) });
+      await fc.assert(
+        fc.asyncProperty(shapes, fc.boolean(), fc.boolean(), fc.nat(), async (s, transA, transB, seed) => {
+          const p = { ...s, transA, transB };
+          const a = randomF32(seed, s.batch * s.m * s.k);
+          const b = randomF32(seed + 1, s.batch * s.k * s.n);
+          const bias = randomF32(seed + 2, s.n, -4, 4);
+          const [ab, bb, biasBuf, out] = [upload(be, a), upload(be, b), upload(be, bias), be.alloc(s.batch * s.m * s.n)];
+          be.matmul(ab, bb, out, { ...p, bias: biasBuf });
+          const got = await read(out);
+          const product = oracle.matmul(a, b, p);
+          const want = product.map((x, i) => x + bias[i % s.n]);
+          const mag = oracle.matmul(a.map(Math.abs), b.map(Math.abs), p);
+          // The product's bound, then one more rounding for the add.
+          assertClose(got, want, (i) => gamma(s.k + 1) * (mag[i] + Math.abs(bias[i % s.n])), `matmul + bias ${JSON.stringify(p)}`);
+          [ab, bb, biasBuf, out].forEach((x) => be.free(x));
+        }),
+        { numRuns: RUNS.kernel / 2 },
+      );
+    });
+
     test('matmul: batch stride 0 broadcasts an operand', async () => {
       const [m, n, k, batch] = [5, 7, 9, 3];
       const a = randomF32(1, batch * m * k);
@@ -556,6 +578,8 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
         assert.throws(fn, (e: unknown) => e instanceof RidgelineError && e.code === 'E_SHAPE' && e.message.includes(op));
       throwsShape(() => be.matmul(a, b, out, { batch: 1, m: 2, n: 2, k: 4, transA: false, transB: false }), 'matmul');
       throwsShape(() => be.matmul(a, b, out, { batch: 2, m: 2, n: 2, k: 3, transA: false, transB: false }), 'matmul');
+      // A bias shorter than the n columns it is added to.
+      throwsShape(() => be.matmul(a, b, out, { batch: 1, m: 2, n: 2, k: 3, transA: false, transB: false, bias: be.alloc(1) }), 'bias');
       throwsShape(() => be.unary('exp', a, out, 6), 'unary(exp)');
       throwsShape(
         () => be.binary('add', a, b, out, { shape: [2, 3], aStrides: contiguousStrides([2, 3]), bStrides: [3, 1] }),

@@ -10,6 +10,9 @@
 // everywhere cost square products a quarter of their rate (more address arithmetic in
 // the inner loop). A row-major B used by at most DIRECT_B_ROWS rows of A is read in place
 // too: each element serves so few multiply-adds that copying it costs as much as using it.
+// An optional bias (one float per column) is added to each element after its last K-block,
+// as its own f32 addition: the bits of the product followed by a broadcast add, without a
+// second pass over C.
 // Deterministic: each C element sums its k products in increasing k, in f32, no FMA (the
 // default build of madd.ts; the opt-in relaxed build fuses, in the same order),
 // K-blocks added in increasing order; splitting rows or columns between threads, packing or
@@ -120,7 +123,8 @@ function packB(b: usize, rs: i32, cs: i32, k0: i32, kc: i32, j0: i32, nc: i32, j
 // matrix edge (rows past `rows` are computed and dropped); `accumulate` is false for the
 // first k-block. B rows are `bStep` bytes apart. Packed A: 4 interleaved rows at `ap`.
 function microKernelPacked(
-  ap: usize, bp: usize, bStep: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool, tile: usize,
+  ap: usize, bp: usize, bStep: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool, bias: usize,
+  tile: usize,
 ): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
@@ -144,14 +148,14 @@ function microKernelPacked(
     ap += MR << 2;
     bp += bStep;
   }
-  storeTile(c00, c01, c10, c11, c20, c21, c30, c31, c, ldc, rows, cols, accumulate, tile);
+  storeTile(c00, c01, c10, c11, c20, c21, c30, c31, c, ldc, rows, cols, accumulate, bias, tile);
 }
 
 // The same with A read in place: `a` points at A[i, k0], rows `aRow` bytes apart and
 // k-steps `aStep` apart (rows past `rows` repeat the last valid row).
 function microKernelInPlace(
   a: usize, aRow: usize, aStep: usize, bp: usize, bStep: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32,
-  accumulate: bool, tile: usize,
+  accumulate: bool, bias: usize, tile: usize,
 ): void {
   let a0 = a;
   let a1 = a + (rows > 1 ? aRow : 0);
@@ -182,15 +186,25 @@ function microKernelInPlace(
     a3 += aStep;
     bp += bStep;
   }
-  storeTile(c00, c01, c10, c11, c20, c21, c30, c31, c, ldc, rows, cols, accumulate, tile);
+  storeTile(c00, c01, c10, c11, c20, c21, c30, c31, c, ldc, rows, cols, accumulate, bias, tile);
 }
 
+// `bias` (0: none) points at the bias of the tile's first column; it is non-zero only for
+// the last K-block.
 @inline function storeTile(
   c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128,
-  c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool, tile: usize,
+  c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool, bias: usize, tile: usize,
 ): void {
   if (cols == NR) {
     const ld = <usize>ldc << 2;
+    if (bias) {
+      const blo = v128.load(bias), bhi = v128.load(bias, 16);
+      storeRowBias(c, c00, c01, accumulate, blo, bhi);
+      if (rows > 1) storeRowBias(c + ld, c10, c11, accumulate, blo, bhi);
+      if (rows > 2) storeRowBias(c + 2 * ld, c20, c21, accumulate, blo, bhi);
+      if (rows > 3) storeRowBias(c + 3 * ld, c30, c31, accumulate, blo, bhi);
+      return;
+    }
     storeRow(c, c00, c01, accumulate);
     if (rows > 1) storeRow(c + ld, c10, c11, accumulate);
     if (rows > 2) storeRow(c + 2 * ld, c20, c21, accumulate);
@@ -205,8 +219,10 @@ function microKernelInPlace(
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < cols; j++) {
       const dst = c + (<usize>(r * ldc + j) << 2);
-      const v = load<f32>(tile + (<usize>(r * NR + j) << 2));
-      store<f32>(dst, accumulate ? load<f32>(dst) + v : v);
+      let v = load<f32>(tile + (<usize>(r * NR + j) << 2));
+      if (accumulate) v = load<f32>(dst) + v;
+      if (bias) v = v + load<f32>(bias + (<usize>j << 2));
+      store<f32>(dst, v);
     }
   }
 }
@@ -220,12 +236,22 @@ function microKernelInPlace(
   v128.store(c, hi, 16);
 }
 
+// The same, then the bias added as the broadcast add would: (C + acc) + bias.
+@inline function storeRowBias(c: usize, lo: v128, hi: v128, accumulate: bool, blo: v128, bhi: v128): void {
+  if (accumulate) {
+    lo = f32x4.add(v128.load(c), lo);
+    hi = f32x4.add(v128.load(c, 16), hi);
+  }
+  v128.store(c, f32x4.add(lo, blo));
+  v128.store(c, f32x4.add(hi, bhi), 16);
+}
+
 // Rows [rowStart, rowEnd) × columns [colStart, colEnd) of C = op(A)·op(B). Splitting by
 // rows or columns changes no element's summation order, so a threaded product is
 // bit-identical to a single-threaded one.
 function matmulOne(
   a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, transA: bool, transB: bool,
-  rowStart: i32, rowEnd: i32, colStart: i32, colEnd: i32, scratch: usize,
+  rowStart: i32, rowEnd: i32, colStart: i32, colEnd: i32, scratch: usize, bias: usize,
 ): void {
   // Row/column strides of the logical m×k A and k×n B.
   const ars = transA ? 1 : k, acs = transA ? m : 1;
@@ -234,8 +260,13 @@ function matmulOne(
   const packedB = scratch + (<usize>(MC * KC) << 2);
   const tile = packedB + (<usize>(KC * NC) << 2);
   if (k == 0) {
+    // An empty sum is +0; the bias is still added to it (0 + −0 is +0, as the add gives).
     for (let i = rowStart; i < rowEnd; i++) {
-      for (let j = colStart; j < colEnd; j++) store<f32>(c + (<usize>(i * n + j) << 2), 0);
+      for (let j = colStart; j < colEnd; j++) {
+        let v: f32 = 0;
+        if (bias) v = v + load<f32>(bias + (<usize>j << 2));
+        store<f32>(c + (<usize>(i * n + j) << 2), v);
+      }
     }
     return;
   }
@@ -248,6 +279,8 @@ function matmulOne(
     const fullCols = nc - nc % NR;
     for (let k0 = 0; k0 < k; k0 += KC) {
       const kc = min(KC, k - k0);
+      // The bias goes in with the last K-block's store.
+      const lastBias: usize = bias && k0 + kc == k ? bias + (<usize>j0 << 2) : 0;
       packB(b, brs, bcs, k0, kc, j0, nc, directB ? fullCols : 0, packedB);
       for (let i0 = rowStart; i0 < rowEnd; i0 += MC) {
         const mc = min(MC, rowEnd - i0);
@@ -259,12 +292,14 @@ function matmulOne(
             const bStep: usize = inPlace ? <usize>n << 2 : NR << 2;
             const cTile = c + (<usize>((i0 + ip) * n + j0 + jp) << 2);
             const rows = min(MR, mc - ip), cols = min(NR, nc - jp);
+            const tileBias: usize = lastBias ? lastBias + (<usize>jp << 2) : 0;
             if (directA) {
               microKernelInPlace(
-                a + (<usize>((i0 + ip) * ars + k0 * acs) << 2), aRow, aStep, bp, bStep, kc, cTile, n, rows, cols, k0 > 0, tile,
+                a + (<usize>((i0 + ip) * ars + k0 * acs) << 2), aRow, aStep, bp, bStep, kc, cTile, n, rows, cols, k0 > 0, tileBias,
+                tile,
               );
             } else {
-              microKernelPacked(packedA + (<usize>(ip * kc) << 2), bp, bStep, kc, cTile, n, rows, cols, k0 > 0, tile);
+              microKernelPacked(packedA + (<usize>(ip * kc) << 2), bp, bStep, kc, cTile, n, rows, cols, k0 > 0, tileBias, tile);
             }
           }
         }
@@ -276,16 +311,17 @@ function matmulOne(
 /**
  * The batched product restricted to rows [rowStart, rowEnd) and columns [colStart,
  * colEnd) of every batch item's C; the CPU backend gives disjoint ranges to its threads.
+ * `bias` (0: none) holds n floats added to every row of every item's C.
  */
 export function matmul(
   a: usize, b: usize, c: usize, batch: i32, m: i32, n: i32, k: i32,
   transA: i32, transB: i32, strideA: i32, strideB: i32, rowStart: i32, rowEnd: i32,
-  colStart: i32, colEnd: i32, scratch: usize,
+  colStart: i32, colEnd: i32, scratch: usize, bias: usize,
 ): void {
   for (let t = 0; t < batch; t++) {
     matmulOne(
       a + (<usize>(t * strideA) << 2), b + (<usize>(t * strideB) << 2), c + (<usize>(t * m * n) << 2),
-      m, n, k, transA != 0, transB != 0, rowStart, rowEnd, colStart, colEnd, scratch,
+      m, n, k, transA != 0, transB != 0, rowStart, rowEnd, colStart, colEnd, scratch, bias,
     );
   }
 }

@@ -29,13 +29,13 @@ export function selfAttention(x: Tensor, w: AttentionWeights, heads: number): Te
         w.qkvWeight.shape,
       );
     }
-    const qkv = ag.add(ag.matmul(ag.reshape(x, [n * t, d]), w.qkvWeight, { transB: true }), w.qkvBias);
+    const qkv = ag.matmul(ag.reshape(x, [n * t, d]), w.qkvWeight, { transB: true, bias: w.qkvBias });
     // [N, T, 3, H, Dh] → [3, N, H, T, Dh]: q, k and v become contiguous thirds.
     const split = ag.reshape(ag.permute(ag.reshape(qkv, [n, t, 3, heads, headDim]), [2, 0, 3, 1, 4]), [3, n * heads, t, headDim]);
     const part = (i: number) => ag.reshape(ag.takeRows(split, i, 1), [n * heads, t, headDim]);
     const scores = ag.scale(ag.matmul(part(0), part(1), { transB: true }), 1 / Math.sqrt(headDim));
     const mixed = ag.matmul(ag.softmax(scores), part(2)); // [N·H, T, Dh]
     const merged = ag.reshape(ag.permute(ag.reshape(mixed, [n, heads, t, headDim]), [0, 2, 1, 3]), [n * t, inner]);
-    return ag.reshape(ag.add(ag.matmul(merged, w.projWeight, { transB: true }), w.projBias), [n, t, d]);
+    return ag.reshape(ag.matmul(merged, w.projWeight, { transB: true, bias: w.projBias }), [n, t, d]);
   });
 }

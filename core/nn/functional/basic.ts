@@ -5,8 +5,7 @@ import type { Tensor } from '../../tensor.ts';
 
 /** nn.Linear: x·wᵀ + b over the last axis of x [N, in]. */
 export function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
-  const y = ag.matmul(x, w, { transB: true });
-  return b ? ag.add(y, b) : y;
+  return ag.matmul(x, w, { transB: true, bias: b ?? undefined });
 }
 
 /** Input rows [N, C·H·W] (the data's CHW order) as an NCHW feature map. */

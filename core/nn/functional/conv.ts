@@ -26,8 +26,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, layout: L
     }
     const [oh, ow] = outSize(p);
     const cols = ag.reshape(unfold(x, layout, win), [p.n * oh * ow, c * kh * kw]);
-    let y = ag.matmul(cols, ag.reshape(weight, [outC, c * kh * kw]), { transB: true });
-    if (bias) y = ag.add(y, bias);
+    const y = ag.matmul(cols, ag.reshape(weight, [outC, c * kh * kw]), { transB: true, bias: bias ?? undefined });
     return ag.reshape(y, [p.n, oh, ow, outC]);
   });
 }
