@@ -32,10 +32,10 @@ const DIRECT_B_ROWS = 16;
 const DIRECT_A_COLS = 2 * NR;
 
 /**
- * Floats of scratch each thread must pass to matmul: packed panels of A and B and an edge
- * tile. Scratch is per call, never static, so two threads can run matmul at once.
+ * Floats of scratch each thread must pass to matmul: packed panels of A and B. Scratch is
+ * per call, never static, so two threads can run matmul at once.
  */
-export const MATMUL_SCRATCH_FLOATS: i32 = MC * KC + KC * NC + MR * NR;
+export const MATMUL_SCRATCH_FLOATS: i32 = MC * KC + KC * NC;
 
 // One k-step of a panel: `valid` floats read `step` bytes apart from src, then zeros up
 // to the panel's `width`.
@@ -123,8 +123,7 @@ function packB(b: usize, rs: i32, cs: i32, k0: i32, kc: i32, j0: i32, nc: i32, j
 // matrix edge (rows past `rows` are computed and dropped); `accumulate` is false for the
 // first k-block. B rows are `bStep` bytes apart. Packed A: 4 interleaved rows at `ap`.
 function microKernelPacked(
-  ap: usize, bp: usize, bStep: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool, bias: usize,
-  tile: usize,
+  ap: usize, bp: usize, bStep: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool,
 ): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
@@ -148,14 +147,14 @@ function microKernelPacked(
     ap += MR << 2;
     bp += bStep;
   }
-  storeTile(c00, c01, c10, c11, c20, c21, c30, c31, c, ldc, rows, cols, accumulate, bias, tile);
+  storeTile(c00, c01, c10, c11, c20, c21, c30, c31, c, ldc, rows, cols, accumulate);
 }
 
 // The same with A read in place: `a` points at A[i, k0], rows `aRow` bytes apart and
 // k-steps `aStep` apart (rows past `rows` repeat the last valid row).
 function microKernelInPlace(
   a: usize, aRow: usize, aStep: usize, bp: usize, bStep: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32,
-  accumulate: bool, bias: usize, tile: usize,
+  accumulate: bool,
 ): void {
   let a0 = a;
   let a1 = a + (rows > 1 ? aRow : 0);
@@ -186,44 +185,73 @@ function microKernelInPlace(
     a3 += aStep;
     bp += bStep;
   }
-  storeTile(c00, c01, c10, c11, c20, c21, c30, c31, c, ldc, rows, cols, accumulate, bias, tile);
+  storeTile(c00, c01, c10, c11, c20, c21, c30, c31, c, ldc, rows, cols, accumulate);
 }
 
-// `bias` (0: none) points at the bias of the tile's first column; it is non-zero only for
-// the last K-block.
 @inline function storeTile(
   c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128,
-  c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool, bias: usize, tile: usize,
+  c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool,
 ): void {
+  const ld = <usize>ldc << 2;
   if (cols == NR) {
-    const ld = <usize>ldc << 2;
-    if (bias) {
-      const blo = v128.load(bias), bhi = v128.load(bias, 16);
-      storeRowBias(c, c00, c01, accumulate, blo, bhi);
-      if (rows > 1) storeRowBias(c + ld, c10, c11, accumulate, blo, bhi);
-      if (rows > 2) storeRowBias(c + 2 * ld, c20, c21, accumulate, blo, bhi);
-      if (rows > 3) storeRowBias(c + 3 * ld, c30, c31, accumulate, blo, bhi);
-      return;
-    }
     storeRow(c, c00, c01, accumulate);
     if (rows > 1) storeRow(c + ld, c10, c11, accumulate);
     if (rows > 2) storeRow(c + 2 * ld, c20, c21, accumulate);
     if (rows > 3) storeRow(c + 3 * ld, c30, c31, accumulate);
     return;
   }
-  // Edge tile: spill to the scratch tile and copy the valid part.
-  v128.store(tile, c00); v128.store(tile, c01, 16);
-  v128.store(tile, c10, 32); v128.store(tile, c11, 48);
-  v128.store(tile, c20, 64); v128.store(tile, c21, 80);
-  v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+  // Edge tile (1–7 columns): each row as one or two partial vectors, with the same per-lane
+  // adds; the lanes past the edge are computed and never stored. (Spilling the tile and
+  // copying floats one at a time took ~40 % of LeNet-5's first convolution, n = 6, k = 25.)
+  const loCols = min(cols, 4), hiCols = cols - loCols;
+  storeRowPartial(c, c00, c01, loCols, hiCols, accumulate);
+  if (rows > 1) storeRowPartial(c + ld, c10, c11, loCols, hiCols, accumulate);
+  if (rows > 2) storeRowPartial(c + 2 * ld, c20, c21, loCols, hiCols, accumulate);
+  if (rows > 3) storeRowPartial(c + 3 * ld, c30, c31, loCols, hiCols, accumulate);
+}
+
+// The bias epilogue: C = C + bias on a stored tile (still in L1), after its last K-block.
+// A pass of its own rather than a parameter of the micro-kernels: one more value live
+// across their loop made mlp-2's 10-wide products 5–20 % slower (V8's register allocation).
+function addBiasToTile(c: usize, ldc: i32, rows: i32, cols: i32, bias: usize): void {
+  const ld = <usize>ldc << 2;
+  const loCols = min(cols, 4), hiCols = cols - loCols;
+  const blo = loadPartial(bias, loCols);
+  const bhi = hiCols > 0 ? loadPartial(bias + 16, hiCols) : f32x4.splat(0);
   for (let r = 0; r < rows; r++) {
-    for (let j = 0; j < cols; j++) {
-      const dst = c + (<usize>(r * ldc + j) << 2);
-      let v = load<f32>(tile + (<usize>(r * NR + j) << 2));
-      if (accumulate) v = load<f32>(dst) + v;
-      if (bias) v = v + load<f32>(bias + (<usize>j << 2));
-      store<f32>(dst, v);
-    }
+    const row = c + <usize>r * ld;
+    storePartial(row, f32x4.add(loadPartial(row, loCols), blo), loCols);
+    if (hiCols > 0) storePartial(row + 16, f32x4.add(loadPartial(row + 16, hiCols), bhi), hiCols);
+  }
+}
+
+// The first `count` (1–4) floats at ptr, zeros after; never reads past them.
+@inline function loadPartial(ptr: usize, count: i32): v128 {
+  if (count == 4) return v128.load(ptr);
+  if (count == 1) return v128.load32_zero(ptr);
+  const two = v128.load64_zero(ptr);
+  return count == 3 ? v128.load32_lane(ptr, two, 2, 8) : two;
+}
+
+// Stores the first `count` (1–4) lanes of v at ptr.
+@inline function storePartial(ptr: usize, v: v128, count: i32): void {
+  if (count == 4) {
+    v128.store(ptr, v);
+  } else if (count == 1) {
+    v128.store32_lane(ptr, v, 0);
+  } else {
+    v128.store64_lane(ptr, v, 0);
+    if (count == 3) v128.store32_lane(ptr, v, 2, 8);
+  }
+}
+
+// One row of an edge tile: `loCols` (1–4) columns from lo, then `hiCols` (0–3) from hi.
+@inline function storeRowPartial(c: usize, lo: v128, hi: v128, loCols: i32, hiCols: i32, accumulate: bool): void {
+  if (accumulate) lo = f32x4.add(loadPartial(c, loCols), lo);
+  storePartial(c, lo, loCols);
+  if (hiCols > 0) {
+    if (accumulate) hi = f32x4.add(loadPartial(c + 16, hiCols), hi);
+    storePartial(c + 16, hi, hiCols);
   }
 }
 
@@ -234,16 +262,6 @@ function microKernelInPlace(
   }
   v128.store(c, lo);
   v128.store(c, hi, 16);
-}
-
-// The same, then the bias added as the broadcast add would: (C + acc) + bias.
-@inline function storeRowBias(c: usize, lo: v128, hi: v128, accumulate: bool, blo: v128, bhi: v128): void {
-  if (accumulate) {
-    lo = f32x4.add(v128.load(c), lo);
-    hi = f32x4.add(v128.load(c, 16), hi);
-  }
-  v128.store(c, f32x4.add(lo, blo));
-  v128.store(c, f32x4.add(hi, bhi), 16);
 }
 
 // Rows [rowStart, rowEnd) × columns [colStart, colEnd) of C = op(A)·op(B). Splitting by
@@ -258,7 +276,6 @@ function matmulOne(
   const brs = transB ? 1 : n, bcs = transB ? k : 1;
   const packedA = scratch;
   const packedB = scratch + (<usize>(MC * KC) << 2);
-  const tile = packedB + (<usize>(KC * NC) << 2);
   if (k == 0) {
     // An empty sum is +0; the bias is still added to it (0 + −0 is +0, as the add gives).
     for (let i = rowStart; i < rowEnd; i++) {
@@ -279,7 +296,7 @@ function matmulOne(
     const fullCols = nc - nc % NR;
     for (let k0 = 0; k0 < k; k0 += KC) {
       const kc = min(KC, k - k0);
-      // The bias goes in with the last K-block's store.
+      // The bias goes on each tile after the last K-block's store.
       const lastBias: usize = bias && k0 + kc == k ? bias + (<usize>j0 << 2) : 0;
       packB(b, brs, bcs, k0, kc, j0, nc, directB ? fullCols : 0, packedB);
       for (let i0 = rowStart; i0 < rowEnd; i0 += MC) {
@@ -292,15 +309,14 @@ function matmulOne(
             const bStep: usize = inPlace ? <usize>n << 2 : NR << 2;
             const cTile = c + (<usize>((i0 + ip) * n + j0 + jp) << 2);
             const rows = min(MR, mc - ip), cols = min(NR, nc - jp);
-            const tileBias: usize = lastBias ? lastBias + (<usize>jp << 2) : 0;
             if (directA) {
               microKernelInPlace(
-                a + (<usize>((i0 + ip) * ars + k0 * acs) << 2), aRow, aStep, bp, bStep, kc, cTile, n, rows, cols, k0 > 0, tileBias,
-                tile,
+                a + (<usize>((i0 + ip) * ars + k0 * acs) << 2), aRow, aStep, bp, bStep, kc, cTile, n, rows, cols, k0 > 0,
               );
             } else {
-              microKernelPacked(packedA + (<usize>(ip * kc) << 2), bp, bStep, kc, cTile, n, rows, cols, k0 > 0, tileBias, tile);
+              microKernelPacked(packedA + (<usize>(ip * kc) << 2), bp, bStep, kc, cTile, n, rows, cols, k0 > 0);
             }
+            if (lastBias) addBiasToTile(cTile, n, rows, cols, lastBias + (<usize>jp << 2));
           }
         }
       }
