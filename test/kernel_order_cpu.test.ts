@@ -170,6 +170,58 @@ test('the fused bias of an empty sum (k = 0) and of a batch is the broadcast add
   assert.deepEqual(bits(be.read(c)), bits(Float32Array.from(want)));
 });
 
+/**
+ * reduce's documented order: over a contiguous span (inner = 1) four lane sums of every
+ * fourth element, combined (l0 ∘ l1) ∘ (l2 ∘ l3), then the tail in order; with inner > 1,
+ * each output combines row 0, then each following row in turn.
+ */
+function reduceF32(op: 'sum' | 'max', x: Float32Array, outer: number, size: number, inner: number): Float32Array {
+  const combine = (a: number, b: number) => (op === 'sum' ? f(a + b) : Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b));
+  const out = new Float32Array(outer * inner);
+  for (let o = 0; o < outer; o++) {
+    const base = o * size * inner;
+    if (inner === 1) {
+      // The lanes start from the op's identity (0 or −∞), then take every element.
+      const lanes = new Array<number>(4).fill(op === 'sum' ? 0 : -Infinity);
+      const whole = size - (size % 4);
+      for (let i = 0; i < whole; i += 4) for (let l = 0; l < 4; l++) lanes[l] = combine(lanes[l], x[base + i + l]);
+      let r = combine(combine(lanes[0], lanes[1]), combine(lanes[2], lanes[3]));
+      for (let i = whole; i < size; i++) r = combine(r, x[base + i]);
+      out[o] = r;
+      continue;
+    }
+    for (let j = 0; j < inner; j++) {
+      let r = x[base + j];
+      for (let s = 1; s < size; s++) r = combine(r, x[base + s * inner + j]);
+      out[o * inner + j] = r;
+    }
+  }
+  return out;
+}
+
+test('reduce (sum, max) equals the f32 emulation of its order, every row width (register blocks, partial vectors)', async () => {
+  const be = await createCpuBackend();
+  await fc.assert(
+    fc.property(
+      fc.constantFrom('sum' as const, 'max' as const),
+      fc.integer({ min: 1, max: 3 }),
+      fc.integer({ min: 1, max: 40 }),
+      fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constantFrom(6, 10, 16, 17, 120, 512)),
+      fc.nat(),
+      (op, outer, size, inner, seed) => {
+        const x = randomF32(seed, outer * size * inner, -3, 3);
+        x[seed % x.length] = -0;
+        const [xb, out] = [be.alloc(x.length), be.alloc(outer * inner)];
+        be.upload(xb, x);
+        be.reduce(op, xb, out, { outer, size, inner });
+        assert.deepEqual(bits(be.read(out)), bits(reduceF32(op, x, outer, size, inner)), `${op} [${outer}, ${size}, ${inner}]`);
+        [xb, out].forEach((b) => be.free(b));
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
 // The kernels have loops specialised for the usual settings (SGD with momentum alone; Adam
 // and AdamW with β1 > 0.5 and no coupled decay) and a general loop: the cases cover both.
 test('SGD and Adam equal the scalar f32 emulation of their PyTorch order (vector body and tail, usual and general settings)', async () => {

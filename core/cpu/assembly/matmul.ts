@@ -19,6 +19,7 @@
 // not, changes no element's operation order, so every path gives the same bits
 // (test/kernel_order_cpu.test.ts).
 
+import { loadPartial, storePartial } from './lanes';
 import { madd } from './madd';
 
 const MR = 4;
@@ -231,26 +232,6 @@ function addBiasToTile(c: usize, ldc: i32, rows: i32, cols: i32, bias: usize): v
     const row = c + <usize>r * ld;
     storePartial(row, f32x4.add(loadPartial(row, loCols), blo), loCols);
     if (hiCols > 0) storePartial(row + 16, f32x4.add(loadPartial(row + 16, hiCols), bhi), hiCols);
-  }
-}
-
-// The first `count` (1–4) floats at ptr, zeros after; never reads past them.
-@inline function loadPartial(ptr: usize, count: i32): v128 {
-  if (count == 4) return v128.load(ptr);
-  if (count == 1) return v128.load32_zero(ptr);
-  const two = v128.load64_zero(ptr);
-  return count == 3 ? v128.load32_lane(ptr, two, 2, 8) : two;
-}
-
-// Stores the first `count` (1–4) lanes of v at ptr.
-@inline function storePartial(ptr: usize, v: v128, count: i32): void {
-  if (count == 4) {
-    v128.store(ptr, v);
-  } else if (count == 1) {
-    v128.store32_lane(ptr, v, 0);
-  } else {
-    v128.store64_lane(ptr, v, 0);
-    if (count == 3) v128.store32_lane(ptr, v, 2, 8);
   }
 }
 
