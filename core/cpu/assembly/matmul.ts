@@ -144,7 +144,8 @@ function microKernelPacked(
   // the counter, pointer bumps and a stack check on every back-edge. Unrolled by two, its
   // scheduler hoists both steps' loads and spills accumulators (0.70× the rate, 2026-12-04,
   // seen with --print-wasm-code).
-  for (let p = 0; p < kc; p++) {
+  const apEnd = ap + (<usize>kc << 4);
+  while (ap < apEnd) {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
     let a = v128.load32_splat(ap);
