@@ -15,7 +15,10 @@ export interface BatchSource {
   real: boolean;
   /** Full batches per epoch (floor(60 000 / batch), the loader's drop_last epoch). */
   stepsPerEpoch: number;
-  /** The batch of global step s: batch × 784 inputs, batch class labels (as floats). */
+  /**
+   * The batch of global step s: batch × 784 inputs, batch class labels (as floats), valid
+   * until the next call (the arrays are refilled).
+   */
   at: (s: number) => { x: Float32Array; y: Float32Array };
 }
 
@@ -29,11 +32,14 @@ export async function fashionBatches(batch: number, fallback = true): Promise<Ba
   try {
     const data = await loadDataset('fashion-mnist', nodeFileStore());
     const loader = new BatchLoader(data.train, data.inputShape, { batchSize: batch, orderSeed: 0 });
+    // Every consumer copies a batch before asking for the next (an upload, np.array), so
+    // one pair of arrays is refilled, as the trainer does (core/train/trainer.ts).
+    const staging = { x: new Float32Array(batch * FEATURES), y: new Float32Array(batch) };
     return {
       source: 'Fashion-MNIST (train split, standardized, order seed 0)',
       real: true,
       stepsPerEpoch: loader.stepsPerEpoch,
-      at: (s) => loader.batchAt(s),
+      at: (s) => (loader.batchInto(s, staging), staging),
     };
   } catch (e) {
     reason = (e as Error).message;

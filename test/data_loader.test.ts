@@ -76,6 +76,25 @@ test('batches gather the rows and targets of their indices', () => {
   }
 });
 
+test("batchInto refills one pair of arrays with batchAt's values, augmented or not; wrong sizes are refused", () => {
+  const split = { x: randomF32(5, 50 * 12), y: randomF32(6, 50), n: 50 };
+  for (const augment of [undefined, { seed: 3, maxShift: 1, flip: true }]) {
+    const loader = new BatchLoader(split, [3, 2, 2], { batchSize: 8, orderSeed: 21, augment });
+    const out = { x: new Float32Array(8 * 12), y: new Float32Array(8) };
+    // Steps across an epoch boundary (6 steps per epoch) and back.
+    for (const step of [0, 1, 5, 6, 13, 2]) {
+      loader.batchInto(step, out);
+      const want = loader.batchAt(step);
+      assert.deepEqual(out.x, want.x, `x at step ${step}`);
+      assert.deepEqual(out.y, want.y, `y at step ${step}`);
+    }
+    assert.throws(
+      () => loader.batchInto(0, { x: new Float32Array(8 * 12 - 1), y: new Float32Array(8) }),
+      ridgelineError('E_ARG', 'batchInto'),
+    );
+  }
+});
+
 test('each epoch visits every example once; drop_last skips n mod batch of them', () => {
   fc.assert(
     fc.property(loaderCase, fc.nat(5), ({ n, batch, seed }, epoch) => {

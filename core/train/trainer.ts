@@ -21,6 +21,8 @@ export interface BatchSource {
   /** The data-order seed; it also seeds dropout masks, so a child's SGD noise is all its own. */
   readonly orderSeed?: number;
   batchAt(step: number): { x: Float32Array; y: Float32Array; size: number };
+  /** Optional: `batchAt`'s x and y written into the arrays of an earlier batch of this source. */
+  batchInto?(step: number, out: { x: Float32Array; y: Float32Array }): void;
 }
 
 export interface TrainHooks {
@@ -140,8 +142,17 @@ export async function trainSteps(
   };
   try {
     if (checkNorms) writeWeightNorm(trainableParams, history, START_NORM);
+    // The first batch's arrays are reused for the next ones when the source can refill
+    // them: each batch is uploaded before the next is gathered.
+    let staging: { x: Float32Array; y: Float32Array; size: number } | null = null;
     while (state.step < toStep) {
-      const batch = source.batchAt(state.step);
+      let batch: { x: Float32Array; y: Float32Array; size: number };
+      if (staging && source.batchInto) {
+        source.batchInto(state.step, staging);
+        batch = staging;
+      } else {
+        batch = staging = source.batchAt(state.step);
+      }
       const lr = learningRate(config.schedule, state.step);
       tidy(() => {
         const x = fromArray(backend, batch.x, [batch.size, source.features]);
