@@ -25,8 +25,16 @@ import { REDUCE_MAX, REDUCE_SUM } from './ops.gen';
   return m;
 }
 
-// One step of each op, vector and over a contiguous row. Every op is named, so an op added
-// to REDUCE_OPS without a case here gives NaN instead of another op's result.
+// One step of each op, scalar, vector and over a contiguous row. Every op is named, so an
+// op added to REDUCE_OPS without a case here gives NaN instead of another op's result.
+@inline function combine(op: i32, a: f32, b: f32): f32 {
+  switch (op) {
+    case REDUCE_SUM: return a + b;
+    case REDUCE_MAX: return max<f32>(a, b);
+    default: return NaN;
+  }
+}
+
 @inline function combineVector(op: i32, a: v128, b: v128): v128 {
   switch (op) {
     case REDUCE_SUM: return f32x4.add(a, b);
@@ -51,18 +59,53 @@ import { REDUCE_MAX, REDUCE_SUM } from './ops.gen';
     }
     return;
   }
-  // inner > 1: blocks of up to 16 outputs (four vectors) keep their running results in
-  // registers down all `size` rows, the last vector of the last block partial. Each output
-  // still combines row 0, then each row in turn. Going through `out` once per row instead
-  // made the bias gradient of LeNet-5's first convolution (100352 rows of 6) 4× slower.
-  reduceBlocks(op, x, out, outer, size, inner);
+  // 1 < inner ≤ 16: each row is one block of up to four vectors, kept in registers down
+  // all the rows (the last vector partial); through `out` once per row, the bias gradient
+  // of LeNet-5's first convolution (100352 rows of 6) took 3–4× as long.
+  if (inner <= BLOCK) {
+    reduceBlocks(op, x, out, outer, size, inner);
+    return;
+  }
+  reduceWide(op, x, out, outer, size, inner);
 }
 
-/** Outputs per register block of a reduction over rows. */
+// Wider rows stream through, accumulated into `out` (in L1) one row at a time: blocks of
+// columns running down a wide matrix (6400×648, 16 MB) read it 1.8–3× slower. A function
+// of its own: sharing one body with the other loops made this loop 1.3–1.4× slower
+// (V8's register allocation, 2026-12-04).
+function reduceWide(op: i32, x: usize, out: usize, outer: i32, size: i32, inner: i32): void {
+  switch (op) {
+    case REDUCE_SUM: wideRows(REDUCE_SUM, x, out, outer, size, inner); break;
+    case REDUCE_MAX: wideRows(REDUCE_MAX, x, out, outer, size, inner); break;
+    default: wideRows(-1, x, out, outer, size, inner);
+  }
+}
+
+@inline function wideRows(op: i32, x: usize, out: usize, outer: i32, size: i32, inner: i32): void {
+  for (let o = 0; o < outer; o++) {
+    const dst = out + (<usize>(o * inner) << 2);
+    const src = x + (<usize>(o * size * inner) << 2);
+    memory.copy(dst, src, <usize>inner << 2);
+    for (let s = 1; s < size; s++) {
+      const row = src + (<usize>(s * inner) << 2);
+      let i = 0;
+      for (; i + 4 <= inner; i += 4) {
+        const o4 = <usize>i << 2;
+        v128.store(dst + o4, combineVector(op, v128.load(dst + o4), v128.load(row + o4)));
+      }
+      for (; i < inner; i++) {
+        const o1 = <usize>i << 2;
+        store<f32>(dst + o1, combine(op, load<f32>(dst + o1), load<f32>(row + o1)));
+      }
+    }
+  }
+}
+
+/** Outputs per register block: rows up to this wide keep their running results in registers. */
 const BLOCK = 16;
 
-// Its own function, so that its loops (one per op and block width) do not share a body
-// with the contiguous-row reductions above.
+// Its own function, so that its loops (one per op and vector count) do not share a body
+// with the loops above.
 function reduceBlocks(op: i32, x: usize, out: usize, outer: i32, size: i32, inner: i32): void {
   switch (op) {
     case REDUCE_SUM: blockLoops(REDUCE_SUM, x, out, outer, size, inner); break;
@@ -71,53 +114,44 @@ function reduceBlocks(op: i32, x: usize, out: usize, outer: i32, size: i32, inne
   }
 }
 
-// Whole blocks of 16, then the last block (1–16 outputs) with its own vector count.
+// One loop per vector count (1–4), for one op (constant after inlining).
 @inline function blockLoops(op: i32, x: usize, out: usize, outer: i32, size: i32, inner: i32): void {
-  const rowBytes = <usize>inner << 2;
-  const rest = inner % BLOCK;
-  const whole = inner - rest;
-  const vectors = (rest + 3) >> 2;
-  const last = rest - 4 * (vectors - 1);
-  for (let o = 0; o < outer; o++) {
-    const src = x + <usize>o * <usize>size * rowBytes;
-    const dst = out + <usize>o * rowBytes;
-    for (let c = 0; c < whole; c += BLOCK) {
-      const at = <usize>c << 2;
-      blockRows(op, src + at, dst + at, size, rowBytes, 4, 4);
-    }
-    if (rest == 0) continue;
-    const at = <usize>whole << 2;
-    switch (vectors) {
-      case 1: blockRows(op, src + at, dst + at, size, rowBytes, 1, last); break;
-      case 2: blockRows(op, src + at, dst + at, size, rowBytes, 2, last); break;
-      case 3: blockRows(op, src + at, dst + at, size, rowBytes, 3, last); break;
-      default: blockRows(op, src + at, dst + at, size, rowBytes, 4, last);
-    }
+  const vectors = (inner + 3) >> 2;
+  const last = inner - 4 * (vectors - 1);
+  switch (vectors) {
+    case 1: blockRows(op, x, out, outer, size, inner, 1, last); break;
+    case 2: blockRows(op, x, out, outer, size, inner, 2, last); break;
+    case 3: blockRows(op, x, out, outer, size, inner, 3, last); break;
+    default: blockRows(op, x, out, outer, size, inner, 4, last);
   }
 }
 
-// One block: `vectors` (a constant after inlining) vectors per row, `rowBytes` apart down
-// the rows; all but the last vector whole, the last `last` floats wide.
-@inline function blockRows(op: i32, src: usize, dst: usize, size: i32, rowBytes: usize, vectors: i32, last: i32): void {
-  let row = src;
-  let a0 = vectors == 1 ? loadPartial(row, last) : v128.load(row);
-  let a1 = vectors == 2 ? loadPartial(row + 16, last) : vectors > 2 ? v128.load(row, 16) : f32x4.splat(0);
-  let a2 = vectors == 3 ? loadPartial(row + 32, last) : vectors > 3 ? v128.load(row, 32) : f32x4.splat(0);
-  let a3 = vectors == 4 ? loadPartial(row + 48, last) : f32x4.splat(0);
-  for (let s = 1; s < size; s++) {
-    row += rowBytes;
-    if (vectors == 1) a0 = combineVector(op, a0, loadPartial(row, last));
-    else a0 = combineVector(op, a0, v128.load(row));
-    if (vectors == 2) a1 = combineVector(op, a1, loadPartial(row + 16, last));
-    else if (vectors > 2) a1 = combineVector(op, a1, v128.load(row, 16));
-    if (vectors == 3) a2 = combineVector(op, a2, loadPartial(row + 32, last));
-    else if (vectors > 3) a2 = combineVector(op, a2, v128.load(row, 32));
-    if (vectors == 4) a3 = combineVector(op, a3, loadPartial(row + 48, last));
+// Each output combines row 0, then each row in turn; `vectors` (a constant after inlining)
+// per row, all but the last whole, the last `last` floats wide.
+@inline function blockRows(op: i32, x: usize, out: usize, outer: i32, size: i32, inner: i32, vectors: i32, last: i32): void {
+  const rowBytes = <usize>inner << 2;
+  for (let o = 0; o < outer; o++) {
+    let row = x + <usize>o * <usize>size * rowBytes;
+    let a0 = vectors == 1 ? loadPartial(row, last) : v128.load(row);
+    let a1 = vectors == 2 ? loadPartial(row + 16, last) : vectors > 2 ? v128.load(row, 16) : f32x4.splat(0);
+    let a2 = vectors == 3 ? loadPartial(row + 32, last) : vectors > 3 ? v128.load(row, 32) : f32x4.splat(0);
+    let a3 = vectors == 4 ? loadPartial(row + 48, last) : f32x4.splat(0);
+    for (let s = 1; s < size; s++) {
+      row += rowBytes;
+      if (vectors == 1) a0 = combineVector(op, a0, loadPartial(row, last));
+      else a0 = combineVector(op, a0, v128.load(row));
+      if (vectors == 2) a1 = combineVector(op, a1, loadPartial(row + 16, last));
+      else if (vectors > 2) a1 = combineVector(op, a1, v128.load(row, 16));
+      if (vectors == 3) a2 = combineVector(op, a2, loadPartial(row + 32, last));
+      else if (vectors > 3) a2 = combineVector(op, a2, v128.load(row, 32));
+      if (vectors == 4) a3 = combineVector(op, a3, loadPartial(row + 48, last));
+    }
+    const dst = out + <usize>o * rowBytes;
+    storePartial(dst, a0, vectors == 1 ? last : 4);
+    if (vectors > 1) storePartial(dst + 16, a1, vectors == 2 ? last : 4);
+    if (vectors > 2) storePartial(dst + 32, a2, vectors == 3 ? last : 4);
+    if (vectors > 3) storePartial(dst + 48, a3, last);
   }
-  storePartial(dst, a0, vectors == 1 ? last : 4);
-  if (vectors > 1) storePartial(dst + 16, a1, vectors == 2 ? last : 4);
-  if (vectors > 2) storePartial(dst + 32, a2, vectors == 3 ? last : 4);
-  if (vectors > 3) storePartial(dst + 48, a3, last);
 }
 
 export function reduce(op: i32, x: usize, out: usize, outer: i32, size: i32, inner: i32): void {
