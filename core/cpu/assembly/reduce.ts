@@ -118,12 +118,10 @@ function reduceBlocks(op: i32, x: usize, out: usize, outer: i32, size: i32, inne
 @inline function blockLoops(op: i32, x: usize, out: usize, outer: i32, size: i32, inner: i32): void {
   const vectors = (inner + 3) >> 2;
   const last = inner - 4 * (vectors - 1);
-  switch (vectors) {
-    case 1: blockRows(op, x, out, outer, size, inner, 1, last); break;
-    case 2: blockRows(op, x, out, outer, size, inner, 2, last); break;
-    case 3: blockRows(op, x, out, outer, size, inner, 3, last); break;
-    default: blockRows(op, x, out, outer, size, inner, 4, last);
-  }
+  if (vectors == 1) blockRows(op, x, out, outer, size, inner, 1, last);
+  else if (vectors == 2) blockRows(op, x, out, outer, size, inner, 2, last);
+  else if (vectors == 3) blockRows(op, x, out, outer, size, inner, 3, last);
+  else blockRows(op, x, out, outer, size, inner, 4, last);
 }
 
 // Each output combines row 0, then each row in turn; `vectors` (a constant after inlining)
