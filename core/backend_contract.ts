@@ -135,15 +135,22 @@ export abstract class CheckedBackend implements Backend {
   }
 
   /**
-   * The product with its bias epilogue as the two ops it fuses: the product, then an add
-   * of the bias broadcast over the rows, in place. A backend with a fused kernel (the
-   * CPU's) overrides this with the same bits.
+   * The product with its bias epilogue as the two ops it fuses: the product into a
+   * temporary, then an add of the bias broadcast over the rows (what autograd ran before
+   * the epilogue existed; not in place, which WebGPU would pay for with a copy). A backend
+   * with a fused kernel (the CPU's) overrides this with the same bits.
    */
   protected runMatmulBias(a: Buf, b: Buf, out: Buf, p: MatmulParams & { bias: Buf }): void {
     const { bias, ...product } = p;
-    this.runMatmul(a, b, out, product);
     const rows = p.batch * p.m;
-    if (rows * p.n > 0) this.binary('add', out, bias, out, { shape: [rows, p.n], aStrides: [p.n, 1], bStrides: [0, 1] });
+    if (rows * p.n === 0) return;
+    const prod = this.alloc(rows * p.n);
+    try {
+      this.runMatmul(a, b, prod, product);
+      this.binary('add', prod, bias, out, { shape: [rows, p.n], aStrides: [p.n, 1], bStrides: [0, 1] });
+    } finally {
+      this.free(prod);
+    }
   }
 
   unary(op: UnaryOp, x: Buf, out: Buf, length: number, param = 0): void {
