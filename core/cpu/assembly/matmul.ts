@@ -31,12 +31,21 @@ const NC = 512;
 const DIRECT_B_ROWS = 16;
 /** Products at most this wide read A in place instead of packing it. */
 const DIRECT_A_COLS = 2 * NR;
+/**
+ * Column ranges at least this wide also copy each packed A value into a whole vector: the
+ * micro-kernel then loads it with its offset folded into the instruction, where a splat
+ * load's offset costs V8 an extra address computation (2 of the ~32 instructions of a
+ * k-step). 1024² and mlp-2's large products took 0.94–0.96× the time; over fewer columns
+ * the 4× copy costs more than it saves (LeNet-5's 150- and 25-wide weight gradients
+ * 1.15–1.18×). (2026-12-04.)
+ */
+const BROADCAST_A_COLS = 256;
 
 /**
- * Floats of scratch each thread must pass to matmul: packed panels of A and B. Scratch is
- * per call, never static, so two threads can run matmul at once.
+ * Floats of scratch each thread must pass to matmul: packed panels of A and B, and A's
+ * broadcast copy. Scratch is per call, never static, so two threads can run matmul at once.
  */
-export const MATMUL_SCRATCH_FLOATS: i32 = MC * KC + KC * NC;
+export const MATMUL_SCRATCH_FLOATS: i32 = MC * KC + KC * NC + MR * MC * KC;
 
 // One k-step of a panel: `valid` floats read `step` bytes apart from src, then zeros up
 // to the panel's `width`.
@@ -74,6 +83,11 @@ function packA(a: usize, rs: i32, cs: i32, i0: i32, mc: i32, k0: i32, kc: i32, d
       packEdge(a + (<usize>((i0 + ip) * rs + (k0 + p) * cs) << 2), rowStep, valid, MR, o);
     }
   }
+}
+
+// Each of the `count` floats of packed A at src as a whole vector at dst.
+function broadcastPanels(src: usize, count: i32, dst: usize): void {
+  for (let q = 0; q < count; q++) v128.store(dst + (<usize>q << 4), v128.load32_splat(src + (<usize>q << 2)));
 }
 
 // Packs columns [jFrom, nc) of the KC-block (panels of NR, zero-padded at the edge).
@@ -135,6 +149,20 @@ function packB(b: usize, rs: i32, cs: i32, k0: i32, kc: i32, j0: i32, nc: i32, j
 function microKernelPacked(
   ap: usize, bp: usize, bStep: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool,
 ): void {
+  packedKernel(ap, bp, bStep, kc, c, ldc, rows, cols, accumulate, false);
+}
+
+// The same with each A value stored as a whole vector (16 bytes; see BROADCAST_A_COLS).
+function microKernelBroadcastA(
+  ap: usize, bp: usize, bStep: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool,
+): void {
+  packedKernel(ap, bp, bStep, kc, c, ldc, rows, cols, accumulate, true);
+}
+
+@inline function packedKernel(
+  ap: usize, bp: usize, bStep: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool,
+  broadcastA: bool,
+): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -145,23 +173,24 @@ function microKernelPacked(
   // looping on an end pointer instead of a counter (one add fewer) made products 8 % faster.
   // Unrolled by two, V8's scheduler hoists both steps' loads and spills accumulators (0.70×
   // the rate). (2026-12-04, seen with --print-wasm-code.)
-  const apEnd = ap + (<usize>kc << 4);
+  const aStep: usize = broadcastA ? MR << 4 : MR << 2;
+  const apEnd = ap + <usize>kc * aStep;
   while (ap < apEnd) {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
-    let a = v128.load32_splat(ap);
+    let a = broadcastA ? v128.load(ap) : v128.load32_splat(ap);
     c00 = madd(a, b0, c00);
     c01 = madd(a, b1, c01);
-    a = v128.load32_splat(ap, 4);
+    a = broadcastA ? v128.load(ap, 16) : v128.load32_splat(ap, 4);
     c10 = madd(a, b0, c10);
     c11 = madd(a, b1, c11);
-    a = v128.load32_splat(ap, 8);
+    a = broadcastA ? v128.load(ap, 32) : v128.load32_splat(ap, 8);
     c20 = madd(a, b0, c20);
     c21 = madd(a, b1, c21);
-    a = v128.load32_splat(ap, 12);
+    a = broadcastA ? v128.load(ap, 48) : v128.load32_splat(ap, 12);
     c30 = madd(a, b0, c30);
     c31 = madd(a, b1, c31);
-    ap += MR << 2;
+    ap += aStep;
     bp += bStep;
   }
   storeTile(c00, c01, c10, c11, c20, c21, c30, c31, c, ldc, rows, cols, accumulate);
@@ -273,6 +302,7 @@ function matmulOne(
   const brs = transB ? 1 : n, bcs = transB ? k : 1;
   const packedA = scratch;
   const packedB = scratch + (<usize>(MC * KC) << 2);
+  const broadcastAt = packedB + (<usize>(KC * NC) << 2);
   if (k == 0) {
     // An empty sum is +0; the bias is still added to it (0 + −0 is +0, as the add gives).
     for (let i = rowStart; i < rowEnd; i++) {
@@ -286,6 +316,7 @@ function matmulOne(
   }
   const directB = !transB && rowEnd - rowStart <= DIRECT_B_ROWS;
   const directA = colEnd - colStart <= DIRECT_A_COLS;
+  const broadcastA = colEnd - colStart >= BROADCAST_A_COLS;
   const aRow = <usize>ars << 2, aStep = <usize>acs << 2;
   for (let j0 = colStart; j0 < colEnd; j0 += NC) {
     const nc = min(NC, colEnd - j0);
@@ -299,6 +330,7 @@ function matmulOne(
       for (let i0 = rowStart; i0 < rowEnd; i0 += MC) {
         const mc = min(MC, rowEnd - i0);
         if (!directA) packA(a, ars, acs, i0, mc, k0, kc, packedA);
+        if (broadcastA) broadcastPanels(packedA, ((mc + MR - 1) / MR) * MR * kc, broadcastAt);
         for (let ip = 0; ip < mc; ip += MR) {
           for (let jp = 0; jp < nc; jp += NR) {
             const inPlace = directB && jp < fullCols;
@@ -311,7 +343,11 @@ function matmulOne(
                 a + (<usize>((i0 + ip) * ars + k0 * acs) << 2), aRow, aStep, bp, bStep, kc, cTile, n, rows, cols, k0 > 0,
               );
             } else {
-              microKernelPacked(packedA + (<usize>(ip * kc) << 2), bp, bStep, kc, cTile, n, rows, cols, k0 > 0);
+              if (broadcastA) {
+                microKernelBroadcastA(broadcastAt + (<usize>(ip * kc) << 4), bp, bStep, kc, cTile, n, rows, cols, k0 > 0);
+              } else {
+                microKernelPacked(packedA + (<usize>(ip * kc) << 2), bp, bStep, kc, cTile, n, rows, cols, k0 > 0);
+              }
             }
             if (lastBias) addBiasToTile(cTile, n, rows, cols, lastBias + (<usize>jp << 2));
           }
