@@ -37,9 +37,10 @@ const DIRECT_A_COLS = 2 * NR;
  * load's offset costs V8 an extra address computation (2 of the ~32 instructions of a
  * k-step). 1024² and mlp-2's large products took 0.94–0.96× the time; over fewer columns
  * the 4× copy costs more than it saves (LeNet-5's 150- and 25-wide weight gradients
- * 1.15–1.18×). (2026-12-04.)
+ * 1.15–1.18×). Only in the strict build: with fused multiply-adds the loop is short enough
+ * that reading 4× the A bytes costs more (relaxed products 1.03–1.05×). (2026-12-04.)
  */
-const BROADCAST_A_COLS = 256;
+const BROADCAST_A_COLS = ASC_FEATURE_RELAXED_SIMD ? i32.MAX_VALUE : 256;
 
 /**
  * Floats of scratch each thread must pass to matmul: packed panels of A and B, and A's
