@@ -8,7 +8,10 @@
 // Both updates run four parameters at a time: f32x4 add, mul, div and sqrt round each lane
 // exactly as the scalar f32 ops do, so the results are the same bits. The scalar loop took
 // 1.47 ms of a 9.2 ms mlp-2 step (407k parameters, bench/profile.ts, 2026-12-04). The last
-// n mod 4 parameters go through the same vector code with one live lane.
+// n mod 4 parameters go through the same vector code with one live lane (lanes.ts's
+// partial loads and stores, count 1).
+
+import { loadPartial, storePartial } from './lanes';
 
 @inline function sgdLanes(
   w: v128, g: v128, b0: v128, lr: v128, momentum: v128, oneMinusDampening: v128, wd: v128,
@@ -19,20 +22,10 @@
   if (useMomentum) {
     // torch: buf = clone(d) on the first step, else buf·momentum + (1 − dampening)·d.
     const b = firstStep ? d : f32x4.add(f32x4.mul(b0, momentum), f32x4.mul(oneMinusDampening, d));
-    storeLanes(bufOut, b, lanes);
+    storePartial(bufOut, b, lanes);
     d = nesterov ? f32x4.add(d, f32x4.mul(momentum, b)) : b;
   }
   return f32x4.sub(w, f32x4.mul(lr, d));
-}
-
-// Four lanes, or lane 0 alone for the tail.
-@inline function loadLanes(ptr: usize, lanes: i32): v128 {
-  return lanes == 4 ? v128.load(ptr) : f32x4.splat(load<f32>(ptr));
-}
-
-@inline function storeLanes(ptr: usize, v: v128, lanes: i32): void {
-  if (lanes == 4) v128.store(ptr, v);
-  else store<f32>(ptr, f32x4.extract_lane(v, 0));
 }
 
 export function sgd(
@@ -65,9 +58,9 @@ export function sgd(
   p: usize, g: usize, buf: usize, o: usize, lanes: i32, vlr: v128, vm: v128, vd: v128, vwd: v128,
   useWd: bool, useMomentum: bool, nest: bool, first: bool,
 ): void {
-  const b0 = useMomentum && !first ? loadLanes(buf + o, lanes) : f32x4.splat(0);
-  const w = sgdLanes(loadLanes(p + o, lanes), loadLanes(g + o, lanes), b0, vlr, vm, vd, vwd, useWd, useMomentum, nest, first, buf + o, lanes);
-  storeLanes(p + o, w, lanes);
+  const b0 = useMomentum && !first ? loadPartial(buf + o, lanes) : f32x4.splat(0);
+  const w = sgdLanes(loadPartial(p + o, lanes), loadPartial(g + o, lanes), b0, vlr, vm, vd, vwd, useWd, useMomentum, nest, first, buf + o, lanes);
+  storePartial(p + o, w, lanes);
 }
 
 export function adam(
@@ -111,18 +104,18 @@ export function adam(
   p: usize, g: usize, m: usize, v: usize, o: usize, lanes: i32, lowWeight: bool, beta1f: v128, decay: bool, coupled: bool,
   vDecoupled: v128, vCoupled: v128, vb1: v128, vb2: v128, vob2: v128, veps: v128, vstep: v128, vbias2: v128,
 ): void {
-  let w = loadLanes(p + o, lanes);
-  let d = loadLanes(g + o, lanes);
+  let w = loadPartial(p + o, lanes);
+  let d = loadPartial(g + o, lanes);
   // AdamW: p.mul_(1 − lr·wd); Adam: g = g + wd·p.
   if (decay) w = f32x4.mul(w, vDecoupled);
   if (coupled) d = f32x4.add(d, f32x4.mul(vCoupled, w));
   // torch 2: m.lerp_(d, 1 − β1); v.mul_(β2).addcmul_(d, d, value=1 − β2), i.e. v·β2 + ((1 − β2)·d)·d.
-  const m0 = loadLanes(m + o, lanes);
+  const m0 = loadPartial(m + o, lanes);
   const mi = lowWeight ? f32x4.add(m0, f32x4.mul(vb1, f32x4.sub(d, m0))) : f32x4.sub(d, f32x4.mul(f32x4.sub(d, m0), beta1f));
-  const vi = f32x4.add(f32x4.mul(loadLanes(v + o, lanes), vb2), f32x4.mul(f32x4.mul(vob2, d), d));
-  storeLanes(m + o, mi, lanes);
-  storeLanes(v + o, vi, lanes);
+  const vi = f32x4.add(f32x4.mul(loadPartial(v + o, lanes), vb2), f32x4.mul(f32x4.mul(vob2, d), d));
+  storePartial(m + o, mi, lanes);
+  storePartial(v + o, vi, lanes);
   // torch: denom = sqrt(v) / sqrt(bias_correction2) + eps; p.addcdiv_(m, denom, −step_size).
   const denom = f32x4.add(f32x4.div(f32x4.sqrt(vi), vbias2), veps);
-  storeLanes(p + o, f32x4.sub(w, f32x4.mul(vstep, f32x4.div(mi, denom))), lanes);
+  storePartial(p + o, f32x4.sub(w, f32x4.mul(vstep, f32x4.div(mi, denom))), lanes);
 }
