@@ -23,16 +23,19 @@ const KC = 256;
  * C = op(A)·op(B) in the kernel's documented order: no FMA, k ascending, per K-block; then
  * the bias, if any, added as one more f32 addition (what a broadcast add after the product gives).
  */
-function matmulF32(
-  a: Float32Array,
-  b: Float32Array,
-  m: number,
-  n: number,
-  k: number,
-  transA: boolean,
-  transB: boolean,
-  bias?: Float32Array,
-): Float32Array {
+/** One product: op(A) is m×k, op(B) k×n, each stored transposed when asked; an optional bias [n]. */
+interface Product {
+  a: Float32Array;
+  b: Float32Array;
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  bias?: Float32Array;
+}
+
+function matmulF32({ a, b, m, n, k, transA, transB, bias }: Product): Float32Array {
   const c = new Float32Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
@@ -56,17 +59,7 @@ function bits(x: Float32Array): Uint32Array {
   return new Uint32Array(x.buffer, x.byteOffset, x.length);
 }
 
-function runMatmul(
-  be: CpuBackend,
-  a: Float32Array,
-  b: Float32Array,
-  m: number,
-  n: number,
-  k: number,
-  transA: boolean,
-  transB: boolean,
-  bias?: Float32Array,
-): Float32Array {
+function runMatmul(be: CpuBackend, { a, b, m, n, k, transA, transB, bias }: Product): Float32Array {
   const [ab, bb, out, biasBuf] = [be.alloc(a.length), be.alloc(b.length), be.alloc(m * n), bias ? be.alloc(n) : undefined];
   be.upload(ab, a);
   be.upload(bb, b);
@@ -99,12 +92,14 @@ test('matmul (with and without its fused bias) equals the f32 emulation of its s
       const a = randomF32(seed, m * k);
       const b = randomF32(seed + 1, k * n);
       const bias = randomBias(seed + 2, n);
-      const want = bits(matmulF32(a, b, m, n, k, transA, transB));
-      const wantBiased = bits(matmulF32(a, b, m, n, k, transA, transB, bias));
+      const plain = { a, b, m, n, k, transA, transB };
+      const biased = { ...plain, bias };
+      const want = bits(matmulF32(plain));
+      const wantBiased = bits(matmulF32(biased));
       for (const be of backends) {
         const what = `${m}×${k}·${k}×${n} transA=${transA} transB=${transB}, ${be.threads} thread(s)`;
-        assert.deepEqual(bits(runMatmul(be, a, b, m, n, k, transA, transB)), want, what);
-        assert.deepEqual(bits(runMatmul(be, a, b, m, n, k, transA, transB, bias)), wantBiased, `${what}, bias`);
+        assert.deepEqual(bits(runMatmul(be, plain)), want, what);
+        assert.deepEqual(bits(runMatmul(be, biased)), wantBiased, `${what}, bias`);
       }
     }),
     { numRuns: 60 },
@@ -129,17 +124,10 @@ test('the mlp-2 and LeNet-5 products equal the emulation on both threads', async
   ) {
     const a = randomF32(m + n, m * k);
     const b = randomF32(k + 7, k * n);
-    const bias = randomBias(m + k, n);
-    assert.deepEqual(
-      bits(runMatmul(two, a, b, m, n, k, transA, transB)),
-      bits(matmulF32(a, b, m, n, k, transA, transB)),
-      `${m}×${k}·${k}×${n}`,
-    );
-    assert.deepEqual(
-      bits(runMatmul(two, a, b, m, n, k, transA, transB, bias)),
-      bits(matmulF32(a, b, m, n, k, transA, transB, bias)),
-      `${m}×${k}·${k}×${n}, bias`,
-    );
+    const plain = { a, b, m, n, k, transA, transB };
+    const biased = { ...plain, bias: randomBias(m + k, n) };
+    assert.deepEqual(bits(runMatmul(two, plain)), bits(matmulF32(plain)), `${m}×${k}·${k}×${n}`);
+    assert.deepEqual(bits(runMatmul(two, biased)), bits(matmulF32(biased)), `${m}×${k}·${k}×${n}, bias`);
   }
   two.close();
 });
@@ -165,7 +153,16 @@ test('the fused bias of an empty sum (k = 0) and of a batch is the broadcast add
   be.upload(bb, b);
   be.matmul(ab, bb, c, { batch: 2, m, n, k, transA: false, transB: false, bias: biasBuf });
   const want = [0, 1].flatMap((t) => [
-    ...matmulF32(a.subarray(t * m * k, (t + 1) * m * k), b.subarray(t * k * n, (t + 1) * k * n), m, n, k, false, false, bias),
+    ...matmulF32({
+      a: a.subarray(t * m * k, (t + 1) * m * k),
+      b: b.subarray(t * k * n, (t + 1) * k * n),
+      m,
+      n,
+      k,
+      transA: false,
+      transB: false,
+      bias,
+    }),
   ]);
   assert.deepEqual(bits(be.read(c)), bits(Float32Array.from(want)));
 });
