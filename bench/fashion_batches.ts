@@ -4,6 +4,7 @@
  * same shape when the data set is not installed. One source, so that ours and a peer fed
  * from it (bench/jaxjs_peer.ts) see the same batch at the same step.
  */
+import { FASHION_MNIST_DEFAULT_DIR } from '../core/data/fashion_mnist.ts';
 import { BatchLoader } from '../core/data/loader.ts';
 import { loadDataset } from '../core/data/registry.ts';
 import { nodeFileStore } from '../runtimes/node_files.ts';
@@ -13,6 +14,8 @@ export interface BatchSource {
   source: string;
   /** True for Fashion-MNIST; false for the noise fallback (a peer cannot show learning on it). */
   real: boolean;
+  /** The IDX files' directory, when real: a peer in another language reads the same files. */
+  dir?: string;
   /** Full batches per epoch (floor(60 000 / batch), the loader's drop_last epoch). */
   stepsPerEpoch: number;
   /**
@@ -30,7 +33,7 @@ const TRAIN_EXAMPLES = 60_000;
 export async function fashionBatches(batch: number, fallback = true): Promise<BatchSource> {
   let reason: string;
   try {
-    const data = await loadDataset('fashion-mnist', nodeFileStore());
+    const data = await loadDataset(`fashion-mnist:${FASHION_MNIST_DEFAULT_DIR}`, nodeFileStore());
     const loader = new BatchLoader(data.train, data.inputShape, { batchSize: batch, orderSeed: 0 });
     // Every consumer copies a batch before asking for the next (an upload, np.array), so
     // one pair of arrays is refilled, as the trainer does (core/train/trainer.ts).
@@ -38,6 +41,7 @@ export async function fashionBatches(batch: number, fallback = true): Promise<Ba
     return {
       source: 'Fashion-MNIST (train split, standardized, order seed 0)',
       real: true,
+      dir: FASHION_MNIST_DEFAULT_DIR,
       stepsPerEpoch: loader.stepsPerEpoch,
       at: (s) => (loader.batchInto(s, staging), staging),
     };

@@ -115,11 +115,18 @@ function parseCli(): { workloads: Workload[]; rounds: number; peer: boolean; out
 export interface PeerStep {
   seconds_per_step: number;
   threads: number;
+  first_loss: number;
   final_loss: number;
+  /** 'fashion-mnist' when the peer trained on the real data set, 'random' on its fixed batches. */
+  data: string;
 }
 
-/** Seconds per step of the same workload in PyTorch with `threads` threads (a fresh process). */
-export function torchSecondsPerStep(python: string, w: Workload, threads: number): PeerStep {
+/**
+ * Seconds per step of the same workload in PyTorch with `threads` threads (a fresh process):
+ * on eight fixed random batches, or with `fashionMnistDir` on Fashion-MNIST's training split,
+ * each batch gathered from a shuffled order inside the timed loop, as ours gathers its own.
+ */
+export function torchSecondsPerStep(python: string, w: Workload, threads: number, fashionMnistDir?: string): PeerStep {
   // OMP_NUM_THREADS as well as --threads (set_num_threads): OpenBLAS's OpenMP build sizes its pool from it.
   const args = [
     TORCH_MODELS,
@@ -136,6 +143,7 @@ export function torchSecondsPerStep(python: string, w: Workload, threads: number
     String(w.steps),
     '--threads',
     String(threads),
+    ...(fashionMnistDir ? ['--data', fashionMnistDir] : []),
   ];
   const r = spawnSync(python, args, { env: peerEnv({ OMP_NUM_THREADS: String(threads) }), encoding: 'utf8', timeout: 1_800_000 });
   if (r.error) throw new Error(`${python}: ${r.error.message}`);

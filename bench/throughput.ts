@@ -138,9 +138,23 @@ interface Round {
     torch2T: number | null;
     pair: { soloGflops: number; pairGflops: number };
   };
-  mlp2: { ours2T: number; ours1T: number; torch2T: number | null; jaxjs: JaxjsEpoch | null; ours2TFinalLoss: number };
+  mlp2: {
+    ours2T: number;
+    ours1T: number;
+    torch2T: number | null;
+    /** What the PyTorch epoch trained on ('fashion-mnist' or 'random') and its loss before and after. */
+    torch2TRun: { data: string; firstLoss: number; finalLoss: number } | null;
+    jaxjs: JaxjsEpoch | null;
+    ours2TFinalLoss: number;
+  };
   epochs: Record<string, { ours2T: number; torch2T: number | null }>;
   products: Record<string, { gflopPerStep: number; skinnyLongK: ReturnType<typeof skinnyLongKRate>; profile: ModelProfile }>;
+}
+
+/** What the PyTorch mlp-2 epoch trained on, and its loss over the epoch. */
+function describeTorchRun(run: { data: string; firstLoss: number; finalLoss: number }): string {
+  const on = run.data === 'fashion-mnist' ? 'on Fashion-MNIST, each batch gathered in the timed loop as ours' : 'on 8 fixed random batches';
+  return `${on}; loss ${run.firstLoss.toFixed(3)} → ${run.finalLoss.toFixed(3)}`;
 }
 
 const JAXJS_PEER = join(dirname(fileURLToPath(import.meta.url)), 'jaxjs_peer.js');
@@ -241,7 +255,7 @@ async function main(): Promise<void> {
     log(`${tag}: mlp-2 epoch (${mlp2.steps} steps), ours 2T, ours 1T, PyTorch 2T${jaxjsOk ? ', jax-js' : ''}…`);
     const o2 = await ourSecondsPerStep(ours2T, mlp2, data.at);
     const o1 = await ourSecondsPerStep(ours1T, mlp2, data.at);
-    const t2 = torch('mlp-2 epoch', () => torchSecondsPerStep(python, mlp2, 2));
+    const t2 = torch('mlp-2 epoch', () => torchSecondsPerStep(python, mlp2, 2, data.dir));
     let jaxjs: JaxjsEpoch | null = null;
     if (jaxjsOk) {
       try {
@@ -274,6 +288,7 @@ async function main(): Promise<void> {
         ours2T: o2.secondsPerStep,
         ours1T: o1.secondsPerStep,
         torch2T: t2?.seconds_per_step ?? null,
+        torch2TRun: t2 ? { data: t2.data, firstLoss: t2.first_loss, finalLoss: t2.final_loss } : null,
         jaxjs,
         ours2TFinalLoss: o2.finalLoss,
       },
@@ -341,6 +356,7 @@ async function main(): Promise<void> {
   const perCycle = simdFlopsPerCycle(machine.cpuModel);
   const peak = clockGHz === null ? null : perCycle.flops * clockGHz;
   const lastJaxjs = [...rounds].reverse().find((r) => r.mlp2.jaxjs)?.mlp2.jaxjs ?? null;
+  const lastTorch = [...rounds].reverse().find((r) => r.mlp2.torch2TRun)?.mlp2.torch2TRun ?? null;
   const blas = torchBlas ?? (peer.ok ? peer.probe : null);
   const busiest = Math.max(busy, ...rounds.map((r) => r.busyBefore));
   const minutes = (performance.now() - started) / 60_000;
@@ -355,7 +371,9 @@ async function main(): Promise<void> {
   console.log(`ours: ${ours2T.description} (and 1 thread); node ${machine.node}, V8 ${machine.v8}`);
   console.log(
     peer.ok
-      ? `PyTorch ${String(peer.probe.torch)} (Debian, python ${String(peer.probe.python)}), ${describeBlas(blas ?? {})}`
+      ? `PyTorch ${String(peer.probe.torch)} (Debian, python ${String(peer.probe.python)}), ${describeBlas(blas ?? {})}${
+        lastTorch ? `; its mlp-2 epoch ${describeTorchRun(lastTorch)}` : ''
+      }`
       : `PyTorch: MISSING — ${peer.reason}`,
   );
   console.log(

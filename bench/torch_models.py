@@ -8,9 +8,11 @@ the two without renaming. Used by test/models_torch.test.ts and bench/model_epoc
           (params = trainable count; state in state_dict order, BN buffers included)
   forward --model NAME --input C,H,W --classes K --weights F.safetensors --x F.f32 --n N [--out F]
           eval-mode logits [N, K] as raw little-endian f32 (to --out, or stdout)
-  epoch   --model NAME --input C,H,W --classes K --batch B --steps S --threads T
+  epoch   --model NAME --input C,H,W --classes K --batch B --steps S --threads T [--data DIR]
           JSON {seconds_per_step, ...}: SGD(lr 0.01, momentum 0.9) + cross-entropy on seeded
-          random data
+          random data, or with --data on Fashion-MNIST's training split read from DIR's IDX
+          files, standardized, each step's batch gathered from a shuffled order inside the
+          timed loop (as ridgeline's trainer gathers its batches)
   train   --model NAME --input C,H,W --classes K --weights F --x F.f32 --y F.f32 --n N --steps S
           --optimizer sgd|adam|adamw [--lr --momentum --dampening --nesterov --weight-decay
           --beta1 --beta2 --eps --warmup W --schedule constant|step|cosine --milestones A,B
@@ -23,6 +25,7 @@ the two without renaming. Used by test/models_torch.test.ts and bench/model_epoc
 Runs under /usr/bin/python3 (Debian's python3-torch); only torch and the standard library.
 """
 import argparse
+import gzip
 import json
 import math
 import struct
@@ -359,22 +362,73 @@ def cmd_forward(a, model):
         sys.stdout.buffer.write(blob)
 
 
+def read_idx(path, dims):
+    """An IDX file of unsigned bytes (gzip-compressed or not) as a uint8 tensor of `dims` dimensions."""
+    with open(path, 'rb') as f:
+        raw = f.read()
+    if raw[:2] == b'\x1f\x8b':
+        raw = gzip.decompress(raw)
+    magic = struct.unpack('>I', raw[:4])[0]
+    if magic != 0x800 + dims:
+        raise SystemExit('%s: not an IDX file of %d-dimensional unsigned bytes (magic %#x)' % (path, dims, magic))
+    shape = struct.unpack('>%dI' % dims, raw[4:4 + 4 * dims])
+    return torch.frombuffer(bytearray(raw[4 + 4 * dims:]), dtype=torch.uint8).reshape(shape)
+
+
+def fashion_mnist_train(directory):
+    """Fashion-MNIST's training split: inputs scaled to [0, 1] and standardized over the whole split
+    (one channel, population std), as ridgeline's loader does (core/data/normalize.ts); labels int64."""
+    def find(stem):
+        for name in (stem + '.gz', stem):
+            path = directory.rstrip('/') + '/' + name
+            try:
+                open(path, 'rb').close()
+                return path
+            except OSError:
+                pass
+        raise SystemExit('%s: no %s(.gz); install Debian\'s dataset-fashion-mnist' % (directory, stem))
+    x = read_idx(find('train-images-idx3-ubyte'), 3).reshape(-1, 28 * 28).to(torch.float32) / 255
+    y = read_idx(find('train-labels-idx1-ubyte'), 1).to(torch.int64)
+    x64 = x.to(torch.float64)
+    mean = x64.mean()
+    std = ((x64 - mean) ** 2).mean().sqrt()
+    return ((x64 - mean) / std).to(torch.float32), y
+
+
 def cmd_epoch(a, model):
     torch.set_num_threads(a.threads)
     g = torch.Generator().manual_seed(0)
-    # A few fixed batches, drawn before timing: the step is what we measure, not the RNG.
-    # Uniform [-1, 1) inputs, as bench/model_epoch.ts draws for ours (its own RNG).
-    # Targets: class labels, or (siren) regression targets uniform in [-1, 1) like ours.
-    target = ((lambda: torch.rand(a.batch, generator=g) * 2 - 1) if a.model == 'siren'
-              else (lambda: torch.randint(0, a.classes, (a.batch,), generator=g)))
-    batches = [(as_input(a.model, torch.rand(a.batch, math.prod(a.input), generator=g) * 2 - 1, a.input), target())
-               for _ in range(8)]
+    if a.data:
+        # A real epoch: every step gathers its batch from a shuffled order (drop_last), inside
+        # the timed loop, where ridgeline's trainer gathers its own.
+        data_x, data_y = fashion_mnist_train(a.data)
+        per_epoch = data_x.shape[0] // a.batch
+        orders = {}
+
+        def batch_at(i):
+            epoch, at = divmod(i, per_epoch)
+            if epoch not in orders:
+                orders.clear()
+                orders[epoch] = torch.randperm(data_x.shape[0], generator=g)
+            idx = orders[epoch][at * a.batch:(at + 1) * a.batch]
+            return as_input(a.model, data_x[idx], a.input), data_y[idx]
+    else:
+        # A few fixed batches, drawn before timing: the step is what we measure, not the RNG.
+        # Uniform [-1, 1) inputs, as bench/model_epoch.ts draws for ours (its own RNG).
+        # Targets: class labels, or (siren) regression targets uniform in [-1, 1) like ours.
+        target = ((lambda: torch.rand(a.batch, generator=g) * 2 - 1) if a.model == 'siren'
+                  else (lambda: torch.randint(0, a.classes, (a.batch,), generator=g)))
+        batches = [(as_input(a.model, torch.rand(a.batch, math.prod(a.input), generator=g) * 2 - 1, a.input), target())
+                   for _ in range(8)]
+
+        def batch_at(i):
+            return batches[i % len(batches)]
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.MSELoss() if a.model == 'siren' else nn.CrossEntropyLoss()
     model.train()
 
     def step(i):
-        x, y = batches[i % len(batches)]
+        x, y = batch_at(i)
         opt.zero_grad(set_to_none=True)
         out = model(x)
         loss = loss_fn(out, y.float().unsqueeze(1)) if a.model == 'siren' else loss_fn(out, y)
@@ -383,13 +437,15 @@ def cmd_epoch(a, model):
         return loss
 
     for i in range(3):  # warm-up: allocator, OpenMP pool, first-call dispatch
-        step(i)
+        first_loss = step(i)
     t0 = time.perf_counter()
     for i in range(a.steps):
-        loss = step(i)
+        loss = step(3 + i)
     seconds = time.perf_counter() - t0
     print(json.dumps({'model': a.model, 'batch': a.batch, 'steps': a.steps, 'threads': torch.get_num_threads(),
-                      'seconds_per_step': seconds / a.steps, 'final_loss': float(loss), 'torch': torch.__version__}))
+                      'seconds_per_step': seconds / a.steps, 'first_loss': float(first_loss),
+                      'final_loss': float(loss), 'data': 'fashion-mnist' if a.data else 'random',
+                      'torch': torch.__version__}))
 
 
 def scheduler_of(opt, a):
@@ -473,6 +529,7 @@ def main():
     p.add_argument('--batch', type=int, default=64)
     p.add_argument('--steps', type=int, default=50)
     p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--data', help='epoch: Fashion-MNIST IDX directory (real batches instead of random ones)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--width', type=int, default=512, help='hidden width of mlp-L')
     p.add_argument('--slope', type=float, default=0.0, help='LeakyReLU slope of mlp-L (0 = ReLU)')

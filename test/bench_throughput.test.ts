@@ -67,7 +67,11 @@ test('throughput --quick prints every goal with ratios computed from its own fig
       machine: { cores: number; clockGHz: number | null; node: string };
       peers: { torch: { missing?: string; torch?: string }; jaxjs: { missing?: string; version?: string } };
       rounds: {
-        mlp2: { ours2TFinalLoss: number; jaxjs: { learned: boolean; finalLoss: number; firstLoss: number; lastLoss: number } | null };
+        mlp2: {
+          ours2TFinalLoss: number;
+          torch2TRun: { data: string; firstLoss: number; finalLoss: number } | null;
+          jaxjs: { learned: boolean; finalLoss: number; firstLoss: number; lastLoss: number } | null;
+        };
       }[];
     };
     assert.equal(result.schema, 'ridgeline.bench.throughput/1');
@@ -152,6 +156,15 @@ test('throughput --quick prints every goal with ratios computed from its own fig
     assert.ok(result.provenance.commit === null || /^[0-9a-f]{40}$/.test(result.provenance.commit), `commit ${result.provenance.commit}`);
     assert.match(result.provenance.command, /throughput\.js --quick/);
     if (torchOk) assert.match(r.stdout, /PyTorch \S+ \(Debian, python \S+\), BLAS .*mapped: /);
+    // PyTorch's mlp-2 epoch is a real one where ours is: the same files, batches gathered in
+    // its timed loop, and it learns from them.
+    if (torchOk && HAS_FASHION) {
+      const run = result.rounds[0].mlp2.torch2TRun;
+      assert.ok(run, 'the PyTorch mlp-2 epoch ran');
+      assert.equal(run.data, 'fashion-mnist');
+      assert.ok(run.finalLoss < run.firstLoss - 0.3, `PyTorch's loss ${run.firstLoss} → ${run.finalLoss}`);
+      assert.match(r.stdout, /its mlp-2 epoch on Fashion-MNIST, each batch gathered in the timed loop as ours; loss \d\.\d{3} → \d\.\d{3}/);
+    }
 
     // The jax-js peer trains: its loss falls, and it follows ours from the same weights and batches.
     if (HAS_FASHION) {
