@@ -47,6 +47,24 @@ test('ridgeline --help lists every command, and each command has --help', () => 
   }
 });
 
+test('every command that computes on a backend takes --math too (strict or relaxed kernels), with the same help', () => {
+  const top = run(['--help']);
+  const commands = [...top.stdout.matchAll(/^ {2}(\w+(?: \w+)?) {2,}/gm)].map((m) => m[1]);
+  const mathLine = (text: string) => text.split('\n').find((l) => /^ {2}--math /.test(l));
+  const withBackend = commands.filter((name) => / {2}--backend /.test(run([...name.split(' '), '--help']).stdout));
+  // The analyses, the trainers and the sweeps: a regression here would silently run strict.
+  for (const name of ['fork', 'hull', 'barrier', 'align', 'rebasin', 'train', 'predict', 'layerwise', 'surface', 'hessian', 'convexity']) {
+    assert.ok(withBackend.includes(name), `${name} takes --backend`);
+  }
+  const reference = mathLine(run(['fork', '--help']).stdout);
+  assert.ok(reference, 'fork documents --math');
+  for (const name of withBackend) {
+    const line = mathLine(run([...name.split(' '), '--help']).stdout);
+    assert.ok(line, `${name} takes --backend but not --math`);
+    if (!name.startsWith('sweep ')) assert.equal(line, reference, `${name}: --math help`);
+  }
+});
+
 test('ridgeline sweep --help lists the subcommands', () => {
   const r = run(['sweep', '--help']);
   assert.equal(r.status, 0, r.stderr);

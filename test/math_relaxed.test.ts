@@ -244,3 +244,83 @@ test('node with the flag: a fork whose pool workers (--jobs 2) compute in relaxe
   assert.match(result.provenance.runtime, /^node /);
   assert.equal(result.cells.length, 2);
 });
+
+/** The error line of a refused command (exit 1): the last on stderr, after its progress log, and no stack. */
+function refusal(r: { status: number | null; stderr: string }, what: string): string {
+  assert.equal(r.status, 1, `${what} was not refused: ${r.stderr}`);
+  const lines = r.stderr.trim().split('\n');
+  assert.ok(!lines.some((l) => /^\s+at /.test(l)), `${what} printed a stack:\n${r.stderr}`);
+  assert.equal(lines.filter((l) => /^E_[A-Z]+: /.test(l)).length, 1, `${what}: one error line expected:\n${r.stderr}`);
+  return lines[lines.length - 1];
+}
+
+test('the analyses take --math and record it; a run directory refuses a resume in the other mode by name', { timeout: 600_000 }, () => {
+  const dir = tmp();
+  const fork = join(dir, 'fork');
+  const forkArgs = ['fork', ...FORK, '--out', fork];
+  assert.equal(ridgeline('nodeRelaxed', [...forkArgs, '--math', 'relaxed']).status, 0);
+  // Its checkpoints and cells are relaxed ones: a strict resume must not pass for the same run.
+  const forkRefused = refusal(ridgeline('node', forkArgs), 'a strict resume of a relaxed fork');
+  assert.match(forkRefused, /^E_SPEC: .*holds a run with a different spec \(--math "relaxed" → \(absent\)\)/);
+
+  // Pair analyses (predict, layerwise) and second-order ones (hessian, convexity) record the mode they ran in.
+  for (const math of ['relaxed', 'strict']) {
+    const r = ridgeline('nodeRelaxed', ['predict', '--run', fork, '--out', join(dir, `predict-${math}`), '--json', '--math', math]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout.trim().split('\n').pop()!).math, math);
+  }
+  const hessian = ridgeline('nodeRelaxed', [
+    'hessian',
+    ...SMALL_FORK_ARGS.slice(0, 8),
+    '--every',
+    '10',
+    '--steps',
+    '10',
+    '--subset',
+    '100',
+    '--max-iter',
+    '20',
+    '--allow-unconverged',
+    '--backend',
+    'cpu',
+    '--math',
+    'relaxed',
+    '--json',
+  ]);
+  assert.equal(hessian.status, 0, hessian.stderr);
+  const measured = JSON.parse(hessian.stdout.trim().split('\n').pop()!);
+  assert.equal(measured.math, 'relaxed');
+  assert.match(measured.backend, /relaxed math/);
+
+  // A hull run directory: the same refusal, in both directions.
+  const hullArgs = (out: string) => [
+    'hull',
+    ...SMALL_FORK_ARGS.slice(0, 8),
+    '--unit',
+    'steps',
+    '--splits',
+    '0,10',
+    '--train',
+    '20',
+    '--children',
+    '2',
+    '--samples',
+    '4',
+    '--backend',
+    'cpu',
+    '--out',
+    out,
+  ];
+  const relaxedHull = join(dir, 'hull-relaxed');
+  assert.equal(ridgeline('nodeRelaxed', [...hullArgs(relaxedHull), '--math', 'relaxed']).status, 0);
+  assert.equal(JSON.parse(readFileSync(join(relaxedHull, 'hull.json'), 'utf8')).provenance.math, 'relaxed');
+  assert.match(refusal(ridgeline('node', hullArgs(relaxedHull)), 'a strict resume of a relaxed hull'), /--math "relaxed" → \(absent\)/);
+  const strictHull = join(dir, 'hull-strict');
+  assert.equal(ridgeline('node', hullArgs(strictHull)).status, 0);
+  assert.match(
+    refusal(ridgeline('nodeRelaxed', [...hullArgs(strictHull), '--math', 'relaxed']), 'a relaxed resume of a strict hull'),
+    /--math \(absent\) → "relaxed"/,
+  );
+  // The same mode resumes (everything reused).
+  assert.equal(ridgeline('nodeRelaxed', [...hullArgs(relaxedHull), '--math', 'relaxed']).status, 0);
+});

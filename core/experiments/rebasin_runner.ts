@@ -9,6 +9,7 @@ import { permuteState } from '../align/permute.ts';
 import { objectiveOf } from '../align/weight_matching.ts';
 import type { Backend } from '../backend.ts';
 import { loadDataset } from '../data/registry.ts';
+import type { MathMode } from '../math_mode.ts';
 import { joinPath } from '../io.ts';
 import { alphaGrid } from '../lmc/barrier.ts';
 import { weightDistance } from '../lmc/distances.ts';
@@ -47,7 +48,14 @@ export interface RebasinResult {
   spec: ForkSpec & { widths: number[] };
   seeds: { a: { init: number; order: number }; b: { init: number; order: number } };
   rows: RebasinRow[];
-  provenance: { backend: string; runtime: string; ridgelineVersion: string; gitCommit: string | null; finishedAt: string };
+  provenance: {
+    backend: string;
+    math: MathMode;
+    runtime: string;
+    ridgelineVersion: string;
+    gitCommit: string | null;
+    finishedAt: string;
+  };
 }
 
 export async function runRebasin(
@@ -137,6 +145,7 @@ export async function runRebasin(
     rows,
     provenance: {
       backend: backend.description,
+      math: backend.math,
       runtime: host.runtime,
       ridgelineVersion: host.version,
       gitCommit: host.gitCommit,

@@ -96,7 +96,11 @@ export async function runForkExperiment(
   // directories written then still resume (a resume compares every recorded key).
   const { align, alignSeed, repair, ...unaligned } = spec;
   const plain = align === null && !repair && alignSeed === FORK_DEFAULTS.alignSeed;
-  const resumed = await run.claim((plain ? unaligned : spec) as unknown as Record<string, unknown>);
+  // Likewise a strict run; a relaxed one records its math, so resuming it in the other mode
+  // is refused by name rather than recomputed under the other mode's store keys.
+  const recorded = plain ? unaligned : spec;
+  const identity = backend.math === 'strict' ? recorded : { ...recorded, math: backend.math };
+  const resumed = await run.claim(identity as unknown as Record<string, unknown>);
   if (resumed) host.progress.log(`resuming the run in ${outDir}: published nodes of its store are reused`);
   run.drainDamaged((m) => host.progress.log(m));
   const storeRoot = o.store ?? joinPath(outDir, 'store');

@@ -11,7 +11,7 @@ import { evaluatePath } from '../../core/lmc/path_eval.ts';
 import { createModel } from '../../core/nn/registry.ts';
 import { selectBackend } from '../../core/select_backend.ts';
 import { loadWeights, saveWeights } from '../../core/train/checkpoint.ts';
-import { BACKEND_OPTION, type Command, optionOr, requireOption } from '../command.ts';
+import { BACKEND_OPTION, backendOptions, type Command, MATH_OPTION, optionOr, requireOption } from '../command.ts';
 import { MODEL_OPTIONS, REPAIR_HELP } from './spec_options.ts';
 
 const METHODS = ALIGN_METHODS;
@@ -35,6 +35,7 @@ export const alignCommand: Command = {
     { name: 'out', value: 'FILE', help: 'write the aligned B here (safetensors, PyTorch names)' },
     { name: 'json', value: '', help: 'print the result as JSON on stdout' },
     BACKEND_OPTION,
+    MATH_OPTION,
   ],
   async run(opts, host) {
     const fileA = requireOption('align', opts, 'a', 'FILE');
@@ -47,7 +48,7 @@ export const alignCommand: Command = {
     if (method === 'activation' && opts.data === undefined) {
       throw new RidgelineError('E_SPEC', '--method activation needs --data D: the training examples whose activations are correlated');
     }
-    const { a: _a, b: _b, method: _m, examples: ex, seed: s, out, json, backend: choice, ...rest } = opts;
+    const { a: _a, b: _b, method: _m, examples: ex, seed: s, out, json, backend: choice, math: _math, ...rest } = opts;
     // The method is this command's --align: REPAIR (--repair) follows the alignment.
     const spec = applyOptions({ ...FORK_DEFAULTS, k1: [0], total: 1 }, { ...rest, align: method });
     const repair = spec.repair;
@@ -57,7 +58,7 @@ export const alignCommand: Command = {
     if (!Number.isSafeInteger(examples) || examples < 2) {
       throw new RidgelineError('E_SPEC', `--examples must be an integer ≥ 2, got '${ex}'`);
     }
-    const { backend, reason } = await selectBackend(choice ?? 'auto', host.backends);
+    const { backend, reason } = await selectBackend(choice ?? 'auto', backendOptions(host, opts));
     if (!json) host.progress.log(reason);
     const dataset = await loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize });
     const model = createModel(spec.model, dataset.inputShape, dataset.classes, { width: spec.width, slope: spec.slope });
@@ -109,6 +110,7 @@ export const alignCommand: Command = {
       after,
       ...(repaired ? { repaired } : {}),
       backend: backend.description,
+      math: backend.math,
       runtime: host.runtime,
     };
     if (json) {

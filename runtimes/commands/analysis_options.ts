@@ -6,7 +6,7 @@ import { joinPath } from '../../core/io.ts';
 import { selectBackend } from '../../core/select_backend.ts';
 import { pairFromFiles, pairsFromRun, type PairSource } from '../../core/experiments/pair_source.ts';
 import { RidgelineError } from '../../core/errors.ts';
-import { BACKEND_OPTION, type OptionSpec } from '../command.ts';
+import { BACKEND_OPTION, backendOptions, MATH_OPTION, type OptionSpec } from '../command.ts';
 import type { RuntimeHost } from '../host.ts';
 import { MODEL_OPTIONS } from './spec_options.ts';
 
@@ -19,6 +19,7 @@ export const ANALYSIS_OPTIONS: OptionSpec[] = [
   { name: 'alphas', value: 'T', help: 'points on the path', default: '11' },
   { name: 'batch', value: 'N', help: 'rows per batch', default: '1000' },
   BACKEND_OPTION,
+  MATH_OPTION,
   { name: 'out', value: 'DIR', help: 'output directory (default: the --run directory)' },
   { name: 'json', value: '', help: 'print the result as JSON on stdout' },
 ];
@@ -44,7 +45,7 @@ export async function analysisSource(
     return { source, out: opts.out ?? opts.run, ...settings };
   }
   if (!opts.a || !opts.b) throw new RidgelineError('E_SPEC', `${command}: give --run DIR (a fork run) or both --a FILE and --b FILE`);
-  const { run: _r, a, b, subset: _s, alphas: _al, batch: _b, backend: _be, out, json: _j, ...rest } = opts;
+  const { run: _r, a, b, subset: _s, alphas: _al, batch: _b, backend: _be, math: _m, out, json: _j, ...rest } = opts;
   const spec = applyOptions({ ...FORK_DEFAULTS, k1: [0], total: 1 }, rest);
   if (out) await prepareOutDir(host.files, out);
   return { source: await pairFromFiles(host.files, spec, a, b), out: out ?? null, ...settings };
@@ -60,7 +61,7 @@ export interface PreparedAnalysis {
 /** Resolves the pairs and picks the backend (said in one line on the progress log). */
 export async function prepareAnalysis(command: string, opts: Record<string, string>, host: RuntimeHost): Promise<PreparedAnalysis> {
   const { source, out, ...settings } = await analysisSource(command, opts, host);
-  const { backend, reason } = await selectBackend(opts.backend ?? 'auto', host.backends);
+  const { backend, reason } = await selectBackend(opts.backend ?? 'auto', backendOptions(host, opts));
   host.progress.log(reason);
   return { source, out, settings, backend };
 }
@@ -73,6 +74,7 @@ export function analysisResult<T>(kind: string, a: PreparedAnalysis, subset: num
     source: { run: a.source.run, spec: a.source.spec, subset },
     runtime: host.runtime,
     backend: a.backend.description,
+    math: a.backend.math,
     gitCommit: host.gitCommit,
     ridgeline: host.version,
     pairs,
@@ -94,5 +96,11 @@ export async function writeAnalysis(
 
 /** Provenance lines of an analysis report. */
 export function analysisProvenance(host: RuntimeHost, backend: Backend): Record<string, string> {
-  return { runtime: host.runtime, backend: backend.description, 'git commit': host.gitCommit ?? 'not recorded', ridgeline: host.version };
+  return {
+    runtime: host.runtime,
+    backend: backend.description,
+    math: backend.math,
+    'git commit': host.gitCommit ?? 'not recorded',
+    ridgeline: host.version,
+  };
 }

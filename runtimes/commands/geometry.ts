@@ -10,7 +10,7 @@ import { evolveReportHtml, surfaceReportHtml } from '../../core/report/geometry_
 import { toCsv } from '../../core/report/csv.ts';
 import { selectBackend } from '../../core/select_backend.ts';
 import { loadWeights } from '../../core/train/checkpoint.ts';
-import { BACKEND_OPTION, type Command, requireOption } from '../command.ts';
+import { BACKEND_OPTION, backendOptions, type Command, MATH_OPTION, requireOption } from '../command.ts';
 import type { RuntimeHost } from '../host.ts';
 
 async function readRun(host: RuntimeHost, dir: string): Promise<ForkResult> {
@@ -78,6 +78,7 @@ export const surfaceCommand: Command = {
     { name: 'range', value: 'LO,HI', help: 'coordinate range of s and t', default: '-0.5,1.5' },
     { name: 'subset', value: 'N', help: 'first N training examples', default: '1000' },
     BACKEND_OPTION,
+    MATH_OPTION,
     { name: 'json', value: '', help: 'print the grid as JSON' },
   ],
   notes: 'Writes DIR/surface-k1-K-k2-K.{json,html}.',
@@ -110,7 +111,7 @@ export const surfaceCommand: Command = {
       );
     }
     const source = await pairsFromRun(host.files, dir);
-    const { backend, reason } = await selectBackend(opts.backend ?? 'auto', host.backends);
+    const { backend, reason } = await selectBackend(opts.backend ?? 'auto', backendOptions(host, opts));
     host.progress.log(reason);
     const load = (file: string) => loadWeights(host.files, file, source.model);
     const subset = subsetOf(source.dataset.train, Number(opts.subset ?? 1000));
@@ -126,7 +127,11 @@ export const surfaceCommand: Command = {
     const base = joinPath(dir, `surface-k1-${cell.k1}-k2-${cell.k2}`);
     await host.files.write(
       `${base}.json`,
-      JSON.stringify({ schemaVersion: 1, kind: 'surface', run: dir, k1: cell.k1, k2: cell.k2, subset: subset.n, ...r }, null, 1),
+      JSON.stringify(
+        { schemaVersion: 1, kind: 'surface', run: dir, k1: cell.k1, k2: cell.k2, subset: subset.n, math: backend.math, ...r },
+        null,
+        1,
+      ),
     );
     await host.files.write(
       `${base}.html`,

@@ -23,7 +23,7 @@ import type { TrainConfig } from '../../core/train/config.ts';
 import { prepareOutDir } from '../../core/out_dir.ts';
 import { loadWeights } from '../../core/train/checkpoint.ts';
 import { disposeState, readWeights, stateFromWeights, type TrainState } from '../../core/train/state.ts';
-import { BACKEND_OPTION, type Command, type OptionSpec } from '../command.ts';
+import { BACKEND_OPTION, backendOptions, type Command, MATH_OPTION, type OptionSpec } from '../command.ts';
 import type { RuntimeHost } from '../host.ts';
 import { MODEL_OPTIONS, OPTIMIZER_OPTIONS } from './spec_options.ts';
 
@@ -52,6 +52,7 @@ export const COMMON_OPTIONS: OptionSpec[] = [
     default: String(DEFAULT_DERIVATIVE_BATCH),
   },
   BACKEND_OPTION,
+  MATH_OPTION,
   { name: 'json', value: '', help: 'print the result as JSON on stdout' },
   { name: 'out', value: 'DIR', help: 'write the JSON and CSV files into DIR' },
 ];
@@ -100,13 +101,13 @@ export async function setupSecondOrder(
   if (checkpoint === undefined && (opts.every === undefined || (opts.steps === undefined) === (opts.epochs === undefined))) {
     bad(command, 'give --checkpoint FILE, or --every N with exactly one of --steps N / --epochs N to track a training run');
   }
-  const skip = new Set(['checkpoint', 'subset', 'eval-batch', 'backend', 'json', 'out', 'every', 'init', ...own]);
+  const skip = new Set(['checkpoint', 'subset', 'eval-batch', 'backend', 'math', 'json', 'out', 'every', 'init', ...own]);
   const rest = Object.fromEntries(Object.entries(opts).filter(([k]) => !skip.has(k)));
   const spec = applyOptions({ ...FORK_DEFAULTS, k1: [0], total: 1 }, rest);
   const subsetN = integerOption(command, opts, 'subset', SUBSET_DEFAULT, 1);
   const evalBatch = integerOption(command, opts, 'eval-batch', DEFAULT_DERIVATIVE_BATCH, 1);
   const every = integerOption(command, opts, 'every', 1, 1);
-  const { backend, reason } = await selectBackend(opts.backend ?? 'auto', host.backends);
+  const { backend, reason } = await selectBackend(opts.backend ?? 'auto', backendOptions(host, opts));
   if (!opts.json) host.progress.log(reason);
   const dataset = await loadDataset(spec.data, host.files, { limit: spec.limit ?? undefined, normalize: spec.normalize });
   if (dataset.classes === 0) bad(command, `dataset ${dataset.name} is a regression task; the Hessian here is of the softmax cross-entropy`);
@@ -165,6 +166,7 @@ export function provenance(s: Setup, host: RuntimeHost, checkpoint: string | und
       config: s.tracking.config,
     },
     backend: s.backend.description,
+    math: s.backend.math,
     runtime: host.runtime,
     ridgelineVersion: host.version,
     gitCommit: host.gitCommit,

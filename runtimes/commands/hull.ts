@@ -5,7 +5,7 @@ import { UNITS } from '../../core/experiments/fork_spec.ts';
 import { hullPreset } from '../../core/experiments/presets.ts';
 import { joinPath } from '../../core/io.ts';
 import { selectBackend } from '../../core/select_backend.ts';
-import { BACKEND_OPTION, type Command, requireOption } from '../command.ts';
+import { BACKEND_OPTION, backendOptions, type Command, MATH_OPTION, requireOption } from '../command.ts';
 import { MODEL_OPTIONS, OPTIMIZER_OPTIONS } from './spec_options.ts';
 
 const d = HULL_DEFAULTS;
@@ -31,6 +31,7 @@ export const hullCommand: Command = {
     { name: 'from', value: 'FILE', help: 'start the parent from these weights (safetensors) instead of --seed-init' },
     { name: 'eval-batch', value: 'N', help: 'rows per evaluation batch', default: String(d.evalBatch) },
     BACKEND_OPTION,
+    MATH_OPTION,
     { name: 'out', value: 'DIR', help: 'run directory (a killed run started again with the same DIR resumes)' },
     { name: 'json', value: '', help: 'print hull.json on stdout (one line) instead of the table' },
   ],
@@ -39,11 +40,11 @@ export const hullCommand: Command = {
     '(--limit’ed) train split. Writes DIR/hull.json, DIR/hull.csv, DIR/hull.html and the checkpoints (safetensors).',
   ].join('\n'),
   async run(opts, host) {
-    const { out: given, json, backend: choice, preset, ...rest } = opts;
+    const { out: given, json, backend: choice, math: _math, preset, ...rest } = opts;
     const out = given ?? (preset ? joinPath('runs', preset) : requireOption('hull', opts, 'out', 'DIR'));
     const spec = applyHullOptions({ ...HULL_DEFAULTS, ...(preset ? hullPreset(preset).spec : {}), ...(preset ? { preset } : {}) }, rest);
     await prepareOutDir(host.files, out);
-    const { backend, reason } = await selectBackend(choice ?? 'auto', host.backends);
+    const { backend, reason } = await selectBackend(choice ?? 'auto', backendOptions(host, opts));
     host.progress.log(reason);
     const result = await runHullExperiment(spec, out, backend, host);
     if (json) {

@@ -7,7 +7,7 @@ import { joinPath } from '../../core/io.ts';
 import { prepareOutDir } from '../../core/out_dir.ts';
 import { rebasinCsv, rebasinReportHtml } from '../../core/report/rebasin_html.ts';
 import { selectBackend } from '../../core/select_backend.ts';
-import { BACKEND_OPTION, type Command, requireOption } from '../command.ts';
+import { BACKEND_OPTION, backendOptions, type Command, MATH_OPTION, requireOption } from '../command.ts';
 import { MODEL_OPTIONS, OPTIMIZER_OPTIONS, REPAIR_HELP } from './spec_options.ts';
 
 /** The preset: git re-basin's direction on Fashion-MNIST (fashion-mlp2's training, three widths). */
@@ -38,6 +38,7 @@ export const rebasinCommand: Command = {
     { name: 'alphas', value: 'T', help: 'points on the path', default: String(FORK_DEFAULTS.alphas) },
     { name: 'repair', value: '', help: `also ${REPAIR_HELP}, after each matching` },
     BACKEND_OPTION,
+    MATH_OPTION,
     {
       name: 'out',
       value: 'DIR',
@@ -45,7 +46,7 @@ export const rebasinCommand: Command = {
     },
   ],
   async run(opts, host) {
-    const { preset, widths: widthText, out, backend: choice, repair, ...rest } = opts;
+    const { preset, widths: widthText, out, backend: choice, math: _math, repair, ...rest } = opts;
     const p = preset ? PRESET_WIDTHS[preset] : undefined;
     if (preset && !p) {
       throw new RidgelineError('E_SPEC', `--preset: unknown rebasin preset '${preset}'; valid: ${Object.keys(PRESET_WIDTHS).join(', ')}`);
@@ -62,7 +63,7 @@ export const rebasinCommand: Command = {
     }
     const dir = out ?? (preset ? joinPath('runs', preset) : requireOption('rebasin', opts, 'out', 'DIR'));
     await prepareOutDir(host.files, dir);
-    const { backend, reason } = await selectBackend(choice ?? 'auto', host.backends);
+    const { backend, reason } = await selectBackend(choice ?? 'auto', backendOptions(host, opts));
     host.progress.log(reason);
     const result = await runRebasin(spec, widths, dir, backend, host);
     for (
