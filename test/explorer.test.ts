@@ -12,6 +12,7 @@
  * - screenshots of the views go to build/artifacts/ and must not be blank.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
@@ -317,6 +318,7 @@ test("barrier view: a pair picked from a fork run's view gives the run's own cel
   });
   const r = await automation();
   assert.equal(r.error, null, `the page says: ${r.error}`);
+  assert.equal(r.barrier!.math, 'strict', 'the default math, recorded');
   const cell = fx.fork.cells[1];
   for (const key of METRIC_KEYS) {
     const d = firstDifference(r.barrier![key], cell[key], key);
@@ -397,15 +399,54 @@ test("barrier view: not safetensors, truncated, another model's: one clear line 
 });
 
 /** Fills the fork form (CLI option names; fields the form lacks go to "more options"). */
-async function startFork(spec: Record<string, string>, backend: string, preset = ''): Promise<void> {
+async function startFork(spec: Record<string, string>, backend: string, preset = '', math = 'strict'): Promise<void> {
   await page.goto(`${server.url}#/fork`);
   await page.selectOption('#spec select[name="preset"]', preset);
   const fields = await page.$$eval('#spec input', (inputs) => inputs.map((i) => (i as HTMLInputElement).name));
   const extra = Object.entries(spec).filter(([k]) => !fields.includes(k)).map(([k, v]) => `--${k} ${v}`).join(' ');
   for (const name of fields) await page.fill(`#spec input[name="${name}"]`, name === 'extra' ? extra : (spec[name] ?? ''));
   await page.selectOption('#spec select[name="backend"]', backend);
+  await page.selectOption('#spec select[name="math"]', math);
   await page.click('#run');
 }
+
+test("fork view with math relaxed: the run records it, and its cells are the CLI's relaxed fork's, bit for bit", {
+  timeout: 400_000,
+}, async (t) => {
+  if (!needsChromium(t)) return;
+  await startFork(FORK_SPEC, 'cpu', '', 'relaxed');
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: RUN_TIMEOUT_MS });
+  const r = await automation();
+  assert.equal(r.error, null, `the page says: ${r.error}`);
+  const result = r.result!;
+  assert.equal(result.provenance.math, 'relaxed');
+  assert.match(result.provenance.adapter, /relaxed math/);
+  assert.deepEqual(result.spec, fx.fork.spec, 'math is not part of the fork spec the page resolves');
+  assert.match((await page.textContent('#backend')) ?? '', /relaxed math/);
+  // Node 20 runs relaxed SIMD behind its flag: the same fork there, on the same kernels.
+  const out = join(fx.dir, 'relaxed-fork');
+  const cli = spawnSync(process.execPath, [
+    '--experimental-wasm-relaxed-simd',
+    join(root, 'dist/runtimes/node.js'),
+    'fork',
+    ...Object.entries(FORK_SPEC).flatMap(([k, v]) => [`--${k}`, v]),
+    '--backend',
+    'cpu',
+    '--math',
+    'relaxed',
+    '--out',
+    out,
+  ], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+  assert.equal(cli.status, 0, cli.stderr);
+  const relaxedCli = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ForkResult;
+  const fusedHere = /fused multiply-add/.test(result.provenance.adapter);
+  assert.equal(fusedHere, /fused multiply-add/.test(relaxedCli.provenance.adapter), 'the page and node fuse alike on one machine');
+  const d = firstDifference(result.cells, relaxedCli.cells, 'cells');
+  assert.equal(d, null, `page vs CLI, both relaxed: ${d}`);
+  // Where the engine fused, relaxed is not strict: the page really ran the other kernels.
+  if (fusedHere) assert.notEqual(firstDifference(result.cells, fx.fork.cells, 'cells'), null, 'relaxed cells equal strict ones');
+  assert.deepEqual(pageErrors, []);
+});
 
 test("fork view: the page's run equals the CLI's fork, cells drawn as they arrive; cancel stops a run", { timeout: 400_000 }, async (t) => {
   if (!needsChromium(t)) return;

@@ -22,7 +22,7 @@ const given = async (f: File): Promise<GivenFile> => ({ name: f.name, bytes: new
 function barrierOptions(form: HTMLFormElement): Record<string, string> {
   const fields = new FormData(form);
   const options: Record<string, string> = {};
-  for (const name of ['model', 'width', 'data', 'limit', 'alphas', 'normalize', 'slope']) {
+  for (const name of ['model', 'width', 'data', 'limit', 'alphas', 'normalize', 'slope', 'math']) {
     const v = String(fields.get(name) ?? '').trim();
     if (v !== '') options[name] = v;
   }

@@ -4,6 +4,7 @@
  * (#/fork). Hash routes work the same under `ridgeline serve` and on a static site, where
  * there is no server to answer other paths.
  */
+import { MATH_CHOICES, type MathMode } from '../../core/math_mode.ts';
 import { BACKEND_CHOICES, type BackendChoice } from '../../core/select_backend.ts';
 import { pickFromRun, setupBarrierView } from './barrier_view.ts';
 import { setupForkView } from './fork_view.ts';
@@ -20,6 +21,14 @@ const BACKEND_LABELS: Record<BackendChoice, string> = {
 };
 for (const select of Array.from(document.querySelectorAll<HTMLSelectElement>('select[data-backend-choices]'))) {
   for (const choice of BACKEND_CHOICES) select.add(new Option(BACKEND_LABELS[choice], choice));
+}
+/** The CLI's --math choices, as each form's math menu says them. */
+const MATH_LABELS: Record<MathMode, string> = {
+  strict: 'strict (the same bits everywhere)',
+  relaxed: 'relaxed (fused multiply-add, CPU backend)',
+};
+for (const select of Array.from(document.querySelectorAll<HTMLSelectElement>('select[data-math-choices]'))) {
+  for (const choice of MATH_CHOICES) select.add(new Option(MATH_LABELS[choice], choice));
 }
 
 function route(): void {

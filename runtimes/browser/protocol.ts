@@ -3,6 +3,7 @@
  * progress events it calls back with. Types and one constant, so neither bundle pulls in the other.
  */
 import type { ForkCell, ForkResult, SplitMetrics } from '../../core/experiments/result_schema.ts';
+import type { MathMode } from '../../core/math_mode.ts';
 
 export const BROWSER_BACKENDS = ['auto', 'webgpu', 'cpu'] as const;
 export type BrowserBackendChoice = (typeof BROWSER_BACKENDS)[number];
@@ -32,7 +33,7 @@ export const DROPPED = ':dropped';
 export interface BarrierRequest {
   a: GivenFile;
   b: GivenFile;
-  /** CLI-style options of `ridgeline barrier` (model, width, data, limit, alphas, …). */
+  /** CLI-style options of `ridgeline barrier` (model, width, data, limit, alphas, math, …). */
   options: Record<string, string>;
   /** IDX or CIFAR files for `data: 'KIND:dropped'`; none for the bundled digits. */
   dataFiles: GivenFile[];
@@ -45,6 +46,8 @@ export interface BarrierResult {
   data: string;
   backend: string;
   adapter: string;
+  /** The kernels' arithmetic (`math` among the options; strict when absent). */
+  math: MathMode;
   runtime: string;
   train: SplitMetrics;
   test: SplitMetrics;
@@ -55,7 +58,7 @@ export interface BarrierResult {
 export interface WorkerApi {
   /**
    * Runs a fork experiment from command-line style options (`{ data: 'synthetic:…', k1:
-   * '0,10', … }`, over FORK_DEFAULTS) on the chosen backend (chosen as the CLI's
+   * '0,10', math: 'relaxed', … }`, over FORK_DEFAULTS) on the chosen backend (chosen as the CLI's
    * `--backend` chooses), in memory. `onProgress` is a comlink proxy; its first log line
    * says which backend was chosen and why.
    * @throws the core's RidgelineError messages (`E_SPEC: …`, `E_NO_ADAPTER: …`) unchanged.

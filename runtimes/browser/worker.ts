@@ -19,6 +19,7 @@ import type { FileStore } from '../../core/io.ts';
 import { memoryFileStore } from '../../core/io_memory.ts';
 import { BARRIER_STAGES, loadCheckpointPair, measureCheckpointPair } from '../../core/lmc/checkpoint_barrier.ts';
 import type { ForkCell } from '../../core/experiments/result_schema.ts';
+import { type MathMode, parseMath } from '../../core/math_mode.ts';
 import type { Progress } from '../../core/progress.ts';
 import { selectBackend, type SelectedBackend } from '../../core/select_backend.ts';
 import {
@@ -60,10 +61,10 @@ function progressTo(send: (e: ProgressEvent) => void): Progress {
  * (core/select_backend.ts): `webgpu` insists, `auto` takes a hardware adapter and otherwise
  * the CPU — SwiftShader is slower than the WebAssembly kernels — and `cpu` is as asked.
  */
-async function openBackend(choice: BrowserBackendChoice): Promise<SelectedBackend & { close(): void }> {
+async function openBackend(choice: BrowserBackendChoice, math: MathMode): Promise<SelectedBackend & { close(): void }> {
   let selected: SelectedBackend;
   try {
-    selected = await selectBackend(choice, { gpu: async () => navigator.gpu });
+    selected = await selectBackend(choice, { gpu: async () => navigator.gpu, math });
   } catch (e) {
     // The core's advice (Vulkan drivers, VK_ICD_FILENAMES) is for Node/Deno; a page's user
     // needs the browser's side of it.
@@ -113,10 +114,10 @@ function cellReportingStore(files: FileStore, send: (e: ProgressEvent) => void):
 
 async function run(specOptions: Record<string, string>, backendChoice: BrowserBackendChoice, send: (e: ProgressEvent) => void) {
   // As `ridgeline fork`: a preset is the base the other options override.
-  const { preset, ...rest } = specOptions;
+  const { preset, math, ...rest } = specOptions;
   const spec = applyOptions(preset ? presetSpec(preset) : FORK_DEFAULTS, rest);
   const files = await withBundledDigits(memoryFileStore(), spec.data);
-  const { backend, reason, close } = await openBackend(backendChoice);
+  const { backend, reason, close } = await openBackend(backendChoice, parseMath(math));
   send({ kind: 'log', line: reason });
   try {
     return await runForkExperiment(spec, 'run', backend, {
@@ -179,19 +180,20 @@ async function barrier(
   send: (e: ProgressEvent) => void,
 ): Promise<BarrierResult> {
   // The options are the CLI's (`barrier` reads them over these defaults); dropped data files live in /data.
-  const data = request.options.data ?? '';
-  const options = { ...request.options, ...(data.endsWith(DROPPED) ? { data: `${data.slice(0, -DROPPED.length)}:/data` } : {}) };
+  const { math, ...given } = request.options;
+  const data = given.data ?? '';
+  const options = { ...given, ...(data.endsWith(DROPPED) ? { data: `${data.slice(0, -DROPPED.length)}:/data` } : {}) };
   const spec = applyOptions({ ...FORK_DEFAULTS, k1: [0], total: 1 }, options);
   send({ kind: 'start', label: 'barrier', total: BARRIER_STAGES.length });
   const { files, a, b } = await barrierFiles(request, spec.data);
   const stage = (i: number) => send({ kind: 'update', done: i, status: BARRIER_STAGES[i] });
   const pair = await loadCheckpointPair(files, spec, a, b, stage);
-  const { backend, reason, close } = await openBackend(backendChoice);
+  const { backend, reason, close } = await openBackend(backendChoice, parseMath(math));
   send({ kind: 'log', line: reason });
   try {
     const measured = await measureCheckpointPair(backend, pair, spec, stage);
     send({ kind: 'finish', status: '' });
-    return { ...measured, backend: backend.kind, adapter: backend.description, runtime: await runtimeName() };
+    return { ...measured, backend: backend.kind, adapter: backend.description, math: backend.math, runtime: await runtimeName() };
   } finally {
     close();
   }
