@@ -2,12 +2,13 @@
  * Seconds per training step of a model on any backend, the step a trainer runs, on seeded
  * random data of a dataset's shape (shared by bench/model_epoch.ts and bench/gpu.ts).
  */
-import * as ag from '../core/autograd/mod.ts';
 import type { Backend } from '../core/backend.ts';
-import { taskLoss } from '../core/nn/loss.ts';
+import { FORK_DEFAULTS } from '../core/experiments/fork_spec.ts';
+import { trainConfigOf } from '../core/experiments/train_config.ts';
 import { createModel } from '../core/nn/registry.ts';
-import { fromArray, keep, type Tensor, tidy } from '../core/tensor.ts';
-import { Sgd } from '../core/train/optimizers.ts';
+import { disposeState, stateFromWeights } from '../core/train/state.ts';
+import { StepReplay } from '../core/train/step_replay.ts';
+import { type BatchSource, trainSteps } from '../core/train/trainer.ts';
 
 /** A benchmarked configuration: the dataset's example shape, its training-set size, the batch. */
 export interface Workload {
@@ -33,54 +34,45 @@ function randomBatches(w: Workload, inputSize: number): { x: Float32Array; y: Fl
 }
 
 /**
- * Seconds per step of our training on `backend`: the step a trainer runs (forward in
- * training mode, fused cross-entropy, gradients of the trainable tensors only, the fused
- * SGD kernel; BN running statistics are updated by the forward), with no readback inside
- * the timed loop; the last loss is read at the end, so every queued kernel has run.
- * `data` gives the batch of step s (3 warm-up steps, then the timed ones from step 3):
- * by default eight fixed random batches; a real data set's batches are gathered inside
- * the timed loop, as a training epoch gathers them.
+ * Seconds per step of our training on `backend`: the trainer's own loop
+ * (core/train/trainer.ts: forward in training mode, fused cross-entropy, gradients of the
+ * trainable tensors only, the fused SGD kernel at lr 0.01 with momentum 0.9; BN running
+ * statistics updated by the forward; steady-state steps replayed from their kernel calls
+ * where the backend records them, core/train/step_replay.ts), with its loss history read
+ * back every 50 steps and once at the end, so every queued kernel has run. `data` gives
+ * the batch of step s (3 warm-up steps, then the timed ones from step 3): by default eight
+ * fixed random batches; a real data set's batches are gathered inside the timed loop, as
+ * a training epoch gathers them. `replay: false` times the autograd path of every step.
  */
 export async function ourSecondsPerStep(
   backend: Backend,
   w: Workload,
   data?: (s: number) => { x: Float32Array; y: Float32Array },
-): Promise<{ secondsPerStep: number; finalLoss: number }> {
+  options: { replay?: boolean } = {},
+): Promise<{ secondsPerStep: number; finalLoss: number; replayed: number }> {
   const model = createModel(w.model, w.input, w.classes);
-  const init = model.init(0);
-  const state = model.params.map((p, i) => keep(fromArray(backend, init[i], p.shape)));
-  const trainIdx = model.params.flatMap((p, i) => (p.trainable === false ? [] : [i]));
-  const trainable = trainIdx.map((i) => ag.param(state[i]));
-  const opt = new Sgd({ lr: 0.01, momentum: 0.9 });
   const batches = data ? [] : randomBatches(w, model.inputSize);
-  const step = (s: number): Tensor =>
-    tidy(() => {
-      const b = data ? data(s) : batches[s % batches.length];
-      const x = fromArray(backend, b.x, [w.batch, model.inputSize]);
-      const y = fromArray(backend, b.y, [w.batch]);
-      const { value, grads } = ag.valueAndGrad((tp) => {
-        const ps = state.slice();
-        trainIdx.forEach((j, k) => (ps[j] = tp[k]));
-        return taskLoss(model, model.forward(ps, x, { train: true, noiseSeed: 0, step: s }), y);
-      }, trainable);
-      opt.step(trainable, grads);
-      return value;
-    });
+  const source: BatchSource = {
+    features: model.inputSize,
+    orderSeed: 0,
+    batchAt: (s) => ({ ...(data ? data(s) : batches[s % batches.length]), size: w.batch }),
+  };
+  const warmup = 3;
+  const config = trainConfigOf({ ...FORK_DEFAULTS, batch: w.batch, lr: 0.01 }, Math.floor(w.trainExamples / w.batch), warmup + w.steps);
+  const state = stateFromWeights(backend, model, model.init(0), config);
   try {
-    for (let s = 0; s < 3; s++) step(s).dispose(); // warm-up: tier-up, buffer pools, the helper thread
-    await state[0].data();
+    // Warm-up: tier-up, buffer pools, the helper thread.
+    await trainSteps(backend, model, state, source, warmup, config, { replay: false });
+    const replay = options.replay === false ? false : StepReplay.for(backend);
+    let finalLoss = NaN;
     const t0 = performance.now();
-    let last: Tensor | null = null;
-    for (let s = 0; s < w.steps; s++) {
-      last?.dispose();
-      last = step(3 + s);
-    }
-    const finalLoss = (await last!.data())[0];
+    await trainSteps(backend, model, state, source, warmup + w.steps, config, {
+      replay,
+      onSync: (_first, losses) => (finalLoss = losses[losses.length - 1]),
+    });
     const seconds = (performance.now() - t0) / 1000;
-    last!.dispose();
-    return { secondsPerStep: seconds / w.steps, finalLoss };
+    return { secondsPerStep: seconds / w.steps, finalLoss, replayed: replay ? replay.counts.replayed : 0 };
   } finally {
-    state.forEach((t) => t.dispose());
-    opt.dispose();
+    disposeState(state);
   }
 }

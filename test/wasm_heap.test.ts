@@ -76,3 +76,19 @@ test('training-like pattern (the same sizes every step): blocks are reused as th
   for (let i = 0; i < 50; i++) assert.deepEqual(new Set(step()), new Set(first));
   assert.equal(heap.extent, extent);
 });
+
+test('a freed block of a size is handed out lowest address first, whatever order the blocks were freed in', () => {
+  // What lets a training step find the heap as the last one left it (core/train/step_replay.ts).
+  fc.assert(
+    fc.property(fc.integer({ min: 2, max: 12 }), fc.integer({ min: 1, max: 5000 }), fc.nat(), (count, bytes, seed) => {
+      const { heap } = newHeap();
+      const blocks = Array.from({ length: count }, () => heap.alloc(bytes));
+      // Free them in a seeded shuffle of their order.
+      let s = seed;
+      const order = blocks.map((p) => ({ p, k: s = (Math.imul(s, 1664525) + 1013904223) >>> 0 })).sort((a, b) => a.k - b.k);
+      for (const { p } of order) heap.free(p, bytes);
+      const again = Array.from({ length: count }, () => heap.alloc(bytes));
+      assert.deepEqual(again, [...blocks].sort((a, b) => a - b));
+    }),
+  );
+});

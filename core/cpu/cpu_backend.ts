@@ -25,6 +25,7 @@ import { KERNELS_WASM_BASE64 } from './kernels_wasm.gen.ts';
 import { KERNELS_RELAXED_WASM_BASE64 } from './kernels_relaxed_wasm.gen.ts';
 import { CONTROL_BYTES, imports, KernelThread, type KernelWorkerSpawner, type SharedKernel } from './kernel_threads.ts';
 import { WasmHeap } from './wasm_heap.ts';
+import { type CallEntry, CallLog, type CallRecorder } from '../call_log.ts';
 
 /**
  * Products below this many multiply-adds stay on one thread: handing the helper its share
@@ -64,6 +65,9 @@ const COLUMN_SPLIT_MIN_N = 2 * TILE_COLS;
 const COLUMN_SPLIT_MIN_B = 2 ** 16;
 /** Initial and maximum shared memory, in 64 KiB pages (the maximum is wasm32's 4 GiB). */
 const INITIAL_PAGES = 16;
+const NO_META = new Uint8Array(0);
+/** Bytes of a broadcast meta block: shape, then A's and B's strides, up to MAX_RANK each (4 rows). */
+const META_BYTES = 4 * 4 * MAX_RANK;
 const MAXIMUM_PAGES = 65536;
 
 /**
@@ -229,8 +233,15 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
   return backend;
 }
 
+/** Calls being recorded (`recordCalls`): the log so far, the inputs, and why it cannot be replayed. */
+interface Recording {
+  entries: CallEntry[];
+  inputs: readonly Float32Array[];
+  problem: string | null;
+}
+
 /** Kernel calls arrive checked (`CheckedBackend`): extents fit, op codes valid, aliasing allowed. */
-export class CpuBackend extends CheckedBackend {
+export class CpuBackend extends CheckedBackend implements CallRecorder {
   readonly kind = 'cpu' as const;
   private readonly heap: WasmHeap;
   private readonly meta: number;
@@ -243,11 +254,12 @@ export class CpuBackend extends CheckedBackend {
   private helperMeta = 0;
   /** @internal Calls split in two shares, by kernel (tests check that sharing happens). */
   readonly sharedCalls = new Map<SharedKernel, number>();
+  private recording: Recording | null = null;
 
   constructor(private readonly k: KernelExports, private readonly memory: WebAssembly.Memory, readonly math: MathMode = 'strict') {
     super();
     this.heap = new WasmHeap(memory, k.heapBase());
-    this.meta = this.heap.alloc(4 * 4 * MAX_RANK);
+    this.meta = this.heap.alloc(META_BYTES);
     this.scratch = this.heap.alloc(this.scratchBytes);
     this.reservedBytes = this.heap.live;
   }
@@ -281,7 +293,7 @@ export class CpuBackend extends CheckedBackend {
   /** @internal The control block and scratch of a helper thread, before it starts. */
   allocControl(): number {
     this.helperScratch = this.heap.alloc(this.scratchBytes);
-    this.helperMeta = this.heap.alloc(4 * 4 * MAX_RANK);
+    this.helperMeta = this.heap.alloc(META_BYTES);
     const control = this.heap.alloc(CONTROL_BYTES);
     // Zeroed (state Idle) before the helper starts reading it.
     new Uint8Array(this.memory.buffer, control, CONTROL_BYTES).fill(0);
@@ -314,10 +326,12 @@ export class CpuBackend extends CheckedBackend {
     const run = this.k[kernel] as (...args: number[]) => void;
     const helper = this.helper;
     if (!helper || !split) {
+      this.recording?.entries.push({ kind: 'kernel', name: kernel, mine: whole, theirs: null, meta: this.metaBlocks(kernel) });
       run(...whole);
       return;
     }
     const [mine, theirs] = split();
+    this.recording?.entries.push({ kind: 'kernel', name: kernel, mine, theirs, meta: this.metaBlocks(kernel) });
     this.sharedCalls.set(kernel, (this.sharedCalls.get(kernel) ?? 0) + 1);
     helper.post(kernel, theirs);
     let outcome: ReturnType<KernelThread['finish']> = 'failed';
@@ -328,6 +342,77 @@ export class CpuBackend extends CheckedBackend {
     }
     if (outcome === 'stolen') run(...theirs);
     else if (outcome === 'failed') throw new RidgelineError('E_BACKEND', `cpu: the helper thread failed in ${kernel}`);
+  }
+
+  /**
+   * The broadcast meta blocks (this thread's, then the helper's) as `kernel` is about to read
+   * them: only `binary` reads them, so other kernels record none (what an earlier call left
+   * there is not part of theirs).
+   */
+  private metaBlocks(kernel: SharedKernel): Uint8Array {
+    if (kernel !== 'binary') return NO_META;
+    const bytes = new Uint8Array(this.memory.buffer);
+    const n = META_BYTES;
+    const out = new Uint8Array(this.helper ? 2 * n : n);
+    out.set(bytes.subarray(this.meta, this.meta + n));
+    if (this.helper) out.set(bytes.subarray(this.helperMeta, this.helperMeta + n), n);
+    return out;
+  }
+
+  get layoutVersion(): number {
+    return this.heap.version;
+  }
+
+  recordCalls<T>(fn: () => T, inputs: readonly Float32Array[]): { result: T; log: CallLog | null; problem: string | null } {
+    if (this.recording) throw new RidgelineError('E_STATE', 'cpu.recordCalls: already recording');
+    const live = this.heap.live;
+    const recording: Recording = { entries: [], inputs, problem: null };
+    this.recording = recording;
+    let result: T;
+    try {
+      result = fn();
+    } finally {
+      this.recording = null;
+    }
+    // A block the function keeps would be handed out again at another address next time.
+    const kept = this.heap.live - live;
+    const problem = recording.problem ?? (kept !== 0 ? `it keeps ${kept} bytes allocated` : null);
+    return { result, log: problem === null ? new CallLog(recording.entries) : null, problem };
+  }
+
+  replayCalls(log: CallLog, inputs: readonly Float32Array[]): void {
+    for (const e of log.entries) {
+      switch (e.kind) {
+        case 'kernel': {
+          if (e.theirs !== null && !this.helper) {
+            throw new RidgelineError('E_STATE', 'cpu.replayCalls: the calls were recorded with the helper thread, which has stopped');
+          }
+          const bytes = new Uint8Array(this.memory.buffer);
+          bytes.set(e.meta.subarray(0, META_BYTES), this.meta);
+          if (e.meta.length > META_BYTES) bytes.set(e.meta.subarray(META_BYTES), this.helperMeta);
+          const [mine, theirs] = [e.mine, e.theirs];
+          this.shared(e.name as SharedKernel, mine as never, theirs === null ? null : () => [mine, theirs] as never);
+          break;
+        }
+        case 'fill':
+          this.k.fill(...(e.args as [number, number, number]));
+          break;
+        case 'input': {
+          const data = inputs[e.input];
+          if (data?.length !== e.length) {
+            argError('cpu.replayCalls', `input ${e.input} has ${data?.length ?? 0} values; the recorded calls uploaded ${e.length}`);
+          }
+          new Float32Array(this.memory.buffer, e.ptr, e.length).set(data);
+          break;
+        }
+        case 'upload':
+          new Uint8Array(this.memory.buffer).set(e.bytes, e.ptr);
+          break;
+        case 'copy':
+          new Uint8Array(this.memory.buffer).copyWithin(e.to, e.from, e.from + e.bytes);
+          break;
+      }
+    }
   }
 
   /** Splits [0, n) at a multiple of `unit` near its middle. */
@@ -380,11 +465,22 @@ export class CpuBackend extends CheckedBackend {
   }
 
   protected runUpload(buf: Buf, data: Float32Array, offset: number): void {
+    if (this.recording) {
+      const ptr = this.ptr(buf, 'upload') + 4 * offset;
+      const input = this.recording.inputs.indexOf(data);
+      this.recording.entries.push(
+        input >= 0
+          ? { kind: 'input', input, ptr, length: data.length }
+          : { kind: 'upload', ptr, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice() },
+      );
+    }
     this.view(buf).set(data, offset);
   }
 
   /** Synchronous read; the CPU backend has no queue to wait for. */
   read(buf: Buf): Float32Array {
+    // What the function does next may depend on the value: its calls cannot stand for it.
+    if (this.recording) this.recording.problem ??= 'it reads a buffer back';
     return this.view(buf).slice();
   }
 
@@ -393,13 +489,17 @@ export class CpuBackend extends CheckedBackend {
   }
 
   protected runFill(out: Buf, value: number, length: number): void {
-    this.k.fill(this.ptr(out, 'fill'), length, value);
+    const args = [this.ptr(out, 'fill'), length, value] as const;
+    this.recording?.entries.push({ kind: 'fill', args });
+    this.k.fill(...args);
   }
 
   protected runCopy(src: Buf, dst: Buf, length: number, srcOffset: number, dstOffset: number): void {
     const bytes = new Uint8Array(this.memory.buffer);
     const from = this.ptr(src, 'copy') + 4 * srcOffset;
-    bytes.copyWithin(this.ptr(dst, 'copy') + 4 * dstOffset, from, from + 4 * length);
+    const to = this.ptr(dst, 'copy') + 4 * dstOffset;
+    this.recording?.entries.push({ kind: 'copy', from, to, bytes: 4 * length });
+    bytes.copyWithin(to, from, from + 4 * length);
   }
 
   protected runMatmul(a: Buf, b: Buf, out: Buf, p: MatmulParams): void {

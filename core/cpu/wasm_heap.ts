@@ -2,7 +2,8 @@
  * Allocator for the CPU backend's WebAssembly memory, run from JavaScript.
  *
  * Training allocates the same few sizes every step (activations, gradients of each
- * layer), so freed blocks go to an exact-size free list and are reused as they are; fresh
+ * layer), so freed blocks go to an exact-size free list and are reused as they are (the
+ * lowest address first); fresh
  * blocks come from a bump pointer that grows the memory when it runs out. Evaluation is
  * different: batch sizes vary (the last batch of a split, footprint-capped batches,
  * train then test), and exact-size lists alone never give a freed block to another size,
@@ -26,6 +27,7 @@ export class WasmHeap {
   private liveBytes = 0;
   private peakBytes = 0;
   private freshBlocks = 0;
+  private changes = 0;
 
   constructor(private readonly memory: WebAssembly.Memory, base: number) {
     this.top = Math.ceil(base / ALIGN) * ALIGN;
@@ -34,6 +36,7 @@ export class WasmHeap {
   /** Returns the byte offset of a block of at least `bytes` bytes. */
   alloc(bytes: number): number {
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    this.changes++;
     this.liveBytes += size;
     this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
     const reuse = this.freeLists.get(size);
@@ -62,16 +65,31 @@ export class WasmHeap {
     return ptr;
   }
 
+  /** Allocations and frees so far: equal counts mean no block changed hands in between. */
+  get version(): number {
+    return this.changes;
+  }
+
   free(ptr: number, bytes: number): void {
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    this.changes++;
     this.liveBytes -= size;
     this.pushFree(ptr, size);
   }
 
+  /**
+   * Each list is kept in descending address order, so `alloc` hands out the lowest free
+   * block of a size whatever order the blocks were freed in: a training step that frees
+   * what it allocated then leaves the heap as it found it, and the next step gets the same
+   * addresses (a last-in-first-out list swapped two same-size activations every step, so
+   * no step's kernel calls could stand for the next: core/train/step_replay.ts).
+   */
   private pushFree(ptr: number, size: number): void {
     let list = this.freeLists.get(size);
     if (!list) this.freeLists.set(size, list = []);
-    list.push(ptr);
+    let i = list.length;
+    while (i > 0 && list[i - 1] < ptr) i--;
+    list.splice(i, 0, ptr);
   }
 
   /**

@@ -36,6 +36,8 @@ export interface Optimizer {
   readonly stateNames: readonly string[];
   /** Replaces the state (tensors are taken over, not copied) and the step counter. */
   setState(state: Tensor[], steps: number): void;
+  /** Counts a step whose kernels were replayed (core/train/step_replay.ts) instead of issued by `step`. */
+  advance(): void;
   dispose(): void;
 }
 
@@ -78,6 +80,10 @@ export class Sgd implements Optimizer {
       const buf = this.buffers[i] ?? x;
       x.backend.sgd(x.buf, grads[i].buf, buf.buf, x.size, { ...this.p, lr, firstStep: this.steps === 0 });
     });
+    this.steps++;
+  }
+
+  advance(): void {
     this.steps++;
   }
 
@@ -127,6 +133,10 @@ export class Adam implements Optimizer {
       const [m, v] = [this.moments[2 * i], this.moments[2 * i + 1]];
       x.backend.adam(x.buf, grads[i].buf, m.buf, v.buf, x.size, { ...this.p, lr, step: this.steps });
     });
+  }
+
+  advance(): void {
+    this.steps++;
   }
 
   readonly stateNames = ['exp_avg', 'exp_avg_sq'] as const;

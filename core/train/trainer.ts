@@ -11,6 +11,7 @@ import { RidgelineError } from '../errors.ts';
 import { taskLoss, withTrainable } from '../nn/loss.ts';
 import { type Model, trainableIndices } from '../nn/model.ts';
 import { fromArray, keep, type Tensor, tidy, zeros } from '../tensor.ts';
+import { StepReplay } from './step_replay.ts';
 import type { TrainConfig } from './config.ts';
 import { learningRate } from './schedule.ts';
 import type { TrainState } from './state.ts';
@@ -30,6 +31,12 @@ export interface TrainHooks {
   syncEvery?: number;
   /** Called at each sync with the losses of the steps since the previous one. */
   onSync?: (firstStep: number, losses: Float32Array) => void;
+  /**
+   * Steady-state steps replayed from their kernel calls (core/train/step_replay.ts), the
+   * same bits faster: on by default where the backend can record; `false` runs every step
+   * through autograd; a StepReplay of the caller's shows its counts afterwards.
+   */
+  replay?: StepReplay | false;
 }
 
 /**
@@ -93,6 +100,9 @@ export async function trainSteps(
   // Losses of the steps since the last sync, then the current weight norm, then the
   // norm the segment started from: one download per sync carries all of them.
   const history = keep(zeros(backend, [syncEvery + 2]));
+  // Each step writes its loss here first: the same call every step, so a step can be replayed.
+  const lastLoss = keep(zeros(backend, [1]));
+  const replay = hooks.replay === false ? null : hooks.replay ?? StepReplay.for(backend);
   const NORM = syncEvery;
   const START_NORM = syncEvery + 1;
   const checkNorms = trainableParams.length > 0;
@@ -154,22 +164,29 @@ export async function trainSteps(
         batch = staging = source.batchAt(state.step);
       }
       const lr = learningRate(config.schedule, state.step);
-      tidy(() => {
-        const x = fromArray(backend, batch.x, [batch.size, source.features]);
-        const y = fromArray(backend, batch.y, [batch.size]);
-        const options = { train: true, noiseSeed: source.orderSeed ?? 0, step: state.step };
-        const { value, grads } = ag.valueAndGrad(
-          (tp) => taskLoss(model, model.forward(withTrainable(state.params, trainable, tp), x, options), y),
-          trainableParams,
-        );
-        state.optimizer.step(trainableParams, config.clip === null ? grads : clipGlobalNorm(grads, config.clip), lr);
-        backend.copy(value.buf, history.buf, 1, 0, pending);
-      });
+      const step = state.step;
+      const run = (fn: () => void) => (replay ? replay.run(String(lr), [batch.x, batch.y], fn) : (fn(), false));
+      const replayed = run(() =>
+        tidy(() => {
+          const x = fromArray(backend, batch.x, [batch.size, source.features]);
+          const y = fromArray(backend, batch.y, [batch.size]);
+          const options = { train: true, noiseSeed: source.orderSeed ?? 0, step };
+          const { value, grads } = ag.valueAndGrad(
+            (tp) => taskLoss(model, model.forward(withTrainable(state.params, trainable, tp), x, options), y),
+            trainableParams,
+          );
+          state.optimizer.step(trainableParams, config.clip === null ? grads : clipGlobalNorm(grads, config.clip), lr);
+          backend.copy(value.buf, lastLoss.buf, 1);
+        })
+      );
+      if (replayed) state.optimizer.advance();
+      backend.copy(lastLoss.buf, history.buf, 1, 0, pending);
       state.step++;
       if (++pending === syncEvery) await flush();
     }
     await flush();
   } finally {
     history.dispose();
+    lastLoss.dispose();
   }
 }

@@ -1,0 +1,93 @@
+/**
+ * The kernel calls of one function, recorded by a backend that can (the CPU backend) so that
+ * they can be replayed without the JavaScript that issued them (core/train/step_replay.ts:
+ * a training step's autograd, checks and tensor handles were ~0.3 ms of mlp-2's ~3.4 ms step).
+ *
+ * A log holds everything the kernels see: each kernel's arguments and the two threads'
+ * shares, the broadcast meta blocks as they were when it ran, every upload (the bytes, or
+ * which of the caller's input arrays it was), copies and fills. Pointers are absolute, so a
+ * log is valid only while the heap hands out the same blocks, which a steady-state step
+ * does (test/steady_state_step.test.ts); two logs are compared entry by entry, bytes
+ * included, before one may stand for the other.
+ */
+
+/** One recorded call, in the order the function made it. */
+export type CallEntry =
+  /** A kernel through the backend's thread split: `theirs` is the helper's share, or null for one call. */
+  | { kind: 'kernel'; name: string; mine: readonly number[]; theirs: readonly number[] | null; meta: Uint8Array }
+  /** `fill(out, n, value)`, which never splits. */
+  | { kind: 'fill'; args: readonly number[] }
+  /** An upload of the caller's input array `input` (its contents change from call to call). */
+  | { kind: 'input'; input: number; ptr: number; length: number }
+  /** An upload of anything else: its bytes are part of the log. */
+  | { kind: 'upload'; ptr: number; bytes: Uint8Array }
+  | { kind: 'copy'; from: number; to: number; bytes: number };
+
+/** A backend that records and replays kernel calls (the CPU backend). */
+export interface CallRecorder {
+  /**
+   * Runs `fn` and records its calls. Uploads of an array in `inputs` are recorded as that
+   * input, to be replaced at replay. `log` is null, with the reason in `problem`, when the
+   * calls cannot stand for `fn`: it read a buffer back, or kept memory allocated.
+   */
+  recordCalls<T>(fn: () => T, inputs: readonly Float32Array[]): { result: T; log: CallLog | null; problem: string | null };
+  /** Makes the calls of `log` again, with `inputs` uploaded where the recorded inputs were. */
+  replayCalls(log: CallLog, inputs: readonly Float32Array[]): void;
+  /**
+   * Changes whenever a buffer is allocated or freed. The same value before a replay as after
+   * the step it stands for means no buffer has moved since, so the logged pointers are still
+   * those the step would use.
+   */
+  readonly layoutVersion: number;
+}
+
+export function canRecordCalls(backend: object): backend is CallRecorder {
+  const b = backend as Partial<CallRecorder>;
+  return typeof b.recordCalls === 'function' && typeof b.replayCalls === 'function';
+}
+
+export class CallLog {
+  constructor(readonly entries: readonly CallEntry[]) {}
+
+  /** Whether `other` makes the same calls with the same arguments and bytes. */
+  sameAs(other: CallLog): boolean {
+    return this.firstDifference(other) === null;
+  }
+
+  /** The first call that differs, as a short description, or null. */
+  firstDifference(other: CallLog): string | null {
+    const n = Math.max(this.entries.length, other.entries.length);
+    for (let i = 0; i < n; i++) {
+      const a = this.entries[i];
+      const b = other.entries[i];
+      if (a === undefined || b === undefined) return `call ${i}: ${a ? describe(a) : 'none'} vs ${b ? describe(b) : 'none'}`;
+      if (!sameEntry(a, b)) return `call ${i}: ${describe(a)} vs ${describe(b)}`;
+    }
+    return null;
+  }
+}
+
+function describe(e: CallEntry): string {
+  return e.kind === 'kernel' ? `kernel ${e.name}` : e.kind;
+}
+
+const sameNumbers = (a: readonly number[] | null, b: readonly number[] | null): boolean =>
+  a === b || (a !== null && b !== null && a.length === b.length && a.every((v, i) => Object.is(v, b[i])));
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
+
+function sameEntry(a: CallEntry, b: CallEntry): boolean {
+  switch (a.kind) {
+    case 'kernel':
+      return b.kind === 'kernel' && a.name === b.name && sameNumbers(a.mine, b.mine) && sameNumbers(a.theirs, b.theirs) &&
+        sameBytes(a.meta, b.meta);
+    case 'fill':
+      return b.kind === 'fill' && sameNumbers(a.args, b.args);
+    case 'input':
+      return b.kind === 'input' && a.input === b.input && a.ptr === b.ptr && a.length === b.length;
+    case 'upload':
+      return b.kind === 'upload' && a.ptr === b.ptr && sameBytes(a.bytes, b.bytes);
+    case 'copy':
+      return b.kind === 'copy' && a.from === b.from && a.to === b.to && a.bytes === b.bytes;
+  }
+}
