@@ -33,6 +33,8 @@ interface Case {
   steps: number;
   /** Whether steps must be replayed (true) or never (false). */
   replays: boolean;
+  /** A source without `batchInto`: every batch is a new pair of arrays, uploaded as the step's inputs. */
+  batchAtOnly?: boolean;
 }
 
 const CASES: Case[] = [
@@ -46,6 +48,15 @@ const CASES: Case[] = [
     replays: true,
   },
   { name: 'lenet5, SGD with momentum', model: 'lenet5', spec: {}, steps: 70, replays: true },
+  {
+    name: 'mlp-2, a source that only makes batches (no batchInto)',
+    model: 'mlp-2',
+    width: 64,
+    spec: {},
+    steps: 60,
+    replays: true,
+    batchAtOnly: true,
+  },
   {
     name: 'mlp-2, Adam (bias corrections change every step)',
     model: 'mlp-2',
@@ -70,12 +81,13 @@ async function train(c: Case, threads: number, replay: boolean) {
   try {
     const model = createModel(c.model, data.inputShape, 10, c.width ? { width: c.width } : {});
     const loader = new BatchLoader(data.train, data.inputShape, { batchSize: 32, orderSeed: 3 });
+    const source = c.batchAtOnly ? { features: loader.features, orderSeed: 3, batchAt: (s: number) => loader.batchAt(s) } : loader;
     const config = trainConfigOf({ ...FORK_DEFAULTS, ...c.spec }, loader.stepsPerEpoch, c.steps);
     const state = stateFromWeights(be, model, model.init(0), config);
     const losses: number[] = [];
     const r = replay ? StepReplay.for(be) : false;
     try {
-      await trainSteps(be, model, state, loader, c.steps, config, { replay: r, onSync: (_f, l) => losses.push(...l) });
+      await trainSteps(be, model, state, source, c.steps, config, { replay: r, onSync: (_f, l) => losses.push(...l) });
       const bits = (arrays: Float32Array[]) => arrays.map((a) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length)));
       const optimizerState = await Promise.all(state.optimizer.state().map((t) => t.data()));
       return {
@@ -136,7 +148,7 @@ test('buffers that move between steps (another allocation) make the next step ru
   const be = await createCpuBackend();
   const replay = StepReplay.for(be);
   const input = new Float32Array([1, 2, 3, 4]);
-  const step = () => tidy(() => void fromArray(be, input, [4]).data);
+  const step = () => tidy(() => void fromArray(be, input, [4]));
   for (let i = 0; i < 4; i++) replay.run('k', [input], step);
   assert.equal(replay.counts.replayed, 2);
   const held = be.alloc(4); // takes the block the step's upload used
