@@ -146,6 +146,8 @@ interface Round {
     torch2TRun: { data: string; firstLoss: number; finalLoss: number } | null;
     jaxjs: JaxjsEpoch | null;
     ours2TFinalLoss: number;
+    /** Timed steps of ours (2 threads) replayed from their kernel calls (core/train/step_replay.ts). */
+    ours2TReplayed: number;
   };
   epochs: Record<string, { ours2T: number; torch2T: number | null }>;
   products: Record<string, { gflopPerStep: number; skinnyLongK: ReturnType<typeof skinnyLongKRate>; profile: ModelProfile }>;
@@ -291,6 +293,7 @@ async function main(): Promise<void> {
         torch2TRun: t2 ? { data: t2.data, firstLoss: t2.first_loss, finalLoss: t2.final_loss } : null,
         jaxjs,
         ours2TFinalLoss: o2.finalLoss,
+        ours2TReplayed: o2.replayed,
       },
     });
   }
@@ -368,7 +371,11 @@ async function main(): Promise<void> {
       }); ` +
       `WASM SIMD peak ${peak?.toFixed(1) ?? '—'} GFLOP/s a core (${perCycle.flops} flops/cycle)`,
   );
-  console.log(`ours: ${ours2T.description} (and 1 thread); node ${machine.node}, V8 ${machine.v8}`);
+  const lastRound = rounds[rounds.length - 1].mlp2;
+  console.log(
+    `ours: ${ours2T.description} (and 1 thread); node ${machine.node}, V8 ${machine.v8}; the trainer's loop, ` +
+      `${lastRound.ours2TReplayed} of ${mlp2.steps} timed mlp-2 steps replayed from their kernel calls`,
+  );
   console.log(
     peer.ok
       ? `PyTorch ${String(peer.probe.torch)} (Debian, python ${String(peer.probe.python)}), ${describeBlas(blas ?? {})}${

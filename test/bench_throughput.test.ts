@@ -152,6 +152,10 @@ test('throughput --quick prints every goal with ratios computed from its own fig
     // Machine facts and provenance.
     assert.match(r.stdout, /\d+ cores; clock \d+\.\d\d GHz/);
     assert.match(r.stdout, /node \d+\.\d+\.\d+, V8 /);
+    // Our figure is the trainer's loop, and its steady-state steps are replayed (--quick: 20 timed steps).
+    const replayed = /(\d+) of (\d+) timed mlp-2 steps replayed from their kernel calls/.exec(r.stdout);
+    assert.ok(replayed, 'the replayed steps are reported');
+    assert.ok(Number(replayed[1]) >= Number(replayed[2]) / 2, `only ${replayed[1]} of ${replayed[2]} steps replayed`);
     assert.ok(result.machine.cores >= 1 && result.machine.node === process.versions.node);
     assert.ok(result.provenance.commit === null || /^[0-9a-f]{40}$/.test(result.provenance.commit), `commit ${result.provenance.commit}`);
     assert.match(result.provenance.command, /throughput\.js --quick/);
