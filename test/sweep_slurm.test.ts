@@ -54,7 +54,9 @@ const SMALL = {
   alphas: 5,
 };
 // A longer line, so that a kill or a requeue lands in the middle of a training node.
-const LONG = { ...SMALL, data: 'synthetic:gauss:n=3000,dim=256,classes=4', width: 512, k1: [0, 1000], steps: 1200 };
+// Long enough that a preemption lands mid-trunk: the trunk's 3000 steps take ~2 s with step
+// replay (its 1000 steps took 0.6 s, and the first partial checkpoint came ~0.1 s before the end).
+const LONG = { ...SMALL, data: 'synthetic:gauss:n=3000,dim=256,classes=4', width: 512, k1: [0, 3000], steps: 3200 };
 
 test("sbatch arrays of pull workers: results equal the local executor's bit for bit; arrays past MaxArraySize are split; task logs kept", async (t) => {
   const cluster = await startSlurmCluster({ cpus: 2 });
