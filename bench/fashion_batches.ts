@@ -33,7 +33,7 @@ const TRAIN_EXAMPLES = 60_000;
 export async function fashionBatches(batch: number, fallback = true): Promise<BatchSource> {
   let reason: string;
   try {
-    const data = await loadDataset(`fashion-mnist:${FASHION_MNIST_DEFAULT_DIR}`, nodeFileStore());
+    const data = await loadDataset('fashion-mnist', nodeFileStore());
     const loader = new BatchLoader(data.train, data.inputShape, { batchSize: batch, orderSeed: 0 });
     // Every consumer copies a batch before asking for the next (an upload, np.array), so
     // one pair of arrays is refilled, as the trainer does (core/train/trainer.ts).

@@ -32,6 +32,16 @@ export function resultsKey(backend: { kind: string; math: MathMode }): string {
   return backend.math === 'strict' ? backend.kind : `${backend.kind}+${backend.math}`;
 }
 
+/**
+ * The spec a run directory records (its spec.json, which a resume must match): as given in
+ * strict math, as runs recorded it before the mode existed (so those directories still
+ * resume); with `math` added otherwise, so that resuming a run in the other mode is refused
+ * by name instead of reusing or recomputing its work under the other mode.
+ */
+export function recordedSpec<T extends object>(spec: T, math: MathMode): T {
+  return math === 'strict' ? spec : { ...spec, math };
+}
+
 /** The backend kind and math mode a {@link resultsKey} names (a worker starts the same). */
 export function parseResultsKey(key: string): { backend: string; math: MathMode } {
   const [backend, math] = key.split('+', 2);

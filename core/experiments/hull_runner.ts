@@ -18,6 +18,7 @@
  * checkpoint file, so a resumed run and an uninterrupted one take the same path.
  */
 import type { Backend } from '../backend.ts';
+import { recordedSpec } from '../math_mode.ts';
 import { BatchLoader } from '../data/loader.ts';
 import { loadDataset } from '../data/registry.ts';
 import { RidgelineError } from '../errors.ts';
@@ -281,11 +282,7 @@ export async function runHullExperiment(spec: HullSpec, outDir: string, backend:
   const loader = (seed: number) => new BatchLoader(dataset.train, dataset.inputShape, { batchSize: spec.batch, orderSeed: seed });
   const stepsPerEpoch = loader(spec.seedOrder).stepsPerEpoch;
   // Only now, with data, model and batch size checked, is the directory claimed (nothing written before).
-  // The math mode is part of the run's identity when relaxed: its checkpoints and splits may
-  // not be reused by a strict resume (or the reverse). A strict run records its spec as runs
-  // did before the mode existed, so those directories still resume.
-  const identity = backend.math === 'strict' ? spec : { ...spec, math: backend.math };
-  if (await store.claim(identity as unknown as Record<string, unknown>)) {
+  if (await store.claim(recordedSpec(spec, backend.math) as unknown as Record<string, unknown>)) {
     host.progress.log(`resuming the run in ${outDir}: finished splits and checkpoints are reused`);
   }
   store.drainDamaged((m) => host.progress.log(m));

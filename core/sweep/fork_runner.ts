@@ -20,7 +20,7 @@ import { RunStore } from '../experiments/run_store.ts';
 import { trainConfigOf } from '../experiments/train_config.ts';
 import { repeatSeeds } from '../experiments/repeat_seeds.ts';
 import { joinPath } from '../io.ts';
-import { resultsKey } from '../math_mode.ts';
+import { recordedSpec, resultsKey } from '../math_mode.ts';
 import { forkFinding, summarizeCells } from '../lmc/fork_summary.ts';
 import { cellsCsv, curvesCsv, summaryCsv } from '../report/csv.ts';
 import { forkReportHtml } from '../report/html.ts';
@@ -96,11 +96,7 @@ export async function runForkExperiment(
   // directories written then still resume (a resume compares every recorded key).
   const { align, alignSeed, repair, ...unaligned } = spec;
   const plain = align === null && !repair && alignSeed === FORK_DEFAULTS.alignSeed;
-  // Likewise a strict run; a relaxed one records its math, so resuming it in the other mode
-  // is refused by name rather than recomputed under the other mode's store keys.
-  const recorded = plain ? unaligned : spec;
-  const identity = backend.math === 'strict' ? recorded : { ...recorded, math: backend.math };
-  const resumed = await run.claim(identity as unknown as Record<string, unknown>);
+  const resumed = await run.claim(recordedSpec(plain ? unaligned : spec, backend.math) as unknown as Record<string, unknown>);
   if (resumed) host.progress.log(`resuming the run in ${outDir}: published nodes of its store are reused`);
   run.drainDamaged((m) => host.progress.log(m));
   const storeRoot = o.store ?? joinPath(outDir, 'store');

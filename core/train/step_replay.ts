@@ -48,6 +48,11 @@ export class StepReplay {
     return new StepReplay(canRecordCalls(backend) ? backend : null);
   }
 
+  /** Runs every step normally. */
+  static off(): StepReplay {
+    return new StepReplay(null);
+  }
+
   /**
    * Runs one step: replays its calls when allowed (above), otherwise runs `step` (recording
    * it when a log may come of it). Returns true when it replayed: the caller then accounts

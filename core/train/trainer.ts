@@ -102,7 +102,7 @@ export async function trainSteps(
   const history = keep(zeros(backend, [syncEvery + 2]));
   // Each step writes its loss here first: the same call every step, so a step can be replayed.
   const lastLoss = keep(zeros(backend, [1]));
-  const replay = hooks.replay === false ? null : hooks.replay ?? StepReplay.for(backend);
+  const replay = hooks.replay === false ? StepReplay.off() : hooks.replay ?? StepReplay.for(backend);
   const NORM = syncEvery;
   const START_NORM = syncEvery + 1;
   const checkNorms = trainableParams.length > 0;
@@ -165,8 +165,7 @@ export async function trainSteps(
       }
       const lr = learningRate(config.schedule, state.step);
       const step = state.step;
-      const run = (fn: () => void) => (replay ? replay.run(String(lr), [batch.x, batch.y], fn) : (fn(), false));
-      const replayed = run(() =>
+      const replayed = replay.run(String(lr), [batch.x, batch.y], () =>
         tidy(() => {
           const x = fromArray(backend, batch.x, [batch.size, source.features]);
           const y = fromArray(backend, batch.y, [batch.size]);
@@ -177,8 +176,7 @@ export async function trainSteps(
           );
           state.optimizer.step(trainableParams, config.clip === null ? grads : clipGlobalNorm(grads, config.clip), lr);
           backend.copy(value.buf, lastLoss.buf, 1);
-        })
-      );
+        }));
       if (replayed) state.optimizer.advance();
       backend.copy(lastLoss.buf, history.buf, 1, 0, pending);
       state.step++;
