@@ -1,13 +1,15 @@
 /**
  * The Fashion-MNIST training batches the benches train on (Debian's dataset-fashion-mnist,
  * standardized as the trainer does, the loader's seeded order 0), or uniform noise of the
- * same shape when the data set is not installed. One source, so that ours and a peer fed
- * from it (bench/jaxjs_peer.ts) see the same batch at the same step.
+ * same shape when the data set is not installed and cannot be (root with apt installs it:
+ * a fresh machine measures the goals on the real data). One source, so that ours and a
+ * peer fed from it (bench/jaxjs_peer.ts) see the same batch at the same step.
  */
 import { FASHION_MNIST_DEFAULT_DIR } from '../core/data/fashion_mnist.ts';
 import { BatchLoader } from '../core/data/loader.ts';
 import { loadDataset } from '../core/data/registry.ts';
 import { nodeFileStore } from '../runtimes/node_files.ts';
+import { aptInstall, canAptInstall } from './harness.ts';
 
 export interface BatchSource {
   /** What the batches are: the data set, or why they are noise. */
@@ -29,11 +31,26 @@ const FEATURES = 28 * 28;
 const CLASSES = 10;
 const TRAIN_EXAMPLES = 60_000;
 
+const DATASET_PACKAGE = 'dataset-fashion-mnist';
+
+/** Loads Fashion-MNIST, installing Debian's package first when it is missing and we may. */
+async function loadFashionMnist(): ReturnType<typeof loadDataset> {
+  const store = nodeFileStore();
+  try {
+    return await loadDataset('fashion-mnist', store);
+  } catch (e) {
+    if (!canAptInstall()) throw e;
+    console.error(`Fashion-MNIST is missing (${(e as Error).message}); installing ${DATASET_PACKAGE} with apt-get…`);
+    if (!aptInstall([DATASET_PACKAGE], (s) => console.error(s))) throw e;
+    return await loadDataset('fashion-mnist', store);
+  }
+}
+
 /** Fashion-MNIST batches of `batch` examples, or (`fallback`, the default) noise when it is missing. */
 export async function fashionBatches(batch: number, fallback = true): Promise<BatchSource> {
   let reason: string;
   try {
-    const data = await loadDataset('fashion-mnist', nodeFileStore());
+    const data = await loadFashionMnist();
     const loader = new BatchLoader(data.train, data.inputShape, { batchSize: batch, orderSeed: 0 });
     // Every consumer copies a batch before asking for the next (an upload, np.array), so
     // one pair of arrays is refilled, as the trainer does (core/train/trainer.ts).
@@ -48,7 +65,7 @@ export async function fashionBatches(batch: number, fallback = true): Promise<Ba
   } catch (e) {
     reason = (e as Error).message;
   }
-  if (!fallback) throw new Error(`Fashion-MNIST is not available (${reason}); install Debian's dataset-fashion-mnist`);
+  if (!fallback) throw new Error(`Fashion-MNIST is not available (${reason}); install Debian's ${DATASET_PACKAGE}`);
   let seed = 12345;
   const rand = (): number => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const fixed = Array.from({ length: 8 }, () => ({
@@ -56,7 +73,7 @@ export async function fashionBatches(batch: number, fallback = true): Promise<Ba
     y: Float32Array.from({ length: batch }, () => Math.floor(rand() * CLASSES)),
   }));
   return {
-    source: 'uniform noise of Fashion-MNIST shape (dataset-fashion-mnist not installed)',
+    source: `uniform noise of Fashion-MNIST shape (${DATASET_PACKAGE} not installed: ${reason})`,
     real: false,
     stepsPerEpoch: Math.floor(TRAIN_EXAMPLES / batch),
     at: (s) => fixed[s % fixed.length],

@@ -259,6 +259,26 @@ function hasCommand(name: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
 }
 
+/** Whether we may install Debian packages here (root with apt-get). */
+export function canAptInstall(): boolean {
+  return process.getuid?.() === 0 && hasCommand('apt-get');
+}
+
+/**
+ * `apt-get install` of `packages` without their recommends (torch's would pull in
+ * libopenblas0 and with it the pthreads OpenBLAS), running `apt-get update` and trying again
+ * when a plain install fails (e.g. for lack of lists). apt's output goes to stderr so stdout
+ * stays the benchmark's. True when the install succeeded.
+ */
+export function aptInstall(packages: string[], log: (s: string) => void): boolean {
+  const apt = (args: string[]): boolean =>
+    spawnSync('apt-get', args, { stdio: ['ignore', 2, 2], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
+  const install = ['install', '-y', '--no-install-recommends', ...packages];
+  if (apt(install)) return true;
+  log('apt-get install failed; running apt-get update and trying again…');
+  return apt(['update']) && apt(install);
+}
+
 /**
  * Makes sure `SYSTEM_PYTHON` can run `probeScript` (which prints one JSON line, or fails when
  * the peer is unusable). When it cannot and we are root with apt, installs `aptPackages`
@@ -278,24 +298,14 @@ export function ensurePythonPeer(probeScript: string, aptPackages: string[], log
   };
   const first = probe();
   if (first.ok) return { ok: true, python: SYSTEM_PYTHON, installedNow: false, probe: first.value };
-  const isRoot = process.getuid?.() === 0;
-  if (!isRoot || !hasCommand('apt-get')) {
+  if (!canAptInstall()) {
     return {
       ok: false,
-      reason: `${first.reason}; cannot install (${isRoot ? 'no apt-get' : 'not root'}): run apt-get install -y ${aptPackages.join(' ')}`,
+      reason: `${first.reason}; cannot install (not root with apt-get): run apt-get install -y ${aptPackages.join(' ')}`,
     };
   }
   log(`peer unusable (${first.reason}); installing ${aptPackages.join(' ')} with apt-get…`);
-  const apt = (args: string[]): boolean =>
-    spawnSync('apt-get', args, { stdio: ['ignore', 2, 2], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
-  // No recommends: torch's would pull in libopenblas0 and with it the pthreads OpenBLAS.
-  const install = ['install', '-y', '--no-install-recommends', ...aptPackages];
-  if (!apt(install)) {
-    log('apt-get install failed; running apt-get update and trying again…');
-    if (!apt(['update']) || !apt(install)) {
-      return { ok: false, reason: `${first.reason}; apt-get install ${aptPackages.join(' ')} failed` };
-    }
-  }
+  if (!aptInstall(aptPackages, log)) return { ok: false, reason: `${first.reason}; apt-get install ${aptPackages.join(' ')} failed` };
   const second = probe();
   if (second.ok) return { ok: true, python: SYSTEM_PYTHON, installedNow: true, probe: second.value };
   return { ok: false, reason: `${second.reason} (even after installing ${aptPackages.join(' ')})` };

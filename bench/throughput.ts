@@ -67,8 +67,9 @@ Options:
 
 Peers: PyTorch from Debian (python3-torch + libopenblas0-openmp, installed when missing and
 we are root) under ${SYSTEM_PYTHON}; jax-js from npm (@jax-js/jax, a dev dependency) in a
-child node process (bench/jaxjs_peer.ts). Needs Debian's dataset-fashion-mnist for the
-mlp-2 epoch of ours and jax-js. Run it on an otherwise idle machine: the full run takes a
+child node process (bench/jaxjs_peer.ts). The mlp-2 epochs train on Debian's
+dataset-fashion-mnist (installed when missing and we are root; else uniform noise, and no
+jax-js). Run it on an otherwise idle machine: the full run takes a
 few minutes on 2 cores.`;
 
 const CLI_OPTIONS = {
