@@ -9,12 +9,30 @@
  * log is valid only while the heap hands out the same blocks, which a steady-state step
  * does (test/steady_state_step.test.ts); two logs are compared entry by entry, bytes
  * included, before one may stand for the other.
+ *
+ * The one part of a training step that changes from step to step besides its batch is the
+ * optimizer's scalars (Adam's bias corrections, a schedule's learning rate). An optimizer
+ * kernel whose scalars are exactly those of the step's declared {@link OptimizerStep} is
+ * recorded with `stepScalarsFrom`: a replay recomputes those arguments from the replayed
+ * step's own parameters, and two logs are compared without them.
  */
+import type { AdamParams, SgdParams } from './backend.ts';
 
 /** One recorded call, in the order the function made it. */
 export type CallEntry =
-  /** A kernel through the backend's thread split: `theirs` is the helper's share, or null for one call. */
-  | { kind: 'kernel'; name: string; mine: readonly number[]; theirs: readonly number[] | null; meta: Uint8Array }
+  /**
+   * A kernel through the backend's thread split: `theirs` is the helper's share, or null for
+   * one call. Arguments from `stepScalarsFrom` on (in both shares) are the optimizer step's
+   * scalars, replaced at replay (above).
+   */
+  | {
+    kind: 'kernel';
+    name: string;
+    mine: readonly number[];
+    theirs: readonly number[] | null;
+    meta: Uint8Array;
+    stepScalarsFrom?: number;
+  }
   /** `fill(out, n, value)`, which never splits. */
   | { kind: 'fill'; args: readonly number[] }
   /** An upload of the caller's input array `input` (its contents change from call to call). */
@@ -23,16 +41,31 @@ export type CallEntry =
   | { kind: 'upload'; ptr: number; bytes: Uint8Array }
   | { kind: 'copy'; from: number; to: number; bytes: number };
 
+/**
+ * The parameters a training step passes to its optimizer kernels (every parameter tensor's
+ * update gets the same ones): what `Optimizer.kernelStep` says its next step will pass.
+ */
+export type OptimizerStep = { kind: 'sgd'; params: SgdParams } | { kind: 'adam'; params: AdamParams };
+
 /** A backend that records and replays kernel calls (the CPU backend). */
 export interface CallRecorder {
   /**
    * Runs `fn` and records its calls. Uploads of an array in `inputs` are recorded as that
-   * input, to be replaced at replay. `log` is null, with the reason in `problem`, when the
-   * calls cannot stand for `fn`: it read a buffer back, or kept memory allocated.
+   * input, to be replaced at replay; optimizer kernels called with exactly `step`'s
+   * parameters are recorded with their scalars replaceable. `log` is null, with the reason
+   * in `problem`, when the calls cannot stand for `fn`: it read a buffer back, or kept
+   * memory allocated.
    */
-  recordCalls<T>(fn: () => T, inputs: readonly Float32Array[]): { result: T; log: CallLog | null; problem: string | null };
-  /** Makes the calls of `log` again, with `inputs` uploaded where the recorded inputs were. */
-  replayCalls(log: CallLog, inputs: readonly Float32Array[]): void;
+  recordCalls<T>(
+    fn: () => T,
+    inputs: readonly Float32Array[],
+    step?: OptimizerStep,
+  ): { result: T; log: CallLog | null; problem: string | null };
+  /**
+   * Makes the calls of `log` again, with `inputs` uploaded where the recorded inputs were and
+   * the replaceable optimizer scalars computed from `step` (required when the log has any).
+   */
+  replayCalls(log: CallLog, inputs: readonly Float32Array[], step?: OptimizerStep): void;
   /**
    * Changes whenever a buffer is allocated or freed. The same value before a replay as after
    * the step it stands for means no buffer has moved since, so the logged pointers are still
@@ -71,15 +104,17 @@ function describe(e: CallEntry): string {
   return e.kind === 'kernel' ? `kernel ${e.name}` : e.kind;
 }
 
-const sameNumbers = (a: readonly number[] | null, b: readonly number[] | null): boolean =>
-  a === b || (a !== null && b !== null && a.length === b.length && a.every((v, i) => Object.is(v, b[i])));
+/** Equal arrays, or (with `upTo`) equal lengths and equal first `upTo` values. */
+const sameNumbers = (a: readonly number[] | null, b: readonly number[] | null, upTo = Infinity): boolean =>
+  a === b || (a !== null && b !== null && a.length === b.length && a.every((v, i) => i >= upTo || Object.is(v, b[i])));
 
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
 function sameEntry(a: CallEntry, b: CallEntry): boolean {
   switch (a.kind) {
     case 'kernel':
-      return b.kind === 'kernel' && a.name === b.name && sameNumbers(a.mine, b.mine) && sameNumbers(a.theirs, b.theirs) &&
+      return b.kind === 'kernel' && a.name === b.name && a.stepScalarsFrom === b.stepScalarsFrom &&
+        sameNumbers(a.mine, b.mine, a.stepScalarsFrom) && sameNumbers(a.theirs, b.theirs, a.stepScalarsFrom) &&
         sameBytes(a.meta, b.meta);
     case 'fill':
       return b.kind === 'fill' && sameNumbers(a.args, b.args);

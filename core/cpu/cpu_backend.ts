@@ -25,7 +25,7 @@ import { KERNELS_WASM_BASE64 } from './kernels_wasm.gen.ts';
 import { KERNELS_RELAXED_WASM_BASE64 } from './kernels_relaxed_wasm.gen.ts';
 import { CONTROL_BYTES, imports, KernelThread, type KernelWorkerSpawner, type SharedKernel } from './kernel_threads.ts';
 import { WasmHeap } from './wasm_heap.ts';
-import { type CallEntry, CallLog, type CallRecorder } from '../call_log.ts';
+import { type CallEntry, CallLog, type CallRecorder, type OptimizerStep } from '../call_log.ts';
 
 /**
  * Products below this many multiply-adds stay on one thread: handing the helper its share
@@ -237,8 +237,28 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
 interface Recording {
   entries: CallEntry[];
   inputs: readonly Float32Array[];
+  /** The optimizer parameters the recorded step declared (call_log.ts). */
+  step: OptimizerStep | undefined;
   problem: string | null;
 }
+
+/** The leading arguments of the optimizer kernels (pointers, count) before their scalars. */
+const SGD_SCALARS_FROM = 4;
+const ADAM_SCALARS_FROM = 5;
+
+/** The sgd kernel's scalar arguments, in its order. */
+function sgdScalarArgs(p: SgdParams): number[] {
+  const sc = sgdScalars(p);
+  return [sc.lr, sc.momentum, sc.oneMinusDampening, sc.weightDecay, p.nesterov ? 1 : 0, p.firstStep ? 1 : 0];
+}
+
+/** The adam kernel's scalar arguments, in its order. */
+function adamScalarArgs(p: AdamParams): number[] {
+  const sc = adamScalars(p);
+  return [sc.coupledDecay, sc.decoupledFactor, sc.oneMinusBeta1, sc.beta2, sc.oneMinusBeta2, sc.eps, sc.stepSize, sc.bias2Sqrt];
+}
+
+const sameArgs = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 
 /** Kernel calls arrive checked (`CheckedBackend`): extents fit, op codes valid, aliasing allowed. */
 export class CpuBackend extends CheckedBackend implements CallRecorder {
@@ -322,16 +342,20 @@ export class CpuBackend extends CheckedBackend implements CallRecorder {
     kernel: K,
     whole: Parameters<KernelExports[K]>,
     split: (() => [Parameters<KernelExports[K]>, Parameters<KernelExports[K]>]) | null,
+    stepScalarsFrom?: number,
   ): void {
     const run = this.k[kernel] as (...args: number[]) => void;
     const helper = this.helper;
+    const record = (mine: readonly number[], theirs: readonly number[] | null): void => {
+      this.recording?.entries.push({ kind: 'kernel', name: kernel, mine, theirs, meta: this.metaBlocks(kernel), stepScalarsFrom });
+    };
     if (!helper || !split) {
-      this.recording?.entries.push({ kind: 'kernel', name: kernel, mine: whole, theirs: null, meta: this.metaBlocks(kernel) });
+      record(whole, null);
       run(...whole);
       return;
     }
     const [mine, theirs] = split();
-    this.recording?.entries.push({ kind: 'kernel', name: kernel, mine, theirs, meta: this.metaBlocks(kernel) });
+    record(mine, theirs);
     this.sharedCalls.set(kernel, (this.sharedCalls.get(kernel) ?? 0) + 1);
     helper.post(kernel, theirs);
     let outcome: ReturnType<KernelThread['finish']> = 'failed';
@@ -363,10 +387,14 @@ export class CpuBackend extends CheckedBackend implements CallRecorder {
     return this.heap.version;
   }
 
-  recordCalls<T>(fn: () => T, inputs: readonly Float32Array[]): { result: T; log: CallLog | null; problem: string | null } {
+  recordCalls<T>(
+    fn: () => T,
+    inputs: readonly Float32Array[],
+    step?: OptimizerStep,
+  ): { result: T; log: CallLog | null; problem: string | null } {
     if (this.recording) throw new RidgelineError('E_STATE', 'cpu.recordCalls: already recording');
     const live = this.heap.live;
-    const recording: Recording = { entries: [], inputs, problem: null };
+    const recording: Recording = { entries: [], inputs, step, problem: null };
     this.recording = recording;
     let result: T;
     try {
@@ -380,7 +408,9 @@ export class CpuBackend extends CheckedBackend implements CallRecorder {
     return { result, log: problem === null ? new CallLog(recording.entries) : null, problem };
   }
 
-  replayCalls(log: CallLog, inputs: readonly Float32Array[]): void {
+  replayCalls(log: CallLog, inputs: readonly Float32Array[], step?: OptimizerStep): void {
+    // The replaced scalars of this step's optimizer kernels (one sgd or adam kind per step).
+    const scalars = step === undefined ? null : step.kind === 'sgd' ? sgdScalarArgs(step.params) : adamScalarArgs(step.params);
     for (const e of log.entries) {
       switch (e.kind) {
         case 'kernel': {
@@ -390,7 +420,15 @@ export class CpuBackend extends CheckedBackend implements CallRecorder {
           const bytes = new Uint8Array(this.memory.buffer);
           bytes.set(e.meta.subarray(0, META_BYTES), this.meta);
           if (e.meta.length > META_BYTES) bytes.set(e.meta.subarray(META_BYTES), this.helperMeta);
-          const [mine, theirs] = [e.mine, e.theirs];
+          let [mine, theirs] = [e.mine, e.theirs];
+          if (e.stepScalarsFrom !== undefined) {
+            if (scalars === null || step?.kind !== e.name) {
+              throw new RidgelineError('E_STATE', `cpu.replayCalls: the recorded ${e.name} call needs the step's ${e.name} parameters`);
+            }
+            const at = e.stepScalarsFrom;
+            mine = [...mine.slice(0, at), ...scalars];
+            theirs = theirs === null ? null : [...theirs.slice(0, at), ...scalars];
+          }
           this.shared(e.name as SharedKernel, mine as never, theirs === null ? null : () => [mine, theirs] as never);
           break;
         }
@@ -711,42 +749,29 @@ export class CpuBackend extends CheckedBackend implements CallRecorder {
   }
 
   protected runSgd(param: Buf, grad: Buf, momentum: Buf, length: number, p: SgdParams): void {
-    const sc = sgdScalars(p);
+    const scalars = sgdScalarArgs(p);
     const [pp, gp, bp] = [this.ptr(param, 'sgd'), this.ptr(grad, 'sgd'), this.ptr(momentum, 'sgd')];
-    const args = (at: number, n: number): Parameters<KernelExports['sgd']> => [
-      pp + at,
-      gp + at,
-      bp + at,
-      n,
-      sc.lr,
-      sc.momentum,
-      sc.oneMinusDampening,
-      sc.weightDecay,
-      p.nesterov ? 1 : 0,
-      p.firstStep ? 1 : 0,
-    ];
-    this.shared('sgd', args(0, length), this.elementSplit(length, args));
+    const args = (at: number, n: number) => [pp + at, gp + at, bp + at, n, ...scalars] as Parameters<KernelExports['sgd']>;
+    this.shared('sgd', args(0, length), this.elementSplit(length, args), this.stepScalarsFrom('sgd', scalars, SGD_SCALARS_FROM));
   }
 
   protected runAdam(param: Buf, grad: Buf, m: Buf, v: Buf, length: number, p: AdamParams): void {
-    const sc = adamScalars(p);
+    const scalars = adamScalarArgs(p);
     const [pp, gp, mp, vp] = [this.ptr(param, 'adam'), this.ptr(grad, 'adam'), this.ptr(m, 'adam'), this.ptr(v, 'adam')];
-    const args = (at: number, n: number): Parameters<KernelExports['adam']> => [
-      pp + at,
-      gp + at,
-      mp + at,
-      vp + at,
-      n,
-      sc.coupledDecay,
-      sc.decoupledFactor,
-      sc.oneMinusBeta1,
-      sc.beta2,
-      sc.oneMinusBeta2,
-      sc.eps,
-      sc.stepSize,
-      sc.bias2Sqrt,
-    ];
-    this.shared('adam', args(0, length), this.elementSplit(length, args));
+    const args = (at: number, n: number) => [pp + at, gp + at, mp + at, vp + at, n, ...scalars] as Parameters<KernelExports['adam']>;
+    this.shared('adam', args(0, length), this.elementSplit(length, args), this.stepScalarsFrom('adam', scalars, ADAM_SCALARS_FROM));
+  }
+
+  /**
+   * While recording, where an optimizer kernel's replaceable scalars start: only when they
+   * are exactly those of the step's declared parameters, so that recomputing them from the
+   * next step's parameters gives what that step would pass (call_log.ts).
+   */
+  private stepScalarsFrom(kernel: OptimizerStep['kind'], scalars: readonly number[], from: number): number | undefined {
+    const step = this.recording?.step;
+    if (step?.kind !== kernel) return undefined;
+    const declared = step.kind === 'sgd' ? sgdScalarArgs(step.params) : adamScalarArgs(step.params);
+    return sameArgs(declared, scalars) ? from : undefined;
   }
 
   /** For elementwise kernels given (byte offset, count): halves on a vector boundary. */

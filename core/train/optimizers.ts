@@ -4,6 +4,7 @@
  * step counter) is explicit so that a fork can copy it and a checkpoint can hold it.
  */
 import type { AdamParams, SgdParams } from '../backend.ts';
+import type { OptimizerStep } from '../call_log.ts';
 import { argError } from '../errors.ts';
 import { keep, type Tensor, zeros } from '../tensor.ts';
 
@@ -38,6 +39,11 @@ export interface Optimizer {
   setState(state: Tensor[], steps: number): void;
   /** Counts a step whose kernels were replayed (core/train/step_replay.ts) instead of issued by `step`. */
   advance(): void;
+  /**
+   * The parameters the next `step(…, lr)` passes to each of its kernels, so that a replayed
+   * step can compute its optimizer scalars (core/call_log.ts).
+   */
+  kernelStep(lr?: number): OptimizerStep;
   dispose(): void;
 }
 
@@ -76,15 +82,20 @@ export class Sgd implements Optimizer {
     if (this.buffers.length === 0 && this.p.momentum !== 0) {
       this.buffers = params.map((x) => keep(zeros(x.backend, x.shape)));
     }
+    const { params: p } = this.kernelStep(lr);
     params.forEach((x, i) => {
       const buf = this.buffers[i] ?? x;
-      x.backend.sgd(x.buf, grads[i].buf, buf.buf, x.size, { ...this.p, lr, firstStep: this.steps === 0 });
+      x.backend.sgd(x.buf, grads[i].buf, buf.buf, x.size, p);
     });
     this.steps++;
   }
 
   advance(): void {
     this.steps++;
+  }
+
+  kernelStep(lr = this.p.lr): OptimizerStep & { kind: 'sgd' } {
+    return { kind: 'sgd', params: { ...this.p, lr, firstStep: this.steps === 0 } };
   }
 
   get stateNames(): readonly string[] {
@@ -128,15 +139,20 @@ export class Adam implements Optimizer {
     if (this.moments.length === 0) {
       this.moments = params.flatMap((x) => [keep(zeros(x.backend, x.shape)), keep(zeros(x.backend, x.shape))]);
     }
+    const { params: p } = this.kernelStep(lr);
     this.steps++;
     params.forEach((x, i) => {
       const [m, v] = [this.moments[2 * i], this.moments[2 * i + 1]];
-      x.backend.adam(x.buf, grads[i].buf, m.buf, v.buf, x.size, { ...this.p, lr, step: this.steps });
+      x.backend.adam(x.buf, grads[i].buf, m.buf, v.buf, x.size, p);
     });
   }
 
   advance(): void {
     this.steps++;
+  }
+
+  kernelStep(lr = this.p.lr): OptimizerStep & { kind: 'adam' } {
+    return { kind: 'adam', params: { ...this.p, lr, step: this.steps + 1 } };
   }
 
   readonly stateNames = ['exp_avg', 'exp_avg_sq'] as const;

@@ -7,20 +7,23 @@
  * handles) was ~0.3 ms of mlp-2's ~3.4 ms step on two threads; replaying a recorded step
  * skips it and gives the same bits (test/step_replay.test.ts).
  *
- * A log may stand for a step only when everything the step depends on besides the batch is
- * known to be unchanged:
- * - the caller's key (the learning rate and anything else it passes that may vary) is the
- *   one the log was recorded under;
+ * A log may stand for a step only when everything the step depends on besides the batch and
+ * the optimizer's parameters is known to be unchanged:
+ * - the caller's key (anything it passes that may vary) is the one the log was recorded under;
  * - two consecutive steps run normally under that key made exactly the same calls (their
  *   arguments, meta blocks and uploaded bytes, the batch aside), so nothing else the step
- *   reads varies from step to step (Adam's bias corrections, dropout's seeds and the first
- *   SGD step with momentum all do, and are never replayed);
+ *   reads varies from step to step (dropout's seeds do, and are never replayed). The
+ *   optimizer kernels' scalars are the exception: the caller declares each step's optimizer
+ *   parameters (`Optimizer.kernelStep`), kernels called with exactly those are recorded with
+ *   their scalars replaceable, and a replay computes them from the replayed step's own
+ *   parameters (call_log.ts), so Adam's bias corrections and a schedule's learning rate
+ *   replay too;
  * - no buffer was allocated or freed since the step the log stands for ended;
  * - every CHECK_EVERY replays, a step is run normally again and must make the same calls,
  *   or the run stops with an error: the steps replayed since cannot be trusted.
  */
 import type { Backend } from '../backend.ts';
-import { type CallLog, type CallRecorder, canRecordCalls } from '../call_log.ts';
+import { type CallLog, type CallRecorder, canRecordCalls, type OptimizerStep } from '../call_log.ts';
 import { RidgelineError } from '../errors.ts';
 
 /** Replayed steps between two steps run normally and compared with the log. */
@@ -55,10 +58,11 @@ export class StepReplay {
 
   /**
    * Runs one step: replays its calls when allowed (above), otherwise runs `step` (recording
-   * it when a log may come of it). Returns true when it replayed: the caller then accounts
-   * for what `step` would have done outside the backend (the optimizer's step count).
+   * it when a log may come of it). `optimizer` is what the step passes its optimizer
+   * kernels. Returns true when it replayed: the caller then accounts for what `step` would
+   * have done outside the backend (the optimizer's step count).
    */
-  run(key: string, inputs: readonly Float32Array[], step: () => void): boolean {
+  run(key: string, inputs: readonly Float32Array[], step: () => void, optimizer?: OptimizerStep): boolean {
     const r = this.recorder;
     if (r === null || key === this.givenUpKey) {
       this.counts.normal++;
@@ -67,14 +71,14 @@ export class StepReplay {
     }
     const undisturbed = r.layoutVersion === this.endedAt;
     if (this.log !== null && key === this.logKey && undisturbed && this.sinceCheck < CHECK_EVERY) {
-      r.replayCalls(this.log, inputs);
+      r.replayCalls(this.log, inputs, optimizer);
       this.sinceCheck++;
       this.counts.replayed++;
       this.endedAt = r.layoutVersion;
       return true;
     }
     this.counts.normal++;
-    const { log } = r.recordCalls(step, inputs);
+    const { log } = r.recordCalls(step, inputs, optimizer);
     this.endedAt = r.layoutVersion;
     if (this.log !== null && key === this.logKey) {
       if (log !== null && log.sameAs(this.log)) {
@@ -102,7 +106,7 @@ export class StepReplay {
       return false;
     }
     if (this.candidate !== null && this.candidate.key === key && ++this.misses >= ATTEMPTS_PER_KEY) {
-      // Its steps differ every time (Adam, dropout): recording them only costs time.
+      // Its steps differ every time (dropout): recording them only costs time.
       this.givenUpKey = key;
       this.candidate = null;
       return false;

@@ -165,7 +165,9 @@ export async function trainSteps(
       }
       const lr = learningRate(config.schedule, state.step);
       const step = state.step;
-      const replayed = replay.run(String(lr), [batch.x, batch.y], () =>
+      // One key for every step: the learning rate reaches only the optimizer's kernels,
+      // whose scalars the replay computes from the step's declared parameters.
+      const replayed = replay.run('train', [batch.x, batch.y], () =>
         tidy(() => {
           const x = fromArray(backend, batch.x, [batch.size, source.features]);
           const y = fromArray(backend, batch.y, [batch.size]);
@@ -176,7 +178,7 @@ export async function trainSteps(
           );
           state.optimizer.step(trainableParams, config.clip === null ? grads : clipGlobalNorm(grads, config.clip), lr);
           backend.copy(value.buf, lastLoss.buf, 1);
-        }));
+        }), state.optimizer.kernelStep(lr));
       if (replayed) state.optimizer.advance();
       backend.copy(lastLoss.buf, history.buf, 1, 0, pending);
       state.step++;
