@@ -64,8 +64,15 @@ export interface CallRecorder {
   /**
    * Makes the calls of `log` again, with `inputs` uploaded where the recorded inputs were and
    * the replaceable optimizer scalars computed from `step` (required when the log has any).
+   * `observe`, when given, hears each entry's index and wall time in milliseconds once it
+   * has run (bench/profile_backend.ts attributes a replayed step's time by it).
    */
-  replayCalls(log: CallLog, inputs: readonly Float32Array[], step?: OptimizerStep): void;
+  replayCalls(
+    log: CallLog,
+    inputs: readonly Float32Array[],
+    step?: OptimizerStep,
+    observe?: (entry: number, ms: number) => void,
+  ): void;
   /**
    * Changes whenever a buffer is allocated or freed. The same value before a replay as after
    * the step it stands for means no buffer has moved since, so the logged pointers are still

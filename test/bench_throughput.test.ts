@@ -84,6 +84,7 @@ test('throughput --quick prints every goal with ratios computed from its own fig
       'mlp-2 epoch vs its roofline',
       'matmul 1024², 2 threads vs 1',
       'mlp-2 skinny/long-k products vs 1024²',
+      'mlp-2 skinny/long-k, steps through autograd',
       'lenet5 epoch vs PyTorch',
       'matmul 1024², two independent 1T products vs one',
       'matmul 1024², 2 threads vs that pair',

@@ -408,48 +408,64 @@ export class CpuBackend extends CheckedBackend implements CallRecorder {
     return { result, log: problem === null ? new CallLog(recording.entries) : null, problem };
   }
 
-  replayCalls(log: CallLog, inputs: readonly Float32Array[], step?: OptimizerStep): void {
+  replayCalls(
+    log: CallLog,
+    inputs: readonly Float32Array[],
+    step?: OptimizerStep,
+    observe?: (entry: number, ms: number) => void,
+  ): void {
     // The replaced scalars of this step's optimizer kernels (one sgd or adam kind per step).
     const scalars = step === undefined ? null : step.kind === 'sgd' ? sgdScalarArgs(step.params) : adamScalarArgs(step.params);
-    for (const e of log.entries) {
-      switch (e.kind) {
-        case 'kernel': {
-          if (e.theirs !== null && !this.helper) {
-            throw new RidgelineError('E_STATE', 'cpu.replayCalls: the calls were recorded with the helper thread, which has stopped');
-          }
-          const bytes = new Uint8Array(this.memory.buffer);
-          bytes.set(e.meta.subarray(0, META_BYTES), this.meta);
-          if (e.meta.length > META_BYTES) bytes.set(e.meta.subarray(META_BYTES), this.helperMeta);
-          let [mine, theirs] = [e.mine, e.theirs];
-          if (e.stepScalarsFrom !== undefined) {
-            if (scalars === null || step?.kind !== e.name) {
-              throw new RidgelineError('E_STATE', `cpu.replayCalls: the recorded ${e.name} call needs the step's ${e.name} parameters`);
-            }
-            const at = e.stepScalarsFrom;
-            mine = [...mine.slice(0, at), ...scalars];
-            theirs = theirs === null ? null : [...theirs.slice(0, at), ...scalars];
-          }
-          this.shared(e.name as SharedKernel, mine as never, theirs === null ? null : () => [mine, theirs] as never);
-          break;
+    const entries = log.entries;
+    if (!observe) {
+      for (const e of entries) this.replayEntry(e, inputs, step, scalars);
+      return;
+    }
+    for (let i = 0; i < entries.length; i++) {
+      const t0 = performance.now();
+      this.replayEntry(entries[i], inputs, step, scalars);
+      observe(i, performance.now() - t0);
+    }
+  }
+
+  private replayEntry(e: CallEntry, inputs: readonly Float32Array[], step: OptimizerStep | undefined, scalars: number[] | null): void {
+    switch (e.kind) {
+      case 'kernel': {
+        if (e.theirs !== null && !this.helper) {
+          throw new RidgelineError('E_STATE', 'cpu.replayCalls: the calls were recorded with the helper thread, which has stopped');
         }
-        case 'fill':
-          this.k.fill(...(e.args as [number, number, number]));
-          break;
-        case 'input': {
-          const data = inputs[e.input];
-          if (data?.length !== e.length) {
-            argError('cpu.replayCalls', `input ${e.input} has ${data?.length ?? 0} values; the recorded calls uploaded ${e.length}`);
+        const bytes = new Uint8Array(this.memory.buffer);
+        bytes.set(e.meta.subarray(0, META_BYTES), this.meta);
+        if (e.meta.length > META_BYTES) bytes.set(e.meta.subarray(META_BYTES), this.helperMeta);
+        let [mine, theirs] = [e.mine, e.theirs];
+        if (e.stepScalarsFrom !== undefined) {
+          if (scalars === null || step?.kind !== e.name) {
+            throw new RidgelineError('E_STATE', `cpu.replayCalls: the recorded ${e.name} call needs the step's ${e.name} parameters`);
           }
-          new Float32Array(this.memory.buffer, e.ptr, e.length).set(data);
-          break;
+          const at = e.stepScalarsFrom;
+          mine = [...mine.slice(0, at), ...scalars];
+          theirs = theirs === null ? null : [...theirs.slice(0, at), ...scalars];
         }
-        case 'upload':
-          new Uint8Array(this.memory.buffer).set(e.bytes, e.ptr);
-          break;
-        case 'copy':
-          new Uint8Array(this.memory.buffer).copyWithin(e.to, e.from, e.from + e.bytes);
-          break;
+        this.shared(e.name as SharedKernel, mine as never, theirs === null ? null : () => [mine, theirs] as never);
+        break;
       }
+      case 'fill':
+        this.k.fill(...(e.args as [number, number, number]));
+        break;
+      case 'input': {
+        const data = inputs[e.input];
+        if (data?.length !== e.length) {
+          argError('cpu.replayCalls', `input ${e.input} has ${data?.length ?? 0} values; the recorded calls uploaded ${e.length}`);
+        }
+        new Float32Array(this.memory.buffer, e.ptr, e.length).set(data);
+        break;
+      }
+      case 'upload':
+        new Uint8Array(this.memory.buffer).set(e.bytes, e.ptr);
+        break;
+      case 'copy':
+        new Uint8Array(this.memory.buffer).copyWithin(e.to, e.from, e.from + e.bytes);
+        break;
     }
   }
 
