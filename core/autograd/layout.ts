@@ -1,6 +1,6 @@
 /**
- * Differentiable data movement: axis permutations and slices/placements along the first
- * axis. Permutations read through strides with the broadcasting kernel (adding a broadcast
+ * Differentiable data movement: axis permutations, and slices, placements and
+ * concatenations along an axis. Permutations read through strides with the broadcasting kernel (adding a broadcast
  * zero, exact in f32), slices and placements are buffer copies with offsets; each op's VJP
  * is the inverse movement, so all of them are linear and differentiable to any order.
  */
@@ -34,55 +34,93 @@ export function permute(x: Tensor, axes: readonly number[]): Tensor {
   return record(out, 'permute', [x], (g) => [permute(g, inverse)]);
 }
 
-function rowSize(x: Tensor): number {
-  return x.shape[0] === 0 ? 0 : x.size / x.shape[0];
+/** The extents before and after `axis` (a copy moves `outer` runs of `axis`-slices of `inner` floats). */
+function around(x: Tensor, axis: number, op: string): { outer: number; inner: number } {
+  if (!(Number.isInteger(axis) && axis >= 0 && axis < x.shape.length)) {
+    argError(op, `axis ${axis} outside the ${x.shape.length} axes of [${x.shape}]`);
+  }
+  const product = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+  return { outer: product(x.shape.slice(0, axis)), inner: product(x.shape.slice(axis + 1)) };
+}
+
+/**
+ * Indices `start … start + count − 1` of `axis` (a copy): one buffer copy per index of the
+ * axes before it, so slicing the first axis is one copy and slicing a middle axis (a
+ * token of [batch, tokens, width]) moves only the slice, not a permuted whole.
+ */
+export function takeAlong(x: Tensor, axis: number, start: number, count: number): Tensor {
+  const size = x.shape[axis];
+  if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 0 && start + count <= size)) {
+    argError('takeAlong', `indices ${start}..${start + count} of axis ${axis} outside [0, ${size})`);
+  }
+  const { outer, inner } = around(x, axis, 'takeAlong');
+  const out = empty(x.backend, x.shape.map((d, i) => (i === axis ? count : d)));
+  if (out.size > 0) {
+    for (let o = 0; o < outer; o++) x.backend.copy(x.buf, out.buf, count * inner, (o * size + start) * inner, o * count * inner);
+  }
+  return record(out, 'takeAlong', [x], (g) => [placeAlong(g, axis, start, size)]);
+}
+
+/** `x` placed at indices `start…` of `axis` in a zero tensor where that axis has `size` indices (takeAlong's adjoint). */
+export function placeAlong(x: Tensor, axis: number, start: number, size: number): Tensor {
+  const count = x.shape[axis];
+  if (!(Number.isInteger(start) && Number.isInteger(size) && start >= 0 && start + count <= size)) {
+    argError('placeAlong', `indices ${start}..${start + count} of axis ${axis} outside [0, ${size})`);
+  }
+  const { outer, inner } = around(x, axis, 'placeAlong');
+  const out = empty(x.backend, x.shape.map((d, i) => (i === axis ? size : d)));
+  if (out.size > 0) {
+    x.backend.fill(out.buf, 0, out.size);
+    if (x.size > 0) {
+      for (let o = 0; o < outer; o++) x.backend.copy(x.buf, out.buf, count * inner, o * count * inner, (o * size + start) * inner);
+    }
+  }
+  return record(out, 'placeAlong', [x], (g) => [takeAlong(g, axis, start, count)]);
+}
+
+/** Concatenation along `axis` (the other axes must agree). */
+export function concatAlong(parts: readonly Tensor[], axis: number): Tensor {
+  if (parts.length === 0) argError('concatAlong', 'needs at least one tensor');
+  const first = parts[0].shape;
+  for (const p of parts) {
+    if (p.shape.length !== first.length || p.shape.some((d, i) => i !== axis && d !== first[i])) {
+      shapeError('concatAlong', `dimensions other than axis ${axis} differ`, first, p.shape);
+    }
+  }
+  const { outer, inner } = around(parts[0], axis, 'concatAlong');
+  const size = parts.reduce((n, p) => n + p.shape[axis], 0);
+  const out = empty(parts[0].backend, first.map((d, i) => (i === axis ? size : d)));
+  let at = 0;
+  const starts = parts.map((p) => {
+    const s = at;
+    const count = p.shape[axis];
+    if (p.size > 0) {
+      for (let o = 0; o < outer; o++) p.backend.copy(p.buf, out.buf, count * inner, o * count * inner, (o * size + s) * inner);
+    }
+    at += count;
+    return s;
+  });
+  return record(
+    out,
+    'concatAlong',
+    parts,
+    (g, needed) => parts.map((p, i) => (needed[i] ? takeAlong(g, axis, starts[i], p.shape[axis]) : null)),
+  );
 }
 
 /** Rows `start … start + count − 1` of the first axis (a copy). */
 export function takeRows(x: Tensor, start: number, count: number): Tensor {
-  const rows = x.shape[0];
-  if (x.shape.length < 1 || !(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 0 && start + count <= rows)) {
-    argError('takeRows', `rows ${start}..${start + count} outside [0, ${rows})`);
-  }
-  const inner = rowSize(x);
-  const out = empty(x.backend, [count, ...x.shape.slice(1)]);
-  if (out.size > 0) x.backend.copy(x.buf, out.buf, count * inner, start * inner, 0);
-  return record(out, 'takeRows', [x], (g) => [placeRows(g, start, rows)]);
+  if (x.shape.length < 1) argError('takeRows', 'needs a tensor with at least one axis');
+  return takeAlong(x, 0, start, count);
 }
 
 /** `x` placed at rows `start…` of a zero tensor with `rows` rows (the adjoint of takeRows). */
 export function placeRows(x: Tensor, start: number, rows: number): Tensor {
-  const count = x.shape[0];
-  if (!(Number.isInteger(start) && Number.isInteger(rows) && start >= 0 && start + count <= rows)) {
-    argError('placeRows', `rows ${start}..${start + count} outside [0, ${rows})`);
-  }
-  const inner = rowSize(x);
-  const out = empty(x.backend, [rows, ...x.shape.slice(1)]);
-  if (out.size > 0) {
-    x.backend.fill(out.buf, 0, out.size);
-    if (x.size > 0) x.backend.copy(x.buf, out.buf, count * inner, 0, start * inner);
-  }
-  return record(out, 'placeRows', [x], (g) => [takeRows(g, start, count)]);
+  if (x.shape.length < 1) argError('placeRows', 'needs a tensor with at least one axis');
+  return placeAlong(x, 0, start, rows);
 }
 
 /** Concatenation along the first axis. */
 export function concatRows(parts: readonly Tensor[]): Tensor {
-  if (parts.length === 0) argError('concatRows', 'needs at least one tensor');
-  const tail = parts[0].shape.slice(1);
-  for (const p of parts) {
-    if (p.shape.length !== tail.length + 1 || p.shape.slice(1).some((d, i) => d !== tail[i])) {
-      shapeError('concatRows', 'trailing dimensions differ', parts[0].shape, p.shape);
-    }
-  }
-  const rows = parts.reduce((n, p) => n + p.shape[0], 0);
-  const inner = tail.reduce((a, b) => a * b, 1);
-  const out = empty(parts[0].backend, [rows, ...tail]);
-  let at = 0;
-  const starts = parts.map((p) => {
-    const s = at;
-    if (p.size > 0) p.backend.copy(p.buf, out.buf, p.size, 0, s * inner);
-    at += p.shape[0];
-    return s;
-  });
-  return record(out, 'concatRows', parts, (g, needed) => parts.map((p, i) => (needed[i] ? takeRows(g, starts[i], p.shape[0]) : null)));
+  return concatAlong(parts, 0);
 }

@@ -178,6 +178,36 @@ const CASES: OpCase[] = [
     ours: ([a, b]) => ag.square(ag.concatRows([b, a, b])),
     oracle: (xs) => Float64Array.from([...xs[1], ...xs[0], ...xs[1]], (v) => v * v),
   },
+  // The same along a middle axis (vit-lite's token axis): one copy per index of the axes before it.
+  {
+    name: 'takeAlong (middle axis)',
+    shapes: [[2, 4, 3]],
+    range: [-1, 1],
+    ours: ([x]) => ag.square(ag.takeAlong(x, 1, 1, 2)),
+    oracle: (xs) => Float64Array.from({ length: 12 }, (_, i) => xs[0][Math.floor(i / 6) * 12 + 3 + (i % 6)] ** 2),
+  },
+  {
+    name: 'placeAlong (middle axis)',
+    shapes: [[2, 1, 3]],
+    range: [-1, 1],
+    ours: ([x]) => ag.square(ag.placeAlong(x, 1, 2, 4)),
+    oracle: (xs) =>
+      Float64Array.from({ length: 24 }, (_, i) => {
+        const [n, t, d] = [Math.floor(i / 12), Math.floor(i / 3) % 4, i % 3];
+        return t === 2 ? xs[0][n * 3 + d] ** 2 : 0;
+      }),
+  },
+  {
+    name: 'concatAlong (middle axis)',
+    shapes: [[2, 1, 3], [2, 2, 3]],
+    range: [-1, 1],
+    ours: ([a, b]) => ag.square(ag.concatAlong([a, b, a], 1)),
+    oracle: (xs) =>
+      Float64Array.from(
+        [0, 1].flatMap((n) => [...xs[0].slice(3 * n, 3 * n + 3), ...xs[1].slice(6 * n, 6 * n + 6), ...xs[0].slice(3 * n, 3 * n + 3)]),
+        (v) => v * v,
+      ),
+  },
 ];
 
 /** numpy's transpose of a row-major [d0, d1, d2] array: out.shape[i] = shape[axes[i]]. */
