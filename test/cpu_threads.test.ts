@@ -53,6 +53,41 @@ test('threaded matmul is bit-identical to single-threaded on large products', as
   assert.equal(two.threads, 1);
 });
 
+test('threaded batched matmul (whole items to each thread) is bit-identical to single-threaded, A or B broadcast too', async () => {
+  const [one, two] = [await createCpuBackend(), await threaded()];
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 60 }),
+      fc.integer({ min: 1, max: 60 }),
+      fc.integer({ min: 1, max: 60 }),
+      fc.integer({ min: 4, max: 300 }),
+      fc.boolean(),
+      fc.boolean(),
+      fc.constantFrom('none', 'a', 'b'),
+      fc.nat(),
+      async (m, n, k, batch, transA, transB, broadcast, seed) => {
+        const strideA = broadcast === 'a' ? 0 : m * k;
+        const strideB = broadcast === 'b' ? 0 : k * n;
+        const a = randomF32(seed, broadcast === 'a' ? m * k : batch * m * k);
+        const b = randomF32(seed + 1, broadcast === 'b' ? k * n : batch * k * n);
+        const results = [one, two].map((be) => {
+          const [ab, bb, out] = [be.alloc(a.length), be.alloc(b.length), be.alloc(batch * m * n)];
+          be.upload(ab, a);
+          be.upload(bb, b);
+          be.matmul(ab, bb, out, { batch, m, n, k, transA, transB, strideA, strideB });
+          const r = be.read(out);
+          [ab, bb, out].forEach((x) => be.free(x));
+          return r;
+        });
+        assert.deepEqual(new Uint32Array(results[1].buffer), new Uint32Array(results[0].buffer));
+      },
+    ),
+    { numRuns: 40 },
+  );
+  assert.ok((two.sharedCalls.get('matmul') ?? 0) > 0, 'the helper took whole items');
+  two.close();
+});
+
 /**
  * Every kernel the helper shares, on work above the sharing threshold, against the same
  * call on one thread, bit for bit; the backend's own count shows the helper took a share.

@@ -63,6 +63,13 @@ const COLUMN_SPLIT_MIN_N = 2 * TILE_COLS;
  * gradient).
  */
 const COLUMN_SPLIT_MIN_B = 2 ** 16;
+/**
+ * Batched products of at least this many items are split by items: each thread computes
+ * whole items, so neither copies the other's B and no item's rows are cut into an uneven
+ * pair of tile rows. vit-lite's attention products (1024 items of 50×48·48×50 and the like)
+ * split by rows packed every item's B twice and cut 50 rows into 28 + 22.
+ */
+const BATCH_SPLIT_MIN_ITEMS = 4;
 /** Initial and maximum shared memory, in 64 KiB pages (the maximum is wasm32's 4 GiB). */
 const INITIAL_PAGES = 16;
 const NO_META = new Uint8Array(0);
@@ -170,7 +177,19 @@ interface KernelExports {
 
 type MatmulArgs = Parameters<KernelExports['matmul']>;
 /** Positions in {@link MatmulArgs} of the ranges a thread computes, and of its scratch. */
-const MATMUL_ARG = { rowStart: 11, rowEnd: 12, colStart: 13, colEnd: 14, scratch: 15 } as const;
+const MATMUL_ARG = {
+  a: 0,
+  b: 1,
+  c: 2,
+  batch: 3,
+  strideA: 9,
+  strideB: 10,
+  rowStart: 11,
+  rowEnd: 12,
+  colStart: 13,
+  colEnd: 14,
+  scratch: 15,
+} as const;
 
 /** A block of WebAssembly memory holding `length` f32 values. */
 export class CpuBuf implements Buf {
@@ -576,23 +595,34 @@ export class CpuBackend extends CheckedBackend implements CallRecorder {
       this.scratch,
       p.bias ? this.ptr(p.bias, 'matmul') : 0,
     ];
+    const byItems = p.batch >= BATCH_SPLIT_MIN_ITEMS;
     const byColumns = p.n >= COLUMN_SPLIT_MIN_N && p.n > p.m && (p.k * p.n >= COLUMN_SPLIT_MIN_B || p.m < 2 * TILE_ROWS);
-    const worth = (byColumns || p.m >= 2 * TILE_ROWS) && p.batch * p.m * p.n * p.k >= THREADED_MIN_MACS;
+    const worth = (byItems || byColumns || p.m >= 2 * TILE_ROWS) && p.batch * p.m * p.n * p.k >= THREADED_MIN_MACS;
     this.shared(
       'matmul',
       whole,
       worth
         ? () => {
+          const mine = whole.slice() as MatmulArgs;
+          const theirs = whole.slice() as MatmulArgs;
+          theirs[MATMUL_ARG.scratch] = this.helperScratch;
+          if (byItems) {
+            // The helper takes items [split, batch), this thread [0, split).
+            const split = p.batch >> 1;
+            mine[MATMUL_ARG.batch] = split;
+            theirs[MATMUL_ARG.batch] = p.batch - split;
+            theirs[MATMUL_ARG.a] += 4 * split * whole[MATMUL_ARG.strideA];
+            theirs[MATMUL_ARG.b] += 4 * split * whole[MATMUL_ARG.strideB];
+            theirs[MATMUL_ARG.c] += 4 * split * p.m * p.n;
+            return [mine, theirs];
+          }
           // The helper takes rows (or columns) [split, end), this thread [0, split).
           const [lo, hi, tile] = byColumns
             ? [MATMUL_ARG.colStart, MATMUL_ARG.colEnd, TILE_COLS]
             : [MATMUL_ARG.rowStart, MATMUL_ARG.rowEnd, TILE_ROWS];
           const split = CpuBackend.half(whole[hi], tile);
-          const mine = whole.slice() as MatmulArgs;
-          const theirs = whole.slice() as MatmulArgs;
           mine[hi] = split;
           theirs[lo] = split;
-          theirs[MATMUL_ARG.scratch] = this.helperScratch;
           return [mine, theirs];
         }
         : null,
