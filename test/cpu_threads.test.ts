@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { type AdamParams, type SgdParams, windowOutSize, type WindowParams } from '../core/backend.ts';
+import { type AdamParams, type MatmulParams, type SgdParams, windowOutSize, type WindowParams } from '../core/backend.ts';
 import { type CpuBackend, type CpuBuf, createCpuBackend } from '../core/cpu/cpu_backend.ts';
 import type { SharedKernel } from '../core/cpu/kernel_threads.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
@@ -20,32 +20,43 @@ kernelSuite('cpu (2 threads)', threaded);
 autogradSuite('cpu (2 threads)', threaded);
 layerSuite('cpu (2 threads)', threaded);
 
+type Cpu = CpuBackend;
+
+/** The product `p` of random A and B (`seed`) on one thread and on two: the same bits. */
+function assertThreadedProductSame(one: Cpu, two: Cpu, p: MatmulParams, seed: number): void {
+  const a = randomF32(seed, p.strideA === 0 ? p.m * p.k : p.batch * p.m * p.k);
+  const b = randomF32(seed + 1, p.strideB === 0 ? p.k * p.n : p.batch * p.k * p.n);
+  const results = [one, two].map((be) => {
+    const [ab, bb, out] = [be.alloc(a.length), be.alloc(b.length), be.alloc(p.batch * p.m * p.n)];
+    be.upload(ab, a);
+    be.upload(bb, b);
+    be.matmul(ab, bb, out, p);
+    const r = be.read(out);
+    [ab, bb, out].forEach((x) => be.free(x));
+    return r;
+  });
+  assert.deepEqual(new Uint32Array(results[1].buffer), new Uint32Array(results[0].buffer));
+}
+
+/** Products with each extent in its [min, max], any transposes. */
+const products = (m: [number, number], n: [number, number], k: [number, number], batch: [number, number]) =>
+  fc.record({
+    m: fc.integer({ min: m[0], max: m[1] }),
+    n: fc.integer({ min: n[0], max: n[1] }),
+    k: fc.integer({ min: k[0], max: k[1] }),
+    batch: fc.integer({ min: batch[0], max: batch[1] }),
+    transA: fc.boolean(),
+    transB: fc.boolean(),
+  });
+
 test('threaded matmul is bit-identical to single-threaded on large products', async () => {
   const [one, two] = [await createCpuBackend(), await threaded()];
   assert.equal(two.threads, 2);
   await fc.assert(
     fc.asyncProperty(
-      fc.integer({ min: 8, max: 300 }),
-      fc.integer({ min: 1, max: 300 }),
-      fc.integer({ min: 64, max: 700 }),
-      fc.integer({ min: 1, max: 2 }),
-      fc.boolean(),
-      fc.boolean(),
+      products([8, 300], [1, 300], [64, 700], [1, 2]),
       fc.nat(),
-      async (m, n, k, batch, transA, transB, seed) => {
-        const a = randomF32(seed, batch * m * k);
-        const b = randomF32(seed + 1, batch * k * n);
-        const results = [one, two].map((be) => {
-          const [ab, bb, out] = [be.alloc(a.length), be.alloc(b.length), be.alloc(batch * m * n)];
-          be.upload(ab, a);
-          be.upload(bb, b);
-          be.matmul(ab, bb, out, { batch, m, n, k, transA, transB });
-          const r = be.read(out);
-          [ab, bb, out].forEach((x) => be.free(x));
-          return r;
-        });
-        assert.deepEqual(new Uint32Array(results[1].buffer), new Uint32Array(results[0].buffer));
-      },
+      async (p, seed) => assertThreadedProductSame(one, two, p, seed),
     ),
     { numRuns: 25 },
   );
@@ -57,30 +68,16 @@ test('threaded batched matmul (whole items to each thread) is bit-identical to s
   const [one, two] = [await createCpuBackend(), await threaded()];
   await fc.assert(
     fc.asyncProperty(
-      fc.integer({ min: 1, max: 60 }),
-      fc.integer({ min: 1, max: 60 }),
-      fc.integer({ min: 1, max: 60 }),
-      fc.integer({ min: 4, max: 300 }),
-      fc.boolean(),
-      fc.boolean(),
+      products([1, 60], [1, 60], [1, 60], [4, 300]),
       fc.constantFrom('none', 'a', 'b'),
       fc.nat(),
-      async (m, n, k, batch, transA, transB, broadcast, seed) => {
-        const strideA = broadcast === 'a' ? 0 : m * k;
-        const strideB = broadcast === 'b' ? 0 : k * n;
-        const a = randomF32(seed, broadcast === 'a' ? m * k : batch * m * k);
-        const b = randomF32(seed + 1, broadcast === 'b' ? k * n : batch * k * n);
-        const results = [one, two].map((be) => {
-          const [ab, bb, out] = [be.alloc(a.length), be.alloc(b.length), be.alloc(batch * m * n)];
-          be.upload(ab, a);
-          be.upload(bb, b);
-          be.matmul(ab, bb, out, { batch, m, n, k, transA, transB, strideA, strideB });
-          const r = be.read(out);
-          [ab, bb, out].forEach((x) => be.free(x));
-          return r;
-        });
-        assert.deepEqual(new Uint32Array(results[1].buffer), new Uint32Array(results[0].buffer));
-      },
+      async (p, broadcast, seed) =>
+        assertThreadedProductSame(
+          one,
+          two,
+          { ...p, strideA: broadcast === 'a' ? 0 : p.m * p.k, strideB: broadcast === 'b' ? 0 : p.k * p.n },
+          seed,
+        ),
     ),
     { numRuns: 40 },
   );
