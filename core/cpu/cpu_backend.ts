@@ -365,16 +365,20 @@ export class CpuBackend extends CheckedBackend implements CallRecorder {
   ): void {
     const run = this.k[kernel] as (...args: number[]) => void;
     const helper = this.helper;
-    const record = (mine: readonly number[], theirs: readonly number[] | null): void => {
-      this.recording?.entries.push({ kind: 'kernel', name: kernel, mine, theirs, meta: this.metaBlocks(kernel), stepScalarsFrom });
-    };
     if (!helper || !split) {
-      record(whole, null);
+      this.recording?.entries.push({
+        kind: 'kernel',
+        name: kernel,
+        mine: whole,
+        theirs: null,
+        meta: this.metaBlocks(kernel),
+        stepScalarsFrom,
+      });
       run(...whole);
       return;
     }
     const [mine, theirs] = split();
-    record(mine, theirs);
+    this.recording?.entries.push({ kind: 'kernel', name: kernel, mine, theirs, meta: this.metaBlocks(kernel), stepScalarsFrom });
     this.sharedCalls.set(kernel, (this.sharedCalls.get(kernel) ?? 0) + 1);
     helper.post(kernel, theirs);
     let outcome: ReturnType<KernelThread['finish']> = 'failed';
