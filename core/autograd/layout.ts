@@ -49,11 +49,11 @@ function around(x: Tensor, axis: number, op: string): { outer: number; inner: nu
  * token of [batch, tokens, width]) moves only the slice, not a permuted whole.
  */
 export function takeAlong(x: Tensor, axis: number, start: number, count: number): Tensor {
+  const { outer, inner } = around(x, axis, 'takeAlong');
   const size = x.shape[axis];
   if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 0 && start + count <= size)) {
     argError('takeAlong', `indices ${start}..${start + count} of axis ${axis} outside [0, ${size})`);
   }
-  const { outer, inner } = around(x, axis, 'takeAlong');
   const out = empty(x.backend, x.shape.map((d, i) => (i === axis ? count : d)));
   if (out.size > 0) {
     for (let o = 0; o < outer; o++) x.backend.copy(x.buf, out.buf, count * inner, (o * size + start) * inner, o * count * inner);
@@ -63,11 +63,11 @@ export function takeAlong(x: Tensor, axis: number, start: number, count: number)
 
 /** `x` placed at indices `start…` of `axis` in a zero tensor where that axis has `size` indices (takeAlong's adjoint). */
 export function placeAlong(x: Tensor, axis: number, start: number, size: number): Tensor {
+  const { outer, inner } = around(x, axis, 'placeAlong');
   const count = x.shape[axis];
   if (!(Number.isInteger(start) && Number.isInteger(size) && start >= 0 && start + count <= size)) {
     argError('placeAlong', `indices ${start}..${start + count} of axis ${axis} outside [0, ${size})`);
   }
-  const { outer, inner } = around(x, axis, 'placeAlong');
   const out = empty(x.backend, x.shape.map((d, i) => (i === axis ? size : d)));
   if (out.size > 0) {
     x.backend.fill(out.buf, 0, out.size);
@@ -81,13 +81,13 @@ export function placeAlong(x: Tensor, axis: number, start: number, size: number)
 /** Concatenation along `axis` (the other axes must agree). */
 export function concatAlong(parts: readonly Tensor[], axis: number): Tensor {
   if (parts.length === 0) argError('concatAlong', 'needs at least one tensor');
+  const { outer, inner } = around(parts[0], axis, 'concatAlong');
   const first = parts[0].shape;
   for (const p of parts) {
     if (p.shape.length !== first.length || p.shape.some((d, i) => i !== axis && d !== first[i])) {
       shapeError('concatAlong', `dimensions other than axis ${axis} differ`, first, p.shape);
     }
   }
-  const { outer, inner } = around(parts[0], axis, 'concatAlong');
   const size = parts.reduce((n, p) => n + p.shape[axis], 0);
   const out = empty(parts[0].backend, first.map((d, i) => (i === axis ? size : d)));
   let at = 0;
@@ -110,13 +110,11 @@ export function concatAlong(parts: readonly Tensor[], axis: number): Tensor {
 
 /** Rows `start … start + count − 1` of the first axis (a copy). */
 export function takeRows(x: Tensor, start: number, count: number): Tensor {
-  if (x.shape.length < 1) argError('takeRows', 'needs a tensor with at least one axis');
   return takeAlong(x, 0, start, count);
 }
 
 /** `x` placed at rows `start…` of a zero tensor with `rows` rows (the adjoint of takeRows). */
 export function placeRows(x: Tensor, start: number, rows: number): Tensor {
-  if (x.shape.length < 1) argError('placeRows', 'needs a tensor with at least one axis');
   return placeAlong(x, 0, start, rows);
 }
 
