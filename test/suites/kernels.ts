@@ -277,6 +277,45 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
       );
     });
 
+    test('binary ops reading a permuted operand (transposes: the CPU four-row block path)', async () => {
+      // a is stored contiguous in `inShape` and read through a random axis permutation, as
+      // autograd's permute does (an add of a zero); b broadcasts over a random subset of axes.
+      const cases = fc
+        .array(fc.oneof(dim(3), fc.integer({ min: 4, max: 13 })), { minLength: 2, maxLength: 4 })
+        .chain((inShape) =>
+          fc.tuple(
+            fc.constant(inShape),
+            fc.shuffledSubarray([...inShape.keys()], { minLength: inShape.length, maxLength: inShape.length }),
+            fc.array(fc.boolean(), { minLength: inShape.length, maxLength: inShape.length }),
+          )
+        );
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...BINARY_OPS), cases, fc.nat(), async (op, [inShape, axes, onesB], seed) => {
+          const shape = axes.map((d) => inShape[d]);
+          const inStrides = contiguousStrides(inShape);
+          const aStrides = axes.map((d) => inStrides[d]);
+          const bShape = shape.map((d, i) => (onesB[i] ? 1 : d));
+          const size = shape.reduce((x, y) => x * y, 1);
+          const a = randomF32(seed, size, -4, 4);
+          const b = randomF32(seed + 7, bShape.reduce((x, y) => x * y, 1), 0.5, 4);
+          // a as the contiguous array of the permuted view, for the oracle.
+          const aView = new Float32Array(size);
+          const idx = new Array(shape.length).fill(0);
+          for (let i = 0; i < size; i++) {
+            aView[i] = a[idx.reduce((s, v, d) => s + v * aStrides[d], 0)];
+            for (let d = shape.length - 1; d >= 0 && ++idx[d] === shape[d]; d--) idx[d] = 0;
+          }
+          const want = oracle.binary(op, aView, shape, b, bShape, 0.25);
+          const view = coalesce(shape, aStrides, broadcastStrides(bShape, shape));
+          const [ab, bb, out] = [upload(be, a), upload(be, b), be.alloc(size)];
+          be.binary(op, ab, bb, out, { ...view, param: 0.25 });
+          assertClose(await read(out), want.out, relTol(want.out, ROUNDED_RTOL), `${op} ${JSON.stringify([inShape, axes, bShape])}`);
+          [ab, bb, out].forEach((x) => be.free(x));
+        }),
+        { numRuns: RUNS.kernel * 2 },
+      );
+    });
+
     test('binary ops on uncoalesced strided views (rank up to 6)', async () => {
       const shape = [2, 3, 1, 4, 5, 3];
       const aShape = [2, 1, 1, 4, 1, 3];

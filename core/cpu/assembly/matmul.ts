@@ -27,6 +27,14 @@ const NR = 8;
 const KC = 256;
 const MC = 64;
 const NC = 512;
+/**
+ * Edge tiles at most this wide run a 4×4 kernel: the 4×8 one spent a whole tile's work on
+ * mlp-2's last 2 of 10 columns and LeNet-5's last 1 of 25. 10-wide forward products
+ * (mlp-2's, mlp-toeplitz's, LeNet-5's last layer) took 0.90–0.91× the time; the 4×4 kernel
+ * costs more than half the 4×8 one (the same loop overhead), so the gain is less than the
+ * work saved (2026-12-05, 1 thread, bench/matmul_pair-style A/B in one process).
+ */
+const NARROW_COLS = 4;
 /** Row ranges up to this many rows read a row-major B in place instead of packing it. */
 const DIRECT_B_ROWS = 16;
 /** Products at most this wide read A in place instead of packing it. */
@@ -150,19 +158,34 @@ function packB(b: usize, rs: i32, cs: i32, k0: i32, kc: i32, j0: i32, nc: i32, j
 function microKernelPacked(
   ap: usize, bp: usize, bStep: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool,
 ): void {
-  packedKernel(ap, bp, bStep, kc, c, ldc, rows, cols, accumulate, false);
+  packedKernel(ap, bp, bStep, kc, c, ldc, rows, cols, accumulate, false, true);
 }
 
 // The same with each A value stored as a whole vector (16 bytes; see BROADCAST_A_COLS).
 function microKernelBroadcastA(
   ap: usize, bp: usize, bStep: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool,
 ): void {
-  packedKernel(ap, bp, bStep, kc, c, ldc, rows, cols, accumulate, true);
+  packedKernel(ap, bp, bStep, kc, c, ldc, rows, cols, accumulate, true, true);
 }
 
+// The 4×4 halves of those two, for edge tiles of at most 4 columns (see NARROW_COLS).
+function microKernelPackedNarrow(
+  ap: usize, bp: usize, bStep: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool,
+): void {
+  packedKernel(ap, bp, bStep, kc, c, ldc, rows, cols, accumulate, false, false);
+}
+
+function microKernelBroadcastANarrow(
+  ap: usize, bp: usize, bStep: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool,
+): void {
+  packedKernel(ap, bp, bStep, kc, c, ldc, rows, cols, accumulate, true, false);
+}
+
+// `wide` (a constant at every call, so the untaken half is compiled away): the 4×8 tile, or
+// only its left 4 columns, which do the same per-lane operations in the same order.
 @inline function packedKernel(
   ap: usize, bp: usize, bStep: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: bool,
-  broadcastA: bool,
+  broadcastA: bool, wide: bool,
 ): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
@@ -178,19 +201,19 @@ function microKernelBroadcastA(
   const apEnd = ap + <usize>kc * aStep;
   while (ap < apEnd) {
     const b0 = v128.load(bp);
-    const b1 = v128.load(bp, 16);
+    const b1 = wide ? v128.load(bp, 16) : b0;
     let a = broadcastA ? v128.load(ap) : v128.load32_splat(ap);
     c00 = madd(a, b0, c00);
-    c01 = madd(a, b1, c01);
+    if (wide) c01 = madd(a, b1, c01);
     a = broadcastA ? v128.load(ap, 16) : v128.load32_splat(ap, 4);
     c10 = madd(a, b0, c10);
-    c11 = madd(a, b1, c11);
+    if (wide) c11 = madd(a, b1, c11);
     a = broadcastA ? v128.load(ap, 32) : v128.load32_splat(ap, 8);
     c20 = madd(a, b0, c20);
-    c21 = madd(a, b1, c21);
+    if (wide) c21 = madd(a, b1, c21);
     a = broadcastA ? v128.load(ap, 48) : v128.load32_splat(ap, 12);
     c30 = madd(a, b0, c30);
-    c31 = madd(a, b1, c31);
+    if (wide) c31 = madd(a, b1, c31);
     ap += aStep;
     bp += bStep;
   }
@@ -203,6 +226,20 @@ function microKernelInPlace(
   a: usize, aRow: usize, aStep: usize, bp: usize, bStep: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32,
   accumulate: bool,
 ): void {
+  inPlaceKernel(a, aRow, aStep, bp, bStep, kc, c, ldc, rows, cols, accumulate, true);
+}
+
+function microKernelInPlaceNarrow(
+  a: usize, aRow: usize, aStep: usize, bp: usize, bStep: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32,
+  accumulate: bool,
+): void {
+  inPlaceKernel(a, aRow, aStep, bp, bStep, kc, c, ldc, rows, cols, accumulate, false);
+}
+
+@inline function inPlaceKernel(
+  a: usize, aRow: usize, aStep: usize, bp: usize, bStep: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32,
+  accumulate: bool, wide: bool,
+): void {
   let a0 = a;
   let a1 = a + (rows > 1 ? aRow : 0);
   let a2 = a + (rows > 2 ? 2 * aRow : rows > 1 ? aRow : 0);
@@ -213,19 +250,19 @@ function microKernelInPlace(
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(bp);
-    const b1 = v128.load(bp, 16);
+    const b1 = wide ? v128.load(bp, 16) : b0;
     let x = v128.load32_splat(a0);
     c00 = madd(x, b0, c00);
-    c01 = madd(x, b1, c01);
+    if (wide) c01 = madd(x, b1, c01);
     x = v128.load32_splat(a1);
     c10 = madd(x, b0, c10);
-    c11 = madd(x, b1, c11);
+    if (wide) c11 = madd(x, b1, c11);
     x = v128.load32_splat(a2);
     c20 = madd(x, b0, c20);
-    c21 = madd(x, b1, c21);
+    if (wide) c21 = madd(x, b1, c21);
     x = v128.load32_splat(a3);
     c30 = madd(x, b0, c30);
-    c31 = madd(x, b1, c31);
+    if (wide) c31 = madd(x, b1, c31);
     a0 += aStep;
     a1 += aStep;
     a2 += aStep;
@@ -339,16 +376,19 @@ function matmulOne(
             const bStep: usize = inPlace ? <usize>n << 2 : NR << 2;
             const cTile = c + (<usize>((i0 + ip) * n + j0 + jp) << 2);
             const rows = min(MR, mc - ip), cols = min(NR, nc - jp);
+            const narrow = cols <= NARROW_COLS;
             if (directA) {
-              microKernelInPlace(
-                a + (<usize>((i0 + ip) * ars + k0 * acs) << 2), aRow, aStep, bp, bStep, kc, cTile, n, rows, cols, k0 > 0,
-              );
+              const at = a + (<usize>((i0 + ip) * ars + k0 * acs) << 2);
+              if (narrow) microKernelInPlaceNarrow(at, aRow, aStep, bp, bStep, kc, cTile, n, rows, cols, k0 > 0);
+              else microKernelInPlace(at, aRow, aStep, bp, bStep, kc, cTile, n, rows, cols, k0 > 0);
+            } else if (broadcastA) {
+              const at = broadcastAt + (<usize>(ip * kc) << 4);
+              if (narrow) microKernelBroadcastANarrow(at, bp, bStep, kc, cTile, n, rows, cols, k0 > 0);
+              else microKernelBroadcastA(at, bp, bStep, kc, cTile, n, rows, cols, k0 > 0);
             } else {
-              if (broadcastA) {
-                microKernelBroadcastA(broadcastAt + (<usize>(ip * kc) << 4), bp, bStep, kc, cTile, n, rows, cols, k0 > 0);
-              } else {
-                microKernelPacked(packedA + (<usize>(ip * kc) << 2), bp, bStep, kc, cTile, n, rows, cols, k0 > 0);
-              }
+              const at = packedA + (<usize>(ip * kc) << 2);
+              if (narrow) microKernelPackedNarrow(at, bp, bStep, kc, cTile, n, rows, cols, k0 > 0);
+              else microKernelPacked(at, bp, bStep, kc, cTile, n, rows, cols, k0 > 0);
             }
             if (lastBias) addBiasToTile(cTile, n, rows, cols, lastBias + (<usize>jp << 2));
           }
