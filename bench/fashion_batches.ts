@@ -21,7 +21,7 @@ export interface BatchSource {
   /** Full batches per epoch (floor(60 000 / batch), the loader's drop_last epoch). */
   stepsPerEpoch: number;
   /**
-   * The batch of global step s: batch × 784 inputs, batch class labels (as floats), valid
+   * The batch of global step s: batch × features inputs (784 for Fashion-MNIST), batch class labels (as floats), valid
    * until the next call (the arrays are refilled).
    */
   at: (s: number) => { x: Float32Array; y: Float32Array };
@@ -66,16 +66,25 @@ export async function fashionBatches(batch: number, fallback = true): Promise<Ba
     reason = (e as Error).message;
   }
   if (!fallback) throw new Error(`Fashion-MNIST is not available (${reason}); install Debian's ${DATASET_PACKAGE}`);
+  const noise = noiseBatches(batch, FEATURES, CLASSES, TRAIN_EXAMPLES);
+  return { ...noise, source: `uniform noise of Fashion-MNIST shape (${DATASET_PACKAGE} not installed: ${reason})` };
+}
+
+/**
+ * Eight fixed batches of uniform noise in [0, 1) with random labels, cycled: timing data for
+ * a data set that is not on this machine (a step's time does not depend on the values).
+ */
+export function noiseBatches(batch: number, features: number, classes: number, trainExamples: number): BatchSource {
   let seed = 12345;
   const rand = (): number => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const fixed = Array.from({ length: 8 }, () => ({
-    x: Float32Array.from({ length: batch * FEATURES }, rand),
-    y: Float32Array.from({ length: batch }, () => Math.floor(rand() * CLASSES)),
+    x: Float32Array.from({ length: batch * features }, rand),
+    y: Float32Array.from({ length: batch }, () => Math.floor(rand() * classes)),
   }));
   return {
-    source: `uniform noise of Fashion-MNIST shape (${DATASET_PACKAGE} not installed: ${reason})`,
+    source: `uniform noise (${features} features, ${classes} classes)`,
     real: false,
-    stepsPerEpoch: Math.floor(TRAIN_EXAMPLES / batch),
+    stepsPerEpoch: Math.floor(trainExamples / batch),
     at: (s) => fixed[s % fixed.length],
   };
 }

@@ -23,13 +23,16 @@ import { fromArray, keep, tidy } from '../core/tensor.ts';
 import { Sgd } from '../core/train/optimizers.ts';
 import { StepReplay } from '../core/train/step_replay.ts';
 import { spawnKernelWorker } from '../runtimes/kernel_threads_host.ts';
-import { type BatchSource, fashionBatches } from './fashion_batches.ts';
+import { type BatchSource, fashionBatches, noiseBatches } from './fashion_batches.ts';
 import { benchOptions, fmt, formatTable, isMainModule, machineInfo, usageExit, writeJsonAtomic } from './harness.ts';
 import { gflops, measureOurs } from './matmul.ts';
 import { type ProductStat, ProfilingBackend } from './profile_backend.ts';
 
-/** The models of bench/model_epoch.ts, at Fashion-MNIST's shapes. */
-const PROFILED_MODELS = ['mlp-2', 'lenet5', 'mlp-toeplitz', 'vit-lite', 'cnn', 'lc-cnn'];
+/** The models of bench/model_epoch.ts, at Fashion-MNIST's shapes ... */
+const FASHION_MODELS = ['mlp-2', 'lenet5', 'mlp-toeplitz', 'vit-lite', 'cnn', 'lc-cnn'];
+/** ... and the convolutional networks of the k1/k2 and Singh papers, at CIFAR-10's (on noise). */
+const CIFAR_MODELS = ['vgg-reduced', 'resnet20'];
+const PROFILED_MODELS = [...FASHION_MODELS, ...CIFAR_MODELS];
 
 const USAGE = `Usage: node dist/bench/profile.js [options]
 
@@ -41,7 +44,8 @@ Steady-state steps are replayed from their recorded kernel calls, as the trainer
 them (each replayed call is attributed to the family it had when recorded).
 
 Options:
-  --models LIST   from mlp-2, lenet5, mlp-toeplitz, vit-lite, cnn, lc-cnn (default mlp-2,lenet5)
+  --models LIST   from mlp-2, lenet5, mlp-toeplitz, vit-lite, cnn, lc-cnn (on Fashion-MNIST), vgg-reduced,
+                  resnet20 (on noise of CIFAR-10's shape) (default mlp-2,lenet5)
   --steps N       timed steps per model (default 40, after 5 untimed)
   --threads T     1 or 2 (default 2: the helper thread on large products)
   --no-replay     every step through autograd (the JavaScript a replayed step skips)
@@ -49,8 +53,12 @@ Options:
   --help          this text`;
 
 const BATCH = 128;
-const SHAPE = [1, 28, 28];
+const FASHION_SHAPE = [1, 28, 28];
+const CIFAR_SHAPE = [3, 32, 32];
 const CLASSES = 10;
+
+/** Input shape [c, h, w] a profiled model is built for. */
+export const profiledShape = (name: string): number[] => (CIFAR_MODELS.includes(name) ? CIFAR_SHAPE : FASHION_SHAPE);
 
 /** One model's step, split by op family, and its products by shape. */
 export interface ModelProfile {
@@ -74,7 +82,7 @@ export async function profileModel(
   data: BatchSource,
   replay = true,
 ): Promise<ModelProfile> {
-  const model = createModel(name, SHAPE, CLASSES, name === 'mlp-2' ? { width: 512 } : {});
+  const model = createModel(name, profiledShape(name), CLASSES, name === 'mlp-2' ? { width: 512 } : {});
   const init = model.init(0);
   const state = model.params.map((p, i) => keep(fromArray(pb, init[i], p.shape)));
   const trainable = state.map((t) => ag.param(t));
@@ -156,20 +164,24 @@ async function main(): Promise<void> {
   }
   const backend = await createCpuBackend(values.threads === '2' ? { spawnWorker: spawnKernelWorker } : {});
   const pb = new ProfilingBackend(backend);
-  const data = await fashionBatches(BATCH);
+  const fashion = models.some((m) => FASHION_MODELS.includes(m)) ? await fashionBatches(BATCH) : null;
+  const cifarNoise = noiseBatches(BATCH, CIFAR_SHAPE.reduce((a, b) => a * b), CLASSES, 50_000);
+  const dataFor = (name: string): BatchSource => (CIFAR_MODELS.includes(name) ? cifarNoise : fashion!);
   const machine = machineInfo();
   // The rate of the 1024² product on this backend: the rate the roofline of a step uses.
   const rate = gflops(1024, measureOurs(backend, 1024).medianS);
   console.log(`training-step profile — ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}; ${backend.description}`);
   const replay = !values['no-replay'];
   console.log(
-    `data: ${data.source}; batch ${BATCH}; SGD lr 0.05 momentum 0.9; ${steps} timed steps after 5 untimed, ` +
+    `data: ${
+      [...new Set(models.map((m) => dataFor(m).source))].join('; ')
+    }; batch ${BATCH}; SGD lr 0.05 momentum 0.9; ${steps} timed steps after 5 untimed, ` +
       (replay ? 'steady-state steps replayed from their kernel calls (as the trainer runs them)' : 'every step through autograd'),
   );
   console.log(`1024² product on this backend: ${fmt(rate)} GFLOP/s (the roofline rate below)\n`);
   const results: ModelProfile[] = [];
   for (const name of models) {
-    const r = await profileModel(pb, name, steps, data, replay);
+    const r = await profileModel(pb, name, steps, dataFor(name), replay);
     results.push(r);
     const rooflineMs = (r.gflopPerStep / rate) * 1000;
     console.log(
@@ -197,7 +209,7 @@ async function main(): Promise<void> {
     schema: 'ridgeline.bench.profile/1',
     machine,
     backend: backend.description,
-    data: data.source,
+    data: Object.fromEntries(models.map((m) => [m, dataFor(m).source])),
     batch: BATCH,
     replay,
     squareGflops: rate,

@@ -95,6 +95,13 @@ export interface WindowParams {
   padH: number;
   padW: number;
   inStrides: readonly [number, number, number, number];
+  /**
+   * im2col / col2im only: the window's entries in `cols` ordered (i, j, c), channels
+   * fastest, instead of PyTorch's weight order (c, i, j). On an NHWC input a window row is
+   * then one contiguous run of kw·c floats, copied whole; a convolution multiplies such
+   * cols by its weight permuted to [outC, kh, kw, c]. Pooling ignores it.
+   */
+  channelsLast?: boolean;
 }
 
 /** Output extent of a window sweep along one axis: ⌊(size + 2·pad − kernel) / stride⌋ + 1. */
@@ -158,7 +165,8 @@ export interface Backend {
   softmaxXent(logits: Buf, labels: Buf, loss: Buf, grad: Buf, rows: number, cols: number): void;
   /**
    * Unfolds windows into rows ("im2col"): `cols` is contiguous with shape
-   * [n, outH, outW, c, kh, kw], and `cols[b, oy, ox, ch, i, j]` is the input at
+   * [n, outH, outW, c, kh, kw] ([n, outH, outW, kh, kw, c] with `channelsLast`), and
+   * `cols[b, oy, ox, ch, i, j]` is the input at
    * (b, ch, oy·strideH + i − padH, ox·strideW + j − padW), or 0 where that falls in the
    * padding. A convolution is then one matrix product of `cols` (as rows of c·kh·kw) with
    * the weight [outC, c·kh·kw], whose result is the output in NHWC order.

@@ -237,7 +237,8 @@ export abstract class CheckedBackend implements Backend {
     const cols = this.alloc(windows * p.kh * p.kw);
     const sums = this.alloc(windows);
     try {
-      this.im2col(x, cols, p);
+      // Each channel's entries adjacent, whatever the caller's entry order (pooling ignores it).
+      this.im2col(x, cols, { ...p, channelsLast: false });
       this.reduce('sum', cols, sums, { outer: windows, size: p.kh * p.kw, inner: 1 });
       this.unary('scale', sums, out, windows, 1 / (p.kh * p.kw));
     } finally {
@@ -261,7 +262,7 @@ export abstract class CheckedBackend implements Backend {
       this.unary('scale', g, scaled, windows, 1 / entries);
       this.fill(zero, 0);
       this.binary('add', scaled, zero, cols, { shape: [windows, entries], aStrides: [1, 0], bStrides: [0, 0] });
-      this.col2im(cols, dx, p);
+      this.col2im(cols, dx, { ...p, channelsLast: false });
     } finally {
       this.free(scaled);
       this.free(zero);

@@ -343,7 +343,8 @@ function col2imF32(cols: Float32Array, p: WindowParams): Float32Array {
             for (let j = 0; j < p.kw; j++) {
               const ox = (xx + p.padW - j) / p.strideW;
               if (!Number.isInteger(ox) || ox < 0 || ox >= ow) continue;
-              acc = f(acc + cols[((((b * oh + oy) * ow + ox) * p.c + ch) * p.kh + i) * p.kw + j]);
+              const entry = p.channelsLast ? (i * p.kw + j) * p.c + ch : (ch * p.kh + i) * p.kw + j;
+              acc = f(acc + cols[((b * oh + oy) * ow + ox) * p.c * p.kh * p.kw + entry]);
             }
           }
           x[b * sN + ch * sC + y * sY + xx * sX] = acc;
@@ -354,12 +355,12 @@ function col2imF32(cols: Float32Array, p: WindowParams): Float32Array {
   return x;
 }
 
-test('col2im equals the f32 emulation of its gather order, overlapping and disjoint (pooling) windows', async () => {
+test('col2im equals the f32 emulation of its gather order, overlapping and disjoint (pooling) windows, either entry order', async () => {
   const be = await createCpuBackend();
   const geometry = windowGeometry(7);
   await fc.assert(
-    fc.asyncProperty(geometry, fc.nat(), async ({ nhwc, ...g }, seed) => {
-      const p = windowParamsOf(nhwc, g);
+    fc.asyncProperty(geometry, fc.boolean(), fc.nat(), async ({ nhwc, ...g }, channelsLast, seed) => {
+      const p = { ...windowParamsOf(nhwc, g), channelsLast };
       const length = p.n * windowOutSize(p.h, p.kh, p.strideH, p.padH) * windowOutSize(p.w, p.kw, p.strideW, p.padW) * p.c * p.kh * p.kw;
       const cols = randomF32(seed, length);
       if (length > 0) cols[0] = -0; // a lone −0 must come out as 0 + (−0) = +0, as the gather's sum gives

@@ -134,8 +134,9 @@ test("pack writes each value as its field's type at its offset, and zero elsewhe
     outH: 15,
     outW: 16,
     total: 17,
+    chLast: 18,
   });
-  assert.deepEqual([...window], Array.from({ length: 17 }, (_, i) => i + 1));
+  assert.deepEqual([...window], Array.from({ length: 18 }, (_, i) => i + 1));
   assert.throws(
     () => BINARY_PARAMS.pack({ shape: [1, 1, 1, 1, 1, 1, 1, 1, 1], aStrides: [], bStrides: [], rank: 9, n: 1, param: 0 }),
     /9 values for a array<vec4<u32>, 2>/,

@@ -1,8 +1,9 @@
 // Sliding-window kernels over an [n, c, h, w] input with arbitrary element strides
 // (WindowParams of core/backend.ts): im2col and its adjoint col2im.
 //
-// - im2col: one thread per element of cols [n, outH, outW, c, kh, kw], which is read as
-//   a copy of its input element or 0 in the padding. Writes are coalesced.
+// - im2col: one thread per element of cols [n, outH, outW, c, kh, kw] (or, with chLast,
+//   [n, outH, outW, kh, kw, c]), which is read as a copy of its input element or 0 in the
+//   padding. Writes are coalesced.
 // - col2im: one thread per element of x, indexed in x's memory order (the strides are a
 //   permutation of a contiguous layout, so coordinate d of memory index e is
 //   (e / stride_d) % size_d), so writes are coalesced whatever the layout. Each thread
@@ -36,6 +37,8 @@ struct Params {
   outW: u32,
   // Threads with an element: cols.length for im2col, n·c·h·w for col2im.
   total: u32,
+  // 1: a window's entries in cols are ordered (i, j, ch), channels fastest; 0: (ch, i, j).
+  chLast: u32,
 }
 
 @group(0) @binding(0) var<storage, read> src: array<f32>;
@@ -54,14 +57,21 @@ fn im2col(
 ) {
   let e = threadIndex(wid, nwg, lid);
   if (e >= u.total) { return; }
-  // cols[b, oy, ox, ch, i, j], j fastest.
+  // cols[b, oy, ox, ch, i, j], j fastest, or cols[b, oy, ox, i, j, ch].
   var t = e;
+  var ch: u32;
+  if (u.chLast != 0u) {
+    ch = t % u.c;
+    t /= u.c;
+  }
   let j = t % u.kw;
   t /= u.kw;
   let i = t % u.kh;
   t /= u.kh;
-  let ch = t % u.c;
-  t /= u.c;
+  if (u.chLast == 0u) {
+    ch = t % u.c;
+    t /= u.c;
+  }
   let ox = t % u.outW;
   t /= u.outW;
   let oy = t % u.outH;
@@ -107,14 +117,23 @@ fn col2im(
   let khkw = u.kh * u.kw;
   let oxDist = u.c * khkw;
   let oyDist = u.outW * oxDist;
-  let base = b * u.outH * oyDist + ch * khkw;
+  // Distances in cols between consecutive channels, window rows and window columns.
+  var eC = khkw;
+  var eI = u.kw;
+  var eJ = 1u;
+  if (u.chLast != 0u) {
+    eC = 1u;
+    eI = u.kw * u.c;
+    eJ = u.c;
+  }
+  let base = b * u.outH * oyDist + ch * eC;
   var acc = 0.0;
   // Counting oy / ox down to 0 inclusive in u32: loop while the counter has not wrapped.
   var oy = oyS;
   for (var i = iS; i < u.kh && oy <= oyS; i += u.strideH) {
     var ox = oxS;
     for (var j = jS; j < u.kw && ox <= oxS; j += u.strideW) {
-      acc += src[base + oy * oyDist + ox * oxDist + i * u.kw + j];
+      acc += src[base + oy * oyDist + ox * oxDist + i * eI + j * eJ];
       ox -= 1u;
     }
     oy -= 1u;

@@ -5,7 +5,9 @@
  * Feature maps are [N, H, W, C] ("nhwc", what a convolution written as one matrix product
  * produces) except network inputs, which arrive as [N, C, H, W] ("nchw", the order of the
  * data files and of PyTorch). `unfold` reads either layout; its result is always
- * [N, outH, outW, C·kh·kw] with the window's entries in PyTorch's weight order (c, i, j).
+ * [N, outH, outW, C·kh·kw] with the window's entries in PyTorch's weight order (c, i, j),
+ * or (i, j, c) when asked (`channelsLast`: contiguous runs of an NHWC map, see
+ * WindowParams).
  * unfold and fold are linear and each other's adjoints, so their VJPs are each other and
  * second derivatives come for free.
  */
@@ -63,10 +65,10 @@ export function outSize(p: WindowParams): [number, number] {
   return [windowOutSize(p.h, p.kh, p.strideH, p.padH), windowOutSize(p.w, p.kw, p.strideW, p.padW)];
 }
 
-/** im2col: [N, outH, outW, C·kh·kw] windows of `x`. */
-export function unfold(x: Tensor, layout: Layout, win: Window): Tensor {
+/** im2col: [N, outH, outW, C·kh·kw] windows of `x`, entries (c, i, j) or, `channelsLast`, (i, j, c). */
+export function unfold(x: Tensor, layout: Layout, win: Window, channelsLast = false): Tensor {
   const p = windowParams(x, layout, win, 'unfold');
-  return unfoldWith(x, p);
+  return unfoldWith(x, channelsLast ? { ...p, channelsLast } : p);
 }
 
 function unfoldWith(x: Tensor, p: WindowParams): Tensor {

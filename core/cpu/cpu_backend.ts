@@ -105,8 +105,8 @@ function windowArgs(p: WindowParams, outH: number, outW: number): WindowArgs {
   return [p.n, p.c, p.h, p.w, p.kh, p.kw, p.strideH, p.strideW, p.padH, p.padW, sN, sC, sY, sX, outH, outW];
 }
 
-/** im2col(x, cols, …geometry) and col2im(cols, x, …geometry). */
-type WindowKernelArgs = [number, number, ...WindowArgs];
+/** im2col(x, cols, …geometry, channelsLast) and col2im(cols, x, …geometry, channelsLast). */
+type WindowKernelArgs = [number, number, ...WindowArgs, number];
 /** avgPool(x, out, …geometry, scale) and avgPoolGrad(g, dx, …geometry, scale). */
 type PoolKernelArgs = [number, number, ...WindowArgs, number];
 /** The kernels that sweep windows over whole images, each image on its own. */
@@ -783,7 +783,7 @@ export class CpuBackend extends CheckedBackend implements CallRecorder {
       const geometry = windowArgs(p, outH, outW);
       geometry[0] = images;
       const [first, second] = readsImage ? [imageAt, windowsAt] : [windowsAt, imageAt];
-      return pooling ? [first, second, ...geometry, 1 / (p.kh * p.kw)] : [first, second, ...geometry];
+      return [first, second, ...geometry, pooling ? 1 / (p.kh * p.kw) : p.channelsLast ? 1 : 0];
     };
     const worth = p.n > 1 && p.n * workPerImage >= THREADED_MIN_ELEMENTS;
     this.shared(

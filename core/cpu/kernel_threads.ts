@@ -40,7 +40,7 @@ export const SHARED_KERNELS = [
 ] as const;
 export type SharedKernel = (typeof SHARED_KERNELS)[number];
 
-/** Most arguments any shared kernel takes (avgPool and avgPoolGrad: 19). */
+/** Most arguments any shared kernel takes (the window kernels: 19). */
 const MAX_KERNEL_ARGS = 20;
 /**
  * Control block: i32 words 0 (state), 1 (kernel), 2 (argument count), then from byte 16

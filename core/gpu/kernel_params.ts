@@ -72,6 +72,7 @@ export const WINDOW_PARAMS = new UniformLayout('window', 'Params', {
   outH: 'u32',
   outW: 'u32',
   total: 'u32',
+  chLast: 'u32',
 });
 
 /** SGD and Adam (wgsl/optim.wgsl); the scalars come from core/optim_scalars.ts. */

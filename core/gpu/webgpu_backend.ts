@@ -529,7 +529,8 @@ export class WebGpuBackend extends CheckedBackend {
   private windowParams(p: WindowParams, strides: readonly number[], outH: number, outW: number, total: number): Uint32Array {
     const [sN, sC, sY, sX] = strides;
     const { n, c, h, w, kh, kw, strideH, strideW, padH, padW } = p;
-    return WINDOW_PARAMS.pack({ n, c, h, w, kh, kw, strideH, strideW, padH, padW, sN, sC, sY, sX, outH, outW, total });
+    const chLast = p.channelsLast ? 1 : 0;
+    return WINDOW_PARAMS.pack({ n, c, h, w, kh, kw, strideH, strideW, padH, padW, sN, sC, sY, sX, outH, outW, total, chLast });
   }
 
   protected runSgd(param: Buf, grad: Buf, momentum: Buf, length: number, p: SgdParams): void {

@@ -203,6 +203,8 @@ export interface Window {
   padH: number;
   padW: number;
   inStrides: readonly [number, number, number, number];
+  /** A window's entries in cols ordered (i, j, ch) instead of (ch, i, j). */
+  channelsLast?: boolean;
 }
 
 function windowOut(p: Window): [number, number] {
@@ -210,22 +212,24 @@ function windowOut(p: Window): [number, number] {
 }
 
 /**
- * Visits every window entry in cols order (b, oy, ox, ch, i, j) with its cols index and
- * the input index it reads, or null in the padding.
+ * Visits every window entry (b, oy, ox, ch, i, j) with its cols index (j fastest, or ch
+ * fastest with `channelsLast`) and the input index it reads, or null in the padding.
  */
 function eachWindowEntry(p: Window, visit: (col: number, input: number | null) => void): void {
   const [oh, ow] = windowOut(p);
   const [sn, sc, sh, sw] = p.inStrides;
-  let o = 0;
+  const entries = p.c * p.kh * p.kw;
+  let window = 0;
   for (let b = 0; b < p.n; b++) {
     for (let oy = 0; oy < oh; oy++) {
-      for (let ox = 0; ox < ow; ox++) {
+      for (let ox = 0; ox < ow; ox++, window++) {
         for (let ch = 0; ch < p.c; ch++) {
           for (let i = 0; i < p.kh; i++) {
             for (let j = 0; j < p.kw; j++) {
               const y = oy * p.strideH + i - p.padH;
               const xx = ox * p.strideW + j - p.padW;
-              visit(o++, y >= 0 && y < p.h && xx >= 0 && xx < p.w ? b * sn + ch * sc + y * sh + xx * sw : null);
+              const entry = p.channelsLast ? (i * p.kw + j) * p.c + ch : (ch * p.kh + i) * p.kw + j;
+              visit(window * entries + entry, y >= 0 && y < p.h && xx >= 0 && xx < p.w ? b * sn + ch * sc + y * sh + xx * sw : null);
             }
           }
         }

@@ -52,15 +52,17 @@ const TRANSCENDENTAL = new Set<UnaryOp>(['exp', 'log', 'sin', 'cos', 'tanh', 'si
 
 /** Memory orders of the [n, c, h, w] axes, outermost first: permutations of a contiguous layout. */
 const WINDOW_LAYOUTS = { nchw: [0, 1, 2, 3], nhwc: [0, 2, 3, 1], cnhw: [1, 0, 2, 3], hwcn: [2, 3, 1, 0] } as const;
-type WindowLayout = keyof typeof WINDOW_LAYOUTS | 'gapped' | 'overlapping';
+type WindowLayout = keyof typeof WINDOW_LAYOUTS | 'gapped' | 'gapped-nhwc' | 'overlapping';
 
 /**
  * Input strides of `layout` for dims [n, c, h, w]. 'gapped' is NCHW with a row pitch of
- * w + 3 and unused space between channels; 'overlapping' reads windows of one run of
+ * w + 3 and unused space between channels; 'gapped-nhwc' is NHWC with unused floats between
+ * pixels, rows and images (channels adjacent, pixels not); 'overlapping' reads windows of one run of
  * memory (h- and w-stride 1), so different (y, x) share elements — valid for im2col only.
  */
 function windowStrides(layout: WindowLayout, [n, c, h, w]: readonly number[]): [number, number, number, number] {
   if (layout === 'gapped') return [c * (h * (w + 3) + 2), h * (w + 3) + 2, w + 3, 1];
+  if (layout === 'gapped-nhwc') return [h * (w * (c + 2) + 1) + 3, 1, w * (c + 2) + 1, c + 2];
   if (layout === 'overlapping') return [c * 2 + h + w, 2, 1, 1];
   const dims = [n, c, h, w];
   const strides = [0, 0, 0, 0];
@@ -459,27 +461,27 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
       assertClose(got, want, 0, 'copy');
     });
 
-    test('im2col copies windows exactly, zero padding, any input strides', async () => {
-      const layouts = fc.constantFrom<WindowLayout>('nchw', 'nhwc', 'cnhw', 'hwcn', 'gapped', 'overlapping');
+    test('im2col copies windows exactly, zero padding, any input strides, either entry order', async () => {
+      const layouts = fc.constantFrom<WindowLayout>('nchw', 'nhwc', 'cnhw', 'hwcn', 'gapped', 'gapped-nhwc', 'overlapping');
       await fc.assert(
-        fc.asyncProperty(windowGeometry, layouts, fc.nat(), async (g, layout, seed) => {
-          const p = windowParams(g, layout);
+        fc.asyncProperty(windowGeometry, layouts, fc.boolean(), fc.nat(), async (g, layout, channelsLast, seed) => {
+          const p = { ...windowParams(g, layout), channelsLast };
           const x = randomF32(seed, windowExtent(p));
           const [xb, cols] = [upload(be, x), be.alloc(colsLength(p))];
           be.fill(cols, Number.NaN); // every element must be written
           be.im2col(xb, cols, p);
-          assertClose(await read(cols), oracle.im2col(x, p), 0, `im2col ${layout} ${JSON.stringify(g)}`);
+          assertClose(await read(cols), oracle.im2col(x, p), 0, `im2col ${layout} ${JSON.stringify(g)} channelsLast ${channelsLast}`);
           [xb, cols].forEach((b) => be.free(b));
         }),
         { numRuns: RUNS.kernel },
       );
     });
 
-    test('col2im sums the windows covering each input element, any permuted layout', async () => {
+    test('col2im sums the windows covering each input element, any permuted layout, either entry order', async () => {
       const layouts = fc.constantFrom<WindowLayout>('nchw', 'nhwc', 'cnhw', 'hwcn');
       await fc.assert(
-        fc.asyncProperty(windowGeometry, layouts, fc.nat(), async (g, layout, seed) => {
-          const p = windowParams(g, layout);
+        fc.asyncProperty(windowGeometry, layouts, fc.boolean(), fc.nat(), async (g, layout, channelsLast, seed) => {
+          const p = { ...windowParams(g, layout), channelsLast };
           const c = randomF32(seed, colsLength(p));
           const [cb, xb] = [upload(be, c), be.alloc(p.n * p.c * p.h * p.w)];
           be.fill(xb, Number.NaN); // every element must be written, uncovered ones with 0
@@ -487,7 +489,12 @@ export function kernelSuite(name: string, create: () => Promise<Backend | string
           const want = oracle.col2im(c, p);
           // A sum of at most kh·kw terms: γ_{kh·kw}·Σ|terms| (exact where one window covers).
           const mag = oracle.col2im(c.map(Math.abs), p);
-          assertClose(await read(xb), want, (i) => gamma(p.kh * p.kw) * mag[i], `col2im ${layout} ${JSON.stringify(g)}`);
+          assertClose(
+            await read(xb),
+            want,
+            (i) => gamma(p.kh * p.kw) * mag[i],
+            `col2im ${layout} ${JSON.stringify(g)} channelsLast ${channelsLast}`,
+          );
           [cb, xb].forEach((b) => be.free(b));
         }),
         { numRuns: RUNS.kernel },

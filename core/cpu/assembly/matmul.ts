@@ -32,7 +32,7 @@ const NC = 512;
  * mlp-2's last 2 of 10 columns and LeNet-5's last 1 of 25. 10-wide forward products
  * (mlp-2's, mlp-toeplitz's, LeNet-5's last layer) took 0.90–0.91× the time; the 4×4 kernel
  * costs more than half the 4×8 one (the same loop overhead), so the gain is less than the
- * work saved (2026-12-05, 1 thread, bench/matmul_pair-style A/B in one process).
+ * work saved (2026-12-05, 1 thread, both builds timed alternately in one process).
  */
 const NARROW_COLS = 4;
 /** Row ranges up to this many rows read a row-major B in place instead of packing it. */

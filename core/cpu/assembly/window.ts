@@ -14,6 +14,11 @@
 //   entries) took 0.55× the time, its poolings 0.34× and 0.58×; its second convolution
 //   (150 entries) 1.5× (by-row strided stores, short passes), so it stays by window.
 //
+// With `channelsLast` a window's entries are ordered (i, j, ch) instead of (ch, i, j). On an
+// NHWC input (channel stride 1, pixels c apart) each window row is then one run of kw·c
+// floats, copied by vectors: im2col of ResNet-20's 16-channel 3×3 maps moved ~0.9 G
+// floats/s in the (ch, i, j) order, three floats per run, c apart (2026-12-05).
+//
 // col2im is the adjoint: each input element sums its cols entries in a fixed order, window
 // rows ascending, then columns ascending, starting from 0, which is what wgsl/window.wgsl
 // does per thread, so both backends give the same bits. Overlapping windows gather (each
@@ -26,7 +31,9 @@
 const BY_ROW_MAX_ENTRIES = 64;
 
 @inline function zeros(dst: usize, n: i32): void {
-  for (let k = 0; k < n; k++) store<f32>(dst + (<usize>k << 2), 0);
+  let k = 0;
+  for (; k + 4 <= n; k += 4) v128.store(dst + (<usize>k << 2), f32x4.splat(0));
+  for (; k < n; k++) store<f32>(dst + (<usize>k << 2), 0);
 }
 
 @inline function zerosStrided(dst: usize, n: i32, step: usize): void {
@@ -69,14 +76,20 @@ const BY_ROW_MAX_ENTRIES = 64;
 }
 
 /**
- * cols[b, oy, ox, ch, i, j] = x(b, ch, oy·strideH + i − padH, ox·strideW + j − padW), or 0
- * in the padding. sN..sX are the input's element strides of n, c, h, w.
+ * cols[b, oy, ox, ch, i, j] (cols[b, oy, ox, i, j, ch] when `channelsLast` is not 0) =
+ * x(b, ch, oy·strideH + i − padH, ox·strideW + j − padW), or 0 in the padding. sN..sX are
+ * the input's element strides of n, c, h, w.
  */
 export function im2col(
   x: usize, cols: usize, n: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32,
   strideH: i32, strideW: i32, padH: i32, padW: i32, sN: i32, sC: i32, sY: i32, sX: i32,
-  outH: i32, outW: i32,
+  outH: i32, outW: i32, channelsLast: i32,
 ): void {
+  // With one channel both orders are the same.
+  if (channelsLast != 0 && c > 1) {
+    im2colChannelsLast(x, cols, n, c, h, w, kh, kw, strideH, strideW, padH, padW, sN, sC, sY, sX, outH, outW);
+    return;
+  }
   if (c * kh * kw <= BY_ROW_MAX_ENTRIES) {
     im2colByRow(x, cols, n, c, h, w, kh, kw, strideH, strideW, padH, padW, sN, sC, sY, sX, outH, outW);
     return;
@@ -119,6 +132,59 @@ export function im2col(
           dst += <usize>zeroBelow << 2;
           chPtr += stepC;
         }
+      }
+    }
+  }
+}
+
+/** im2col by window with the entries ordered (i, j, ch): one run per window row. */
+function im2colChannelsLast(
+  x: usize, cols: usize, n: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32,
+  strideH: i32, strideW: i32, padH: i32, padW: i32, sN: i32, sC: i32, sY: i32, sX: i32,
+  outH: i32, outW: i32,
+): void {
+  const stepX = <usize>sX << 2;
+  const stepY = <usize>sY << 2;
+  const stepC = <usize>sC << 2;
+  const pixel = <usize>c << 2;
+  // NHWC: a window row's pixels, channels innermost, are adjacent in memory.
+  const rowIsRun = sC == 1 && sX == c;
+  let dst = cols;
+  for (let b = 0; b < n; b++) {
+    const xb = x + (<usize>(b * sN) << 2);
+    for (let oy = 0; oy < outH; oy++) {
+      const y0 = oy * strideH - padH;
+      const iLo = max(0, -y0);
+      const iHi = max(iLo, min(kh, h - y0));
+      for (let ox = 0; ox < outW; ox++) {
+        const x0 = ox * strideW - padW;
+        const jLo = max(0, -x0);
+        const jHi = max(jLo, min(kw, w - x0));
+        const run = jHi - jLo;
+        zeros(dst, iLo * kw * c);
+        dst += <usize>(iLo * kw) * pixel;
+        // The first in-bounds pixel (only dereferenced when a run exists).
+        let src = xb + (<usize>((y0 + iLo) * sY + (x0 + jLo) * sX) << 2);
+        for (let i = iLo; i < iHi; i++) {
+          zeros(dst, jLo * c);
+          dst += <usize>jLo * pixel;
+          if (rowIsRun) {
+            copyRun(src, 4, dst, run * c);
+            dst += <usize>run * pixel;
+          } else {
+            let at = src;
+            for (let j = 0; j < run; j++) {
+              copyRun(at, stepC, dst, c);
+              dst += pixel;
+              at += stepX;
+            }
+          }
+          zeros(dst, (kw - jHi) * c);
+          dst += <usize>(kw - jHi) * pixel;
+          src += stepY;
+        }
+        zeros(dst, (kh - iHi) * kw * c);
+        dst += <usize>((kh - iHi) * kw) * pixel;
       }
     }
   }
@@ -218,28 +284,95 @@ function im2colByRow(
   store<f32>(dst + 3 * stepC, a3);
 }
 
+// gather() for up to sixteen adjacent channels whose entries are adjacent too (channels-last
+// cols into an NHWC map): four vectors of four channels, at byte offsets 0, o1, o2 and o3
+// from `at` (and from `dst`), which may overlap (a group then computes the same sums twice).
+// Each lane is gather()'s chain of additions in its order, so the same bits. All the
+// channels of a pixel in one pass over its entries: a pass per group of four took 1.3–2×
+// the time once the groups were more than two (2026-12-05).
+@inline function gatherVectors(
+  at: usize, iS: i32, oyS: i32, jS: i32, oxS: i32, kh: i32, kw: i32,
+  strideH: i32, strideW: i32, rowStep: usize, colStep: usize, dst: usize, o1: usize, o2: usize, o3: usize,
+): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let rowPtr = at;
+  for (let i = iS, oy = oyS; i < kh && oy >= 0; i += strideH, oy--) {
+    let p = rowPtr;
+    for (let j = jS, ox = oxS; j < kw && ox >= 0; j += strideW, ox--) {
+      a0 = f32x4.add(a0, v128.load(p));
+      a1 = f32x4.add(a1, v128.load(p + o1));
+      a2 = f32x4.add(a2, v128.load(p + o2));
+      a3 = f32x4.add(a3, v128.load(p + o3));
+      p += colStep;
+    }
+    rowPtr += rowStep;
+  }
+  v128.store(dst, a0);
+  v128.store(dst + o1, a1);
+  v128.store(dst + o2, a2);
+  v128.store(dst + o3, a3);
+}
+
+// gatherVectors() for 32 adjacent channels, eight groups, no overlap.
+@inline function gatherVector32(
+  at: usize, iS: i32, oyS: i32, jS: i32, oxS: i32, kh: i32, kw: i32,
+  strideH: i32, strideW: i32, rowStep: usize, colStep: usize, dst: usize,
+): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+  let rowPtr = at;
+  for (let i = iS, oy = oyS; i < kh && oy >= 0; i += strideH, oy--) {
+    let p = rowPtr;
+    for (let j = jS, ox = oxS; j < kw && ox >= 0; j += strideW, ox--) {
+      a0 = f32x4.add(a0, v128.load(p));
+      a1 = f32x4.add(a1, v128.load(p, 16));
+      a2 = f32x4.add(a2, v128.load(p, 32));
+      a3 = f32x4.add(a3, v128.load(p, 48));
+      a4 = f32x4.add(a4, v128.load(p, 64));
+      a5 = f32x4.add(a5, v128.load(p, 80));
+      a6 = f32x4.add(a6, v128.load(p, 96));
+      a7 = f32x4.add(a7, v128.load(p, 112));
+      p += colStep;
+    }
+    rowPtr += rowStep;
+  }
+  v128.store(dst, a0);
+  v128.store(dst, a1, 16);
+  v128.store(dst, a2, 32);
+  v128.store(dst, a3, 48);
+  v128.store(dst, a4, 64);
+  v128.store(dst, a5, 80);
+  v128.store(dst, a6, 96);
+  v128.store(dst, a7, 112);
+}
+
 /**
- * x(b, ch, y, xx) = Σ cols[b, oy, ox, ch, i, j] over oy·strideH + i − padH = y and
- * ox·strideW + j − padW = xx. Every element of x is written; the strides must be a
- * permutation of a contiguous layout (checked by the caller).
+ * x(b, ch, y, xx) = Σ cols[b, oy, ox, ch, i, j] (cols[b, oy, ox, i, j, ch] when
+ * `channelsLast` is not 0) over oy·strideH + i − padH = y and ox·strideW + j − padW = xx.
+ * Every element of x is written; the strides must be a permutation of a contiguous layout
+ * (checked by the caller).
  */
 export function col2im(
   cols: usize, x: usize, n: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32,
   strideH: i32, strideW: i32, padH: i32, padW: i32, sN: i32, sC: i32, sY: i32, sX: i32,
-  outH: i32, outW: i32,
+  outH: i32, outW: i32, channelsLast: i32,
 ): void {
+  const khkw = kh * kw;
+  // Element distances in cols between consecutive channels, window rows and window columns.
+  const eC = channelsLast != 0 ? 1 : khkw;
+  const eI = channelsLast != 0 ? kw * c : kw;
+  const eJ = channelsLast != 0 ? c : 1;
   if (strideH >= kh && strideW >= kw) {
-    disjointCol2im(cols, x, n, c, h, w, kh, kw, strideH, strideW, padH, padW, sN, sC, sY, sX, outH, outW);
+    disjointCol2im(cols, x, n, c, h, w, kh, kw, strideH, strideW, padH, padW, sN, sC, sY, sX, outH, outW, eC, eI, eJ);
     return;
   }
-  const khkw = kh * kw;
   // Element distances in cols between neighbouring output columns / rows / images.
   const oxDist = c * khkw;
   const oyDist = outW * oxDist;
   const imgDist = outH * oyDist;
   // Next contributing window row: i += strideH and oy −= 1 (likewise for columns).
-  const rowStep = <usize>(strideH * kw - oyDist) << 2;
-  const colStep = <usize>(strideW - oxDist) << 2;
+  const rowStep = <usize>(strideH * eI - oyDist) << 2;
+  const colStep = <usize>(strideW * eJ - oxDist) << 2;
   // Input column 0 sits at padded column padW: window column padW % strideW of output
   // column padW / strideW is the first (smallest j) that covers it. Computed once; as xx
   // grows the pair advances without division.
@@ -253,7 +386,7 @@ export function col2im(
   const channelsInner = sC == 1 && c > 1;
   const stepC = <usize>sC << 2;
   // Bytes between one channel's cols entries and the next's, within a window.
-  const chDist = <usize>khkw << 2;
+  const chDist = <usize>eC << 2;
   for (let b = 0; b < n; b++) {
     const colsB = cols + (<usize>(b * imgDist) << 2);
     const xb = x + (<usize>(b * sN) << 2);
@@ -279,8 +412,30 @@ export function col2im(
             jS += (oxS - outW + 1) * strideW;
             oxS = outW - 1;
           }
-          const at = colsB + (<usize>(oyS * oyDist + oxS * oxDist + chOuter * khkw + iS * kw + jS) << 2);
-          if (channelsInner && c >= 4) {
+          const at = colsB + (<usize>(oyS * oyDist + oxS * oxDist + chOuter * eC + iS * eI + jS * eJ) << 2);
+          if (channelsInner && c >= 4 && eC == 1) {
+            // Channels-last cols into an NHWC map: adjacent channels' entries and outputs
+            // are both adjacent, so four channels per vector (the last group overlapping
+            // the one before when 4 does not divide c, as below).
+            let ch = 0;
+            for (; ch + 32 <= c; ch += 32) {
+              gatherVector32(
+                at + (<usize>ch << 2), iS, oyS, jS, oxS, kh, kw, strideH, strideW, rowStep, colStep, dst + (<usize>ch << 2),
+              );
+            }
+            // The rest in chunks of up to 16: groups at 0, 4, 8, 12 within the chunk, the
+            // last ones pulled back to end at its last channel (a chunk of fewer than 4
+            // channels starts at c − 4).
+            while (ch < c) {
+              const from = min(ch, c - 4);
+              const last = min(16, c - from) - 4;
+              gatherVectors(
+                at + (<usize>from << 2), iS, oyS, jS, oxS, kh, kw, strideH, strideW, rowStep, colStep, dst + (<usize>from << 2),
+                <usize>min(4, last) << 2, <usize>min(8, last) << 2, <usize>last << 2,
+              );
+              ch = from + 16;
+            }
+          } else if (channelsInner && c >= 4) {
             // Groups of four; the last group ends at channel c − 1, overlapping the one
             // before when 4 does not divide c (those channels get the same sums twice).
             for (let ch = 0; ch < c; ch += 4) {
@@ -293,7 +448,7 @@ export function col2im(
           } else if (channelsInner) {
             let d = dst;
             for (let ch = 0; ch < c; ch++) {
-              store<f32>(d, gather(at + (<usize>(ch * khkw) << 2), iS, oyS, jS, oxS, kh, kw, strideH, strideW, rowStep, colStep));
+              store<f32>(d, gather(at + (<usize>(ch * eC) << 2), iS, oyS, jS, oxS, kh, kw, strideH, strideW, rowStep, colStep));
               d += stepC;
             }
           } else {
@@ -324,7 +479,7 @@ export function col2im(
 function disjointCol2im(
   cols: usize, x: usize, n: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32,
   strideH: i32, strideW: i32, padH: i32, padW: i32, sN: i32, sC: i32, sY: i32, sX: i32,
-  outH: i32, outW: i32,
+  outH: i32, outW: i32, eC: i32, eI: i32, eJ: i32,
 ): void {
   const entries = c * kh * kw;
   const nextWindow = <usize>entries << 2;
@@ -343,11 +498,11 @@ function disjointCol2im(
           const y = y0 + i;
           if (y < 0 || y >= h) continue;
           const row = image + (<usize>(ch * sC + y * sY) << 2);
-          const src = block + (<usize>((ch * kh + i) * kw) << 2);
+          const src = block + (<usize>(ch * eC + i * eI) << 2);
           for (let j = 0; j < kw; j++) {
             const lo = firstInside(j, strideW, padW, outW);
             const hi = endInside(j, strideW, padW, w, outW);
-            let s = src + (<usize>(lo * entries + j) << 2);
+            let s = src + (<usize>(lo * entries + j * eJ) << 2);
             let d = row + (<usize>((lo * strideW + j - padW) * sX) << 2);
             for (let ox = lo; ox < hi; ox++) {
               store<f32>(d, load<f32>(d) + load<f32>(s));
