@@ -87,16 +87,38 @@ export function im2col(
 ): void {
   // With one channel both orders are the same.
   if (channelsLast != 0 && c > 1) {
-    im2colChannelsLast(x, cols, n, c, h, w, kh, kw, strideH, strideW, padH, padW, sN, sC, sY, sX, outH, outW);
+    im2colByWindow(x, cols, n, c, h, w, kh, kw, strideH, strideW, padH, padW, sN, sC, sY, sX, outH, outW, true);
     return;
   }
   if (c * kh * kw <= BY_ROW_MAX_ENTRIES) {
     im2colByRow(x, cols, n, c, h, w, kh, kw, strideH, strideW, padH, padW, sN, sC, sY, sX, outH, outW);
     return;
   }
+  im2colByWindow(x, cols, n, c, h, w, kh, kw, strideH, strideW, padH, padW, sN, sC, sY, sX, outH, outW, false);
+}
+
+
+/**
+ * im2col one window at a time. A window's entries are [A][kh][kw][B] with (A, B) = (c, 1),
+ * PyTorch's (ch, i, j), or (1, c) with `channelsLast`, (i, j, ch): per window row a run of
+ * kw pixels of B floats (the in-bounds run between two short zero runs), one copy when the
+ * pixels are adjacent in memory (an NHWC row read channels last, or an x-stride of 1).
+ * Inlined at its two calls, so each order compiles to its own loop (one shared copy
+ * branching per row took 1.35× the time of (ch, i, j) windows).
+ */
+@inline function im2colByWindow(
+  x: usize, cols: usize, n: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32,
+  strideH: i32, strideW: i32, padH: i32, padW: i32, sN: i32, sC: i32, sY: i32, sX: i32,
+  outH: i32, outW: i32, channelsLast: bool,
+): void {
+  const outer = channelsLast ? 1 : c;
+  const inner = channelsLast ? c : 1;
   const stepX = <usize>sX << 2;
   const stepY = <usize>sY << 2;
   const stepC = <usize>sC << 2;
+  const pixel = <usize>inner << 2;
+  // A window row's pixels, channels innermost, are adjacent in memory (NHWC).
+  const rowIsRun = sC == 1 && sX == c;
   let dst = cols;
   for (let b = 0; b < n; b++) {
     const xb = x + (<usize>(b * sN) << 2);
@@ -105,86 +127,36 @@ export function im2col(
       // Window rows [iLo, iHi) fall inside the input; the rest are padding.
       const iLo = max(0, -y0);
       const iHi = max(iLo, min(kh, h - y0));
-      const zeroAbove = iLo * kw;
-      const zeroBelow = (kh - iHi) * kw;
       for (let ox = 0; ox < outW; ox++) {
         const x0 = ox * strideW - padW;
         const jLo = max(0, -x0);
         const jHi = max(jLo, min(kw, w - x0));
         const run = jHi - jLo;
-        const trail = kw - jHi;
-        // The first in-bounds element of channel 0 (only dereferenced when a run exists).
-        let chPtr = xb + (<usize>((y0 + iLo) * sY + (x0 + jLo) * sX) << 2);
-        for (let ch = 0; ch < c; ch++) {
-          zeros(dst, zeroAbove);
-          dst += <usize>zeroAbove << 2;
-          let src = chPtr;
+        // The first in-bounds pixel of channel 0 (only dereferenced when a run exists).
+        let outerPtr = xb + (<usize>((y0 + iLo) * sY + (x0 + jLo) * sX) << 2);
+        for (let o = 0; o < outer; o++) {
+          zeros(dst, iLo * kw * inner);
+          dst += <usize>(iLo * kw) * pixel;
+          let src = outerPtr;
           for (let i = iLo; i < iHi; i++) {
-            zeros(dst, jLo);
-            dst += <usize>jLo << 2;
-            copyRun(src, stepX, dst, run);
-            dst += <usize>run << 2;
-            zeros(dst, trail);
-            dst += <usize>trail << 2;
+            zeros(dst, jLo * inner);
+            dst += <usize>jLo * pixel;
+            if (inner == 1) {
+              copyRun(src, stepX, dst, run);
+            } else if (rowIsRun) {
+              copyRun(src, 4, dst, run * inner);
+            } else {
+              for (let j = 0; j < run; j++) copyRun(src + <usize>j * stepX, stepC, dst + <usize>j * pixel, inner);
+            }
+            dst += <usize>run * pixel;
+            zeros(dst, (kw - jHi) * inner);
+            dst += <usize>(kw - jHi) * pixel;
             src += stepY;
           }
-          zeros(dst, zeroBelow);
-          dst += <usize>zeroBelow << 2;
-          chPtr += stepC;
+          zeros(dst, (kh - iHi) * kw * inner);
+          dst += <usize>((kh - iHi) * kw) * pixel;
+          outerPtr += stepC;
         }
-      }
-    }
-  }
-}
-
-/** im2col by window with the entries ordered (i, j, ch): one run per window row. */
-function im2colChannelsLast(
-  x: usize, cols: usize, n: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32,
-  strideH: i32, strideW: i32, padH: i32, padW: i32, sN: i32, sC: i32, sY: i32, sX: i32,
-  outH: i32, outW: i32,
-): void {
-  const stepX = <usize>sX << 2;
-  const stepY = <usize>sY << 2;
-  const stepC = <usize>sC << 2;
-  const pixel = <usize>c << 2;
-  // NHWC: a window row's pixels, channels innermost, are adjacent in memory.
-  const rowIsRun = sC == 1 && sX == c;
-  let dst = cols;
-  for (let b = 0; b < n; b++) {
-    const xb = x + (<usize>(b * sN) << 2);
-    for (let oy = 0; oy < outH; oy++) {
-      const y0 = oy * strideH - padH;
-      const iLo = max(0, -y0);
-      const iHi = max(iLo, min(kh, h - y0));
-      for (let ox = 0; ox < outW; ox++) {
-        const x0 = ox * strideW - padW;
-        const jLo = max(0, -x0);
-        const jHi = max(jLo, min(kw, w - x0));
-        const run = jHi - jLo;
-        zeros(dst, iLo * kw * c);
-        dst += <usize>(iLo * kw) * pixel;
-        // The first in-bounds pixel (only dereferenced when a run exists).
-        let src = xb + (<usize>((y0 + iLo) * sY + (x0 + jLo) * sX) << 2);
-        for (let i = iLo; i < iHi; i++) {
-          zeros(dst, jLo * c);
-          dst += <usize>jLo * pixel;
-          if (rowIsRun) {
-            copyRun(src, 4, dst, run * c);
-            dst += <usize>run * pixel;
-          } else {
-            let at = src;
-            for (let j = 0; j < run; j++) {
-              copyRun(at, stepC, dst, c);
-              dst += pixel;
-              at += stepX;
-            }
-          }
-          zeros(dst, (kw - jHi) * c);
-          dst += <usize>(kw - jHi) * pixel;
-          src += stepY;
-        }
-        zeros(dst, (kh - iHi) * kw * c);
-        dst += <usize>((kh - iHi) * kw) * pixel;
       }
     }
   }
