@@ -107,7 +107,7 @@ test('matmul (with and without its fused bias) equals the f32 emulation of its s
   backends[1].close();
 });
 
-test('the mlp-2 and LeNet-5 products equal the emulation on both threads', async () => {
+test('the mlp-2, LeNet-5 and a ResNet-sized skinny product equal the emulation on both threads', async () => {
   const two = await createCpuBackend({ spawnWorker: spawnKernelWorker });
   for (
     const [m, n, k, transA, transB] of [
@@ -120,6 +120,7 @@ test('the mlp-2 and LeNet-5 products equal the emulation on both threads', async
       [6, 25, 2048, true, false],
       [16, 150, 1600, true, false],
       [6, 25, 8192, true, false], // above the threading threshold: too few rows, split by columns
+      [131072, 10, 64, false, true], // a 32 MiB A: packed although the product is skinny (STREAMED_A_FLOATS)
     ] as const
   ) {
     const a = randomF32(m + n, m * k);

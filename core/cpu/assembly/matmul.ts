@@ -37,8 +37,16 @@ const NC = 512;
 const NARROW_COLS = 4;
 /** Row ranges up to this many rows read a row-major B in place instead of packing it. */
 const DIRECT_B_ROWS = 16;
-/** Products at most this wide read A in place instead of packing it. */
+/** Products at most this wide read A in place instead of packing it ... */
 const DIRECT_A_COLS = 2 * NR;
+/**
+ * ... unless A holds at least this many floats (32 MiB, more than a last-level cache): it
+ * then streams from memory, where packing it reads it once, in order. ResNet-20's
+ * 131072×144·144×16 forward products (75 MB of im2col windows) took 0.81× the time in its
+ * training step packed; LeNet-5's 12800×150·150×16 (7.7 MB) and mlp-2's 10-wide products
+ * took 1.0–1.13× packed, so they stay in place (2026-12-05, 1 thread).
+ */
+const STREAMED_A_FLOATS: u64 = 1 << 23;
 /**
  * Column ranges at least this wide also copy each packed A value into a whole vector: the
  * micro-kernel then loads it with its offset folded into the instruction, where a splat
@@ -353,7 +361,7 @@ function matmulOne(
     return;
   }
   const directB = !transB && rowEnd - rowStart <= DIRECT_B_ROWS;
-  const directA = colEnd - colStart <= DIRECT_A_COLS;
+  const directA = colEnd - colStart <= DIRECT_A_COLS && <u64>m * <u64>k < STREAMED_A_FLOATS;
   const broadcastA = colEnd - colStart >= BROADCAST_A_COLS;
   const aRow = <usize>ars << 2, aStep = <usize>acs << 2;
   for (let j0 = colStart; j0 < colEnd; j0 += NC) {
