@@ -120,7 +120,8 @@ test('the mlp-2, LeNet-5 and a ResNet-sized skinny product equal the emulation o
       [6, 25, 2048, true, false],
       [16, 150, 1600, true, false],
       [6, 25, 8192, true, false], // above the threading threshold: too few rows, split by columns
-      [131072, 10, 64, false, true], // a 32 MiB A: packed although the product is skinny (STREAMED_A_FLOATS)
+      [131072, 10, 64, false, true], // a 32 MiB A: packed although the product is skinny (STREAMED_FLOATS)
+      [10, 64, 131072, true, false], // a 32 MiB B: packed although the product has few rows
     ] as const
   ) {
     const a = randomF32(m + n, m * k);

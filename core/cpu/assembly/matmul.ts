@@ -35,7 +35,7 @@ const NC = 512;
  * work saved (2026-12-05, 1 thread, both builds timed alternately in one process).
  */
 const NARROW_COLS = 4;
-/** Row ranges up to this many rows read a row-major B in place instead of packing it. */
+/** Row ranges up to this many rows read a row-major B in place instead of packing it (below 32 MiB: see STREAMED_FLOATS). */
 const DIRECT_B_ROWS = 16;
 /** Products at most this wide read A in place instead of packing it ... */
 const DIRECT_A_COLS = 2 * NR;
@@ -44,9 +44,10 @@ const DIRECT_A_COLS = 2 * NR;
  * then streams from memory, where packing it reads it once, in order. ResNet-20's
  * 131072×144·144×16 forward products (75 MB of im2col windows) took 0.81× the time in its
  * training step packed; LeNet-5's 12800×150·150×16 (7.7 MB) and mlp-2's 10-wide products
- * took 1.0–1.13× packed, so they stay in place (2026-12-05, 1 thread).
+ * took 1.0–1.13× packed, so they stay in place (2026-12-05, 1 thread). The same holds for
+ * a B read in place: ResNet-20's 16×131072·131072×144 weight gradients took 0.94× packed.
  */
-const STREAMED_A_FLOATS: u64 = 1 << 23;
+const STREAMED_FLOATS: u64 = 1 << 23;
 /**
  * Column ranges at least this wide also copy each packed A value into a whole vector: the
  * micro-kernel then loads it with its offset folded into the instruction, where a splat
@@ -360,8 +361,8 @@ function matmulOne(
     }
     return;
   }
-  const directB = !transB && rowEnd - rowStart <= DIRECT_B_ROWS;
-  const directA = colEnd - colStart <= DIRECT_A_COLS && <u64>m * <u64>k < STREAMED_A_FLOATS;
+  const directB = !transB && rowEnd - rowStart <= DIRECT_B_ROWS && <u64>k * <u64>n < STREAMED_FLOATS;
+  const directA = colEnd - colStart <= DIRECT_A_COLS && <u64>m * <u64>k < STREAMED_FLOATS;
   const broadcastA = colEnd - colStart >= BROADCAST_A_COLS;
   const aRow = <usize>ars << 2, aStep = <usize>acs << 2;
   for (let j0 = colStart; j0 < colEnd; j0 += NC) {
