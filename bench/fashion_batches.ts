@@ -21,8 +21,8 @@ export interface BatchSource {
   /** Full batches per epoch (floor(60 000 / batch), the loader's drop_last epoch). */
   stepsPerEpoch: number;
   /**
-   * The batch of global step s: batch × features inputs (784 for Fashion-MNIST), batch class labels (as floats), valid
-   * until the next call (the arrays are refilled).
+   * The batch of global step s: batch × features inputs (784 for Fashion-MNIST), batch class
+   * labels (as floats), valid until the next call (the arrays are refilled).
    */
   at: (s: number) => { x: Float32Array; y: Float32Array };
 }

@@ -35,7 +35,10 @@ const NC = 512;
  * work saved (2026-12-05, 1 thread, both builds timed alternately in one process).
  */
 const NARROW_COLS = 4;
-/** Row ranges up to this many rows read a row-major B in place instead of packing it (below 32 MiB: see STREAMED_FLOATS). */
+/**
+ * Row ranges up to this many rows read a row-major B in place instead of packing it (if B
+ * is below STREAMED_FLOATS).
+ */
 const DIRECT_B_ROWS = 16;
 /** Products at most this wide read A in place instead of packing it ... */
 const DIRECT_A_COLS = 2 * NR;

@@ -97,7 +97,6 @@ export function im2col(
   im2colByWindow(x, cols, n, c, h, w, kh, kw, strideH, strideW, padH, padW, sN, sC, sY, sX, outH, outW, false);
 }
 
-
 /**
  * im2col one window at a time. A window's entries are [A][kh][kw][B] with (A, B) = (c, 1),
  * PyTorch's (ch, i, j), or (1, c) with `channelsLast`, (i, j, ch): per window row a run of
